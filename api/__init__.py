@@ -1,0 +1,1 @@
+"""HTTP edge: FastAPI app, routers, web UI and widget."""

@@ -1,0 +1,49 @@
+"""FastAPI application factory and lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.engine import Engine
+
+from api import errors
+from api.routers import discover
+from kbsvc import __version__, db
+from kbsvc.config import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """Build the app; the engine and indexes are created once, in the lifespan."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = engine or db.make_engine(settings)
+        db.upgrade(app.state.engine)
+        app.state.readiness = {}
+        yield
+        if engine is None:
+            app.state.engine.dispose()
+
+    app = FastAPI(
+        title="kbsvc",
+        version=__version__,
+        description="Knowledge base and semantic search for hospital IT departments.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=False,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type"],
+        )
+    for router in discover():
+        app.include_router(router)
+    return app

@@ -1,0 +1,79 @@
+"""One JSON error shape for every failure, declared in OpenAPI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kbsvc.exceptions import KbError, RateLimited
+
+
+class ErrorResponse(BaseModel):
+    """Body of every error response."""
+
+    code: str
+    message: str
+    details: dict[str, Any] | None = None
+
+
+_DESCRIPTIONS = {
+    400: "Bad request",
+    401: "Missing or invalid credentials",
+    403: "Not allowed for this caller",
+    404: "Not found",
+    409: "Conflict with the current state",
+    413: "Request too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    429: "Rate limited",
+    503: "Service not ready",
+}
+
+# Declared on every router so clients (and schemathesis) know every status we may return.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse, "description": desc} for code, desc in _DESCRIPTIONS.items()
+}
+
+
+def error_json(status: int, code: str, message: str, details: dict[str, Any] | None = None,
+               headers: dict[str, str] | None = None) -> JSONResponse:
+    """Build an error response."""
+    body = ErrorResponse(code=code, message=message, details=details)
+    return JSONResponse(jsonable_encoder(body), status_code=status, headers=headers)
+
+
+def _kb_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, KbError)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    return error_json(exc.status, exc.code, exc.message, exc.details or None, headers)
+
+
+def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+        problems.append({"field": loc, "message": err.get("msg", "")})
+    first = problems[0] if problems else {"field": "", "message": "invalid input"}
+    message = f"invalid {first['field'] or 'input'}: {first['message']}"
+    return error_json(422, "validation_failed", message, {"errors": problems})
+
+
+def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else "request failed"
+    return error_json(exc.status_code, f"http_{exc.status_code}", message,
+                      headers=getattr(exc, "headers", None))
+
+
+def install(app: FastAPI) -> None:
+    """Register the translators."""
+    app.add_exception_handler(KbError, _kb_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -1,0 +1,83 @@
+"""Users, roles and API keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Column, String
+from sqlmodel import Field, SQLModel
+
+from kbsvc.timeutil import utcnow
+
+
+class Role(StrEnum):
+    viewer = "viewer"
+    editor = "editor"
+    reviewer = "reviewer"
+    admin = "admin"
+    widget = "widget"  # embedded suggestion widget: suggest, search, cite, feedback only
+
+
+# Ordered staff roles; `widget` sits outside the ladder and is checked explicitly.
+RANK = {Role.viewer: 1, Role.editor: 2, Role.reviewer: 3, Role.admin: 4}
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    display_name: str = Field(default="", max_length=100)
+    role: Role = Field(sa_column=Column(String(20), nullable=False))
+    password_hash: str = Field(default="", max_length=200)
+    departments: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ApiKey(SQLModel, table=True):
+    """A hashed API key; the plaintext is shown once at creation."""
+
+    __tablename__ = "api_keys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    prefix: str = Field(max_length=16, index=True)
+    key_hash: str = Field(max_length=64, unique=True)
+    role: Role = Field(sa_column=Column(String(20), nullable=False))
+    origins: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    departments: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked: bool = False
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a user, an API key or nobody."""
+
+    kind: str  # user | apikey | anonymous
+    name: str
+    role: Role | None
+    id: int | None = None
+    origins: tuple[str, ...] = ()
+    departments: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+    def has(self, required: Role) -> bool:
+        """True when this principal's role meets `required`."""
+        if self.role is None:
+            return False
+        if required is Role.widget:
+            return self.role is Role.widget or self.role in RANK
+        if self.role is Role.widget:
+            return False
+        return RANK[self.role] >= RANK[required]
+
+
+ANONYMOUS = Principal(kind="anonymous", name="anonymous", role=None)

@@ -1,0 +1,68 @@
+"""Shared CLI plumbing: settings, engine, error translation, output."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+F = TypeVar("F", bound=Callable[..., Any])
+console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print an error line (no traceback) and return the Exit to raise."""
+    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def handle_errors(fn: F) -> F:
+    """Turn expected errors (bad settings, domain errors, missing files) into one line."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from pydantic import ValidationError
+
+        from kbsvc.exceptions import KbError
+
+        try:
+            return fn(*args, **kwargs)
+        except KbError as exc:
+            raise fail(exc.message) from None
+        except ValidationError as exc:
+            raise fail(f"invalid settings: {exc}") from None
+        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+            raise fail(f"{exc.strerror}: {exc.filename}") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def engine():  # type: ignore[no-untyped-def]
+    """Engine for the configured database, migrated to head."""
+    from kbsvc import db
+    from kbsvc.config import Settings
+
+    eng = db.make_engine(Settings())
+    db.upgrade(eng)
+    return eng
+
+
+def settings():  # type: ignore[no-untyped-def]
+    from kbsvc.config import Settings
+
+    return Settings()
+
+
+def is_tty() -> bool:
+    return sys.stderr.isatty()
+
+
+def open_session():  # type: ignore[no-untyped-def]
+    """A session on the migrated database; objects stay readable after commit."""
+    from sqlmodel import Session
+
+    return Session(engine(), expire_on_commit=False)

@@ -1,0 +1,45 @@
+"""`kbsvc serve` and `kbsvc db upgrade`."""
+
+from __future__ import annotations
+
+import typer
+
+from kbsvc.cli._common import handle_errors
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+@handle_errors
+def db_upgrade() -> None:
+    """Apply pending migrations."""
+    from kbsvc import db
+    from kbsvc.cli._common import settings
+
+    eng = db.make_engine(settings())
+    db.upgrade(eng)
+    typer.echo(f"database at revision {db.current_revision(eng)}")
+
+
+@handle_errors
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Bind address."),
+    port: int = typer.Option(8000, help="Port."),
+    workers: int = typer.Option(1, help="Worker processes."),
+) -> None:
+    """Run the HTTP service (applies pending migrations first)."""
+    import uvicorn
+
+    from kbsvc import db
+    from kbsvc.cli._common import settings
+
+    cfg = settings()
+    db.upgrade(db.make_engine(cfg))
+    base = f"http://{host}:{port}"
+    typer.echo(f"kbsvc serving on {base}  (API docs: {base}/docs)")
+    uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="warning")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(db_app, name="db")
+    app.command("serve")(serve)

@@ -1,0 +1,95 @@
+"""Database engine, sessions and migrations (SQLite embedded, PostgreSQL in production)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, create_engine
+
+import kbsvc
+from kbsvc.config import Settings
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def import_all_models() -> None:
+    """Import every `kbsvc.<domain>.models` module so SQLModel.metadata is complete."""
+    for mod in pkgutil.iter_modules(kbsvc.__path__):
+        if mod.ispkg:
+            try:
+                importlib.import_module(f"kbsvc.{mod.name}.models")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"kbsvc.{mod.name}.models":
+                    raise
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    # WAL lets readers run beside the single writer; busy_timeout waits out short write locks
+    # instead of failing with "database is locked"; SQLite ignores foreign keys unless asked.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=15000")
+    cur.close()
+
+
+def make_engine(settings: Settings) -> Engine:
+    """Create the engine for the configured database URL."""
+    import_all_models()
+    url = settings.db_url
+    if url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
+    """Alembic config bound to this engine (migrations ship inside the package)."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply pending migrations."""
+    from alembic import command
+
+    command.upgrade(alembic_config(engine), revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None for an empty database)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def metadata() -> type[SQLModel]:
+    """SQLModel with every table registered."""
+    import_all_models()
+    return SQLModel

@@ -1,0 +1,169 @@
+"""Knowledge entries, their tags, their links to tickets and the change sequence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import field_validator
+from sqlalchemy import Column, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from kbsvc.tickets.models import split_tags
+from kbsvc.timeutil import utcnow
+
+
+class EntryStatus(StrEnum):
+    draft = "draft"
+    in_review = "in_review"
+    published = "published"
+    archived = "archived"
+
+
+class LinkKind(StrEnum):
+    source = "source"  # the ticket the entry was captured from
+    cited = "cited"  # a later ticket that used the entry
+
+
+class EntryBase(SQLModel):
+    """Editable knowledge fields."""
+
+    title: str = Field(default="", max_length=300)
+    symptom: str = Field(default="", sa_type=Text)
+    cause: str = Field(default="", sa_type=Text)
+    solution: str = Field(default="", sa_type=Text)
+    workaround: str = Field(default="", sa_type=Text)
+    system: str = Field(default="", max_length=100, index=True)
+    module: str = Field(default="", max_length=100)
+    department: str = Field(default="", max_length=100, index=True)
+    category: str = Field(default="", max_length=100)
+
+
+class Entry(EntryBase, table=True):
+    __tablename__ = "entries"
+
+    id: int | None = Field(default=None, primary_key=True)
+    status: EntryStatus = Field(
+        default=EntryStatus.draft, sa_column=Column(String(20), nullable=False, index=True)
+    )
+    version: int = Field(default=1)
+    change_seq: int = Field(default=0, index=True)
+    created_by: str = Field(default="", max_length=100)
+    updated_by: str = Field(default="", max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Tag(SQLModel, table=True):
+    __tablename__ = "tags"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True, index=True)
+
+
+class EntryTag(SQLModel, table=True):
+    __tablename__ = "entry_tags"
+
+    entry_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True)
+    )
+    tag_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
+    )
+
+
+class EntryLink(SQLModel, table=True):
+    """Entry ↔ ticket, keyed by (source, external_id) so a citing ticket need not exist yet."""
+
+    __tablename__ = "entry_links"
+    __table_args__ = (
+        UniqueConstraint("entry_id", "source", "external_id", "kind", name="uq_entry_link"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("entries.id", ondelete="CASCADE"), index=True)
+    )
+    source: str = Field(max_length=64)
+    external_id: str = Field(max_length=128, index=True)
+    kind: LinkKind = Field(sa_column=Column(String(20), nullable=False))
+    created_by: str = Field(default="", max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SequenceCounter(SQLModel, table=True):
+    """One row per named counter; bumped with UPDATE … RETURNING so commits stay in seq order."""
+
+    __tablename__ = "sequence_counters"
+
+    name: str = Field(primary_key=True, max_length=50)
+    value: int = Field(default=0)
+
+
+class EntryChange(SQLModel, table=True):
+    """Outbox of entry changes the indexer follows in seq order (deletes included)."""
+
+    __tablename__ = "entry_changes"
+
+    seq: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    entry_id: int = Field(index=True)
+    op: str = Field(max_length=20)  # upsert | delete
+    at: datetime = Field(default_factory=utcnow)
+
+
+class EntryCreate(EntryBase):
+    """Fields a client may set on create (no status/version/ids: no mass assignment)."""
+
+    title: str = Field(min_length=1, max_length=300)
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags(cls, v: object) -> list[str]:
+        return split_tags(v)
+
+
+class EntryUpdate(SQLModel):
+    """Partial update; every field optional."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    symptom: str | None = None
+    cause: str | None = None
+    solution: str | None = None
+    workaround: str | None = None
+    system: str | None = Field(default=None, max_length=100)
+    module: str | None = Field(default=None, max_length=100)
+    department: str | None = Field(default=None, max_length=100)
+    category: str | None = Field(default=None, max_length=100)
+    tags: list[str] | None = None
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags(cls, v: object) -> list[str] | None:
+        return None if v is None else split_tags(v)
+
+
+class TicketRef(SQLModel):
+    source: str
+    external_id: str
+    kind: LinkKind
+
+
+class EntryPublic(EntryBase):
+    id: int
+    status: EntryStatus
+    version: int
+    tags: list[str]
+    created_by: str
+    updated_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class EntryDetail(EntryPublic):
+    links: list[TicketRef] = []
+
+
+class EntriesPublic(SQLModel):
+    data: list[EntryPublic]
+    count: int

@@ -1,0 +1,192 @@
+"""Entry data access: create, read, list, update, delete, tags and links."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete as sa_delete
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from kbsvc.entries import changes
+from kbsvc.entries.models import (
+    EntriesPublic,
+    Entry,
+    EntryCreate,
+    EntryDetail,
+    EntryLink,
+    EntryPublic,
+    EntryStatus,
+    EntryTag,
+    EntryUpdate,
+    LinkKind,
+    Tag,
+    TicketRef,
+)
+from kbsvc.exceptions import NotFound
+from kbsvc.timeutil import utcnow
+
+
+def get(session: Session, *, entry_id: int) -> Entry:
+    """The entry or NotFound."""
+    entry = session.get(Entry, entry_id)
+    if entry is None:
+        raise NotFound(f"entry {entry_id} not found", entry_id=entry_id)
+    return entry
+
+
+def tags_of(session: Session, entry_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Tag names per entry id."""
+    out: dict[int, list[str]] = {i: [] for i in entry_ids}
+    if not entry_ids:
+        return out
+    rows = session.execute(
+        select(EntryTag.entry_id, Tag.name)
+        .join(Tag, Tag.id == EntryTag.tag_id)  # type: ignore[arg-type]
+        .where(EntryTag.entry_id.in_(entry_ids))  # type: ignore[attr-defined]
+        .order_by(Tag.name)
+    )
+    for entry_id, name in rows:
+        out[entry_id].append(name)
+    return out
+
+
+def links_of(session: Session, entry_id: int) -> list[EntryLink]:
+    """Tickets linked to an entry (source and cited)."""
+    stmt = select(EntryLink).where(EntryLink.entry_id == entry_id).order_by(EntryLink.id)  # type: ignore[arg-type]
+    return list(session.execute(stmt).scalars())
+
+
+def to_public(session: Session, entry: Entry, tags: list[str] | None = None) -> EntryPublic:
+    """Public schema of an entry."""
+    assert entry.id is not None
+    if tags is None:
+        tags = tags_of(session, [entry.id])[entry.id]
+    return EntryPublic.model_validate(entry, update={"tags": tags})
+
+
+def to_detail(session: Session, entry: Entry) -> EntryDetail:
+    """Entry with its ticket links."""
+    base = to_public(session, entry)
+    refs = [
+        TicketRef(source=lk.source, external_id=lk.external_id, kind=lk.kind)
+        for lk in links_of(session, entry.id or 0)
+    ]
+    return EntryDetail(**base.model_dump(), links=refs)
+
+
+def set_tags(session: Session, entry_id: int, names: Sequence[str]) -> None:
+    """Replace an entry's tags, creating unknown tags."""
+    session.execute(sa_delete(EntryTag).where(EntryTag.entry_id == entry_id))  # type: ignore[arg-type]
+    for name in dict.fromkeys(n.strip() for n in names if n.strip()):
+        tag = session.execute(select(Tag).where(Tag.name == name)).scalar_one_or_none()  # type: ignore[arg-type]
+        if tag is None:
+            tag = Tag(name=name)
+            session.add(tag)
+            session.flush()
+        session.add(EntryTag(entry_id=entry_id, tag_id=tag.id))
+    session.flush()
+
+
+def create(
+    session: Session,
+    *,
+    data: EntryCreate,
+    actor: str,
+    status: EntryStatus = EntryStatus.draft,
+    commit: bool = True,
+) -> Entry:
+    """Create an entry with its tags; records a change."""
+    entry = Entry(**data.model_dump(exclude={"tags"}), status=status, created_by=actor,
+                  updated_by=actor)
+    session.add(entry)
+    session.flush()
+    set_tags(session, entry.id or 0, data.tags)
+    changes.record_change(session, entry)
+    if commit:
+        session.commit()
+    return entry
+
+
+def update(
+    session: Session, *, entry_id: int, data: EntryUpdate, actor: str, commit: bool = True
+) -> Entry:
+    """Apply a partial update; bumps version and records a change."""
+    entry = get(session, entry_id=entry_id)
+    fields = data.model_dump(exclude_unset=True, exclude={"tags"})
+    for key, value in fields.items():
+        setattr(entry, key, value)
+    if data.tags is not None:
+        set_tags(session, entry_id, data.tags)
+    entry.version += 1
+    entry.updated_by = actor
+    entry.updated_at = utcnow()
+    session.add(entry)
+    changes.record_change(session, entry)
+    if commit:
+        session.commit()
+    return entry
+
+
+def delete(session: Session, *, entry_id: int, actor: str) -> None:
+    """Delete an entry (links and tags cascade); the indexer sees a delete change."""
+    entry = get(session, entry_id=entry_id)
+    session.execute(sa_delete(EntryTag).where(EntryTag.entry_id == entry_id))  # type: ignore[arg-type]
+    session.execute(sa_delete(EntryLink).where(EntryLink.entry_id == entry_id))  # type: ignore[arg-type]
+    session.delete(entry)
+    changes.record_change(session, entry_id, op="delete")
+    session.commit()
+
+
+def link_ticket(
+    session: Session, *, entry_id: int, source: str, external_id: str, kind: LinkKind, actor: str
+) -> tuple[EntryLink, bool]:
+    """Link a ticket to an entry; idempotent. Returns (link, created)."""
+    stmt = select(EntryLink).where(
+        EntryLink.entry_id == entry_id,  # type: ignore[arg-type]
+        EntryLink.source == source,  # type: ignore[arg-type]
+        EntryLink.external_id == external_id,  # type: ignore[arg-type]
+        EntryLink.kind == kind,  # type: ignore[arg-type]
+    )
+    existing = session.execute(stmt).scalar_one_or_none()
+    if existing is not None:
+        return existing, False
+    link = EntryLink(entry_id=entry_id, source=source, external_id=external_id, kind=kind,
+                     created_by=actor)
+    session.add(link)
+    session.flush()
+    # The entry is indexed with its linked tickets' text, so the index must see the change.
+    changes.touch(session, entry_id)
+    return link, True
+
+
+def list_entries(
+    session: Session,
+    *,
+    system: str | None = None,
+    department: str | None = None,
+    tag: str | None = None,
+    status: EntryStatus | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> EntriesPublic:
+    """Filtered, paginated entries, newest first."""
+    stmt = select(Entry)
+    if system:
+        stmt = stmt.where(Entry.system == system)  # type: ignore[arg-type]
+    if department:
+        stmt = stmt.where(Entry.department == department)  # type: ignore[arg-type]
+    if status:
+        stmt = stmt.where(Entry.status == status)  # type: ignore[arg-type]
+    if tag:
+        stmt = stmt.where(
+            Entry.id.in_(  # type: ignore[union-attr]
+                select(EntryTag.entry_id).join(Tag, Tag.id == EntryTag.tag_id).where(Tag.name == tag)  # type: ignore[arg-type]
+            )
+        )
+    count = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    rows = list(
+        session.execute(stmt.order_by(Entry.id.desc()).offset(offset).limit(limit)).scalars()  # type: ignore[union-attr]
+    )
+    tags = tags_of(session, [e.id for e in rows if e.id is not None])
+    return EntriesPublic(data=[to_public(session, e, tags[e.id or 0]) for e in rows], count=count)

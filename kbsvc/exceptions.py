@@ -1,0 +1,63 @@
+"""Domain exceptions; the API and CLI translate them once, at the edge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class KbError(Exception):
+    """Base of every expected, user-facing error."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(KbError):
+    status = 404
+    code = "not_found"
+
+
+class ValidationFailed(KbError):
+    status = 422
+    code = "validation_failed"
+
+
+class Conflict(KbError):
+    """A write raced another one or would create a duplicate."""
+
+    status = 409
+    code = "conflict"
+
+
+class Forbidden(KbError):
+    status = 403
+    code = "forbidden"
+
+
+class Unauthorized(KbError):
+    status = 401
+    code = "unauthorized"
+
+
+class TooLarge(KbError):
+    status = 413
+    code = "too_large"
+
+
+class RateLimited(KbError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int, **details: Any) -> None:
+        super().__init__(message, retry_after=retry_after, **details)
+        self.retry_after = retry_after
+
+
+class ServiceUnavailable(KbError):
+    status = 503
+    code = "unavailable"

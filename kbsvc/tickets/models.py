@@ -1,0 +1,131 @@
+"""Tickets: resolved helpdesk tickets as imported from an ITSM, CSV or XLSX export."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+from pydantic import field_validator
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from kbsvc.timeutil import as_aware, utcnow
+
+TEXT_FIELDS = ("title", "symptom", "description", "cause", "solution", "workaround")
+META_FIELDS = ("system", "module", "department", "category", "channel", "priority", "handler")
+TAG_SPLIT = re.compile(r"[,，、;；]+")
+
+
+def split_tags(value: Any) -> list[str]:
+    """Tags from a list or a string split on , ， 、 ; (deduplicated, order kept)."""
+    items = value if isinstance(value, list | tuple) else TAG_SPLIT.split(str(value or ""))
+    seen: dict[str, None] = {}
+    for item in items:
+        tag = str(item).strip()
+        if tag:
+            seen.setdefault(tag[:64], None)
+    return list(seen)
+
+
+class TicketBase(SQLModel):
+    """Intake fields shared by the table and the API schemas."""
+
+    source: str = Field(default="default", min_length=1, max_length=64)
+    external_id: str = Field(default="", max_length=128)
+    title: str = Field(default="", max_length=500)
+    symptom: str = Field(default="", sa_type=Text)
+    description: str = Field(default="", sa_type=Text)
+    cause: str = Field(default="", sa_type=Text)
+    solution: str = Field(default="", sa_type=Text)
+    workaround: str = Field(default="", sa_type=Text)
+    system: str = Field(default="", max_length=100, index=True)
+    module: str = Field(default="", max_length=100)
+    department: str = Field(default="", max_length=100, index=True)
+    category: str = Field(default="", max_length=100)
+    channel: str = Field(default="", max_length=50)
+    priority: str = Field(default="", max_length=20)
+    handler: str = Field(default="", max_length=100)
+    opened_at: datetime | None = None
+    resolved_at: datetime | None = None
+
+
+class Ticket(TicketBase, table=True):
+    """A ticket, unique per (source, external_id); the raw intake row is kept."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_ticket_source_ext"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    content_hash: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    def content_key(self) -> str:
+        """Hash of the intake content, to tell a real update from a re-import."""
+        return ticket_content_hash(self.model_dump(include=set(TicketIn.model_fields)))
+
+
+class TicketIn(TicketBase):
+    """A ticket as posted or imported; external_id may be empty (then derived)."""
+
+    tags: list[str] = Field(default_factory=list)
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags(cls, v: Any) -> list[str]:
+        return split_tags(v)
+
+    @field_validator(*TEXT_FIELDS, *META_FIELDS, "external_id", "source", mode="before")
+    @classmethod
+    def _strip(cls, v: Any) -> Any:
+        if v is None:
+            return ""
+        return str(v).strip() if isinstance(v, str | int | float) else v
+
+    @field_validator("opened_at", "resolved_at", mode="after")
+    @classmethod
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        return as_aware(v)
+
+    def resolved_external_id(self) -> str:
+        """The given id, or a stable one derived from content so re-imports stay idempotent."""
+        if self.external_id:
+            return self.external_id
+        basis = "\x1f".join(
+            [self.title, self.symptom, self.description, str(self.opened_at or "")]
+        )
+        return "auto-" + hashlib.sha1(basis.encode("utf-8")).hexdigest()[:16]
+
+
+class TicketPublic(TicketBase):
+    id: int
+    tags: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TicketsPublic(SQLModel):
+    data: list[TicketPublic]
+    count: int
+
+
+class TicketUpsertResult(SQLModel):
+    """Outcome of a single or bulk upsert."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    data: list[TicketPublic] = []
+
+
+def ticket_content_hash(fields: dict[str, Any]) -> str:
+    """Stable hash over intake fields (raw row excluded)."""
+    fields = {k: v for k, v in fields.items() if k != "raw"}
+    blob = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()

@@ -1,0 +1,93 @@
+"""Ticket data access: upsert by (source, external_id), get, list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from kbsvc.exceptions import NotFound
+from kbsvc.tickets.models import Ticket, TicketIn, TicketsPublic, TicketPublic
+from kbsvc.timeutil import utcnow
+
+
+def get(session: Session, *, ticket_id: int) -> Ticket:
+    """The ticket or NotFound."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound(f"ticket {ticket_id} not found", ticket_id=ticket_id)
+    return ticket
+
+
+def get_by_key(session: Session, *, source: str, external_id: str) -> Ticket | None:
+    """The ticket with this (source, external_id), if imported."""
+    stmt = select(Ticket).where(Ticket.source == source, Ticket.external_id == external_id)  # type: ignore[arg-type]
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def upsert_one(session: Session, item: TicketIn) -> tuple[Ticket, str]:
+    """Insert or update one ticket (no commit). Returns (ticket, 'created'|'updated'|'unchanged')."""
+    ext = item.resolved_external_id()
+    fields = item.model_dump(exclude={"raw", "external_id"})
+    existing = get_by_key(session, source=item.source, external_id=ext)
+    if existing is None:
+        ticket = Ticket(**fields, external_id=ext, raw=item.raw)
+        ticket.content_hash = ticket.content_key()
+        session.add(ticket)
+        session.flush()
+        return ticket, "created"
+    candidate = Ticket(**fields, external_id=ext)
+    new_hash = candidate.content_key()
+    if new_hash == existing.content_hash:
+        return existing, "unchanged"
+    for key, value in fields.items():
+        setattr(existing, key, value)
+    existing.raw = item.raw or existing.raw
+    existing.content_hash = new_hash
+    existing.updated_at = utcnow()
+    session.add(existing)
+    session.flush()
+    return existing, "updated"
+
+
+def upsert_many(session: Session, *, items: Iterable[TicketIn]) -> tuple[list[Ticket], dict[str, int]]:
+    """Upsert a batch in one transaction; all or nothing."""
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    tickets = []
+    try:
+        for item in items:
+            ticket, outcome = upsert_one(session, item)
+            counts[outcome] += 1
+            tickets.append(ticket)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return tickets, counts
+
+
+def list_tickets(
+    session: Session,
+    *,
+    source: str | None = None,
+    system: str | None = None,
+    department: str | None = None,
+    q: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> TicketsPublic:
+    """Filtered, paginated tickets, newest first."""
+    stmt = select(Ticket)
+    if source:
+        stmt = stmt.where(Ticket.source == source)  # type: ignore[arg-type]
+    if system:
+        stmt = stmt.where(Ticket.system == system)  # type: ignore[arg-type]
+    if department:
+        stmt = stmt.where(Ticket.department == department)  # type: ignore[arg-type]
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(Ticket.title.like(like) | Ticket.symptom.like(like))  # type: ignore[attr-defined]
+    count = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    rows = session.execute(stmt.order_by(Ticket.id.desc()).offset(offset).limit(limit)).scalars()  # type: ignore[union-attr]
+    return TicketsPublic(data=[TicketPublic.model_validate(t) for t in rows], count=count)
