@@ -1,0 +1,1 @@
+"""Everything between text and ranked ids: normalisation, tokens, indexes, fusion, sync."""

@@ -1,0 +1,5 @@
+"""`python -m kbsvc` runs the CLI."""
+
+from kbsvc.cli import main
+
+main()
