@@ -16,7 +16,7 @@ from indexer.analyzer import Analyzer
 from indexer.dbsource import load_docs
 from indexer.lexical import Filters
 from indexer.retriever import Ranked, Retriever, RetrieverConfig
-from indexer.rwlock import RWLock
+from indexer.locks import RWLock
 from kbsvc.config import Settings
 from kbsvc.entries.changes import changes_since, latest_seq
 
@@ -59,6 +59,7 @@ class SearchEngine:
             learn_from_use=settings.search.learn_from_use,
         )
         self._make_embedder = embedder_factory or self._settings_embedder
+        self._shared_embedder: Any = None
         self.backend = self._backend_name()
         self._lock = RWLock()
         self._writer = threading.Lock()
@@ -71,25 +72,38 @@ class SearchEngine:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        self._shared_embedder: Any = None
 
     # ---- construction ------------------------------------------------------------------
     def _backend_name(self) -> str:
+        """The concrete dense backend ("none" when it cannot be built here)."""
         try:
+            from embeddings.base import EmbedderError
             from embeddings.factory import resolve_backend
         except ImportError:
             return "none"
-        return resolve_backend(self.settings.embedding.backend)
+        name = resolve_backend(self.settings.embedding.backend)
+        if name == "none":
+            return name
+        try:
+            probe = self._make_embedder()
+        except EmbedderError as exc:
+            log.warning("dense channel off: %s", exc)
+            return "none"
+        if probe is None:
+            return "none"
+        if not probe.needs_fit:
+            self._shared_embedder = probe
+        return name
 
     def _settings_embedder(self) -> Any:
-        try:
-            from embeddings.factory import make_embedder
-        except ImportError:
-            return None
+        from embeddings.factory import make_embedder
+
         return make_embedder(self.settings.embedding)
 
     def _new_embedder(self) -> Any:
         # Pretrained models are loaded once and shared; corpus-fitted ones are fresh per fit.
+        if self.backend == "none":
+            return None
         if self._shared_embedder is not None:
             return self._shared_embedder
         emb = self._make_embedder()
@@ -189,9 +203,8 @@ class SearchEngine:
         if self.backend == "none":
             return False
         emb = self.retriever.embedder
-        if emb is None:  # dense channel waiting for enough entries to fit on
-            probe = self._shared_embedder or self._make_embedder()
-            return probe is not None and probe.needs_fit and count >= MIN_FIT_DOCS
+        if emb is None:  # a corpus-fitted channel waiting for enough entries to fit on
+            return self._shared_embedder is None and count >= MIN_FIT_DOCS
         return bool(emb.needs_fit) and count > max(self.fitted_count * REFIT_GROWTH, MIN_FIT_DOCS)
 
     def save(self) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from indexer.manifest import write_atomic
 
 if TYPE_CHECKING:
     from indexer.lexical import LexicalIndex
@@ -71,21 +73,8 @@ class CodeColumn:
         return self.codes.data[:n] == code
 
 
-def _fsync_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def dump(index: LexicalIndex, folder: Path) -> dict[str, Any]:
     """Write the live documents of `index` into `folder`; returns {file: sha256} and count."""
-    import io
-
-    from indexer.lexical import DocMeta  # noqa: F401 - documents the meta shape
-
     index.compact()
     folder.mkdir(parents=True, exist_ok=True)
     tids = index._doc_tids  # noqa: SLF001 - the store is the index's own persistence
@@ -110,18 +99,9 @@ def dump(index: LexicalIndex, folder: Path) -> dict[str, Any]:
              "docs.json": json.dumps(meta, ensure_ascii=False).encode("utf-8")}
     sums = {}
     for name, data in files.items():
-        _fsync_write(folder / name, data)
+        write_atomic(folder / name, data)
         sums[name] = hashlib.sha256(data).hexdigest()
     return {"files": sums, "count": len(index)}
-
-
-def checksum_ok(folder: Path, sums: dict[str, str]) -> bool:
-    """Every file present with the recorded sha256."""
-    for name, digest in sums.items():
-        path = folder / name
-        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
-            return False
-    return True
 
 
 def load(index: LexicalIndex, folder: Path) -> None:

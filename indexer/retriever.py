@@ -132,13 +132,8 @@ class Retriever:
         return Ranked(hits, total, top, margin)
 
     def _dense_scores(self, qvec: np.ndarray, ids: list[int]) -> dict[int, float]:
-        """Exact cosine of the given ids (lexical candidates) when the vector index can say."""
-        if not ids:
-            return {}
-        try:
-            return dict(self.vectors.search(qvec, len(ids), allowed=set(ids)))
-        except TypeError:
-            return {}
+        """Exact cosine of lexical candidates the dense channel did not return."""
+        return self.vectors.score(qvec, ids) if ids else {}
 
     def _boost(self, fused: list[Any], boost: dict[str, str]) -> list[Any]:
         # A ticket filed against the same system is more likely the same fault; a nudge, not a
