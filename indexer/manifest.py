@@ -69,18 +69,22 @@ def write_manifest(directory: Path, manifest: dict[str, Any]) -> None:
     write_atomic(directory / MANIFEST, text.encode("utf-8"))
 
 
-def read_manifest(directory: Path) -> dict[str, Any]:
-    """Read a manifest; IndexMissing if absent, IndexCorrupt if unreadable."""
-    path = directory / MANIFEST
+def read_json_file(path: Path) -> dict[str, Any]:
+    """A JSON object from disk; IndexMissing if absent, IndexCorrupt if unreadable."""
     if not path.is_file():
-        raise IndexMissing(f"no index manifest at {path}")
+        raise IndexMissing(f"no index state at {path}")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IndexCorrupt(f"unreadable index manifest {path}: {exc}") from exc
+        raise IndexCorrupt(f"unreadable index state {path}: {exc}") from exc
     if not isinstance(data, dict):
-        raise IndexCorrupt(f"index manifest {path} is not a JSON object")
+        raise IndexCorrupt(f"index state {path} is not a JSON object")
     return data
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    """Read `directory/manifest.json`; IndexMissing if absent, IndexCorrupt if unreadable."""
+    return read_json_file(Path(directory) / MANIFEST)
 
 
 def check_manifest(manifest: dict[str, Any], **expected: Any) -> None:
