@@ -69,3 +69,20 @@ def family_kb(tickets: list[dict]) -> tuple[list[EntryDoc], dict[str, set[str]]]
         for t in members:
             resolve[t["external_id"]] = {str(n)}
     return docs, resolve
+
+
+def ticket_kb(tickets: list[dict]) -> tuple[list[EntryDoc], dict[str, set[str]]]:  # type: ignore[type-arg]
+    """One entry per ticket with a solution, linked only to itself (no learning from use)."""
+    docs, resolve = [], {}
+    for n, t in enumerate(sorted(tickets, key=lambda t: t["external_id"]), 1):
+        if not t.get("solution"):
+            continue
+        docs.append(EntryDoc(
+            id=n, title=t["title"], symptom=t["symptom"], cause=t.get("cause", ""),
+            solution=t.get("solution", ""), workaround=t.get("workaround", ""),
+            system=t.get("system", ""), module=t.get("module", ""),
+            department=t.get("department", ""), category=t.get("category", ""),
+            sources=[("demo", t["external_id"])],
+        ))
+        resolve[t["external_id"]] = {str(n)}
+    return docs, resolve
