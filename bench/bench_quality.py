@@ -71,11 +71,18 @@ def run(sbert: bool = True) -> dict[str, Any]:
     for kb_name, ((docs, res), learn) in kbs.items():
         resolve = lambda x, res=res: res.get(x, set())  # noqa: E731
         rows = []
+        built: dict[tuple[str, str | None], Any] = {}
         for name, analyzer, backend, cfg in configurations(sbert):
             cfg = dataclasses.replace(cfg, learn_from_use=learn)
-            emb = make_embedder(EmbeddingSettings(backend=backend)) if backend else None
             t0 = time.perf_counter()
-            r = build_retriever(docs, Analyzer(config=ANALYZERS[analyzer]), emb, cfg)
+            # One build per (analyzer, backend): weights and fusion only matter at query time.
+            r = built.get((analyzer, backend))
+            if r is None:
+                emb = make_embedder(EmbeddingSettings(backend=backend)) if backend else None
+                build_cfg = dataclasses.replace(cfg, dense_weight=1.0) if backend else cfg
+                r = build_retriever(docs, Analyzer(config=ANALYZERS[analyzer]), emb, build_cfg)
+                built[(analyzer, backend)] = r
+            r.config = cfg
             rank = rank_fn(r)
             metrics = evaluate(queries, rank, resolve)
             rows.append({"name": name, **metrics, "by_kind": per_kind(queries, rank, resolve),
