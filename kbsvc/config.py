@@ -44,6 +44,19 @@ class LimitSettings(BaseModel):
     max_page_size: int = Field(default=200, ge=1)
 
 
+class AnalyticsSettings(BaseModel):
+    """Search log retention and the thresholds the insight reports use."""
+
+    search_log_days: int = Field(default=180, ge=1, le=3650)
+    # A search whose best result is below this confidence counts as a knowledge gap.
+    gap_confidence: float = Field(default=0.35, ge=0, le=1)
+    # A resolved ticket whose best char-bigram cosine to any published entry is below this
+    # is treated as not covered by the knowledge base.
+    coverage_similarity: float = Field(default=0.3, ge=0, le=1)
+    # Cosine at which two queries / tickets join the same gap topic.
+    cluster_similarity: float = Field(default=0.3, ge=0, le=1)
+
+
 class Settings(BaseSettings):
     """Service configuration; invalid values stop start-up with a clear message."""
 
@@ -56,6 +69,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = EmbeddingSettings()
     search: SearchSettings = SearchSettings()
     limits: LimitSettings = LimitSettings()
+    analytics: AnalyticsSettings = AnalyticsSettings()
     # Reads without a key are allowed only when a site opts in (intranet kiosks); writes never.
     open_reads: bool = False
     cors_origins: list[str] = []

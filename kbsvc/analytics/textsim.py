@@ -1,0 +1,98 @@
+"""Self-contained Chinese text similarity for gap analysis: char 1–2-gram TF-IDF + clustering."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.sparse import csr_matrix
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from indexer.text import normalize
+
+# Filler that carries no topic: removed before n-gramming so "无影灯坏了怎么办" ≈ "无影灯坏了".
+_FILLER = re.compile(r"怎么办|怎么回事|怎么|为什么|请问|一下|麻烦|老师|谢谢|您好|你好|了|的|吗|呢|啊|吧")
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def clean(text: str) -> str:
+    """Normalised text without punctuation, spaces or filler words."""
+    return _FILLER.sub("", _NON_WORD.sub("", normalize(text, lower=True)))
+
+
+@dataclass
+class Space:
+    """A fitted char-gram space; character unigrams help 2-char words that share one char."""
+
+    vectorizer: TfidfVectorizer
+
+    @classmethod
+    def fit(cls, texts: Sequence[str]) -> Space:
+        """Fit IDF on a background corpus, so common symptom grams (不出, 无法) weigh little."""
+        vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True,
+                              preprocessor=clean, dtype=np.float32)
+        vec.fit([t for t in texts if clean(t)] or ["空"])
+        return cls(vec)
+
+    def transform(self, texts: Sequence[str]) -> csr_matrix:
+        """Rows are L2-normalised, so a dot product is the cosine."""
+        return self.vectorizer.transform(texts)
+
+    def top_terms(self, rows: csr_matrix, n: int = 5) -> list[str]:
+        """The heaviest two-character grams over some rows (the topic's words)."""
+        weights = np.asarray(rows.sum(axis=0)).ravel()
+        names = self.vectorizer.get_feature_names_out()
+        out: list[str] = []
+        for idx in np.argsort(-weights):
+            if weights[idx] <= 0 or len(out) >= n:
+                break
+            if len(names[idx]) == 2:
+                out.append(str(names[idx]))
+        return out
+
+
+def best_match(space: Space, texts: Sequence[str], corpus: Sequence[str],
+               chunk: int = 2000) -> np.ndarray:
+    """For each text, the highest cosine to any corpus document (0 for an empty corpus)."""
+    if not len(texts):
+        return np.zeros(0, dtype=np.float32)
+    if not len(corpus):
+        return np.zeros(len(texts), dtype=np.float32)
+    c = space.transform(corpus).T.tocsr()
+    out = np.zeros(len(texts), dtype=np.float32)
+    for i in range(0, len(texts), chunk):
+        sims = space.transform(texts[i:i + chunk]) @ c
+        out[i:i + chunk] = sims.max(axis=1).toarray().ravel()
+    return out
+
+
+def cluster(vectors: csr_matrix, threshold: float) -> list[list[int]]:
+    """Average-linkage clusters whose mean pairwise cosine is ≥ threshold (largest first).
+
+    Average linkage rather than single-link union-find: one ambiguous query cannot chain two
+    unrelated topics together.
+    """
+    n = vectors.shape[0]
+    if n == 0:
+        return []
+    if n == 1:
+        return [[0]]
+    sims = (vectors @ vectors.T).toarray()
+    dist = np.clip(1.0 - sims, 0.0, 2.0)
+    condensed = dist[np.triu_indices(n, k=1)]
+    labels = fcluster(linkage(condensed, method="average"), t=1.0 - threshold,
+                      criterion="distance")
+    groups: dict[int, list[int]] = {}
+    for idx, lab in enumerate(labels):
+        groups.setdefault(int(lab), []).append(idx)
+    return sorted(groups.values(), key=lambda g: (-len(g), g[0]))
+
+
+def most_common(values: Sequence[str], default: str = "") -> str:
+    """Most frequent non-empty value (first seen wins ties)."""
+    counts = Counter(v for v in values if v)
+    return counts.most_common(1)[0][0] if counts else default
