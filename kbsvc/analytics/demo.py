@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from kbsvc.entries import service as entries
 from kbsvc.entries.models import EntryCreate, EntryLink, EntryStatus, LinkKind
 from kbsvc.tickets import service as tickets
 from kbsvc.tickets.models import Ticket, TicketIn
+from kbsvc.timeutil import utcnow
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "demo" / "data"
 
@@ -89,12 +90,17 @@ def seed(engine: Engine, *, seed_value: int = 8, source: str = "demo") -> dict[s
 
 def _seed_searches(session: Session, queries: list[tuple[str, Ticket, int | None]],
                    rng: random.Random) -> int:
+    # The log is recent operational data (retention purges old rows), so it ends today.
     rows = []
-    times = [t.opened_at for _, t, _ in queries if t.opened_at]
+    now = utcnow()
+
+    def when() -> datetime:
+        return now - timedelta(days=rng.uniform(0, 120), minutes=rng.uniform(0, 600))
+
     for text, t, entry_id in queries:
         answered = entry_id is not None
         rows.append(SearchLog(
-            id=f"demo{len(rows):028d}", at=(t.opened_at or t.created_at) + timedelta(minutes=3),
+            id=f"demo{len(rows):028d}", at=when(),
             kind=rng.choice(["search", "suggest"]), query=text, filters={"system": t.system},
             result_ids=[entry_id] if answered else [], result_count=1 if answered else 0,
             top_score=0.8 if answered else None, top_confidence=0.8 if answered else None,
@@ -102,7 +108,7 @@ def _seed_searches(session: Session, queries: list[tuple[str, Ticket, int | None
     for text, times_searched in UNANSWERED:
         for _ in range(times_searched):
             rows.append(SearchLog(
-                id=f"demo{len(rows):028d}", at=rng.choice(times) + timedelta(hours=2),
+                id=f"demo{len(rows):028d}", at=when(),
                 kind="suggest", query=text, result_count=0, latency_ms=12.0, caller="demo"))
     session.add_all(rows)
     session.commit()

@@ -79,7 +79,7 @@ def search_gaps(session: Session, period: Period, cfg: AnalyticsSettings,
     for group in textsim.cluster(vecs, cfg.cluster_similarity):
         counts = {queries[i]: sum(merged[keys[i]].values()) for i in group}
         ordered = sorted(counts, key=lambda q: (-counts[q], q))
-        out.append(s.QueryCluster(label=ordered[0], terms=space.top_terms(vecs[group]),
+        out.append(s.QueryCluster(label=ordered[0], terms=space.top_terms(ordered),
                                   searches=sum(counts.values()), queries=ordered[:10]))
     out.sort(key=lambda c: (-c.searches, c.label))
     return int(total), int(gap_total), out[:top]
@@ -113,7 +113,8 @@ def uncovered_tickets(session: Session, period: Period, cfg: AnalyticsSettings,
         centroid = np.asarray(sub.mean(axis=0)).ravel()
         central = members[int(np.argmax(sub @ centroid))]
         out.append(s.TicketCluster(
-            label=rows[central][1] or texts[central][:40], terms=space.top_terms(sub),
+            label=rows[central][1] or texts[central][:40],
+            terms=space.top_terms([texts[i] for i in members]),
             system=textsim.most_common([rows[i][3] for i in members], s.NO_SYSTEM),
             ticket_ids=sorted(int(rows[i][0]) for i in members)[:50],
             best_similarity=round(float(max(best[i] for i in members)), 3)))

@@ -42,17 +42,26 @@ class Space:
         """Rows are L2-normalised, so a dot product is the cosine."""
         return self.vectorizer.transform(texts)
 
-    def top_terms(self, rows: csr_matrix, n: int = 5) -> list[str]:
-        """The heaviest two-character grams over some rows (the topic's words)."""
-        weights = np.asarray(rows.sum(axis=0)).ravel()
-        names = self.vectorizer.get_feature_names_out()
-        out: list[str] = []
-        for idx in np.argsort(-weights):
-            if weights[idx] <= 0 or len(out) >= n:
-                break
-            if len(names[idx]) == 2:
-                out.append(str(names[idx]))
-        return out
+    def top_terms(self, texts: Sequence[str], n: int = 4) -> list[str]:
+        """The topic's words: jieba words (hospital-IT dictionary) frequent in the topic and
+        rare in the background (mean IDF of their character grams)."""
+        from indexer.tokenizer import default_tokenizer
+
+        tok = default_tokenizer()
+        idf = dict(zip(self.vectorizer.get_feature_names_out(), self.vectorizer.idf_,
+                       strict=True))
+        counts: Counter[str] = Counter()
+        for text in texts:
+            counts.update({w for w in tok.tokens(text, fold_synonyms=False)
+                           if len(w) >= 2 and not w.isdigit() and clean(w) == w})
+        floor = min(idf.values(), default=1.0)
+
+        def score(word: str) -> float:
+            grams = [word[i:i + 2] for i in range(len(word) - 1)]
+            rarity = sum(idf.get(g, floor) for g in grams) / len(grams)
+            return counts[word] * rarity
+
+        return sorted(counts, key=lambda w: (-score(w), w))[:n]
 
 
 def best_match(space: Space, texts: Sequence[str], corpus: Sequence[str],
