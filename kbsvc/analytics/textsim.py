@@ -7,12 +7,14 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.sparse import csr_matrix
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from indexer.text import normalize
+
+if TYPE_CHECKING:  # scikit-learn and scipy load in seconds: only when a gap report runs
+    from scipy.sparse import csr_matrix
 
 # Filler that carries no topic: removed before n-gramming so "无影灯坏了怎么办" ≈ "无影灯坏了".
 _FILLER = re.compile(r"怎么办|怎么回事|怎么|为什么|请问|一下|麻烦|老师|谢谢|您好|你好|了|的|吗|呢|啊|吧")
@@ -28,11 +30,13 @@ def clean(text: str) -> str:
 class Space:
     """A fitted char-gram space; character unigrams help 2-char words that share one char."""
 
-    vectorizer: TfidfVectorizer
+    vectorizer: Any  # sklearn TfidfVectorizer
 
     @classmethod
     def fit(cls, texts: Sequence[str]) -> Space:
         """Fit IDF on a background corpus, so common symptom grams (不出, 无法) weigh little."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True,
                               preprocessor=clean, dtype=np.float32)
         vec.fit([t for t in texts if clean(t)] or ["空"])
@@ -85,6 +89,8 @@ def cluster(vectors: csr_matrix, threshold: float) -> list[list[int]]:
     Average linkage rather than single-link union-find: one ambiguous query cannot chain two
     unrelated topics together.
     """
+    from scipy.cluster.hierarchy import fcluster, linkage
+
     n = vectors.shape[0]
     if n == 0:
         return []
