@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
 from sqlalchemy import and_, func, or_, select
@@ -20,7 +21,7 @@ S = SearchLog.__table__.c  # type: ignore[attr-defined]
 
 # Caps keep the report interactive on large sites: the pairwise clustering is O(n²).
 MAX_QUERIES = 1500
-MAX_TICKETS = 3000
+MAX_TICKETS = 2000
 MAX_CLUSTERED_TICKETS = 1500
 BACKGROUND_ENTRIES = 5000
 
@@ -38,21 +39,25 @@ def gaps(session: Session, period: Period, cfg: AnalyticsSettings | None = None,
     """Everything a trainer needs to decide what to write next."""
     cfg = cfg or AnalyticsSettings()
     entries = _published_texts(session)
-    searches, gap_searches, topics = search_gaps(session, period, cfg, entries, top=top)
-    considered, uncovered, ticket_topics = uncovered_tickets(session, period, cfg, entries,
-                                                             top=top)
+    searches, gap_searches, merged = gap_queries(session, period, cfg)
+    tickets = unlinked_tickets(session, period)
+    queries = [max(v, key=lambda q, v=v: v[q]) for v in merged.values()]  # type: ignore[misc]
+    texts = [f"{t} {sy or ''}" for _, t, sy, _ in tickets]
+    # One IDF space for everything, fitted on a bounded background.
+    space = textsim.Space.fit([t for _, t, _ in entries[:BACKGROUND_ENTRIES]] + queries + texts)
+    uncovered, ticket_topics = ticket_gaps(space, tickets, texts, entries, cfg, top=top)
     return s.GapsReport(
         period=_period_out(period), searches=searches, gap_searches=gap_searches,
-        confidence_threshold=cfg.gap_confidence, search_topics=topics,
-        uncovered_tickets=uncovered, considered_tickets=considered, ticket_topics=ticket_topics,
-        systems=system_coverage(session, period, top=top),
+        confidence_threshold=cfg.gap_confidence,
+        search_topics=query_topics(space, merged, queries, cfg, top=top),
+        uncovered_tickets=uncovered, considered_tickets=len(tickets),
+        ticket_topics=ticket_topics, systems=system_coverage(session, period, top=top),
     )
 
 
-def search_gaps(session: Session, period: Period, cfg: AnalyticsSettings,
-                entries: list[tuple[int, str, str]], *, top: int = 20,
-                ) -> tuple[int, int, list[s.QueryCluster]]:
-    """Searches with no result or only low-confidence ones, grouped into topics."""
+def gap_queries(session: Session, period: Period, cfg: AnalyticsSettings,
+                ) -> tuple[int, int, dict[str, dict[str, int]]]:
+    """Search count, gap count, and gap queries merged by cleaned text → {query: count}."""
     conds = period.where(S.at)
     total = session.execute(select(func.count()).select_from(SearchLog.__table__)  # type: ignore[attr-defined]
                             .where(*conds)).scalar_one()
@@ -69,45 +74,49 @@ def search_gaps(session: Session, period: Period, cfg: AnalyticsSettings,
         key = textsim.clean(q or "")
         if key:
             merged[key][q] = merged[key].get(q, 0) + int(cnt)
-    keys = list(merged)
-    if not keys:
-        return int(total), int(gap_total), []
-    queries = [max(merged[k], key=lambda q, k=k: merged[k][q]) for k in keys]  # type: ignore[misc]
-    space = textsim.Space.fit([t for _, t, _ in entries[:BACKGROUND_ENTRIES]] + queries)
-    vecs = space.transform(queries)
-    out = []
-    for group in textsim.cluster(vecs, cfg.cluster_similarity):
-        counts = {queries[i]: sum(merged[keys[i]].values()) for i in group}
-        ordered = sorted(counts, key=lambda q: (-counts[q], q))
-        out.append(s.QueryCluster(label=ordered[0], terms=space.top_terms(ordered),
-                                  searches=sum(counts.values()), queries=ordered[:10]))
-    out.sort(key=lambda c: (-c.searches, c.label))
-    return int(total), int(gap_total), out[:top]
+    return int(total), int(gap_total), merged
 
 
-def uncovered_tickets(session: Session, period: Period, cfg: AnalyticsSettings,
-                      entries: list[tuple[int, str, str]], *, top: int = 20,
-                      ) -> tuple[int, int, list[s.TicketCluster]]:
-    """Recent resolved tickets with no entry link and no close published entry, clustered."""
+def query_topics(space: textsim.Space, merged: dict[str, dict[str, int]], queries: list[str],
+                 cfg: AnalyticsSettings, *, top: int = 20) -> list[s.QueryCluster]:
+    """Gap queries grouped into topics, most searched first."""
+    if not queries:
+        return []
+    totals = [sum(v.values()) for v in merged.values()]
+    groups = []
+    for group in textsim.cluster(space.transform(queries), cfg.cluster_similarity):
+        counts = {queries[i]: totals[i] for i in group}
+        groups.append((sum(counts.values()), sorted(counts, key=lambda q: (-counts[q], q))))
+    groups.sort(key=lambda g: (-g[0], g[1][0]))
+    # Terms only for the topics shown: jieba over every small cluster adds up.
+    return [s.QueryCluster(label=ordered[0], terms=space.top_terms(ordered), searches=n,
+                           queries=ordered[:10]) for n, ordered in groups[:top]]
+
+
+def unlinked_tickets(session: Session, period: Period) -> list[Any]:
+    """The most recent resolved tickets with no entry link."""
     linked = select(L.id).where(L.source == T.source, L.external_id == T.external_id).exists()
-    rows = session.execute(
+    return list(session.execute(
         select(T.id, T.title, T.symptom, T.system)
         .where(T.resolved_at.is_not(None), ~linked, *period.where(T.resolved_at))
         .order_by(T.resolved_at.desc(), T.id.desc()).limit(MAX_TICKETS)
-    ).all()
+    ).all())
+
+
+def ticket_gaps(space: textsim.Space, rows: list[Any], texts: list[str],
+                entries: list[tuple[int, str, str]], cfg: AnalyticsSettings, *, top: int = 20,
+                ) -> tuple[int, list[s.TicketCluster]]:
+    """Unlinked tickets no published entry resembles, clustered (suggest capturing them)."""
     if not rows:
-        return 0, 0, []
-    texts = [f"{t} {sy or ''}" for _, t, sy, _ in rows]
-    corpus = [t for _, t, _ in entries]
-    space = textsim.Space.fit(corpus + texts)
-    best = textsim.best_match(space, texts, corpus)
+        return 0, []
+    best = textsim.best_match(space, texts, [t for _, t, _ in entries])
     weak = [i for i in np.argsort(best, kind="stable") if best[i] < cfg.coverage_similarity]
     picked = sorted(weak[:MAX_CLUSTERED_TICKETS])
     if not picked:
-        return len(rows), 0, []
+        return 0, []
     vecs = space.transform([texts[i] for i in picked])
     out = []
-    for group in textsim.cluster(vecs, cfg.cluster_similarity):
+    for group in textsim.cluster(vecs, cfg.cluster_similarity)[:top]:  # largest first
         members = [picked[g] for g in group]
         sub = vecs[group]
         centroid = np.asarray(sub.mean(axis=0)).ravel()
@@ -118,8 +127,7 @@ def uncovered_tickets(session: Session, period: Period, cfg: AnalyticsSettings,
             system=textsim.most_common([rows[i][3] for i in members], s.NO_SYSTEM),
             ticket_ids=sorted(int(rows[i][0]) for i in members)[:50],
             best_similarity=round(float(max(best[i] for i in members)), 3)))
-    out.sort(key=lambda c: (-len(c.ticket_ids), c.label))
-    return len(rows), len(weak), out[:top]
+    return len(weak), out
 
 
 def system_coverage(session: Session, period: Period, *, top: int = 20,
