@@ -48,16 +48,18 @@ def import_file(
             report = import_table(session, table, source=source, mapping=rules,
                                   capture=capture, strict=strict)
     for error in report.errors[:MAX_SHOWN]:
-        console.print(f"line {error.line}: {error.message}", highlight=False, markup=False)
+        console.print(f"line {error.line}: {error.message}", highlight=False, markup=False,
+                      soft_wrap=True)
     if len(report.errors) > MAX_SHOWN:
         console.print(f"… and {len(report.errors) - MAX_SHOWN} more invalid rows")
-    detail = (f"{report.rows} rows ({report.format}{', ' + report.encoding if report.encoding else ''}):"
-              f" {report.unchanged} unchanged, {report.invalid} invalid")
+    encoding = f", {report.encoding}" if report.encoding else ""
+    detail = (f"{report.rows} rows ({report.format}{encoding}): {report.unchanged} unchanged, "
+              f"{report.invalid} invalid")
     if capture is not CaptureMode.none:
         detail += f"; entries {report.entries_created} created, {report.entries_updated} updated"
     if not report.committed:
         detail += "; --strict: nothing written"
-    console.print(detail, highlight=False, markup=False)
+    console.print(detail, highlight=False, markup=False, soft_wrap=True)
     typer.echo(report.summary())
     if not report.committed:
         raise typer.Exit(1)

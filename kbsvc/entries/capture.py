@@ -132,7 +132,7 @@ def capture(session: Session, *, ticket_id: int, actor: str) -> tuple[CapturePub
     entry, outcome = capture_ticket(session, ticket, actor=actor)
     session.commit()
     public = entries.to_public(session, entry)
-    suggested = public.tags if outcome == "created" else suggest_ticket_tags(ticket)
+    suggested = suggest_ticket_tags(ticket)  # entry tags come back sorted; this keeps rank
     source = SourceTicket(id=ticket.id or 0, source=ticket.source,
                           external_id=ticket.external_id, title=ticket.title)
     return CapturePublic(**public.model_dump(), suggested_tags=suggested,
