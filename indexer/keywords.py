@@ -16,11 +16,12 @@ _GENERIC = frozenset(
     "无法 不能 提示 报错 显示 进行 重新 联系 操作 使用 正常 恢复 检查 确认 需要 导致 原因 "
     "现象 故障 用户 患者 医生 护士 科室 电脑 系统 工单 反馈 告知 已经 然后 之后 没有 "
     "时候 一直 目前 现在 今天 上午 下午 刚才 频繁 偶尔 突然 经常 界面 页面 状态 信息 内容 "
-    "结果 现场 方法 步骤 情况".split()
+    "结果 现场 方法 步骤 情况 对应 相关 所有 部分".split()
 )
 # Noun-like POS tags worth a tag when the word is not in our dictionary (people/places are not).
 _NOUNISH = frozenset({"n", "nz", "nt", "vn", "eng", "nw", "an"})
 _NUMERIC = re.compile(r"^[\d\W_]+$")
+_LATIN = re.compile(r"^[A-Za-z][A-Za-z0-9.+#-]*$")
 # Dictionary terms name systems, modules, devices and known faults: prefer them over common words.
 DICT_BOOST = 3.0
 
@@ -46,24 +47,36 @@ class KeywordExtractor:
         # posseg keeps per-call state in the shared tokenizer; serialise like the tokenizer does.
         self._lock = threading.Lock()
 
-    def _keep(self, word: str, flag: str) -> bool:
+    def _keep(self, word: str, flag: str, main: str) -> bool:
         if len(word) < 2 or _NUMERIC.match(word) or word.lower() in self.stopwords:
             return False
-        return word in self.dictionary or flag in _NOUNISH
+        if word in self.dictionary:
+            return True
+        if word not in main:
+            return False
+        if _LATIN.match(word):
+            # Unknown Latin words are mostly file names and UI labels (exe, Win); acronyms stay.
+            return word.isupper()
+        return flag in _NOUNISH
 
-    def keywords(self, text: str, top_k: int = 6) -> list[str]:
-        """Up to `top_k` keywords of `text`, best first."""
-        text = normalize(text)
-        if not text:
+    def keywords(self, text: str, top_k: int = 6, extra: str = "") -> list[str]:
+        """Up to `top_k` keywords of `text`, best first.
+
+        `extra` (a ticket's solution, say) adds weight, but of its own words only dictionary
+        terms can become keywords: handling steps are full of words that describe no fault.
+        """
+        text, extra = normalize(text), normalize(extra)
+        both = f"{text}\n{extra}".strip()
+        if not both:
             return []
         with self._lock:
-            weights = self._tfidf.extract_tags(text, topK=None, withWeight=True)
-            flags = {p.word: p.flag for p in self._tfidf.postokenizer.lcut(text)}
+            weights = self._tfidf.extract_tags(both, topK=None, withWeight=True)
+            flags = {p.word: p.flag for p in self._tfidf.postokenizer.lcut(both)}
         scored = []
         for word, weight in weights:
-            if self._keep(word, flags.get(word, "")):
+            if self._keep(word, flags.get(word, ""), text):
                 boost = DICT_BOOST if word in self.dictionary else 1.0
-                scored.append((-weight * boost, text.find(word), word))
+                scored.append((-weight * boost, both.find(word), word))
         picked: list[str] = []
         for _w, _pos, word in sorted(scored):
             # "CA证书" makes "CA" and "证书" redundant: keep the more specific term.
@@ -86,11 +99,12 @@ def default_extractor() -> KeywordExtractor:
 
 def suggest_tags(
     texts: Iterable[str], existing: Sequence[str] = (), limit: int = 6,
-    exclude: Iterable[str] = (),
+    exclude: Iterable[str] = (), extra: Iterable[str] = (),
 ) -> list[str]:
     """The given tags first, then keywords of `texts` not already covered, at most `limit`.
 
-    `exclude` holds words that are already fields of the entry (its department, say).
+    `exclude` holds words that are already fields of the entry (its department, say);
+    `extra` texts contribute dictionary terms only (see KeywordExtractor.keywords).
     """
     skip = {w.lower() for w in exclude if w}
     tags: list[str] = []
@@ -99,7 +113,9 @@ def suggest_tags(
         if tag and tag.lower() not in {t.lower() for t in tags}:
             tags.append(tag)
     text = "\n".join(t for t in texts if t)
-    for word in default_extractor().keywords(text, top_k=limit + len(tags) + len(skip)):
+    extra_text = "\n".join(t for t in extra if t)
+    top_k = limit + len(tags) + len(skip)
+    for word in default_extractor().keywords(text, top_k=top_k, extra=extra_text):
         if len(tags) >= limit:
             break
         if word.lower() not in skip and not any(word.lower() in t.lower() or t.lower() in word.lower() for t in tags):

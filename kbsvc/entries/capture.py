@@ -58,8 +58,9 @@ def suggest_ticket_tags(ticket: Ticket) -> list[str]:
     """The ticket's own tags, then jieba TF-IDF keywords of its text (at most six)."""
     from indexer.keywords import suggest_tags
 
-    texts = [ticket.title, ticket.symptom, ticket.description, ticket.cause, ticket.solution]
-    return suggest_tags(texts, ticket.tags, limit=MAX_TAGS, exclude=[ticket.department])
+    texts = [ticket.title, ticket.symptom, ticket.description, ticket.cause]
+    return suggest_tags(texts, ticket.tags, limit=MAX_TAGS, exclude=[ticket.department],
+                        extra=[ticket.solution, ticket.workaround])
 
 
 def prefill(ticket: Ticket) -> EntryCreate:
