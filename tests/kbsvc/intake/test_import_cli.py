@@ -85,3 +85,12 @@ def test_subprocess_bad_mapping_has_no_traceback(cli_env: Path) -> None:
     assert proc.returncode == 2
     assert "invalid TOML" in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_invalid_settings_are_one_line(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KBSVC_LIMITS__MAX_IMPORT_ROWS", "0")
+    result = invoke("import", str(FIXTURE))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: invalid settings: KBSVC_LIMITS__MAX_IMPORT_ROWS: Input should be greater than "
+        "or equal to 1 (got '0')")
