@@ -12,12 +12,14 @@ from indexer.text import normalize
 from indexer.tokenizer import ChineseTokenizer, _lines, default_tokenizer
 
 # Generic words that TF-IDF ranks high in short tickets but that say nothing about the fault.
-_GENERIC = frozenset(
-    "无法 不能 提示 报错 显示 进行 重新 联系 操作 使用 正常 恢复 检查 确认 需要 导致 原因 "
-    "现象 故障 用户 患者 医生 护士 科室 电脑 系统 工单 反馈 告知 已经 然后 之后 没有 "
-    "时候 一直 目前 现在 今天 上午 下午 刚才 频繁 偶尔 突然 经常 界面 页面 状态 信息 内容 "
-    "结果 现场 方法 步骤 情况 对应 相关 所有 部分".split()
-)
+_GENERIC = frozenset([
+    "无法", "不能", "提示", "报错", "显示", "进行", "重新", "联系", "操作", "使用",
+    "正常", "恢复", "检查", "确认", "需要", "导致", "原因", "现象", "故障", "用户",
+    "患者", "医生", "护士", "科室", "电脑", "系统", "工单", "反馈", "告知", "已经",
+    "然后", "之后", "没有", "时候", "一直", "目前", "现在", "今天", "上午", "下午",
+    "刚才", "频繁", "偶尔", "突然", "经常", "界面", "页面", "状态", "信息", "内容",
+    "结果", "现场", "方法", "步骤", "情况", "对应", "相关", "所有", "部分",
+])
 # Noun-like POS tags worth a tag when the word is not in our dictionary (people/places are not).
 _NOUNISH = frozenset({"n", "nz", "nt", "vn", "eng", "nw", "an"})
 _NUMERIC = re.compile(r"^[\d\W_]+$")
@@ -118,6 +120,7 @@ def suggest_tags(
     for word in default_extractor().keywords(text, top_k=top_k, extra=extra_text):
         if len(tags) >= limit:
             break
-        if word.lower() not in skip and not any(word.lower() in t.lower() or t.lower() in word.lower() for t in tags):
+        low = word.lower()
+        if low not in skip and not any(low in t.lower() or t.lower() in low for t in tags):
             tags.append(word)
     return tags[:limit]

@@ -22,7 +22,8 @@ JOINED = frozenset({"symptom", "description", "cause", "solution", "workaround"}
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "external_id": ("工单号", "工单编号", "编号", "单号", "工单id", "事件编号", "事件单号",
-                    "服务单号", "报修单号", "流水号", "id", "ticket_id", "ticketid", "number", "no"),
+                    "服务单号", "报修单号", "流水号", "id", "ticket_id", "ticketid", "number",
+                    "no"),
     "title": ("标题", "工单标题", "主题", "事件标题", "问题标题", "摘要", "subject", "summary"),
     "symptom": ("问题描述", "故障现象", "问题现象", "故障描述", "现象", "现象描述", "症状",
                 "报修内容", "故障内容", "问题"),
@@ -106,10 +107,10 @@ class Mapping:
                 fields.setdefault(name, []).append(header)
                 used.add(header)
         for header in headers:
-            name = guess_field(header)
-            if header in used or name is None or name in self.columns:
+            guessed = guess_field(header)
+            if header in used or guessed is None or guessed in self.columns:
                 continue
-            fields.setdefault(name, []).append(header)
+            fields.setdefault(guessed, []).append(header)
         if not {"title", "symptom", "description", "solution"} & fields.keys():
             shown = "、".join(str(h) for h in headers[:30]) or "(none)"
             raise ValidationFailed(

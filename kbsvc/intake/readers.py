@@ -72,7 +72,8 @@ def decode(data: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             if guess:
                 return data.decode(guess, errors="replace"), guess
-            raise ValidationFailed("cannot tell the file's text encoding; save it as UTF-8") from None
+            raise ValidationFailed(
+                "cannot tell the file's text encoding; save it as UTF-8") from None
     return data.decode("gb18030", errors="replace"), "gb18030"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 # What exports write into a cell that has no value.
@@ -17,7 +17,9 @@ _DATE = re.compile(
     r"(?:\s*[:：]?\s*(?P<S>\d{1,2})(?:\.\d+)?\s*秒?)?)?"
     r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?$"
 )
-_COMPACT = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?:(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})?)?$")
+_COMPACT = re.compile(
+    r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?:(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})?)?$"
+)
 _EXCEL_EPOCH = datetime(1899, 12, 30)
 # Excel serials for 1954..2119: wide enough for any ticket, narrow enough to refuse plain numbers.
 _SERIAL_RANGE = (20_000.0, 80_000.0)
@@ -64,7 +66,7 @@ def _from_match(m: re.Match[str]) -> datetime:
     tz = m.groupdict().get("tz")
     if tz:
         if tz == "Z":
-            return value.replace(tzinfo=timezone.utc)
+            return value.replace(tzinfo=UTC)
         sign = 1 if tz[0] == "+" else -1
         hours, minutes = int(tz[1:3]), int(tz[-2:])
         return value.replace(tzinfo=timezone(sign * timedelta(hours=hours, minutes=minutes)))

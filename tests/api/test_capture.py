@@ -39,8 +39,9 @@ def test_capture_prefills_a_draft(
 def test_capture_keeps_ticket_tags_and_title(
     client: TestClient, session: Session, editor_headers: dict[str, str]
 ) -> None:
-    ticket = make_ticket(session, title="腕带打印机打印偏移", symptom="儿科病区护士站腕带打印内容偏移",
-                         cause="驱动纸张尺寸错误", solution="重新设置腕带纸张尺寸并校准",
+    ticket = make_ticket(session, title="腕带打印机打印偏移",
+                         symptom="儿科病区护士站腕带打印内容偏移", cause="驱动纸张尺寸错误",
+                         solution="重新设置腕带纸张尺寸并校准",
                          system="打印机", module="腕带打印", department="儿科", tags="腕带，驱动")
     entry = client.post(f"/api/v1/tickets/{ticket.id}/capture", headers=editor_headers).json()
     assert entry["title"] == "腕带打印机打印偏移"
@@ -50,7 +51,8 @@ def test_capture_keeps_ticket_tags_and_title(
 def test_symptom_falls_back_to_description(
     client: TestClient, session: Session, editor_headers: dict[str, str]
 ) -> None:
-    long = "自助机在缴费环节反复提示网络异常请稍后再试而且这个提示持续出现超过四十个字的情况，随后黑屏"
+    long = ("自助机在缴费环节反复提示网络异常请稍后再试而且这个提示持续出现超过四十个字的情况"
+            "，随后黑屏")
     ticket = make_ticket(session, title="", symptom="", description=long)
     entry = client.post(f"/api/v1/tickets/{ticket.id}/capture", headers=editor_headers).json()
     assert entry["symptom"] == long and entry["title"] == long.split("，")[0][:40]

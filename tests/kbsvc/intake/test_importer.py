@@ -99,8 +99,9 @@ def test_xlsx(session: Session) -> None:
     sheet = book.active
     sheet.append(["工单编号", "标题", "故障现象", "原因", "处理过程", "科室", "系统", "报修时间",
                   "解决时间", "优先级"])
-    sheet.append([20250001, "叫号屏不显示", "门诊二楼叫号屏黑屏", "信息发布盒死机", "断电重启信息发布盒",
-                  "门诊部", "叫号系统", datetime(2025, 3, 1, 9, 30), "2025-03-01 10:00", "低"])
+    sheet.append([20250001, "叫号屏不显示", "门诊二楼叫号屏黑屏", "信息发布盒死机",
+                  "断电重启信息发布盒", "门诊部", "叫号系统", datetime(2025, 3, 1, 9, 30),
+                  "2025-03-01 10:00", "低"])
     sheet.append([None, None, None, None, None, None, None, None, None, None])
     sheet.append([20250002, "收费窗口读卡失败", "收费窗口读不出社保卡", "读卡器驱动损坏",
                   "重装读卡器驱动", "收费处", "医保结算", "2025年3月2日", "不是日期", "中"])
@@ -115,8 +116,9 @@ def test_xlsx(session: Session) -> None:
 
 def test_jsonl_with_english_fields_and_bad_lines(session: Session) -> None:
     rows = [
-        {"external_id": "J-1", "title": "PACS调阅慢", "symptom": "影像调阅慢", "solution": "清理缓存",
-         "tags": ["PACS", "性能"], "opened_at": "2025-03-01 08:00", "fault_key": "pacs-slow"},
+        {"external_id": "J-1", "title": "PACS调阅慢", "symptom": "影像调阅慢",
+         "solution": "清理缓存", "tags": ["PACS", "性能"], "opened_at": "2025-03-01 08:00",
+         "fault_key": "pacs-slow"},
         {"external_id": "J-2", "title": "", "symptom": "", "solution": ""},
     ]
     lines = [json.dumps(r, ensure_ascii=False) for r in rows]

@@ -77,7 +77,7 @@ def test_map_options_and_errors() -> None:
         parse_map_options(["故障现象=x"])
     with pytest.raises(ValidationFailed, match="FIELD=COLUMN"):
         parse_map_options(["symptom"])
-    with pytest.raises(ValidationFailed, match="'缺失列' \\(mapped to symptom\\) is not in the file"):
+    with pytest.raises(ValidationFailed, match=r"'缺失列' \(mapped to symptom\) is not in"):
         parse_map_options(["symptom=缺失列"]).bind(["标题"])
 
 
