@@ -131,10 +131,32 @@ def _write_batch(session: Session, batch: list[ParsedRow], capture: CaptureMode,
             with session.begin_nested():
                 _write_row(session, parsed, capture, actor, report)
         except SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", exc)).splitlines()[0][:200]
-            report.errors.append(RowError(line=parsed.line, message=f"not saved: {reason}"))
+            report.errors.append(RowError(line=parsed.line,
+                                          message=f"not saved: {_db_reason(exc)}"))
             report.invalid += 1
     session.commit()
+
+
+def _db_reason(exc: SQLAlchemyError) -> str:
+    return str(getattr(exc, "orig", exc)).splitlines()[0][:200]
+
+
+def _write_all_or_nothing(session: Session, rows: list[ParsedRow], capture: CaptureMode,
+                          actor: str, report: ImportReport) -> None:
+    """--strict: one transaction; a row the database refuses undoes all of it."""
+    line = 0
+    try:
+        for parsed in rows:
+            line = parsed.line
+            _write_row(session, parsed, capture, actor, report)
+        session.commit()
+    except SQLAlchemyError as exc:
+        session.rollback()
+        raise ValidationFailed(f"line {line}: not saved: {_db_reason(exc)}; strict import "
+                               "wrote nothing", line=line) from None
+    except BaseException:
+        session.rollback()
+        raise
 
 
 def import_table(
@@ -160,13 +182,7 @@ def import_table(
     for start in range(0, len(rows), size):
         batch = rows[start:start + size]
         if strict:
-            try:
-                for parsed in batch:
-                    _write_row(session, parsed, capture, actor, report)
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+            _write_all_or_nothing(session, batch, capture, actor, report)
         else:
             _write_batch(session, batch, capture, actor, report)
         if progress:

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
+from sqlalchemy import text as text_sql
 from sqlmodel import Session
 
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import Entry, EntryLink, EntryStatus, EntryUpdate, LinkKind
-from kbsvc.exceptions import TooLarge
+from kbsvc.exceptions import TooLarge, ValidationFailed
 from kbsvc.intake import CaptureMode
 from kbsvc.intake.mapping import parse_map_options
 from kbsvc.intake.readers import read_table
@@ -189,3 +190,28 @@ def test_capture_reimport_updates_the_same_entry(session: Session) -> None:
         capture=CaptureMode.published)
     session.refresh(entry)
     assert entry.title == "人工修订" and entry.solution == "扩容应用服务器内存"
+
+
+def test_failing_batch_is_rolled_back_and_redone_row_by_row(session: Session) -> None:
+    # A database-side refusal (here a trigger) that no parser check can foresee.
+    session.execute(text_sql(
+        "CREATE TRIGGER refuse_bad BEFORE INSERT ON tickets WHEN NEW.external_id = 'BAD' "
+        "BEGIN SELECT RAISE(ABORT, 'refused by the database'); END"))
+    session.commit()
+    data = "编号,标题,处理方法\nG1,故障1,处理1\nBAD,故障2,处理2\nG3,故障3,处理3\nG4,故障4,处理4\n"
+    table = read_table(data.encode(), "x.csv", max_rows=100)
+    report = import_table(session, table, source="b", batch_size=3,
+                          capture=CaptureMode.draft)
+    assert (report.imported, report.invalid, report.entries_created) == (3, 1, 3)
+    assert [(e.line, e.message) for e in report.errors] == [
+        (3, "not saved: refused by the database")]
+    assert count(session, Ticket) == count(session, Entry) == count(session, EntryLink) == 3
+
+    session.execute(text_sql("DELETE FROM entry_links"))
+    session.execute(text_sql("DELETE FROM entry_tags"))
+    session.execute(text_sql("DELETE FROM entries"))
+    session.execute(text_sql("DELETE FROM tickets"))
+    session.commit()
+    with pytest.raises(ValidationFailed, match="line 3: not saved: refused by the database"):
+        import_table(session, table, source="b", strict=True)
+    assert count(session, Ticket) == 0
