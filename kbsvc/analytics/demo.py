@@ -88,6 +88,18 @@ def seed(engine: Engine, *, seed_value: int = 8, source: str = "demo") -> dict[s
     return {"entries": made, "links": links, "searches": searches}
 
 
+def seed_searches(session: Session, *, seed_value: int = 8) -> int:
+    """A plausible recent search log for already loaded demo data (`kbsvc demo`); once only."""
+    if session.execute(select(func.count()).select_from(SearchLog)).scalar_one():
+        return 0
+    linked: dict[tuple[str, str], int] = {}
+    for lk in session.execute(select(EntryLink)).scalars():
+        linked.setdefault((lk.source, lk.external_id), lk.entry_id)
+    queries = [(t.symptom[:30] or t.title, t, linked.get((t.source, t.external_id)))
+               for t in session.execute(select(Ticket).order_by(Ticket.id)).scalars()]  # type: ignore[arg-type]
+    return _seed_searches(session, queries, random.Random(seed_value))
+
+
 def _seed_searches(session: Session, queries: list[tuple[str, Ticket, int | None]],
                    rng: random.Random) -> int:
     # The log is recent operational data (retention purges old rows), so it ends today.
