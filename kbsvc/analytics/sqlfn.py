@@ -47,7 +47,9 @@ class hours_between(FunctionElement[float]):  # noqa: N801
 @compiles(hours_between, "sqlite")
 def _hours_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
     start, end = (compiler.process(c, **kw) for c in element.clauses)
-    return f"((julianday({end}) - julianday({start})) * 24.0)"
+    # Whole seconds, exactly as PostgreSQL's epoch difference (julianday drifts in the 5th digit).
+    return f"((CAST(strftime('%s', {end}) AS INTEGER) - CAST(strftime('%s', {start}) AS INTEGER))" \
+        " / 3600.0)"
 
 
 @compiles(hours_between, "postgresql")
