@@ -7,8 +7,8 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Path, Query, Request
-from fastapi.responses import HTMLResponse, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
 from api.deps import SessionDep, SettingsDep, Viewer, WidgetOrViewer
@@ -49,8 +49,9 @@ def _respond(name: str, period: Period, report: BaseModel, fmt: str, table: str 
     stem = f"kbsvc-{name}-{period.start or 'all'}-{period.end or 'now'}"
     if fmt == "csv":
         t = export.pick(tables, table)
+        disposition = f'attachment; filename="{stem}-{t.name}.csv"'
         return Response(export.to_csv(t), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{stem}-{t.name}.csv"'})
+                        headers={"Content-Disposition": disposition})
     return Response(export.to_xlsx(tables), media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'})
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from kbsvc.analytics.models import SearchLog
+from kbsvc.analytics.models import SearchKind, SearchLog
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import EntryCreate, EntryLink, EntryStatus, LinkKind
 from kbsvc.tickets import service as tickets
@@ -45,8 +45,9 @@ def seed(engine: Engine, *, seed_value: int = 8, source: str = "demo") -> dict[s
     rows = _rows()
     with Session(engine, expire_on_commit=False) as session:
         if not session.execute(select(func.count()).select_from(Ticket)).scalar_one():
-            items = [TicketIn(**{k: (v or None) if k.endswith("_at") else v
-                                 for k, v in r.items()}, source=source) for r in rows]
+            items = [TicketIn.model_validate({
+                **{k: (v or None) if k.endswith("_at") else v for k, v in r.items()},
+                "source": source}) for r in rows]
             tickets.upsert_many(session, items=items)
         if session.execute(select(func.count()).select_from(EntryLink)).scalar_one():
             return {"entries": 0, "links": 0, "searches": 0}
@@ -57,7 +58,7 @@ def seed(engine: Engine, *, seed_value: int = 8, source: str = "demo") -> dict[s
             groups.setdefault(fault.get(t.external_id, t.external_id), []).append(t)
         made = links = 0
         queries: list[tuple[str, Ticket, int | None]] = []
-        for key, group in sorted(groups.items()):
+        for _key, group in sorted(groups.items()):
             first = group[0]
             # About a fifth of the recurring faults were never written up: the ticket gaps.
             if rng.random() < 0.2:
@@ -103,7 +104,7 @@ def seed_searches(session: Session, *, seed_value: int = 8) -> int:
 def _seed_searches(session: Session, queries: list[tuple[str, Ticket, int | None]],
                    rng: random.Random) -> int:
     # The log is recent operational data (retention purges old rows), so it ends today.
-    rows = []
+    rows: list[SearchLog] = []
     now = utcnow()
 
     def when() -> datetime:
@@ -113,15 +114,17 @@ def _seed_searches(session: Session, queries: list[tuple[str, Ticket, int | None
         answered = entry_id is not None
         rows.append(SearchLog(
             id=f"demo{len(rows):028d}", at=when(),
-            kind=rng.choice(["search", "suggest"]), query=text, filters={"system": t.system},
-            result_ids=[entry_id] if answered else [], result_count=1 if answered else 0,
+            kind=rng.choice(list(SearchKind)), query=text, filters={"system": t.system},
+            result_ids=[entry_id] if entry_id is not None else [],
+            result_count=1 if answered else 0,
             top_score=0.8 if answered else None, top_confidence=0.8 if answered else None,
             latency_ms=round(rng.uniform(8, 40), 1), caller="demo"))
     for text, times_searched in UNANSWERED:
         for _ in range(times_searched):
             rows.append(SearchLog(
                 id=f"demo{len(rows):028d}", at=when(),
-                kind="suggest", query=text, result_count=0, latency_ms=12.0, caller="demo"))
+                kind=SearchKind.suggest, query=text, result_count=0, latency_ms=12.0,
+                caller="demo"))
     session.add_all(rows)
     session.commit()
     return len(rows)

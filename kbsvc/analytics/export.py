@@ -44,7 +44,8 @@ def reuse_tables(r: s.ReuseReport) -> list[Table]:
               ["月份", "已解决工单", "关联知识", "关联率(%)", "新建知识", "复用知识"],
               [[x.month, x.resolved, x.linked, _pct(x.link_rate), x.new, x.known]
                for x in r.by_month]),
-        Table("top_entries", "高复用知识", ["知识ID", "标题", "系统", "状态", "引用次数", "关联工单"],
+        Table("top_entries", "高复用知识",
+              ["知识ID", "标题", "系统", "状态", "引用次数", "关联工单"],
               [[x.entry_id, x.title, x.system, x.status, x.citations, x.linked_tickets]
                for x in r.top_entries]),
         Table("never_reused", "从未复用", ["知识ID", "标题", "系统", "创建时间"],
@@ -63,7 +64,8 @@ def gaps_tables(r: s.GapsReport) -> list[Table]:
         Table("search_topics", "未解答搜索", ["主题", "关键词", "搜索次数", "相关查询"],
               [[c.label, " ".join(c.terms), c.searches, "；".join(c.queries)]
                for c in r.search_topics]),
-        Table("ticket_topics", "待沉淀工单", ["主题", "关键词", "系统", "工单数", "工单ID", "最佳相似度"],
+        Table("ticket_topics", "待沉淀工单",
+              ["主题", "关键词", "系统", "工单数", "工单ID", "最佳相似度"],
               [[c.label, " ".join(c.terms), c.system, len(c.ticket_ids),
                 ",".join(map(str, c.ticket_ids)), c.best_similarity] for c in r.ticket_topics]),
         Table("systems", "系统知识覆盖", ["系统", "工单数", "已发布知识", "工单/知识"],
@@ -89,7 +91,7 @@ def tables_for(report: BaseModel) -> list[Table]:
     for cls, fn in ((s.DemandReport, demand_tables), (s.ReuseReport, reuse_tables),
                     (s.GapsReport, gaps_tables), (s.HealthReport, health_tables)):
         if isinstance(report, cls):
-            return fn(report)  # type: ignore[operator]
+            return fn(report)  # type: ignore[operator,arg-type]
     raise TypeError(f"not a report: {type(report).__name__}")
 
 

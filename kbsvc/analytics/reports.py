@@ -143,8 +143,9 @@ def reuse(session: Session, period: Period, *, top: int = 20, listed: int = 50) 
 
 def top_entries(session: Session, period: Period, *, limit: int = 20) -> list[s.EntryReuse]:
     """Entries by citations, then by linked tickets, in the period (by the ticket's time)."""
+    tickets_t = Ticket.__table__  # type: ignore[attr-defined]
     join = EntryLink.__table__.outerjoin(  # type: ignore[attr-defined]
-        Ticket.__table__, and_(T.source == L.source, T.external_id == L.external_id))
+        tickets_t, and_(T.source == L.source, T.external_id == L.external_id))
     when = func.coalesce(T.resolved_at, T.opened_at, L.created_at)
     cites = func.sum(case((L.kind == LinkKind.cited.value, 1), else_=0)).label("cites")
     tickets = func.count(T.id.distinct()).label("tickets")

@@ -22,7 +22,8 @@ from kbsvc.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 # Minimal fallback masking; the privacy package's scrub replaces it when present.
-_ID_CARD = re.compile(r"(?<![0-9])[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx](?![0-9])")
+_ID_CARD = re.compile(
+    r"(?<![0-9])[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx](?![0-9])")
 _MOBILE = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
 _PHONE = re.compile(r"(?<![0-9])0\d{2,3}-?\d{7,8}(?![0-9])")
 _LONG_DIGITS = re.compile(r"(?<![0-9])\d{11,}(?![0-9])")  # medical record / card numbers

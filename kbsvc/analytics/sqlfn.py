@@ -68,12 +68,15 @@ class Period:
     @classmethod
     def parse(cls, start: str | date | None, end: str | date | None) -> Period:
         def conv(v: str | date | None, name: str) -> date | None:
-            if v is None or v == "" or isinstance(v, date):
-                return v or None
+            if isinstance(v, date):
+                return v
+            if not v:
+                return None
             try:
                 return date.fromisoformat(v)
             except ValueError:
-                raise ValidationFailed(f"{name} must be a date like 2025-06-30", field=name) from None
+                raise ValidationFailed(f"{name} must be a date like 2025-06-30",
+                                       field=name) from None
 
         p = cls(conv(start, "from"), conv(end, "to"))
         if p.start and p.end and p.start > p.end:
@@ -87,7 +90,9 @@ class Period:
     @property
     def end_utc(self) -> datetime | None:
         """Exclusive upper bound: midnight after the last day."""
-        return datetime.combine(self.end + timedelta(days=1), time(), LOCAL_TZ) if self.end else None
+        if self.end is None:
+            return None
+        return datetime.combine(self.end + timedelta(days=1), time(), LOCAL_TZ)
 
     def where(self, col: ColumnElement[Any]) -> list[ColumnElement[bool]]:
         """Conditions restricting `col` to the period."""
@@ -109,7 +114,7 @@ class Period:
         if first is None or last is None:
             return []
         y, m = int(first[:4]), int(first[5:])
-        out = []
+        out: list[str] = []
         while f"{y:04d}-{m:02d}" <= last and len(out) < 1200:
             out.append(f"{y:04d}-{m:02d}")
             y, m = (y + 1, 1) if m == 12 else (y, m + 1)

@@ -8,17 +8,16 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
 
 if TYPE_CHECKING:  # scikit-learn and scipy load in seconds: only when a gap report runs
     from scipy.sparse import csr_matrix
 
 # Filler that carries no topic: removed before n-gramming so "无影灯坏了怎么办" ≈ "无影灯坏了".
-_FILLER = re.compile(r"怎么办|怎么回事|怎么|为什么|请问|一下|麻烦|老师|谢谢|您好|你好|了|的|吗|呢|啊|吧")
+_FILLER = re.compile(
+    r"怎么办|怎么回事|怎么|为什么|请问|一下|麻烦|老师|谢谢|您好|你好|了|的|吗|呢|啊|吧")
 _NON_WORD = re.compile(r"[\W_]+")
 
 

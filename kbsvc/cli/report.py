@@ -26,6 +26,9 @@ TABLE = typer.Option(None, "--table", help="csv: which table (default: the first
 
 
 def _run(kind: str, start: str | None, end: str | None, fmt: Fmt, table: str | None) -> None:
+    from collections.abc import Callable
+
+    from pydantic import BaseModel
     from sqlmodel import Session
 
     from kbsvc.analytics import export, reports
@@ -34,12 +37,13 @@ def _run(kind: str, start: str | None, end: str | None, fmt: Fmt, table: str | N
 
     period = Period.parse(start, end)
     cfg = settings()
-    builders = {"demand": reports.demand, "reuse": reports.reuse, "health": reports.health}
+    builders: dict[str, Callable[[Session, Period], BaseModel]] = {
+        "demand": reports.demand, "reuse": reports.reuse, "health": reports.health}
     with Session(engine()) as session:
         if kind == "gaps":
             from kbsvc.analytics import gaps
 
-            report = gaps.gaps(session, period, cfg.analytics)
+            report: BaseModel = gaps.gaps(session, period, cfg.analytics)
         else:
             report = builders[kind](session, period)
     if fmt is Fmt.json:
