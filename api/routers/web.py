@@ -1,0 +1,12 @@
+"""Web UI, widget script and demo pages (HTML, kept out of the OpenAPI document)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.web import pages, widget, workflow
+
+router = APIRouter(include_in_schema=False)
+router.include_router(pages.router)
+router.include_router(workflow.router)
+router.include_router(widget.router)

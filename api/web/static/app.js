@@ -1,0 +1,162 @@
+/* Web UI behaviour: small fetches to the JSON API with the session cookie and CSRF header. */
+(function () {
+  'use strict';
+
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+
+  function csrf() {
+    var token = csrfMeta ? csrfMeta.getAttribute('content') : '';
+    if (token) return token;
+    var m = document.cookie.match(/(?:^|;\s*)(?:kbsvc_csrf|csrftoken|csrf_token)=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : '';
+  }
+
+  function api(method, path, body) {
+    var headers = { 'Accept': 'application/json', 'X-CSRF-Token': csrf() };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    return fetch(path, {
+      method: method, credentials: 'same-origin', headers: headers,
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(function (res) {
+      return res.text().then(function (text) {
+        var data = null;
+        try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+        if (!res.ok) {
+          var err = new Error((data && data.message) || ('请求失败（' + res.status + '）'));
+          err.status = res.status;
+          err.data = data;
+          throw err;
+        }
+        return data;
+      });
+    });
+  }
+
+  var toastTimer = null;
+  function toast(message, kind) {
+    var box = document.getElementById('toast');
+    if (!box) return;
+    box.textContent = message;
+    box.className = 'toast' + (kind ? ' toast-' + kind : '');
+    box.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(function () { box.hidden = true; }, 4000);
+  }
+
+  function showError(node, message) {
+    if (!node) return;
+    node.textContent = message;
+    node.hidden = false;
+  }
+
+  function safeNext(next) {
+    return next && next.charAt(0) === '/' && next.charAt(1) !== '/' && next.indexOf('\\') < 0 ? next : '/';
+  }
+
+  function onLogin(form) {
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var error = document.getElementById('login-error');
+      error.hidden = true;
+      var username = form.elements.username.value.trim();
+      var password = form.elements.password.value;
+      if (!username || !password) { showError(error, '请输入用户名和密码'); return; }
+      var button = form.querySelector('button[type="submit"]');
+      button.disabled = true;
+      api('POST', '/api/v1/auth/login', { username: username, password: password })
+        .then(function () { location.assign(safeNext(form.getAttribute('data-next'))); })
+        .catch(function (err) {
+          button.disabled = false;
+          showError(error, err.status === 401 || err.status === 403 ? '用户名或密码不正确' : err.message);
+        });
+    });
+  }
+
+  function onLogout(button) {
+    button.addEventListener('click', function () {
+      api('POST', '/api/v1/auth/logout').catch(function () { return null; })
+        .then(function () { location.assign('/login'); });
+    });
+  }
+
+  function onFeedback(box) {
+    var id = box.getAttribute('data-entry-id');
+    var msg = box.querySelector('.feedback-msg');
+    var buttons = box.querySelectorAll('button[data-feedback]');
+    Array.prototype.forEach.call(buttons, function (button) {
+      button.addEventListener('click', function () {
+        var helpful = button.getAttribute('data-feedback') === '1';
+        Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
+        api('POST', '/api/v1/entries/' + id + '/feedback', { helpful: helpful, source: 'web' })
+          .then(function () {
+            button.setAttribute('aria-pressed', 'true');
+            msg.textContent = helpful ? '感谢反馈，这会帮助更多同事找到它。' : '感谢反馈，我们会安排复核这条经验。';
+          })
+          .catch(function (err) {
+            Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
+            msg.textContent = err.status === 401 ? '请先登录后再反馈' : '反馈未成功：' + err.message;
+          });
+      });
+    });
+  }
+
+  function onReview(item) {
+    var id = item.getAttribute('data-entry-id');
+    Array.prototype.forEach.call(item.querySelectorAll('button[data-review]'), function (button) {
+      button.addEventListener('click', function () {
+        var action = button.getAttribute('data-review');
+        var body = {};
+        if (action === 'reject') {
+          var reason = window.prompt('退回原因（会告知提交人）', '');
+          if (reason === null) return;
+          body = { reason: reason, comment: reason };
+        }
+        button.disabled = true;
+        api('POST', '/api/v1/entries/' + id + '/' + action, body)
+          .then(function () {
+            toast(action === 'publish' ? '已发布' : '已退回', 'ok');
+            item.classList.add('review-done');
+            item.querySelector('.review-actions').textContent = action === 'publish' ? '已发布' : '已退回';
+          })
+          .catch(function (err) { button.disabled = false; toast('操作未成功：' + err.message, 'error'); });
+      });
+    });
+  }
+
+  function onCapture(form) {
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var error = form.querySelector('.form-error');
+      error.hidden = true;
+      var fields = ['title', 'symptom', 'cause', 'solution', 'workaround', 'system', 'module',
+        'department', 'category', 'tags'];
+      var body = {};
+      fields.forEach(function (name) { body[name] = form.elements[name].value.trim(); });
+      if (!body.title) { showError(error, '请填写标题'); form.elements.title.focus(); return; }
+      body.tags = body.tags ? body.tags.split(/[,，、;；]+/).map(function (t) { return t.trim(); }).filter(Boolean) : [];
+      var button = form.querySelector('button[type="submit"]');
+      button.disabled = true;
+      api('POST', form.getAttribute('data-save-url') || '/api/v1/entries', body)
+        .then(function (entry) {
+          var id = entry && (entry.id || (entry.entry && entry.entry.id));
+          toast('草稿已保存', 'ok');
+          location.assign(id ? '/entries/' + id : '/capture');
+        })
+        .catch(function (err) { button.disabled = false; showError(error, '保存未成功：' + err.message); });
+    });
+  }
+
+  function ready() {
+    var login = document.getElementById('login-form');
+    if (login) onLogin(login);
+    Array.prototype.forEach.call(document.querySelectorAll('[data-action="logout"]'), onLogout);
+    Array.prototype.forEach.call(document.querySelectorAll('.feedback[data-entry-id]'), onFeedback);
+    Array.prototype.forEach.call(document.querySelectorAll('.review-item[data-entry-id]'), onReview);
+    var capture = document.getElementById('capture-form');
+    if (capture) onCapture(capture);
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready);
+  else ready();
+  window.kbsvc = { api: api, toast: toast };
+})();
