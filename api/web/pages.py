@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.deps import SessionDep
 from api.web import data
-from api.web.render import guard, page, principal_of
+from api.web.render import WebCaller, guard, page, principal_of
 from kbsvc.auth.models import Role
 from kbsvc.entries import service as entries
 from kbsvc.exceptions import NotFound
@@ -35,6 +35,7 @@ def _clean(value: str | None) -> str | None:
 def search_page(
     request: Request,
     session: SessionDep,
+    _caller: WebCaller,
     q: Annotated[str, Query(max_length=500)] = "",
     system: Annotated[str, Query(max_length=100)] = "",
     department: Annotated[str, Query(max_length=100)] = "",
@@ -66,7 +67,9 @@ def search_page(
 
 
 @router.get("/entries/{entry_id}")
-def entry_page(request: Request, session: SessionDep, entry_id: int) -> Response:
+def entry_page(
+    request: Request, session: SessionDep, _caller: WebCaller, entry_id: int
+) -> Response:
     """One knowledge entry with its tickets, citations, feedback buttons and versions."""
     if (denied := guard(request, Role.viewer)) is not None:
         return denied
@@ -91,7 +94,9 @@ def entry_page(request: Request, session: SessionDep, entry_id: int) -> Response
 
 
 @router.get("/login")
-def login_page(request: Request, next: Annotated[str, Query(max_length=500)] = "/") -> Response:
+def login_page(
+    request: Request, _caller: WebCaller, next: Annotated[str, Query(max_length=500)] = "/"
+) -> Response:
     """Username + password form; the script posts to the auth API."""
     # Only same-site paths: an open redirect would help phishing.
     if not next.startswith("/") or next.startswith("//") or "\\" in next:

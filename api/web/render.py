@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from api.deps import CurrentPrincipal
 from api.web import TEMPLATE_DIR
 from kbsvc.auth.models import ANONYMOUS, Principal, Role
 
@@ -51,9 +52,18 @@ templates.env.globals.update(
 )
 
 
+def _web_caller(request: Request, principal: CurrentPrincipal) -> Principal:
+    request.state.web_principal = principal
+    return principal
+
+
+# Pages declare this so the caller (login session cookie) is resolved before rendering.
+WebCaller = Annotated[Principal, Depends(_web_caller)]
+
+
 def principal_of(request: Request) -> Principal:
-    """The logged-in person (set by the session middleware), or anonymous."""
-    user = getattr(request.state, "user", None)
+    """The caller resolved for this page (a logged-in person), or anonymous."""
+    user = getattr(request.state, "web_principal", None)
     return user if isinstance(user, Principal) else ANONYMOUS
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from api.deps import SessionDep
 from api.web import STATIC_DIR, data
-from api.web.render import guard, page
+from api.web.render import WebCaller, guard, page
 from kbsvc.auth import service as auth_service
 from kbsvc.auth.models import ApiKey, Role
 
@@ -64,7 +64,7 @@ def demo_widget_key(request: Request, session: Session, origin: str) -> str:
 
 
 @router.get("/demo/ticket")
-def demo_ticket(request: Request, session: SessionDep) -> Response:
+def demo_ticket(request: Request, session: SessionDep, _caller: WebCaller) -> Response:
     """A helpdesk-style ticket form with the widget embedded, as a third-party page would."""
     if (denied := guard(request, Role.viewer)) is not None:
         return denied

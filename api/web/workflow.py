@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 
 from api.deps import SessionDep
 from api.web import data
-from api.web.render import guard, page
+from api.web.render import WebCaller, guard, page
 from kbsvc.auth.models import Role
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import EntryLink, EntryStatus, LinkKind
@@ -27,6 +27,7 @@ TICKET_PAGE = 20
 def capture_page(
     request: Request,
     session: SessionDep,
+    _caller: WebCaller,
     q: Annotated[str, Query(max_length=200)] = "",
     ticket: Annotated[int | None, Query(ge=1)] = None,
     page_no: Annotated[int, Query(alias="page", ge=1, le=1000)] = 1,
@@ -70,7 +71,7 @@ def capture_page(
 
 
 @router.get("/review")
-def review_page(request: Request, session: SessionDep) -> Response:
+def review_page(request: Request, session: SessionDep, _caller: WebCaller) -> Response:
     """Entries waiting for review, with publish / reject actions."""
     if (denied := guard(request, Role.reviewer)) is not None:
         return denied

@@ -39,7 +39,9 @@ def test_login_next_is_same_site_only(client: TestClient) -> None:
         assert 'data-next="/"' in page
 
 
-def test_open_reads_allow_search_but_not_editor_pages(settings: Settings, engine, session: Session) -> None:  # type: ignore[no-untyped-def]
+def test_open_reads_allow_search_but_not_editor_pages(
+    settings: Settings, engine, session: Session  # type: ignore[no-untyped-def]
+) -> None:
     make_entry(session, title="门诊医生站<script>alert(1)</script>无法登录")
     with open_client(settings, engine) as c:
         home = c.get("/")
@@ -55,7 +57,9 @@ def test_open_reads_allow_search_but_not_editor_pages(settings: Settings, engine
         assert c.get("/review", follow_redirects=False).status_code == 303
 
 
-def test_pages_have_no_inline_script_or_style(settings: Settings, engine, session: Session) -> None:  # type: ignore[no-untyped-def]
+def test_pages_have_no_inline_script_or_style(
+    settings: Settings, engine, session: Session  # type: ignore[no-untyped-def]
+) -> None:
     make_entry(session)
     with open_client(settings, engine) as c:
         for path in ("/", "/?q=医生站登录", "/entries/1", "/login", "/demo/ticket"):
