@@ -232,6 +232,8 @@
     list.setAttribute('aria-label', '相似处理记录');
     data.forEach(function (hit, i) { list.appendChild(self.renderItem(hit, i)); });
     this.body.appendChild(list);
+    // A confident best match opens with its fix showing: that is what the engineer needs.
+    if (data[0].confidence === 'high') this.toggle(this.items[0]);
     this.status.textContent = '找到 ' + data.length + ' 条';
   };
 
