@@ -102,24 +102,44 @@
 
   function onReview(item) {
     var id = item.getAttribute('data-entry-id');
-    Array.prototype.forEach.call(item.querySelectorAll('button[data-review]'), function (button) {
-      button.addEventListener('click', function () {
-        var action = button.getAttribute('data-review');
-        var body = {};
-        if (action === 'reject') {
-          var reason = window.prompt('退回原因（会告知提交人）', '');
-          if (reason === null) return;
-          body = { reason: reason, comment: reason };
-        }
-        button.disabled = true;
-        api('POST', '/api/v1/entries/' + id + '/' + action, body)
-          .then(function () {
-            toast(action === 'publish' ? '已发布' : '已退回', 'ok');
-            item.classList.add('review-done');
-            item.querySelector('.review-actions').textContent = action === 'publish' ? '已发布' : '已退回';
-          })
-          .catch(function (err) { button.disabled = false; toast('操作未成功：' + err.message, 'error'); });
-      });
+    var box = item.querySelector('.reject-box');
+    var opener = item.querySelector('[data-review="reject"]');
+    var actions = item.querySelector('.review-actions');
+
+    function done(label) {
+      toast(label, 'ok');
+      item.classList.add('review-done');
+      box.hidden = true;
+      actions.textContent = label;
+    }
+
+    function send(button, path, body, label) {
+      button.disabled = true;
+      api('POST', '/api/v1/entries/' + id + '/' + path, body)
+        .then(function () { done(label); })
+        .catch(function (err) { button.disabled = false; toast('操作未成功：' + err.message, 'error'); });
+    }
+
+    item.addEventListener('click', function (ev) {
+      var button = ev.target.closest ? ev.target.closest('button[data-review]') : null;
+      if (!button) return;
+      var action = button.getAttribute('data-review');
+      if (action === 'publish') send(button, 'publish', undefined, '已发布');
+      if (action === 'reject') {
+        box.hidden = false;
+        opener.setAttribute('aria-expanded', 'true');
+        box.querySelector('textarea').focus();
+      }
+      if (action === 'cancel') {
+        box.hidden = true;
+        opener.setAttribute('aria-expanded', 'false');
+        opener.focus();
+      }
+      if (action === 'confirm-reject') {
+        var comment = box.querySelector('textarea').value.trim();
+        if (!comment) { toast('请填写退回原因', 'error'); box.querySelector('textarea').focus(); return; }
+        send(button, 'reject', { comment: comment }, '已退回');
+      }
     });
   }
 
