@@ -154,15 +154,21 @@
       fields.forEach(function (name) { body[name] = form.elements[name].value.trim(); });
       if (!body.title) { showError(error, '请填写标题'); form.elements.title.focus(); return; }
       body.tags = body.tags ? body.tags.split(/[,，、;；]+/).map(function (t) { return t.trim(); }).filter(Boolean) : [];
-      var button = form.querySelector('button[type="submit"]');
-      button.disabled = true;
+      var buttons = form.querySelectorAll('button[type="submit"]');
+      var review = ev.submitter && ev.submitter.getAttribute('data-then') === 'review';
+      Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
+      var entryId = null;
       api('POST', form.getAttribute('data-save-url') || '/api/v1/entries', body)
         .then(function (entry) {
-          var id = entry && (entry.id || (entry.entry && entry.entry.id));
-          toast('草稿已保存', 'ok');
-          location.assign(id ? '/entries/' + id : '/capture');
+          entryId = entry && (entry.id || (entry.entry && entry.entry.id));
+          return review && entryId ? api('POST', '/api/v1/entries/' + entryId + '/submit') : null;
         })
-        .catch(function (err) { button.disabled = false; showError(error, '保存未成功：' + err.message); });
+        .then(function () { location.assign(entryId ? '/entries/' + entryId : '/capture'); })
+        .catch(function (err) {
+          if (entryId) { location.assign('/entries/' + entryId); return; }
+          Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
+          showError(error, '保存未成功：' + err.message);
+        });
     });
   }
 
