@@ -172,7 +172,40 @@
     });
   }
 
+  function onHandbookForm(form) {
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var error = form.querySelector('.form-error');
+      error.hidden = true;
+      var title = form.elements.title.value.trim();
+      if (!title) { showError(error, '请填写书名'); form.elements.title.focus(); return; }
+      var systems = Array.prototype.filter.call(form.querySelectorAll('input[name="systems"]'),
+        function (c) { return c.checked; }).map(function (c) { return c.value; });
+      var tags = form.elements.tags.value.split(/[,，、;；]+/).map(function (t) { return t.trim(); }).filter(Boolean);
+      var body = {
+        title: title, subtitle: form.elements.subtitle.value.trim(), grouping: form.elements.grouping.value,
+        selection: { query: form.elements.query.value.trim(), systems: systems, tags: tags }
+      };
+      api('POST', '/api/v1/handbooks', body)
+        .then(function (hb) { location.assign('/handbooks/' + hb.id); })
+        .catch(function (err) { showError(error, '创建未成功：' + err.message); });
+    });
+  }
+
+  function onPublishEdition(button) {
+    button.addEventListener('click', function () {
+      var holder = button.closest('[data-handbook-id]');
+      button.disabled = true;
+      api('POST', '/api/v1/handbooks/' + holder.getAttribute('data-handbook-id') + '/editions', {})
+        .then(function (ed) { toast('已发布第 ' + ed.number + ' 版', 'ok'); setTimeout(function () { location.reload(); }, 800); })
+        .catch(function (err) { button.disabled = false; toast('发布未成功：' + err.message, 'error'); });
+    });
+  }
+
   function ready() {
+    var hbForm = document.getElementById('handbook-form');
+    if (hbForm) onHandbookForm(hbForm);
+    Array.prototype.forEach.call(document.querySelectorAll('[data-publish-edition]'), onPublishEdition);
     var login = document.getElementById('login-form');
     if (login) onLogin(login);
     Array.prototype.forEach.call(document.querySelectorAll('[data-action="logout"]'), onLogout);
