@@ -51,7 +51,13 @@ def search(
     request: Request, session: Session, *, q: str, k: int, offset: int, **filters: str | None
 ) -> dict[str, Any]:
     """Search results in the `/api/v1/search` shape: {data, total, took_ms, confident}."""
-    return _fallback_search(session, q=q, k=k, offset=offset, **filters)
+    engine = getattr(request.app.state, "search", None)
+    if engine is None:
+        return _fallback_search(session, q=q, k=k, offset=offset, **filters)
+    from kbsvc.search import service as search_service
+
+    result = search_service.search(session, engine, q=q, k=k, offset=offset, **filters)
+    return result.model_dump(mode="json")
 
 
 def _fallback_search(

@@ -12,7 +12,7 @@ from api.web import data
 from api.web.render import WebCaller, guard, page, principal_of
 from kbsvc.auth.models import Role
 from kbsvc.entries import service as entries
-from kbsvc.exceptions import NotFound
+from kbsvc.exceptions import NotFound, ServiceUnavailable
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,10 +47,14 @@ def search_page(
         return denied
     q = q.strip()
     filters = {"system": _clean(system), "department": _clean(department), "tag": _clean(tag)}
-    result = None
+    result, notice = None, ""
     if q:
-        result = data.search(request, session, q=q, k=PAGE_SIZE,
-                             offset=(page_no - 1) * PAGE_SIZE, **filters)
+        try:
+            result = data.search(request, session, q=q, k=PAGE_SIZE,
+                                 offset=(page_no - 1) * PAGE_SIZE, **filters)
+        except ServiceUnavailable:
+            notice = "搜索索引正在建立，请稍等片刻后刷新页面。"
+    if result is not None:
         ids = [item["entry"]["id"] for item in result["data"]]
         sources = data.source_tickets(session, ids)
         for item in result["data"]:
@@ -60,7 +64,7 @@ def search_page(
     return page(
         request, "search.html",
         title=f"{q} - 搜索" if q else "搜索处理经验",
-        q=q, filters=filters, result=result, page_no=page_no, pages=pages,
+        q=q, filters=filters, result=result, notice=notice, page_no=page_no, pages=pages,
         options=data.filter_options(session), stats=data.kb_stats(session), examples=EXAMPLES,
         nav="search",
     )

@@ -46,9 +46,24 @@ def snippet_parts(snippet: str) -> list[tuple[str, bool]]:
     return parts
 
 
+def reason_text(reason: Any) -> str:
+    """A result's match reason in plain Chinese (the API gives channel + matched terms)."""
+    if isinstance(reason, str):
+        return reason
+    channel = reason.get("channel", "")
+    terms = [str(t) for t in reason.get("terms") or []][:6]
+    if channel == "lexical":
+        return "关键词：" + "、".join(terms) if terms else "关键词匹配"
+    if channel == "dense":
+        return "语义相近"
+    if channel == "boost":
+        return "同系统 / 科室" if not terms else "优先：" + "、".join(terms)
+    return str(channel)
+
+
 templates.env.globals.update(
     status_labels=STATUS_LABELS, confidence_labels=CONFIDENCE_LABELS, role_labels=ROLE_LABELS,
-    snippet_parts=snippet_parts,
+    snippet_parts=snippet_parts, reason_text=reason_text,
 )
 
 

@@ -56,17 +56,12 @@ class LiveServer:
     url: str
     engine: Engine
     settings: Settings
-    host_origin: str  # a second origin whose widget key is bound and allowed by CORS
+    host_origin: str  # a second origin: CORS allows it only because host_key is bound to it
     host_port: int
+    host_key: str
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
-
-    def widget_key(self, origin: str) -> str:
-        with self.session() as s:
-            _row, key = auth_service.create_api_key(s, name=f"w-{origin}", role=Role.widget,
-                                                    origins=[origin])
-        return key
 
     def admin_key(self) -> str:
         with self.session() as s:
@@ -83,8 +78,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     host_origin = f"http://127.0.0.1:{host_port}"
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, data_dir=tmp_path_factory.mktemp("web-data"), database_url="",
-        public_base_url=f"http://127.0.0.1:{port}", open_reads=True,
-        cors_origins=[host_origin],
+        public_base_url=f"http://127.0.0.1:{port}",
     )
     engine = db.make_engine(settings)
     db.upgrade(engine)
@@ -93,9 +87,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         for name, role in (("editor1", Role.editor), ("reviewer1", Role.reviewer),
                            ("viewer1", Role.viewer)):
             auth_service.create_user(s, username=name, role=role, password=PASSWORD)
+        _row, host_key = auth_service.create_api_key(s, name="host-widget", role=Role.widget,
+                                                     origins=[host_origin])
     app = create_app(settings, engine=engine)
     server, thread = serve_in_thread(app, port)
-    yield LiveServer(f"http://127.0.0.1:{port}", engine, settings, host_origin, host_port)
+    yield LiveServer(f"http://127.0.0.1:{port}", engine, settings, host_origin, host_port,
+                     host_key)
     server.should_exit = True  # type: ignore[attr-defined]
     thread.join(timeout=10)
     engine.dispose()

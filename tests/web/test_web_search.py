@@ -6,14 +6,14 @@ import re
 
 import pytest
 
-from tests.web.conftest import LiveServer, shot
+from tests.web.conftest import LiveServer, login, shot
 from tests.web.seed import XSS_TITLE
 
 pytestmark = pytest.mark.browser
 
 
 def test_colloquial_question_finds_entry_and_opens_it(page, live_server: LiveServer) -> None:
-    page.goto(live_server.url + "/")
+    login(page, live_server, "viewer1", "/")
     box = page.get_by_label("描述你遇到的问题")
     assert box.get_attribute("placeholder") == "例如：门诊医生站登不上怎么办"
     box.fill("门诊医生站登不上怎么办")
@@ -34,6 +34,7 @@ def test_colloquial_question_finds_entry_and_opens_it(page, live_server: LiveSer
 
 
 def test_filters_and_empty_state(page, live_server: LiveServer) -> None:
+    login(page, live_server, "viewer1", "/")
     page.goto(live_server.url + "/?q=" + "门诊医生站登不上")
     page.get_by_label("系统").select_option("PACS")
     page.get_by_role("button", name="搜索").click()
@@ -47,6 +48,7 @@ def test_filters_and_empty_state(page, live_server: LiveServer) -> None:
 
 
 def test_xss_payload_is_inert_on_search_and_entry_page(page, live_server: LiveServer) -> None:
+    login(page, live_server, "viewer1", "/")
     page.goto(live_server.url + "/?q=" + "自助机凭条打印乱码")
     result = page.locator(".result", has_text="自助机凭条打印乱码").first
     # The payload is shown as text, never parsed into elements.
