@@ -1,4 +1,4 @@
-"""Editor and reviewer pages: capture a resolved ticket, the review queue."""
+"""Editor and reviewer pages: capture a resolved ticket into a draft, the review queue."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from api.web.render import WebCaller, guard, page
 from kbsvc.auth.models import Role
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import EntryLink, EntryStatus, LinkKind
-from kbsvc.exceptions import NotFound
+from kbsvc.exceptions import NotFound, ServiceUnavailable
 from kbsvc.tickets import service as tickets
 from kbsvc.tickets.models import Ticket
 
@@ -29,28 +29,11 @@ def capture_page(
     session: SessionDep,
     _caller: WebCaller,
     q: Annotated[str, Query(max_length=200)] = "",
-    ticket: Annotated[int | None, Query(ge=1)] = None,
     page_no: Annotated[int, Query(alias="page", ge=1, le=1000)] = 1,
 ) -> Response:
-    """Step 1: pick a resolved ticket. Step 2 (?ticket=ID): prefilled draft + likely duplicates."""
+    """Step 1: resolved tickets; 采编 posts to the capture API and opens the draft."""
     if (denied := guard(request, Role.editor)) is not None:
         return denied
-    if ticket is not None:
-        try:
-            row = tickets.get(session, ticket_id=ticket)
-        except NotFound:
-            return page(request, "error.html", status_code=404, title="工单不存在",
-                        message=f"没有找到编号为 {ticket} 的工单。")
-        draft = {
-            "title": row.title, "symptom": row.symptom or row.description, "cause": row.cause,
-            "solution": row.solution, "workaround": row.workaround, "system": row.system,
-            "module": row.module, "department": row.department, "category": row.category,
-            "tags": "，".join(row.tags),
-        }
-        query = " ".join(x for x in (row.title, row.symptom or row.description) if x)
-        dupes = data.search(request, session, q=query, k=5, offset=0)["data"] if query else []
-        return page(request, "capture_form.html", title="采编知识", ticket=row, draft=draft,
-                    duplicates=dupes, nav="capture")
     resolved = or_(Ticket.solution != "", Ticket.resolved_at.is_not(None))  # type: ignore[arg-type,union-attr]
     stmt = select(Ticket).where(resolved)
     if q.strip():
@@ -62,12 +45,49 @@ def capture_page(
         stmt.order_by(Ticket.resolved_at.desc(), Ticket.id.desc())  # type: ignore[union-attr]
         .offset((page_no - 1) * TICKET_PAGE).limit(TICKET_PAGE)
     ).scalars())
-    captured = set(session.execute(
-        select(EntryLink.source, EntryLink.external_id).where(EntryLink.kind == LinkKind.source)  # type: ignore[arg-type]
-    ).tuples())
+    links = session.execute(
+        select(EntryLink.source, EntryLink.external_id, EntryLink.entry_id)
+        .where(EntryLink.kind == LinkKind.source)  # type: ignore[arg-type]
+    ).all()
+    captured = {(src, ext): entry_id for src, ext, entry_id in links}
     return page(request, "capture.html", title="采编知识", tickets=rows, total=total, q=q,
                 page_no=page_no, pages=-(-total // TICKET_PAGE), nav="capture",
-                captured={(s, e) for s, e in captured})
+                captured=captured)
+
+
+@router.get("/capture/{entry_id}")
+def capture_form(
+    request: Request, session: SessionDep, _caller: WebCaller, entry_id: int
+) -> Response:
+    """Step 2: the prefilled draft beside likely duplicates; saving patches the draft."""
+    if (denied := guard(request, Role.editor)) is not None:
+        return denied
+    try:
+        entry = entries.get(session, entry_id=entry_id)
+    except NotFound:
+        return page(request, "error.html", status_code=404, title="草稿不存在",
+                    message=f"没有找到编号为 {entry_id} 的知识条目。")
+    detail = entries.to_detail(session, entry)
+    source = next((lk for lk in detail.links if lk.kind == "source"), None)
+    ticket = (tickets.get_by_key(session, source=source.source, external_id=source.external_id)
+              if source else None)
+    query = " ".join(x for x in (entry.title, entry.symptom) if x)
+    try:
+        found = data.search(request, session, q=query, k=6, offset=0)["data"] if query else []
+    except ServiceUnavailable:
+        found = []
+    dupes = [hit for hit in found if hit["entry"]["id"] != entry_id][:5]
+    return page(request, "capture_form.html", title="采编知识", entry=detail, ticket=ticket,
+                suggested=_suggested_tags(ticket, detail.tags), duplicates=dupes,
+                nav="capture")
+
+
+def _suggested_tags(ticket: Ticket | None, current: list[str]) -> list[str]:
+    if ticket is None:
+        return []
+    from kbsvc.entries.capture import suggest_ticket_tags
+
+    return [t for t in suggest_ticket_tags(ticket) if t not in current]
 
 
 @router.get("/review")

@@ -18,14 +18,14 @@ def test_capture_resolved_ticket_into_draft(page, live_server: LiveServer) -> No
     row = page.locator("tr", has_text="GD-WEB-0100")
     assert "药房发药机屏幕触摸失灵" in row.inner_text()
     shot(page, "capture-list")
-    row.get_by_role("link", name="采编工单 GD-WEB-0100").click()
-    page.wait_for_url(re.compile(r".*/capture\?ticket=\d+"))
+    row.get_by_role("button", name="采编工单 GD-WEB-0100").click()
+    page.wait_for_url(re.compile(r".*/capture/\d+$"))
     assert page.get_by_label("标题").input_value() == "药房发药机屏幕触摸失灵"
     assert "重新校准触摸屏" in page.get_by_label("处理方法").input_value()
     assert page.locator(".duplicates h2").inner_text() == "可能重复的记录"
     page.get_by_label("处理方法").fill("1. 进入维护模式\n2. 重新校准触摸屏\n3. 重启发药机")
     shot(page, "capture-form")
-    page.get_by_role("button", name="保存草稿").click()
+    page.get_by_role("button", name="保存", exact=True).click()
     page.wait_for_url(re.compile(r".*/entries/\d+$"))
     entry_id = int(page.url.rsplit("/", 1)[1])
     assert page.locator("h1").inner_text() == "药房发药机屏幕触摸失灵"
@@ -35,4 +35,5 @@ def test_capture_resolved_ticket_into_draft(page, live_server: LiveServer) -> No
         entry = json.load(resp)
     assert entry["status"] == "draft"
     assert "重启发药机" in entry["solution"]
+    assert {"source": "helpdesk", "external_id": "GD-WEB-0100", "kind": "source"} in entry["links"]
     assert page.page_errors == []

@@ -143,31 +143,56 @@
     });
   }
 
+  function onCaptureTicket(button) {
+    button.addEventListener('click', function () {
+      button.disabled = true;
+      api('POST', '/api/v1/tickets/' + button.getAttribute('data-capture-ticket') + '/capture')
+        .then(function (entry) { location.assign('/capture/' + entry.id); })
+        .catch(function (err) { button.disabled = false; toast('采编未成功：' + err.message, 'error'); });
+    });
+  }
+
+  function splitTags(value) {
+    return value.split(/[,，、;；]+/).map(function (t) { return t.trim(); }).filter(Boolean);
+  }
+
   function onCapture(form) {
+    var id = form.getAttribute('data-entry-id');
+    Array.prototype.forEach.call(form.querySelectorAll('[data-add-tag]'), function (chip) {
+      chip.addEventListener('click', function () {
+        var input = form.elements.tags;
+        var tags = splitTags(input.value);
+        var tag = chip.getAttribute('data-add-tag');
+        if (tags.indexOf(tag) < 0) tags.push(tag);
+        input.value = tags.join('，');
+        chip.remove();
+        input.focus();
+      });
+    });
     form.addEventListener('submit', function (ev) {
       ev.preventDefault();
       var error = form.querySelector('.form-error');
       error.hidden = true;
       var fields = ['title', 'symptom', 'cause', 'solution', 'workaround', 'system', 'module',
-        'department', 'category', 'tags'];
-      var body = {};
+        'department', 'category'];
+      var body = { base_version: parseInt(form.getAttribute('data-version'), 10) };
       fields.forEach(function (name) { body[name] = form.elements[name].value.trim(); });
+      body.tags = splitTags(form.elements.tags.value);
       if (!body.title) { showError(error, '请填写标题'); form.elements.title.focus(); return; }
-      body.tags = body.tags ? body.tags.split(/[,，、;；]+/).map(function (t) { return t.trim(); }).filter(Boolean) : [];
-      var buttons = form.querySelectorAll('button[type="submit"]');
       var review = ev.submitter && ev.submitter.getAttribute('data-then') === 'review';
+      var buttons = form.querySelectorAll('button[type="submit"]');
       Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
-      var entryId = null;
-      api('POST', form.getAttribute('data-save-url') || '/api/v1/entries', body)
-        .then(function (entry) {
-          entryId = entry && (entry.id || (entry.entry && entry.entry.id));
-          return review && entryId ? api('POST', '/api/v1/entries/' + entryId + '/submit') : null;
+      var saved = false;
+      api('PATCH', '/api/v1/entries/' + id, body)
+        .then(function () {
+          saved = true;
+          return review ? api('POST', '/api/v1/entries/' + id + '/submit') : null;
         })
-        .then(function () { location.assign(entryId ? '/entries/' + entryId : '/capture'); })
+        .then(function () { location.assign('/entries/' + id); })
         .catch(function (err) {
-          if (entryId) { location.assign('/entries/' + entryId); return; }
+          if (saved) { location.assign('/entries/' + id); return; }
           Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
-          showError(error, '保存未成功：' + err.message);
+          showError(error, err.status === 409 ? '这条记录已被别人修改，请刷新页面后再保存。' : '保存未成功：' + err.message);
         });
     });
   }
@@ -213,6 +238,7 @@
     Array.prototype.forEach.call(document.querySelectorAll('.review-item[data-entry-id]'), onReview);
     var capture = document.getElementById('capture-form');
     if (capture) onCapture(capture);
+    Array.prototype.forEach.call(document.querySelectorAll('[data-capture-ticket]'), onCaptureTicket);
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready);
