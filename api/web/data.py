@@ -11,6 +11,7 @@ from fastapi import Request
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from kbsvc.auth.models import Principal
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import Entry, EntryLink, EntryStatus, EntryTag, LinkKind, Tag
 from kbsvc.tickets.models import Ticket
@@ -114,6 +115,16 @@ def _mark(text: str, terms: set[str]) -> str:
     return out
 
 
+def visible_entry(session: Session, entry_id: int, principal: Principal) -> Entry:
+    """The entry if this caller may see it (drafts, department restrictions), else NotFound."""
+    entry = entries.get(session, entry_id=entry_id)
+    try:
+        from kbsvc.auth import policy
+    except ImportError:  # pragma: no cover - before visibility rules are installed
+        return entry
+    return policy.ensure_visible(session, principal, entry)
+
+
 def source_tickets(session: Session, entry_ids: list[int]) -> dict[int, list[dict[str, str]]]:
     """Source tickets per entry, for result cards."""
     out: dict[int, list[dict[str, str]]] = {i: [] for i in entry_ids}
@@ -141,5 +152,14 @@ def citation_count(session: Session, entry_id: int) -> int:
 
 
 def versions(session: Session, entry_id: int) -> list[dict[str, Any]]:
-    """Earlier versions of an entry, newest first (empty until versioning is available)."""
-    return []
+    """Stored versions of an entry, newest first (empty where versioning is not installed)."""
+    try:
+        from kbsvc.entries.versions import list_versions
+    except ImportError:  # pragma: no cover - before the lifecycle domain is installed
+        return []
+    notes = {"created": "创建", "edited": "修改", "captured": "从工单采编"}
+    return [
+        {"version": v.version, "by": v.author, "at": v.created_at.strftime("%Y-%m-%d %H:%M"),
+         "note": notes.get(v.note, v.note)}
+        for v in list_versions(session, entry_id=entry_id).data
+    ]

@@ -78,7 +78,7 @@ def entry_page(
     if (denied := guard(request, Role.viewer)) is not None:
         return denied
     try:
-        entry = entries.get(session, entry_id=entry_id)
+        entry = data.visible_entry(session, entry_id, _caller)
     except NotFound:
         return page(request, "error.html", status_code=404, title="记录不存在",
                     message=f"没有找到编号为 {entry_id} 的知识条目，它可能已被删除。")
