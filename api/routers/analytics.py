@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, FastAPI, Path, Query, Request
+from fastapi import APIRouter, FastAPI, Path, Query
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from api.deps import SessionDep, SettingsDep, Viewer, WidgetOrViewer
@@ -96,12 +96,3 @@ def record_click(
     click = searchlog.record_click(session, log_id=log_id, entry_id=body.entry_id,
                                    action=body.action)
     return ClickRecorded(log_id=click.log_id, entry_id=click.entry_id, action=click.action)
-
-
-@router.get("/reports", response_class=HTMLResponse, include_in_schema=False)
-def reports_page(request: Request, session: SessionDep, settings: SettingsDep, _caller: Viewer,
-                 from_: FromQ = None, to: ToQ = None) -> HTMLResponse:
-    """The insight page: heatmap, link-rate trend, gaps and KB health."""
-    period = Period.parse(from_ or None, to or None)
-    ctx = page.context(session, period, settings.analytics)
-    return HTMLResponse(page.render(ctx, base_path=request.scope.get("root_path", "")))

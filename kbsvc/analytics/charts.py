@@ -11,9 +11,9 @@ BLUE, TEAL, ORANGE = "#1f4e79", "#0f766e", "#c2410c"
 
 
 def _svg(w: int, h: int, body: list[str], label: str, natural: bool = False) -> str:
-    # natural: never scale up past the drawn size (text would grow with the page width).
-    style = f' style="max-width:{w}px"' if natural else ""
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="100%"{style} '
+    # natural: drawn size, only scaled down (CSS max-width); no style attribute (strict CSP).
+    width = f'{w}" height="{h}' if natural else "100%"
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{width}" '
             f'role="img" aria-label="{escape(label)}" font-family="{FONT}" font-size="12">'
             f'<title>{escape(label)}</title>{"".join(body)}</svg>')
 

@@ -6,6 +6,7 @@ import calendar
 import re
 from datetime import date
 from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -58,10 +59,21 @@ def context(session: Session, period: Period, cfg: AnalyticsSettings | None = No
     }
 
 
-def render(ctx: dict[str, Any], *, printable: bool = False, base_path: str = "") -> str:
-    """The HTML page (printable drops the filter form and links)."""
-    return _env().get_template("reports.html").render(**ctx, printable=printable,
-                                                      base_path=base_path)
+def css() -> str:
+    """The report stylesheet (linked by the web page, inlined into the PDF)."""
+    return (resources.files("kbsvc.analytics") / "templates" / "insight.css").read_text("utf-8")
+
+
+def render_body(ctx: dict[str, Any], *, base_path: str = "") -> str:
+    """The report body as an HTML fragment, for the web UI's page layout."""
+    return _env().get_template("_insight.html").render(**ctx, printable=False,
+                                                       base_path=base_path)
+
+
+def render(ctx: dict[str, Any], *, printable: bool = True) -> str:
+    """A standalone HTML document (the PDF source): no form, no links, inlined CSS."""
+    return _env().get_template("reports.html").render(**ctx, printable=printable, css=css(),
+                                                      base_path="")
 
 
 def month_period(month: str) -> Period:

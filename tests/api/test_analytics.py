@@ -91,7 +91,14 @@ def test_reports_page_renders_svg_heatmap(client: TestClient, viewer_headers: di
     assert html.count("<svg") >= 5
     assert "科室 × 系统 工单热力图" in html and "门诊收费处" in html and "医保结算" in html
     assert "知识关联率趋势" in html and "手术室无影灯不亮" in html
-    assert "http://" not in html.split("<body>")[0]  # no external assets
+    assert 'src="http' not in html and 'href="http' not in html  # nothing from outside
+    assert 'href="/reports/insight.css"' in html
+    assert client.get("/reports/insight.css").headers["content-type"].startswith("text/css")
+
+
+def test_reports_page_asks_for_login(client: TestClient) -> None:
+    r = client.get("/reports?from=2025-01-01", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
 
 
 def test_click_logging(client: TestClient, viewer_headers: dict[str, str]) -> None:
