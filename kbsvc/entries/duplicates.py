@@ -96,6 +96,11 @@ def _pool(session: Session, *, system: str | None, exclude_system: str | None,
     return list(session.execute(stmt.order_by(Entry.id.desc()).limit(limit)).all())  # type: ignore[union-attr]
 
 
+def fields_of(obj: Any) -> dict[str, Any]:
+    """The fields duplicate detection reads, from an entry, ticket or similar object."""
+    return {f: getattr(obj, f, "") for f in (*FIELDS, "system", "module")}
+
+
 def find_duplicates(session: Session, text_fields: Mapping[str, Any], exclude_id: int | None = None,
                     k: int = 5, *, min_score: float | None = None,
                     settings: LifecycleSettings | None = None) -> list[DuplicateCandidate]:
@@ -133,5 +138,5 @@ def duplicates_of_entry(session: Session, *, entry_id: int, k: int = 5,
     from kbsvc.entries.service import get
 
     entry = get(session, entry_id=entry_id)
-    return find_duplicates(session, entry.model_dump(), exclude_id=entry_id, k=k,
+    return find_duplicates(session, fields_of(entry), exclude_id=entry_id, k=k,
                            settings=settings)
