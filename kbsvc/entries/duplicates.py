@@ -54,10 +54,10 @@ class _Profile:
 
     def __init__(self, fields: Mapping[str, Any]) -> None:
         self.per_field = {f: bigrams(str(fields.get(f) or "")) for f in FIELDS}
-        self.combined: Counter[str] = Counter()
+        self.combined: dict[str, float] = {}
         for f, vec in self.per_field.items():
             for gram, n in vec.items():
-                self.combined[gram] += n * FIELD_WEIGHTS[f]
+                self.combined[gram] = self.combined.get(gram, 0.0) + n * FIELD_WEIGHTS[f]
         self.system = str(fields.get("system") or "").strip()
         self.module = str(fields.get("module") or "").strip()
 
@@ -83,7 +83,7 @@ def _pool(session: Session, *, system: str | None, exclude_system: str | None,
           exclude_id: int | None, limit: int) -> list[Any]:
     cols = (Entry.id, Entry.title, Entry.symptom, Entry.cause, Entry.system, Entry.module,
             Entry.status)
-    stmt = select(*cols).where(
+    stmt = select(*cols).where(  # type: ignore[call-overload]
         Entry.status.in_([EntryStatus.published, EntryStatus.in_review]),  # type: ignore[attr-defined]
         Entry.merged_into_id.is_(None),  # type: ignore[union-attr]
     )

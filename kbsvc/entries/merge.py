@@ -7,13 +7,14 @@ from sqlalchemy import update as sa_update
 from sqlmodel import Session
 
 from kbsvc.entries import changes, service, versions
-from kbsvc.entries.models import Entry, EntryLink, EntryStatus
+from kbsvc.entries.models import Entry, EntryStatus
 from kbsvc.exceptions import Conflict, ValidationFailed
 
 
 def _move_links(session: Session, loser: Entry, survivor: Entry) -> int:
     """Move ticket links; a link the survivor already has is dropped (unique constraint)."""
-    have = {(lk.source, lk.external_id, lk.kind) for lk in service.links_of(session, survivor.id or 0)}
+    links = service.links_of(session, survivor.id or 0)
+    have = {(lk.source, lk.external_id, lk.kind) for lk in links}
     moved = 0
     for link in service.links_of(session, loser.id or 0):
         key = (link.source, link.external_id, link.kind)
@@ -87,11 +88,13 @@ def merge(session: Session, *, survivor_id: int, loser_id: int, actor: str,
         "tags": len(set(tags[loser_id]) - set(tags[survivor_id])),
     }
     service.set_tags(session, survivor_id, tags[survivor_id] + tags[loser_id])
-    if append_solution and loser.solution.strip() and loser.solution.strip() not in survivor.solution:
+    extra = loser.solution.strip()
+    if append_solution and extra and extra not in survivor.solution:
         survivor.solution = (f"{survivor.solution.rstrip()}\n\n"
-                             f"（合并自条目 #{loser_id}）\n{loser.solution.strip()}").lstrip()
+                             f"（合并自条目 #{loser_id}）\n{extra}").lstrip()
     # Earlier merges into the loser now point straight at the survivor (one redirect hop).
-    earlier = list(session.execute(select(Entry).where(Entry.merged_into_id == loser_id)).scalars())  # type: ignore[arg-type]
+    redirected = select(Entry).where(Entry.merged_into_id == loser_id)  # type: ignore[arg-type]
+    earlier = list(session.execute(redirected).scalars())
     for entry in earlier:
         entry.merged_into_id = survivor_id
         session.add(entry)

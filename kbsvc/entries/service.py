@@ -81,10 +81,12 @@ def to_detail(session: Session, entry: Entry) -> EntryDetail:
     base = to_public(session, entry)
     links = links_of(session, entry.id or 0)
     refs = [TicketRef(source=lk.source, external_id=lk.external_id, kind=lk.kind) for lk in links]
-    votes = dict(session.execute(
-        select(Feedback.helpful, func.count()).where(Feedback.entry_id == entry.id)  # type: ignore[arg-type]
+    vote_stmt = (
+        select(Feedback.helpful, func.count())  # type: ignore[call-overload]
+        .where(Feedback.entry_id == entry.id)
         .group_by(Feedback.helpful)
-    ).all())
+    )
+    votes: dict[bool, int] = {bool(h): int(n) for h, n in session.execute(vote_stmt).all()}
     flags = session.execute(select(func.count()).select_from(ReviewFlag).where(
         ReviewFlag.entry_id == entry.id, ReviewFlag.status == FlagStatus.open  # type: ignore[arg-type]
     )).scalar_one()

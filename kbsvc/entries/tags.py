@@ -38,15 +38,19 @@ def _by_name(session: Session, name: str) -> Tag | None:
 
 
 def _entries_with(session: Session, tag_id: int) -> list[int]:
-    stmt = select(EntryTag.entry_id).where(EntryTag.tag_id == tag_id)  # type: ignore[arg-type]
+    stmt = select(EntryTag.entry_id).where(EntryTag.tag_id == tag_id)  # type: ignore[call-overload,arg-type]
     return list(session.execute(stmt).scalars())
 
 
 def list_tags(session: Session, *, q: str | None = None) -> TagsPublic:
     """Every tag with the number of entries carrying it, most used first."""
-    used = func.count(EntryTag.entry_id)
-    stmt = (select(Tag.id, Tag.name, used).outerjoin(EntryTag, EntryTag.tag_id == Tag.id)  # type: ignore[arg-type]
-            .group_by(Tag.id, Tag.name).order_by(used.desc(), Tag.name))
+    used = func.count(EntryTag.entry_id)  # type: ignore[arg-type]
+    stmt = (
+        select(Tag.id, Tag.name, used)  # type: ignore[call-overload]
+        .outerjoin(EntryTag, EntryTag.tag_id == Tag.id)
+        .group_by(Tag.id, Tag.name)
+        .order_by(used.desc(), Tag.name)
+    )
     if q:
         stmt = stmt.where(Tag.name.contains(q))  # type: ignore[attr-defined]
     data = [TagPublic(id=i, name=n, entry_count=c) for i, n, c in session.execute(stmt).all()]
@@ -91,7 +95,7 @@ def merge(session: Session, *, sources: list[str], target: str) -> TagPublic:
         for entry_id in _entries_with(session, tag.id or 0):
             touched.add(entry_id)
             if session.get(EntryTag, (entry_id, keep.id)) is None:
-                session.add(EntryTag(entry_id=entry_id, tag_id=keep.id))
+                session.add(EntryTag(entry_id=entry_id, tag_id=keep.id or 0))
         session.flush()
         session.execute(sa_delete(EntryTag).where(EntryTag.tag_id == tag.id))  # type: ignore[arg-type]
         session.delete(tag)

@@ -27,7 +27,7 @@ SNAPSHOT_FIELDS = (*CONTENT_FIELDS, "tags", "status", "merged_into_id", "review_
 
 
 def _current_version(session: Session, entry_id: int) -> int | None:
-    stmt = select(Entry.version).where(Entry.id == entry_id)  # type: ignore[arg-type]
+    stmt = select(Entry.version).where(Entry.id == entry_id)  # type: ignore[call-overload,arg-type]
     return session.execute(stmt).scalar_one_or_none()
 
 

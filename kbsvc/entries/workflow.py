@@ -122,7 +122,7 @@ def due(session: Session, *, before: datetime | None = None, system: str | None 
     cutoff = as_aware(before) or utcnow()
     stmt = select(Entry).where(
         Entry.status == S.published, Entry.review_due_at.is_not(None),  # type: ignore[arg-type,union-attr]
-        Entry.review_due_at <= cutoff,  # type: ignore[operator]
+        Entry.review_due_at <= cutoff,  # type: ignore[operator,arg-type]
     )
     if system:
         stmt = stmt.where(Entry.system == system)  # type: ignore[arg-type]

@@ -94,7 +94,10 @@ def list_flags(session: Session, *, status: FlagStatus | None = FlagStatus.open,
                entry_id: int | None = None, reason: FlagReason | None = None,
                offset: int = 0, limit: int = 50) -> FlagsPublic:
     """Review flags, oldest first (the queue order)."""
-    stmt = select(ReviewFlag, Entry.title).join(Entry, Entry.id == ReviewFlag.entry_id)  # type: ignore[arg-type]
+    stmt = (
+        select(ReviewFlag, Entry.title)  # type: ignore[call-overload]
+        .join(Entry, Entry.id == ReviewFlag.entry_id)
+    )
     if status:
         stmt = stmt.where(ReviewFlag.status == status)  # type: ignore[arg-type]
     if entry_id:
