@@ -62,6 +62,30 @@ class _Profile:
         self.module = str(fields.get("module") or "").strip()
 
 
+# Candidate profiles keyed by their text: building bigram vectors dominates the scan, and
+# entries change rarely compared with how often we ask. Keyed by content, never stale.
+_CACHE: dict[tuple[str, ...], _Profile] = {}
+_CACHE_MAX = 100_000
+
+
+def _profile_of(row: Any) -> _Profile:
+    key = (row.title, row.symptom, row.cause, row.system, row.module)
+    profile = _CACHE.get(key)
+    if profile is None:
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.clear()
+        profile = _CACHE[key] = _Profile(row._mapping)
+    return profile
+
+
+def _quick(query: _Profile, cand: _Profile) -> float:
+    """Score without reasons (the scan); reasons are computed for the top k only."""
+    score = TEXT_WEIGHT * cosine(query.combined, cand.combined)
+    if query.system and query.system == cand.system:
+        score += SYSTEM_BONUS + (MODULE_BONUS if query.module == cand.module else 0.0)
+    return min(score, 1.0)
+
+
 def _score(query: _Profile, cand: _Profile) -> tuple[float, list[str]]:
     text = cosine(query.combined, cand.combined)
     reasons = []
@@ -114,22 +138,24 @@ def find_duplicates(session: Session, text_fields: Mapping[str, Any], exclude_id
     query = _Profile(text_fields)
     if not query.combined:
         return []
-    scored: list[tuple[float, list[str], Any]] = []
+    scored: list[tuple[float, Any]] = []
     passes = [(query.system, None), (None, query.system)] if query.system else [(None, None)]
     for system, exclude_system in passes:
         for row in _pool(session, system=system, exclude_system=exclude_system,
                          exclude_id=exclude_id, limit=cfg.duplicate_pool_limit):
-            score, reasons = _score(query, _Profile(row._mapping))
+            score = _quick(query, _profile_of(row))
             if score >= floor:
-                scored.append((score, reasons, row))
+                scored.append((score, row))
         if len(scored) >= k:
             break
-    scored.sort(key=lambda item: (-item[0], -item[2].id))
-    return [
-        DuplicateCandidate(id=row.id, title=row.title, status=row.status, system=row.system,
-                           module=row.module, score=round(score, 4), reasons=reasons)
-        for score, reasons, row in scored[:k]
-    ]
+    scored.sort(key=lambda item: (-item[0], -item[1].id))
+    out = []
+    for _quick_score, row in scored[:k]:
+        score, reasons = _score(query, _profile_of(row))
+        out.append(DuplicateCandidate(id=row.id, title=row.title, status=row.status,
+                                      system=row.system, module=row.module,
+                                      score=round(score, 4), reasons=reasons))
+    return out
 
 
 def duplicates_of_entry(session: Session, *, entry_id: int, k: int = 5,
