@@ -10,7 +10,6 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-
 revision: str = '0003_lifecycle'
 down_revision: str | None = '0001'
 branch_labels: str | Sequence[str] | None = None
@@ -88,10 +87,14 @@ def upgrade() -> None:
 
     with op.batch_alter_table('entries', schema=None) as batch_op:
         batch_op.add_column(sa.Column('merged_into_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('review_due_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column('review_comment', sa.Text(), nullable=False, server_default=''))
-        batch_op.create_index(batch_op.f('ix_entries_review_due_at'), ['review_due_at'], unique=False)
-        batch_op.create_foreign_key('fk_entries_merged_into_id', 'entries', ['merged_into_id'], ['id'], ondelete='SET NULL')
+        batch_op.add_column(sa.Column('review_due_at',
+            sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('review_comment',
+            sa.Text(), nullable=False, server_default=''))
+        batch_op.create_index(batch_op.f('ix_entries_review_due_at'),
+            ['review_due_at'], unique=False)
+        batch_op.create_foreign_key('fk_entries_merged_into_id',
+            'entries', ['merged_into_id'], ['id'], ondelete='SET NULL')
 
     # ### end Alembic commands ###
     _seed_vocabulary()
@@ -99,12 +102,15 @@ def upgrade() -> None:
 
 def _seed_vocabulary() -> None:
     """Default hospital vocabulary (sites edit it afterwards; `kbsvc vocab seed` re-adds)."""
-    from kbsvc.vocab.defaults import DEFAULT_VOCABULARY
     from kbsvc.timeutil import utcnow
+    from kbsvc.vocab.defaults import DEFAULT_VOCABULARY
 
-    table = sa.table('vocabulary_terms', sa.column('kind', sa.String), sa.column('value', sa.String),
-                     sa.column('aliases', sa.JSON), sa.column('parent', sa.String),
-                     sa.column('created_at', sa.DateTime), sa.column('updated_at', sa.DateTime))
+    table = sa.table(
+        'vocabulary_terms', sa.column('kind', sa.String), sa.column('value', sa.String),
+        sa.column('aliases', sa.JSON), sa.column('parent', sa.String),
+        sa.column('created_at', sqlmodel.sql.sqltypes.UTCDateTime),
+        sa.column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime),
+    )
     now = utcnow()
     op.bulk_insert(table, [
         {'kind': kind, 'value': value, 'aliases': list(aliases), 'parent': parent,
