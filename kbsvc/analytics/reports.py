@@ -183,7 +183,7 @@ def optional_table(name: str, *columns: str) -> Table | None:
 
 def feedback(session: Session, period: Period) -> s.Feedback | None:
     """Helpful vs not-helpful votes in the period; None before feedback exists."""
-    fb = optional_table("feedback", "helpful")
+    fb = optional_table("entry_feedback", "helpful")
     if fb is None:
         return None
     conds = period.where(fb.c.created_at) if "created_at" in fb.c else []
@@ -220,10 +220,10 @@ def _open_flags(session: Session, limit: int) -> tuple[int | None, list[s.EntryB
     if flags is None:
         return None, []
     conds: list[ColumnElement[bool]] = []
-    if "resolved_at" in flags.c:
-        conds.append(flags.c.resolved_at.is_(None))
-    elif "status" in flags.c:
+    if "status" in flags.c:
         conds.append(flags.c.status == "open")
+    elif "resolved_at" in flags.c:
+        conds.append(flags.c.resolved_at.is_(None))
     n = session.execute(select(func.count()).select_from(flags).where(*conds)).scalar_one()
     rows = session.execute(
         select(E.id, E.title, E.system, E.created_at).join(flags, flags.c.entry_id == E.id)

@@ -32,13 +32,14 @@ _LONG_DIGITS = re.compile(r"(?<![0-9])\d{11,}(?![0-9])")  # medical record / car
 def scrub(text: str) -> str:
     """Mask personal data (ID-card, phone, long record numbers) before a query is stored."""
     try:
-        from kbsvc.privacy.pii import scrub as privacy_scrub  # type: ignore[import-not-found]
-    except ImportError:
+        from kbsvc.privacy.pii import scrub_text
+    except ImportError:  # pragma: no cover - only without the privacy package
         text = _ID_CARD.sub("[身份证号]", text)
         text = _MOBILE.sub("[手机号]", text)
         text = _PHONE.sub("[电话]", text)
         return _LONG_DIGITS.sub("[号码]", text)
-    return str(privacy_scrub(text))
+    # The privacy rules (names, beds, record numbers, site patterns) plus our number sweep.
+    return _LONG_DIGITS.sub("[号码]", scrub_text(text).text)
 
 
 class SearchLogWriter:

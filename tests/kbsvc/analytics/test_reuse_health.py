@@ -44,7 +44,7 @@ def test_empty_period_reuse(session: Session, world) -> None:  # type: ignore[no
 
 def test_feedback_ratio_absent_or_empty(session: Session, world) -> None:  # type: ignore[no-untyped-def]
     fb = reports.reuse(session, Period()).feedback
-    if reports.optional_table("feedback", "helpful") is None:
+    if reports.optional_table("entry_feedback", "helpful") is None:
         assert fb is None
     else:
         assert fb is not None and fb.ratio is None
@@ -59,3 +59,28 @@ def test_health_counts_states(session: Session, world) -> None:  # type: ignore[
         assert h.overdue_reviews is None
     else:
         assert h.overdue_reviews == 0
+
+
+def test_feedback_overdue_and_flags(session: Session, world) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from kbsvc.feedback.models import Feedback, FlagReason, FlagStatus, ReviewFlag
+    from kbsvc.timeutil import utcnow
+
+    e0, e1 = world.e[0], world.e[1]
+    session.add_all([
+        Feedback(entry_id=e0.id, voter_key="a", helpful=True),
+        Feedback(entry_id=e0.id, voter_key="b", helpful=True),
+        Feedback(entry_id=e1.id, voter_key="c", helpful=False),
+        ReviewFlag(entry_id=e1.id, reason=FlagReason.manual),
+        ReviewFlag(entry_id=e0.id, reason=FlagReason.manual, status=FlagStatus.resolved),
+    ])
+    e0.review_due_at = utcnow() - timedelta(days=1)
+    e1.review_due_at = utcnow() + timedelta(days=30)
+    session.add_all([e0, e1])
+    session.commit()
+    fb = reports.reuse(session, Period()).feedback
+    assert fb is not None and (fb.helpful, fb.not_helpful, fb.ratio) == (2, 1, 0.6667)
+    h = reports.health(session, Period())
+    assert h.overdue_reviews == 1 and [x.entry_id for x in h.overdue] == [e0.id]
+    assert h.open_flags == 1 and [x.entry_id for x in h.flagged] == [e1.id]
