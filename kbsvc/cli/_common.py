@@ -16,7 +16,7 @@ console = Console(stderr=True)
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print an error line (no traceback) and return the Exit to raise."""
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 

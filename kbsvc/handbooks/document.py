@@ -114,6 +114,7 @@ def build(
     A level every entry shares (a handbook on HIS alone) would make one lonely chapter, so it
     is skipped and the next level moves up.
     """
+    grouping = Grouping(grouping)  # rows loaded from the database carry a plain str
     levels = LEVELS[grouping]
     if len({e.get(levels[0]) or "" for e in entries}) == 1:
         levels = levels[1:]

@@ -141,7 +141,7 @@ def publish_edition(
         handbook_id=handbook_id, number=(previous.number + 1) if previous else 1,
         published_by=actor, snapshot=entries, changes=changes.model_dump(mode="json"),
         definition={"title": handbook.title, "subtitle": handbook.subtitle,
-                    "intro": handbook.intro, "grouping": handbook.grouping.value,
+                    "intro": handbook.intro, "grouping": Grouping(handbook.grouping).value,
                     "selection": handbook.selection},
     )
     session.add(edition)

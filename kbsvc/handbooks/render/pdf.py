@@ -85,9 +85,9 @@ def render(
     doc: HandbookDoc, *, preferred_fonts: list[str], progress: Progress | None = None
 ) -> bytes:
     """The handbook as PDF bytes (A4, cover, TOC with page numbers, QR codes)."""
+    fonts = cjk_fonts(preferred_fonts)  # before importing WeasyPrint, which warns without fonts
     from weasyprint import HTML
 
-    fonts = cjk_fonts(preferred_fonts)
     sans = [f for f in fonts if "Sans" in f or "Hei" in f]
     markup = html_render.render(doc, fonts=font_stack(fonts), head_fonts=font_stack(sans + fonts),
                                 qr=True, progress=progress)
