@@ -1,4 +1,4 @@
-"""Build a small published KB from demo ticket JSONL (for handbook screenshots without `kbsvc demo`).
+"""Build a small published KB from demo ticket JSONL (handbook screenshots without `kbsvc demo`).
 
 Usage: demo-kb-from-jsonl.py FILE.jsonl... [--system HIS]
 Tickets sharing a fault_key become one entry: the first ticket is its source, the others cite it.

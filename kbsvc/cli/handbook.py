@@ -108,7 +108,7 @@ def export_cmd(
 ) -> None:
     """Export a saved handbook (--id) or an ad-hoc one (--title and filters) to a file."""
     from kbsvc.cli._common import fail, open_session, settings
-    from kbsvc.handbooks import export, service
+    from kbsvc.handbooks import service
     from kbsvc.handbooks.models import ExportFormat
 
     if fmt not in {f.value for f in ExportFormat}:

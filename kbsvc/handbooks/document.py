@@ -109,13 +109,14 @@ def build(
 ) -> HandbookDoc:
     """Group ordered entry snapshots into numbered chapters and sections.
 
-    Groups are ordered by size (largest first, then name; catch-all groups last) so the common
-    faults open the book; inside a section the incoming order (most reused first) is kept.
+    Groups are ordered by size (largest first; ties: the group holding the more reused entry;
+    catch-all groups last) so the common faults open the book; inside a section the incoming
+    order (most reused first) is kept.
     A level every entry shares (a handbook on HIS alone) would make one lonely chapter, so it
     is skipped and the next level moves up.
     """
     grouping = Grouping(grouping)  # rows loaded from the database carry a plain str
-    levels = LEVELS[grouping]
+    levels: tuple[str, ...] = LEVELS[grouping]
     if len({e.get(levels[0]) or "" for e in entries}) == 1:
         levels = levels[1:]
     chapter_key, section_key = levels[0], levels[1]
@@ -125,15 +126,21 @@ def build(
         sec = data.get(section_key) or UNGROUPED[section_key]
         tree.setdefault(ch, {}).setdefault(sec, []).append(data)
 
+    rank = {id(e): i for i, e in enumerate(entries)}
+
     def size(groups: dict[str, list[dict[str, Any]]]) -> int:
         return sum(len(v) for v in groups.values())
 
+    def best(groups: dict[str, list[dict[str, Any]]]) -> int:
+        return min(rank[id(v[0])] for v in groups.values())
+
     chapters = []
-    order = sorted(tree, key=lambda k: (k in _CATCH_ALL, -size(tree[k]), k))
+    order = sorted(tree, key=lambda k: (k in _CATCH_ALL, -size(tree[k]), best(tree[k])))
     for ci, ch_title in enumerate(order, start=1):
         chapter = Chapter(number=ci, title=ch_title)
         sections = tree[ch_title]
-        sec_order = sorted(sections, key=lambda k: (k in _CATCH_ALL, -len(sections[k]), k))
+        sec_order = sorted(sections, key=lambda k: (k in _CATCH_ALL, -len(sections[k]),
+                                                    rank[id(sections[k][0])]))
         for si, sec_title in enumerate(sec_order, start=1):
             section = Section(number=f"{ci}.{si}", title=sec_title)
             for ei, data in enumerate(sections[sec_title], start=1):

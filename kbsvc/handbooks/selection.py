@@ -40,7 +40,7 @@ def _keyword_filter(query: str):  # type: ignore[no-untyped-def]
         like = f"%{term}%"
         fields = [getattr(Entry, name).like(like) for name in (*TEXT_FIELDS, "module", "category")]
         tagged = Entry.id.in_(  # type: ignore[union-attr]
-            select(EntryTag.entry_id).join(Tag, Tag.id == EntryTag.tag_id)  # type: ignore[arg-type]
+            select(EntryTag.entry_id).join(Tag, Tag.id == EntryTag.tag_id)  # type: ignore[arg-type,call-overload]
             .where(Tag.name.like(like))  # type: ignore[attr-defined]
         )
         conditions.append(or_(*fields, tagged))
@@ -52,7 +52,7 @@ def reuse_counts(session: Session, entry_ids: Sequence[int]) -> dict[int, int]:
     if not entry_ids:
         return {}
     rows = session.execute(
-        select(EntryLink.entry_id, func.count())
+        select(EntryLink.entry_id, func.count())  # type: ignore[call-overload]
         .where(EntryLink.entry_id.in_(entry_ids))  # type: ignore[attr-defined]
         .group_by(EntryLink.entry_id)
     )
@@ -76,7 +76,7 @@ def select_entries(
     for tag in selection.tags:
         stmt = stmt.where(
             Entry.id.in_(  # type: ignore[union-attr]
-                select(EntryTag.entry_id).join(Tag, Tag.id == EntryTag.tag_id)  # type: ignore[arg-type]
+                select(EntryTag.entry_id).join(Tag, Tag.id == EntryTag.tag_id)  # type: ignore[arg-type,call-overload]
                 .where(Tag.name == tag)  # type: ignore[arg-type]
             )
         )

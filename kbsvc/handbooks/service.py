@@ -44,7 +44,7 @@ def _edition_counts(session: Session, ids: list[int]) -> dict[int, int]:
     if not ids:
         return {}
     rows = session.execute(
-        select(HandbookEdition.handbook_id, func.count())
+        select(HandbookEdition.handbook_id, func.count())  # type: ignore[call-overload]
         .where(HandbookEdition.handbook_id.in_(ids))  # type: ignore[attr-defined]
         .group_by(HandbookEdition.handbook_id)
     )

@@ -131,7 +131,8 @@ def _front(document: Any, doc: HandbookDoc, cfg: HandbookSettings) -> None:
         for label, items in groups:
             document.add_heading(f"{label}（{len(items)}）", level=2)
             for item in items:
-                suffix = f"（v{item.previous_version} → v{item.version}）" if label == "更新" else ""
+                updated = label == "更新"
+                suffix = f"（v{item.previous_version} → v{item.version}）" if updated else ""
                 document.add_paragraph(f"{item.title}{suffix}", style="List Bullet")
             if not items:
                 document.add_paragraph("无")
