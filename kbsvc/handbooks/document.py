@@ -69,6 +69,7 @@ class HandbookDoc:
     grouping: Grouping
     generated_at: datetime
     chapters: list[Chapter]
+    levels: tuple[str, str] = ("system", "module")  # what chapters and sections group by
     edition: int | None = None  # None: a live (unfrozen) rendering
     changes: EditionChanges | None = None  # shown from edition 2 on
     base_url: str = ""
@@ -84,6 +85,11 @@ class HandbookDoc:
     @property
     def show_changes(self) -> bool:
         return self.changes is not None and (self.edition or 0) >= 2
+
+    @property
+    def grouping_label(self) -> str:
+        names = {"system": "系统", "module": "模块", "category": "故障类别"}
+        return "按" + " → ".join(names[k] for k in self.levels)
 
     @property
     def edition_label(self) -> str:
@@ -149,5 +155,6 @@ def build(
             chapter.sections.append(section)
         chapters.append(chapter)
     return HandbookDoc(title=title, subtitle=subtitle, intro=intro, grouping=grouping,
-                       generated_at=generated_at, chapters=chapters, edition=edition,
+                       generated_at=generated_at, chapters=chapters,
+                       levels=(chapter_key, section_key), edition=edition,
                        changes=changes, base_url=base_url)

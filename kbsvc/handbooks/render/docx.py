@@ -16,7 +16,7 @@ from docx.text.paragraph import Paragraph
 from kbsvc.config import HandbookSettings
 from kbsvc.handbooks.document import DocEntry, HandbookDoc
 from kbsvc.handbooks.render import Progress
-from kbsvc.handbooks.render.markdown import FIELDS, GROUPING_LABELS
+from kbsvc.handbooks.render.markdown import FIELDS
 from kbsvc.handbooks.render.qr import qr_png
 
 BRAND = RGBColor(0x17, 0x52, 0x7A)
@@ -111,7 +111,7 @@ def _cover(document: Any, doc: HandbookDoc) -> None:
         document.add_paragraph(doc.subtitle, style="Subtitle")
     facts = [("版次", doc.edition_label), ("生成日期", f"{doc.generated_at:%Y-%m-%d}"),
              ("收录条目", f"{doc.entry_count} 条，{len(doc.chapters)} 章"),
-             ("编排方式", GROUPING_LABELS.get(doc.grouping.value, ""))]
+             ("编排方式", doc.grouping_label)]
     for label, value in facts:
         p = document.add_paragraph()
         label_run = p.add_run(f"{label}　")

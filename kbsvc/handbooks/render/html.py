@@ -78,7 +78,6 @@ def render(
         "css": Markup(stylesheet().replace("/*FONTS*/", fonts)
                       .replace("/*HEADFONTS*/", head_fonts)),
         "fields": md_render.FIELDS,
-        "grouping_label": md_render.GROUPING_LABELS.get(doc.grouping.value, ""),
         "qr_codes": qr_codes,
     }
     return _env().get_template("handbook.html.j2").render(**context)

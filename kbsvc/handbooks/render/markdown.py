@@ -13,8 +13,6 @@ _LINE_START = re.compile(r"^([#+\-=>])|^(\d{1,9})([.)])")
 
 FIELDS = (("symptom", "故障现象"), ("cause", "原因分析"), ("solution", "处理方法"),
           ("workaround", "应急处理"))
-GROUPING_LABELS = {"system_module": "按系统 → 模块", "category": "按系统 → 故障类别",
-                   "cause_category": "按故障类别 → 系统"}
 
 
 def escape_inline(text: str) -> str:
@@ -86,7 +84,7 @@ def render(doc: HandbookDoc) -> str:
     out += [f"- 版次：{doc.edition_label}",
             f"- 生成时间：{doc.generated_at:%Y-%m-%d %H:%M}",
             f"- 条目数：{doc.entry_count}",
-            f"- 编排方式：{GROUPING_LABELS.get(doc.grouping.value, doc.grouping.value)}", ""]
+            f"- 编排方式：{doc.grouping_label}", ""]
     if doc.intro:
         out += ["## 前言", "", escape(doc.intro), ""]
     out += changes_markdown(doc)
