@@ -10,7 +10,6 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-
 revision: str = '0004_handbooks'
 down_revision: str | None = '0001'
 branch_labels: str | Sequence[str] | None = None
@@ -47,7 +46,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('handbook_id', 'number', name='uq_handbook_edition')
     )
     with op.batch_alter_table('handbook_editions', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_handbook_editions_handbook_id'), ['handbook_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_handbook_editions_handbook_id'), ['handbook_id'],
+                              unique=False)
 
     # ### end Alembic commands ###
 
