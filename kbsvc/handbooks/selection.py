@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from kbsvc.entries import service as entries_service
@@ -16,7 +16,7 @@ from kbsvc.handbooks.models import Selection
 # Fields copied into a snapshot: everything a rendered handbook shows.
 TEXT_FIELDS = ("title", "symptom", "cause", "solution", "workaround")
 META_FIELDS = ("system", "module", "department", "category")
-_TERM_SPLIT = re.compile(r"[\s,，、;；。]+")
+_ANY_SPLIT = re.compile(r"[,，、;；。|]+")
 # Control characters are invalid in XML (DOCX) and meaningless in print.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SEARCH_POOL = 2000
@@ -33,18 +33,20 @@ def clean_text(value: str | None) -> str:
     return _CONTROL.sub("", (value or "").replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
+def _term(term: str):  # type: ignore[no-untyped-def]
+    like = f"%{term}%"
+    fields = [getattr(Entry, name).like(like) for name in (*TEXT_FIELDS, "module", "category")]
+    tagged = Entry.id.in_(  # type: ignore[union-attr]
+        select(EntryTag.entry_id).join(Tag, Tag.id == EntryTag.tag_id)  # type: ignore[arg-type,call-overload]
+        .where(Tag.name.like(like))  # type: ignore[attr-defined]
+    )
+    return or_(*fields, tagged)
+
+
 def _keyword_filter(query: str):  # type: ignore[no-untyped-def]
-    """Every whitespace-separated term must occur in some text field (fallback without search)."""
-    conditions = []
-    for term in (t for t in _TERM_SPLIT.split(query) if t):
-        like = f"%{term}%"
-        fields = [getattr(Entry, name).like(like) for name in (*TEXT_FIELDS, "module", "category")]
-        tagged = Entry.id.in_(  # type: ignore[union-attr]
-            select(EntryTag.entry_id).join(Tag, Tag.id == EntryTag.tag_id)  # type: ignore[arg-type,call-overload]
-            .where(Tag.name.like(like))  # type: ignore[attr-defined]
-        )
-        conditions.append(or_(*fields, tagged))
-    return conditions
+    """Fallback without a search engine: "打印 错位、登录" = (打印 AND 错位) OR 登录."""
+    topics = [[t for t in part.split() if t] for part in _ANY_SPLIT.split(query)]
+    return or_(*(and_(*(_term(t) for t in terms)) for terms in topics if terms))
 
 
 def reuse_counts(session: Session, entry_ids: Sequence[int]) -> dict[int, int]:
@@ -85,7 +87,7 @@ def select_entries(
         ids = list(search(query, limit=_SEARCH_POOL))
         stmt = stmt.where(Entry.id.in_(ids))  # type: ignore[union-attr]
     elif query:
-        stmt = stmt.where(*_keyword_filter(query))
+        stmt = stmt.where(_keyword_filter(query))
     rows = list(session.execute(stmt).scalars())
     ids = [e.id for e in rows if e.id is not None]
     reuse = reuse_counts(session, ids)

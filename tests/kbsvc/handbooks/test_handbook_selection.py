@@ -44,6 +44,9 @@ def test_facet_filters_and_cap(session: Session, kb_ids: dict[str, int]) -> None
 def test_keyword_query_without_search_engine(session: Session, kb_ids: dict[str, int]) -> None:
     rows = select_entries(session, Selection(query="打印 错位"), limit=100)
     assert [r["id"] for r in rows] == [kb_ids["wrist"]]
+    # 、 and commas list alternative topics.
+    rows = select_entries(session, Selection(query="打印 错位、号源，质控规则"), limit=100)
+    assert {r["id"] for r in rows} == {kb_ids["wrist"], kb_ids["reg"], kb_ids["lis-qc"]}
 
 
 def test_search_engine_seam_restricts_to_its_hits(
