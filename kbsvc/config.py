@@ -110,6 +110,21 @@ class PrivacySettings(BaseModel):
         return v
 
 
+class HandbookSettings(BaseModel):
+    """Topic handbook assembly and export."""
+
+    max_entries: int = Field(default=500, ge=1, le=5000)
+    # PDF/DOCX layout is CPU- and memory-heavy; more requests than this get 429.
+    max_concurrent_exports: int = Field(default=2, ge=1, le=64)
+    # Preferred print fonts, first one fontconfig knows wins (any `fc-list :lang=zh` font else).
+    pdf_fonts: list[str] = ["Noto Serif CJK SC", "Noto Sans CJK SC", "Source Han Sans SC",
+                            "WenQuanYi Zen Hei", "WenQuanYi Micro Hei"]
+    # Word/WPS resolve east-Asian text through w:eastAsia; these ship with every Chinese Windows.
+    docx_body_font: str = "宋体"
+    docx_heading_font: str = "黑体"
+    docx_latin_font: str = "Calibri"
+
+
 class Settings(BaseSettings):
     """Service configuration; invalid values stop start-up with a clear message."""
 
@@ -127,6 +142,7 @@ class Settings(BaseSettings):
 
     lifecycle: LifecycleSettings = LifecycleSettings()
     privacy: PrivacySettings = PrivacySettings()
+    handbooks: HandbookSettings = HandbookSettings()
     # Reads without a key are allowed only when a site opts in (intranet kiosks); writes never.
     open_reads: bool = False
     cors_origins: list[str] = []
