@@ -92,16 +92,14 @@ def monthly_pdf(session: Session, month: str, cfg: AnalyticsSettings | None = No
 
 
 def html_to_pdf(html: str) -> bytes:
-    """WeasyPrint with CJK fonts; no network: every external URL is refused."""
-    try:  # the handbook renderer owns PDF output once it is available
-        from kbsvc.handbooks.render import pdf as handbook_pdf  # type: ignore[attr-defined]
+    """HTML → PDF through the handbook machinery: CJK font check and a no-network fetcher."""
+    import logging
 
-        return bytes(handbook_pdf.html_to_pdf(html))
-    except (ImportError, AttributeError):
-        pass
+    from kbsvc.handbooks.render import pdf as handbook_pdf
+
+    # FontMissing (503, "install fonts-noto-cjk") beats a PDF of empty boxes.
+    handbook_pdf.cjk_fonts(["Noto Sans CJK SC"])
     from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
 
-    # Only inline data: URLs; nothing is fetched from the network or the file system.
-    fetcher = URLFetcher(allowed_protocols={"data"})
-    return bytes(HTML(string=html, url_fetcher=fetcher).write_pdf())
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    return bytes(HTML(string=html, url_fetcher=handbook_pdf.safe_fetcher()).write_pdf())

@@ -1,7 +1,7 @@
 """analytics: search log, clicks, report indexes
 
 Revision ID: 0005_analytics
-Revises: 0003_lifecycle
+Revises: 0004_handbooks
 Create Date: 2026-11-26 02:49:27.825923
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '0005_analytics'
-down_revision: str | None = '0003_lifecycle'
+down_revision: str | None = '0004_handbooks'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
