@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from indexer.errors import IndexCorrupt, IndexMismatch, IndexMissing
+from indexer import vector
 from indexer.vector import VectorIndex
 
 DIM = 16
@@ -75,10 +76,22 @@ def test_filtered_search(make) -> None:  # type: ignore[no-untyped-def]
     hits = index.search(vecs[0], 10, allowed=allowed)
     assert {i for i, _ in hits} == {5, 17, 250}
     assert index.search(vecs[0], 3, allowed=set()) == []
-    # A wide filter goes through a FAISS selector rather than exact scoring.
     wide = set(range(0, 300, 2))
     hits = index.search(vecs[4], 5, allowed=wide)
     assert hits[0][0] == 4 and all(i % 2 == 0 for i, _ in hits)
+
+
+def test_wide_filter_walks_the_hnsw_graph(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Lower the exact-scan cut-off so this small index takes the filtered-graph path.
+    monkeypatch.setattr(vector, "EXACT_FILTER_LIMIT", 10)
+    index = VectorIndex(DIM, "m", ann_threshold=50)
+    vecs = unit(400, seed=9)
+    index.add(np.arange(400), vecs)
+    assert index.mode == "hnsw"
+    wide = set(range(0, 400, 2))
+    hits = index.search(vecs[8], 5, allowed=wide)
+    assert hits[0][0] == 8 and len(hits) == 5 and all(i % 2 == 0 for i, _ in hits)
+    assert index.search(vecs[9], 5, allowed=wide)[0][0] != 9
 
 
 def test_score_gives_exact_inner_products(make) -> None:  # type: ignore[no-untyped-def]
