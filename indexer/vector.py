@@ -48,7 +48,7 @@ class VectorIndex:
         *,
         ann_threshold: int = 200_000,
         hnsw_m: int = 32,
-        ef_search: int = 64,
+        ef_search: int = 128,
         ef_construction: int = 40,
         rebuild_ratio: float = 0.2,
         search_threads: int = 1,
