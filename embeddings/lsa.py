@@ -14,7 +14,6 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.preprocessing import normalize as l2_rows
 from threadpoolctl import threadpool_limits
 
 from embeddings.base import BaseEmbedder, EmbedderError, Kind, NotFitted
@@ -89,9 +88,14 @@ class LsaEmbedder(BaseEmbedder):
 
     def _weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         """Sublinear tf × idf, rows L2-normalised (the same maths at fit and encode time)."""
-        counts = counts.astype(np.float32)
-        counts.data = 1.0 + np.log(counts.data)
-        return l2_rows(counts @ sp.diags(self._idf), copy=False)
+        # Done on the CSR arrays directly: scikit-learn's normalize() and sp.diags cost
+        # ~0.4 ms of validation per query, 10x the arithmetic.
+        counts = counts.tocsr()
+        data = (1.0 + np.log(counts.data.astype(np.float32))) * self._idf[counts.indices]
+        rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+        norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=counts.shape[0]))
+        data /= norms[rows].astype(np.float32)
+        return sp.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
 
     def fit(self, corpus: Sequence[str]) -> None:
         """Learn vocabulary, idf and the SVD projection from the corpus."""

@@ -98,3 +98,20 @@ def test_load_rejects_missing_corrupt_and_mismatched_state(
     (tmp_path / STATE).write_text("{not json", encoding="utf-8")
     with pytest.raises(IndexCorrupt):
         LsaEmbedder(dim=lsa.dim).load(tmp_path)
+
+
+def test_tfidf_weighting_matches_scikit_learn(lsa: LsaEmbedder, corpus: list[str]) -> None:
+    """Parity: our hand-rolled CSR weighting equals TfidfVectorizer(sublinear_tf=True)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    assert lsa._vectorizer is not None
+    docs = [prepare(t) for t in corpus]
+    reference = TfidfVectorizer(
+        analyzer="char",
+        ngram_range=lsa.ngram_range,
+        lowercase=False,
+        sublinear_tf=True,
+        vocabulary=lsa._vectorizer.vocabulary,
+    ).fit(docs)
+    ours = lsa._weigh(lsa._vectorizer.transform(docs)).toarray()
+    np.testing.assert_allclose(ours, reference.transform(docs).toarray(), atol=1e-6)
