@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.errors import IndexCorrupt, IndexMismatch, IndexMissing
 from indexer import vector
+from indexer.errors import IndexCorrupt, IndexMismatch, IndexMissing
 from indexer.vector import VectorIndex
 
 DIM = 16
