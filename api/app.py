@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 from api import errors
@@ -59,4 +60,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         )
     for router in discover():
         app.include_router(router)
+    # Web UI assets (CSS, JS, images); package data, so an installed wheel serves them too.
+    app.mount("/static", StaticFiles(packages=[("api.web", "static")]), name="static")
     return app

@@ -26,7 +26,7 @@ from indexer.manifest import (
 
 FORMAT_VERSION = 1
 KIND = "vector"
-# Filters this small are scored exactly from the stored vectors instead of through the index.
+# In HNSW mode, filters this small are scanned exactly instead of walking the graph.
 EXACT_FILTER_LIMIT = 16_384
 Mode = Literal["flat", "hnsw"]
 
@@ -48,9 +48,10 @@ class VectorIndex:
         *,
         ann_threshold: int = 200_000,
         hnsw_m: int = 32,
-        ef_search: int = 64,
+        ef_search: int = 128,
         ef_construction: int = 40,
         rebuild_ratio: float = 0.2,
+        search_threads: int = 1,
     ) -> None:
         if dim < 1:
             raise ValueError("a vector index needs dim >= 1 (backend 'none' has no index)")
@@ -58,6 +59,7 @@ class VectorIndex:
         self.ann_threshold, self.hnsw_m = ann_threshold, hnsw_m
         self.ef_search, self.ef_construction = ef_search, ef_construction
         self.rebuild_ratio = rebuild_ratio
+        self.search_threads = search_threads
         self._lock = RWLock()
         self._writer = threading.RLock()  # held across add → rebuild
         self._install(self._new_index("flat"), np.empty(0, np.int64))
@@ -189,12 +191,21 @@ class VectorIndex:
         q = self._query(query_vec)
         if k <= 0:
             return []
+        # Per calling thread (OpenMP ICVs are thread-local): one query is too small to split,
+        # and on a busy 2-core host idle OpenMP threads spinning made flat search 16x slower.
+        faiss.omp_set_num_threads(self.search_threads)
         with self._lock.read():
+            index = self._index
             if allowed is not None:
                 positions = self._positions(allowed)
-                if len(positions) <= max(EXACT_FILTER_LIMIT, self._index.ntotal // 8):
-                    return self._exact(q[0], positions, k)
+                k = min(k, len(positions))
                 bitmap = self._bitmap_of(positions)
+                # A narrow filter starves HNSW's graph walk; scan the stored vectors exactly
+                # (the selector skips non-members, so this costs ~1 bit test per row).
+                if self.mode == "hnsw" and len(positions) <= max(
+                    EXACT_FILTER_LIMIT, index.ntotal // 8
+                ):
+                    index = faiss.downcast_index(index.storage)
             elif self.tombstones:
                 if self._bitmap is None:
                     self._bitmap = self._bitmap_of(np.flatnonzero(self._labels >= 0))
@@ -202,13 +213,13 @@ class VectorIndex:
             else:
                 bitmap = None
             k = min(k, len(self._pos))
-            if k == 0:
+            if k <= 0:
                 return []
             # `sel` borrows `bitmap`'s buffer: both stay referenced here until search returns.
             sel = None
             if bitmap is not None:
                 sel = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
-            dist, pos = self._index.search(q, k, params=self._params(sel, k))
+            dist, pos = index.search(q, k, params=self._params(index, sel, k))
             labels = self._labels
             return [
                 (int(labels[p]), float(d))
@@ -224,22 +235,13 @@ class VectorIndex:
             scores = self._vectors()[positions] @ q[0]
             return dict(zip(self._labels[positions].tolist(), scores.tolist(), strict=True))
 
-    def _exact(self, q: np.ndarray, positions: np.ndarray, k: int) -> list[tuple[int, float]]:
-        if len(positions) == 0:
-            return []
-        scores = self._vectors()[positions] @ q
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(self._labels[positions[i]]), float(scores[i])) for i in top]
-
     def _bitmap_of(self, positions: np.ndarray) -> np.ndarray:
         mask = np.zeros(self._index.ntotal, dtype=bool)
         mask[positions] = True
         return np.packbits(mask, bitorder="little")
 
-    def _params(self, sel: Any, k: int) -> Any:
-        if self.mode == "hnsw":
+    def _params(self, index: Any, sel: Any, k: int) -> Any:
+        if isinstance(index, faiss.IndexHNSW):
             params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
             params.efSearch = max(self.ef_search, k)
         elif sel is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -52,6 +53,86 @@ class LimitSettings(BaseModel):
     max_page_size: int = Field(default=200, ge=1)
 
 
+class AnalyticsSettings(BaseModel):
+    """Search log retention and the thresholds the insight reports use."""
+
+    search_log_days: int = Field(default=180, ge=1, le=3650)
+    # A search whose best result is below this confidence counts as a knowledge gap.
+    gap_confidence: float = Field(default=0.35, ge=0, le=1)
+    # A resolved ticket whose best char-bigram cosine to any published entry is below this
+    # is treated as not covered by the knowledge base.
+    coverage_similarity: float = Field(default=0.3, ge=0, le=1)
+    # Cosine at which two queries / tickets join the same gap topic.
+    cluster_similarity: float = Field(default=0.3, ge=0, le=1)
+
+
+class LifecycleSettings(BaseModel):
+    """Review dates, duplicate detection and vocabulary matching."""
+
+    review_days_default: int = Field(default=180, ge=1, le=3650)
+    # Fast-changing areas (insurance rules, interfaces) deserve a shorter review cycle.
+    review_days_by_category: dict[str, int] = {"医保": 90, "接口对接": 120}
+    duplicate_min_score: float = Field(default=0.3, ge=0, le=1)
+    duplicate_pool_limit: int = Field(default=20_000, ge=100)
+    vocab_match_cutoff: float = Field(default=0.6, ge=0, le=1)
+
+    def review_days(self, category: str) -> int:
+        """Days until a newly published entry of `category` is due for review."""
+        return self.review_days_by_category.get(category, self.review_days_default)
+
+
+class ExtraPattern(BaseModel):
+    """A site-specific PII rule: every match of `pattern` becomes `replacement`."""
+
+    kind: str = Field(min_length=1, max_length=40)
+    pattern: str = Field(min_length=1)
+    replacement: str = "【已脱敏】"
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"invalid PII regex {v!r}: {exc}") from None
+        return v
+
+
+PII_KINDS = ("name", "id_card", "phone", "record_no", "bed")
+
+
+class PrivacySettings(BaseModel):
+    """Patient-identifier masking at capture and import."""
+
+    enabled_kinds: list[str] = list(PII_KINDS)
+    extra_patterns: list[ExtraPattern] = []
+    # False: imported tickets keep only the masked text (the raw row is masked too).
+    keep_raw_ticket_text: bool = False
+
+    @field_validator("enabled_kinds")
+    @classmethod
+    def _known_kinds(cls, v: list[str]) -> list[str]:
+        unknown = sorted(set(v) - set(PII_KINDS))
+        if unknown:
+            raise ValueError(f"unknown PII kinds {unknown}; known: {list(PII_KINDS)}")
+        return v
+
+
+class HandbookSettings(BaseModel):
+    """Topic handbook assembly and export."""
+
+    max_entries: int = Field(default=500, ge=1, le=5000)
+    # PDF/DOCX layout is CPU- and memory-heavy; more requests than this get 429.
+    max_concurrent_exports: int = Field(default=2, ge=1, le=64)
+    # Preferred print fonts, first one fontconfig knows wins (any `fc-list :lang=zh` font else).
+    pdf_fonts: list[str] = ["Noto Serif CJK SC", "Noto Sans CJK SC", "Source Han Sans SC",
+                            "WenQuanYi Zen Hei", "WenQuanYi Micro Hei"]
+    # Word/WPS resolve east-Asian text through w:eastAsia; these ship with every Chinese Windows.
+    docx_body_font: str = "宋体"
+    docx_heading_font: str = "黑体"
+    docx_latin_font: str = "Calibri"
+
+
 class Settings(BaseSettings):
     """Service configuration; invalid values stop start-up with a clear message."""
 
@@ -64,6 +145,12 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = EmbeddingSettings()
     search: SearchSettings = SearchSettings()
     limits: LimitSettings = LimitSettings()
+    analytics: AnalyticsSettings = AnalyticsSettings()
+
+
+    lifecycle: LifecycleSettings = LifecycleSettings()
+    privacy: PrivacySettings = PrivacySettings()
+    handbooks: HandbookSettings = HandbookSettings()
     # Reads without a key are allowed only when a site opts in (intranet kiosks); writes never.
     open_reads: bool = False
     cors_origins: list[str] = []

@@ -8,7 +8,7 @@ from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from kbsvc.entries import changes
+from kbsvc.entries import changes, versions
 from kbsvc.entries.models import (
     EntriesPublic,
     Entry,
@@ -24,7 +24,6 @@ from kbsvc.entries.models import (
     TicketRef,
 )
 from kbsvc.exceptions import NotFound
-from kbsvc.timeutil import utcnow
 
 
 def get(session: Session, *, entry_id: int) -> Entry:
@@ -32,6 +31,16 @@ def get(session: Session, *, entry_id: int) -> Entry:
     entry = session.get(Entry, entry_id)
     if entry is None:
         raise NotFound(f"entry {entry_id} not found", entry_id=entry_id)
+    return entry
+
+
+def resolve(session: Session, *, entry_id: int) -> Entry:
+    """The entry, following merge redirects to the surviving entry."""
+    entry = get(session, entry_id=entry_id)
+    for _hop in range(20):  # merges repoint chains, so this is one hop in practice
+        if entry.merged_into_id is None:
+            break
+        entry = get(session, entry_id=entry.merged_into_id)
     return entry
 
 
@@ -66,13 +75,27 @@ def to_public(session: Session, entry: Entry, tags: list[str] | None = None) -> 
 
 
 def to_detail(session: Session, entry: Entry) -> EntryDetail:
-    """Entry with its ticket links."""
+    """Entry with its ticket links, citation and feedback counts."""
+    from kbsvc.feedback.models import Feedback, FlagStatus, ReviewFlag
+
     base = to_public(session, entry)
-    refs = [
-        TicketRef(source=lk.source, external_id=lk.external_id, kind=lk.kind)
-        for lk in links_of(session, entry.id or 0)
-    ]
-    return EntryDetail(**base.model_dump(), links=refs)
+    links = links_of(session, entry.id or 0)
+    refs = [TicketRef(source=lk.source, external_id=lk.external_id, kind=lk.kind) for lk in links]
+    vote_stmt = (
+        select(Feedback.helpful, func.count())  # type: ignore[call-overload]
+        .where(Feedback.entry_id == entry.id)
+        .group_by(Feedback.helpful)
+    )
+    votes: dict[bool, int] = {bool(h): int(n) for h, n in session.execute(vote_stmt).all()}
+    flags = session.execute(select(func.count()).select_from(ReviewFlag).where(
+        ReviewFlag.entry_id == entry.id, ReviewFlag.status == FlagStatus.open  # type: ignore[arg-type]
+    )).scalar_one()
+    return EntryDetail(
+        **base.model_dump(), links=refs, review_comment=entry.review_comment,
+        citation_count=sum(1 for lk in links if lk.kind == LinkKind.cited),
+        helpful_count=votes.get(True, 0), not_helpful_count=votes.get(False, 0),
+        open_flag_count=flags,
+    )
 
 
 def set_tags(session: Session, entry_id: int, names: Sequence[str]) -> None:
@@ -95,34 +118,39 @@ def create(
     actor: str,
     status: EntryStatus = EntryStatus.draft,
     commit: bool = True,
+    note: str = "created",
 ) -> Entry:
-    """Create an entry with its tags; records a change."""
+    """Create an entry with its tags; stores version 1 and records a change."""
     entry = Entry(**data.model_dump(exclude={"tags"}), status=status, created_by=actor,
                   updated_by=actor)
     session.add(entry)
     session.flush()
     set_tags(session, entry.id or 0, data.tags)
-    changes.record_change(session, entry)
+    versions.record(session, entry, actor=actor, note=note)
     if commit:
         session.commit()
     return entry
 
 
 def update(
-    session: Session, *, entry_id: int, data: EntryUpdate, actor: str, commit: bool = True
+    session: Session,
+    *,
+    entry_id: int,
+    data: EntryUpdate,
+    actor: str,
+    base_version: int | None = None,
+    commit: bool = True,
 ) -> Entry:
-    """Apply a partial update; bumps version and records a change."""
+    """Apply a partial update based on `base_version`; stale → Conflict, nothing written."""
     entry = get(session, entry_id=entry_id)
-    fields = data.model_dump(exclude_unset=True, exclude={"tags"})
+    base = base_version if base_version is not None else data.base_version
+    versions.bump(session, entry, base_version=base)
+    fields = data.model_dump(exclude_unset=True, exclude={"tags", "base_version", "note"})
     for key, value in fields.items():
         setattr(entry, key, value)
     if data.tags is not None:
         set_tags(session, entry_id, data.tags)
-    entry.version += 1
-    entry.updated_by = actor
-    entry.updated_at = utcnow()
-    session.add(entry)
-    changes.record_change(session, entry)
+    versions.record(session, entry, actor=actor, note=data.note or "edited")
     if commit:
         session.commit()
     return entry

@@ -19,9 +19,17 @@ def _cos(a: np.ndarray, b: np.ndarray) -> float:
 @pytest.mark.parametrize(
     ("query", "paraphrase", "unrelated"),
     [
-        ("打印机打不出来", "门诊打印机无法打印，任务一直在队列里", "医保结算接口超时，患者无法结账"),
+        (
+            "打印机打不出来",
+            "门诊打印机无法打印，任务一直在队列里",
+            "医保结算接口超时，患者无法结账",
+        ),
         ("医保卡刷不了", "医保卡读卡失败，读卡器无响应", "显示器黑屏，检查视频线"),
-        ("片子调不出来，PACS很卡", "PACS影像调阅很慢，片子打不开", "密码过期无法登录，需要重置密码"),
+        (
+            "片子调不出来，PACS很卡",
+            "PACS影像调阅很慢，片子打不开",
+            "密码过期无法登录，需要重置密码",
+        ),
         ("醫生站登錄不了", "医生站登录时提示CA证书无效", "交换机端口故障，整层楼断网"),
     ],
 )
@@ -90,3 +98,20 @@ def test_load_rejects_missing_corrupt_and_mismatched_state(
     (tmp_path / STATE).write_text("{not json", encoding="utf-8")
     with pytest.raises(IndexCorrupt):
         LsaEmbedder(dim=lsa.dim).load(tmp_path)
+
+
+def test_tfidf_weighting_matches_scikit_learn(lsa: LsaEmbedder, corpus: list[str]) -> None:
+    """Parity: our hand-rolled CSR weighting equals TfidfVectorizer(sublinear_tf=True)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    assert lsa._vectorizer is not None
+    docs = [prepare(t) for t in corpus]
+    reference = TfidfVectorizer(
+        analyzer="char",
+        ngram_range=lsa.ngram_range,
+        lowercase=False,
+        sublinear_tf=True,
+        vocabulary=lsa._vectorizer.vocabulary,
+    ).fit(docs)
+    ours = lsa._weigh(lsa._vectorizer.transform(docs)).toarray()
+    np.testing.assert_allclose(ours, reference.transform(docs).toarray(), atol=1e-6)
