@@ -129,7 +129,8 @@ class SearchEngine:
         r = Retriever(self.analyzer, emb, self.config)
         vcls = _vector_cls() if emb is not None and emb.dim > 0 else None
         try:
-            m = store.load(r, self.index_dir, backend=self.backend, vector_cls=vcls)
+            m = store.load(r, self.index_dir, backend=self.backend, vector_cls=vcls,
+                           vector_options={"ann_threshold": self.settings.search.ann_threshold})
         except (IndexStoreError, OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("search index not loaded (%s); rebuilding from the database", exc)
             return False
@@ -153,8 +154,8 @@ class SearchEngine:
                 else:
                     emb = None
             vcls = _vector_cls() if emb is not None and emb.dim > 0 else None
-            vectors = vcls(emb.dim, emb.model_id, ann_threshold=self.settings.search.ann_threshold) \
-                if vcls else None
+            ann = self.settings.search.ann_threshold
+            vectors = vcls(emb.dim, emb.model_id, ann_threshold=ann) if vcls else None
             r = Retriever(self.analyzer, emb if vectors is not None else None, self.config, vectors)
             for start in range(0, len(docs), BATCH):
                 r.add(docs[start : start + BATCH])
@@ -191,9 +192,10 @@ class SearchEngine:
             found = {d.id for d in docs}
             gone = [i for i in last if i not in found]
             r = self.retriever
+            prepared = r.prepare(docs)
             with self._lock.write():
                 r.remove(gone)
-                r.add(docs)
+                r.apply(prepared)
                 r.maintain()
                 self.last_seq = target
             self._dirty = True

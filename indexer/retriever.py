@@ -63,16 +63,26 @@ class Retriever:
     def dense(self) -> bool:
         return self.vectors is not None and self.embedder is not None
 
-    def add(self, docs: Sequence[EntryDoc]) -> None:
-        """Insert or replace documents in every channel."""
+    def prepare(self, docs: Sequence[EntryDoc]) -> list[tuple[EntryDoc, Any, Any]]:
+        """Analyse and embed documents (slow part; needs no lock)."""
         learn = self.config.learn_from_use
-        for doc in docs:
-            self.lexical.add(doc.id, self.analyzer.weighted(doc.fields(learn_from_use=learn)),
-                             doc.meta())
+        vecs: Any = [None] * len(docs)
         if self.dense and docs:
             vecs = self.embedder.encode([d.passage(learn_from_use=learn) for d in docs],
                                         kind="passage")
-            self.vectors.add([d.id for d in docs], vecs)
+        return [(d, self.analyzer.weighted(d.fields(learn_from_use=learn)), v)
+                for d, v in zip(docs, vecs, strict=True)]
+
+    def apply(self, prepared: list[tuple[EntryDoc, Any, Any]]) -> None:
+        """Insert or replace prepared documents in every channel (fast; under the write lock)."""
+        for doc, tf, _vec in prepared:
+            self.lexical.add(doc.id, tf, doc.meta())
+        if self.dense and prepared:
+            self.vectors.add([d.id for d, _, _ in prepared], np.stack([v for _, _, v in prepared]))
+
+    def add(self, docs: Sequence[EntryDoc]) -> None:
+        """Insert or replace documents in every channel."""
+        self.apply(self.prepare(docs))
 
     def remove(self, ids: Sequence[int]) -> None:
         self.lexical.remove(ids)
@@ -122,8 +132,8 @@ class Retriever:
                 exact["lexical"][doc] = float(scores[slot]) / bound if slot is not None else 0.0
             exact["dense"] = self._dense_scores(qvec, [d for d, _ in lex])
         fused = fuse(channels, weights, method=cfg.method, exact=exact)
-        if boost:
-            fused = self._boost(fused, boost)
+        if boost and any(boost.values()):
+            fused = self._boost(fused[: max(k * 4, 50)], boost) + fused[max(k * 4, 50) :]
         hits = [Hit(f.id, f.score, f.channels) for f in fused[:k]]
         for hit in hits:
             hit.matched = readable_terms(self.lexical.matched(hit.id, terms))

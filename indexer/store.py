@@ -55,7 +55,8 @@ def save(r: Retriever, root: Path, *, last_seq: int, backend: str, fitted_count:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def load(r: Retriever, root: Path, *, backend: str, vector_cls: Any = None) -> dict[str, Any]:
+def load(r: Retriever, root: Path, *, backend: str, vector_cls: Any = None,
+         vector_options: dict[str, Any] | None = None) -> dict[str, Any]:
     """Fill an empty Retriever from disk; raises IndexStoreError when it cannot be trusted."""
     m = read_manifest(root)
     check_manifest(m, kind=KIND, format=FORMAT, analyzer=r.analyzer.signature(),
@@ -82,7 +83,8 @@ def load(r: Retriever, root: Path, *, backend: str, vector_cls: Any = None) -> d
         raise IndexCorrupt(f"embedder state unreadable: {exc}") from exc
     if r.embedder.model_id != m["embedder"] or r.embedder.dim != m["dim"]:
         raise IndexMismatch("embedder differs from the saved index")
-    vectors, _vm = vector_cls.load(folder / "vector", model_id=m["embedder"], dim=m["dim"])
+    vectors, _vm = vector_cls.load(folder / "vector", model_id=m["embedder"], dim=m["dim"],
+                                   **(vector_options or {}))
     if len(vectors) != m["count"]:
         raise IndexCorrupt("vector index count differs from its manifest")
     r.vectors = vectors

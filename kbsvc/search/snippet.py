@@ -11,23 +11,21 @@ from indexer.text import normalize
 WINDOW = 120
 
 
-def _marks(text: str, terms: set[str], analyzer: Analyzer) -> list[bool]:
-    """Per character: is it part of a matched word or bigram (text already normalised)."""
+def _bigram_marks(text: str, grams: set[str]) -> list[bool]:
     marked = [False] * len(text)
-    words = {t for t in terms if not t.startswith(BIGRAM)}
-    grams = {t[1:] for t in terms if t.startswith(BIGRAM)}
-    tok = analyzer.tokenizer
-    if words:
-        for word, start, end in tok.jieba.tokenize(text):
-            w = word.lower()
-            if w in words or tok.synonyms.get(w, w) in words:
-                marked[start:end] = [True] * (end - start)
-    if grams:
-        low = text.lower()
-        for i in range(len(low) - 1):
-            if low[i : i + 2] in grams:
-                marked[i] = marked[i + 1] = True
+    low = text.lower()
+    for i in range(len(low) - 1):
+        if low[i : i + 2] in grams:
+            marked[i] = marked[i + 1] = True
     return marked
+
+
+def _word_marks(text: str, words: set[str], analyzer: Analyzer, marked: list[bool]) -> None:
+    tok = analyzer.tokenizer
+    for word, start, end in tok.jieba.tokenize(text):
+        w = word.lower()
+        if w in words or tok.synonyms.get(w, w) in words:
+            marked[start:end] = [True] * (end - start)
 
 
 def _render(text: str, marked: list[bool]) -> str:
@@ -45,22 +43,27 @@ def _render(text: str, marked: list[bool]) -> str:
 def snippet(fields: Iterable[str], query_terms: Iterable[str], analyzer: Analyzer) -> str:
     """The field with most matched characters, cut to a window around the first match."""
     terms = set(query_terms)
-    best: tuple[int, str, list[bool]] | None = None
+    words = {t for t in terms if not t.startswith(BIGRAM)}
+    grams = {t[1:] for t in terms if t.startswith(BIGRAM)}
+    best: tuple[int, str, str] | None = None
+    # Bigram marks pick the field cheaply; jieba then runs on that one field only.
     for raw in fields:
         text = normalize(raw)
         if not text:
             continue
-        marked = _marks(text, terms, analyzer)
-        # Show the author's characters (full-width punctuation...) when positions line up.
-        raw = " ".join(raw.split())
-        if len(raw) == len(text):
-            text = raw
-        hits = sum(marked)
+        hits = sum(_bigram_marks(text, grams)) if grams else 0
         if best is None or hits > best[0]:
-            best = (hits, text, marked)
+            best = (hits, text, raw)
     if best is None:
         return ""
-    _hits, text, marked = best
+    _hits, text, raw = best
+    marked = _bigram_marks(text, grams)
+    if words:
+        _word_marks(text, words, analyzer, marked)
+    # Show the author's characters (full-width punctuation...) when positions line up.
+    raw = " ".join(raw.split())
+    if len(raw) == len(text):
+        text = raw
     first = marked.index(True) if any(marked) else 0
     start = max(0, min(first - WINDOW // 4, len(text) - WINDOW))
     end = min(len(text), start + WINDOW)

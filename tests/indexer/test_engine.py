@@ -112,3 +112,23 @@ def test_two_engines_on_one_database_converge(
     assert a.last_seq == b.last_seq
     assert sorted(a.retriever.lexical.ids) == sorted(b.retriever.lexical.ids) == ids[1:]
     assert _top(a, "挂号报错") == _top(b, "挂号报错")
+
+
+def test_dense_channel_fits_persists_and_follows_changes(
+    settings: Settings, engine: Engine, session: Session
+) -> None:
+    systems = ["HIS", "LIS", "PACS", "EMR", "自助机", "打印机"]
+    made = [make_entry(session, title=f"{s}故障{i}", symptom=f"{s}系统第{i}类问题，页面报错",
+                       system=s) for i, s in enumerate(systems * 2)]
+    eng = _engine(settings, engine)
+    assert eng.status()["dense"].startswith("lsa:")
+    hits = eng.search("PACS系统页面报错", 3, Filters()).hits
+    assert hits[0].id in {made[2].id, made[8].id} and "dense" in hits[0].channels
+    entries.delete(session, entry_id=made[2].id or 0, actor="t")
+    eng.sync()
+    assert made[2].id not in {h.id for h in eng.search("PACS", 12, Filters()).hits}
+    eng.stop()
+    again = _engine(settings, engine)
+    assert again.status() == {**eng.status(), "ready": True}
+    assert [h.id for h in again.search("LIS报错", 3, Filters()).hits] == \
+        [h.id for h in eng.search("LIS报错", 3, Filters()).hits]
