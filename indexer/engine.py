@@ -15,8 +15,8 @@ from sqlmodel import Session
 from indexer.analyzer import Analyzer
 from indexer.dbsource import load_docs
 from indexer.lexical import Filters
-from indexer.retriever import Ranked, Retriever, RetrieverConfig
 from indexer.locks import RWLock
+from indexer.retriever import Ranked, Retriever, RetrieverConfig
 from kbsvc.config import Settings
 from kbsvc.entries.changes import changes_since, latest_seq
 

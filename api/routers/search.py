@@ -28,7 +28,7 @@ def search(
     session: SessionDep,
     engine: SearchEngineDep,
     _caller: Viewer,
-    q: Annotated[str, Query(max_length=100_000, description="Query text (long text is truncated).")],
+    q: Annotated[str, Query(max_length=100_000, description="Query (long text is truncated).")],
     k: Annotated[int, Query(ge=1, le=50)] = 10,
     offset: Annotated[int, Query(ge=0, le=1000)] = 0,
     system: str | None = None,

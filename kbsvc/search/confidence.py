@@ -23,7 +23,9 @@ def calibration() -> dict[str, dict[str, float]]:
     return {k: v for k, v in data.get("thresholds", {}).items() if isinstance(v, dict)}
 
 
-def thresholds(key: str, high: float | None = None, medium: float | None = None) -> tuple[float, float]:
+def thresholds(
+    key: str, high: float | None = None, medium: float | None = None
+) -> tuple[float, float]:
     """(high, medium) for a configuration; explicit settings win over the shipped file."""
     cal = calibration().get(key, FALLBACK)
     h = high if high is not None else float(cal.get("high", FALLBACK["high"]))
