@@ -6,12 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.engine import Engine
 
-from api import errors
+from api import errors, middleware
+from api.logs import configure_logging
+from api.metrics import Metrics
 from api.routers import discover
 from kbsvc import __version__, db
+from kbsvc.auth.sessions import secret_key
 from kbsvc.config import Settings, get_settings
 
 
@@ -35,15 +37,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.secret_key = secret_key(settings)
+    app.state.metrics = Metrics(app)
+    configure_logging(settings.log_level, settings.log_format)
     errors.install(app)
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_credentials=False,
-            allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "X-API-Key", "Content-Type"],
-        )
+    middleware.install(app, settings)
     for router in discover():
         app.include_router(router)
     return app

@@ -72,8 +72,17 @@ def _http_error(_request: Request, exc: Exception) -> JSONResponse:
                       headers=getattr(exc, "headers", None))
 
 
+def _too_large(_request: Request, exc: Exception) -> JSONResponse:
+    limit = getattr(exc, "limit", None)
+    return error_json(413, "too_large", f"request body larger than {limit} bytes",
+                      {"max_bytes": limit})
+
+
 def install(app: FastAPI) -> None:
     """Register the translators."""
+    from api.middleware.limits import BodyTooLarge
+
+    app.add_exception_handler(BodyTooLarge, _too_large)
     app.add_exception_handler(KbError, _kb_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -80,3 +80,9 @@ def reviewer_headers(session: Session) -> dict[str, str]:
 @pytest.fixture
 def viewer_headers(session: Session) -> dict[str, str]:
     return _key(session, Role.viewer)
+
+
+@pytest.fixture
+def widget_headers(session: Session) -> dict[str, str]:
+    """A widget key bound to http://127.0.0.1:8000."""
+    return _key(session, Role.widget)

@@ -24,17 +24,17 @@ router = APIRouter(prefix="/api/v1/entries", tags=["entries"], responses=ERROR_R
 @router.get("", response_model=EntriesPublic)
 def list_entries(
     session: SessionDep,
-    _caller: Viewer,
-    system: str | None = None,
-    department: str | None = None,
-    tag: str | None = None,
+    caller: Viewer,
+    system: Annotated[str | None, Query(max_length=100)] = None,
+    department: Annotated[str | None, Query(max_length=100)] = None,
+    tag: Annotated[str | None, Query(max_length=64)] = None,
     status: EntryStatus | None = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> EntriesPublic:
-    """List entries with filters, newest first."""
+    """List entries the caller may see (drafts for editors only), with filters, newest first."""
     return service.list_entries(session, system=system, department=department, tag=tag,
-                                status=status, offset=offset, limit=limit)
+                                status=status, offset=offset, limit=limit, principal=caller)
 
 
 @router.post("", response_model=EntryPublic, status_code=201)
@@ -45,9 +45,9 @@ def create_entry(data: EntryCreate, session: SessionDep, caller: Editor) -> Entr
 
 
 @router.get("/{entry_id}", response_model=EntryDetail)
-def get_entry(entry_id: int, session: SessionDep, _caller: Viewer) -> EntryDetail:
-    """One entry with its linked tickets."""
-    return service.to_detail(session, service.get(session, entry_id=entry_id))
+def get_entry(entry_id: int, session: SessionDep, caller: Viewer) -> EntryDetail:
+    """One entry with its linked tickets (404 when missing or hidden from the caller)."""
+    return service.to_detail(session, service.get(session, entry_id=entry_id, principal=caller))
 
 
 @router.patch("/{entry_id}", response_model=EntryPublic)
@@ -55,12 +55,13 @@ def update_entry(
     entry_id: int, data: EntryUpdate, session: SessionDep, caller: Editor
 ) -> EntryPublic:
     """Partially update an entry."""
-    entry = service.update(session, entry_id=entry_id, data=data, actor=caller.label)
+    entry = service.update(session, entry_id=entry_id, data=data, actor=caller.label,
+                           principal=caller)
     return service.to_public(session, entry)
 
 
 @router.delete("/{entry_id}", status_code=204)
 def delete_entry(entry_id: int, session: SessionDep, caller: Editor) -> Response:
     """Delete an entry."""
-    service.delete(session, entry_id=entry_id, actor=caller.label)
+    service.delete(session, entry_id=entry_id, actor=caller.label, principal=caller)
     return Response(status_code=204)
