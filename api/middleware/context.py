@@ -21,10 +21,15 @@ _DOCS = ("/docs", "/redoc")
 
 
 def route_template(scope: Scope) -> str:
-    """The matched route's path template (bounded label set), or 'unmatched'."""
+    """The matched route's path template (a bounded label set), or 'unmatched'."""
     route = scope.get("route")
     path = getattr(route, "path", None) or getattr(route, "path_format", None)
-    return str(path) if path else "unmatched"
+    if path:
+        return str(path)
+    if scope.get("endpoint") is not None:
+        # A plain Starlette route (openapi.json, docs): without parameters path == template.
+        return str(scope.get("path", "")) if not scope.get("path_params") else "other"
+    return "unmatched"
 
 
 def _csp(path: str, nonce: str) -> str:

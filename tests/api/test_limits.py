@@ -64,15 +64,17 @@ def test_text_fields_and_page_size_capped(
     assert r.status_code == 422
     r = client.get("/api/v1/entries", params={"limit": 10_000}, headers=editor_headers)
     assert r.status_code == 422
+    r = client.get(f"/api/v1/entries/{2**63}", headers=editor_headers)
+    assert r.status_code == 422 and "out of range" in r.json()["message"]
 
 
 def test_paginated_routes_declare_caps(app) -> None:  # type: ignore[no-untyped-def]
-    """Every `limit`/`k`/`page_size` query parameter has a maximum, on every route."""
+    """Every `limit`/`k`/`page_size`/`offset` query parameter has a maximum, on every route."""
     missing = []
     for path, item in app.openapi()["paths"].items():
         for method, op in item.items():
             for p in op.get("parameters", []):
-                if p["name"] in {"limit", "k", "page_size", "top_k"}:
+                if p["name"] in {"limit", "k", "page_size", "top_k", "offset"}:
                     schema = p.get("schema", {})
                     options = [schema, *schema.get("anyOf", [])]
                     if not any("maximum" in s for s in options):
