@@ -13,15 +13,16 @@ _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
 def _read(obj: Any, names: tuple[str, ...]) -> float | None:
-    """First attribute (value or zero-argument method) or stats() key found on `obj`."""
+    """First attribute (value or zero-argument method), or key of status()/stats(), on `obj`."""
     if obj is None:
         return None
     stats: dict[str, Any] = {}
-    if callable(getattr(obj, "stats", None)):
-        try:
-            stats = dict(obj.stats())
-        except Exception:  # noqa: BLE001 - a scrape must not fail on a busy index
-            stats = {}
+    for method in ("status", "stats"):
+        if callable(getattr(obj, method, None)):
+            try:
+                stats.update(dict(getattr(obj, method)()))
+            except Exception:  # noqa: BLE001 - a scrape must not fail on a busy index
+                pass
     for name in names:
         value = getattr(obj, name, None)
         if callable(value):
@@ -44,8 +45,8 @@ class IndexCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         search = getattr(self.app.state, "search", None)
-        size = _read(search, ("size", "count", "doc_count", "__len__"))
-        seq = _read(search, ("applied_seq", "last_seq", "seq", "generation"))
+        size = _read(search, ("size", "entries", "count", "doc_count"))
+        seq = _read(search, ("applied_seq", "last_seq"))
         if size is not None:
             yield GaugeMetricFamily("kbsvc_index_size", "Entries in the search index", size)
         if seq is not None:
