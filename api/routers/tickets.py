@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, File, Query, UploadFile
 
 from api.deps import Editor, SessionDep, SettingsDep, Viewer
 from api.errors import ERROR_RESPONSES, MAX_OFFSET
-from kbsvc.exceptions import TooLarge
+from kbsvc.auth.models import Role
+from kbsvc.exceptions import Forbidden, TooLarge, ValidationFailed
+from kbsvc.intake import CaptureMode
+from kbsvc.intake.mapping import parse_map_options
+from kbsvc.intake.models import ImportReport
+from kbsvc.intake.readers import read_table
+from kbsvc.intake.service import import_table
 from kbsvc.tickets import service
 from kbsvc.tickets.models import TicketIn, TicketPublic, TicketsPublic, TicketUpsertResult
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"], responses=ERROR_RESPONSES)
+# Row errors beyond this many are counted but not listed in the response.
+MAX_REPORTED_ERRORS = 1000
 
 
 @router.post("", response_model=TicketUpsertResult, status_code=200)
@@ -53,3 +61,34 @@ def list_tickets(
 def get_ticket(ticket_id: int, session: SessionDep, _caller: Viewer) -> TicketPublic:
     """One ticket."""
     return TicketPublic.model_validate(service.get(session, ticket_id=ticket_id))
+
+
+@router.post("/import", response_model=ImportReport, status_code=200)
+def import_tickets(
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: Editor,
+    file: Annotated[UploadFile, File(description="CSV (UTF-8/GB18030), XLSX or JSONL export")],
+    source: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    map: Annotated[list[str], Query(description="FIELD=COLUMN, repeatable")] = [],  # noqa: A002,B006
+    capture: CaptureMode = CaptureMode.none,
+    strict: bool = False,
+) -> ImportReport:
+    """Import a helpdesk export (multipart `file`); same rules and counts as `kbsvc import`."""
+    if capture is CaptureMode.published and not caller.has(Role.reviewer):
+        raise Forbidden("capturing published entries needs the reviewer role")
+    limit = settings.limits.max_import_bytes
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(f"the file is larger than {limit} bytes (limits.max_import_bytes)",
+                       max_bytes=limit)
+    table = read_table(data, file.filename or "", max_rows=settings.limits.max_import_rows)
+    report = import_table(session, table, source=source, mapping=parse_map_options(map),
+                          capture=capture, strict=strict, actor=f"import:{caller.label}")
+    if not report.committed:
+        raise ValidationFailed(
+            f"{report.invalid} invalid rows; strict import wrote nothing",
+            errors=[e.model_dump() for e in report.errors[:MAX_REPORTED_ERRORS]],
+        )
+    report.errors = report.errors[:MAX_REPORTED_ERRORS]
+    return report

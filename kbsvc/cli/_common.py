@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 F = TypeVar("F", bound=Callable[..., Any])
 console = Console(stderr=True)
@@ -16,7 +17,8 @@ console = Console(stderr=True)
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print an error line (no traceback) and return the Exit to raise."""
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    # soft_wrap: one error stays one line when stderr is a pipe (rich wraps at 80 columns).
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -34,11 +36,20 @@ def handle_errors(fn: F) -> F:
         except KbError as exc:
             raise fail(exc.message) from None
         except ValidationError as exc:
-            raise fail(f"invalid settings: {exc}") from None
+            raise fail(f"invalid settings: {settings_problems(exc)}") from None
         except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
             raise fail(f"{exc.strerror}: {exc.filename}") from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def settings_problems(exc: Any) -> str:
+    """A settings ValidationError as one line naming the environment variables."""
+    parts = []
+    for err in exc.errors():
+        name = "KBSVC_" + "__".join(str(p) for p in err.get("loc", ())).upper()
+        parts.append(f"{name}: {err.get('msg', 'invalid value')} (got {err.get('input')!r})")
+    return "; ".join(parts)
 
 
 def engine():  # type: ignore[no-untyped-def]

@@ -1,0 +1,28 @@
+"""One-click capture: a draft knowledge entry from a resolved ticket."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from api.deps import Editor, SessionDep
+from api.errors import ERROR_RESPONSES
+from kbsvc.entries import capture as service
+from kbsvc.entries.capture import CapturePublic
+
+router = APIRouter(prefix="/api/v1/tickets", tags=["capture"], responses=ERROR_RESPONSES)
+
+
+@router.post(
+    "/{ticket_id}/capture",
+    response_model=CapturePublic,
+    status_code=201,
+    responses={200: {"model": CapturePublic, "description": "Already captured: the entry"}},
+)
+def capture_ticket(
+    ticket_id: int, session: SessionDep, caller: Editor, response: Response
+) -> CapturePublic:
+    """Create a draft entry prefilled from the ticket (201), or return its existing entry (200)."""
+    entry, created = service.capture(session, ticket_id=ticket_id, actor=caller.label)
+    if not created:
+        response.status_code = 200
+    return entry

@@ -1,0 +1,140 @@
+"""Capture: a knowledge entry prefilled from a resolved ticket, linked to it as its source."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlmodel import Session, SQLModel
+
+from kbsvc.entries import service as entries
+from kbsvc.entries.models import (
+    Entry,
+    EntryCreate,
+    EntryLink,
+    EntryPublic,
+    EntryStatus,
+    EntryUpdate,
+    LinkKind,
+)
+from kbsvc.tickets import service as tickets
+from kbsvc.tickets.models import Ticket
+
+TITLE_MAX = 40
+MAX_TAGS = 6
+# Clause breaks; a '.' only when not inside a number or an IP address.
+_CLAUSE = re.compile(r"[，。；;,！!？?\n]|\.(?!\d)")
+_PREFILLED = ("title", "symptom", "cause", "solution", "workaround", "system", "module",
+              "department", "category")
+
+
+class SourceTicket(SQLModel):
+    id: int
+    source: str
+    external_id: str
+    title: str
+
+
+class CapturePublic(EntryPublic):
+    """The captured entry plus the tags suggested for it and the ticket it came from."""
+
+    suggested_tags: list[str]
+    source_ticket: SourceTicket
+
+
+def derive_title(ticket: Ticket) -> str:
+    """The ticket's title, else the first clause of its symptom (≤ 40 chars)."""
+    if ticket.title.strip():
+        return ticket.title.strip()[:300]
+    for text in (ticket.symptom, ticket.description, ticket.solution):
+        for clause in _CLAUSE.split(text or ""):
+            clause = clause.strip(" \t:：-—")
+            if len(clause) >= 2 and not clause.isdigit():
+                return clause[:TITLE_MAX]
+    return f"工单 {ticket.external_id}"[:300]
+
+
+def suggest_ticket_tags(ticket: Ticket) -> list[str]:
+    """The ticket's own tags, then jieba TF-IDF keywords of its text (at most six)."""
+    from indexer.keywords import suggest_tags
+
+    texts = [ticket.title, ticket.symptom, ticket.description, ticket.cause]
+    return suggest_tags(texts, ticket.tags, limit=MAX_TAGS, exclude=[ticket.department],
+                        extra=[ticket.solution, ticket.workaround])
+
+
+def prefill(ticket: Ticket) -> EntryCreate:
+    """Entry fields carried over from a ticket, with suggested tags."""
+    return EntryCreate(
+        title=derive_title(ticket),
+        symptom=ticket.symptom or ticket.description,
+        cause=ticket.cause,
+        solution=ticket.solution,
+        workaround=ticket.workaround,
+        system=ticket.system,
+        module=ticket.module,
+        department=ticket.department,
+        category=ticket.category,
+        tags=suggest_ticket_tags(ticket),
+    )
+
+
+def find_source_entry(session: Session, *, source: str, external_id: str) -> Entry | None:
+    """The entry captured from this ticket (linked as its source), if any."""
+    stmt = (
+        select(Entry)
+        .join(EntryLink, EntryLink.entry_id == Entry.id)  # type: ignore[arg-type]
+        .where(
+            EntryLink.source == source,  # type: ignore[arg-type]
+            EntryLink.external_id == external_id,  # type: ignore[arg-type]
+            EntryLink.kind == LinkKind.source,  # type: ignore[arg-type]
+        )
+        .order_by(Entry.id)  # type: ignore[arg-type]
+        .limit(1)
+    )
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def capture_ticket(
+    session: Session, ticket: Ticket, *, actor: str, status: EntryStatus = EntryStatus.draft,
+    refresh: bool = False,
+) -> tuple[Entry, str]:
+    """Create the ticket's entry, or with `refresh` bring it in line with the ticket (no commit).
+
+    Returns (entry, outcome): created, updated, unchanged, or kept when someone other than
+    `actor` edited the entry since (their edits win over a re-import).
+    """
+    entry = find_source_entry(session, source=ticket.source, external_id=ticket.external_id)
+    if entry is None:
+        entry = entries.create(session, data=prefill(ticket), actor=actor, status=status,
+                               commit=False)
+        entries.link_ticket(session, entry_id=entry.id or 0, source=ticket.source,
+                            external_id=ticket.external_id, kind=LinkKind.source, actor=actor)
+        return entry, "created"
+    if not refresh:
+        return entry, "unchanged"
+    if entry.updated_by != actor:
+        return entry, "kept"
+    data = prefill(ticket)
+    diff = {k: getattr(data, k) for k in _PREFILLED if getattr(entry, k) != getattr(data, k)}
+    current_tags = entries.tags_of(session, [entry.id or 0])[entry.id or 0]
+    if sorted(current_tags) != sorted(data.tags):
+        diff["tags"] = data.tags
+    if not diff:
+        return entry, "unchanged"
+    entries.update(session, entry_id=entry.id or 0, data=EntryUpdate(**diff), actor=actor,
+                   commit=False)
+    return entry, "updated"
+
+
+def capture(session: Session, *, ticket_id: int, actor: str) -> tuple[CapturePublic, bool]:
+    """One-click capture: (entry, created). An already captured ticket returns its entry."""
+    ticket = tickets.get(session, ticket_id=ticket_id)
+    entry, outcome = capture_ticket(session, ticket, actor=actor)
+    session.commit()
+    public = entries.to_public(session, entry)
+    suggested = suggest_ticket_tags(ticket)  # entry tags come back sorted; this keeps rank
+    source = SourceTicket(id=ticket.id or 0, source=ticket.source,
+                          external_id=ticket.external_id, title=ticket.title)
+    return CapturePublic(**public.model_dump(), suggested_tags=suggested,
+                         source_ticket=source), outcome == "created"
