@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 from api import errors, middleware
+from api.deps import entry_visibility
 from api.logs import configure_logging
 from api.metrics import Metrics
 from api.routers import discover
@@ -35,6 +37,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         version=__version__,
         description="Knowledge base and semantic search for hospital IT departments.",
         lifespan=lifespan,
+        dependencies=[Depends(entry_visibility)],
     )
     app.state.settings = settings
     app.state.secret_key = secret_key(settings)
@@ -44,4 +47,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     middleware.install(app, settings)
     for router in discover():
         app.include_router(router)
+    # Web UI assets (CSS, JS, images); package data, so an installed wheel serves them too.
+    app.mount("/static", StaticFiles(packages=[("api.web", "static")]), name="static")
     return app

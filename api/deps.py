@@ -11,8 +11,8 @@ from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from kbsvc.auth import policy, sessions
 from kbsvc.auth import service as auth_service
-from kbsvc.auth import sessions
 from kbsvc.auth.models import ANONYMOUS, Principal, Role
 from kbsvc.config import Settings
 from kbsvc.exceptions import Forbidden, Unauthorized
@@ -114,6 +114,41 @@ def get_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def _peek_principal(request: Request, session: Session) -> Principal | None:
+    """The caller without raising (the route's own role check answers bad credentials)."""
+    key = _bearer(request)
+    if key:
+        return auth_service.principal_for_key(session, key)
+    cookie = request.cookies.get(sessions.SESSION_COOKIE)
+    if cookie:
+        resolved = sessions.resolve(session, cookie, request.app.state.secret_key)
+        return resolved[0] if resolved else None
+    user = getattr(request.state, "user", None)
+    return user if isinstance(user, Principal) else None
+
+
+def entry_visibility(request: Request, session: SessionDep) -> None:
+    """App-wide guard: any API route with an `{entry_id}` answers 404 for an entry hidden from
+    the caller (drafts, other departments), so routes added later cannot leak one by id."""
+    raw = request.path_params.get("entry_id")
+    if raw is None or not request.url.path.startswith("/api/"):
+        return
+    try:
+        entry_id = int(raw)
+    except (TypeError, ValueError):
+        return
+    if not 0 < entry_id < 2**63:
+        return
+    principal = _peek_principal(request, session)
+    if principal is None or principal.role is None:
+        return  # anonymous: the route's role check answers 401
+    from kbsvc.entries.models import Entry
+
+    entry = session.get(Entry, entry_id)
+    if entry is not None:
+        policy.ensure_visible(session, principal, entry)
 
 
 def require(role: Role) -> Callable[..., Principal]:

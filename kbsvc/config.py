@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -42,7 +43,6 @@ class LimitSettings(BaseModel):
     max_import_rows: int = Field(default=200_000, ge=1)
     max_bulk_tickets: int = Field(default=1000, ge=1)
     max_page_size: int = Field(default=200, ge=1)
-    max_concurrent_exports: int = Field(default=2, ge=1)
 
 
 class RateLimitSettings(BaseModel):
@@ -68,6 +68,73 @@ class AuthSettings(BaseModel):
 _WEAK_SECRETS = {"changeme" * 4, "secret" * 6, "x" * 32}
 
 
+class LifecycleSettings(BaseModel):
+    """Review dates, duplicate detection and vocabulary matching."""
+
+    review_days_default: int = Field(default=180, ge=1, le=3650)
+    # Fast-changing areas (insurance rules, interfaces) deserve a shorter review cycle.
+    review_days_by_category: dict[str, int] = {"医保": 90, "接口对接": 120}
+    duplicate_min_score: float = Field(default=0.3, ge=0, le=1)
+    duplicate_pool_limit: int = Field(default=20_000, ge=100)
+    vocab_match_cutoff: float = Field(default=0.6, ge=0, le=1)
+
+    def review_days(self, category: str) -> int:
+        """Days until a newly published entry of `category` is due for review."""
+        return self.review_days_by_category.get(category, self.review_days_default)
+
+
+class ExtraPattern(BaseModel):
+    """A site-specific PII rule: every match of `pattern` becomes `replacement`."""
+
+    kind: str = Field(min_length=1, max_length=40)
+    pattern: str = Field(min_length=1)
+    replacement: str = "【已脱敏】"
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"invalid PII regex {v!r}: {exc}") from None
+        return v
+
+
+PII_KINDS = ("name", "id_card", "phone", "record_no", "bed")
+
+
+class PrivacySettings(BaseModel):
+    """Patient-identifier masking at capture and import."""
+
+    enabled_kinds: list[str] = list(PII_KINDS)
+    extra_patterns: list[ExtraPattern] = []
+    # False: imported tickets keep only the masked text (the raw row is masked too).
+    keep_raw_ticket_text: bool = False
+
+    @field_validator("enabled_kinds")
+    @classmethod
+    def _known_kinds(cls, v: list[str]) -> list[str]:
+        unknown = sorted(set(v) - set(PII_KINDS))
+        if unknown:
+            raise ValueError(f"unknown PII kinds {unknown}; known: {list(PII_KINDS)}")
+        return v
+
+
+class HandbookSettings(BaseModel):
+    """Topic handbook assembly and export."""
+
+    max_entries: int = Field(default=500, ge=1, le=5000)
+    # PDF/DOCX layout is CPU- and memory-heavy; more requests than this get 429.
+    max_concurrent_exports: int = Field(default=2, ge=1, le=64)
+    # Preferred print fonts, first one fontconfig knows wins (any `fc-list :lang=zh` font else).
+    pdf_fonts: list[str] = ["Noto Serif CJK SC", "Noto Sans CJK SC", "Source Han Sans SC",
+                            "WenQuanYi Zen Hei", "WenQuanYi Micro Hei"]
+    # Word/WPS resolve east-Asian text through w:eastAsia; these ship with every Chinese Windows.
+    docx_body_font: str = "宋体"
+    docx_heading_font: str = "黑体"
+    docx_latin_font: str = "Calibri"
+
+
 class Settings(BaseSettings):
     """Service configuration; invalid values stop start-up with a clear message."""
 
@@ -82,6 +149,9 @@ class Settings(BaseSettings):
     limits: LimitSettings = LimitSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
     auth: AuthSettings = AuthSettings()
+    lifecycle: LifecycleSettings = LifecycleSettings()
+    privacy: PrivacySettings = PrivacySettings()
+    handbooks: HandbookSettings = HandbookSettings()
     # Reads without a key are allowed only when a site opts in (intranet kiosks); writes never.
     open_reads: bool = False
     cors_origins: list[str] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api.deps import Editor, SessionDep
+from api.deps import Editor, SessionDep, SettingsDep
 from api.errors import ERROR_RESPONSES
 from kbsvc.entries import capture as service
 from kbsvc.entries.capture import CapturePublic
@@ -19,10 +19,12 @@ router = APIRouter(prefix="/api/v1/tickets", tags=["capture"], responses=ERROR_R
     responses={200: {"model": CapturePublic, "description": "Already captured: the entry"}},
 )
 def capture_ticket(
-    ticket_id: int, session: SessionDep, caller: Editor, response: Response
+    ticket_id: int, session: SessionDep, settings: SettingsDep, caller: Editor,
+    response: Response,
 ) -> CapturePublic:
     """Create a draft entry prefilled from the ticket (201), or return its existing entry (200)."""
-    entry, created = service.capture(session, ticket_id=ticket_id, actor=caller.label)
+    entry, created = service.capture(session, ticket_id=ticket_id, actor=caller.label,
+                                     settings=settings)
     if not created:
         response.status_code = 200
     return entry

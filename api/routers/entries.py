@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 
-from api.deps import Editor, SessionDep, Viewer
+from api.deps import Editor, SessionDep, SettingsDep, Viewer
 from api.errors import ERROR_RESPONSES, MAX_OFFSET
-from kbsvc.entries import service
+from kbsvc.entries import duplicates, service, workflow
 from kbsvc.entries.models import (
     EntriesPublic,
     EntryCreate,
+    EntryCreated,
     EntryDetail,
     EntryPublic,
     EntryStatus,
     EntryUpdate,
 )
+from kbsvc.exceptions import ValidationFailed
 
 router = APIRouter(prefix="/api/v1/entries", tags=["entries"], responses=ERROR_RESPONSES)
 
@@ -37,26 +41,68 @@ def list_entries(
                                 status=status, offset=offset, limit=limit, principal=caller)
 
 
-@router.post("", response_model=EntryPublic, status_code=201)
-def create_entry(data: EntryCreate, session: SessionDep, caller: Editor) -> EntryPublic:
-    """Create a draft entry."""
+@router.post("", response_model=EntryCreated, status_code=201)
+def create_entry(
+    data: EntryCreate, session: SessionDep, settings: SettingsDep, caller: Editor
+) -> EntryCreated:
+    """Create a draft entry; `duplicates` lists existing entries that may already cover it."""
     entry = service.create(session, data=data, actor=caller.label)
-    return service.to_public(session, entry)
+    found = duplicates.find_duplicates(session, duplicates.fields_of(entry), exclude_id=entry.id,
+                                       settings=settings.lifecycle)
+    return EntryCreated(**service.to_public(session, entry).model_dump(), duplicates=found)
+
+
+@router.get("/due", response_model=EntriesPublic)
+def entries_due(
+    session: SessionDep,
+    caller: Viewer,
+    before: datetime | None = None,
+    system: str | None = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> EntriesPublic:
+    """Published entries due for review at `before` (default: now), most overdue first."""
+    return workflow.due(session, before=before, system=system, offset=offset, limit=limit,
+                        principal=caller)
 
 
 @router.get("/{entry_id}", response_model=EntryDetail)
-def get_entry(entry_id: int, session: SessionDep, caller: Viewer) -> EntryDetail:
-    """One entry with its linked tickets (404 when missing or hidden from the caller)."""
-    return service.to_detail(session, service.get(session, entry_id=entry_id, principal=caller))
+def get_entry(entry_id: int, session: SessionDep, caller: Viewer, response: Response
+              ) -> EntryDetail:
+    """One entry with links and counts; a merged entry shows `merged_into_id` (redirect).
+
+    404 when missing or hidden from the caller (drafts, other departments: see auth.policy).
+    """
+    detail = service.to_detail(session, service.get(session, entry_id=entry_id,
+                                                    principal=caller))
+    response.headers["ETag"] = f'"{detail.version}"'
+    return detail
+
+
+def _if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    match = re.fullmatch(r'\s*(?:W/)?"?(\d+)"?\s*', value)
+    if match is None:
+        raise ValidationFailed("If-Match must carry the entry version, e.g. If-Match: \"3\"")
+    return int(match.group(1))
 
 
 @router.patch("/{entry_id}", response_model=EntryPublic)
 def update_entry(
-    entry_id: int, data: EntryUpdate, session: SessionDep, caller: Editor
+    entry_id: int,
+    data: EntryUpdate,
+    session: SessionDep,
+    caller: Editor,
+    if_match: Annotated[str | None, Header()] = None,
 ) -> EntryPublic:
-    """Partially update an entry."""
+    """Partially update an entry based on `base_version` (or If-Match); stale → 409."""
+    base = data.base_version if data.base_version is not None else _if_match(if_match)
+    if base is None:
+        raise ValidationFailed("base_version is required: send the version you edited "
+                               "(body field base_version or an If-Match header)")
     entry = service.update(session, entry_id=entry_id, data=data, actor=caller.label,
-                           principal=caller)
+                           base_version=base, principal=caller)
     return service.to_public(session, entry)
 
 

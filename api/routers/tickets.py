@@ -15,6 +15,7 @@ from kbsvc.intake.mapping import parse_map_options
 from kbsvc.intake.models import ImportReport
 from kbsvc.intake.readers import read_table
 from kbsvc.intake.service import import_table
+from kbsvc.privacy.pii import scrub_ticket_in
 from kbsvc.tickets import service
 from kbsvc.tickets.models import TicketIn, TicketPublic, TicketsPublic, TicketUpsertResult
 
@@ -34,6 +35,8 @@ def upsert_tickets(
     items = payload if isinstance(payload, list) else [payload]
     if len(items) > settings.limits.max_bulk_tickets:
         raise TooLarge(f"at most {settings.limits.max_bulk_tickets} tickets per request")
+    # Patient identifiers are masked before storage unless privacy.keep_raw_ticket_text is set.
+    items = [scrub_ticket_in(item, settings.privacy)[0] for item in items]
     tickets, counts = service.upsert_many(session, items=items)
     return TicketUpsertResult(
         **counts, data=[TicketPublic.model_validate(t) for t in tickets]
@@ -84,7 +87,8 @@ def import_tickets(
                        max_bytes=limit)
     table = read_table(data, file.filename or "", max_rows=settings.limits.max_import_rows)
     report = import_table(session, table, source=source, mapping=parse_map_options(map),
-                          capture=capture, strict=strict, actor=f"import:{caller.label}")
+                          capture=capture, strict=strict, actor=f"import:{caller.label}",
+                          privacy=settings.privacy)
     if not report.committed:
         raise ValidationFailed(
             f"{report.invalid} invalid rows; strict import wrote nothing",

@@ -93,6 +93,15 @@ def ensure_visible(session: Session, principal: Principal | None, entry: Entry) 
     return entry
 
 
+def hidden_ids(session: Session, principal: Principal | None, ids: Sequence[int]) -> set[int]:
+    """Ids that exist but `principal` may not see (for frozen snapshots of deleted entries)."""
+    if not ids or (sees_unpublished(principal) and sees_all_departments(principal)):
+        return set()
+    existing = set(session.execute(
+        select(Entry.id).where(Entry.id.in_(list(ids)))).scalars())  # type: ignore[union-attr]
+    return existing - set(filter_visible(session, principal, list(existing)))
+
+
 def filter_visible(session: Session, principal: Principal | None, ids: Sequence[int]) -> list[int]:
     """The ids `principal` may see, in the given order (for ranked index results)."""
     if not ids:

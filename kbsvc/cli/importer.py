@@ -34,6 +34,7 @@ def import_file(
     rules = load_mapping_file(mapping) if mapping else Mapping()
     rules = rules.merged(parse_map_options(map_))
     data = file.read_bytes()
+    privacy = settings().privacy
     table = read_table(data, file.name, max_rows=settings().limits.max_import_rows, fmt=fmt)
     with open_session() as session:
         if is_tty():
@@ -42,11 +43,11 @@ def import_file(
             with Progress(console=console, transient=True) as bar:
                 task = bar.add_task(f"importing {file.name}", total=len(table.rows))
                 report = import_table(session, table, source=source, mapping=rules,
-                                      capture=capture, strict=strict,
+                                      capture=capture, strict=strict, privacy=privacy,
                                       progress=lambda n: bar.advance(task, n))
         else:
             report = import_table(session, table, source=source, mapping=rules,
-                                  capture=capture, strict=strict)
+                                  capture=capture, strict=strict, privacy=privacy)
     for error in report.errors[:MAX_SHOWN]:
         console.print(f"line {error.line}: {error.message}", highlight=False, markup=False,
                       soft_wrap=True)

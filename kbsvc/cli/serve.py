@@ -37,6 +37,8 @@ def serve(
     db.upgrade(db.make_engine(cfg))
     base = f"http://{host}:{port}"
     typer.echo(f"kbsvc serving on {base}  (API docs: {base}/docs)")
+    typer.echo(f"  web UI:       {base}/")
+    typer.echo(f"  demo ticket:  {base}/demo/ticket  (suggestions appear as you type)")
     # Our own JSON access log replaces uvicorn's, which would print query strings (ticket text).
     uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="warning",
                 access_log=False, proxy_headers=False)

@@ -7,8 +7,11 @@ import re
 from sqlalchemy import select
 from sqlmodel import Session, SQLModel
 
+from kbsvc.config import PrivacySettings, Settings, get_settings
 from kbsvc.entries import service as entries
+from kbsvc.entries.duplicates import fields_of, find_duplicates
 from kbsvc.entries.models import (
+    DuplicateCandidate,
     Entry,
     EntryCreate,
     EntryLink,
@@ -17,6 +20,7 @@ from kbsvc.entries.models import (
     EntryUpdate,
     LinkKind,
 )
+from kbsvc.privacy.pii import PiiFinding, scrub_ticket_fields
 from kbsvc.tickets import service as tickets
 from kbsvc.tickets.models import Ticket
 
@@ -40,6 +44,10 @@ class CapturePublic(EntryPublic):
 
     suggested_tags: list[str]
     source_ticket: SourceTicket
+    # What patient-identifier masking replaced (offsets into the ticket's fields).
+    pii_findings: list[PiiFinding] = []
+    # Existing entries that may already cover this fault: link the ticket there instead (KCS).
+    duplicates: list[DuplicateCandidate] = []
 
 
 def derive_title(ticket: Ticket) -> str:
@@ -63,8 +71,18 @@ def suggest_ticket_tags(ticket: Ticket) -> list[str]:
                         extra=[ticket.solution, ticket.workaround])
 
 
-def prefill(ticket: Ticket) -> EntryCreate:
-    """Entry fields carried over from a ticket, with suggested tags."""
+def prefill(ticket: Ticket, privacy: PrivacySettings | None = None) -> EntryCreate:
+    """Entry fields carried over from a ticket, patient identifiers masked, with suggested tags."""
+    return _masked(_prefill(ticket), privacy)[0]
+
+
+def _masked(data: EntryCreate, privacy: PrivacySettings | None
+            ) -> tuple[EntryCreate, list[PiiFinding]]:
+    fields, findings = scrub_ticket_fields(data.model_dump(), privacy)
+    return EntryCreate(**fields), findings
+
+
+def _prefill(ticket: Ticket) -> EntryCreate:
     return EntryCreate(
         title=derive_title(ticket),
         symptom=ticket.symptom or ticket.description,
@@ -97,7 +115,7 @@ def find_source_entry(session: Session, *, source: str, external_id: str) -> Ent
 
 def capture_ticket(
     session: Session, ticket: Ticket, *, actor: str, status: EntryStatus = EntryStatus.draft,
-    refresh: bool = False,
+    refresh: bool = False, privacy: PrivacySettings | None = None,
 ) -> tuple[Entry, str]:
     """Create the ticket's entry, or with `refresh` bring it in line with the ticket (no commit).
 
@@ -106,8 +124,8 @@ def capture_ticket(
     """
     entry = find_source_entry(session, source=ticket.source, external_id=ticket.external_id)
     if entry is None:
-        entry = entries.create(session, data=prefill(ticket), actor=actor, status=status,
-                               commit=False)
+        entry = entries.create(session, data=prefill(ticket, privacy), actor=actor,
+                               status=status, commit=False)
         entries.link_ticket(session, entry_id=entry.id or 0, source=ticket.source,
                             external_id=ticket.external_id, kind=LinkKind.source, actor=actor)
         return entry, "created"
@@ -115,7 +133,7 @@ def capture_ticket(
         return entry, "unchanged"
     if entry.updated_by != actor:
         return entry, "kept"
-    data = prefill(ticket)
+    data = prefill(ticket, privacy)
     diff = {k: getattr(data, k) for k in _PREFILLED if getattr(entry, k) != getattr(data, k)}
     current_tags = entries.tags_of(session, [entry.id or 0])[entry.id or 0]
     if sorted(current_tags) != sorted(data.tags):
@@ -127,14 +145,19 @@ def capture_ticket(
     return entry, "updated"
 
 
-def capture(session: Session, *, ticket_id: int, actor: str) -> tuple[CapturePublic, bool]:
+def capture(session: Session, *, ticket_id: int, actor: str, settings: Settings | None = None
+            ) -> tuple[CapturePublic, bool]:
     """One-click capture: (entry, created). An already captured ticket returns its entry."""
+    cfg = settings or get_settings()
     ticket = tickets.get(session, ticket_id=ticket_id)
-    entry, outcome = capture_ticket(session, ticket, actor=actor)
+    entry, outcome = capture_ticket(session, ticket, actor=actor, privacy=cfg.privacy)
     session.commit()
     public = entries.to_public(session, entry)
     suggested = suggest_ticket_tags(ticket)  # entry tags come back sorted; this keeps rank
     source = SourceTicket(id=ticket.id or 0, source=ticket.source,
                           external_id=ticket.external_id, title=ticket.title)
-    return CapturePublic(**public.model_dump(), suggested_tags=suggested,
-                         source_ticket=source), outcome == "created"
+    findings = _masked(_prefill(ticket), cfg.privacy)[1]
+    dups = find_duplicates(session, fields_of(entry), exclude_id=entry.id,
+                           settings=cfg.lifecycle)
+    return CapturePublic(**public.model_dump(), suggested_tags=suggested, source_ticket=source,
+                         pii_findings=findings, duplicates=dups), outcome == "created"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import field_validator
-from sqlalchemy import Column, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from kbsvc.limits import MAX_DEPARTMENTS, MAX_TAGS, check_text
@@ -53,6 +54,32 @@ class Entry(EntryBase, table=True):
     updated_by: str = Field(default="", max_length=100)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # Set when this entry was merged into another; readers follow it (the UI redirects).
+    merged_into_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("entries.id", ondelete="SET NULL",
+                                            name="fk_entries_merged_into_id"), nullable=True),
+    )
+    review_due_at: datetime | None = Field(default=None, index=True)
+    review_comment: str = Field(default="", sa_type=Text)  # the last reviewer's rejection note
+
+
+class EntryVersion(SQLModel, table=True):
+    """Full snapshot of an entry after each change; the newest row equals the entry."""
+
+    __tablename__ = "entry_versions"
+    __table_args__ = (UniqueConstraint("entry_id", "version", name="uq_entry_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("entries.id", ondelete="CASCADE"), index=True,
+                         nullable=False)
+    )
+    version: int
+    snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    author: str = Field(default="", max_length=100)
+    note: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class Tag(SQLModel, table=True):
@@ -148,6 +175,9 @@ class EntryUpdate(SQLModel):
     category: str | None = Field(default=None, max_length=100)
     tags: list[str] | None = Field(default=None, max_length=MAX_TAGS)
     restricted_departments: list[str] | None = Field(default=None, max_length=MAX_DEPARTMENTS)
+    # The version this edit was based on (or an If-Match header); stale → 409, nothing written.
+    base_version: int | None = Field(default=None, ge=1)
+    note: str | None = Field(default=None, max_length=500)
 
     @field_validator("tags", mode="before")
     @classmethod
@@ -176,10 +206,35 @@ class EntryPublic(EntryBase):
     updated_by: str
     created_at: datetime
     updated_at: datetime
+    merged_into_id: int | None = None
+    review_due_at: datetime | None = None
+
+
+class DuplicateCandidate(SQLModel):
+    """An existing entry that probably describes the same fault."""
+
+    id: int
+    title: str
+    status: EntryStatus
+    system: str
+    module: str
+    score: float
+    reasons: list[str]
+
+
+class EntryCreated(EntryPublic):
+    """Create response: the entry plus likely duplicates to reuse instead (KCS)."""
+
+    duplicates: list[DuplicateCandidate] = []
 
 
 class EntryDetail(EntryPublic):
     links: list[TicketRef] = []
+    review_comment: str = ""
+    citation_count: int = 0
+    helpful_count: int = 0
+    not_helpful_count: int = 0
+    open_flag_count: int = 0
 
 
 class EntriesPublic(SQLModel):

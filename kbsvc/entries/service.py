@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from kbsvc.auth import policy
 from kbsvc.auth.models import EntryRestriction, Principal
-from kbsvc.entries import changes
+from kbsvc.entries import changes, versions
 from kbsvc.entries.models import (
     EntriesPublic,
     Entry,
@@ -26,7 +26,6 @@ from kbsvc.entries.models import (
     TicketRef,
 )
 from kbsvc.exceptions import NotFound
-from kbsvc.timeutil import utcnow
 
 
 def get(session: Session, *, entry_id: int, principal: Principal | None = None) -> Entry:
@@ -35,6 +34,16 @@ def get(session: Session, *, entry_id: int, principal: Principal | None = None) 
     if entry is None:
         raise NotFound(f"entry {entry_id} not found", entry_id=entry_id)
     return policy.ensure_visible(session, principal, entry) if principal is not None else entry
+
+
+def resolve(session: Session, *, entry_id: int) -> Entry:
+    """The entry, following merge redirects to the surviving entry."""
+    entry = get(session, entry_id=entry_id)
+    for _hop in range(20):  # merges repoint chains, so this is one hop in practice
+        if entry.merged_into_id is None:
+            break
+        entry = get(session, entry_id=entry.merged_into_id)
+    return entry
 
 
 def tags_of(session: Session, entry_ids: Sequence[int]) -> dict[int, list[str]]:
@@ -77,13 +86,27 @@ def to_public(
 
 
 def to_detail(session: Session, entry: Entry) -> EntryDetail:
-    """Entry with its ticket links."""
+    """Entry with its ticket links, citation and feedback counts."""
+    from kbsvc.feedback.models import Feedback, FlagStatus, ReviewFlag
+
     base = to_public(session, entry)
-    refs = [
-        TicketRef(source=lk.source, external_id=lk.external_id, kind=lk.kind)
-        for lk in links_of(session, entry.id or 0)
-    ]
-    return EntryDetail(**base.model_dump(), links=refs)
+    links = links_of(session, entry.id or 0)
+    refs = [TicketRef(source=lk.source, external_id=lk.external_id, kind=lk.kind) for lk in links]
+    vote_stmt = (
+        select(Feedback.helpful, func.count())  # type: ignore[call-overload]
+        .where(Feedback.entry_id == entry.id)
+        .group_by(Feedback.helpful)
+    )
+    votes: dict[bool, int] = {bool(h): int(n) for h, n in session.execute(vote_stmt).all()}
+    flags = session.execute(select(func.count()).select_from(ReviewFlag).where(
+        ReviewFlag.entry_id == entry.id, ReviewFlag.status == FlagStatus.open  # type: ignore[arg-type]
+    )).scalar_one()
+    return EntryDetail(
+        **base.model_dump(), links=refs, review_comment=entry.review_comment,
+        citation_count=sum(1 for lk in links if lk.kind == LinkKind.cited),
+        helpful_count=votes.get(True, 0), not_helpful_count=votes.get(False, 0),
+        open_flag_count=flags,
+    )
 
 
 def set_tags(session: Session, entry_id: int, names: Sequence[str]) -> None:
@@ -106,15 +129,16 @@ def create(
     actor: str,
     status: EntryStatus = EntryStatus.draft,
     commit: bool = True,
+    note: str = "created",
 ) -> Entry:
-    """Create an entry with its tags; records a change."""
+    """Create an entry with its tags; stores version 1 and records a change."""
     entry = Entry(**data.model_dump(exclude={"tags", "restricted_departments"}), status=status,
                   created_by=actor, updated_by=actor)
     session.add(entry)
     session.flush()
     set_tags(session, entry.id or 0, data.tags)
     policy.set_restrictions(session, entry.id or 0, data.restricted_departments)
-    changes.record_change(session, entry)
+    versions.record(session, entry, actor=actor, note=note)
     if commit:
         session.commit()
     return entry
@@ -126,12 +150,16 @@ def update(
     entry_id: int,
     data: EntryUpdate,
     actor: str,
+    base_version: int | None = None,
     commit: bool = True,
     principal: Principal | None = None,
 ) -> Entry:
-    """Apply a partial update; bumps version and records a change."""
+    """Apply a partial update based on `base_version`; stale → Conflict, nothing written."""
     entry = get(session, entry_id=entry_id, principal=principal)
-    fields = data.model_dump(exclude_unset=True, exclude={"tags", "restricted_departments"})
+    base = base_version if base_version is not None else data.base_version
+    versions.bump(session, entry, base_version=base)
+    fields = data.model_dump(exclude_unset=True,
+                             exclude={"tags", "base_version", "note", "restricted_departments"})
     for key, value in fields.items():
         if value is not None:  # an explicit null means "leave as is": the columns are NOT NULL
             setattr(entry, key, value)
@@ -139,11 +167,7 @@ def update(
         set_tags(session, entry_id, data.tags)
     if data.restricted_departments is not None:
         policy.set_restrictions(session, entry_id, data.restricted_departments)
-    entry.version += 1
-    entry.updated_by = actor
-    entry.updated_at = utcnow()
-    session.add(entry)
-    changes.record_change(session, entry)
+    versions.record(session, entry, actor=actor, note=data.note or "edited")
     if commit:
         session.commit()
     return entry

@@ -29,6 +29,7 @@ class ImportReport(SQLModel):
     skipped: int = 0
     entries_created: int = 0
     entries_updated: int = 0
+    pii_masked: int = 0  # patient identifiers found (masked unless privacy.keep_raw_ticket_text)
     errors: list[RowError] = Field(default_factory=list)
     # False when --strict refused the file because some rows were invalid.
     committed: bool = True

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from kbsvc.config import PrivacySettings
 from kbsvc.entries.models import EntryStatus
 from kbsvc.exceptions import ValidationFailed
 from kbsvc.intake import values as V
@@ -94,6 +95,19 @@ def parse_table(table: Table, mapping: Mapping, *, source: str) -> tuple[list[Pa
     return rows, errors
 
 
+def _mask_rows(rows: list[ParsedRow], privacy: PrivacySettings | None,
+               report: ImportReport) -> list[ParsedRow]:
+    """Mask patient identifiers before anything is stored (raw row too, unless kept by setting)."""
+    from kbsvc.privacy.pii import scrub_ticket_in
+
+    masked = []
+    for parsed in rows:
+        item, findings = scrub_ticket_in(parsed.item, privacy)
+        report.pii_masked += len(findings)
+        masked.append(ParsedRow(parsed.line, item))
+    return masked
+
+
 def _write_row(session: Session, parsed: ParsedRow, capture: CaptureMode, actor: str,
                report: ImportReport) -> None:
     from kbsvc.entries.capture import capture_ticket
@@ -163,8 +177,12 @@ def import_table(
     session: Session, table: Table, *, source: str | None = None, mapping: Mapping | None = None,
     capture: CaptureMode = CaptureMode.none, strict: bool = False, actor: str = "",
     batch_size: int = BATCH_SIZE, progress: Progress | None = None,
+    privacy: PrivacySettings | None = None,
 ) -> ImportReport:
-    """Upsert a table's valid rows; `strict` writes nothing unless every row is valid."""
+    """Upsert a table's valid rows; `strict` writes nothing unless every row is valid.
+
+    Patient identifiers are masked per `privacy` (default settings: masked, raw row included).
+    """
     mapping = mapping or Mapping()
     source = (source or mapping.source or "default").strip()
     if not source or len(source) > 64:
@@ -177,6 +195,7 @@ def import_table(
         report.committed = False
         report.skipped = report.rows
         return report
+    rows = _mask_rows(rows, privacy, report)
     # --strict is all-or-nothing, so it is a single transaction; otherwise batches.
     size = (len(rows) or 1) if strict else max(1, batch_size)
     for start in range(0, len(rows), size):

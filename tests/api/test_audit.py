@@ -16,7 +16,8 @@ def test_writes_are_audited_without_ticket_text(
     r = client.post("/api/v1/entries", json={"title": "患者张三腕带打印失败", "symptom": "12床"},
                     headers={**editor_headers, "X-Request-ID": "req-42"})
     entry_id = str(r.json()["id"])
-    client.patch(f"/api/v1/entries/{entry_id}", json={"cause": "驱动"}, headers=editor_headers)
+    client.patch(f"/api/v1/entries/{entry_id}", json={"cause": "驱动", "base_version": 1},
+                 headers=editor_headers)
     client.post("/api/v1/tickets", headers=editor_headers,
                 json=[{"source": "itsm", "external_id": "A1", "title": "打印机卡纸"},
                       {"source": "itsm", "external_id": "A2", "title": "网络不通"}])
@@ -32,6 +33,7 @@ def test_writes_are_audited_without_ticket_text(
     assert create["object_type"] == "entries" and create["object_ids"] == [entry_id]
     assert create["status"] == 201 and create["request_id"] == "req-42"
     assert create["summary"] == "fields: symptom, title"
+    assert events["data"][2]["summary"] == "fields: base_version, cause"
     assert len(events["data"][1]["object_ids"]) == 2
     blob = str(events)
     assert "张三" not in blob and "12床" not in blob and "打印机卡纸" not in blob

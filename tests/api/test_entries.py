@@ -19,7 +19,8 @@ def test_create_get_update_delete(client: TestClient, editor_headers: dict[str, 
     assert entry["tags"] == ["腕带", "打印机", "驱动"] or sorted(entry["tags"]) == sorted(
         ["腕带", "打印机", "驱动"])
 
-    r = client.patch(f"/api/v1/entries/{entry['id']}", json={"cause": "纸张规格设置错误"},
+    r = client.patch(f"/api/v1/entries/{entry['id']}",
+                     json={"cause": "纸张规格设置错误", "base_version": 1},
                      headers=editor_headers)
     assert r.status_code == 200
     assert r.json()["cause"] == "纸张规格设置错误" and r.json()["version"] == 2

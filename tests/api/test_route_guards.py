@@ -21,8 +21,9 @@ OPEN_WRITES = {
 # Write routes a widget key (and so a viewer) may call: they record reads, not knowledge.
 WIDGET_WRITES = {
     ("post", "/api/v1/suggest"): "suggestions while typing a ticket (a read over POST)",
-    ("post", "/api/v1/citations"): "the engineer marks the entry that solved the ticket",
-    ("post", "/api/v1/feedback"): "helpful / not helpful on a result",
+    ("post", "/api/v1/entries/{entry_id}/citations"): "the engineer marks the entry that solved "
+                                                      "the ticket (hidden entries answer 404)",
+    ("post", "/api/v1/entries/{entry_id}/feedback"): "helpful / not helpful on a result",
 }
 # Reads open without a key, and why.
 OPEN_READS = {

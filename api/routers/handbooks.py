@@ -1,0 +1,134 @@
+"""Topic handbooks: definitions, editions and exports (PDF, DOCX, HTML, Markdown)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request, Response
+
+from api.deps import Editor, SessionDep, SettingsDep, Viewer
+from api.errors import ERROR_RESPONSES, MAX_OFFSET
+from kbsvc.handbooks import export, service
+from kbsvc.handbooks.export import ExportLimiter
+from kbsvc.handbooks.models import (
+    EditionPublic,
+    EditionsPublic,
+    ExportFormat,
+    HandbookCreate,
+    HandbookPublic,
+    HandbooksPublic,
+    HandbookUpdate,
+)
+
+_LIMITER_LOCK = threading.Lock()
+router = APIRouter(prefix="/api/v1/handbooks", tags=["handbooks"], responses=ERROR_RESPONSES)
+
+_EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The rendered handbook",
+          "content": {media.split(";")[0]: {} for media in export.MEDIA_TYPES.values()}},
+}
+
+
+def _search(request: Request) -> Any:
+    # The retrieval engine, once one is mounted; selection falls back to keyword matching.
+    return getattr(request.app.state, "search", None)
+
+
+def _limiter(request: Request, limit: int) -> ExportLimiter:
+    # One limiter per app, created on first use (export routes run on many threads).
+    with _LIMITER_LOCK:
+        limiter = getattr(request.app.state, "handbook_exports", None)
+        if limiter is None:
+            limiter = request.app.state.handbook_exports = ExportLimiter(limit)
+    return limiter  # type: ignore[no-any-return]
+
+
+def content_disposition(name: str) -> str:
+    """attachment with an ASCII fallback and the UTF-8 name (RFC 6266 / RFC 5987)."""
+    ascii_name = name.encode("ascii", "ignore").decode().strip(" ._-") or "handbook"
+    if "." not in ascii_name:
+        ascii_name = "handbook." + name.rsplit(".", 1)[-1]
+    ascii_name = ascii_name.replace('"', "").replace("\\", "")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+@router.get("", response_model=HandbooksPublic)
+def list_handbooks(
+    session: SessionDep,
+    _caller: Viewer,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> HandbooksPublic:
+    """Saved handbooks, newest first."""
+    return service.list_handbooks(session, offset=offset, limit=limit)
+
+
+@router.post("", response_model=HandbookPublic, status_code=201)
+def create_handbook(data: HandbookCreate, session: SessionDep, caller: Editor) -> HandbookPublic:
+    """Save a handbook definition (title, selection, grouping, cap)."""
+    handbook = service.create(session, data=data, actor=caller.label)
+    return service.to_public(session, handbook, editions=0)
+
+
+@router.get("/{handbook_id}", response_model=HandbookPublic)
+def get_handbook(handbook_id: int, session: SessionDep, _caller: Viewer) -> HandbookPublic:
+    """One handbook definition."""
+    return service.to_public(session, service.get(session, handbook_id=handbook_id))
+
+
+@router.patch("/{handbook_id}", response_model=HandbookPublic)
+def update_handbook(
+    handbook_id: int, data: HandbookUpdate, session: SessionDep, caller: Editor
+) -> HandbookPublic:
+    """Change a definition; published editions stay as they were frozen."""
+    handbook = service.update(session, handbook_id=handbook_id, data=data, actor=caller.label)
+    return service.to_public(session, handbook)
+
+
+@router.post("/{handbook_id}/editions", response_model=EditionPublic, status_code=201)
+def publish_edition(
+    handbook_id: int, request: Request, session: SessionDep, settings: SettingsDep,
+    caller: Editor,
+) -> EditionPublic:
+    """Freeze the entries the handbook selects now as its next edition."""
+    edition = service.publish_edition(session, handbook_id=handbook_id, actor=caller.label,
+                                      settings=settings, search=_search(request))
+    return service.edition_public(edition)
+
+
+@router.get("/{handbook_id}/editions", response_model=EditionsPublic)
+def list_editions(handbook_id: int, session: SessionDep, _caller: Viewer) -> EditionsPublic:
+    """Editions of a handbook with what changed in each, newest first."""
+    return service.list_editions(session, handbook_id=handbook_id)
+
+
+@router.get("/{handbook_id}/export", response_class=Response, responses=_EXPORT_RESPONSES)
+def export_handbook(
+    handbook_id: int,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: Viewer,
+    format: ExportFormat = ExportFormat.pdf,
+    edition: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    """Render the live selection, or a frozen edition, as PDF, DOCX, HTML or Markdown.
+
+    A plain `def`: FastAPI runs it in the threadpool, so layout never blocks the event loop.
+    """
+    limiter = _limiter(request, settings.handbooks.max_concurrent_exports)
+    with limiter.slot(format):
+        doc = service.build_document(session, handbook_id=handbook_id, settings=settings,
+                                     edition=edition, search=_search(request),
+                                     principal=caller)
+        session.rollback()  # end the read transaction before seconds of layout
+        body = export.render(doc, format, settings)
+    headers = {"Content-Disposition": content_disposition(export.filename(doc, format)),
+               "X-Content-Type-Options": "nosniff"}
+    if format is ExportFormat.html:
+        # The HTML is self-contained; forbid scripts even if something slipped through.
+        headers["Content-Security-Policy"] = (
+            "default-src 'none'; img-src data:; style-src 'unsafe-inline'")
+    return Response(body, media_type=export.MEDIA_TYPES[format], headers=headers)

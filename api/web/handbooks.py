@@ -1,0 +1,72 @@
+"""Handbook builder pages: list and create handbooks, preview the selection, export buttons."""
+
+from __future__ import annotations
+
+from itertools import groupby
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.deps import SessionDep, SettingsDep
+from api.web import data
+from api.web.render import WebCaller, guard, page
+from kbsvc.auth.models import Role
+from kbsvc.exceptions import NotFound, ValidationFailed
+from kbsvc.handbooks import service
+from kbsvc.handbooks.models import Grouping
+
+router = APIRouter(include_in_schema=False)
+
+GROUPING_LABELS = {
+    Grouping.system_module.value: "按系统 / 模块分章",
+    Grouping.category.value: "按系统 / 问题分类分章",
+    Grouping.cause_category.value: "按问题分类 / 系统分章",
+}
+EXPORTS = [("pdf", "PDF"), ("docx", "Word"), ("html", "网页"), ("md", "Markdown")]
+
+
+@router.get("/handbooks")
+def handbooks_page(request: Request, session: SessionDep, _caller: WebCaller) -> Response:
+    """Existing handbooks with export buttons, and a form to define a new one."""
+    if (denied := guard(request, Role.editor)) is not None:
+        return denied
+    listing = service.list_handbooks(session, limit=200)
+    return page(request, "handbooks.html", title="培训手册", handbooks=listing.data,
+                options=data.filter_options(session), groupings=GROUPING_LABELS,
+                exports=EXPORTS, nav="handbooks")
+
+
+@router.get("/handbooks/{handbook_id}")
+def handbook_preview(
+    request: Request, session: SessionDep, settings: SettingsDep, _caller: WebCaller,
+    handbook_id: int,
+) -> Response:
+    """Preview: the entries the selection holds now, grouped as the chapters will be."""
+    if (denied := guard(request, Role.editor)) is not None:
+        return denied
+    try:
+        handbook = service.get(session, handbook_id=handbook_id)
+    except NotFound:
+        return page(request, "error.html", status_code=404, title="手册不存在",
+                    message=f"没有找到编号为 {handbook_id} 的手册。")
+    try:
+        rows = service.current_entries(session, handbook, settings,
+                                       getattr(request.app.state, "search", None), _caller)
+    except ValidationFailed:
+        rows = []
+    chapters = _chapters(rows, handbook.grouping)
+    return page(request, "handbook_preview.html", title=handbook.title,
+                handbook=service.to_public(session, handbook), chapters=chapters,
+                count=len(rows), exports=EXPORTS, groupings=GROUPING_LABELS, nav="handbooks")
+
+
+def _chapters(rows: list[dict[str, Any]], grouping: str) -> list[tuple[str, list[dict[str, Any]]]]:
+    # Mirrors the export's level-1 grouping so the preview reads like the document.
+    key = "category" if grouping == Grouping.cause_category.value else "system"
+
+    def name(row: dict[str, Any]) -> str:
+        return str(row.get(key) or "其他")
+
+    ordered = sorted(rows, key=name)
+    return [(chapter, list(items)) for chapter, items in groupby(ordered, key=name)]

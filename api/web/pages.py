@@ -1,0 +1,111 @@
+"""Reader pages: search, entry detail, login."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from api.deps import SessionDep
+from api.web import data
+from api.web.render import WebCaller, guard, page, principal_of
+from kbsvc.auth.models import Role
+from kbsvc.entries import service as entries
+from kbsvc.exceptions import NotFound, ServiceUnavailable
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 10
+EXAMPLES = [
+    "门诊医生站登不上怎么办",
+    "自助机不出条",
+    "医保结算提示未备案",
+    "打印机打不出腕带",
+    "PACS看不了片子",
+]
+
+
+def _clean(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+@router.get("/")
+def search_page(
+    request: Request,
+    session: SessionDep,
+    _caller: WebCaller,
+    q: Annotated[str, Query(max_length=500)] = "",
+    system: Annotated[str, Query(max_length=100)] = "",
+    department: Annotated[str, Query(max_length=100)] = "",
+    tag: Annotated[str, Query(max_length=64)] = "",
+    page_no: Annotated[int, Query(alias="page", ge=1, le=100)] = 1,
+) -> Response:
+    """The search page: one box for a plain-language question, filters, ranked results."""
+    if (denied := guard(request, Role.viewer)) is not None:
+        return denied
+    q = q.strip()
+    filters = {"system": _clean(system), "department": _clean(department), "tag": _clean(tag)}
+    result, notice = None, ""
+    if q:
+        try:
+            result = data.search(request, session, q=q, k=PAGE_SIZE,
+                                 offset=(page_no - 1) * PAGE_SIZE,
+                                 principal=principal_of(request), **filters)
+        except ServiceUnavailable:
+            notice = "搜索索引正在建立，请稍等片刻后刷新页面。"
+    if result is not None:
+        ids = [item["entry"]["id"] for item in result["data"]]
+        sources = data.source_tickets(session, ids)
+        for item in result["data"]:
+            if not item.get("sources"):
+                item["sources"] = sources.get(item["entry"]["id"], [])
+    pages = 0 if result is None else min(100, -(-int(result["total"]) // PAGE_SIZE))
+    return page(
+        request, "search.html",
+        title=f"{q} - 搜索" if q else "搜索处理经验",
+        q=q, filters=filters, result=result, notice=notice, page_no=page_no, pages=pages,
+        options=data.filter_options(session), stats=data.kb_stats(session), examples=EXAMPLES,
+        nav="search",
+    )
+
+
+@router.get("/entries/{entry_id}")
+def entry_page(
+    request: Request, session: SessionDep, _caller: WebCaller, entry_id: int
+) -> Response:
+    """One knowledge entry with its tickets, citations, feedback buttons and versions."""
+    if (denied := guard(request, Role.viewer)) is not None:
+        return denied
+    try:
+        entry = data.visible_entry(session, entry_id, _caller)
+    except NotFound:
+        return page(request, "error.html", status_code=404, title="记录不存在",
+                    message=f"没有找到编号为 {entry_id} 的知识条目，它可能已被删除。")
+    survivor = getattr(entry, "merged_into_id", None) or getattr(entry, "merged_into", None)
+    if survivor:
+        return RedirectResponse(f"/entries/{int(survivor)}", status_code=301)
+    detail = entries.to_detail(session, entry)
+    return page(
+        request, "entry.html",
+        title=detail.title, entry=detail,
+        sources=[lk for lk in detail.links if lk.kind == "source"],
+        cited=[lk for lk in detail.links if lk.kind == "cited"],
+        citations=data.citation_count(session, entry_id),
+        versions=data.versions(session, entry_id),
+        nav="search",
+    )
+
+
+@router.get("/login")
+def login_page(
+    request: Request, _caller: WebCaller, next: Annotated[str, Query(max_length=500)] = "/"
+) -> Response:
+    """Username + password form; the script posts to the auth API."""
+    # Only same-site paths: an open redirect would help phishing.
+    if not next.startswith("/") or next.startswith("//") or "\\" in next:
+        next = "/"
+    if principal_of(request).role is not None:
+        return RedirectResponse(next, status_code=303)
+    return page(request, "login.html", title="登录", next=next, nav="login")

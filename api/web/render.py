@@ -1,0 +1,134 @@
+"""Jinja2 environment, page context (caller, CSRF token, navigation) and small view helpers."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from api.deps import CurrentPrincipal
+from api.web import TEMPLATE_DIR
+from kbsvc.auth.models import ANONYMOUS, Principal, Role
+
+templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+
+STATUS_LABELS = {
+    "draft": "草稿",
+    "in_review": "待审核",
+    "published": "已发布",
+    "archived": "已归档",
+    "rejected": "已退回",
+    "merged": "已合并",
+}
+CONFIDENCE_LABELS = {"high": "高", "medium": "中", "low": "低"}
+ROLE_LABELS = {"viewer": "查阅", "editor": "编辑", "reviewer": "审核", "admin": "管理员"}
+
+# The retrieval service escapes snippet text and wraps hits in these literal tags.
+_MARK = re.compile(r"(<mark>|</mark>)")
+
+
+def snippet_parts(snippet: str) -> list[tuple[str, bool]]:
+    """Split an escaped snippet into (plain text, highlighted) runs; the template re-escapes."""
+    parts: list[tuple[str, bool]] = []
+    marked = False
+    for piece in _MARK.split(snippet or ""):
+        if piece == "<mark>":
+            marked = True
+        elif piece == "</mark>":
+            marked = False
+        elif piece:
+            parts.append((html.unescape(piece), marked))
+    return parts
+
+
+def reason_text(reason: Any) -> str:
+    """A result's match reason in plain Chinese (the API gives channel + matched terms)."""
+    if isinstance(reason, str):
+        return reason
+    channel = reason.get("channel", "")
+    terms = [str(t) for t in reason.get("terms") or []][:6]
+    if channel == "lexical":
+        return "关键词：" + "、".join(terms) if terms else "关键词匹配"
+    if channel == "dense":
+        return "语义相近"
+    if channel == "boost":
+        return "同系统 / 科室" if not terms else "优先：" + "、".join(terms)
+    return str(channel)
+
+
+templates.env.globals.update(
+    status_labels=STATUS_LABELS, confidence_labels=CONFIDENCE_LABELS, role_labels=ROLE_LABELS,
+    snippet_parts=snippet_parts, reason_text=reason_text,
+)
+
+
+def _web_caller(request: Request, principal: CurrentPrincipal) -> Principal:
+    request.state.web_principal = principal
+    return principal
+
+
+# Pages declare this so the caller (login session cookie) is resolved before rendering.
+WebCaller = Annotated[Principal, Depends(_web_caller)]
+
+
+def principal_of(request: Request) -> Principal:
+    """The caller resolved for this page (a logged-in person), or anonymous."""
+    user = getattr(request.state, "web_principal", None)
+    return user if isinstance(user, Principal) else ANONYMOUS
+
+
+def csrf_token(request: Request) -> str:
+    """CSRF token for cookie-authenticated writes made by the page's scripts."""
+    token = getattr(request.state, "csrf_token", None)
+    if token:
+        return str(token)
+    for name in ("kbsvc_csrf", "csrftoken", "csrf_token"):
+        if request.cookies.get(name):
+            return request.cookies[name]
+    return ""
+
+
+def can(request: Request, role: Role) -> bool:
+    """True when the caller may use pages that need `role` (reads may be open to the intranet)."""
+    principal = principal_of(request)
+    if principal.role is None:
+        return role is Role.viewer and bool(request.app.state.settings.open_reads)
+    return principal.has(role)
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    """Send the browser to the login page, coming back here afterwards."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+
+def guard(request: Request, role: Role) -> Response | None:
+    """A login redirect or a 403 page when the caller lacks `role`; None when allowed."""
+    if can(request, role):
+        return None
+    if principal_of(request).role is None:
+        return login_redirect(request)
+    return page(request, "error.html", status_code=403, title="没有权限",
+                message="当前账号没有使用此页面的权限，请联系管理员分配相应角色。")
+
+
+def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render a page template with the shared context."""
+    principal = principal_of(request)
+    base = {
+        "request": request,
+        "user": principal if principal.role is not None else None,
+        "csrf": csrf_token(request),
+        "can_edit": can(request, Role.editor),
+        "can_review": can(request, Role.reviewer),
+    }
+    base.update(context)
+    response = templates.TemplateResponse(request, name, base, status_code=status_code)
+    # Pages carry per-user data; never cache them in shared caches.
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,155 @@
+"""`kbsvc handbook list|create|edition|export`: topic handbooks from the knowledge base."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from kbsvc.cli._common import handle_errors
+
+app = typer.Typer(help="Topic handbooks: PDF, DOCX, HTML or Markdown from the KB.",
+                  no_args_is_help=True)
+
+FORMATS = "pdf | docx | html | md"
+
+
+def _definition(title: str, subtitle: str, intro: str, query: str, system: list[str],
+                module: list[str], tag: list[str], category: list[str], department: list[str],
+                group_by: str, max_entries: int | None) -> Any:
+    from kbsvc.cli._common import fail
+    from kbsvc.handbooks.models import Grouping, HandbookCreate, Selection
+
+    if group_by not in {g.value for g in Grouping}:
+        raise fail(f"unknown --group-by {group_by!r}: use "
+                   + ", ".join(g.value for g in Grouping))
+    selection = Selection(query=query, systems=system, modules=module, tags=tag,
+                          categories=category, departments=department)
+    extra = {"max_entries": max_entries} if max_entries else {}
+    return HandbookCreate(title=title, subtitle=subtitle, intro=intro, selection=selection,
+                          grouping=Grouping(group_by), **extra)
+
+
+@app.command("list")
+@handle_errors
+def list_cmd() -> None:
+    """Saved handbooks."""
+    from kbsvc.cli._common import open_session
+    from kbsvc.handbooks import service
+
+    with open_session() as session:
+        page = service.list_handbooks(session, limit=200)
+    for h in page.data:
+        typer.echo(f"{h.id}\t{h.title}\t{h.editions} edition(s)\t{h.grouping.value}")
+    if not page.data:
+        typer.echo("no handbooks yet: kbsvc handbook create --title …")
+
+
+@app.command("create")
+@handle_errors
+def create_cmd(
+    title: str = typer.Option(..., help="Handbook title."),
+    subtitle: str = typer.Option("", help="Subtitle on the cover."),
+    intro: str = typer.Option("", help="前言 text."),
+    query: str = typer.Option("", help="Plain-language topic."),
+    system: list[str] = typer.Option([], help="System (repeatable), e.g. HIS."),
+    module: list[str] = typer.Option([], help="Module (repeatable)."),
+    tag: list[str] = typer.Option([], help="Tag (repeatable)."),
+    category: list[str] = typer.Option([], help="Category (repeatable)."),
+    department: list[str] = typer.Option([], help="Department (repeatable)."),
+    group_by: str = typer.Option("system_module", help="system_module | category | cause_category"),
+    max_entries: int = typer.Option(0, "--max", help="Cap on entries (0: default)."),
+) -> None:
+    """Save a handbook definition; prints its id."""
+    from kbsvc.cli._common import open_session
+    from kbsvc.handbooks import service
+
+    data = _definition(title, subtitle, intro, query, system, module, tag, category, department,
+                       group_by, max_entries)
+    with open_session() as session:
+        handbook = service.create(session, data=data, actor="cli")
+    typer.echo(f"created handbook {handbook.id}: {handbook.title}")
+
+
+@app.command("edition")
+@handle_errors
+def edition_cmd(handbook_id: int = typer.Option(..., "--id", help="Handbook id.")) -> None:
+    """Freeze the next edition of a saved handbook."""
+    from kbsvc.cli._common import open_session, settings
+    from kbsvc.handbooks import service
+
+    with open_session() as session:
+        edition = service.publish_edition(session, handbook_id=handbook_id, actor="cli",
+                                          settings=settings())
+    ch = service.edition_public(edition).changes
+    typer.echo(f"edition {edition.number}: {len(edition.snapshot)} entries "
+               f"(+{len(ch.added)} added, {len(ch.updated)} updated, -{len(ch.removed)} removed)")
+
+
+@app.command("export")
+@handle_errors
+def export_cmd(
+    output: Path = typer.Option(..., "-o", "--output", help="File to write."),
+    fmt: str = typer.Option("pdf", "--format", "-f", help=FORMATS),
+    handbook_id: int = typer.Option(0, "--id", help="Saved handbook (else an ad-hoc one)."),
+    edition: int = typer.Option(0, help="Frozen edition number of --id (0: live)."),
+    title: str = typer.Option("", help="Title of an ad-hoc handbook."),
+    subtitle: str = typer.Option("", help="Subtitle on the cover."),
+    intro: str = typer.Option("", help="前言 text."),
+    query: str = typer.Option("", help="Plain-language topic."),
+    system: list[str] = typer.Option([], help="System (repeatable), e.g. HIS."),
+    module: list[str] = typer.Option([], help="Module (repeatable)."),
+    tag: list[str] = typer.Option([], help="Tag (repeatable)."),
+    category: list[str] = typer.Option([], help="Category (repeatable)."),
+    department: list[str] = typer.Option([], help="Department (repeatable)."),
+    group_by: str = typer.Option("system_module", help="system_module | category | cause_category"),
+    max_entries: int = typer.Option(0, "--max", help="Cap on entries (0: default)."),
+) -> None:
+    """Export a saved handbook (--id) or an ad-hoc one (--title and filters) to a file."""
+    from kbsvc.cli._common import fail, open_session, settings
+    from kbsvc.handbooks import service
+    from kbsvc.handbooks.models import ExportFormat
+
+    if fmt not in {f.value for f in ExportFormat}:
+        raise fail(f"unknown --format {fmt!r}: use {FORMATS}")
+    if not handbook_id and not title:
+        raise fail("give --id of a saved handbook or --title for an ad-hoc one")
+    cfg = settings()
+    with open_session() as session:
+        if handbook_id:
+            doc = service.build_document(session, handbook_id=handbook_id, settings=cfg,
+                                         edition=edition or None)
+        else:
+            data = _definition(title, subtitle, intro, query, system, module, tag, category,
+                               department, group_by, max_entries)
+            doc = service.build_adhoc(session, data=data, settings=cfg)
+    body = _render_with_progress(doc, ExportFormat(fmt), cfg)
+    output.write_bytes(body)
+    typer.echo(f"wrote {output} ({len(body) / 1024:.0f} KiB, {doc.entry_count} entries, "
+               f"{len(doc.chapters)} chapters)")
+
+
+def _render_with_progress(doc: Any, fmt: Any, cfg: Any) -> bytes:
+    """Render, drawing a progress bar on a terminal (entries, then layout)."""
+    from kbsvc.cli._common import console, is_tty
+    from kbsvc.handbooks import export
+
+    if not is_tty():
+        return export.render(doc, fmt, cfg)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task(f"rendering {fmt.value}", total=max(doc.entry_count, 1))
+
+        def step(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+            if done == total and fmt.value == "pdf":
+                bar.update(task, description="laying out pages")
+
+        return export.render(doc, fmt, cfg, progress=step)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="handbook")

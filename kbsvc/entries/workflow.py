@@ -1,0 +1,155 @@
+"""Review workflow: the state machine, the review queue, review dates and upgrade flags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from kbsvc.auth import policy
+from kbsvc.auth.models import Principal
+from kbsvc.config import LifecycleSettings
+from kbsvc.entries import changes, service, versions
+from kbsvc.entries.models import EntriesPublic, Entry, EntryStatus
+from kbsvc.exceptions import Conflict, ValidationFailed
+from kbsvc.timeutil import as_aware, utcnow
+
+S = EntryStatus
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One allowed move; `role` is who may make it (enforced at the API edge)."""
+
+    action: str
+    source: EntryStatus
+    target: EntryStatus
+    role: str
+    note: str
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        Transition("submit", S.draft, S.in_review, "editor", "submitted for review"),
+        Transition("publish", S.in_review, S.published, "reviewer", "published"),
+        Transition("reject", S.in_review, S.draft, "reviewer", "returned to draft"),
+        Transition("archive", S.published, S.archived, "reviewer", "archived"),
+        Transition("restore_draft", S.archived, S.draft, "editor", "reopened as draft"),
+    )
+}
+
+
+def allowed_from(status: EntryStatus) -> list[str]:
+    """Actions possible from a status (for error messages and the UI)."""
+    return [t.action for t in TRANSITIONS.values() if t.source == status]
+
+
+def transition(session: Session, *, entry_id: int, action: str, actor: str, note: str = "",
+               settings: LifecycleSettings | None = None, base_version: int | None = None
+               ) -> Entry:
+    """Apply a workflow action; a move the state machine forbids is a Conflict."""
+    move = TRANSITIONS.get(action)
+    if move is None:
+        raise ValidationFailed(f"unknown action {action!r}; known: {sorted(TRANSITIONS)}")
+    entry = service.get(session, entry_id=entry_id)
+    if entry.status != move.source:
+        raise Conflict(
+            f"cannot {action.replace('_', ' ')} entry {entry_id}: it is {entry.status}, "
+            f"and {move.target} can only be reached from {move.source} this way",
+            entry_id=entry_id, current_status=str(entry.status), target_status=str(move.target),
+            allowed_actions=allowed_from(entry.status),
+        )
+    if entry.merged_into_id is not None:
+        raise Conflict(f"entry {entry_id} was merged into entry {entry.merged_into_id}",
+                       entry_id=entry_id, merged_into_id=entry.merged_into_id)
+    if action == "reject" and not note.strip():
+        raise ValidationFailed("a rejection needs a comment telling the editor what to fix")
+    versions.bump(session, entry, base_version=base_version)
+    entry.status = move.target
+    if action == "reject":
+        entry.review_comment = note.strip()
+    elif action == "publish":
+        entry.review_comment = ""
+        entry.review_due_at = due_date(entry.category, settings)
+    text = f"{move.note}: {note.strip()}" if note.strip() else move.note
+    versions.record(session, entry, actor=actor, note=text)
+    session.commit()
+    return entry
+
+
+def due_date(category: str, settings: LifecycleSettings | None = None,
+             now: datetime | None = None) -> datetime:
+    """When an entry published now should be reviewed again."""
+    days = (settings or LifecycleSettings()).review_days(category)
+    return (now or utcnow()) + timedelta(days=days)
+
+
+def mark_reviewed(session: Session, *, entry_id: int, actor: str,
+                  settings: LifecycleSettings | None = None) -> Entry:
+    """A reviewer confirmed a published entry still holds: next due date, flags stay for triage."""
+    entry = service.get(session, entry_id=entry_id)
+    if entry.status != S.published:
+        raise Conflict(f"only published entries can be marked reviewed; entry {entry_id} is "
+                       f"{entry.status}", entry_id=entry_id, current_status=str(entry.status))
+    entry.review_due_at = due_date(entry.category, settings)
+    session.add(entry)
+    changes.record_change(session, entry)
+    session.commit()
+    return entry
+
+
+def _page(session: Session, stmt, offset: int, limit: int) -> EntriesPublic:  # type: ignore[no-untyped-def]
+    count = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    rows = list(session.execute(stmt.offset(offset).limit(limit)).scalars())
+    tags = service.tags_of(session, [e.id for e in rows if e.id is not None])
+    data = [service.to_public(session, e, tags[e.id or 0]) for e in rows]
+    return EntriesPublic(data=data, count=count)
+
+
+def review_queue(session: Session, *, system: str | None = None, offset: int = 0,
+                 limit: int = 50, principal: Principal | None = None) -> EntriesPublic:
+    """Entries waiting for a reviewer that `principal` may see, longest-waiting first."""
+    stmt = select(Entry).where(Entry.status == S.in_review,  # type: ignore[arg-type]
+                               policy.visible_filter(principal))
+    if system:
+        stmt = stmt.where(Entry.system == system)  # type: ignore[arg-type]
+    return _page(session, stmt.order_by(Entry.updated_at, Entry.id), offset, limit)  # type: ignore[arg-type]
+
+
+def due(session: Session, *, before: datetime | None = None, system: str | None = None,
+        offset: int = 0, limit: int = 50, principal: Principal | None = None) -> EntriesPublic:
+    """Published entries (that `principal` may see) due for review at `before` (default now)."""
+    cutoff = as_aware(before) or utcnow()
+    stmt = select(Entry).where(
+        policy.visible_filter(principal),
+        Entry.status == S.published, Entry.review_due_at.is_not(None),  # type: ignore[arg-type,union-attr]
+        Entry.review_due_at <= cutoff,  # type: ignore[operator,arg-type]
+    )
+    if system:
+        stmt = stmt.where(Entry.system == system)  # type: ignore[arg-type]
+    return _page(session, stmt.order_by(Entry.review_due_at, Entry.id), offset, limit)  # type: ignore[arg-type]
+
+
+def system_upgraded(session: Session, *, system: str, actor: str, note: str = "") -> list[int]:
+    """Flag every published entry of `system` for review now; returns their ids."""
+    from kbsvc.feedback.models import FlagReason
+    from kbsvc.feedback.service import raise_flag
+
+    if not system.strip():
+        raise ValidationFailed("system name is empty")
+    stmt = select(Entry).where(Entry.status == S.published, Entry.system == system)  # type: ignore[arg-type]
+    now = utcnow()
+    flagged = []
+    comment = note.strip() or f"{system} 已升级，请复核该条目是否仍然适用"
+    for entry in list(session.execute(stmt.order_by(Entry.id)).scalars()):  # type: ignore[arg-type]
+        entry.review_due_at = now
+        session.add(entry)
+        changes.record_change(session, entry)
+        raise_flag(session, entry_id=entry.id or 0, reason=FlagReason.system_upgraded,
+                   comment=comment, actor=actor)
+        flagged.append(entry.id or 0)
+    session.commit()
+    return flagged

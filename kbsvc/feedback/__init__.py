@@ -1,0 +1,1 @@
+"""Feedback on entries and review flags raised from it."""

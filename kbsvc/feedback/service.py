@@ -1,0 +1,125 @@
+"""Record feedback (one vote per ticket or caller) and manage review flags."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from kbsvc.entries import service as entries
+from kbsvc.entries.models import Entry
+from kbsvc.exceptions import Conflict, NotFound, ValidationFailed
+from kbsvc.feedback.models import (
+    Feedback,
+    FeedbackIn,
+    FeedbackPublic,
+    FlagPublic,
+    FlagReason,
+    FlagsPublic,
+    FlagStatus,
+    ReviewFlag,
+)
+from kbsvc.timeutil import utcnow
+
+
+def voter_key(data: FeedbackIn, actor: str) -> str:
+    """Feedback counts once per ticket when a ticket is named, else once per caller."""
+    if bool(data.source) != bool(data.external_id):
+        raise ValidationFailed("give both source and external_id for a ticket, or neither")
+    if data.source:
+        return f"ticket:{data.source}:{data.external_id}"
+    return f"principal:{actor}"
+
+
+def raise_flag(session: Session, *, entry_id: int, reason: FlagReason, comment: str, actor: str,
+               feedback_id: int | None = None) -> ReviewFlag:
+    """Open a review flag (no commit)."""
+    flag = ReviewFlag(entry_id=entry_id, reason=reason, comment=comment, created_by=actor,
+                      feedback_id=feedback_id)
+    session.add(flag)
+    session.flush()
+    return flag
+
+
+def _flag_for_feedback(session: Session, fb: Feedback, actor: str) -> ReviewFlag | None:
+    """Not helpful + comment → an open flag (one per vote; a repeat updates its comment)."""
+    if fb.helpful or not fb.comment.strip():
+        return None
+    stmt = select(ReviewFlag).where(
+        ReviewFlag.feedback_id == fb.id, ReviewFlag.status == FlagStatus.open  # type: ignore[arg-type]
+    )
+    flag = session.execute(stmt).scalar_one_or_none()
+    if flag is not None:
+        flag.comment = fb.comment
+        session.add(flag)
+        return flag
+    return raise_flag(session, entry_id=fb.entry_id, reason=FlagReason.feedback,
+                      comment=fb.comment, actor=actor, feedback_id=fb.id)
+
+
+def give(session: Session, *, entry_id: int, data: FeedbackIn, actor: str
+         ) -> tuple[FeedbackPublic, bool]:
+    """Record or update a vote; returns (feedback, created)."""
+    entry = entries.resolve(session, entry_id=entry_id)
+    key = voter_key(data, actor)
+    for _attempt in range(2):
+        stmt = select(Feedback).where(Feedback.entry_id == entry.id,  # type: ignore[arg-type]
+                                      Feedback.voter_key == key)  # type: ignore[arg-type]
+        fb = session.execute(stmt).scalar_one_or_none()
+        created = fb is None
+        if fb is None:
+            fb = Feedback(entry_id=entry.id or 0, voter_key=key, helpful=data.helpful,
+                          comment=data.comment.strip(), source=data.source,
+                          external_id=data.external_id, created_by=actor)
+        else:
+            fb.helpful, fb.comment, fb.updated_at = data.helpful, data.comment.strip(), utcnow()
+        try:
+            with session.begin_nested():
+                session.add(fb)
+                session.flush()
+        except IntegrityError:
+            continue  # a concurrent first vote won; update it instead
+        flag = _flag_for_feedback(session, fb, actor)
+        session.commit()
+        out = FeedbackPublic.model_validate(fb, update={"flag_id": flag.id if flag else None})
+        return out, created
+    raise Conflict("feedback was being recorded concurrently; try again")
+
+
+def _flag_public(flag: ReviewFlag, title: str) -> FlagPublic:
+    return FlagPublic.model_validate(flag, update={"entry_title": title})
+
+
+def list_flags(session: Session, *, status: FlagStatus | None = FlagStatus.open,
+               entry_id: int | None = None, reason: FlagReason | None = None,
+               offset: int = 0, limit: int = 50) -> FlagsPublic:
+    """Review flags, oldest first (the queue order)."""
+    stmt = (
+        select(ReviewFlag, Entry.title)  # type: ignore[call-overload]
+        .join(Entry, Entry.id == ReviewFlag.entry_id)
+    )
+    if status:
+        stmt = stmt.where(ReviewFlag.status == status)  # type: ignore[arg-type]
+    if entry_id:
+        stmt = stmt.where(ReviewFlag.entry_id == entry_id)  # type: ignore[arg-type]
+    if reason:
+        stmt = stmt.where(ReviewFlag.reason == reason)  # type: ignore[arg-type]
+    count = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    rows = session.execute(stmt.order_by(ReviewFlag.id).offset(offset).limit(limit)).all()  # type: ignore[arg-type]
+    return FlagsPublic(data=[_flag_public(f, t) for f, t in rows], count=count)
+
+
+def resolve_flag(session: Session, *, flag_id: int, actor: str, resolution: str = ""
+                 ) -> FlagPublic:
+    """Close a flag; resolving a closed flag again is a Conflict."""
+    flag = session.get(ReviewFlag, flag_id)
+    if flag is None:
+        raise NotFound(f"review flag {flag_id} not found", flag_id=flag_id)
+    if flag.status == FlagStatus.resolved:
+        raise Conflict(f"review flag {flag_id} is already resolved", flag_id=flag_id)
+    flag.status, flag.resolved_by, flag.resolved_at = FlagStatus.resolved, actor, utcnow()
+    flag.resolution = resolution
+    session.add(flag)
+    session.commit()
+    entry = session.get(Entry, flag.entry_id)
+    return _flag_public(flag, entry.title if entry else "")

@@ -1,0 +1,1 @@
+"""Topic handbooks: select entries, group, order, render to Markdown/HTML/PDF/DOCX, editions."""

@@ -1,0 +1,8 @@
+"""Handbook renderers: Markdown, HTML, PDF (WeasyPrint) and DOCX (python-docx)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+# progress(done, total) callbacks let the CLI draw a bar for large handbooks.
+Progress = Callable[[int, int], None]

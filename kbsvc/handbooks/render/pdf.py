@@ -1,0 +1,97 @@
+"""PDF export through WeasyPrint: a real CJK font or a clear error, and no network access."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from kbsvc.exceptions import ServiceUnavailable
+from kbsvc.handbooks.document import HandbookDoc
+from kbsvc.handbooks.render import Progress
+from kbsvc.handbooks.render import html as html_render
+
+NO_FONT = ("未找到中文字体（fontconfig 中没有 :lang=zh 字体），PDF 会显示为方框；"
+           "请安装 fonts-noto-cjk（apt-get install fonts-noto-cjk）。"
+           " / No CJK font found: install fonts-noto-cjk.")
+ASSETS_DIR = Path(str(html_render.ASSETS)).resolve()
+
+
+class FontMissing(ServiceUnavailable):
+    code = "cjk_font_missing"
+
+
+def _fc_families() -> list[str]:
+    if shutil.which("fc-list") is None:
+        return []
+    out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True,
+                         timeout=30, check=False).stdout
+    families: list[str] = []
+    for line in out.splitlines():
+        # One font may list several names ("Noto Sans CJK SC,Noto Sans CJK SC Regular").
+        families += [name.strip() for name in line.split(",") if name.strip()]
+    return sorted(set(families))
+
+
+@lru_cache(maxsize=8)
+def _cjk_families(_env_key: tuple[str | None, ...]) -> tuple[str, ...]:
+    return tuple(_fc_families())
+
+
+def cjk_fonts(preferred: list[str]) -> list[str]:
+    """CJK font families fontconfig has, preferred ones first; FontMissing when there are none."""
+    env_key = tuple(os.environ.get(k) for k in ("FONTCONFIG_FILE", "FONTCONFIG_PATH"))
+    available = _cjk_families(env_key)
+    if not available:
+        raise FontMissing(NO_FONT)
+    chosen = [f for f in preferred if f in available]
+    return chosen or [available[0]]
+
+
+def font_stack(families: list[str]) -> str:
+    """A CSS font-family value (names quoted; quotes in names cannot break out)."""
+    return ", ".join('"' + f.replace('"', "").replace("\\", "") + '"' for f in families)
+
+
+def safe_fetcher():  # type: ignore[no-untyped-def]
+    """A WeasyPrint fetcher that serves data: URIs and this package's assets, nothing else."""
+    from weasyprint.urls import URLFetcher
+
+    class AssetOnlyFetcher(URLFetcher):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__(allowed_protocols={"data", "file"}, allow_redirects=False)
+            self.refused: list[str] = []
+
+        def fetch(self, url: str, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+            parts = urlsplit(url)
+            scheme = parts.scheme.lower()
+            if scheme == "data":
+                return super().fetch(url, headers)
+            if scheme == "file" and parts.netloc in ("", "localhost"):
+                path = Path(unquote(parts.path)).resolve()
+                if path.is_relative_to(ASSETS_DIR) and path.is_file():
+                    return super().fetch(path.as_uri(), headers)
+            self.refused.append(url)
+            raise ValueError(f"handbook PDFs may only load data: URIs and package assets: {url}")
+
+    return AssetOnlyFetcher()
+
+
+def render(
+    doc: HandbookDoc, *, preferred_fonts: list[str], progress: Progress | None = None
+) -> bytes:
+    """The handbook as PDF bytes (A4, cover, TOC with page numbers, QR codes)."""
+    fonts = cjk_fonts(preferred_fonts)  # before importing WeasyPrint, which warns without fonts
+    from weasyprint import HTML
+
+    sans = [f for f in fonts if "Sans" in f or "Hei" in f]
+    markup = html_render.render(doc, fonts=font_stack(fonts), head_fonts=font_stack(sans + fonts),
+                                qr=True, progress=progress)
+    # WeasyPrint logs every CSS property it does not know at WARNING; that is noise here.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    return HTML(string=markup, base_url=ASSETS_DIR.as_uri() + "/",  # type: ignore[no-any-return]
+                url_fetcher=safe_fetcher()).write_pdf()

@@ -1,0 +1,1 @@
+"""Patient-identifier detection and masking."""

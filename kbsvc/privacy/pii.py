@@ -1,0 +1,159 @@
+"""Detect and mask patient identifiers in ticket text before it becomes knowledge.
+
+Rules (each can be switched off in settings.privacy.enabled_kinds; sites add extra regexes):
+name after 患者/病人/家属/患儿, 18-digit (checksum) and 15-digit 身份证号, mobile and landline
+numbers, 住院号/门诊号/病案号/就诊卡号/ID号 followed by an identifier, bed numbers (12床).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from sqlmodel import SQLModel
+
+from kbsvc.config import PrivacySettings
+from kbsvc.privacy.names import name_at
+
+REPLACEMENTS = {"name": "【患者姓名】", "id_card": "【身份证号】", "phone": "【电话】",
+                "bed": "【床号】"}
+TICKET_TEXT_FIELDS = ("title", "symptom", "description", "cause", "solution", "workaround")
+
+_NAME_TRIGGER = re.compile(r"(?:患者|病人|家属|患儿|病患)(?:姓名)?\s*[:：]?\s*|姓名\s*[:：]\s*")
+_ID18 = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])"
+                   r"(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx](?![0-9A-Za-z])")
+_ID15 = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}"
+                   r"(?![0-9A-Za-z])")
+# After the word 身份证 any 15/18-digit number is masked, checksum or not (typos are still PII).
+_ID_LABELLED = re.compile(r"身份证(?:号码|号)?\s*(?:是|为)?\s*[:：]?\s*(\d{17}[0-9Xx]|\d{15})"
+                          r"(?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<![0-9])(?:(?:\+|00)?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}(?![0-9])")
+_LANDLINE = re.compile(r"(?<![0-9-])(?:\(0\d{2,3}\)|0\d{2,3}[-\s]?)\d{7,8}(?:-\d{1,5})?"
+                       r"(?![0-9])")
+_RECORD = re.compile(
+    r"(住院号|门诊号|病案号|病历号|就诊卡号|医保卡号|社保卡号|卡号|登记号|ID号|患者ID|病人ID)"
+    r"\s*(?:是|为)?\s*[:：#＃]?\s*([A-Za-z0-9][A-Za-z0-9-]{3,})",
+    re.IGNORECASE,
+)
+_BED = re.compile(r"(?<![0-9])加?\d{1,3}\s*号?\s*床位?|床号\s*[:：]?\s*加?\d{1,3}(?![0-9])")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+class PiiFinding(SQLModel):
+    """One masked span: offsets into the original text of `field`."""
+
+    kind: str
+    field: str = ""
+    start: int
+    end: int
+    replacement: str
+
+
+class ScrubResult(SQLModel):
+    text: str
+    findings: list[PiiFinding]
+
+
+def id_checksum_ok(number: str) -> bool:
+    """GB 11643 check digit of an 18-digit resident ID."""
+    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True))
+    return "10X98765432"[total % 11] == number[17].upper()
+
+
+def _names(text: str) -> Iterator[tuple[int, int]]:
+    for trig in _NAME_TRIGGER.finditer(text):
+        name = name_at(text[trig.end():trig.end() + 4])
+        if name:
+            yield trig.end(), trig.end() + len(name)
+
+
+def _spans(text: str, kinds: set[str]) -> Iterator[tuple[str, int, int, str]]:
+    """(kind, start, end, replacement) candidates, possibly overlapping."""
+    if "id_card" in kinds:
+        for m in _ID_LABELLED.finditer(text):
+            yield "id_card", m.start(1), m.end(1), REPLACEMENTS["id_card"]
+        for m in _ID18.finditer(text):
+            if id_checksum_ok(m.group()):
+                yield "id_card", m.start(), m.end(), REPLACEMENTS["id_card"]
+        for m in _ID15.finditer(text):
+            yield "id_card", m.start(), m.end(), REPLACEMENTS["id_card"]
+    if "record_no" in kinds:
+        for m in _RECORD.finditer(text):
+            label = m.group(1).upper() if m.group(1).isascii() else m.group(1)
+            label = "ID号" if label.upper().endswith("ID") else label
+            yield "record_no", m.start(2), m.end(2), f"【{label}】"
+    if "phone" in kinds:
+        for rx in (_MOBILE, _LANDLINE):
+            for m in rx.finditer(text):
+                yield "phone", m.start(), m.end(), REPLACEMENTS["phone"]
+    if "bed" in kinds:
+        for m in _BED.finditer(text):
+            yield "bed", m.start(), m.end(), REPLACEMENTS["bed"]
+    if "name" in kinds:
+        for start, end in _names(text):
+            yield "name", start, end, REPLACEMENTS["name"]
+
+
+def scrub_text(text: str, settings: PrivacySettings | None = None,
+               field: str = "") -> ScrubResult:
+    """Masked text and what was masked (offsets refer to the original text)."""
+    cfg = settings or PrivacySettings()
+    if not text:
+        return ScrubResult(text=text or "", findings=[])
+    spans = list(_spans(text, set(cfg.enabled_kinds)))
+    for extra in cfg.extra_patterns:
+        for m in re.finditer(extra.pattern, text):
+            if m.end() > m.start():
+                spans.append((extra.kind, m.start(), m.end(), extra.replacement))
+    # Earliest first, longest first at the same start; overlapping later spans are dropped.
+    spans.sort(key=lambda s: (s[1], -(s[2] - s[1])))
+    findings: list[PiiFinding] = []
+    out, pos = [], 0
+    for kind, start, end, replacement in spans:
+        if start < pos:
+            continue
+        out.append(text[pos:start])
+        out.append(replacement)
+        findings.append(PiiFinding(kind=kind, field=field, start=start, end=end,
+                                   replacement=replacement))
+        pos = end
+    out.append(text[pos:])
+    return ScrubResult(text="".join(out), findings=findings)
+
+
+def scrub_ticket_fields(fields: Mapping[str, Any], settings: PrivacySettings | None = None,
+                        text_fields: tuple[str, ...] = TICKET_TEXT_FIELDS
+                        ) -> tuple[dict[str, Any], list[PiiFinding]]:
+    """Mask the free-text fields of a ticket (or capture draft); other fields pass through."""
+    masked = dict(fields)
+    findings: list[PiiFinding] = []
+    for name in text_fields:
+        value = masked.get(name)
+        if isinstance(value, str) and value:
+            result = scrub_text(value, settings, field=name)
+            masked[name] = result.text
+            findings.extend(result.findings)
+    return masked, findings
+
+
+def scrub_raw(raw: Mapping[str, Any], settings: PrivacySettings | None = None) -> dict[str, Any]:
+    """Mask every string value of an intake row (used when keep_raw_ticket_text is off)."""
+    return {k: scrub_text(v, settings).text if isinstance(v, str) else v for k, v in raw.items()}
+
+
+def scrub_ticket_in(item: Any, settings: PrivacySettings | None = None
+                    ) -> tuple[Any, list[PiiFinding]]:
+    """Prepare a TicketIn-like object for storage at import.
+
+    With privacy.keep_raw_ticket_text off (the default) the stored ticket, raw row included,
+    holds only masked text; with it on the ticket is stored as given (drafts are still masked
+    at capture) and the findings only report what is there.
+    """
+    cfg = settings or PrivacySettings()
+    fields, findings = scrub_ticket_fields(item.model_dump(), cfg)
+    if cfg.keep_raw_ticket_text:
+        return item, findings
+    if isinstance(fields.get("raw"), dict):
+        fields["raw"] = scrub_raw(fields["raw"], cfg)
+    return type(item).model_validate(fields), findings

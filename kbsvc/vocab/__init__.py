@@ -1,0 +1,1 @@
+"""Controlled vocabularies: systems, modules, departments, categories."""

@@ -1,0 +1,95 @@
+"""Web UI routes without a browser: access rules, headers, escaping, the demo widget key."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlmodel import Session
+
+from api.web.render import snippet_parts
+from kbsvc.auth.models import ApiKey, Role
+from kbsvc.config import Settings
+from tests.factories import make_entry
+
+
+def open_client(settings: Settings, engine) -> TestClient:  # type: ignore[no-untyped-def]
+    from api.app import create_app
+
+    settings.open_reads = True
+    return TestClient(create_app(settings, engine=engine))
+
+
+def test_snippet_parts_unescape_text_and_keep_marks() -> None:
+    parts = snippet_parts("医生站<mark>登录</mark>提示 &lt;b&gt;证书&amp;无效")
+    assert parts == [("医生站", False), ("登录", True), ("提示 <b>证书&无效", False)]
+    assert snippet_parts("") == []
+
+
+def test_pages_redirect_to_login_without_a_session(client: TestClient) -> None:
+    for path in ("/", "/entries/1", "/capture", "/review", "/demo/ticket"):
+        resp = client.get(path, follow_redirects=False)
+        assert resp.status_code == 303, path
+        assert resp.headers["location"].startswith("/login?next=")
+    assert client.get("/login").status_code == 200
+
+
+def test_login_next_is_same_site_only(client: TestClient) -> None:
+    for bad in ("https://evil.example/", "//evil.example", "/\\evil"):
+        page = client.get("/login", params={"next": bad}).text
+        assert 'data-next="/"' in page
+
+
+def test_open_reads_allow_search_but_not_editor_pages(
+    settings: Settings, engine, session: Session  # type: ignore[no-untyped-def]
+) -> None:
+    make_entry(session, title="门诊医生站<script>alert(1)</script>无法登录")
+    with open_client(settings, engine) as c:
+        home = c.get("/")
+        assert home.status_code == 200
+        assert "例如：门诊医生站登不上怎么办" in home.text
+        entry = c.get("/entries/1")
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in entry.text
+        assert "<script>alert(1)" not in entry.text
+        assert entry.headers["cache-control"] == "no-store"
+        missing = c.get("/entries/999")
+        assert missing.status_code == 404 and "记录不存在" in missing.text
+        assert c.get("/capture", follow_redirects=False).status_code == 303
+        assert c.get("/review", follow_redirects=False).status_code == 303
+
+
+def test_pages_have_no_inline_script_or_style(
+    settings: Settings, engine, session: Session  # type: ignore[no-untyped-def]
+) -> None:
+    make_entry(session)
+    with open_client(settings, engine) as c:
+        for path in ("/", "/?q=医生站登录", "/entries/1", "/login", "/demo/ticket"):
+            html = c.get(path).text
+            assert "style=" not in html, path
+            for chunk in html.split("<script")[1:]:
+                assert chunk.lstrip().startswith("src="), path
+
+
+def test_widget_script_headers_and_etag(client: TestClient) -> None:
+    resp = client.get("/widget.js")
+    assert resp.status_code == 200
+    assert resp.headers["content-type"].startswith("text/javascript")
+    assert "max-age=" in resp.headers["cache-control"]
+    assert resp.headers["cross-origin-resource-policy"] == "cross-origin"
+    again = client.get("/widget.js", headers={"If-None-Match": resp.headers["etag"]})
+    assert again.status_code == 304
+    assert "innerHTML" not in resp.text and "insertAdjacentHTML" not in resp.text
+
+
+def test_demo_ticket_key_is_a_widget_key_bound_to_own_origin(
+    settings: Settings, engine, session: Session  # type: ignore[no-untyped-def]
+) -> None:
+    with open_client(settings, engine) as c:
+        first = c.get("/demo/ticket").text
+        second = c.get("/demo/ticket").text
+    key = first.split('data-kbsvc-key="')[1].split('"')[0]
+    assert key and key in second  # created once per process and origin
+    rows = session.execute(select(ApiKey).where(ApiKey.revoked.is_(False))).scalars().all()  # type: ignore[attr-defined]
+    demo = [r for r in rows if r.name.startswith("demo-widget")]
+    assert len(demo) == 1
+    assert Role(demo[0].role) is Role.widget
+    assert demo[0].origins == ["http://testserver"]

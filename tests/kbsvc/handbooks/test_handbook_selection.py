@@ -1,0 +1,96 @@
+"""Selection by filters/query, reuse ordering, the cap and grouping into chapters."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session
+
+from kbsvc.config import Settings
+from kbsvc.exceptions import ValidationFailed
+from kbsvc.handbooks import document, service
+from kbsvc.handbooks.models import Grouping, HandbookCreate, Selection
+from kbsvc.handbooks.selection import select_entries
+from kbsvc.timeutil import utcnow
+
+
+def titles(rows: list[dict]) -> list[str]:
+    return [r["title"] for r in rows]
+
+
+def test_published_only_most_reused_first_then_most_recent(
+    session: Session, kb_ids: dict[str, int]
+) -> None:
+    rows = select_entries(session, Selection(systems=["HIS"]), limit=100)
+    assert [r["id"] for r in rows][:2] == [kb_ids["ca"], kb_ids["wrist"]]
+    assert kb_ids["draft"] not in {r["id"] for r in rows}
+    # Equal reuse (2 each): the more recently updated entry comes first.
+    assert titles(rows).index("门诊医生站早高峰保存处方卡顿") < titles(rows).index(
+        "处方药品单价显示为零")
+    assert {r["system"] for r in rows} == {"HIS"}
+    assert rows[0]["reuse"] == 6 and rows[0]["version"] >= 1
+
+
+def test_facet_filters_and_cap(session: Session, kb_ids: dict[str, int]) -> None:
+    assert len(select_entries(session, Selection(), limit=100)) == 12
+    rows = select_entries(session, Selection(categories=["打印"]), limit=100)
+    assert set(titles(rows)) == {"住院护士站腕带打印错位", "执行单打印缺少长期医嘱",
+                                 "电子发票打印提示模板不存在", "检验条码打印机不出纸"}
+    assert len(select_entries(session, Selection(modules=["结果审核"]), limit=100)) == 2
+    assert len(select_entries(session, Selection(tags=["LIS"]), limit=100)) == 4
+    capped = select_entries(session, Selection(), limit=3)
+    assert [r["id"] for r in capped] == [kb_ids["ca"], kb_ids["lis-barcode"], kb_ids["wrist"]]
+
+
+def test_keyword_query_without_search_engine(session: Session, kb_ids: dict[str, int]) -> None:
+    rows = select_entries(session, Selection(query="打印 错位"), limit=100)
+    assert [r["id"] for r in rows] == [kb_ids["wrist"]]
+    # 、 and commas list alternative topics.
+    rows = select_entries(session, Selection(query="打印 错位、号源，质控规则"), limit=100)
+    assert {r["id"] for r in rows} == {kb_ids["wrist"], kb_ids["reg"], kb_ids["lis-qc"]}
+
+
+def test_search_engine_seam_restricts_to_its_hits(
+    session: Session, kb_ids: dict[str, int]
+) -> None:
+    calls = []
+
+    def engine(query: str, *, limit: int) -> list[int]:
+        calls.append(query)
+        return [kb_ids["reg"], kb_ids["lis-qc"], kb_ids["draft"]]
+
+    rows = select_entries(session, Selection(query="号源配置"), engine, limit=100)
+    assert calls == ["号源配置"]
+    assert {r["id"] for r in rows} == {kb_ids["reg"], kb_ids["lis-qc"]}
+
+
+def test_zero_entries_is_a_clear_validation_error(session: Session, settings: Settings) -> None:
+    data = HandbookCreate(title="空手册", selection=Selection(systems=["不存在的系统"]))
+    with pytest.raises(ValidationFailed) as err:
+        service.build_adhoc(session, data=data, settings=settings)
+    assert "没有符合条件" in err.value.message and "No published entries" in err.value.message
+
+
+def test_grouping_numbers_chapters_and_sections(session: Session, kb_ids: dict[str, int]) -> None:
+    rows = select_entries(session, Selection(), limit=100)
+    doc = document.build(rows, title="t", base_url="http://kb.local/", generated_at=utcnow())
+    assert [c.title for c in doc.chapters] == ["HIS", "LIS"]
+    his = doc.chapters[0]
+    assert [s.title for s in his.sections][:2] == ["门诊医生站", "住院护士站"]
+    assert his.sections[0].number == "1.1" and his.sections[0].entries[0].number == "1.1.1"
+    assert his.sections[0].entries[0].url == f"http://kb.local/entries/{kb_ids['ca']}"
+    by_cause = document.build(rows, title="t", base_url="", generated_at=utcnow(),
+                              grouping=Grouping.cause_category)
+    assert by_cause.chapters[0].title == "打印"
+    assert [s.title for s in by_cause.chapters[0].sections] == ["HIS", "LIS"]
+
+
+def test_single_system_promotes_modules_to_chapters(
+    session: Session, kb_ids: dict[str, int]
+) -> None:
+    rows = select_entries(session, Selection(systems=["HIS"]), limit=100)
+    doc = document.build(rows, title="t", base_url="", generated_at=utcnow())
+    assert [c.title for c in doc.chapters] == ["门诊医生站", "住院护士站", "收费", "挂号"]
+    assert doc.chapters[0].sections[0].entries[0].id == kb_ids["ca"]
+    # Equal-sized sections: the one holding the most reused entry comes first.
+    assert [s.title for s in doc.chapters[0].sections] == ["登录与账号", "性能卡顿", "数据错误"]
+    assert doc.entry_count == 8

@@ -1,0 +1,157 @@
+"""Browser-test fixtures: a real uvicorn server on a free loopback port, Debian chromium."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from kbsvc import db
+from kbsvc.auth import service as auth_service
+from kbsvc.auth.models import Role
+from kbsvc.config import Settings
+from tests.web.seed import seed_kb
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts" / "web"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run", "--disable-sync",
+]
+PASSWORD = "web-test-pass-1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve_in_thread(app: object, port: int) -> tuple[object, threading.Thread]:
+    """Run a uvicorn server for `app` in a daemon thread; returns once it accepts connections."""
+    import uvicorn
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    return server, thread
+
+
+@dataclass
+class LiveServer:
+    url: str
+    engine: Engine
+    settings: Settings
+    host_origin: str  # a second origin: CORS allows it only because host_key is bound to it
+    host_port: int
+    host_key: str
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def require(self, path: str) -> None:
+        """Skip when the API a flow needs is not installed in this build yet."""
+        try:
+            urllib.request.urlopen(self.url + path, timeout=10).close()
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                pytest.skip(f"{path} is not available in this build")
+
+    def admin_key(self) -> str:
+        with self.session() as s:
+            _row, key = auth_service.create_api_key(s, name="test-admin", role=Role.admin)
+        return key
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """kbsvc with a small seeded KB, served by uvicorn on a free port."""
+    from api.app import create_app
+
+    port, host_port = free_port(), free_port()
+    host_origin = f"http://127.0.0.1:{host_port}"
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=tmp_path_factory.mktemp("web-data"), database_url="",
+        public_base_url=f"http://127.0.0.1:{port}",
+    )
+    engine = db.make_engine(settings)
+    db.upgrade(engine)
+    with Session(engine, expire_on_commit=False) as s:
+        seed_kb(s)
+        for name, role in (("editor1", Role.editor), ("reviewer1", Role.reviewer),
+                           ("viewer1", Role.viewer)):
+            auth_service.create_user(s, username=name, role=role, password=PASSWORD)
+        _row, host_key = auth_service.create_api_key(s, name="host-widget", role=Role.widget,
+                                                     origins=[host_origin])
+    app = create_app(settings, engine=engine)
+    server, thread = serve_in_thread(app, port)
+    yield LiveServer(f"http://127.0.0.1:{port}", engine, settings, host_origin, host_port,
+                     host_key)
+    server.should_exit = True  # type: ignore[attr-defined]
+    thread.join(timeout=10)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's chromium driven by playwright (never a downloaded browser build)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (make system-deps)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """A fresh browser context + page; fails the test on any JS dialog (XSS canary)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    pg = context.new_page()
+    pg.dialogs = []  # type: ignore[attr-defined]
+    pg.page_errors = []  # type: ignore[attr-defined]
+
+    def on_dialog(dialog) -> None:  # type: ignore[no-untyped-def]
+        pg.dialogs.append(dialog.message)  # type: ignore[attr-defined]
+        dialog.dismiss()
+
+    pg.on("dialog", on_dialog)
+    pg.on("pageerror", lambda err: pg.page_errors.append(str(err)))  # type: ignore[attr-defined]
+    yield pg
+    context.close()
+
+
+def shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+    """Save a screenshot as a test artifact."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def login(page, server: LiveServer, username: str = "editor1", next_path: str = "/") -> None:  # type: ignore[no-untyped-def]
+    """Log in through the login page."""
+    server.require("/api/v1/auth/login")
+    page.goto(f"{server.url}/login?next={next_path}")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{server.url}{next_path}*")
