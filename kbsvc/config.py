@@ -68,6 +68,19 @@ class AuthSettings(BaseModel):
 _WEAK_SECRETS = {"changeme" * 4, "secret" * 6, "x" * 32}
 
 
+class AnalyticsSettings(BaseModel):
+    """Search log retention and the thresholds the insight reports use."""
+
+    search_log_days: int = Field(default=180, ge=1, le=3650)
+    # A search whose best result is below this confidence counts as a knowledge gap.
+    gap_confidence: float = Field(default=0.35, ge=0, le=1)
+    # A resolved ticket whose best char-bigram cosine to any published entry is below this
+    # is treated as not covered by the knowledge base.
+    coverage_similarity: float = Field(default=0.3, ge=0, le=1)
+    # Cosine at which two queries / tickets join the same gap topic.
+    cluster_similarity: float = Field(default=0.3, ge=0, le=1)
+
+
 class LifecycleSettings(BaseModel):
     """Review dates, duplicate detection and vocabulary matching."""
 
@@ -149,6 +162,7 @@ class Settings(BaseSettings):
     limits: LimitSettings = LimitSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
     auth: AuthSettings = AuthSettings()
+    analytics: AnalyticsSettings = AnalyticsSettings()
     lifecycle: LifecycleSettings = LifecycleSettings()
     privacy: PrivacySettings = PrivacySettings()
     handbooks: HandbookSettings = HandbookSettings()

@@ -29,12 +29,16 @@ def demo(
         else:
             report = loader.load(session)
         loader.ensure_admin(session, cfg, report)
+        from kbsvc.analytics.demo import seed_searches
+
+        # A recent search log, so the insight page has unanswered questions to show.
+        searches = seed_searches(session)
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(report.statuses.items()))
     base = cfg.public_base_url.rstrip("/")
     lines = [
         f"demo tickets: {report.tickets} ({report.tickets_new} new)",
         f"entries: {sum(report.statuses.values())} ({statuses}; {report.entries_new} new), "
-        f"cited links: {report.cited_new} new",
+        f"cited links: {report.cited_new} new, search log: {searches} new rows",
         f"sign in:  {loader.ADMIN_USER} / {loader.ADMIN_PASSWORD}"
         + ("" if report.user_created else "  (existing user; password not changed)"),
         f"admin API key: {report.api_key}"

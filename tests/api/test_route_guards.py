@@ -24,6 +24,7 @@ WIDGET_WRITES = {
     ("post", "/api/v1/entries/{entry_id}/citations"): "the engineer marks the entry that solved "
                                                       "the ticket (hidden entries answer 404)",
     ("post", "/api/v1/entries/{entry_id}/feedback"): "helpful / not helpful on a result",
+    ("post", "/api/v1/search-log/{log_id}/clicks"): "which result of a search was opened",
 }
 # Reads open without a key, and why.
 OPEN_READS = {

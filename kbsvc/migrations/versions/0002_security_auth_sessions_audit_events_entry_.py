@@ -1,7 +1,7 @@
 """auth sessions, audit events, entry department restrictions
 
 Revision ID: 0002_security
-Revises: 0004_handbooks
+Revises: 0005_analytics
 Create Date: 2026-11-26 02:35:03.596472
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '0002_security'
-down_revision: str | None = '0004_handbooks'
+down_revision: str | None = '0005_analytics'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

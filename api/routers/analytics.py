@@ -1,0 +1,98 @@
+"""Insight reports (JSON, CSV, XLSX, monthly PDF), the /reports page and search-log clicks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, FastAPI, Path, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from api.deps import SessionDep, SettingsDep, Viewer, WidgetOrViewer
+from api.errors import ERROR_RESPONSES
+from kbsvc.analytics import export, gaps, page, reports, schemas, searchlog
+from kbsvc.analytics.models import ClickIn, ClickRecorded
+from kbsvc.analytics.sqlfn import Period
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Apply search-log retention at start-up; flush queued log rows at shutdown."""
+    engine = app.state.engine
+    await run_in_threadpool(searchlog.purge_expired, engine,
+                            app.state.settings.analytics.search_log_days)
+    yield
+    await run_in_threadpool(searchlog.writer_for(engine).flush, 5.0)
+
+
+router = APIRouter(tags=["analytics"], responses=ERROR_RESPONSES, lifespan=lifespan)
+
+FromQ = Annotated[str | None, Query(alias="from", description="First day, YYYY-MM-DD (local)")]
+ToQ = Annotated[str | None, Query(alias="to", description="Last day, YYYY-MM-DD (inclusive)")]
+FormatQ = Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")]
+TableQ = Annotated[str | None, Query(max_length=40, description="CSV: which table (default first)")]
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOWNLOADS: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}, XLSX: {}},
+          "description": "The report as JSON, or a CSV / XLSX download"},
+}
+
+
+def _respond(name: str, period: Period, report: BaseModel, fmt: str, table: str | None) -> Any:
+    if fmt == "json":
+        return report
+    tables = export.tables_for(report)
+    stem = f"kbsvc-{name}-{period.start or 'all'}-{period.end or 'now'}"
+    if fmt == "csv":
+        t = export.pick(tables, table)
+        disposition = f'attachment; filename="{stem}-{t.name}.csv"'
+        return Response(export.to_csv(t), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": disposition})
+    return Response(export.to_xlsx(tables), media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'})
+
+
+def _report(name: str, build: Callable[..., BaseModel], model: type[BaseModel]) -> None:
+    def endpoint(session: SessionDep, settings: SettingsDep, _caller: Viewer,
+                 from_: FromQ = None, to: ToQ = None, fmt: FormatQ = "json",
+                 table: TableQ = None) -> Any:
+        period = Period.parse(from_, to)
+        kwargs = {"cfg": settings.analytics} if build is gaps.gaps else {}
+        return _respond(name, period, build(session, period, **kwargs), fmt, table)
+
+    endpoint.__doc__ = f"The {name} report for a period (JSON, or format=csv|xlsx)."
+    router.add_api_route(f"/api/v1/reports/{name}", endpoint, methods=["GET"],
+                         response_model=model, name=f"report_{name}", responses=DOWNLOADS)
+
+
+_report("demand", reports.demand, schemas.DemandReport)
+_report("reuse", reports.reuse, schemas.ReuseReport)
+_report("gaps", gaps.gaps, schemas.GapsReport)
+_report("health", reports.health, schemas.HealthReport)
+
+
+@router.get("/api/v1/reports/monthly.pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}, "description": "PDF summary"}})
+def monthly_pdf(
+    session: SessionDep, settings: SettingsDep, _caller: Viewer,
+    month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", examples=["2025-06"])],
+) -> Response:
+    """One month's insight summary as a printable PDF."""
+    pdf = page.monthly_pdf(session, month, settings.analytics)
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="kbsvc-monthly-{month}.pdf"'})
+
+
+@router.post("/api/v1/search-log/{log_id}/clicks", response_model=ClickRecorded, status_code=201)
+def record_click(
+    session: SessionDep, _caller: WidgetOrViewer, body: ClickIn,
+    log_id: Annotated[str, Path(pattern=r"^[0-9a-z]{8,32}$")],
+) -> ClickRecorded:
+    """Report that a user opened, cited or rated a result of a logged search."""
+    click = searchlog.record_click(session, log_id=log_id, entry_id=body.entry_id,
+                                   action=body.action)
+    return ClickRecorded(log_id=click.log_id, entry_id=click.entry_id, action=click.action)

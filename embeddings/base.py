@@ -1,0 +1,127 @@
+"""The Embedder contract and a base class that owns batching and L2 normalisation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+Kind = Literal["query", "passage"]
+
+
+class EmbedderError(RuntimeError):
+    """Base of embedding failures that a caller can report or fall back from."""
+
+
+class EmbedderUnavailable(EmbedderError):
+    """A backend's dependency or model files are missing."""
+
+
+class NotFitted(EmbedderError):
+    """A corpus-fitted backend was used before `fit` or `load`."""
+
+
+class UnknownBackend(EmbedderError, ValueError):
+    """The configured backend name is not one the factory knows."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Maps texts to float32, L2-normalised rows of width `dim`."""
+
+    @property
+    def model_id(self) -> str:
+        """Identifies the mapping; an index built under another id must be rebuilt."""
+        ...
+
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def needs_fit(self) -> bool:
+        """True for corpus-fitted backends (call `fit` or `load` before `encode`)."""
+        ...
+
+    def encode(self, texts: Sequence[str], kind: Kind = "passage") -> np.ndarray:
+        """Embed texts.
+
+        Args:
+            texts: raw texts; empty or whitespace-only ones become zero rows.
+            kind: "query" or "passage" (selects the prompt for bge/e5-style models).
+        Returns:
+            float32 array of shape (len(texts), dim) with unit-norm (or zero) rows.
+        """
+        ...
+
+    def fit(self, corpus: Sequence[str]) -> None:
+        """Learn corpus-dependent state (no-op for pretrained models)."""
+        ...
+
+    def save(self, directory: Path) -> None:
+        """Persist fitted state into `directory` (no-op for pretrained models)."""
+        ...
+
+    def load(self, directory: Path) -> None:
+        """Restore fitted state saved by `save` (no-op for pretrained models)."""
+        ...
+
+
+def l2_normalize(vecs: np.ndarray) -> np.ndarray:
+    """Row-normalise in place-safe fashion; zero rows stay zero instead of becoming NaN."""
+    vecs = np.ascontiguousarray(vecs, dtype=np.float32)
+    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+    np.divide(vecs, norms, out=vecs, where=norms > 0)
+    return vecs
+
+
+class BaseEmbedder:
+    """Batching, empty-text handling and normalisation; backends implement `_encode_batch`."""
+
+    needs_fit: bool = False
+
+    def __init__(self, *, batch_size: int = 32) -> None:
+        self.batch_size = max(1, batch_size)
+
+    @property
+    def model_id(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def dim(self) -> int:
+        raise NotImplementedError
+
+    def _encode_batch(self, texts: list[str], kind: Kind) -> np.ndarray:
+        """Raw (unnormalised) vectors for non-empty texts, shape (len(texts), dim)."""
+        raise NotImplementedError
+
+    def encode(self, texts: Sequence[str], kind: Kind = "passage") -> np.ndarray:
+        """Embed texts in batches; see `Embedder.encode`."""
+        if kind not in ("query", "passage"):
+            raise ValueError(f"kind must be 'query' or 'passage', got {kind!r}")
+        if isinstance(texts, str):
+            raise TypeError("encode() takes a sequence of texts, not a single string")
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        keep = [i for i, t in enumerate(texts) if t and t.strip()]
+        for start in range(0, len(keep), self.batch_size):
+            rows = keep[start : start + self.batch_size]
+            vecs = np.asarray(self._encode_batch([texts[i] for i in rows], kind), np.float32)
+            if vecs.shape != (len(rows), self.dim):
+                raise EmbedderError(
+                    f"backend returned shape {vecs.shape}, expected {(len(rows), self.dim)}"
+                )
+            out[rows] = vecs
+        return l2_normalize(out)
+
+    def fit(self, corpus: Sequence[str]) -> None:
+        return None
+
+    def save(self, directory: Path) -> None:
+        return None
+
+    def load(self, directory: Path) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.model_id!r}, dim={self.dim})"

@@ -1,0 +1,1 @@
+"""Insight: search log, demand / reuse / gap / health reports, charts and exports."""

@@ -1,0 +1,168 @@
+"""Search logging off the request path: ids up front, rows written in batches by one thread."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import re
+import threading
+import uuid
+import weakref
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from kbsvc.analytics.models import ClickAction, SearchClick, SearchKind, SearchLog
+from kbsvc.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+# Minimal fallback masking; the privacy package's scrub replaces it when present.
+_ID_CARD = re.compile(
+    r"(?<![0-9])[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx](?![0-9])")
+_MOBILE = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
+_PHONE = re.compile(r"(?<![0-9])0\d{2,3}-?\d{7,8}(?![0-9])")
+_LONG_DIGITS = re.compile(r"(?<![0-9])\d{11,}(?![0-9])")  # medical record / card numbers
+
+
+def scrub(text: str) -> str:
+    """Mask personal data (ID-card, phone, long record numbers) before a query is stored."""
+    try:
+        from kbsvc.privacy.pii import scrub_text
+    except ImportError:  # pragma: no cover - only without the privacy package
+        text = _ID_CARD.sub("[身份证号]", text)
+        text = _MOBILE.sub("[手机号]", text)
+        text = _PHONE.sub("[电话]", text)
+        return _LONG_DIGITS.sub("[号码]", text)
+    # The privacy rules (names, beds, record numbers, site patterns) plus our number sweep.
+    return _LONG_DIGITS.sub("[号码]", scrub_text(text).text)
+
+
+class SearchLogWriter:
+    """Bounded queue drained by a daemon thread; a full queue drops rows rather than block."""
+
+    def __init__(self, engine: Engine, *, maxsize: int = 10_000, batch: int = 200) -> None:
+        self.engine = engine
+        self.batch = batch
+        self.dropped = 0
+        self._q: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=maxsize)
+        self._thread = threading.Thread(target=self._run, name="search-log", daemon=True)
+        self._thread.start()
+
+    def submit(self, row: dict[str, Any]) -> None:
+        try:
+            self._q.put_nowait(row)
+        except queue.Full:
+            self.dropped += 1
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Block until everything submitted so far is written (tests, shutdown)."""
+        done = threading.Event()
+        self._q.put({"_flush": done})
+        done.wait(timeout)
+
+    def _run(self) -> None:
+        while True:
+            item = self._q.get()
+            rows: list[dict[str, Any]] = []
+            events: list[threading.Event] = []
+            while item is not None:
+                if "_flush" in item:
+                    events.append(item["_flush"])
+                else:
+                    rows.append(item)
+                if len(rows) >= self.batch:
+                    break
+                try:
+                    item = self._q.get_nowait()
+                except queue.Empty:
+                    item = None
+            self._write(rows)
+            for ev in events:
+                ev.set()
+
+    def _write(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(SearchLog), rows)
+        except Exception:  # noqa: BLE001 - logging must never break searching
+            log.exception("could not write %d search log rows", len(rows))
+
+
+_writers: weakref.WeakKeyDictionary[Engine, SearchLogWriter] = weakref.WeakKeyDictionary()
+_writers_lock = threading.Lock()
+
+
+def writer_for(engine: Engine) -> SearchLogWriter:
+    """The engine's writer (one thread per engine per process)."""
+    with _writers_lock:
+        w = _writers.get(engine)
+        if w is None:
+            w = _writers[engine] = SearchLogWriter(engine)
+        return w
+
+
+def record_search(
+    engine: Engine,
+    *,
+    kind: SearchKind | str,
+    query: str,
+    filters: dict[str, Any] | None = None,
+    result_ids: Sequence[int] = (),
+    top_score: float | None = None,
+    top_confidence: float | None = None,
+    latency_ms: float = 0.0,
+    caller: str = "",
+    at: datetime | None = None,
+) -> str:
+    """Queue a log row and return its id at once (the row is written moments later)."""
+    log_id = uuid.uuid4().hex
+    writer_for(engine).submit({
+        "id": log_id,
+        "at": at or utcnow(),
+        "kind": SearchKind(kind).value,
+        "query": scrub(query)[:500],
+        "filters": {k: v for k, v in (filters or {}).items() if v not in (None, "", [])},
+        "result_ids": [int(i) for i in result_ids][:50],
+        "result_count": len(result_ids),
+        "top_score": None if top_score is None else float(top_score),
+        "top_confidence": None if top_confidence is None else float(top_confidence),
+        "latency_ms": round(float(latency_ms), 2),
+        "caller": caller[:120],
+    })
+    return log_id
+
+
+def record_click(
+    session: Session, *, log_id: str, entry_id: int, action: ClickAction = ClickAction.click
+) -> SearchClick:
+    """Store a click / citation / feedback on a logged result."""
+    click = SearchClick(log_id=log_id, entry_id=entry_id, action=action)
+    session.add(click)
+    session.commit()
+    return click
+
+
+def purge(session: Session, *, days: int, now: datetime | None = None) -> int:
+    """Delete log rows and clicks older than `days`; returns the number of log rows removed."""
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    res = session.execute(delete(SearchLog).where(SearchLog.at < cutoff))  # type: ignore[arg-type]
+    session.execute(delete(SearchClick).where(SearchClick.at < cutoff))  # type: ignore[arg-type]
+    session.commit()
+    return int(res.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def purge_expired(engine: Engine, days: int) -> int:
+    """Start-up hook: apply the retention setting; never fails start-up."""
+    try:
+        with Session(engine) as session:
+            return purge(session, days=days)
+    except Exception:  # noqa: BLE001
+        log.exception("search log purge failed")
+        return 0

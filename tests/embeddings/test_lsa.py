@@ -1,0 +1,117 @@
+"""LSA backend: Chinese paraphrases land close, fits persist exactly, fits are fingerprinted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings.base import EmbedderError, NotFitted
+from embeddings.lsa import STATE, LsaEmbedder, prepare
+from indexer.errors import IndexCorrupt, IndexMismatch, IndexMissing
+
+
+def _cos(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b)
+
+
+@pytest.mark.parametrize(
+    ("query", "paraphrase", "unrelated"),
+    [
+        (
+            "打印机打不出来",
+            "门诊打印机无法打印，任务一直在队列里",
+            "医保结算接口超时，患者无法结账",
+        ),
+        ("医保卡刷不了", "医保卡读卡失败，读卡器无响应", "显示器黑屏，检查视频线"),
+        (
+            "片子调不出来，PACS很卡",
+            "PACS影像调阅很慢，片子打不开",
+            "密码过期无法登录，需要重置密码",
+        ),
+        ("醫生站登錄不了", "医生站登录时提示CA证书无效", "交换机端口故障，整层楼断网"),
+    ],
+)
+def test_paraphrase_closer_than_unrelated(
+    lsa: LsaEmbedder, query: str, paraphrase: str, unrelated: str
+) -> None:
+    q = lsa.encode([query], "query")[0]
+    near, far = lsa.encode([paraphrase, unrelated])
+    assert _cos(q, near) > _cos(q, far)
+
+
+def test_prepare_normalises_script_width_and_punctuation() -> None:
+    assert prepare("ＨＩＳ登錄不了！！") == "his登录不了"
+
+
+def test_unfitted_refuses_to_encode(tmp_path: Path) -> None:
+    embedder = LsaEmbedder(dim=16)
+    assert embedder.needs_fit and embedder.model_id == "lsa:unfitted"
+    with pytest.raises(NotFitted):
+        embedder.encode(["打印机"])
+    with pytest.raises(NotFitted):
+        embedder.save(tmp_path)
+    with pytest.raises(EmbedderError):
+        embedder.fit(["只有一条"])
+
+
+def test_dim_is_stable_on_a_tiny_corpus() -> None:
+    embedder = LsaEmbedder(dim=64)
+    embedder.fit(["打印机坏了", "医保刷卡失败", "网络断了"])
+    assert embedder.encode(["打印机"]).shape == (1, 64)
+
+
+def test_save_load_round_trip_is_exact(lsa: LsaEmbedder, corpus: list[str], tmp_path: Path) -> None:
+    lsa.save(tmp_path)
+    restored = LsaEmbedder(dim=lsa.dim)
+    restored.load(tmp_path)
+    assert restored.model_id == lsa.model_id
+    np.testing.assert_array_equal(restored.encode(corpus), lsa.encode(corpus))
+    # Saving again replaces the previous generation instead of piling files up.
+    lsa.save(tmp_path)
+    assert len(list(tmp_path.glob("lsa-*"))) == 2
+
+
+def test_model_id_tracks_the_corpus(corpus: list[str]) -> None:
+    a, b, c = LsaEmbedder(dim=16), LsaEmbedder(dim=16), LsaEmbedder(dim=16)
+    a.fit(corpus)
+    b.fit(corpus)
+    c.fit([*corpus, "新增一条：输液泵数据无法上传到护理系统"])
+    assert a.model_id == b.model_id
+    assert a.model_id != c.model_id
+    assert a.model_id.startswith("lsa:16d:") and a.fitted_docs == len(corpus)
+
+
+def test_load_rejects_missing_corrupt_and_mismatched_state(
+    lsa: LsaEmbedder, tmp_path: Path
+) -> None:
+    with pytest.raises(IndexMissing):
+        LsaEmbedder(dim=lsa.dim).load(tmp_path)
+    lsa.save(tmp_path)
+    with pytest.raises(IndexMismatch):
+        LsaEmbedder(dim=lsa.dim * 2).load(tmp_path)
+    arrays = next(tmp_path.glob("lsa-*.npz"))
+    arrays.write_bytes(arrays.read_bytes()[:-10])
+    with pytest.raises(IndexCorrupt):
+        LsaEmbedder(dim=lsa.dim).load(tmp_path)
+    (tmp_path / STATE).write_text("{not json", encoding="utf-8")
+    with pytest.raises(IndexCorrupt):
+        LsaEmbedder(dim=lsa.dim).load(tmp_path)
+
+
+def test_tfidf_weighting_matches_scikit_learn(lsa: LsaEmbedder, corpus: list[str]) -> None:
+    """Parity: our hand-rolled CSR weighting equals TfidfVectorizer(sublinear_tf=True)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    assert lsa._vectorizer is not None
+    docs = [prepare(t) for t in corpus]
+    reference = TfidfVectorizer(
+        analyzer="char",
+        ngram_range=lsa.ngram_range,
+        lowercase=False,
+        sublinear_tf=True,
+        vocabulary=lsa._vectorizer.vocabulary,
+    ).fit(docs)
+    ours = lsa._weigh(lsa._vectorizer.transform(docs)).toarray()
+    np.testing.assert_allclose(ours, reference.transform(docs).toarray(), atol=1e-6)

@@ -1,0 +1,46 @@
+"""Search logging: queued off the request path, PII scrubbed, clicks, retention."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from kbsvc.analytics import searchlog
+from kbsvc.analytics.models import ClickAction, SearchClick, SearchLog
+from kbsvc.timeutil import utcnow
+
+
+def test_record_search_returns_id_then_writes(engine: Engine, session: Session) -> None:
+    log_id = searchlog.record_search(
+        engine, kind="suggest", query="患者13812345678 身份证110101199003071234 医保卡读不出来",
+        filters={"system": "HIS", "module": None}, result_ids=[3, 1], top_score=12.5,
+        top_confidence=0.72, latency_ms=8.345, caller="apikey:widget")
+    assert len(log_id) == 32
+    searchlog.writer_for(engine).flush()
+    row = session.get(SearchLog, log_id)
+    assert row is not None
+    assert "13812345678" not in row.query and "110101199003071234" not in row.query
+    assert "医保卡读不出来" in row.query
+    assert row.filters == {"system": "HIS"}
+    assert (row.result_ids, row.result_count, row.top_confidence) == ([3, 1], 2, 0.72)
+    assert row.latency_ms == 8.35 and row.caller == "apikey:widget"
+
+
+def test_scrub_masks_numbers_but_keeps_text() -> None:
+    out = searchlog.scrub("请拨 0571-87654321 或 13912345678，住院号 20250101123456 打印失败")
+    assert "87654321" not in out and "13912345678" not in out and "20250101123456" not in out
+    assert "打印失败" in out
+
+
+def test_click_and_purge(engine: Engine, session: Session) -> None:
+    old = searchlog.record_search(engine, kind="search", query="旧的", at=utcnow()
+                                  - timedelta(days=200))
+    new = searchlog.record_search(engine, kind="search", query="新的")
+    searchlog.writer_for(engine).flush()
+    searchlog.record_click(session, log_id=new, entry_id=7, action=ClickAction.cite)
+    assert searchlog.purge(session, days=180) == 1
+    assert session.get(SearchLog, old) is None and session.get(SearchLog, new) is not None
+    clicks = session.exec(select(SearchClick)).all()
+    assert [(c.log_id, c.entry_id, c.action) for c in clicks] == [(new, 7, "cite")]
