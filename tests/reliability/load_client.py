@@ -26,10 +26,15 @@ def writer(client: httpx.Client, count: int, seed: int, paths: set[str]) -> dict
             errors.append(f"create {r.status_code} {r.text[:200]}")
             continue
         entry = r.json()
-        if publish:
-            p = client.post(f"/api/v1/entries/{entry['id']}/publish", json={})
-            if p.status_code >= 300:
-                errors.append(f"publish {p.status_code} {p.text[:200]}")
+        if publish:  # draft → in_review → published, as the lifecycle requires
+            failed = False
+            for step in ("submit", "publish"):
+                p = client.post(f"/api/v1/entries/{entry['id']}/{step}", json={})
+                if p.status_code >= 300:
+                    errors.append(f"{step} {p.status_code} {p.text[:200]}")
+                    failed = True
+                    break
+            if failed:
                 continue
         acked.append({"id": entry["id"], "title": title})
         ext = f"W{seed}-{i}"

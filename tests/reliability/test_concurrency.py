@@ -40,7 +40,9 @@ def server(settings: Settings, engine: Engine) -> Iterator[str]:
     port = _free_port()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "KBSVC_DATA_DIR": str(settings.data_dir),
-           "KBSVC_DATABASE_URL": settings.database_url, "HF_HUB_OFFLINE": "1"}
+           "KBSVC_DATABASE_URL": settings.database_url, "HF_HUB_OFFLINE": "1",
+           # A load test, not a rate-limit test (that lives in tests/api/test_limits.py).
+           "KBSVC_RATE_LIMIT__PER_MINUTE": "1000000", "KBSVC_RATE_LIMIT__BURST": "100000"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "kbsvc", "serve", "--host", "127.0.0.1", "--port", str(port),
          "--workers", "2"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
@@ -77,7 +79,7 @@ def _wait_until_ready(base: str, key: str, seconds: float = 60) -> None:
 
 
 def test_writers_and_readers(server: str, session: Session) -> None:
-    _r, wkey = auth_service.create_api_key(session, name="writer", role=Role.editor)
+    _r, wkey = auth_service.create_api_key(session, name="writer", role=Role.reviewer)
     _r, rkey = auth_service.create_api_key(session, name="reader", role=Role.viewer)
     _r, ekey = auth_service.create_api_key(session, name="checker", role=Role.admin)
     procs = [subprocess.Popen([sys.executable, str(CLIENT), "writer", server, wkey,
@@ -110,7 +112,7 @@ def test_writers_and_readers(server: str, session: Session) -> None:
             missing = []
             for a in acked:
                 hits = c.get("/api/v1/search", params={"q": a["title"], "k": 50}).json()
-                ids = [h.get("entry_id", h.get("id")) for h in hits.get("data", hits.get("results", []))]
+                ids = [(h.get("entry") or h).get("id") for h in hits.get("data", [])]
                 if a["id"] not in ids:
                     missing.append(a["id"])
             assert missing == [], f"acknowledged but not searchable: {missing}"

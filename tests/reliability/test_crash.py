@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from kbsvc.config import Settings
 from kbsvc.intake.service import BATCH_SIZE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,3 +154,104 @@ def test_import_with_capture_commits_tickets_and_entries_together(tmp_path: Path
     assert len(imported_ids(conn, "cap")) == rows
     assert conn.execute("SELECT count(*) FROM entries").fetchone() == (rows,)
     conn.close()
+
+
+# ---- reindex ----------------------------------------------------------------------------
+WORDS = ["挂号", "收费", "医生站", "护士站", "检验", "影像", "手麻", "病案", "医保", "药房",
+         "打印机", "扫码枪", "读卡器", "网络", "数据库", "接口", "证书", "报表", "排班", "叫号"]
+ENTRIES = 1500
+
+
+def _title(i: int) -> str:
+    # Distinct word triples plus a code: an entry's own title finds it among hundreds.
+    a, b, c = WORDS[i % 20], WORDS[(i // 20) % 20], WORDS[(i // 400 + i) % 20]
+    return f"{a}{b}{c}故障 编号KB{i:05d}"
+
+
+def _seed_entries(settings: Settings, start: int, n: int) -> None:
+    from sqlmodel import Session
+
+    from kbsvc import db
+    from kbsvc.entries import service
+    from kbsvc.entries.models import EntryCreate, EntryStatus
+
+    engine = db.make_engine(settings)
+    db.upgrade(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        for i in range(start, start + n):
+            service.create(session, data=EntryCreate(title=_title(i), symptom=f"{_title(i)}现象",
+                                                     solution="按手册处理", system="HIS"),
+                           actor="crash", status=EntryStatus.published, commit=False)
+        session.commit()
+    engine.dispose()
+
+
+def _churn(settings: Settings, rnd: random.Random, next_id: int) -> int:
+    """Between crashes the database moves on: new entries, edits and deletes to catch up on."""
+    from sqlmodel import Session, select
+
+    from kbsvc import db
+    from kbsvc.entries import service
+    from kbsvc.entries.models import Entry, EntryUpdate
+
+    _seed_entries(settings, next_id, 10)
+    engine = db.make_engine(settings)
+    with Session(engine, expire_on_commit=False) as session:
+        ids = list(session.execute(select(Entry.id)).scalars())
+        for entry_id in rnd.sample(ids, 3):
+            e = service.get(session, entry_id=entry_id)
+            service.update(session, entry_id=entry_id, actor="crash",
+                           data=EntryUpdate(solution=f"更新于{next_id}", base_version=e.version))
+        for entry_id in rnd.sample(ids, 2):
+            service.delete(session, entry_id=entry_id, actor="crash")
+    engine.dispose()
+    return next_id + 10
+
+
+def _assert_index_catches_up(settings: Settings) -> None:
+    """A restarted engine (load or rebuild, then sync) finds every published entry, no more."""
+    from indexer.engine import SearchEngine
+    from indexer.lexical import Filters
+    from sqlmodel import Session, select
+
+    from kbsvc import db
+    from kbsvc.entries.models import Entry, EntryStatus
+
+    engine = db.make_engine(settings)
+    search = SearchEngine(settings, engine)
+    search.start()
+    with Session(engine) as session:
+        rows = list(session.execute(
+            select(Entry.id, Entry.title).where(Entry.status == EntryStatus.published)).all())
+        latest = session.execute(select(Entry.change_seq).order_by(
+            Entry.change_seq.desc()).limit(1)).scalar()  # type: ignore[union-attr]
+    assert search.last_seq >= (latest or 0)
+    missing = []
+    for entry_id, title in rows:
+        hits = search.search(title, 10, Filters(status="published")).hits
+        if entry_id not in [h.id for h in hits]:
+            missing.append(entry_id)
+    assert missing == [], f"published but not found after restart: {missing[:20]}"
+    assert search.status()["entries"] == len(rows)
+    engine.dispose()
+
+
+def test_reindex_survives_sigkill(tmp_path: Path) -> None:
+    pytest.importorskip("indexer.engine", reason="the retrieval engine is not installed yet")
+    settings = Settings(data_dir=tmp_path / "data", database_url="", _env_file=None)  # type: ignore[call-arg]
+    _seed_entries(settings, 0, ENTRIES)
+    duration, out = timed_run(settings.data_dir, "reindex")
+    assert "indexed" in out
+    rnd = random.Random(int(os.environ.get("KBSVC_CRASH_SEED", "13")))
+    next_id, kills, attempts = ENTRIES, 0, 0
+    while kills < KILLS and attempts < KILLS * 3:
+        attempts += 1
+        next_id = _churn(settings, rnd, next_id)
+        if not kill_at_random(settings.data_dir, duration, rnd, "reindex"):
+            continue
+        kills += 1
+        check_database(settings.data_dir / "kbsvc.db").close()
+        if kills in (3, 7):  # a restart mid-way must cope with whatever the kill left behind
+            _assert_index_catches_up(settings)
+    assert kills == KILLS, f"only {kills} reindex runs were still going when killed"
+    _assert_index_catches_up(settings)
