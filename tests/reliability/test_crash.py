@@ -127,6 +127,9 @@ def test_import_survives_sigkill(tmp_path: Path) -> None:
     total = sum(crashed.values()) + sum(ROWS - crashed[s] for s in {*interrupted[:1],
                                                                       *interrupted[-1:]})
     assert conn.execute("SELECT count(*) FROM tickets").fetchone() == (total,)
+    # Completed CLI imports are audited (counts only, never row text).
+    audited = conn.execute("SELECT summary FROM audit_events WHERE action = 'CLI import'")
+    assert any("imported" in row[0] for row in audited.fetchall())
     conn.close()
 
 
