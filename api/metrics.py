@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,10 +20,9 @@ def _read(obj: Any, names: tuple[str, ...]) -> float | None:
     stats: dict[str, Any] = {}
     for method in ("status", "stats"):
         if callable(getattr(obj, method, None)):
-            try:
+            # A scrape must not fail on a busy index.
+            with contextlib.suppress(Exception):
                 stats.update(dict(getattr(obj, method)()))
-            except Exception:  # noqa: BLE001 - a scrape must not fail on a busy index
-                pass
     for name in names:
         value = getattr(obj, name, None)
         if callable(value):
