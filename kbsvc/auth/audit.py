@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from kbsvc.auth.models import AuditEvent
 from kbsvc.timeutil import as_aware
@@ -84,7 +84,7 @@ def list_events(
         stmt = stmt.where(AuditEvent.actor == actor)  # type: ignore[arg-type]
     if action:
         # "POST /api/v1/entries" exactly, or a prefix such as "DELETE " or "POST /api/v1/entries".
-        stmt = stmt.where(AuditEvent.action.startswith(action, autoescape=True))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(AuditEvent.action).startswith(action, autoescape=True))
     if object_type:
         stmt = stmt.where(AuditEvent.object_type == object_type)  # type: ignore[arg-type]
     if object_id:

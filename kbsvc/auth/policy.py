@@ -58,7 +58,7 @@ def restrictions_of(session: Session, entry_ids: Sequence[int]) -> dict[int, lis
     if not entry_ids:
         return out
     rows = session.execute(
-        select(EntryRestriction.entry_id, EntryRestriction.department)
+        select(EntryRestriction.entry_id, EntryRestriction.department)  # type: ignore[call-overload]
         .where(EntryRestriction.entry_id.in_(list(entry_ids)))  # type: ignore[attr-defined]
         .order_by(EntryRestriction.department)
     )
@@ -97,8 +97,8 @@ def hidden_ids(session: Session, principal: Principal | None, ids: Sequence[int]
     """Ids that exist but `principal` may not see (for frozen snapshots of deleted entries)."""
     if not ids or (sees_unpublished(principal) and sees_all_departments(principal)):
         return set()
-    existing = set(session.execute(
-        select(Entry.id).where(Entry.id.in_(list(ids)))).scalars())  # type: ignore[union-attr]
+    stmt = select(Entry.id).where(Entry.id.in_(list(ids)))  # type: ignore[call-overload,union-attr]
+    existing = set(session.execute(stmt).scalars())
     return existing - set(filter_visible(session, principal, list(existing)))
 
 
@@ -108,9 +108,9 @@ def filter_visible(session: Session, principal: Principal | None, ids: Sequence[
         return []
     if sees_unpublished(principal) and sees_all_departments(principal):
         # Still drop ids the index knows but the database no longer has.
-        stmt = select(Entry.id).where(Entry.id.in_(list(ids)))  # type: ignore[union-attr]
+        stmt = select(Entry.id).where(Entry.id.in_(list(ids)))  # type: ignore[call-overload,union-attr]
     else:
-        stmt = select(Entry.id).where(
+        stmt = select(Entry.id).where(  # type: ignore[call-overload]
             Entry.id.in_(list(ids)), visible_filter(principal)  # type: ignore[union-attr]
         )
     keep = set(session.execute(stmt).scalars())
