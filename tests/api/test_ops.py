@@ -83,8 +83,11 @@ def test_metrics_read_the_search_service(app) -> None:  # type: ignore[no-untype
             return 7
 
     with TestClient(app) as client:
+        real = getattr(app.state, "search", None)
         app.state.search = FakeSearch()
         body = client.get("/metrics").text
+        if real is not None:
+            app.state.search = real  # the lifespan stops the real engine on exit
     assert "kbsvc_index_size 42.0" in body and "kbsvc_index_applied_seq 7.0" in body
 
 
