@@ -19,6 +19,16 @@ from kbsvc.auth.sessions import secret_key
 from kbsvc.config import Settings, get_settings
 
 
+def _start_search(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
+    """Load (or rebuild) the search index once per process and follow the change sequence."""
+    from indexer.engine import SearchEngine
+
+    search = SearchEngine(settings, engine)
+    search.start()
+    search.run_background(settings.search.sync_interval_s)
+    return search
+
+
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     """Build the app; the engine and indexes are created once, in the lifespan."""
     settings = settings or get_settings()
@@ -28,7 +38,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.state.engine = engine or db.make_engine(settings)
         db.upgrade(app.state.engine)
         app.state.readiness = {}
+        app.state.search = _start_search(settings, app.state.engine)
+        app.state.readiness["search"] = lambda: "ok" if app.state.search.ready else "building"
         yield
+        app.state.search.stop()
         if engine is None:
             app.state.engine.dispose()
 

@@ -15,7 +15,8 @@ from kbsvc.auth import policy, sessions
 from kbsvc.auth import service as auth_service
 from kbsvc.auth.models import ANONYMOUS, Principal, Role
 from kbsvc.config import Settings
-from kbsvc.exceptions import Forbidden, Unauthorized
+from indexer.engine import SearchEngine
+from kbsvc.exceptions import Forbidden, ServiceUnavailable, Unauthorized
 
 
 def get_settings(request: Request) -> Settings:
@@ -32,8 +33,17 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
         yield session
 
 
+def get_search(request: Request) -> SearchEngine:
+    """The process-wide search engine built in the lifespan (tests may override)."""
+    engine = getattr(request.app.state, "search", None)
+    if engine is None:
+        raise ServiceUnavailable("search is not available in this process")
+    return engine  # type: ignore[no-any-return]
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
+SearchEngineDep = Annotated[SearchEngine, Depends(get_search)]
 
 
 def _bearer(request: Request) -> str | None:

@@ -31,7 +31,17 @@ class SearchSettings(BaseModel):
     dense_weight: float = Field(default=0.5, ge=0)
     max_k: int = Field(default=50, ge=1, le=500)
     max_query_chars: int = Field(default=2000, ge=16)
-    ann_threshold: int = Field(default=200_000, ge=1000)
+    # Past this many vectors the dense channel uses HNSW: flat search over 100k × 256 costs
+    # ~5 ms of the ~15 ms suggest budget (bench/bench_suggest.py).
+    ann_threshold: int = Field(default=50_000, ge=1000)
+    # "score": weighted mean of bound-normalised BM25 and cosine; "rrf": weighted reciprocal rank.
+    fusion: Literal["score", "rrf"] = "score"
+    # Index the text of tickets linked to an entry with it ("learning from use").
+    learn_from_use: bool = True
+    # Confidence bands on the fused score; None = the calibrated values shipped with kbsvc.
+    confidence_high: float | None = Field(default=None, ge=0, le=1)
+    confidence_medium: float | None = Field(default=None, ge=0, le=1)
+    sync_interval_s: float = Field(default=0.3, gt=0, le=60)
 
 
 class LimitSettings(BaseModel):

@@ -1,0 +1,42 @@
+"""Suggest (while a ticket is typed) and search over published knowledge entries."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import SearchEngineDep, SessionDep, Viewer, WidgetOrViewer
+from api.errors import ERROR_RESPONSES
+from kbsvc.entries.models import EntryStatus
+from kbsvc.search import service
+from kbsvc.search.models import SearchResponse, SuggestRequest, SuggestResponse
+
+router = APIRouter(prefix="/api/v1", tags=["search"], responses=ERROR_RESPONSES)
+
+
+@router.post("/suggest", response_model=SuggestResponse)
+def suggest(
+    req: SuggestRequest, session: SessionDep, engine: SearchEngineDep, _caller: WidgetOrViewer
+) -> SuggestResponse:
+    """Past fixes likely to solve the ticket being typed (published entries only)."""
+    return service.suggest(session, engine, req)
+
+
+@router.get("/search", response_model=SearchResponse)
+def search(
+    session: SessionDep,
+    engine: SearchEngineDep,
+    _caller: Viewer,
+    q: Annotated[str, Query(max_length=100_000, description="Query (long text is truncated).")],
+    k: Annotated[int, Query(ge=1, le=50)] = 10,
+    offset: Annotated[int, Query(ge=0, le=1000)] = 0,
+    system: str | None = None,
+    department: str | None = None,
+    tag: str | None = None,
+    status: EntryStatus | None = None,
+) -> SearchResponse:
+    """Ranked entries with filters; published only unless `status` asks for another."""
+    return service.search(session, engine, q=q, k=k, offset=offset, system=system,
+                          department=department, tag=tag,
+                          status=status.value if status else None)

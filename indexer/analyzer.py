@@ -1,0 +1,110 @@
+"""Text → index terms: jieba words (synonyms folded) plus CJK character bigrams, per field."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+
+from indexer.text import normalize
+from indexer.tokenizer import ChineseTokenizer, default_tokenizer
+
+# Bigram terms live in their own namespace so the word "医保" and the bigram 医保 stay two terms.
+BIGRAM = "\x01"
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+
+# Title and symptom say what the fault looks like, which is what a new ticket describes.
+DEFAULT_FIELD_WEIGHTS: dict[str, float] = {
+    "title": 3.0,
+    "symptom": 2.0,
+    "cause": 1.0,
+    "solution": 0.5,
+    "workaround": 0.5,
+    "meta": 1.0,  # system, module, category, tags
+    "tickets": 1.0,  # text of linked tickets ("learning from use")
+}
+
+
+@dataclass(frozen=True)
+class AnalyzerConfig:
+    """Which token streams make up a term list."""
+
+    words: bool = True
+    bigrams: bool = True
+    fold_synonyms: bool = True
+    field_weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_FIELD_WEIGHTS))
+
+
+def cjk_bigrams(text: str) -> list[str]:
+    """Overlapping character bigrams of each CJK run (a lone character stays a unigram)."""
+    out: list[str] = []
+    for run in _CJK_RUN.findall(text):
+        if len(run) == 1:
+            out.append(run)
+        else:
+            out.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+class Analyzer:
+    """Turns query and entry text into weighted index terms."""
+
+    def __init__(
+        self, tokenizer: ChineseTokenizer | None = None, config: AnalyzerConfig | None = None
+    ) -> None:
+        self.tokenizer = tokenizer or default_tokenizer()
+        self.config = config or AnalyzerConfig()
+
+    def terms(self, text: str) -> list[str]:
+        """Index terms of one text, in order (words first, then bigrams)."""
+        out: list[str] = []
+        if self.config.words:
+            out.extend(self.tokenizer.tokens(text, fold_synonyms=self.config.fold_synonyms))
+        if self.config.bigrams:
+            norm = normalize(text, lower=True)
+            out.extend(BIGRAM + g for g in cjk_bigrams(norm) if g not in self.tokenizer.stopwords)
+        return out
+
+    def weighted(self, fields: Mapping[str, str]) -> Counter[str]:
+        """Term frequencies over named fields, each field scaled by its weight."""
+        tf: Counter[str] = Counter()
+        weights = self.config.field_weights
+        for name, text in fields.items():
+            w = weights.get(name, 1.0)
+            if not text or w <= 0:
+                continue
+            for term in self.terms(text):
+                tf[term] += w
+        return tf
+
+    def query_terms(self, text: str) -> list[str]:
+        """Distinct query terms in first-seen order."""
+        return list(dict.fromkeys(self.terms(text)))
+
+    def signature(self) -> str:
+        """Hash of the dictionaries and settings that shape the terms (stored in manifests)."""
+        h = hashlib.sha256()
+        data = resources.files("indexer") / "data"
+        for name in ("hospital_it_dict.txt", "synonyms.txt", "stopwords.txt"):
+            h.update((data / name).read_bytes())
+        if self.tokenizer.user_dict:
+            h.update(self.tokenizer.user_dict.read_bytes())
+        cfg = self.config
+        h.update(repr((cfg.words, cfg.bigrams, cfg.fold_synonyms,
+                       sorted(cfg.field_weights.items()))).encode())
+        return h.hexdigest()[:16]
+
+
+def display_term(term: str) -> str:
+    """A term as a person would read it (bigram marker dropped)."""
+    return term[1:] if term.startswith(BIGRAM) else term
+
+
+def readable_terms(terms: Iterable[str]) -> list[str]:
+    """Matched terms for 'reasons': the words; bare bigrams only when no word matched."""
+    terms = list(terms)
+    words = [t for t in terms if not t.startswith(BIGRAM)]
+    return list(dict.fromkeys(words or [t[1:] for t in terms]))

@@ -1,0 +1,137 @@
+"""`kbsvc search`, `kbsvc suggest`, `kbsvc reindex` and `kbsvc eval`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from kbsvc.cli._common import console, fail, handle_errors, is_tty
+
+
+def _engine(start: bool = True) -> Any:
+    from indexer.engine import SearchEngine
+    from kbsvc.cli._common import engine, settings
+
+    eng = SearchEngine(settings(), engine())
+    if start:
+        eng.start()
+    return eng
+
+
+def _print_hits(resp: Any, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(resp.model_dump(), ensure_ascii=False, indent=2))
+        return
+    if not resp.data:
+        typer.echo("没有找到相似的处理记录")
+        return
+    if not resp.confident:
+        typer.echo("没有找到高度相似的处理记录，以下结果仅供参考：")
+    for i, hit in enumerate(resp.data, 1):
+        e = hit.entry
+        terms = "、".join(next((r.terms for r in hit.reasons if r.terms), []))
+        typer.echo(f"{i}. [#{e.id}] {e.title}  ({hit.confidence}, {hit.score:.3f})")
+        if e.solution:
+            typer.echo(f"   解决办法：{e.solution[:120]}")
+        if terms:
+            typer.echo(f"   匹配：{terms}")
+    typer.echo(f"({resp.took_ms:.1f} ms)")
+
+
+@handle_errors
+def search(
+    query: str = typer.Argument(..., help="Query text."),
+    k: int = typer.Option(10, "--k", "-k", min=1, max=50, help="How many results."),
+    system: str = typer.Option("", help="Only entries of this system."),
+    department: str = typer.Option("", help="Only entries of this department."),
+    tag: str = typer.Option("", help="Only entries with this tag."),
+    as_json: bool = typer.Option(False, "--json", help="Print the API response as JSON."),
+) -> None:
+    """Search published entries."""
+    from sqlmodel import Session
+
+    from kbsvc.search import service
+
+    eng = _engine()
+    with Session(eng.db) as session:
+        resp = service.search(session, eng, q=query, k=k, system=system, department=department,
+                              tag=tag)
+    _print_hits(resp, as_json)
+
+
+@handle_errors
+def suggest(
+    text: str = typer.Argument(..., help="The ticket text being written."),
+    title: str = typer.Option("", help="Ticket title."),
+    system: str = typer.Option("", help="System the ticket is about (a soft preference)."),
+    department: str = typer.Option("", help="Reporting department (a soft preference)."),
+    k: int = typer.Option(5, "--k", "-k", min=1, max=50),
+    as_json: bool = typer.Option(False, "--json", help="Print the API response as JSON."),
+) -> None:
+    """Suggest past fixes for a new ticket."""
+    from sqlmodel import Session
+
+    from kbsvc.search import service
+    from kbsvc.search.models import SuggestRequest
+
+    eng = _engine()
+    req = SuggestRequest(text=text, title=title, system=system, department=department, k=k)
+    with Session(eng.db) as session:
+        resp = service.suggest(session, eng, req)
+    _print_hits(resp, as_json)
+
+
+@handle_errors
+def reindex() -> None:
+    """Rebuild the search indexes from the database."""
+    eng = _engine(start=False)
+    if is_tty():
+        from rich.progress import Progress
+
+        with Progress(console=console) as bar:
+            task = bar.add_task("indexing entries", total=None)
+            n = eng.rebuild(lambda done, total: bar.update(task, completed=done, total=total))
+    else:
+        n = eng.rebuild()
+    typer.echo(f"indexed {n} entries (dense channel: {eng.status()['dense']}) into "
+               f"{eng.index_dir}")
+
+
+@handle_errors
+def eval_cmd(
+    judgments: Path = typer.Argument(None, help="JSONL: {\"query\", \"relevant\": [ids]}."),
+    compare: bool = typer.Option(False, "--compare", help="Lexical, dense and fused side by side."),
+    from_links: bool = typer.Option(False, "--from-links",
+                                    help="Judge with tickets linked to entries (leave-one-out)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Evaluate ranking quality: MRR@10, nDCG@10, Recall@5/10, P@5."""
+    from kbsvc.search.evalcli import run
+
+    if judgments is None and not from_links:
+        raise fail("give a JUDGMENTS.jsonl file or --from-links")
+    rows = run(judgments, compare=compare, from_links=from_links)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="retrieval quality")
+    for col in ("configuration", "queries", "mrr@10", "ndcg@10", "recall@5", "recall@10", "p@5"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(row["name"], str(row["queries"]),
+                      *(f"{row[m]:.3f}" for m in ("mrr@10", "ndcg@10", "recall@5",
+                                                  "recall@10", "p@5")))
+    Console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("search")(search)
+    app.command("suggest")(suggest)
+    app.command("reindex")(reindex)
+    app.command("eval")(eval_cmd)

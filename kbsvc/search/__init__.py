@@ -1,0 +1,1 @@
+"""Search and suggest over the knowledge base (ranking lives in indexer/)."""

@@ -1,0 +1,61 @@
+"""`kbsvc eval`: judgments against the configured database, optionally per channel."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from kbsvc.search.eval import evaluate, load_judgments
+from kbsvc.search.evalrun import (
+    build_retriever,
+    evaluate_loo,
+    judgments_from_links,
+    rank_fn,
+    resolver,
+)
+
+
+def run(path: Path | None, *, compare: bool = False, from_links: bool = False,
+        ) -> list[dict[str, Any]]:
+    """Metrics rows, one per configuration evaluated."""
+    from indexer.dbsource import load_docs
+    from indexer.engine import SearchEngine
+    from kbsvc import db
+    from kbsvc.config import Settings
+
+    settings = Settings()
+    eng = db.make_engine(settings)
+    db.upgrade(eng)
+    search = SearchEngine(settings, eng)
+    with Session(eng) as session:
+        docs = [d for d in load_docs(session) if d.status == "published"]
+        held: dict[str, tuple[int, str]] = {}
+        if from_links:
+            judgments, held = judgments_from_links(session)
+        else:
+            assert path is not None
+            judgments = load_judgments(path)
+    resolve = resolver(docs)
+    base = search.config
+    configs = [("current", base)]
+    if compare:
+        configs = [
+            ("lexical only", dataclasses.replace(base, dense_weight=0.0)),
+            ("dense only", dataclasses.replace(base, lexical_weight=0.0, dense_weight=1.0)),
+            ("fused (current)", base),
+        ]
+    rows = []
+    for name, cfg in configs:
+        if cfg.lexical_weight == 0 and search.backend == "none":
+            continue  # no dense channel configured
+        emb = search._new_embedder() if cfg.dense_weight > 0 else None  # noqa: SLF001
+        r = build_retriever(docs, search.analyzer, emb, cfg)
+        if from_links:
+            metrics = evaluate_loo(r, docs, judgments, held, resolve)
+        else:
+            metrics = evaluate(judgments, rank_fn(r), resolve)
+        rows.append({"name": name, **metrics})
+    return rows

@@ -1,0 +1,130 @@
+"""Suggest and search: query validation, ranking via the engine, hydration from the database."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from indexer.lexical import Filters
+from kbsvc.entries.models import Entry, EntryLink, LinkKind
+from kbsvc.entries.service import tags_of
+from kbsvc.exceptions import ServiceUnavailable, ValidationFailed
+from kbsvc.search import confidence
+from kbsvc.search.models import (
+    HitEntry,
+    Reason,
+    SearchHit,
+    SearchResponse,
+    SourceRef,
+    SuggestRequest,
+    SuggestResponse,
+)
+from kbsvc.search.snippet import snippet
+
+if TYPE_CHECKING:
+    from indexer.engine import SearchEngine
+    from indexer.retriever import Hit
+
+MAX_SOURCES = 20
+
+
+def clean_query(text: str, max_chars: int) -> str:
+    """Trimmed query, truncated (not rejected) when long; ValidationFailed when empty."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed("query is empty: type a few words describing the problem",
+                               field="q")
+    return text[:max_chars]
+
+
+def _band_key(engine: SearchEngine) -> str:
+    r = engine.retriever
+    return f"{engine.backend}:{engine.config.method}" if r.dense else "lexical"
+
+
+def _hydrate(session: Session, engine: SearchEngine, hits: list[Hit], query: str,
+             ) -> list[SearchHit]:
+    ids = [h.id for h in hits]
+    if not ids:
+        return []
+    rows = {e.id: e for e in session.execute(select(Entry).where(Entry.id.in_(ids))).scalars()}  # type: ignore[union-attr]
+    tags = tags_of(session, list(rows))
+    links: dict[int, list[SourceRef]] = {}
+    stmt = select(EntryLink).where(EntryLink.entry_id.in_(list(rows)))  # type: ignore[attr-defined]
+    for lk in session.execute(stmt.order_by(EntryLink.id)).scalars():  # type: ignore[arg-type]
+        links.setdefault(lk.entry_id, []).append(
+            SourceRef(source=lk.source, external_id=lk.external_id, kind=str(lk.kind)))
+    settings = engine.settings.search
+    high, medium = confidence.thresholds(_band_key(engine), settings.confidence_high,
+                                         settings.confidence_medium)
+    terms = engine.analyzer.query_terms(query)
+    out = []
+    for h in hits:
+        e = rows.get(h.id)
+        if e is None:  # deleted since the index saw it; the next sync drops it
+            continue
+        refs = sorted(links.get(h.id, []), key=lambda r: r.kind != LinkKind.source.value)
+        reasons = [Reason(channel=name, score=round(ch.score, 4), rank=ch.rank or None,  # type: ignore[arg-type]
+                          terms=h.matched if name == "lexical" else [])
+                   for name, ch in h.channels.items() if ch.score > 0 or ch.rank]
+        out.append(SearchHit(
+            entry=HitEntry(id=h.id, title=e.title, symptom=e.symptom, cause=e.cause,
+                           solution=e.solution, workaround=e.workaround, system=e.system,
+                           department=e.department, tags=tags.get(h.id, []),
+                           status=str(e.status.value if hasattr(e.status, "value") else e.status)),
+            score=round(h.score, 4),
+            confidence=confidence.band(h.score, high, medium),
+            reasons=reasons,
+            snippet=snippet((e.symptom, e.title, e.solution, e.cause), terms, engine.analyzer),
+            sources=refs[:MAX_SOURCES],
+        ))
+    return out
+
+
+def _engine_ready(engine: SearchEngine) -> None:
+    if not engine.ready:
+        raise ServiceUnavailable("the search index is still being built; retry shortly")
+
+
+def suggest(session: Session, engine: SearchEngine, req: SuggestRequest) -> SuggestResponse:
+    """Entries that likely fix the ticket being typed (published only)."""
+    t0 = time.perf_counter()
+    _engine_ready(engine)
+    raw = "\n".join(x for x in (req.title.strip(), req.text.strip()) if x)
+    query = clean_query(raw, engine.settings.search.max_query_chars)
+    boost = {"system": req.system.strip(), "department": req.department.strip()}
+    ranked = engine.search(query, req.k, Filters(status="published"), boost=boost)
+    data = _hydrate(session, engine, ranked.hits, query)
+    return SuggestResponse(data=data, took_ms=round((time.perf_counter() - t0) * 1000, 2),
+                           confident=any(h.confidence != "low" for h in data))
+
+
+def search(
+    session: Session,
+    engine: SearchEngine,
+    *,
+    q: str,
+    k: int = 10,
+    offset: int = 0,
+    system: str | None = None,
+    department: str | None = None,
+    tag: str | None = None,
+    status: str | None = None,
+    include_unpublished: bool = False,
+) -> SearchResponse:
+    """Ranked, filtered, paginated entries for a query."""
+    t0 = time.perf_counter()
+    _engine_ready(engine)
+    query = clean_query(q, engine.settings.search.max_query_chars)
+    k = max(1, min(k, engine.settings.search.max_k))
+    wanted_status = status or (None if include_unpublished else "published")
+    filters = Filters(system=system or None, department=department or None, tag=tag or None,
+                      status=wanted_status)
+    ranked = engine.search(query, offset + k, filters)
+    data = _hydrate(session, engine, ranked.hits[offset:], query)
+    return SearchResponse(data=data, total=ranked.total,
+                          took_ms=round((time.perf_counter() - t0) * 1000, 2),
+                          confident=any(h.confidence != "low" for h in data))
