@@ -17,17 +17,17 @@ router = APIRouter(prefix="/api/v1", tags=["search"], responses=ERROR_RESPONSES)
 
 @router.post("/suggest", response_model=SuggestResponse)
 def suggest(
-    req: SuggestRequest, session: SessionDep, engine: SearchEngineDep, _caller: WidgetOrViewer
+    req: SuggestRequest, session: SessionDep, engine: SearchEngineDep, caller: WidgetOrViewer
 ) -> SuggestResponse:
     """Past fixes likely to solve the ticket being typed (published entries only)."""
-    return service.suggest(session, engine, req)
+    return service.suggest(session, engine, req, principal=caller)
 
 
 @router.get("/search", response_model=SearchResponse)
 def search(
     session: SessionDep,
     engine: SearchEngineDep,
-    _caller: Viewer,
+    caller: Viewer,
     q: Annotated[str, Query(max_length=100_000, description="Query (long text is truncated).")],
     k: Annotated[int, Query(ge=1, le=50)] = 10,
     offset: Annotated[int, Query(ge=0, le=1000)] = 0,
@@ -39,4 +39,4 @@ def search(
     """Ranked entries with filters; published only unless `status` asks for another."""
     return service.search(session, engine, q=q, k=k, offset=offset, system=system,
                           department=department, tag=tag,
-                          status=status.value if status else None)
+                          status=status.value if status else None, principal=caller)

@@ -54,19 +54,15 @@ def search(
 ) -> dict[str, Any]:
     """Search results in the `/api/v1/search` shape: {data, total, took_ms, confident};
     only entries `principal` may see (auth.policy)."""
-    from kbsvc.auth import policy
-
     engine = getattr(request.app.state, "search", None)
     if engine is None:
         return _fallback_search(session, q=q, k=k, offset=offset, principal=principal,
                                 **filters)
     from kbsvc.search import service as search_service
 
-    result = search_service.search(session, engine, q=q, k=k, offset=offset, **filters)
-    out = result.model_dump(mode="json")
-    keep = set(policy.filter_visible(session, principal, [h["entry"]["id"] for h in out["data"]]))
-    out["data"] = [h for h in out["data"] if h["entry"]["id"] in keep]
-    return out
+    result = search_service.search(session, engine, q=q, k=k, offset=offset,
+                                   principal=principal, **filters)
+    return result.model_dump(mode="json")
 
 
 def _fallback_search(
