@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
-from api import errors
+from api import errors, middleware
+from api.deps import entry_visibility
+from api.logs import configure_logging
+from api.metrics import Metrics
 from api.routers import discover
 from kbsvc import __version__, db
+from kbsvc.auth.sessions import secret_key
 from kbsvc.config import Settings, get_settings
 
 
@@ -47,17 +50,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         version=__version__,
         description="Knowledge base and semantic search for hospital IT departments.",
         lifespan=lifespan,
+        dependencies=[Depends(entry_visibility)],
     )
     app.state.settings = settings
+    app.state.secret_key = secret_key(settings)
+    app.state.metrics = Metrics(app)
+    configure_logging(settings.log_level, settings.log_format)
     errors.install(app)
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_credentials=False,
-            allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "X-API-Key", "Content-Type"],
-        )
+    middleware.install(app, settings)
     for router in discover():
         app.include_router(router)
     # Web UI assets (CSS, JS, images); package data, so an installed wheel serves them too.

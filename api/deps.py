@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable, Iterator
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from kbsvc.auth import policy, sessions
 from kbsvc.auth import service as auth_service
 from kbsvc.auth.models import ANONYMOUS, Principal, Role
 from kbsvc.config import Settings
@@ -53,19 +56,109 @@ def _bearer(request: Request) -> str | None:
     return None
 
 
-def get_principal(request: Request, session: SessionDep) -> Principal:
-    """The caller, from an API key header or the login session (anonymous otherwise)."""
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def csrf_sent(request: Request) -> str | None:
+    """The CSRF token a cookie-authenticated write carries: header, or form field for forms."""
+    if request.method in SAFE_METHODS or sessions.SESSION_COOKIE not in request.cookies:
+        return None
+    header = request.headers.get(sessions.CSRF_HEADER)
+    if header:
+        return header
+    if request.headers.get("content-type", "").startswith(_FORM_TYPES):
+        value = (await request.form()).get(sessions.CSRF_FORM_FIELD)
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _request_origin(request: Request) -> str | None:
+    origin = request.headers.get("origin")
+    if not origin:
+        referer = urlsplit(request.headers.get("referer", ""))
+        origin = f"{referer.scheme}://{referer.netloc}" if referer.netloc else None
+    return origin.rstrip("/").lower() if origin and origin != "null" else origin
+
+
+def _check_origin(request: Request, principal: Principal) -> None:
+    # Browsers always name the page's origin: a key bound to origins works only from them.
+    if not principal.origins:
+        return
+    origin = _request_origin(request)
+    if origin is not None and origin not in principal.origins:
+        raise Forbidden(f"this key is not allowed from origin {origin!r}")
+
+
+def get_principal(
+    request: Request,
+    session: SessionDep,
+    csrf: Annotated[str | None, Depends(csrf_sent)],
+) -> Principal:
+    """The caller: API key header, else login session cookie (with CSRF on writes), else anon."""
+    principal = ANONYMOUS
     key = _bearer(request)
+    cookie = request.cookies.get(sessions.SESSION_COOKIE)
     if key:
-        principal = auth_service.principal_for_key(session, key)
-        if principal is None:
+        found = auth_service.principal_for_key(session, key)
+        if found is None:
             raise Unauthorized("invalid or revoked API key")
-        return principal
-    user = getattr(request.state, "user", None)
-    return user if isinstance(user, Principal) else ANONYMOUS
+        _check_origin(request, found)
+        principal = found
+    elif cookie:
+        resolved = sessions.resolve(session, cookie, request.app.state.secret_key)
+        if resolved is not None:
+            principal, token = resolved
+            request.state.csrf_token = token
+            if request.method not in SAFE_METHODS and not hmac.compare_digest(
+                (csrf or "").encode(), token.encode()
+            ):
+                raise Forbidden(f"missing or wrong CSRF token: send the {sessions.CSRF_HEADER} "
+                                "header from the login response")
+    else:
+        user = getattr(request.state, "user", None)
+        principal = user if isinstance(user, Principal) else ANONYMOUS
+    # The audit and rate-limit middleware read the caller from here.
+    request.state.principal = principal
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def _peek_principal(request: Request, session: Session) -> Principal | None:
+    """The caller without raising (the route's own role check answers bad credentials)."""
+    key = _bearer(request)
+    if key:
+        return auth_service.principal_for_key(session, key)
+    cookie = request.cookies.get(sessions.SESSION_COOKIE)
+    if cookie:
+        resolved = sessions.resolve(session, cookie, request.app.state.secret_key)
+        return resolved[0] if resolved else None
+    user = getattr(request.state, "user", None)
+    return user if isinstance(user, Principal) else None
+
+
+def entry_visibility(request: Request, session: SessionDep) -> None:
+    """App-wide guard: any API route with an `{entry_id}` answers 404 for an entry hidden from
+    the caller (drafts, other departments), so routes added later cannot leak one by id."""
+    raw = request.path_params.get("entry_id")
+    if raw is None or not request.url.path.startswith("/api/"):
+        return
+    try:
+        entry_id = int(raw)
+    except (TypeError, ValueError):
+        return
+    if not 0 < entry_id < 2**63:
+        return
+    principal = _peek_principal(request, session)
+    if principal is None or principal.role is None:
+        return  # anonymous: the route's role check answers 401
+    from kbsvc.entries.models import Entry
+
+    entry = session.get(Entry, entry_id)
+    if entry is not None:
+        policy.ensure_visible(session, principal, entry)
 
 
 def require(role: Role) -> Callable[..., Principal]:
@@ -75,7 +168,9 @@ def require(role: Role) -> Callable[..., Principal]:
         if principal.role is None:
             if role is Role.viewer and settings.open_reads and request.method == "GET":
                 return principal
-            raise Unauthorized("authentication required: send 'Authorization: Bearer <key>'")
+            raise Unauthorized(
+                "authentication required: send 'Authorization: Bearer <key>' or log in"
+            )
         if not principal.has(role):
             raise Forbidden(f"this action needs the {role.value} role")
         return principal

@@ -9,6 +9,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kbsvc.exceptions import KbError, RateLimited
@@ -34,6 +35,9 @@ _DESCRIPTIONS = {
     429: "Rate limited",
     503: "Service not ready",
 }
+
+# Deeper pages are refused: counting past a million rows is a scan, and ids overflow int64.
+MAX_OFFSET = 1_000_000
 
 # Declared on every router so clients (and schemathesis) know every status we may return.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -72,8 +76,24 @@ def _http_error(_request: Request, exc: Exception) -> JSONResponse:
                       headers=getattr(exc, "headers", None))
 
 
+def _too_large(_request: Request, exc: Exception) -> JSONResponse:
+    limit = getattr(exc, "limit", None)
+    return error_json(413, "too_large", f"request body larger than {limit} bytes",
+                      {"max_bytes": limit})
+
+
+def _out_of_range(_request: Request, _exc: Exception) -> JSONResponse:
+    # A number the database column cannot hold (an id past int64): bad input, not a crash.
+    return error_json(422, "validation_failed", "a number in the request is out of range")
+
+
 def install(app: FastAPI) -> None:
     """Register the translators."""
+    from api.middleware.limits import BodyTooLarge
+
+    app.add_exception_handler(BodyTooLarge, _too_large)
+    app.add_exception_handler(OverflowError, _out_of_range)
+    app.add_exception_handler(DataError, _out_of_range)
     app.add_exception_handler(KbError, _kb_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -55,6 +55,29 @@ class LimitSettings(BaseModel):
     max_page_size: int = Field(default=200, ge=1)
 
 
+class RateLimitSettings(BaseModel):
+    """Token buckets per caller (API key, session or client IP) on the costly read paths."""
+
+    per_minute: int = Field(default=120, ge=1)
+    burst: int = Field(default=30, ge=1)
+    # Path prefixes the bucket applies to; login has its own, stricter bucket.
+    paths: list[str] = ["/api/v1/suggest", "/api/v1/search"]
+    login_per_minute: int = Field(default=10, ge=1)
+
+
+class AuthSettings(BaseModel):
+    """Web UI sessions."""
+
+    # Empty: a random secret is generated once and kept in DATA_DIR/secret_key (mode 0600).
+    secret_key: str = ""
+    session_hours: float = Field(default=12, gt=0, le=24 * 30)
+    # Intranet deployments often run plain http; set true behind TLS.
+    cookie_secure: bool = False
+
+
+_WEAK_SECRETS = {"changeme" * 4, "secret" * 6, "x" * 32}
+
+
 class AnalyticsSettings(BaseModel):
     """Search log retention and the thresholds the insight reports use."""
 
@@ -147,9 +170,9 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = EmbeddingSettings()
     search: SearchSettings = SearchSettings()
     limits: LimitSettings = LimitSettings()
+    rate_limit: RateLimitSettings = RateLimitSettings()
+    auth: AuthSettings = AuthSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()
-
-
     lifecycle: LifecycleSettings = LifecycleSettings()
     privacy: PrivacySettings = PrivacySettings()
     handbooks: HandbookSettings = HandbookSettings()
@@ -159,12 +182,23 @@ class Settings(BaseSettings):
     trusted_hosts: list[str] = ["*"]
     public_base_url: str = "http://127.0.0.1:8000"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+    # Prometheus scrapes /metrics without a key; aggregate figures only, no ticket text.
+    metrics_enabled: bool = True
 
     @field_validator("database_url")
     @classmethod
     def _check_db_url(cls, v: str) -> str:
         if v and not v.startswith(("sqlite", "postgresql")):
             raise ValueError("database_url must be a sqlite:/// or postgresql+psycopg:// URL")
+        return v
+
+    @field_validator("auth")
+    @classmethod
+    def _check_secret(cls, v: AuthSettings) -> AuthSettings:
+        if v.secret_key and (len(v.secret_key) < 32 or v.secret_key in _WEAK_SECRETS):
+            raise ValueError("auth.secret_key must be at least 32 random characters "
+                             "(or empty, to generate one in the data directory)")
         return v
 
     @field_validator("cors_origins")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from kbsvc import db
@@ -26,13 +29,57 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", database_url="", _env_file=None)  # type: ignore[call-arg]
 
 
+# Set by scripts/run-tests.sh (scripts/pg-test-server.sh): run database tests on PostgreSQL.
+PG_URL = os.environ.get("KBSVC_TEST_DATABASE_URL", "")
+
+
+def _pg_url(database: str) -> str:
+    return make_url(PG_URL).set(database=database).render_as_string(hide_password=False)
+
+
+def _pg_admin() -> Engine:
+    return create_engine(_pg_url("postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str | None]:
+    """A PostgreSQL database migrated once per session; each test copies it (fast)."""
+    if not PG_URL:
+        yield None
+        return
+    name = f"kbsvc_tpl_{os.getpid()}"  # one per xdist worker
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    eng = create_engine(_pg_url(name), poolclass=NullPool)
+    db.upgrade(eng)
+    eng.dispose()
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
-    """A fresh database migrated to head."""
+def engine(settings: Settings, pg_template: str | None) -> Iterator[Engine]:
+    """A fresh database migrated to head: SQLite in the data dir, or a PostgreSQL copy."""
+    if pg_template is None:
+        eng = db.make_engine(settings)
+        db.upgrade(eng)
+        yield eng
+        eng.dispose()
+        return
+    name = f"kbsvc_t_{uuid.uuid4().hex[:16]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+    settings.database_url = _pg_url(name)  # apps and subprocesses built from settings agree
     eng = db.make_engine(settings)
     db.upgrade(eng)
     yield eng
     eng.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
@@ -80,3 +127,9 @@ def reviewer_headers(session: Session) -> dict[str, str]:
 @pytest.fixture
 def viewer_headers(session: Session) -> dict[str, str]:
     return _key(session, Role.viewer)
+
+
+@pytest.fixture
+def widget_headers(session: Session) -> dict[str, str]:
+    """A widget key bound to http://127.0.0.1:8000."""
+    return _key(session, Role.widget)

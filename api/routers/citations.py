@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Response
 
 from api.deps import Editor, SessionDep, Viewer, WidgetOrViewer
-from api.errors import ERROR_RESPONSES
+from api.errors import ERROR_RESPONSES, MAX_OFFSET
 from kbsvc.entries import citations
 from kbsvc.entries.schemas import CitationIn, CitationPublic, CitationsPublic, CitedEntriesPublic
 from kbsvc.feedback import service as feedback
@@ -43,10 +43,11 @@ def citing_tickets(entry_id: int, session: SessionDep, _caller: Viewer) -> Citat
 
 
 @router.get("/tickets/{source}/{external_id}/citations", response_model=CitedEntriesPublic)
-def cited_by_ticket(source: str, external_id: str, session: SessionDep, _caller: Viewer
+def cited_by_ticket(source: str, external_id: str, session: SessionDep, caller: Viewer
                     ) -> CitedEntriesPublic:
-    """Entries a ticket cited (the ticket need not be imported)."""
-    return citations.cited_by_ticket(session, source=source, external_id=external_id)
+    """Entries a ticket cited (the ticket need not be imported) that the caller may see."""
+    return citations.cited_by_ticket(session, source=source, external_id=external_id,
+                                     principal=caller)
 
 
 @router.post("/entries/{entry_id}/feedback", response_model=FeedbackPublic, status_code=201,
@@ -67,7 +68,7 @@ def list_flags(
     status: FlagStatus | None = FlagStatus.open,
     entry_id: int | None = None,
     reason: FlagReason | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> FlagsPublic:
     """Review flags (open ones by default), oldest first."""

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 
 from api.deps import Editor, SessionDep, SettingsDep, Viewer
-from api.errors import ERROR_RESPONSES
+from api.errors import ERROR_RESPONSES, MAX_OFFSET
 from kbsvc.entries import duplicates, service, workflow
 from kbsvc.entries.models import (
     EntriesPublic,
@@ -28,17 +28,17 @@ router = APIRouter(prefix="/api/v1/entries", tags=["entries"], responses=ERROR_R
 @router.get("", response_model=EntriesPublic)
 def list_entries(
     session: SessionDep,
-    _caller: Viewer,
-    system: str | None = None,
-    department: str | None = None,
-    tag: str | None = None,
+    caller: Viewer,
+    system: Annotated[str | None, Query(max_length=100)] = None,
+    department: Annotated[str | None, Query(max_length=100)] = None,
+    tag: Annotated[str | None, Query(max_length=64)] = None,
     status: EntryStatus | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> EntriesPublic:
-    """List entries with filters, newest first."""
+    """List entries the caller may see (drafts for editors only), with filters, newest first."""
     return service.list_entries(session, system=system, department=department, tag=tag,
-                                status=status, offset=offset, limit=limit)
+                                status=status, offset=offset, limit=limit, principal=caller)
 
 
 @router.post("", response_model=EntryCreated, status_code=201)
@@ -55,21 +55,26 @@ def create_entry(
 @router.get("/due", response_model=EntriesPublic)
 def entries_due(
     session: SessionDep,
-    _caller: Viewer,
+    caller: Viewer,
     before: datetime | None = None,
     system: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> EntriesPublic:
     """Published entries due for review at `before` (default: now), most overdue first."""
-    return workflow.due(session, before=before, system=system, offset=offset, limit=limit)
+    return workflow.due(session, before=before, system=system, offset=offset, limit=limit,
+                        principal=caller)
 
 
 @router.get("/{entry_id}", response_model=EntryDetail)
-def get_entry(entry_id: int, session: SessionDep, _caller: Viewer, response: Response
+def get_entry(entry_id: int, session: SessionDep, caller: Viewer, response: Response
               ) -> EntryDetail:
-    """One entry with links and counts; a merged entry shows `merged_into_id` (redirect)."""
-    detail = service.to_detail(session, service.get(session, entry_id=entry_id))
+    """One entry with links and counts; a merged entry shows `merged_into_id` (redirect).
+
+    404 when missing or hidden from the caller (drafts, other departments: see auth.policy).
+    """
+    detail = service.to_detail(session, service.get(session, entry_id=entry_id,
+                                                    principal=caller))
     response.headers["ETag"] = f'"{detail.version}"'
     return detail
 
@@ -97,12 +102,12 @@ def update_entry(
         raise ValidationFailed("base_version is required: send the version you edited "
                                "(body field base_version or an If-Match header)")
     entry = service.update(session, entry_id=entry_id, data=data, actor=caller.label,
-                           base_version=base)
+                           base_version=base, principal=caller)
     return service.to_public(session, entry)
 
 
 @router.delete("/{entry_id}", status_code=204)
 def delete_entry(entry_id: int, session: SessionDep, caller: Editor) -> Response:
     """Delete an entry."""
-    service.delete(session, entry_id=entry_id, actor=caller.label)
+    service.delete(session, entry_id=entry_id, actor=caller.label, principal=caller)
     return Response(status_code=204)

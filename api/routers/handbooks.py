@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import Editor, SessionDep, SettingsDep, Viewer
-from api.errors import ERROR_RESPONSES
+from api.errors import ERROR_RESPONSES, MAX_OFFSET
 from kbsvc.handbooks import export, service
 from kbsvc.handbooks.export import ExportLimiter
 from kbsvc.handbooks.models import (
@@ -58,7 +58,7 @@ def content_disposition(name: str) -> str:
 def list_handbooks(
     session: SessionDep,
     _caller: Viewer,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> HandbooksPublic:
     """Saved handbooks, newest first."""
@@ -110,7 +110,7 @@ def export_handbook(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    _caller: Viewer,
+    caller: Viewer,
     format: ExportFormat = ExportFormat.pdf,
     edition: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
@@ -121,7 +121,8 @@ def export_handbook(
     limiter = _limiter(request, settings.handbooks.max_concurrent_exports)
     with limiter.slot(format):
         doc = service.build_document(session, handbook_id=handbook_id, settings=settings,
-                                     edition=edition, search=_search(request))
+                                     edition=edition, search=_search(request),
+                                     principal=caller)
         session.rollback()  # end the read transaction before seconds of layout
         body = export.render(doc, format, settings)
     headers = {"Content-Disposition": content_disposition(export.filename(doc, format)),

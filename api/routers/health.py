@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+
+from kbsvc.exceptions import NotFound
 
 router = APIRouter(tags=["ops"])
 
@@ -25,8 +27,29 @@ def readyz(request: Request) -> JSONResponse:
         checks["database"] = "ok"
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
         checks["database"] = f"error: {type(exc).__name__}"
+    # Probes registered by the search service: index loaded and caught up, model loaded.
     for name, probe in getattr(request.app.state, "readiness", {}).items():
-        checks[name] = probe()
+        try:
+            checks[name] = str(probe())
+        except Exception as exc:  # noqa: BLE001 - a failing probe means not ready
+            checks[name] = f"error: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse({"status": "ok" if ready else "not ready", "checks": checks},
                         status_code=200 if ready else 503)
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"description": "Prometheus text format",
+                     "content": {"text/plain": {"schema": {"type": "string"}}}},
+               404: {"description": "Metrics disabled"}},
+)
+def metrics(request: Request) -> Response:
+    """Prometheus metrics: request latency by route, suggest latency, index size and sequence."""
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+    if not request.app.state.settings.metrics_enabled:
+        raise NotFound("metrics are disabled")
+    return Response(generate_latest(request.app.state.metrics.registry),
+                    media_type=CONTENT_TYPE_LATEST)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query
 
 from api.deps import Editor, Reviewer, SessionDep, SettingsDep, Viewer
-from api.errors import ERROR_RESPONSES
+from api.errors import ERROR_RESPONSES, MAX_OFFSET
 from kbsvc.entries import duplicates, merge, service, versions, workflow
 from kbsvc.entries.models import DuplicateCandidate, EntriesPublic, EntryDetail, EntryPublic
 from kbsvc.entries.schemas import (
@@ -80,13 +80,14 @@ def mark_reviewed(entry_id: int, session: SessionDep, settings: SettingsDep, cal
 @router.get("/review-queue", response_model=EntriesPublic)
 def review_queue(
     session: SessionDep,
-    _caller: Viewer,
+    caller: Viewer,
     system: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> EntriesPublic:
-    """Entries waiting for review, longest-waiting first."""
-    return workflow.review_queue(session, system=system, offset=offset, limit=limit)
+    """Entries waiting for review (for editors and up), longest-waiting first."""
+    return workflow.review_queue(session, system=system, offset=offset, limit=limit,
+                                 principal=caller)
 
 
 @router.get("/entries/{entry_id}/versions", response_model=VersionsPublic)

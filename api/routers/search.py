@@ -25,7 +25,7 @@ def suggest(
     caller: WidgetOrViewer,
 ) -> SuggestResponse:
     """Past fixes likely to solve the ticket being typed (published entries only)."""
-    resp = service.suggest(session, engine, req)
+    resp = service.suggest(session, engine, req, principal=caller)
     resp.log_id = record_response(
         request.app.state.engine, kind="suggest", query=f"{req.title} {req.text}".strip(),
         filters={"system": req.system, "department": req.department}, hits=resp.data,
@@ -50,7 +50,7 @@ def search(
     """Ranked entries with filters; published only unless `status` asks for another."""
     resp = service.search(session, engine, q=q, k=k, offset=offset, system=system,
                           department=department, tag=tag,
-                          status=status.value if status else None)
+                          status=status.value if status else None, principal=caller)
     if offset == 0:  # paging through one question is not a new question
         resp.log_id = record_response(
             request.app.state.engine, kind="search", query=q,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, File, Query, UploadFile
 
 from api.deps import Editor, SessionDep, SettingsDep, Viewer
-from api.errors import ERROR_RESPONSES
+from api.errors import ERROR_RESPONSES, MAX_OFFSET
 from kbsvc.auth.models import Role
 from kbsvc.exceptions import Forbidden, TooLarge, ValidationFailed
 from kbsvc.intake import CaptureMode
@@ -52,7 +52,7 @@ def list_tickets(
     system: str | None = None,
     department: str | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> TicketsPublic:
     """List tickets, newest first."""

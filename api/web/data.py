@@ -49,20 +49,25 @@ def kb_stats(session: Session) -> dict[str, int]:
 
 
 def search(
-    request: Request, session: Session, *, q: str, k: int, offset: int, **filters: str | None
+    request: Request, session: Session, *, q: str, k: int, offset: int,
+    principal: Principal | None = None, **filters: str | None,
 ) -> dict[str, Any]:
-    """Search results in the `/api/v1/search` shape: {data, total, took_ms, confident}."""
+    """Search results in the `/api/v1/search` shape: {data, total, took_ms, confident};
+    only entries `principal` may see (auth.policy)."""
     engine = getattr(request.app.state, "search", None)
     if engine is None:
-        return _fallback_search(session, q=q, k=k, offset=offset, **filters)
+        return _fallback_search(session, q=q, k=k, offset=offset, principal=principal,
+                                **filters)
     from kbsvc.search import service as search_service
 
-    result = search_service.search(session, engine, q=q, k=k, offset=offset, **filters)
+    result = search_service.search(session, engine, q=q, k=k, offset=offset,
+                                   principal=principal, **filters)
     return result.model_dump(mode="json")
 
 
 def _fallback_search(
-    session: Session, *, q: str, k: int, offset: int, **filters: str | None
+    session: Session, *, q: str, k: int, offset: int, principal: Principal | None = None,
+    **filters: str | None,
 ) -> dict[str, Any]:
     # Token-overlap ranking used until the retrieval engine is available.
     from indexer.tokenizer import default_tokenizer
@@ -71,6 +76,7 @@ def _fallback_search(
     tok = default_tokenizer()
     terms = set(tok.tokens(q))
     listing = entries.list_entries(session, status=EntryStatus.published, limit=10_000,
+                                   principal=principal,
                                    **{k_: v for k_, v in filters.items() if v})
     docs = [(e, set(tok.tokens(" ".join([e.title, e.symptom, e.cause, e.solution]))))
             for e in listing.data]

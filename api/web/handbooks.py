@@ -52,7 +52,7 @@ def handbook_preview(
                     message=f"没有找到编号为 {handbook_id} 的手册。")
     try:
         rows = service.current_entries(session, handbook, settings,
-                                       getattr(request.app.state, "search", None))
+                                       getattr(request.app.state, "search", None), _caller)
     except ValidationFailed:
         rows = []
     chapters = _chapters(rows, handbook.grouping)

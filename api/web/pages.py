@@ -51,7 +51,8 @@ def search_page(
     if q:
         try:
             result = data.search(request, session, q=q, k=PAGE_SIZE,
-                                 offset=(page_no - 1) * PAGE_SIZE, **filters)
+                                 offset=(page_no - 1) * PAGE_SIZE,
+                                 principal=principal_of(request), **filters)
         except ServiceUnavailable:
             notice = "搜索索引正在建立，请稍等片刻后刷新页面。"
     if result is not None:

@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 
 from api.deps import SessionDep
 from api.web import data
-from api.web.render import WebCaller, guard, page
+from api.web.render import WebCaller, guard, page, principal_of
 from kbsvc.auth.models import Role
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import EntryLink, EntryStatus, LinkKind
@@ -73,7 +73,8 @@ def capture_form(
               if source else None)
     query = " ".join(x for x in (entry.title, entry.symptom) if x)
     try:
-        found = data.search(request, session, q=query, k=6, offset=0)["data"] if query else []
+        found = (data.search(request, session, q=query, k=6, offset=0,
+                             principal=principal_of(request))["data"] if query else [])
     except ServiceUnavailable:
         found = []
     dupes = [hit for hit in found if hit["entry"]["id"] != entry_id][:5]

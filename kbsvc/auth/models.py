@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, String
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String
 from sqlmodel import Field, SQLModel
 
 from kbsvc.timeutil import utcnow
@@ -52,6 +52,53 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = None
     revoked: bool = False
+
+
+class AuthSession(SQLModel, table=True):
+    """A web UI login; the cookie carries a signed random token whose hash is stored here."""
+
+    __tablename__ = "auth_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True,
+                         nullable=False)
+    )
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked: bool = False
+
+
+class EntryRestriction(SQLModel, table=True):
+    """An entry restricted to departments: visible only to principals of one of them."""
+
+    __tablename__ = "entry_restrictions"
+
+    entry_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True)
+    )
+    department: str = Field(sa_column=Column(String(100), primary_key=True))
+
+
+class AuditEvent(SQLModel, table=True):
+    """One successful write (or login attempt): who, what, when, which objects; no ticket text."""
+
+    __tablename__ = "audit_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(default="", max_length=120, index=True)
+    role: str = Field(default="", max_length=20)
+    action: str = Field(default="", max_length=200, index=True)  # "POST /api/v1/entries"
+    object_type: str = Field(default="", max_length=50, index=True)
+    object_id: str = Field(default="", max_length=64, index=True)  # first id, for filtering
+    object_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: int = 0
+    request_id: str = Field(default="", max_length=64)
+    client: str = Field(default="", max_length=64)
+    summary: str = Field(default="", max_length=500)
 
 
 @dataclass(frozen=True)

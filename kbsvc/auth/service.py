@@ -4,20 +4,32 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import UTC, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlmodel import Session
 
 from kbsvc.auth.models import ApiKey, Principal, Role, User
-from kbsvc.exceptions import Conflict, ValidationFailed
+from kbsvc.exceptions import Conflict, NotFound, ValidationFailed
 from kbsvc.timeutil import utcnow
 
 KEY_PREFIX = "kb_"
+LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
 def _hash_key(key: str) -> str:
     # Keys are 256-bit random, so a fast hash is enough (unlike passwords).
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def normalize_origin(origin: str) -> str:
+    """`scheme://host[:port]` in lower case; anything with a path, query or '*' is refused."""
+    parsed = urlsplit(origin.strip())
+    if (parsed.scheme not in ("http", "https") or not parsed.netloc or "*" in origin
+            or parsed.path not in ("", "/") or parsed.query or parsed.fragment):
+        raise ValidationFailed(f"origin must be http(s)://host[:port], got {origin!r}")
+    return f"{parsed.scheme}://{parsed.netloc}".lower()
 
 
 def create_api_key(
@@ -29,10 +41,7 @@ def create_api_key(
     departments: list[str] | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key; returns (row, plaintext). The plaintext is not stored."""
-    origins = origins or []
-    for origin in origins:
-        if not origin.startswith(("http://", "https://")):
-            raise ValidationFailed(f"origin must be http(s)://host[:port], got {origin!r}")
+    origins = [normalize_origin(o) for o in origins or []]
     if role is Role.widget and not origins:
         raise ValidationFailed("a widget key must be bound to at least one --origin")
     plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -41,7 +50,7 @@ def create_api_key(
         prefix=plaintext[:10],
         key_hash=_hash_key(plaintext),
         role=role,
-        origins=[o.rstrip("/") for o in origins],
+        origins=origins,
         departments=departments or [],
     )
     session.add(row)
@@ -56,9 +65,15 @@ def principal_for_key(session: Session, key: str) -> Principal | None:
     ).scalar_one_or_none()
     if row is None or row.revoked:
         return None
-    row.last_used_at = utcnow()
-    session.add(row)
-    session.commit()
+    now = utcnow()
+    last = row.last_used_at
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    # Touch at most every few minutes: a write per request would serialise all readers.
+    if last is None or now - last > LAST_USED_RESOLUTION:
+        row.last_used_at = now
+        session.add(row)
+        session.commit()
     return Principal(
         kind="apikey",
         name=row.name,
@@ -79,7 +94,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str, password: str) -> bool:
     """True when `password` matches the argon2 hash."""
     from argon2 import PasswordHasher
-    from argon2.exceptions import VerificationError, InvalidHashError
+    from argon2.exceptions import InvalidHashError, VerificationError
 
     try:
         return PasswordHasher().verify(password_hash, password)
@@ -88,16 +103,53 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 def create_user(
-    session: Session, *, username: str, role: Role, password: str, display_name: str = ""
+    session: Session,
+    *,
+    username: str,
+    role: Role,
+    password: str,
+    display_name: str = "",
+    departments: list[str] | None = None,
 ) -> User:
     """Create a person who logs in to the web UI."""
     if len(password) < 8:
         raise ValidationFailed("password must be at least 8 characters")
-    exists = session.execute(select(User).where(User.username == username)).scalar_one_or_none()  # type: ignore[arg-type]
+    stmt = select(User).where(User.username == username)  # type: ignore[arg-type]
+    exists = session.execute(stmt).scalar_one_or_none()
     if exists is not None:
         raise Conflict(f"user {username!r} already exists")
     user = User(username=username, role=role, password_hash=hash_password(password),
-                display_name=display_name or username)
+                display_name=display_name or username, departments=departments or [])
     session.add(user)
     session.commit()
     return user
+
+
+def list_api_keys(session: Session, *, include_revoked: bool = False) -> list[ApiKey]:
+    """Keys, oldest first (hashes never leave the service)."""
+    stmt = select(ApiKey).order_by(ApiKey.id)  # type: ignore[arg-type]
+    if not include_revoked:
+        stmt = stmt.where(ApiKey.revoked.is_(False))  # type: ignore[attr-defined]
+    return list(session.execute(stmt).scalars())
+
+
+def revoke_api_key(session: Session, *, ident: str) -> ApiKey:
+    """Revoke a key by id, prefix or name; an ambiguous name or prefix is refused."""
+    rows = list_api_keys(session, include_revoked=True)
+    matches = [r for r in rows if ident in (str(r.id), r.prefix, r.name) and not r.revoked]
+    if not matches:
+        raise NotFound(f"no active API key with id, prefix or name {ident!r}")
+    if len(matches) > 1:
+        raise Conflict(f"{len(matches)} keys match {ident!r}; revoke by id",
+                       ids=[r.id for r in matches])
+    row = matches[0]
+    row.revoked = True
+    session.add(row)
+    session.commit()
+    return row
+
+
+def active_origins(session: Session) -> set[str]:
+    """Origins bound to unrevoked keys (the widget's pages): part of the CORS allow-list."""
+    stmt = select(ApiKey.origins).where(ApiKey.revoked.is_(False))  # type: ignore[call-overload,attr-defined]
+    return {o for origins in session.execute(stmt).scalars() for o in (origins or [])}

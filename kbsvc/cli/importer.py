@@ -48,6 +48,14 @@ def import_file(
         else:
             report = import_table(session, table, source=source, mapping=rules,
                                   capture=capture, strict=strict, privacy=privacy)
+    if report.committed and (report.imported or report.updated):
+        import getpass
+
+        from kbsvc.auth import audit
+
+        with open_session() as session:
+            audit.record(session, actor=f"cli:{getpass.getuser()}", action="CLI import",
+                         object_type="tickets", summary=f"{file.name}: {report.summary()}")
     for error in report.errors[:MAX_SHOWN]:
         console.print(f"line {error.line}: {error.message}", highlight=False, markup=False,
                       soft_wrap=True)

@@ -6,6 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from kbsvc.auth import policy
+from kbsvc.auth.models import Principal
 from kbsvc.entries import service
 from kbsvc.entries.models import Entry, EntryLink, LinkKind
 from kbsvc.entries.schemas import CitationPublic, CitationsPublic, CitedEntriesPublic, CitedEntry
@@ -67,13 +69,15 @@ def citing_tickets(session: Session, *, entry_id: int) -> CitationsPublic:
     return CitationsPublic(data=data, count=len(data))
 
 
-def cited_by_ticket(session: Session, *, source: str, external_id: str) -> CitedEntriesPublic:
-    """Entries a ticket cited, oldest citation first."""
+def cited_by_ticket(session: Session, *, source: str, external_id: str,
+                    principal: Principal | None = None) -> CitedEntriesPublic:
+    """Entries a ticket cited that `principal` may see, oldest citation first."""
     stmt = (
         select(EntryLink, Entry)
         .join(Entry, Entry.id == EntryLink.entry_id)  # type: ignore[arg-type]
         .where(EntryLink.source == source, EntryLink.external_id == external_id,  # type: ignore[arg-type]
-               EntryLink.kind == LinkKind.cited)  # type: ignore[arg-type]
+               EntryLink.kind == LinkKind.cited,  # type: ignore[arg-type]
+               policy.visible_filter(principal))
         .order_by(EntryLink.id)  # type: ignore[arg-type]
     )
     data = [

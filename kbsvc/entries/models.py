@@ -10,6 +10,7 @@ from pydantic import field_validator
 from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from kbsvc.limits import MAX_DEPARTMENTS, MAX_TAGS, check_text
 from kbsvc.tickets.models import split_tags
 from kbsvc.timeutil import utcnow
 
@@ -138,16 +139,26 @@ class EntryChange(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
+ENTRY_TEXT_FIELDS = ("symptom", "cause", "solution", "workaround")
+
+
 class EntryCreate(EntryBase):
     """Fields a client may set on create (no status/version/ids: no mass assignment)."""
 
     title: str = Field(min_length=1, max_length=300)
-    tags: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS)
+    # Empty: everyone may see it (once published); else only these departments (and admins).
+    restricted_departments: list[str] = Field(default_factory=list, max_length=MAX_DEPARTMENTS)
 
     @field_validator("tags", mode="before")
     @classmethod
     def _tags(cls, v: object) -> list[str]:
         return split_tags(v)
+
+    @field_validator(*ENTRY_TEXT_FIELDS)
+    @classmethod
+    def _text_limit(cls, v: str) -> str:
+        return check_text(v) or ""
 
 
 class EntryUpdate(SQLModel):
@@ -162,7 +173,8 @@ class EntryUpdate(SQLModel):
     module: str | None = Field(default=None, max_length=100)
     department: str | None = Field(default=None, max_length=100)
     category: str | None = Field(default=None, max_length=100)
-    tags: list[str] | None = None
+    tags: list[str] | None = Field(default=None, max_length=MAX_TAGS)
+    restricted_departments: list[str] | None = Field(default=None, max_length=MAX_DEPARTMENTS)
     # The version this edit was based on (or an If-Match header); stale → 409, nothing written.
     base_version: int | None = Field(default=None, ge=1)
     note: str | None = Field(default=None, max_length=500)
@@ -171,6 +183,11 @@ class EntryUpdate(SQLModel):
     @classmethod
     def _tags(cls, v: object) -> list[str] | None:
         return None if v is None else split_tags(v)
+
+    @field_validator(*ENTRY_TEXT_FIELDS)
+    @classmethod
+    def _text_limit(cls, v: str | None) -> str | None:
+        return check_text(v)
 
 
 class TicketRef(SQLModel):
@@ -184,6 +201,7 @@ class EntryPublic(EntryBase):
     status: EntryStatus
     version: int
     tags: list[str]
+    restricted_departments: list[str] = []
     created_by: str
     updated_by: str
     created_at: datetime

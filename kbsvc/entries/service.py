@@ -8,6 +8,8 @@ from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from kbsvc.auth import policy
+from kbsvc.auth.models import EntryRestriction, Principal
 from kbsvc.entries import changes, versions
 from kbsvc.entries.models import (
     EntriesPublic,
@@ -26,12 +28,12 @@ from kbsvc.entries.models import (
 from kbsvc.exceptions import NotFound
 
 
-def get(session: Session, *, entry_id: int) -> Entry:
-    """The entry or NotFound."""
+def get(session: Session, *, entry_id: int, principal: Principal | None = None) -> Entry:
+    """The entry or NotFound; with a principal, hidden entries are NotFound too (see policy)."""
     entry = session.get(Entry, entry_id)
     if entry is None:
         raise NotFound(f"entry {entry_id} not found", entry_id=entry_id)
-    return entry
+    return policy.ensure_visible(session, principal, entry) if principal is not None else entry
 
 
 def resolve(session: Session, *, entry_id: int) -> Entry:
@@ -66,12 +68,21 @@ def links_of(session: Session, entry_id: int) -> list[EntryLink]:
     return list(session.execute(stmt).scalars())
 
 
-def to_public(session: Session, entry: Entry, tags: list[str] | None = None) -> EntryPublic:
+def to_public(
+    session: Session,
+    entry: Entry,
+    tags: list[str] | None = None,
+    restricted: list[str] | None = None,
+) -> EntryPublic:
     """Public schema of an entry."""
     assert entry.id is not None
     if tags is None:
         tags = tags_of(session, [entry.id])[entry.id]
-    return EntryPublic.model_validate(entry, update={"tags": tags})
+    if restricted is None:
+        restricted = policy.restrictions_of(session, [entry.id])[entry.id]
+    return EntryPublic.model_validate(
+        entry, update={"tags": tags, "restricted_departments": restricted}
+    )
 
 
 def to_detail(session: Session, entry: Entry) -> EntryDetail:
@@ -121,11 +132,12 @@ def create(
     note: str = "created",
 ) -> Entry:
     """Create an entry with its tags; stores version 1 and records a change."""
-    entry = Entry(**data.model_dump(exclude={"tags"}), status=status, created_by=actor,
-                  updated_by=actor)
+    entry = Entry(**data.model_dump(exclude={"tags", "restricted_departments"}), status=status,
+                  created_by=actor, updated_by=actor)
     session.add(entry)
     session.flush()
     set_tags(session, entry.id or 0, data.tags)
+    policy.set_restrictions(session, entry.id or 0, data.restricted_departments)
     versions.record(session, entry, actor=actor, note=note)
     if commit:
         session.commit()
@@ -140,26 +152,34 @@ def update(
     actor: str,
     base_version: int | None = None,
     commit: bool = True,
+    principal: Principal | None = None,
 ) -> Entry:
     """Apply a partial update based on `base_version`; stale → Conflict, nothing written."""
-    entry = get(session, entry_id=entry_id)
+    entry = get(session, entry_id=entry_id, principal=principal)
     base = base_version if base_version is not None else data.base_version
     versions.bump(session, entry, base_version=base)
-    fields = data.model_dump(exclude_unset=True, exclude={"tags", "base_version", "note"})
+    fields = data.model_dump(exclude_unset=True,
+                             exclude={"tags", "base_version", "note", "restricted_departments"})
     for key, value in fields.items():
-        setattr(entry, key, value)
+        if value is not None:  # an explicit null means "leave as is": the columns are NOT NULL
+            setattr(entry, key, value)
     if data.tags is not None:
         set_tags(session, entry_id, data.tags)
+    if data.restricted_departments is not None:
+        policy.set_restrictions(session, entry_id, data.restricted_departments)
     versions.record(session, entry, actor=actor, note=data.note or "edited")
     if commit:
         session.commit()
     return entry
 
 
-def delete(session: Session, *, entry_id: int, actor: str) -> None:
+def delete(
+    session: Session, *, entry_id: int, actor: str, principal: Principal | None = None
+) -> None:
     """Delete an entry (links and tags cascade); the indexer sees a delete change."""
-    entry = get(session, entry_id=entry_id)
+    entry = get(session, entry_id=entry_id, principal=principal)
     session.execute(sa_delete(EntryTag).where(EntryTag.entry_id == entry_id))  # type: ignore[arg-type]
+    session.execute(sa_delete(EntryRestriction).where(EntryRestriction.entry_id == entry_id))  # type: ignore[arg-type]
     session.execute(sa_delete(EntryLink).where(EntryLink.entry_id == entry_id))  # type: ignore[arg-type]
     session.delete(entry)
     changes.record_change(session, entry_id, op="delete")
@@ -197,9 +217,10 @@ def list_entries(
     status: EntryStatus | None = None,
     offset: int = 0,
     limit: int = 50,
+    principal: Principal | None = None,
 ) -> EntriesPublic:
-    """Filtered, paginated entries, newest first."""
-    stmt = select(Entry)
+    """Filtered, paginated entries, newest first, limited to what `principal` may see."""
+    stmt = select(Entry).where(policy.visible_filter(principal))
     if system:
         stmt = stmt.where(Entry.system == system)  # type: ignore[arg-type]
     if department:
@@ -216,5 +237,8 @@ def list_entries(
     rows = list(
         session.execute(stmt.order_by(Entry.id.desc()).offset(offset).limit(limit)).scalars()  # type: ignore[union-attr]
     )
-    tags = tags_of(session, [e.id for e in rows if e.id is not None])
-    return EntriesPublic(data=[to_public(session, e, tags[e.id or 0]) for e in rows], count=count)
+    ids = [e.id for e in rows if e.id is not None]
+    tags = tags_of(session, ids)
+    restricted = policy.restrictions_of(session, ids)
+    data = [to_public(session, e, tags[e.id or 0], restricted[e.id or 0]) for e in rows]
+    return EntriesPublic(data=data, count=count)

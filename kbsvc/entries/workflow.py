@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from kbsvc.auth import policy
+from kbsvc.auth.models import Principal
 from kbsvc.config import LifecycleSettings
 from kbsvc.entries import changes, service, versions
 from kbsvc.entries.models import EntriesPublic, Entry, EntryStatus
@@ -108,19 +110,21 @@ def _page(session: Session, stmt, offset: int, limit: int) -> EntriesPublic:  # 
 
 
 def review_queue(session: Session, *, system: str | None = None, offset: int = 0,
-                 limit: int = 50) -> EntriesPublic:
-    """Entries waiting for a reviewer, longest-waiting first."""
-    stmt = select(Entry).where(Entry.status == S.in_review)  # type: ignore[arg-type]
+                 limit: int = 50, principal: Principal | None = None) -> EntriesPublic:
+    """Entries waiting for a reviewer that `principal` may see, longest-waiting first."""
+    stmt = select(Entry).where(Entry.status == S.in_review,  # type: ignore[arg-type]
+                               policy.visible_filter(principal))
     if system:
         stmt = stmt.where(Entry.system == system)  # type: ignore[arg-type]
     return _page(session, stmt.order_by(Entry.updated_at, Entry.id), offset, limit)  # type: ignore[arg-type]
 
 
 def due(session: Session, *, before: datetime | None = None, system: str | None = None,
-        offset: int = 0, limit: int = 50) -> EntriesPublic:
-    """Published entries whose review date is at or before `before` (default now)."""
+        offset: int = 0, limit: int = 50, principal: Principal | None = None) -> EntriesPublic:
+    """Published entries (that `principal` may see) due for review at `before` (default now)."""
     cutoff = as_aware(before) or utcnow()
     stmt = select(Entry).where(
+        policy.visible_filter(principal),
         Entry.status == S.published, Entry.review_due_at.is_not(None),  # type: ignore[arg-type,union-attr]
         Entry.review_due_at <= cutoff,  # type: ignore[operator,arg-type]
     )

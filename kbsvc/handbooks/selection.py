@@ -9,6 +9,8 @@ from typing import Any, Protocol
 from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
+from kbsvc.auth import policy
+from kbsvc.auth.models import Principal
 from kbsvc.entries import service as entries_service
 from kbsvc.entries.models import Entry, EntryLink, EntryTag, Tag
 from kbsvc.handbooks.models import Selection
@@ -62,10 +64,13 @@ def reuse_counts(session: Session, entry_ids: Sequence[int]) -> dict[int, int]:
 
 
 def select_entries(
-    session: Session, selection: Selection, search: EntrySearch | None = None, *, limit: int
+    session: Session, selection: Selection, search: EntrySearch | None = None, *, limit: int,
+    principal: Principal | None = None,
 ) -> list[dict[str, Any]]:
-    """Snapshots of the matching entries, most reused first, then most recently updated."""
+    """Snapshots of the matching entries the reader may see, most reused first, then newest."""
     stmt = select(Entry).where(Entry.status == selection.status)  # type: ignore[arg-type]
+    # Drafts and other departments' restricted entries never reach an export (auth.policy).
+    stmt = stmt.where(policy.visible_filter(principal))
     facets = {
         "system": selection.systems,
         "module": selection.modules,

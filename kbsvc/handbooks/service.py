@@ -8,6 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from kbsvc.auth import policy
+from kbsvc.auth.models import Principal
 from kbsvc.config import Settings
 from kbsvc.exceptions import Conflict, NotFound, ValidationFailed
 from kbsvc.handbooks import document
@@ -97,11 +99,14 @@ def list_handbooks(session: Session, *, offset: int = 0, limit: int = 50) -> Han
 
 
 def current_entries(
-    session: Session, handbook: Handbook, settings: Settings, search: EntrySearch | None = None
+    session: Session, handbook: Handbook, settings: Settings, search: EntrySearch | None = None,
+    principal: Principal | None = None,
 ) -> list[dict[str, Any]]:
-    """The entries the definition selects now, capped; ValidationFailed when there are none."""
+    """The entries the definition selects now (that `principal` may see), capped;
+    ValidationFailed when there are none."""
     limit = min(handbook.max_entries, settings.handbooks.max_entries)
-    entries = select_entries(session, Selection(**handbook.selection), search, limit=limit)
+    entries = select_entries(session, Selection(**handbook.selection), search, limit=limit,
+                             principal=principal)
     if not entries:
         raise ValidationFailed(NO_ENTRIES, handbook_id=handbook.id)
     return entries
@@ -184,19 +189,21 @@ def list_editions(session: Session, *, handbook_id: int) -> EditionsPublic:
 
 def build_document(
     session: Session, *, handbook_id: int, settings: Settings, edition: int | None = None,
-    search: EntrySearch | None = None,
+    search: EntrySearch | None = None, principal: Principal | None = None,
 ) -> document.HandbookDoc:
-    """The document for a saved handbook: live selection, or a frozen edition's snapshot."""
+    """The document for a saved handbook: live selection, or a frozen edition's snapshot;
+    entries hidden from `principal` are left out of either (auth.policy)."""
     handbook = get(session, handbook_id=handbook_id)
     if edition is None:
         return document.build(
-            current_entries(session, handbook, settings, search), title=handbook.title,
+            current_entries(session, handbook, settings, search, principal), title=handbook.title,
             subtitle=handbook.subtitle, intro=handbook.intro, grouping=handbook.grouping,
             base_url=settings.public_base_url, generated_at=utcnow())
     frozen = get_edition(session, handbook_id=handbook_id, number=edition)
     spec = frozen.definition
+    hidden = policy.hidden_ids(session, principal, [int(e["id"]) for e in frozen.snapshot])
     return document.build(
-        frozen.snapshot, title=spec["title"], subtitle=spec.get("subtitle", ""),
+        [e for e in frozen.snapshot if int(e["id"]) not in hidden], title=spec["title"], subtitle=spec.get("subtitle", ""),
         intro=spec.get("intro", ""), grouping=Grouping(spec.get("grouping", "system_module")),
         base_url=settings.public_base_url, generated_at=frozen.published_at,
         edition=frozen.number, changes=EditionChanges(**frozen.changes))

@@ -9,6 +9,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from indexer.lexical import Filters
+from kbsvc.auth import policy
+from kbsvc.auth.models import Principal
 from kbsvc.entries.models import Entry, EntryLink, LinkKind
 from kbsvc.entries.service import tags_of
 from kbsvc.exceptions import ServiceUnavailable, ValidationFailed
@@ -89,15 +91,22 @@ def _engine_ready(engine: SearchEngine) -> None:
         raise ServiceUnavailable("the search index is still being built; retry shortly")
 
 
-def suggest(session: Session, engine: SearchEngine, req: SuggestRequest) -> SuggestResponse:
-    """Entries that likely fix the ticket being typed (published only)."""
+def _visible(session: Session, principal: Principal | None, hits: list[Hit]) -> list[Hit]:
+    # The index holds every entry; what a caller may see is decided here, by auth.policy.
+    keep = set(policy.filter_visible(session, principal, [h.id for h in hits]))
+    return [h for h in hits if h.id in keep]
+
+
+def suggest(session: Session, engine: SearchEngine, req: SuggestRequest,
+            principal: Principal | None = None) -> SuggestResponse:
+    """Entries that likely fix the ticket being typed (published, visible to `principal`)."""
     t0 = time.perf_counter()
     _engine_ready(engine)
     raw = "\n".join(x for x in (req.title.strip(), req.text.strip()) if x)
     query = clean_query(raw, engine.settings.search.max_query_chars)
     boost = {"system": req.system.strip(), "department": req.department.strip()}
-    ranked = engine.search(query, req.k, Filters(status="published"), boost=boost)
-    data = _hydrate(session, engine, ranked.hits, query)
+    ranked = engine.search(query, req.k * 2, Filters(status="published"), boost=boost)
+    data = _hydrate(session, engine, _visible(session, principal, ranked.hits)[:req.k], query)
     return SuggestResponse(data=data, took_ms=round((time.perf_counter() - t0) * 1000, 2),
                            confident=any(h.confidence != "low" for h in data))
 
@@ -114,8 +123,9 @@ def search(
     tag: str | None = None,
     status: str | None = None,
     include_unpublished: bool = False,
+    principal: Principal | None = None,
 ) -> SearchResponse:
-    """Ranked, filtered, paginated entries for a query."""
+    """Ranked, filtered, paginated entries for a query, limited to what `principal` may see."""
     t0 = time.perf_counter()
     _engine_ready(engine)
     query = clean_query(q, engine.settings.search.max_query_chars)
@@ -123,8 +133,11 @@ def search(
     wanted_status = status or (None if include_unpublished else "published")
     filters = Filters(system=system or None, department=department or None, tag=tag or None,
                       status=wanted_status)
-    ranked = engine.search(query, offset + k, filters)
-    data = _hydrate(session, engine, ranked.hits[offset:], query)
-    return SearchResponse(data=data, total=ranked.total,
+    # Fetch extra so hidden entries (drafts, other departments) do not leave the page short.
+    ranked = engine.search(query, 2 * (offset + k), filters)
+    visible = _visible(session, principal, ranked.hits)
+    hidden = len(ranked.hits) - len(visible)
+    data = _hydrate(session, engine, visible[offset:offset + k], query)
+    return SearchResponse(data=data, total=max(len(visible), ranked.total - hidden),
                           took_ms=round((time.perf_counter() - t0) * 1000, 2),
                           confident=any(h.confidence != "low" for h in data))

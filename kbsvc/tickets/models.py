@@ -12,6 +12,7 @@ from pydantic import field_validator
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from kbsvc.limits import check_text
 from kbsvc.timeutil import as_aware, utcnow
 
 TEXT_FIELDS = ("title", "symptom", "description", "cause", "solution", "workaround")
@@ -87,6 +88,11 @@ class TicketIn(TicketBase):
         if v is None:
             return ""
         return str(v).strip() if isinstance(v, str | int | float) else v
+
+    @field_validator(*TEXT_FIELDS[1:], mode="after")
+    @classmethod
+    def _text_limit(cls, v: str) -> str:
+        return check_text(v) or ""
 
     @field_validator("opened_at", "resolved_at", mode="after")
     @classmethod

@@ -41,7 +41,8 @@ def test_no_mass_assignment(client: TestClient, editor_headers: dict[str, str]) 
 
 
 def test_filters_and_pagination(
-    client: TestClient, session: Session, viewer_headers: dict[str, str]
+    client: TestClient, session: Session, viewer_headers: dict[str, str],
+    editor_headers: dict[str, str],
 ) -> None:
     for i in range(5):
         make_entry(session, title=f"HIS问题{i}", system="HIS", department="急诊科")
@@ -53,8 +54,11 @@ def test_filters_and_pagination(
     assert r.json()["count"] == 5 and len(r.json()["data"]) == 2
     r = client.get("/api/v1/entries", params={"tag": "影像"}, headers=viewer_headers)
     assert [e["title"] for e in r.json()["data"]] == ["PACS片子打不开"]
-    r = client.get("/api/v1/entries", params={"status": "draft"}, headers=viewer_headers)
+    r = client.get("/api/v1/entries", params={"status": "draft"}, headers=editor_headers)
     assert r.json()["count"] == 1
+    # Drafts are for editors: a viewer's filter finds none (see kbsvc.auth.policy).
+    r = client.get("/api/v1/entries", params={"status": "draft"}, headers=viewer_headers)
+    assert r.json()["count"] == 0
 
 
 def test_errors_are_json_with_message(client: TestClient, editor_headers: dict[str, str]) -> None:

@@ -61,7 +61,12 @@ def test_search_filters_pagination_and_escaping(client: TestClient, session: Ses
 
     out = search(q="片子")
     assert [h["entry"]["id"] for h in out["data"]] == [ids["pacs"]] and out["total"] == 1
-    assert {h["entry"]["id"] for h in search(q="片子", status="draft")["data"]} == {ids["draft"]}
+    # Drafts are for editors (auth.policy): a viewer asking for them gets none.
+    assert search(q="片子", status="draft")["data"] == []
+    editor = auth_service.create_api_key(session, name="ed", role=Role.editor)[1]
+    r = client.get("/api/v1/search", params={"q": "片子", "status": "draft"},
+                   headers={"X-API-Key": editor})
+    assert {h["entry"]["id"] for h in r.json()["data"]} == {ids["draft"]}
     assert search(q="片子", system="HIS")["data"] == []
     assert [h["entry"]["id"] for h in search(q="卡纸", tag="打印机")["data"]] == [ids["printer"]]
     assert search(q="卡纸", department="放射科")["total"] == 0

@@ -59,7 +59,8 @@ def test_each_forbidden_transition_is_409(client: TestClient, session: Session,
 def test_roles(client: TestClient, session: Session, editor_headers: H, viewer_headers: H,
                reviewer_headers: H) -> None:
     draft = make_entry(session, status=EntryStatus.draft)
-    assert _do(client, draft.id or 0, "submit", viewer_headers).status_code == 403
+    # A viewer cannot see drafts at all (auth.policy): 404, so the id does not leak.
+    assert _do(client, draft.id or 0, "submit", viewer_headers).status_code == 404
     assert _do(client, draft.id or 0, "submit", editor_headers).status_code == 200
     r = _do(client, draft.id or 0, "publish", editor_headers)
     assert r.status_code == 403 and "reviewer" in r.json()["message"]
@@ -94,14 +95,16 @@ def test_publish_sets_review_due_by_category(client: TestClient, session: Sessio
 
 
 def test_review_queue_lists_in_review_oldest_first(client: TestClient, session: Session,
-                                                   viewer_headers: H) -> None:
+                                                   viewer_headers: H, editor_headers: H) -> None:
     first = make_entry(session, status=EntryStatus.in_review, title="第一")
     make_entry(session, status=EntryStatus.draft, title="草稿")
     second = make_entry(session, status=EntryStatus.in_review, title="第二", system="PACS")
-    r = client.get("/api/v1/review-queue", headers=viewer_headers)
+    r = client.get("/api/v1/review-queue", headers=editor_headers)
     assert [e["id"] for e in r.json()["data"]] == [first.id, second.id]
-    r = client.get("/api/v1/review-queue", params={"system": "PACS"}, headers=viewer_headers)
+    r = client.get("/api/v1/review-queue", params={"system": "PACS"}, headers=editor_headers)
     assert [e["id"] for e in r.json()["data"]] == [second.id]
+    # Entries in review are work in progress: hidden from viewers (auth.policy).
+    assert client.get("/api/v1/review-queue", headers=viewer_headers).json()["count"] == 0
 
 
 def test_due_and_system_upgrade(client: TestClient, session: Session, reviewer_headers: H) -> None:

@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def kbsvc(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "KBSVC_DATA_DIR": str(settings.data_dir), "KBSVC_DATABASE_URL": "",
+    env = {**os.environ, "KBSVC_DATA_DIR": str(settings.data_dir),
+           "KBSVC_DATABASE_URL": settings.database_url,
            "COLUMNS": "80"}
     return subprocess.run([sys.executable, "-m", "kbsvc", "handbook", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
@@ -65,7 +66,7 @@ def test_errors_are_one_line(session: Session, settings: Settings, tmp_path: Pat
          "--format", "pdf", "-o", str(tmp_path / "y.pdf")], cwd=ROOT, capture_output=True,
         text=True, timeout=120,
         env={**os.environ, "KBSVC_DATA_DIR": str(settings.data_dir),
-             "KBSVC_DATABASE_URL": "", "FONTCONFIG_FILE": str(conf)})
+             "KBSVC_DATABASE_URL": settings.database_url, "FONTCONFIG_FILE": str(conf)})
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "fonts-noto-cjk" in lines[0] and "中文字体" in lines[0]

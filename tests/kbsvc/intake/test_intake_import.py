@@ -194,9 +194,18 @@ def test_capture_reimport_updates_the_same_entry(session: Session) -> None:
 
 def test_failing_batch_is_rolled_back_and_redone_row_by_row(session: Session) -> None:
     # A database-side refusal (here a trigger) that no parser check can foresee.
-    session.execute(text_sql(
-        "CREATE TRIGGER refuse_bad BEFORE INSERT ON tickets WHEN NEW.external_id = 'BAD' "
-        "BEGIN SELECT RAISE(ABORT, 'refused by the database'); END"))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text_sql(
+            "CREATE FUNCTION refuse_bad() RETURNS trigger AS $$ BEGIN "
+            "IF NEW.external_id = 'BAD' THEN RAISE EXCEPTION 'refused by the database'; END IF; "
+            "RETURN NEW; END $$ LANGUAGE plpgsql"))
+        session.execute(text_sql(
+            "CREATE TRIGGER refuse_bad BEFORE INSERT ON tickets FOR EACH ROW "
+            "EXECUTE FUNCTION refuse_bad()"))
+    else:
+        session.execute(text_sql(
+            "CREATE TRIGGER refuse_bad BEFORE INSERT ON tickets WHEN NEW.external_id = 'BAD' "
+            "BEGIN SELECT RAISE(ABORT, 'refused by the database'); END"))
     session.commit()
     data = "编号,标题,处理方法\nG1,故障1,处理1\nBAD,故障2,处理2\nG3,故障3,处理3\nG4,故障4,处理4\n"
     table = read_table(data.encode(), "x.csv", max_rows=100)

@@ -1,0 +1,172 @@
+"""Request body size limit (413) and per-caller token buckets on costly paths (429)."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import error_json
+from kbsvc.auth.sessions import SESSION_COOKIE
+from kbsvc.config import Settings
+
+LARGE_BODY_FLAG = "x-kbsvc-large-body"
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from `receive` once a body passes its limit; FastAPI lets HTTPException through."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body larger than {limit} bytes")
+        self.limit = limit
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers") or []:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+class BodyLimitMiddleware:
+    """Checks Content-Length up front and counts streamed bytes; import routes get more room.
+
+    A route gets the import limit when its path ends in `/import` or it declares
+    `openapi_extra={"x-kbsvc-large-body": True}`; every other route gets max_body_bytes.
+    """
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.default = settings.limits.max_body_bytes
+        self.large = max(settings.limits.max_import_bytes, self.default)
+
+    def limit_for(self, scope: Scope) -> int:
+        route = scope.get("route")
+        if route is None:
+            return self.large  # not routed yet: only the hard ceiling is known
+        extra = getattr(route, "openapi_extra", None) or {}
+        if str(getattr(route, "path", "")).endswith("/import") or extra.get(LARGE_BODY_FLAG):
+            return self.large
+        return self.default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = _content_length(scope)
+        if length is not None and length > self.large:
+            await _too_large(self.large)(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            limit = self.limit_for(scope)  # routing is done by the time the body is read
+            if length is not None and length > limit:
+                raise BodyTooLarge(limit)
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_wrapper)
+        except BodyTooLarge as exc:
+            if started:
+                raise
+            await _too_large(exc.limit)(scope, receive, send)
+
+
+def _too_large(limit: int):  # type: ignore[no-untyped-def]
+    return error_json(413, "too_large", f"request body larger than {limit} bytes",
+                      {"max_bytes": limit})
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    at: float
+
+
+class RateLimitMiddleware:
+    """Token bucket per caller on settings.rate_limit.paths, and per client IP on login."""
+
+    LOGIN = "/api/v1/auth/login"
+    MAX_BUCKETS = 50_000
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        rl = settings.rate_limit
+        self.paths = tuple(p.rstrip("/") for p in rl.paths)
+        self.rate, self.burst = rl.per_minute / 60.0, float(rl.burst)
+        self.login_rate, self.login_burst = rl.login_per_minute / 60.0, float(rl.login_per_minute)
+        self.buckets: dict[str, _Bucket] = {}
+
+    def _identity(self, scope: Scope) -> str:
+        headers = dict(scope.get("headers") or [])
+        key = headers.get(b"x-api-key") or b""
+        auth = headers.get(b"authorization", b"")
+        if not key and auth[:7].lower() == b"bearer ":
+            key = auth[7:].strip()
+        client = scope.get("client")
+        ip = client[0] if client else "unknown"
+        if key:
+            # A widget key is shared by every browser on the page: bucket per key and address.
+            return f"key:{hashlib.sha256(key).hexdigest()[:24]}:{ip}"
+        cookie = headers.get(b"cookie", b"").decode("latin-1")
+        for part in cookie.split(";"):
+            name, _, value = part.strip().partition("=")
+            if name == SESSION_COOKIE and value:
+                return "session:" + hashlib.sha256(value.encode()).hexdigest()[:24]
+        return "ip:" + ip
+
+    def _take(self, name: str, rate: float, burst: float) -> float:
+        """0 when a token was taken, else seconds until one is available."""
+        now = time.monotonic()
+        bucket = self.buckets.get(name)
+        if bucket is None:
+            if len(self.buckets) >= self.MAX_BUCKETS:
+                self.buckets.clear()  # crude but bounded: a flood of identities resets buckets
+            bucket = self.buckets[name] = _Bucket(burst, now)
+        bucket.tokens = min(burst, bucket.tokens + (now - bucket.at) * rate)
+        bucket.at = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return 0.0
+        return (1 - bucket.tokens) / rate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") == "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "").rstrip("/")
+        wait = 0.0
+        if path == self.LOGIN and scope.get("method") == "POST":
+            client = scope.get("client")
+            ip = client[0] if client else "unknown"
+            wait = self._take(f"login:{ip}", self.login_rate, self.login_burst)
+        elif any(path == p or path.startswith(p + "/") for p in self.paths):
+            wait = self._take(self._identity(scope), self.rate, self.burst)
+        if wait > 0:
+            retry = max(1, math.ceil(wait))
+            response = error_json(429, "rate_limited",
+                                  f"too many requests; retry in {retry} s",
+                                  {"retry_after": retry}, headers={"Retry-After": str(retry)})
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -1,0 +1,146 @@
+"""Web UI logins: password check, server-side sessions behind a signed cookie, CSRF tokens."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+import time
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from kbsvc.auth.models import AuthSession, Principal, Role, User
+from kbsvc.auth.service import hash_password, verify_password
+from kbsvc.config import Settings
+from kbsvc.exceptions import Unauthorized
+from kbsvc.timeutil import utcnow
+
+SESSION_COOKIE = "kbsvc_session"
+CSRF_COOKIE = "kbsvc_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FORM_FIELD = "csrf_token"
+SECRET_FILE = "secret_key"
+
+
+def secret_key(settings: Settings) -> str:
+    """The configured secret, else one generated once and kept in the data dir (mode 0600)."""
+    if settings.auth.secret_key:
+        return settings.auth.secret_key
+    path = settings.data_dir / SECRET_FILE
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: when several workers start at once exactly one writes the file.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process may be between create and write
+            value = path.read_text(encoding="ascii").strip()
+            if len(value) >= 32:
+                return value
+            time.sleep(0.05)
+        raise RuntimeError(f"{path} exists but holds no usable secret; delete it") from None
+    value = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(value + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    return value
+
+
+def _serializer(secret: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret, salt="kbsvc-session")
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return hash_password("not-a-real-password")
+
+
+def principal_for_user(user: User) -> Principal:
+    """The principal a logged-in person acts as."""
+    return Principal(kind="user", name=user.username, role=Role(user.role), id=user.id,
+                     departments=tuple(user.departments))
+
+
+def authenticate(session: Session, *, username: str, password: str) -> User:
+    """The active user with this password, else Unauthorized (same message either way)."""
+    user = session.execute(
+        select(User).where(User.username == username)  # type: ignore[arg-type]
+    ).scalar_one_or_none()
+    if user is None or not user.active or not user.password_hash:
+        verify_password(_dummy_hash(), password)  # same work as a real check: no user probing
+        raise Unauthorized("wrong username or password")
+    if not verify_password(user.password_hash, password):
+        raise Unauthorized("wrong username or password")
+    return user
+
+
+def login(
+    session: Session, *, username: str, password: str, settings: Settings
+) -> tuple[User, str, str]:
+    """Check the password and open a session: returns (user, cookie value, CSRF token)."""
+    user = authenticate(session, username=username, password=password)
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    expires = utcnow() + timedelta(hours=settings.auth.session_hours)
+    assert user.id is not None
+    session.add(AuthSession(token_hash=_hash(token), user_id=user.id, csrf_token=csrf,
+                            expires_at=expires))
+    session.commit()
+    return user, _serializer(secret_key(settings)).dumps(token), csrf
+
+
+def _token(cookie: str, secret: str) -> str | None:
+    with contextlib.suppress(BadSignature):
+        value = _serializer(secret).loads(cookie)
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; we only ever store UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def resolve(session: Session, cookie: str, secret: str) -> tuple[Principal, str] | None:
+    """(principal, CSRF token) of a live session cookie, else None."""
+    token = _token(cookie, secret)
+    if token is None:
+        return None
+    row = session.execute(
+        select(AuthSession).where(AuthSession.token_hash == _hash(token))  # type: ignore[arg-type]
+    ).scalar_one_or_none()
+    if row is None or row.revoked or _aware(row.expires_at) <= utcnow():
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    return principal_for_user(user), row.csrf_token
+
+
+def logout(session: Session, cookie: str, secret: str) -> bool:
+    """Revoke the session behind a cookie; True when one was open."""
+    token = _token(cookie, secret)
+    if token is None:
+        return False
+    result = session.execute(
+        update(AuthSession)
+        .where(AuthSession.token_hash == _hash(token), AuthSession.revoked.is_(False))  # type: ignore[arg-type,attr-defined]
+        .values(revoked=True)
+    )
+    session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def revoke_user_sessions(session: Session, user_id: int) -> None:
+    """Log a person out everywhere (password change, deactivation); no commit."""
+    session.execute(
+        update(AuthSession).where(AuthSession.user_id == user_id).values(revoked=True)  # type: ignore[arg-type]
+    )
