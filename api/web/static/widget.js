@@ -177,6 +177,11 @@
     var self = this;
     var title = valueOf(this.cfg.titleField);
     var text = valueOf(this.cfg.textField);
+    var fields = [title, text, valueOf(this.cfg.systemField), valueOf(this.cfg.departmentField)];
+    var key = JSON.stringify(fields);
+    // 'change' fires on blur (e.g. clicking 引用): same fields, so keep the list and its state.
+    if (key === this.lastKey) return Promise.resolve();
+    this.lastKey = key;
     var seq = ++this.seq;
     if (this.controller) this.controller.abort();
     if ((title + text).replace(/\s+/g, '').length < 2) {
@@ -198,6 +203,7 @@
         if (seq !== self.seq) return; // a newer request owns the panel
         self.render(res);
       }, function (err) {
+        if (seq === self.seq) self.lastKey = null; // let the next keystroke retry
         if (seq !== self.seq || (err && err.name === 'AbortError')) return;
         self.quiet();
       });
