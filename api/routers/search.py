@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from api.deps import SearchEngineDep, SessionDep, Viewer, WidgetOrViewer
 from api.errors import ERROR_RESPONSES
+from kbsvc.analytics.searchlog import record_response
 from kbsvc.entries.models import EntryStatus
 from kbsvc.search import service
 from kbsvc.search.models import SearchResponse, SuggestRequest, SuggestResponse
@@ -17,14 +18,24 @@ router = APIRouter(prefix="/api/v1", tags=["search"], responses=ERROR_RESPONSES)
 
 @router.post("/suggest", response_model=SuggestResponse)
 def suggest(
-    req: SuggestRequest, session: SessionDep, engine: SearchEngineDep, caller: WidgetOrViewer
+    request: Request,
+    req: SuggestRequest,
+    session: SessionDep,
+    engine: SearchEngineDep,
+    caller: WidgetOrViewer,
 ) -> SuggestResponse:
     """Past fixes likely to solve the ticket being typed (published entries only)."""
-    return service.suggest(session, engine, req, principal=caller)
+    resp = service.suggest(session, engine, req, principal=caller)
+    resp.log_id = record_response(
+        request.app.state.engine, kind="suggest", query=f"{req.title} {req.text}".strip(),
+        filters={"system": req.system, "department": req.department}, hits=resp.data,
+        took_ms=resp.took_ms, caller=caller.label)
+    return resp
 
 
 @router.get("/search", response_model=SearchResponse)
 def search(
+    request: Request,
     session: SessionDep,
     engine: SearchEngineDep,
     caller: Viewer,
@@ -37,6 +48,12 @@ def search(
     status: EntryStatus | None = None,
 ) -> SearchResponse:
     """Ranked entries with filters; published only unless `status` asks for another."""
-    return service.search(session, engine, q=q, k=k, offset=offset, system=system,
+    resp = service.search(session, engine, q=q, k=k, offset=offset, system=system,
                           department=department, tag=tag,
                           status=status.value if status else None, principal=caller)
+    if offset == 0:  # paging through one question is not a new question
+        resp.log_id = record_response(
+            request.app.state.engine, kind="search", query=q,
+            filters={"system": system, "department": department, "tag": tag},
+            hits=resp.data, took_ms=resp.took_ms, caller=caller.label)
+    return resp

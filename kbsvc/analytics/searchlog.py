@@ -166,3 +166,34 @@ def purge_expired(engine: Engine, days: int) -> int:
     except Exception:  # noqa: BLE001
         log.exception("search log purge failed")
         return 0
+
+
+# Confidence bands as numbers, so gap analysis can threshold them (analytics.gap_confidence).
+BAND_VALUE = {"high": 1.0, "medium": 0.5, "low": 0.0}
+
+
+def record_response(
+    engine: Engine,
+    *,
+    kind: SearchKind | str,
+    query: str,
+    filters: dict[str, Any],
+    hits: Sequence[Any],
+    took_ms: float,
+    caller: str,
+) -> str:
+    """Log a suggest/search answer (hits carry .entry.id, .score, .confidence)."""
+    top = hits[0] if hits else None
+    return record_search(
+        engine,
+        kind=kind,
+        query=query,
+        filters=filters,
+        result_ids=[h.entry.id for h in hits],
+        top_score=top.score if top else None,
+        top_confidence=BAND_VALUE.get(str(getattr(top.confidence, "value", top.confidence)))
+        if top
+        else None,
+        latency_ms=took_ms,
+        caller=caller,
+    )

@@ -60,6 +60,7 @@ class SuggestResponse(BaseModel):
     data: list[SearchHit]
     took_ms: float
     confident: bool = Field(description="False when no hit is high or medium confidence.")
+    log_id: str | None = Field(default=None, description="Search-log id for click reporting.")
 
 
 class SearchResponse(SuggestResponse):

@@ -26,6 +26,19 @@ def get_by_key(session: Session, *, source: str, external_id: str) -> Ticket | N
     return session.execute(stmt).scalar_one_or_none()
 
 
+def _touch_linked_entries(session: Session, ticket: Ticket) -> None:
+    # Entries are indexed with their linked tickets' text (a citation may even predate the
+    # import), so the index must re-read them when that text appears or changes.
+    from kbsvc.entries import changes
+    from kbsvc.entries.models import EntryLink
+
+    stmt = select(EntryLink.entry_id).where(
+        EntryLink.source == ticket.source, EntryLink.external_id == ticket.external_id  # type: ignore[arg-type]
+    )
+    for entry_id in sorted(set(session.execute(stmt).scalars())):
+        changes.touch(session, entry_id)
+
+
 def upsert_one(session: Session, item: TicketIn) -> tuple[Ticket, str]:
     """Insert or update one ticket (no commit). Returns (ticket, 'created'|'updated'|'unchanged')."""
     ext = item.resolved_external_id()
@@ -36,6 +49,7 @@ def upsert_one(session: Session, item: TicketIn) -> tuple[Ticket, str]:
         ticket.content_hash = ticket.content_key()
         session.add(ticket)
         session.flush()
+        _touch_linked_entries(session, ticket)
         return ticket, "created"
     candidate = Ticket(**fields, external_id=ext)
     new_hash = candidate.content_key()
@@ -48,6 +62,7 @@ def upsert_one(session: Session, item: TicketIn) -> tuple[Ticket, str]:
     existing.updated_at = utcnow()
     session.add(existing)
     session.flush()
+    _touch_linked_entries(session, existing)
     return existing, "updated"
 
 

@@ -37,7 +37,7 @@ def test_suggest_contract(client: TestClient, session: Session,
     r = client.post("/api/v1/suggest", json=body, headers=viewer_headers)
     assert r.status_code == 200, r.text
     out = r.json()
-    assert set(out) == {"data", "took_ms", "confident"} and out["took_ms"] >= 0
+    assert set(out) == {"data", "took_ms", "confident", "log_id"} and out["took_ms"] >= 0
     hit = out["data"][0]
     assert hit["entry"]["id"] == ids["ca"]
     assert set(hit["entry"]) == {"id", "title", "symptom", "cause", "solution", "workaround",
@@ -116,3 +116,24 @@ def test_published_entry_is_found_after_sync(client: TestClient, session: Sessio
 
 def test_readiness_reports_search(client: TestClient) -> None:
     assert client.get("/readyz").json()["checks"]["search"] == "ok"
+
+
+def test_suggest_and_search_are_logged(client: TestClient, session: Session,
+                                       viewer_headers: dict[str, str]) -> None:
+    from sqlalchemy import select
+
+    from kbsvc.analytics.models import SearchLog
+    from kbsvc.analytics.searchlog import writer_for
+
+    _seed(session)
+    client.app.state.search.sync()  # type: ignore[attr-defined]
+    r = client.post("/api/v1/suggest", json={"text": "片子打不开 患者张三 13812345678"},
+                    headers=viewer_headers)
+    log_id = r.json()["log_id"]
+    client.get("/api/v1/search", params={"q": "手术室无影灯不亮"}, headers=viewer_headers)
+    writer_for(client.app.state.engine).flush()  # type: ignore[attr-defined]
+    rows = {row.id: row for row in session.execute(select(SearchLog)).scalars()}
+    assert log_id in rows and rows[log_id].kind == "suggest"
+    assert "13812345678" not in rows[log_id].query  # PII scrubbed before it is stored
+    assert rows[log_id].caller.startswith("apikey:")
+    assert {r.kind for r in rows.values()} == {"suggest", "search"}
