@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 import schemathesis
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.python.asgi import shutdown_lifespans
 from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
@@ -47,7 +47,9 @@ def test_api_conforms(method: str, path: str, app: Any, session: Session) -> Non
     make_ticket(session)
     _row, key = auth_service.create_api_key(session, name="fuzz", role=Role.admin)
     headers = {"Authorization": f"Bearer {key}"}
-    with TestClient(app):  # runs the lifespan: engine and app state ready
+    # Schemathesis runs the app's lifespan itself (engine, search index) and keeps it until
+    # shut down: stop it after each operation so no index thread outlives its database.
+    try:
         operation = schemathesis.openapi.from_asgi("/openapi.json", app)[path][method]
 
         # Valid inputs and deliberately invalid ones (which must get a declared 4xx, not 5xx).
@@ -61,3 +63,5 @@ def test_api_conforms(method: str, path: str, app: Any, session: Session) -> Non
             case.call_and_validate(headers=headers, checks=CHECKS)
 
         fuzz()
+    finally:
+        shutdown_lifespans()
