@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from api.deps import SessionDep, SettingsDep, Viewer, WidgetOrViewer
+from api.deps import Reviewer, SessionDep, SettingsDep, WidgetOrViewer
 from api.errors import ERROR_RESPONSES
 from kbsvc.analytics import export, gaps, page, reports, schemas, searchlog
 from kbsvc.analytics.models import ClickIn, ClickRecorded
@@ -56,8 +56,10 @@ def _respond(name: str, period: Period, report: BaseModel, fmt: str, table: str 
                     headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'})
 
 
+# Reports name drafts, flagged and overdue entries across departments: a KB-owner view, so
+# reviewers and admins only (engineers with viewer keys use search instead).
 def _report(name: str, build: Callable[..., BaseModel], model: type[BaseModel]) -> None:
-    def endpoint(session: SessionDep, settings: SettingsDep, _caller: Viewer,
+    def endpoint(session: SessionDep, settings: SettingsDep, _caller: Reviewer,
                  from_: FromQ = None, to: ToQ = None, fmt: FormatQ = "json",
                  table: TableQ = None) -> Any:
         period = Period.parse(from_, to)
@@ -78,7 +80,7 @@ _report("health", reports.health, schemas.HealthReport)
 @router.get("/api/v1/reports/monthly.pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}, "description": "PDF summary"}})
 def monthly_pdf(
-    session: SessionDep, settings: SettingsDep, _caller: Viewer,
+    session: SessionDep, settings: SettingsDep, _caller: Reviewer,
     month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", examples=["2025-06"])],
 ) -> Response:
     """One month's insight summary as a printable PDF."""

@@ -25,7 +25,7 @@ def reports_page(request: Request, session: SessionDep, settings: SettingsDep,
                  _caller: WebCaller, from_: Annotated[str, Query(alias="from", max_length=10)] = "",
                  to: DateQ = "") -> Response:
     """Reports for a period (all time by default); charts are inline SVG."""
-    if (denied := guard(request, Role.viewer)) is not None:
+    if (denied := guard(request, Role.reviewer)) is not None:
         return denied
     try:
         period = Period.parse(from_ or None, to or None)

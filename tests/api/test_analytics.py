@@ -23,48 +23,48 @@ def test_reports_need_a_key(client: TestClient) -> None:
     assert r.status_code == 401 and r.json()["code"] == "unauthorized"
 
 
-def test_bad_dates_are_422(client: TestClient, viewer_headers: dict[str, str]) -> None:
-    r = client.get("/api/v1/reports/demand?from=2025-06-31", headers=viewer_headers)
+def test_bad_dates_are_422(client: TestClient, reviewer_headers: dict[str, str]) -> None:
+    r = client.get("/api/v1/reports/demand?from=2025-06-31", headers=reviewer_headers)
     assert r.status_code == 422 and "from" in r.json()["message"]
-    r = client.get("/api/v1/reports/reuse?from=2025-06-02&to=2025-06-01", headers=viewer_headers)
+    r = client.get("/api/v1/reports/reuse?from=2025-06-02&to=2025-06-01", headers=reviewer_headers)
     assert r.status_code == 422
 
 
-def test_json_reports(client: TestClient, viewer_headers: dict[str, str], seeded: Engine) -> None:
+def test_json_reports(client: TestClient, reviewer_headers: dict[str, str], seeded: Engine) -> None:
     d = client.get("/api/v1/reports/demand?from=2025-01-01&to=2025-12-31",
-                   headers=viewer_headers).json()
+                   headers=reviewer_headers).json()
     assert d["period"] == {"from": "2025-01-01", "to": "2025-12-31"}
     assert d["total"] == 348 and len(d["by_month"]) == 12
     assert sum(map(sum, d["matrix"]["counts"])) == 348
-    reuse = client.get("/api/v1/reports/reuse", headers=viewer_headers).json()
+    reuse = client.get("/api/v1/reports/reuse", headers=reviewer_headers).json()
     assert 0 < reuse["link_rate"] < 1 and reuse["top_entries"]
-    gaps = client.get("/api/v1/reports/gaps", headers=viewer_headers).json()
+    gaps = client.get("/api/v1/reports/gaps", headers=reviewer_headers).json()
     assert gaps["search_topics"][0]["label"] == "手术室无影灯不亮"
-    health = client.get("/api/v1/reports/health", headers=viewer_headers).json()
+    health = client.get("/api/v1/reports/health", headers=reviewer_headers).json()
     assert health["by_status"]["published"] > 0
 
 
-def test_csv_has_bom_and_parses_back(client: TestClient, viewer_headers: dict[str, str],
+def test_csv_has_bom_and_parses_back(client: TestClient, reviewer_headers: dict[str, str],
                                      seeded: Engine) -> None:
-    r = client.get("/api/v1/reports/demand?format=csv&table=by_category", headers=viewer_headers)
+    r = client.get("/api/v1/reports/demand?format=csv&table=by_category", headers=reviewer_headers)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"]
     assert r.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert rows[0] == ["类别", "工单数"]
     assert sum(int(n) for _, n in rows[1:]) == 348
-    matrix = client.get("/api/v1/reports/demand?format=csv", headers=viewer_headers)
+    matrix = client.get("/api/v1/reports/demand?format=csv", headers=reviewer_headers)
     head = next(csv.reader(io.StringIO(matrix.content.decode("utf-8-sig"))))
     assert head[0] == "科室" and "HIS" in head and head[-1] == "合计"
-    bad = client.get("/api/v1/reports/demand?format=csv&table=nope", headers=viewer_headers)
+    bad = client.get("/api/v1/reports/demand?format=csv&table=nope", headers=reviewer_headers)
     assert bad.status_code == 422
 
 
-def test_xlsx_has_one_sheet_per_table(client: TestClient, viewer_headers: dict[str, str],
+def test_xlsx_has_one_sheet_per_table(client: TestClient, reviewer_headers: dict[str, str],
                                       seeded: Engine) -> None:
     from openpyxl import load_workbook
 
-    r = client.get("/api/v1/reports/reuse?format=xlsx", headers=viewer_headers)
+    r = client.get("/api/v1/reports/reuse?format=xlsx", headers=reviewer_headers)
     assert r.status_code == 200
     wb = load_workbook(io.BytesIO(r.content))
     assert wb.sheetnames[:3] == ["关联率趋势", "高复用知识", "从未复用"]
@@ -72,20 +72,20 @@ def test_xlsx_has_one_sheet_per_table(client: TestClient, viewer_headers: dict[s
     assert trend[0][0] == "月份" and trend[1][0] == "2025-01"
 
 
-def test_monthly_pdf(client: TestClient, viewer_headers: dict[str, str], seeded: Engine) -> None:
+def test_monthly_pdf(client: TestClient, reviewer_headers: dict[str, str], seeded: Engine) -> None:
     from pypdf import PdfReader
 
-    r = client.get("/api/v1/reports/monthly.pdf?month=2025-06", headers=viewer_headers)
+    r = client.get("/api/v1/reports/monthly.pdf?month=2025-06", headers=reviewer_headers)
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages)
     assert "2025-06" in text and "月度小结" in text
     assert client.get("/api/v1/reports/monthly.pdf?month=2025-13",
-                      headers=viewer_headers).status_code == 422
+                      headers=reviewer_headers).status_code == 422
 
 
-def test_reports_page_renders_svg_heatmap(client: TestClient, viewer_headers: dict[str, str],
+def test_reports_page_renders_svg_heatmap(client: TestClient, reviewer_headers: dict[str, str],
                                           seeded: Engine) -> None:
-    r = client.get("/reports", headers=viewer_headers)
+    r = client.get("/reports", headers=reviewer_headers)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     html = r.text
     assert html.count("<svg") >= 5
@@ -101,12 +101,18 @@ def test_reports_page_asks_for_login(client: TestClient) -> None:
     assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
 
 
-def test_click_logging(client: TestClient, viewer_headers: dict[str, str]) -> None:
+def test_click_logging(client: TestClient, reviewer_headers: dict[str, str]) -> None:
     r = client.post("/api/v1/search-log/0123456789abcdef0123456789abcdef/clicks",
-                    json={"entry_id": 5, "action": "helpful"}, headers=viewer_headers)
+                    json={"entry_id": 5, "action": "helpful"}, headers=reviewer_headers)
     assert r.status_code == 201, r.text
     assert r.json() == {"log_id": "0123456789abcdef0123456789abcdef", "entry_id": 5,
                         "action": "helpful"}
     bad = client.post("/api/v1/search-log/x/clicks", json={"entry_id": 5},
-                      headers=viewer_headers)
+                      headers=reviewer_headers)
     assert bad.status_code == 422
+
+
+def test_reports_are_for_reviewers(client: TestClient, viewer_headers: dict[str, str]) -> None:
+    # Reports list draft, flagged and overdue entries, which viewers must not see.
+    r = client.get("/api/v1/reports/health", headers=viewer_headers)
+    assert r.status_code == 403 and "reviewer" in r.json()["message"]

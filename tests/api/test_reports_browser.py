@@ -25,7 +25,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.browser
-def test_reports_page_screenshot(app, engine: Engine, viewer_headers: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def test_reports_page_screenshot(app, engine: Engine, reviewer_headers: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
     import uvicorn
     from playwright.sync_api import sync_playwright
 
@@ -41,7 +41,7 @@ def test_reports_page_screenshot(app, engine: Engine, viewer_headers: dict[str, 
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1360, "height": 900}, locale="zh-CN",
-                                    extra_http_headers=viewer_headers)
+                                    extra_http_headers=reviewer_headers)
             page.goto(f"http://127.0.0.1:{port}/reports")
             heat = page.locator("svg[aria-label='科室 × 系统 工单热力图']")
             assert heat.is_visible()
