@@ -30,8 +30,8 @@ system-deps:
 
 demo: install
 	bash scripts/system-deps.sh fonts
-	$(BIN)/kbsvc demo
-	$(BIN)/kbsvc serve --host $(HOST) --port $(PORT)
+	KBSVC_PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(BIN)/kbsvc demo
+	KBSVC_PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(BIN)/kbsvc serve --host $(HOST) --port $(PORT)
 
 test: install-dev
 	bash scripts/system-deps.sh all
