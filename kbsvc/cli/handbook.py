@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -13,6 +13,18 @@ app = typer.Typer(help="Topic handbooks: PDF, DOCX, HTML or Markdown from the KB
                   no_args_is_help=True)
 
 FORMATS = "pdf | docx | html | md"
+
+# Definition options shared by `create` and ad-hoc `export`.
+Subtitle = Annotated[str, typer.Option(help="Subtitle on the cover.")]
+Intro = Annotated[str, typer.Option(help="前言 text.")]
+Query = Annotated[str, typer.Option(help="Plain-language topic.")]
+Systems = Annotated[list[str], typer.Option("--system", help="System (repeatable), e.g. HIS.")]
+Modules = Annotated[list[str], typer.Option("--module", help="Module (repeatable).")]
+Tags = Annotated[list[str], typer.Option("--tag", help="Tag (repeatable).")]
+Categories = Annotated[list[str], typer.Option("--category", help="Category (repeatable).")]
+Departments = Annotated[list[str], typer.Option("--department", help="Department (repeatable).")]
+GroupBy = Annotated[str, typer.Option(help="system_module | category | cause_category")]
+MaxEntries = Annotated[int, typer.Option("--max", help="Cap on entries (0: default).")]
 
 
 def _definition(title: str, subtitle: str, intro: str, query: str, system: list[str],
@@ -50,16 +62,16 @@ def list_cmd() -> None:
 @handle_errors
 def create_cmd(
     title: str = typer.Option(..., help="Handbook title."),
-    subtitle: str = typer.Option("", help="Subtitle on the cover."),
-    intro: str = typer.Option("", help="前言 text."),
-    query: str = typer.Option("", help="Plain-language topic."),
-    system: list[str] = typer.Option([], help="System (repeatable), e.g. HIS."),
-    module: list[str] = typer.Option([], help="Module (repeatable)."),
-    tag: list[str] = typer.Option([], help="Tag (repeatable)."),
-    category: list[str] = typer.Option([], help="Category (repeatable)."),
-    department: list[str] = typer.Option([], help="Department (repeatable)."),
-    group_by: str = typer.Option("system_module", help="system_module | category | cause_category"),
-    max_entries: int = typer.Option(0, "--max", help="Cap on entries (0: default)."),
+    subtitle: Subtitle = "",
+    intro: Intro = "",
+    query: Query = "",
+    system: Systems = [],  # noqa: B006 - typer copies list defaults
+    module: Modules = [],  # noqa: B006
+    tag: Tags = [],  # noqa: B006
+    category: Categories = [],  # noqa: B006
+    department: Departments = [],  # noqa: B006
+    group_by: GroupBy = "system_module",
+    max_entries: MaxEntries = 0,
 ) -> None:
     """Save a handbook definition; prints its id."""
     from kbsvc.cli._common import open_session
@@ -95,16 +107,16 @@ def export_cmd(
     handbook_id: int = typer.Option(0, "--id", help="Saved handbook (else an ad-hoc one)."),
     edition: int = typer.Option(0, help="Frozen edition number of --id (0: live)."),
     title: str = typer.Option("", help="Title of an ad-hoc handbook."),
-    subtitle: str = typer.Option("", help="Subtitle on the cover."),
-    intro: str = typer.Option("", help="前言 text."),
-    query: str = typer.Option("", help="Plain-language topic."),
-    system: list[str] = typer.Option([], help="System (repeatable), e.g. HIS."),
-    module: list[str] = typer.Option([], help="Module (repeatable)."),
-    tag: list[str] = typer.Option([], help="Tag (repeatable)."),
-    category: list[str] = typer.Option([], help="Category (repeatable)."),
-    department: list[str] = typer.Option([], help="Department (repeatable)."),
-    group_by: str = typer.Option("system_module", help="system_module | category | cause_category"),
-    max_entries: int = typer.Option(0, "--max", help="Cap on entries (0: default)."),
+    subtitle: Subtitle = "",
+    intro: Intro = "",
+    query: Query = "",
+    system: Systems = [],  # noqa: B006 - typer copies list defaults
+    module: Modules = [],  # noqa: B006
+    tag: Tags = [],  # noqa: B006
+    category: Categories = [],  # noqa: B006
+    department: Departments = [],  # noqa: B006
+    group_by: GroupBy = "system_module",
+    max_entries: MaxEntries = 0,
 ) -> None:
     """Export a saved handbook (--id) or an ad-hoc one (--title and filters) to a file."""
     from kbsvc.cli._common import fail, open_session, settings
