@@ -11,11 +11,11 @@ from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from indexer.engine import SearchEngine
 from kbsvc.auth import policy, sessions
 from kbsvc.auth import service as auth_service
 from kbsvc.auth.models import ANONYMOUS, Principal, Role
 from kbsvc.config import Settings
-from indexer.engine import SearchEngine
 from kbsvc.exceptions import Forbidden, ServiceUnavailable, Unauthorized
 
 
@@ -113,8 +113,10 @@ def get_principal(
             if request.method not in SAFE_METHODS and not hmac.compare_digest(
                 (csrf or "").encode(), token.encode()
             ):
-                raise Forbidden(f"missing or wrong CSRF token: send the {sessions.CSRF_HEADER} "
-                                "header from the login response")
+                raise Forbidden(
+                    f"missing or wrong CSRF token: send the {sessions.CSRF_HEADER} "
+                    "header from the login response"
+                )
     else:
         user = getattr(request.state, "user", None)
         principal = user if isinstance(user, Principal) else ANONYMOUS

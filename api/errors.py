@@ -45,8 +45,13 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def error_json(status: int, code: str, message: str, details: dict[str, Any] | None = None,
-               headers: dict[str, str] | None = None) -> JSONResponse:
+def error_json(
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     """Build an error response."""
     body = ErrorResponse(code=code, message=message, details=details)
     return JSONResponse(jsonable_encoder(body), status_code=status, headers=headers)
@@ -72,14 +77,16 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     message = exc.detail if isinstance(exc.detail, str) else "request failed"
-    return error_json(exc.status_code, f"http_{exc.status_code}", message,
-                      headers=getattr(exc, "headers", None))
+    return error_json(
+        exc.status_code, f"http_{exc.status_code}", message, headers=getattr(exc, "headers", None)
+    )
 
 
 def _too_large(_request: Request, exc: Exception) -> JSONResponse:
     limit = getattr(exc, "limit", None)
-    return error_json(413, "too_large", f"request body larger than {limit} bytes",
-                      {"max_bytes": limit})
+    return error_json(
+        413, "too_large", f"request body larger than {limit} bytes", {"max_bytes": limit}
+    )
 
 
 def _out_of_range(_request: Request, _exc: Exception) -> JSONResponse:

@@ -60,7 +60,10 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     if any(getattr(h, _HANDLER_FLAG, False) for h in logger.handlers):
         return
     handler = _StderrHandler()
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(
-        "%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(
+        JsonFormatter()
+        if fmt == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    )
     setattr(handler, _HANDLER_FLAG, True)
     logger.addHandler(handler)

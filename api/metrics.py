@@ -50,12 +50,14 @@ class IndexCollector(Collector):
         if size is not None:
             yield GaugeMetricFamily("kbsvc_index_size", "Entries in the search index", size)
         if seq is not None:
-            yield GaugeMetricFamily("kbsvc_index_applied_seq",
-                                    "Last entry change sequence applied to the index", seq)
+            yield GaugeMetricFamily(
+                "kbsvc_index_applied_seq", "Last entry change sequence applied to the index", seq
+            )
         latest = self._latest_seq()
         if latest is not None:
-            yield GaugeMetricFamily("kbsvc_entries_latest_seq",
-                                    "Latest entry change sequence in the database", latest)
+            yield GaugeMetricFamily(
+                "kbsvc_entries_latest_seq", "Latest entry change sequence in the database", latest
+            )
 
     def _latest_seq(self) -> float | None:
         engine = getattr(self.app.state, "engine", None)
@@ -78,12 +80,17 @@ class Metrics:
     def __init__(self, app: Any) -> None:
         self.registry = CollectorRegistry()
         self.requests = Histogram(
-            "kbsvc_http_request_duration_seconds", "HTTP request latency by route template",
-            ["method", "route", "status"], registry=self.registry, buckets=_BUCKETS,
+            "kbsvc_http_request_duration_seconds",
+            "HTTP request latency by route template",
+            ["method", "route", "status"],
+            registry=self.registry,
+            buckets=_BUCKETS,
         )
         self.suggest = Histogram(
-            "kbsvc_suggest_duration_seconds", "Suggest request latency",
-            registry=self.registry, buckets=_BUCKETS,
+            "kbsvc_suggest_duration_seconds",
+            "Suggest request latency",
+            registry=self.registry,
+            buckets=_BUCKETS,
         )
         self.registry.register(IndexCollector(app))
 

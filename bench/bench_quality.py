@@ -45,14 +45,32 @@ def configurations(sbert: bool) -> list[tuple[str, str, str | None, RetrieverCon
     full = "bm25-words+bigrams"
     backends = ["lsa", "sbert"] if sbert else ["lsa"]
     for backend in backends:
-        rows.append((f"{backend} dense only", full, backend,
-                     RetrieverConfig(lexical_weight=0.0, dense_weight=1.0)))
+        rows.append(
+            (
+                f"{backend} dense only",
+                full,
+                backend,
+                RetrieverConfig(lexical_weight=0.0, dense_weight=1.0),
+            )
+        )
         for w in (0.25, 0.5, 1.0):
-            rows.append((f"words+bigrams + {backend} (score, w={w})", full, backend,
-                         RetrieverConfig(dense_weight=w, method="score")))
+            rows.append(
+                (
+                    f"words+bigrams + {backend} (score, w={w})",
+                    full,
+                    backend,
+                    RetrieverConfig(dense_weight=w, method="score"),
+                )
+            )
         for w in (0.5, 1.0):
-            rows.append((f"words+bigrams + {backend} (rrf, w={w})", full, backend,
-                         RetrieverConfig(dense_weight=w, method="rrf")))
+            rows.append(
+                (
+                    f"words+bigrams + {backend} (rrf, w={w})",
+                    full,
+                    backend,
+                    RetrieverConfig(dense_weight=w, method="rrf"),
+                )
+            )
     return rows
 
 
@@ -65,8 +83,11 @@ def per_kind(judgments: list[Judgment], rank: Any, resolve: Any) -> dict[str, fl
 
 def run(sbert: bool = True) -> dict[str, Any]:
     tickets, queries = load_tickets(), load_queries()
-    kbs = {"family+use": (family_kb(tickets), True), "family, no use": (family_kb(tickets), False),
-           "ticket": (ticket_kb(tickets), True)}
+    kbs = {
+        "family+use": (family_kb(tickets), True),
+        "family, no use": (family_kb(tickets), False),
+        "ticket": (ticket_kb(tickets), True),
+    }
     results: dict[str, Any] = {"kbs": {}, "queries": len(queries)}
     for kb_name, ((docs, res), learn) in kbs.items():
         resolve = lambda x, res=res: res.get(x, set())  # noqa: E731
@@ -85,8 +106,14 @@ def run(sbert: bool = True) -> dict[str, Any]:
             r.config = cfg
             rank = rank_fn(r)
             metrics = evaluate(queries, rank, resolve)
-            rows.append({"name": name, **metrics, "by_kind": per_kind(queries, rank, resolve),
-                         "seconds": round(time.perf_counter() - t0, 2)})
+            rows.append(
+                {
+                    "name": name,
+                    **metrics,
+                    "by_kind": per_kind(queries, rank, resolve),
+                    "seconds": round(time.perf_counter() - t0, 2),
+                }
+            )
         base = next(r for r in rows if r["name"] == BASELINE)["mrr@10"]
         for row in rows:
             row["ratio"] = row["mrr@10"] / base if base else 0.0
@@ -100,8 +127,10 @@ def print_table(results: dict[str, Any]) -> None:
         print("| configuration | MRR@10 | nDCG@10 | R@5 | R@10 | P@5 | × BM25-jieba |")
         print("|---|---|---|---|---|---|---|")
         for r in data["rows"]:
-            print(f"| {r['name']} | {r['mrr@10']:.3f} | {r['ndcg@10']:.3f} | {r['recall@5']:.3f}"
-                  f" | {r['recall@10']:.3f} | {r['p@5']:.3f} | {r['ratio']:.2f} |")
+            print(
+                f"| {r['name']} | {r['mrr@10']:.3f} | {r['ndcg@10']:.3f} | {r['recall@5']:.3f}"
+                f" | {r['recall@10']:.3f} | {r['p@5']:.3f} | {r['ratio']:.2f} |"
+            )
 
 
 def main() -> None:

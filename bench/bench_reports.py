@@ -46,41 +46,95 @@ def build(n_tickets: int, path: Path) -> Settings:
         r = rng.choice(demo)
         opened = start + timedelta(minutes=rng.randrange(0, 730 * 24 * 60))
         resolved = opened + timedelta(hours=rng.lognormvariate(1.2, 1.3))
-        tickets.append({
-            "source": "bench", "external_id": f"B{i:07d}", "title": r["title"] + rng.choice(SUFFIX),
-            "symptom": r["symptom"], "description": "", "cause": r["cause"],
-            "solution": r["solution"], "workaround": "", "system": r["system"],
-            "module": r["module"], "department": rng.choice(depts), "category": r["category"],
-            "channel": "", "priority": "", "handler": r["handler"], "opened_at": opened,
-            "resolved_at": resolved if rng.random() < 0.97 else None, "tags": [], "raw": {},
-            "content_hash": "", "created_at": now, "updated_at": now})
+        tickets.append(
+            {
+                "source": "bench",
+                "external_id": f"B{i:07d}",
+                "title": r["title"] + rng.choice(SUFFIX),
+                "symptom": r["symptom"],
+                "description": "",
+                "cause": r["cause"],
+                "solution": r["solution"],
+                "workaround": "",
+                "system": r["system"],
+                "module": r["module"],
+                "department": rng.choice(depts),
+                "category": r["category"],
+                "channel": "",
+                "priority": "",
+                "handler": r["handler"],
+                "opened_at": opened,
+                "resolved_at": resolved if rng.random() < 0.97 else None,
+                "tags": [],
+                "raw": {},
+                "content_hash": "",
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
     for i in range(n_entries):
         r = rng.choice(demo)
-        entries.append({"id": i + 1, "title": r["title"], "symptom": r["symptom"],
-                        "cause": r["cause"], "solution": r["solution"], "workaround": "",
-                        "system": r["system"], "module": r["module"], "department": "",
-                        "category": r["category"],
-                        "status": "published" if rng.random() < 0.8 else "draft",
-                        "version": 1, "change_seq": i + 1, "created_by": "bench",
-                        "updated_by": "bench", "created_at": now, "updated_at": now})
+        entries.append(
+            {
+                "id": i + 1,
+                "title": r["title"],
+                "symptom": r["symptom"],
+                "cause": r["cause"],
+                "solution": r["solution"],
+                "workaround": "",
+                "system": r["system"],
+                "module": r["module"],
+                "department": "",
+                "category": r["category"],
+                "status": "published" if rng.random() < 0.8 else "draft",
+                "version": 1,
+                "change_seq": i + 1,
+                "created_by": "bench",
+                "updated_by": "bench",
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
     for i in range(n_tickets):
         roll = rng.random()
         kind = "source" if roll < 0.05 else "cited" if roll < 0.45 else None
         if kind:
-            links.append({"entry_id": rng.randrange(1, n_entries + 1), "source": "bench",
-                          "external_id": f"B{i:07d}", "kind": kind, "created_by": "bench",
-                          "created_at": now})
+            links.append(
+                {
+                    "entry_id": rng.randrange(1, n_entries + 1),
+                    "source": "bench",
+                    "external_id": f"B{i:07d}",
+                    "kind": kind,
+                    "created_by": "bench",
+                    "created_at": now,
+                }
+            )
     queries = [rng.choice(demo)["title"] for _ in range(300)] + ["手术室无影灯不亮", "停车场道闸"]
-    log = [{"id": uuid.uuid4().hex, "at": now - timedelta(days=rng.uniform(0, 170)),
-            "kind": "search", "query": rng.choice(queries), "filters": {}, "result_ids": [],
-            "result_count": 0 if rng.random() < 0.1 else 5, "top_score": None,
-            "top_confidence": rng.random(), "latency_ms": 10.0, "caller": "bench"}
-           for _ in range(n_tickets // 2)]
+    log = [
+        {
+            "id": uuid.uuid4().hex,
+            "at": now - timedelta(days=rng.uniform(0, 170)),
+            "kind": "search",
+            "query": rng.choice(queries),
+            "filters": {},
+            "result_ids": [],
+            "result_count": 0 if rng.random() < 0.1 else 5,
+            "top_score": None,
+            "top_confidence": rng.random(),
+            "latency_ms": 10.0,
+            "caller": "bench",
+        }
+        for _ in range(n_tickets // 2)
+    ]
     with engine.begin() as conn:
-        for table, rows in ((Ticket, tickets), (Entry, entries), (EntryLink, links),
-                            (SearchLog, log)):
+        for table, rows in (
+            (Ticket, tickets),
+            (Entry, entries),
+            (EntryLink, links),
+            (SearchLog, log),
+        ):
             for k in range(0, len(rows), 5000):
-                conn.execute(insert(table), rows[k:k + 5000])
+                conn.execute(insert(table), rows[k : k + 5000])
     engine.dispose()
     return settings
 
@@ -122,8 +176,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         settings = build(args.tickets, Path(tmp))
-        print(f"built {args.tickets:,} tickets (+{args.tickets // 20:,} entries, links, "
-              f"{args.tickets // 2:,} search-log rows) in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"built {args.tickets:,} tickets (+{args.tickets // 20:,} entries, links, "
+            f"{args.tickets // 2:,} search-log rows) in {time.perf_counter() - t0:.1f} s"
+        )
         engine = db.make_engine(settings)
         year = Period.parse("2025-01-01", "2025-12-31")
         with Session(engine) as s:
@@ -144,10 +200,14 @@ def main() -> None:
         for name, sec in results.items():
             print(f"{name:<22}{sec:>9.3f}  {'ok' if sec <= 2 else 'SLOW'}")
         print(f"one-off per process: first gap report imports/initialises in {cold:.2f} s")
-        print(f"naive ORM demand  {base_demand:.3f} s → SQL aggregates "
-              f"{base_demand / results['demand (all time)']:.1f}× faster")
-        print(f"naive ORM reuse   {base_reuse:.3f} s → SQL aggregates "
-              f"{base_reuse / results['reuse (all time)']:.1f}× faster")
+        print(
+            f"naive ORM demand  {base_demand:.3f} s → SQL aggregates "
+            f"{base_demand / results['demand (all time)']:.1f}× faster"
+        )
+        print(
+            f"naive ORM reuse   {base_reuse:.3f} s → SQL aggregates "
+            f"{base_reuse / results['reuse (all time)']:.1f}× faster"
+        )
         engine.dispose()
 
 

@@ -44,27 +44,31 @@ def synth_rows(n: int, seed: int = 7) -> list[dict[str, Any]]:
     """N entry rows recombined from demo ticket sentences (varied, but realistic vocabulary)."""
     rng = random.Random(seed)
     tickets = [t for t in load_tickets() if t.get("solution")]
-    pieces = {f: [p for t in tickets for p in _SPLIT.split(t.get(f, "")) if p.strip()]
-              for f in ("symptom", "cause", "solution")}
+    pieces = {
+        f: [p for t in tickets for p in _SPLIT.split(t.get(f, "")) if p.strip()]
+        for f in ("symptom", "cause", "solution")
+    }
     systems = sorted({t["system"] for t in tickets})
     depts = sorted({t["department"] for t in tickets})
     rows = []
     for i in range(n):
         t = rng.choice(tickets)
-        rows.append({
-            "title": f"{t['title']}（{rng.choice(depts)}{rng.randint(1, 60)}号）",
-            "symptom": t["symptom"] + "".join(rng.sample(pieces["symptom"], 2)),
-            "cause": "".join(rng.sample(pieces["cause"], 2)),
-            "solution": "".join(rng.sample(pieces["solution"], 2)),
-            "workaround": t.get("workaround", ""),
-            "system": rng.choice(systems) if rng.random() < 0.3 else t["system"],
-            "module": t.get("module", ""),
-            "department": rng.choice(depts),
-            "category": t.get("category", ""),
-            "status": "published",
-            "version": 1,
-            "change_seq": i + 1,
-        })
+        rows.append(
+            {
+                "title": f"{t['title']}（{rng.choice(depts)}{rng.randint(1, 60)}号）",
+                "symptom": t["symptom"] + "".join(rng.sample(pieces["symptom"], 2)),
+                "cause": "".join(rng.sample(pieces["cause"], 2)),
+                "solution": "".join(rng.sample(pieces["solution"], 2)),
+                "workaround": t.get("workaround", ""),
+                "system": rng.choice(systems) if rng.random() < 0.3 else t["system"],
+                "module": t.get("module", ""),
+                "department": rng.choice(depts),
+                "category": t.get("category", ""),
+                "status": "published",
+                "version": 1,
+                "change_seq": i + 1,
+            }
+        )
     return rows
 
 
@@ -84,11 +88,25 @@ def seed_db(settings: Any, rows: list[dict[str, Any]]) -> str:
     now = utcnow()
     with Session(eng) as s:
         for i in range(0, len(rows), 5000):
-            chunk = [dict(r, id=i + j + 1, created_by="bench", updated_by="bench",
-                          created_at=now, updated_at=now) for j, r in enumerate(rows[i:i + 5000])]
+            chunk = [
+                dict(
+                    r,
+                    id=i + j + 1,
+                    created_by="bench",
+                    updated_by="bench",
+                    created_at=now,
+                    updated_at=now,
+                )
+                for j, r in enumerate(rows[i : i + 5000])
+            ]
             s.execute(insert(Entry), chunk)
-            s.execute(insert(EntryChange), [{"seq": c["change_seq"], "entry_id": c["id"],
-                                             "op": "upsert", "at": now} for c in chunk])
+            s.execute(
+                insert(EntryChange),
+                [
+                    {"seq": c["change_seq"], "entry_id": c["id"], "op": "upsert", "at": now}
+                    for c in chunk
+                ],
+            )
         s.execute(insert(SequenceCounter).values(name="entries", value=len(rows)))
         s.commit()
         _row, key = auth_service.create_api_key(s, name="bench", role=Role.viewer)
@@ -107,16 +125,34 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def http_bench(data_dir: Path, key: str, queries: list[str], requests: int, conc: int,
-               backend: str) -> dict[str, float]:
+def http_bench(
+    data_dir: Path, key: str, queries: list[str], requests: int, conc: int, backend: str
+) -> dict[str, float]:
     import httpx
 
     port = free_port()
-    env = dict(os.environ, KBSVC_DATA_DIR=str(data_dir), KBSVC_EMBEDDING__BACKEND=backend,
-               HF_HUB_OFFLINE="1")
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--host",
-                             "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                            cwd=ROOT, env=env)
+    env = dict(
+        os.environ,
+        KBSVC_DATA_DIR=str(data_dir),
+        KBSVC_EMBEDDING__BACKEND=backend,
+        HF_HUB_OFFLINE="1",
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         t0 = time.perf_counter()
@@ -155,9 +191,13 @@ def http_bench(data_dir: Path, key: str, queries: list[str], requests: int, conc
         for th in threads:
             th.join()
         wall = time.perf_counter() - wall
-        return {"http_p50_ms": pct(lat, 50), "http_p99_ms": pct(lat, 99),
-                "http_rps": len(lat) / wall, "server_rss_mb": rss_mb(proc.pid),
-                "server_start_s": start_s}
+        return {
+            "http_p50_ms": pct(lat, 50),
+            "http_p99_ms": pct(lat, 99),
+            "http_rps": len(lat) / wall,
+            "server_rss_mb": rss_mb(proc.pid),
+            "server_start_s": start_s,
+        }
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -181,8 +221,9 @@ def main() -> None:
     from kbsvc.search.models import SuggestRequest
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="kbsvc-bench-"))
-    settings = Settings(data_dir=data_dir, embedding=EmbeddingSettings(backend=args.backend),
-                        _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        data_dir=data_dir, embedding=EmbeddingSettings(backend=args.backend), _env_file=None
+    )  # type: ignore[call-arg]
     t0 = time.perf_counter()
     key = seed_db(settings, synth_rows(args.n))
     print(f"seeded {args.n} entries in {time.perf_counter() - t0:.1f} s ({data_dir})")
@@ -194,8 +235,10 @@ def main() -> None:
     search.rebuild()
     build_s = time.perf_counter() - t0
     search.ready = True
-    print(f"index build: {build_s:.1f} s, dense={search.status()['dense']}, "
-          f"RSS {rss_mb():.0f} MiB (before build {base_rss:.0f} MiB)")
+    print(
+        f"index build: {build_s:.1f} s, dense={search.status()['dense']}, "
+        f"RSS {rss_mb():.0f} MiB (before build {base_rss:.0f} MiB)"
+    )
     queries = [j.query for j in load_queries()]
     lat = []
     with Session(eng) as s:
@@ -205,14 +248,18 @@ def main() -> None:
             t = time.perf_counter()
             service.suggest(s, search, SuggestRequest(text=queries[i % len(queries)], k=5))
             lat.append((time.perf_counter() - t) * 1000)
-    print(f"in-process suggest: p50 {pct(lat, 50):.2f} ms, p99 {pct(lat, 99):.2f} ms "
-          f"({len(lat)} queries)")
+    print(
+        f"in-process suggest: p50 {pct(lat, 50):.2f} ms, p99 {pct(lat, 99):.2f} ms "
+        f"({len(lat)} queries)"
+    )
     eng.dispose()
     http = http_bench(data_dir, key, queries, args.requests, args.concurrency, args.backend)
-    print(f"HTTP suggest (concurrency {args.concurrency}, {args.requests} requests): "
-          f"p50 {http['http_p50_ms']:.2f} ms, p99 {http['http_p99_ms']:.2f} ms, "
-          f"{http['http_rps']:.0f} req/s; server RSS {http['server_rss_mb']:.0f} MiB, "
-          f"start (index load) {http['server_start_s']:.1f} s")
+    print(
+        f"HTTP suggest (concurrency {args.concurrency}, {args.requests} requests): "
+        f"p50 {http['http_p50_ms']:.2f} ms, p99 {http['http_p99_ms']:.2f} ms, "
+        f"{http['http_rps']:.0f} req/s; server RSS {http['server_rss_mb']:.0f} MiB, "
+        f"start (index load) {http['server_start_s']:.1f} s"
+    )
     _ = statistics  # kept for ad-hoc analysis in a REPL
 
 

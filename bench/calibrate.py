@@ -27,8 +27,9 @@ from kbsvc.search.evalrun import PUBLISHED, build_retriever
 OUT = Path(__file__).resolve().parents[1] / "kbsvc/search/confidence.json"
 
 
-def _scores(backend: str | None, cfg: RetrieverConfig) -> tuple[list[float], list[float],
-                                                                  list[bool]]:
+def _scores(
+    backend: str | None, cfg: RetrieverConfig
+) -> tuple[list[float], list[float], list[bool]]:
     docs, res = family_kb(load_tickets())
     emb = make_embedder(EmbeddingSettings(backend=backend)) if backend else None
     r = build_retriever(docs, Analyzer(), emb, cfg)
@@ -77,10 +78,14 @@ def main() -> None:
     ap.add_argument("--backends", default="lsa,sbert")
     args = ap.parse_args()
     defaults = SearchSettings()
-    base = RetrieverConfig(lexical_weight=defaults.lexical_weight,
-                           dense_weight=defaults.dense_weight, method=defaults.fusion)
+    base = RetrieverConfig(
+        lexical_weight=defaults.lexical_weight,
+        dense_weight=defaults.dense_weight,
+        method=defaults.fusion,
+    )
     plans: list[tuple[str, str | None, RetrieverConfig]] = [
-        ("lexical", None, dataclasses.replace(base, dense_weight=0.0))]
+        ("lexical", None, dataclasses.replace(base, dense_weight=0.0))
+    ]
     for b in filter(None, args.backends.split(",")):
         plans.append((f"{b}:{base.method}", b, base))
     thresholds = {}
@@ -90,8 +95,10 @@ def main() -> None:
         thresholds[key]["top1_correct"] = round(sum(correct) / len(correct), 3)
         print(key, thresholds[key])
     if not args.dry_run:
-        doc = {"note": "written by bench/calibrate.py on the demo KB and bench/eval queries",
-               "thresholds": thresholds}
+        doc = {
+            "note": "written by bench/calibrate.py on the demo KB and bench/eval queries",
+            "thresholds": thresholds,
+        }
         OUT.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 

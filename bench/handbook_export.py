@@ -22,8 +22,17 @@ from kbsvc.handbooks import export, service
 from kbsvc.handbooks.models import ExportFormat, HandbookCreate, Selection
 
 DATA = Path(__file__).resolve().parents[1] / "kbsvc" / "demo" / "data"
-FIELDS = ("title", "symptom", "cause", "solution", "workaround", "system", "module",
-          "department", "category")
+FIELDS = (
+    "title",
+    "symptom",
+    "cause",
+    "solution",
+    "workaround",
+    "system",
+    "module",
+    "department",
+    "category",
+)
 
 
 def load(session: Session, copies: int) -> int:
@@ -36,12 +45,18 @@ def load(session: Session, copies: int) -> int:
     for copy in range(copies):
         for rows in groups.values():
             data = EntryCreate(**{k: rows[0].get(k) or "" for k in FIELDS})
-            entry = entries.create(session, data=data, actor="bench",
-                                   status=EntryStatus.published, commit=False)
+            entry = entries.create(
+                session, data=data, actor="bench", status=EntryStatus.published, commit=False
+            )
             for i, row in enumerate(rows):
-                entries.link_ticket(session, entry_id=entry.id or 0, source=f"bench{copy}",
-                                    external_id=row["external_id"], actor="bench",
-                                    kind=LinkKind.source if i == 0 else LinkKind.cited)
+                entries.link_ticket(
+                    session,
+                    entry_id=entry.id or 0,
+                    source=f"bench{copy}",
+                    external_id=row["external_id"],
+                    actor="bench",
+                    kind=LinkKind.source if i == 0 else LinkKind.cited,
+                )
             n += 1
     session.commit()
     return n
@@ -52,19 +67,23 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=1)
     parser.add_argument("--system", default="HIS")
     args = parser.parse_args()
-    settings = Settings(data_dir=Path(tempfile.mkdtemp()), database_url="",
-                        _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(data_dir=Path(tempfile.mkdtemp()), database_url="", _env_file=None)  # type: ignore[call-arg]
     engine = db.make_engine(settings)
     db.upgrade(engine)
     with Session(engine, expire_on_commit=False) as session:
         total = load(session, args.copies)
-        data = HandbookCreate(title="医院HIS系统常见故障分析与处理方法", max_entries=5000,
-                              selection=Selection(systems=[args.system] if args.system else []))
+        data = HandbookCreate(
+            title="医院HIS系统常见故障分析与处理方法",
+            max_entries=5000,
+            selection=Selection(systems=[args.system] if args.system else []),
+        )
         t0 = time.perf_counter()
         doc = service.build_adhoc(session, data=data, settings=settings)
         select_s = time.perf_counter() - t0
-    print(f"KB {total} entries; handbook {doc.entry_count} entries, {len(doc.chapters)} chapters;"
-          f" select+group {select_s * 1000:.0f} ms")
+    print(
+        f"KB {total} entries; handbook {doc.entry_count} entries, {len(doc.chapters)} chapters;"
+        f" select+group {select_s * 1000:.0f} ms"
+    )
     for fmt in ExportFormat:
         t0 = time.perf_counter()
         body = export.render(doc, fmt, settings)

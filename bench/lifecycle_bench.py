@@ -28,8 +28,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--copies", type=int, default=10, help="copies of the demo set to load")
     args = parser.parse_args()
-    rows = [json.loads(line) for f in sorted(DATA.glob("tickets_*.jsonl"))
-            for line in f.read_text("utf-8").splitlines() if line.strip()]
+    rows = [
+        json.loads(line)
+        for f in sorted(DATA.glob("tickets_*.jsonl"))
+        for line in f.read_text("utf-8").splitlines()
+        if line.strip()
+    ]
 
     start = time.perf_counter()
     for row in rows:
@@ -54,8 +58,10 @@ def main() -> None:
             find_duplicates(session, row)
             timings.append((time.perf_counter() - t0) * 1000)
         timings.sort()
-        print(f"duplicates: pool {total} published entries, "
-              f"median {statistics.median(timings):.1f} ms, p95 {timings[94]:.1f} ms")
+        print(
+            f"duplicates: pool {total} published entries, "
+            f"median {statistics.median(timings):.1f} ms, p95 {timings[94]:.1f} ms"
+        )
         hits = sum(1 for row in rows[:100] if find_duplicates(session, row, k=1))
         print(f"duplicates: {hits}/100 demo tickets found an existing entry (each is in the pool)")
 

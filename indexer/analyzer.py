@@ -93,8 +93,11 @@ class Analyzer:
         if self.tokenizer.user_dict:
             h.update(self.tokenizer.user_dict.read_bytes())
         cfg = self.config
-        h.update(repr((cfg.words, cfg.bigrams, cfg.fold_synonyms,
-                       sorted(cfg.field_weights.items()))).encode())
+        h.update(
+            repr(
+                (cfg.words, cfg.bigrams, cfg.fold_synonyms, sorted(cfg.field_weights.items()))
+            ).encode()
+        )
         return h.hexdigest()[:16]
 
 

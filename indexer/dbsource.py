@@ -56,13 +56,23 @@ def load_docs(session: Session, ids: Sequence[int] | None = None) -> list[EntryD
         for e in entries:
             assert e.id is not None
             pairs = links.get(e.id, [])
-            out.append(EntryDoc(
-                id=e.id, title=e.title, symptom=e.symptom, cause=e.cause, solution=e.solution,
-                workaround=e.workaround, system=e.system, module=e.module,
-                department=e.department, category=e.category, tags=tuple(tags.get(e.id, [])),
-                status=str(e.status.value if hasattr(e.status, "value") else e.status),
-                ticket_texts=[texts[p] for p in pairs if texts.get(p)],
-                sources=pairs,
-            ))
+            out.append(
+                EntryDoc(
+                    id=e.id,
+                    title=e.title,
+                    symptom=e.symptom,
+                    cause=e.cause,
+                    solution=e.solution,
+                    workaround=e.workaround,
+                    system=e.system,
+                    module=e.module,
+                    department=e.department,
+                    category=e.category,
+                    tags=tuple(tags.get(e.id, [])),
+                    status=str(e.status.value if hasattr(e.status, "value") else e.status),
+                    ticket_texts=[texts[p] for p in pairs if texts.get(p)],
+                    sources=pairs,
+                )
+            )
     out.sort(key=lambda d: d.id)
     return out

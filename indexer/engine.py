@@ -129,8 +129,13 @@ class SearchEngine:
         r = Retriever(self.analyzer, emb, self.config)
         vcls = _vector_cls() if emb is not None and emb.dim > 0 else None
         try:
-            m = store.load(r, self.index_dir, backend=self.backend, vector_cls=vcls,
-                           vector_options={"ann_threshold": self.settings.search.ann_threshold})
+            m = store.load(
+                r,
+                self.index_dir,
+                backend=self.backend,
+                vector_cls=vcls,
+                vector_options={"ann_threshold": self.settings.search.ann_threshold},
+            )
         except (IndexStoreError, OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("search index not loaded (%s); rebuilding from the database", exc)
             return False
@@ -218,22 +223,36 @@ class SearchEngine:
         except ImportError:
             return
         with self._lock.write():  # compaction inside the dump reorders slots
-            store.save(self.retriever, self.index_dir, last_seq=self.last_seq,
-                       backend=self.backend, fitted_count=self.fitted_count)
+            store.save(
+                self.retriever,
+                self.index_dir,
+                last_seq=self.last_seq,
+                backend=self.backend,
+                fitted_count=self.fitted_count,
+            )
             self._dirty = False
             self._saved_at = time.monotonic()
 
     # ---- reads -------------------------------------------------------------------------
-    def search(self, query: str, k: int, filters: Filters | None = None,
-               boost: dict[str, str] | None = None) -> Ranked:
+    def search(
+        self,
+        query: str,
+        k: int,
+        filters: Filters | None = None,
+        boost: dict[str, str] | None = None,
+    ) -> Ranked:
         """Ranked entry ids for a query (a consistent snapshot between writes)."""
         with self._lock.read():
             return self.retriever.search(query, k, filters, boost=boost)
 
     def status(self) -> dict[str, Any]:
         r = self.retriever
-        return {"ready": self.ready, "entries": len(r.lexical), "last_seq": self.last_seq,
-                "dense": r.embedder.model_id if r.dense else "none"}
+        return {
+            "ready": self.ready,
+            "entries": len(r.lexical),
+            "last_seq": self.last_seq,
+            "dense": r.embedder.model_id if r.dense else "none",
+        }
 
     # ---- background loop ---------------------------------------------------------------
     def notify(self) -> None:

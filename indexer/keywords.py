@@ -12,14 +12,69 @@ from indexer.text import normalize
 from indexer.tokenizer import ChineseTokenizer, _lines, default_tokenizer
 
 # Generic words that TF-IDF ranks high in short tickets but that say nothing about the fault.
-_GENERIC = frozenset([
-    "无法", "不能", "提示", "报错", "显示", "进行", "重新", "联系", "操作", "使用",
-    "正常", "恢复", "检查", "确认", "需要", "导致", "原因", "现象", "故障", "用户",
-    "患者", "医生", "护士", "科室", "电脑", "系统", "工单", "反馈", "告知", "已经",
-    "然后", "之后", "没有", "时候", "一直", "目前", "现在", "今天", "上午", "下午",
-    "刚才", "频繁", "偶尔", "突然", "经常", "界面", "页面", "状态", "信息", "内容",
-    "结果", "现场", "方法", "步骤", "情况", "对应", "相关", "所有", "部分",
-])
+_GENERIC = frozenset(
+    [
+        "无法",
+        "不能",
+        "提示",
+        "报错",
+        "显示",
+        "进行",
+        "重新",
+        "联系",
+        "操作",
+        "使用",
+        "正常",
+        "恢复",
+        "检查",
+        "确认",
+        "需要",
+        "导致",
+        "原因",
+        "现象",
+        "故障",
+        "用户",
+        "患者",
+        "医生",
+        "护士",
+        "科室",
+        "电脑",
+        "系统",
+        "工单",
+        "反馈",
+        "告知",
+        "已经",
+        "然后",
+        "之后",
+        "没有",
+        "时候",
+        "一直",
+        "目前",
+        "现在",
+        "今天",
+        "上午",
+        "下午",
+        "刚才",
+        "频繁",
+        "偶尔",
+        "突然",
+        "经常",
+        "界面",
+        "页面",
+        "状态",
+        "信息",
+        "内容",
+        "结果",
+        "现场",
+        "方法",
+        "步骤",
+        "情况",
+        "对应",
+        "相关",
+        "所有",
+        "部分",
+    ]
+)
 # Noun-like POS tags worth a tag when the word is not in our dictionary (people/places are not).
 _NOUNISH = frozenset({"n", "nz", "nt", "vn", "eng", "nw", "an"})
 _NUMERIC = re.compile(r"^[\d\W_]+$")
@@ -100,8 +155,11 @@ def default_extractor() -> KeywordExtractor:
 
 
 def suggest_tags(
-    texts: Iterable[str], existing: Sequence[str] = (), limit: int = 6,
-    exclude: Iterable[str] = (), extra: Iterable[str] = (),
+    texts: Iterable[str],
+    existing: Sequence[str] = (),
+    limit: int = 6,
+    exclude: Iterable[str] = (),
+    extra: Iterable[str] = (),
 ) -> list[str]:
     """The given tags first, then keywords of `texts` not already covered, at most `limit`.
 

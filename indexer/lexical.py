@@ -117,8 +117,10 @@ class LexicalIndex:
         remap = np.full(len(self._terms), -1, dtype=np.int32)
         remap[used] = np.arange(len(used), dtype=np.int32)
         terms = [self._terms[t] for t in used]
-        docs = [(self._ids[s], remap[t], f, self._meta[s])
-                for s, t, f in zip(live, old_tids, tfs, strict=True)]
+        docs = [
+            (self._ids[s], remap[t], f, self._meta[s])
+            for s, t, f in zip(live, old_tids, tfs, strict=True)
+        ]
         self._load_docs(terms, docs)
 
     def _load_docs(self, terms: list[str], docs: Sequence[tuple]) -> None:  # type: ignore[type-arg]

@@ -92,11 +92,14 @@ def dump(index: LexicalIndex, folder: Path) -> dict[str, Any]:
     meta = {
         "format": FORMAT,
         "terms": index._terms,  # noqa: SLF001
-        "meta": [[m.system, m.department, m.status, list(m.tags)] if m else None
-                 for m in index._meta],  # noqa: SLF001
+        "meta": [
+            [m.system, m.department, m.status, list(m.tags)] if m else None for m in index._meta
+        ],  # noqa: SLF001
     }
-    files = {"postings.npz": buf.getvalue(),
-             "docs.json": json.dumps(meta, ensure_ascii=False).encode("utf-8")}
+    files = {
+        "postings.npz": buf.getvalue(),
+        "docs.json": json.dumps(meta, ensure_ascii=False).encode("utf-8"),
+    }
     sums = {}
     for name, data in files.items():
         write_atomic(folder / name, data)

@@ -68,10 +68,13 @@ class Retriever:
         learn = self.config.learn_from_use
         vecs: Any = [None] * len(docs)
         if self.dense and docs:
-            vecs = self.embedder.encode([d.passage(learn_from_use=learn) for d in docs],
-                                        kind="passage")
-        return [(d, self.analyzer.weighted(d.fields(learn_from_use=learn)), v)
-                for d, v in zip(docs, vecs, strict=True)]
+            vecs = self.embedder.encode(
+                [d.passage(learn_from_use=learn) for d in docs], kind="passage"
+            )
+        return [
+            (d, self.analyzer.weighted(d.fields(learn_from_use=learn)), v)
+            for d, v in zip(docs, vecs, strict=True)
+        ]
 
     def apply(self, prepared: list[tuple[EntryDoc, Any, Any]]) -> None:
         """Insert or replace prepared documents in every channel (fast; under the write lock)."""

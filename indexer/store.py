@@ -55,12 +55,24 @@ def save(r: Retriever, root: Path, *, last_seq: int, backend: str, fitted_count:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def load(r: Retriever, root: Path, *, backend: str, vector_cls: Any = None,
-         vector_options: dict[str, Any] | None = None) -> dict[str, Any]:
+def load(
+    r: Retriever,
+    root: Path,
+    *,
+    backend: str,
+    vector_cls: Any = None,
+    vector_options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Fill an empty Retriever from disk; raises IndexStoreError when it cannot be trusted."""
     m = read_manifest(root)
-    check_manifest(m, kind=KIND, format=FORMAT, analyzer=r.analyzer.signature(),
-                   backend=backend, params=_params(r))
+    check_manifest(
+        m,
+        kind=KIND,
+        format=FORMAT,
+        analyzer=r.analyzer.signature(),
+        backend=backend,
+        params=_params(r),
+    )
     folder = root / str(m.get("generation", ""))
     try:
         for name, digest in dict(m["checksum"]).items():
@@ -83,8 +95,9 @@ def load(r: Retriever, root: Path, *, backend: str, vector_cls: Any = None,
         raise IndexCorrupt(f"embedder state unreadable: {exc}") from exc
     if r.embedder.model_id != m["embedder"] or r.embedder.dim != m["dim"]:
         raise IndexMismatch("embedder differs from the saved index")
-    vectors, _vm = vector_cls.load(folder / "vector", model_id=m["embedder"], dim=m["dim"],
-                                   **(vector_options or {}))
+    vectors, _vm = vector_cls.load(
+        folder / "vector", model_id=m["embedder"], dim=m["dim"], **(vector_options or {})
+    )
     if len(vectors) != m["count"]:
         raise IndexCorrupt("vector index count differs from its manifest")
     r.vectors = vectors

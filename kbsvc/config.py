@@ -150,8 +150,13 @@ class HandbookSettings(BaseModel):
     # PDF/DOCX layout is CPU- and memory-heavy; more requests than this get 429.
     max_concurrent_exports: int = Field(default=2, ge=1, le=64)
     # Preferred print fonts, first one fontconfig knows wins (any `fc-list :lang=zh` font else).
-    pdf_fonts: list[str] = ["Noto Serif CJK SC", "Noto Sans CJK SC", "Source Han Sans SC",
-                            "WenQuanYi Zen Hei", "WenQuanYi Micro Hei"]
+    pdf_fonts: list[str] = [
+        "Noto Serif CJK SC",
+        "Noto Sans CJK SC",
+        "Source Han Sans SC",
+        "WenQuanYi Zen Hei",
+        "WenQuanYi Micro Hei",
+    ]
     # Word/WPS resolve east-Asian text through w:eastAsia; these ship with every Chinese Windows.
     docx_body_font: str = "宋体"
     docx_heading_font: str = "黑体"
@@ -197,8 +202,10 @@ class Settings(BaseSettings):
     @classmethod
     def _check_secret(cls, v: AuthSettings) -> AuthSettings:
         if v.secret_key and (len(v.secret_key) < 32 or v.secret_key in _WEAK_SECRETS):
-            raise ValueError("auth.secret_key must be at least 32 random characters "
-                             "(or empty, to generate one in the data directory)")
+            raise ValueError(
+                "auth.secret_key must be at least 32 random characters "
+                "(or empty, to generate one in the data directory)"
+            )
         return v
 
     @field_validator("cors_origins")

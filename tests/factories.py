@@ -42,9 +42,7 @@ def make_ticket(session: Session, **over: Any) -> Ticket:
     return ticket
 
 
-def make_entry(
-    session: Session, status: EntryStatus = EntryStatus.published, **over: Any
-) -> Entry:
+def make_entry(session: Session, status: EntryStatus = EntryStatus.published, **over: Any) -> Entry:
     data = {
         "title": "门诊医生站CA证书过期导致无法登录",
         "symptom": "医生站登录提示证书无效",

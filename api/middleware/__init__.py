@@ -20,6 +20,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(RateLimitMiddleware, settings=settings)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(DynamicCORSMiddleware, settings=settings)
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts,
-                       www_redirect=False)
+    app.add_middleware(
+        TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts, www_redirect=False
+    )
     app.add_middleware(RequestContextMiddleware)

@@ -104,8 +104,9 @@ class AuditMiddleware:
         elif done and held_size > HOLD_BYTES:
             await self._record(scope, status, bytes(request_body), [])
 
-    async def _record(self, scope: Scope, status: int, request_body: bytes,
-                      held: list[Message]) -> None:
+    async def _record(
+        self, scope: Scope, status: int, request_body: bytes, held: list[Message]
+    ) -> None:
         template = route_template(scope)
         if template == "unmatched":
             return

@@ -35,12 +35,16 @@ def route_template(scope: Scope) -> str:
 def _csp(path: str, nonce: str) -> str:
     if path.startswith(_DOCS):
         cdn = "https://cdn.jsdelivr.net"
-        return (f"default-src 'self'; script-src 'self' 'unsafe-inline' {cdn}; "
-                f"style-src 'self' 'unsafe-inline' {cdn}; img-src 'self' data: "
-                "https://fastapi.tiangolo.com; frame-ancestors 'none'")
-    policy = (f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; "
-              "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
-              "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'")
+        return (
+            f"default-src 'self'; script-src 'self' 'unsafe-inline' {cdn}; "
+            f"style-src 'self' 'unsafe-inline' {cdn}; img-src 'self' data: "
+            "https://fastapi.tiangolo.com; frame-ancestors 'none'"
+        )
+    policy = (
+        f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; "
+        "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
+        "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'"
+    )
     if not path.startswith(_FRAMEABLE):
         policy += "; frame-ancestors 'none'"
     return policy
@@ -97,10 +101,18 @@ class RequestContextMiddleware:
             client = scope.get("client")
             # Path without its query string: queries carry symptom text.
             log.info(
-                "%s %s %s", scope.get("method"), route, status,
-                extra={"request_id": rid, "method": scope.get("method"), "route": route,
-                       "status": status, "duration_ms": round(elapsed * 1000, 1),
-                       "actor": getattr(principal, "label", None),
-                       "client": client[0] if client else None},
+                "%s %s %s",
+                scope.get("method"),
+                route,
+                status,
+                extra={
+                    "request_id": rid,
+                    "method": scope.get("method"),
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 1),
+                    "actor": getattr(principal, "label", None),
+                    "client": client[0] if client else None,
+                },
             )
             request_id_var.reset(token)

@@ -37,6 +37,7 @@ class DynamicCORSMiddleware:
         if time.monotonic() - self._cached_at > self.ttl:
             engine = getattr(scope["app"].state, "engine", None)
             if engine is not None:
+
                 def load() -> set[str]:
                     with Session(engine) as session:
                         return active_origins(session)
@@ -79,12 +80,18 @@ class DynamicCORSMiddleware:
         wanted = headers.get(b"access-control-request-headers", b"").decode("latin-1")
         asked = {h.strip().lower() for h in wanted.split(",") if h.strip()}
         if asked - ALLOW_HEADERS:
-            return error_json(403, "forbidden", "request headers not allowed: "
-                              + ", ".join(sorted(asked - ALLOW_HEADERS)))
-        return Response(status_code=204, headers={
-            "Access-Control-Allow-Origin": origin,
-            "Access-Control-Allow-Methods": ALLOW_METHODS,
-            "Access-Control-Allow-Headers": ", ".join(sorted(asked)) or "content-type",
-            "Access-Control-Max-Age": "600",
-            "Vary": "Origin",
-        })
+            return error_json(
+                403,
+                "forbidden",
+                "request headers not allowed: " + ", ".join(sorted(asked - ALLOW_HEADERS)),
+            )
+        return Response(
+            status_code=204,
+            headers={
+                "Access-Control-Allow-Origin": origin,
+                "Access-Control-Allow-Methods": ALLOW_METHODS,
+                "Access-Control-Allow-Headers": ", ".join(sorted(asked)) or "content-type",
+                "Access-Control-Max-Age": "600",
+                "Vary": "Origin",
+            },
+        )

@@ -93,8 +93,9 @@ class BodyLimitMiddleware:
 
 
 def _too_large(limit: int):  # type: ignore[no-untyped-def]
-    return error_json(413, "too_large", f"request body larger than {limit} bytes",
-                      {"max_bytes": limit})
+    return error_json(
+        413, "too_large", f"request body larger than {limit} bytes", {"max_bytes": limit}
+    )
 
 
 @dataclass
@@ -164,9 +165,13 @@ class RateLimitMiddleware:
             wait = self._take(self._identity(scope), self.rate, self.burst)
         if wait > 0:
             retry = max(1, math.ceil(wait))
-            response = error_json(429, "rate_limited",
-                                  f"too many requests; retry in {retry} s",
-                                  {"retry_after": retry}, headers={"Retry-After": str(retry)})
+            response = error_json(
+                429,
+                "rate_limited",
+                f"too many requests; retry in {retry} s",
+                {"retry_after": retry},
+                headers={"Retry-After": str(retry)},
+            )
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

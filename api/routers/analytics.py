@@ -22,8 +22,9 @@ from kbsvc.analytics.sqlfn import Period
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Apply search-log retention at start-up; flush queued log rows at shutdown."""
     engine = app.state.engine
-    await run_in_threadpool(searchlog.purge_expired, engine,
-                            app.state.settings.analytics.search_log_days)
+    await run_in_threadpool(
+        searchlog.purge_expired, engine, app.state.settings.analytics.search_log_days
+    )
     yield
     await run_in_threadpool(searchlog.writer_for(engine).flush, 5.0)
 
@@ -37,8 +38,10 @@ TableQ = Annotated[str | None, Query(max_length=40, description="CSV: which tabl
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOWNLOADS: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {}, XLSX: {}},
-          "description": "The report as JSON, or a CSV / XLSX download"},
+    200: {
+        "content": {"text/csv": {}, XLSX: {}},
+        "description": "The report as JSON, or a CSV / XLSX download",
+    },
 }
 
 
@@ -50,25 +53,43 @@ def _respond(name: str, period: Period, report: BaseModel, fmt: str, table: str 
     if fmt == "csv":
         t = export.pick(tables, table)
         disposition = f'attachment; filename="{stem}-{t.name}.csv"'
-        return Response(export.to_csv(t), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": disposition})
-    return Response(export.to_xlsx(tables), media_type=XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'})
+        return Response(
+            export.to_csv(t),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": disposition},
+        )
+    return Response(
+        export.to_xlsx(tables),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'},
+    )
 
 
 # Reports name drafts, flagged and overdue entries across departments: a KB-owner view, so
 # reviewers and admins only (engineers with viewer keys use search instead).
 def _report(name: str, build: Callable[..., BaseModel], model: type[BaseModel]) -> None:
-    def endpoint(session: SessionDep, settings: SettingsDep, _caller: Reviewer,
-                 from_: FromQ = None, to: ToQ = None, fmt: FormatQ = "json",
-                 table: TableQ = None) -> Any:
+    def endpoint(
+        session: SessionDep,
+        settings: SettingsDep,
+        _caller: Reviewer,
+        from_: FromQ = None,
+        to: ToQ = None,
+        fmt: FormatQ = "json",
+        table: TableQ = None,
+    ) -> Any:
         period = Period.parse(from_, to)
         kwargs = {"cfg": settings.analytics} if build is gaps.gaps else {}
         return _respond(name, period, build(session, period, **kwargs), fmt, table)
 
     endpoint.__doc__ = f"The {name} report for a period (JSON, or format=csv|xlsx)."
-    router.add_api_route(f"/api/v1/reports/{name}", endpoint, methods=["GET"],
-                         response_model=model, name=f"report_{name}", responses=DOWNLOADS)
+    router.add_api_route(
+        f"/api/v1/reports/{name}",
+        endpoint,
+        methods=["GET"],
+        response_model=model,
+        name=f"report_{name}",
+        responses=DOWNLOADS,
+    )
 
 
 _report("demand", reports.demand, schemas.DemandReport)
@@ -77,24 +98,35 @@ _report("gaps", gaps.gaps, schemas.GapsReport)
 _report("health", reports.health, schemas.HealthReport)
 
 
-@router.get("/api/v1/reports/monthly.pdf", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}, "description": "PDF summary"}})
+@router.get(
+    "/api/v1/reports/monthly.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "PDF summary"}},
+)
 def monthly_pdf(
-    session: SessionDep, settings: SettingsDep, _caller: Reviewer,
+    session: SessionDep,
+    settings: SettingsDep,
+    _caller: Reviewer,
     month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", examples=["2025-06"])],
 ) -> Response:
     """One month's insight summary as a printable PDF."""
     pdf = page.monthly_pdf(session, month, settings.analytics)
-    return Response(pdf, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="kbsvc-monthly-{month}.pdf"'})
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="kbsvc-monthly-{month}.pdf"'},
+    )
 
 
 @router.post("/api/v1/search-log/{log_id}/clicks", response_model=ClickRecorded, status_code=201)
 def record_click(
-    session: SessionDep, _caller: WidgetOrViewer, body: ClickIn,
+    session: SessionDep,
+    _caller: WidgetOrViewer,
+    body: ClickIn,
     log_id: Annotated[str, Path(pattern=r"^[0-9a-z]{8,32}$")],
 ) -> ClickRecorded:
     """Report that a user opened, cited or rated a result of a logged search."""
-    click = searchlog.record_click(session, log_id=log_id, entry_id=body.entry_id,
-                                   action=body.action)
+    click = searchlog.record_click(
+        session, log_id=log_id, entry_id=body.entry_id, action=body.action
+    )
     return ClickRecorded(log_id=click.log_id, entry_id=click.entry_id, action=click.action)

@@ -20,8 +20,9 @@ def list_audit(
     session: SessionDep,
     _caller: Admin,
     actor: Annotated[str | None, Query(max_length=120, description="e.g. apikey:sync")] = None,
-    action: Annotated[str | None, Query(max_length=200,
-                                        description="'POST /api/v1/entries' or a prefix")] = None,
+    action: Annotated[
+        str | None, Query(max_length=200, description="'POST /api/v1/entries' or a prefix")
+    ] = None,
     object_type: Annotated[str | None, Query(max_length=50)] = None,
     object_id: Annotated[str | None, Query(max_length=64)] = None,
     since: Annotated[datetime | None, Query(alias="from")] = None,
@@ -30,6 +31,14 @@ def list_audit(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AuditEventsPublic:
     """Writes and login attempts, newest first; `from` inclusive, `to` exclusive."""
-    return audit.list_events(session, actor=actor, action=action, object_type=object_type,
-                             object_id=object_id, since=since, until=until, offset=offset,
-                             limit=limit)
+    return audit.list_events(
+        session,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        since=since,
+        until=until,
+        offset=offset,
+        limit=limit,
+    )

@@ -31,26 +31,49 @@ class Me(SQLModel):
 
 
 def _me(principal: Principal, csrf: str | None) -> Me:
-    return Me(kind=principal.kind, name=principal.name, role=str(principal.role or ""),
-              departments=list(principal.departments), csrf_token=csrf)
+    return Me(
+        kind=principal.kind,
+        name=principal.name,
+        role=str(principal.role or ""),
+        departments=list(principal.departments),
+        csrf_token=csrf,
+    )
 
 
 @router.post("/login", response_model=Me)
 def login(
-    data: LoginIn, request: Request, response: Response, session: SessionDep,
+    data: LoginIn,
+    request: Request,
+    response: Response,
+    session: SessionDep,
     settings: SettingsDep,
 ) -> Me:
     """Check username and password; sets the session cookie (HttpOnly) and a CSRF cookie."""
     request.state.audit = {"actor": f"user:{data.username}", "object_type": "auth"}
-    user, cookie, csrf = sessions.login(session, username=data.username,
-                                        password=data.password, settings=settings)
+    user, cookie, csrf = sessions.login(
+        session, username=data.username, password=data.password, settings=settings
+    )
     max_age = int(settings.auth.session_hours * 3600)
     secure = settings.auth.cookie_secure
-    response.set_cookie(sessions.SESSION_COOKIE, cookie, max_age=max_age, httponly=True,
-                        samesite="lax", secure=secure, path="/")
+    response.set_cookie(
+        sessions.SESSION_COOKIE,
+        cookie,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        path="/",
+    )
     # Readable by the UI's script (double submit); useless to another site, which cannot read it.
-    response.set_cookie(sessions.CSRF_COOKIE, csrf, max_age=max_age, httponly=False,
-                        samesite="strict", secure=secure, path="/")
+    response.set_cookie(
+        sessions.CSRF_COOKIE,
+        csrf,
+        max_age=max_age,
+        httponly=False,
+        samesite="strict",
+        secure=secure,
+        path="/",
+    )
     principal = sessions.principal_for_user(user)
     request.state.principal = principal
     return _me(principal, csrf)

@@ -19,12 +19,16 @@ router = APIRouter(prefix="/api/v1/tickets", tags=["capture"], responses=ERROR_R
     responses={200: {"model": CapturePublic, "description": "Already captured: the entry"}},
 )
 def capture_ticket(
-    ticket_id: int, session: SessionDep, settings: SettingsDep, caller: Editor,
+    ticket_id: int,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: Editor,
     response: Response,
 ) -> CapturePublic:
     """Create a draft entry prefilled from the ticket (201), or return its existing entry (200)."""
-    entry, created = service.capture(session, ticket_id=ticket_id, actor=caller.label,
-                                     settings=settings)
+    entry, created = service.capture(
+        session, ticket_id=ticket_id, actor=caller.label, settings=settings
+    )
     if not created:
         response.status_code = 200
     return entry

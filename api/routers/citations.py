@@ -24,13 +24,23 @@ from kbsvc.feedback.models import (
 router = APIRouter(prefix="/api/v1", tags=["citations and feedback"], responses=ERROR_RESPONSES)
 
 
-@router.post("/entries/{entry_id}/citations", response_model=CitationPublic, status_code=201,
-             responses={200: {"model": CitationPublic, "description": "Already cited"}})
-def cite(entry_id: int, body: CitationIn, session: SessionDep, caller: WidgetOrViewer,
-         response: Response) -> CitationPublic:
+@router.post(
+    "/entries/{entry_id}/citations",
+    response_model=CitationPublic,
+    status_code=201,
+    responses={200: {"model": CitationPublic, "description": "Already cited"}},
+)
+def cite(
+    entry_id: int, body: CitationIn, session: SessionDep, caller: WidgetOrViewer, response: Response
+) -> CitationPublic:
     """Record that a ticket used this entry; citing again is a no-op (200)."""
-    citation, created = citations.cite(session, entry_id=entry_id, source=body.source,
-                                       external_id=body.external_id, actor=caller.label)
+    citation, created = citations.cite(
+        session,
+        entry_id=entry_id,
+        source=body.source,
+        external_id=body.external_id,
+        actor=caller.label,
+    )
     if not created:
         response.status_code = 200
     return citation
@@ -43,17 +53,24 @@ def citing_tickets(entry_id: int, session: SessionDep, _caller: Viewer) -> Citat
 
 
 @router.get("/tickets/{source}/{external_id}/citations", response_model=CitedEntriesPublic)
-def cited_by_ticket(source: str, external_id: str, session: SessionDep, caller: Viewer
-                    ) -> CitedEntriesPublic:
+def cited_by_ticket(
+    source: str, external_id: str, session: SessionDep, caller: Viewer
+) -> CitedEntriesPublic:
     """Entries a ticket cited (the ticket need not be imported) that the caller may see."""
-    return citations.cited_by_ticket(session, source=source, external_id=external_id,
-                                     principal=caller)
+    return citations.cited_by_ticket(
+        session, source=source, external_id=external_id, principal=caller
+    )
 
 
-@router.post("/entries/{entry_id}/feedback", response_model=FeedbackPublic, status_code=201,
-             responses={200: {"model": FeedbackPublic, "description": "Earlier vote updated"}})
-def give_feedback(entry_id: int, body: FeedbackIn, session: SessionDep, caller: WidgetOrViewer,
-                  response: Response) -> FeedbackPublic:
+@router.post(
+    "/entries/{entry_id}/feedback",
+    response_model=FeedbackPublic,
+    status_code=201,
+    responses={200: {"model": FeedbackPublic, "description": "Earlier vote updated"}},
+)
+def give_feedback(
+    entry_id: int, body: FeedbackIn, session: SessionDep, caller: WidgetOrViewer, response: Response
+) -> FeedbackPublic:
     """Helpful / not helpful, once per ticket (or per caller); not helpful + comment flags it."""
     result, created = feedback.give(session, entry_id=entry_id, data=body, actor=caller.label)
     if not created:
@@ -72,13 +89,19 @@ def list_flags(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> FlagsPublic:
     """Review flags (open ones by default), oldest first."""
-    return feedback.list_flags(session, status=status, entry_id=entry_id, reason=reason,
-                               offset=offset, limit=limit)
+    return feedback.list_flags(
+        session, status=status, entry_id=entry_id, reason=reason, offset=offset, limit=limit
+    )
 
 
 @router.post("/review-flags/{flag_id}/resolve", response_model=FlagPublic)
-def resolve_flag(flag_id: int, session: SessionDep, caller: Editor,
-                 body: Annotated[ResolveIn | None, Body()] = None) -> FlagPublic:
+def resolve_flag(
+    flag_id: int,
+    session: SessionDep,
+    caller: Editor,
+    body: Annotated[ResolveIn | None, Body()] = None,
+) -> FlagPublic:
     """Close a flag once the entry was fixed or the report judged wrong."""
-    return feedback.resolve_flag(session, flag_id=flag_id, actor=caller.label,
-                                 resolution=body.resolution if body else "")
+    return feedback.resolve_flag(
+        session, flag_id=flag_id, actor=caller.label, resolution=body.resolution if body else ""
+    )

@@ -37,8 +37,16 @@ def list_entries(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> EntriesPublic:
     """List entries the caller may see (drafts for editors only), with filters, newest first."""
-    return service.list_entries(session, system=system, department=department, tag=tag,
-                                status=status, offset=offset, limit=limit, principal=caller)
+    return service.list_entries(
+        session,
+        system=system,
+        department=department,
+        tag=tag,
+        status=status,
+        offset=offset,
+        limit=limit,
+        principal=caller,
+    )
 
 
 @router.post("", response_model=EntryCreated, status_code=201)
@@ -47,8 +55,9 @@ def create_entry(
 ) -> EntryCreated:
     """Create a draft entry; `duplicates` lists existing entries that may already cover it."""
     entry = service.create(session, data=data, actor=caller.label)
-    found = duplicates.find_duplicates(session, duplicates.fields_of(entry), exclude_id=entry.id,
-                                       settings=settings.lifecycle)
+    found = duplicates.find_duplicates(
+        session, duplicates.fields_of(entry), exclude_id=entry.id, settings=settings.lifecycle
+    )
     return EntryCreated(**service.to_public(session, entry).model_dump(), duplicates=found)
 
 
@@ -62,19 +71,20 @@ def entries_due(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> EntriesPublic:
     """Published entries due for review at `before` (default: now), most overdue first."""
-    return workflow.due(session, before=before, system=system, offset=offset, limit=limit,
-                        principal=caller)
+    return workflow.due(
+        session, before=before, system=system, offset=offset, limit=limit, principal=caller
+    )
 
 
 @router.get("/{entry_id}", response_model=EntryDetail)
-def get_entry(entry_id: int, session: SessionDep, caller: Viewer, response: Response
-              ) -> EntryDetail:
+def get_entry(
+    entry_id: int, session: SessionDep, caller: Viewer, response: Response
+) -> EntryDetail:
     """One entry with links and counts; a merged entry shows `merged_into_id` (redirect).
 
     404 when missing or hidden from the caller (drafts, other departments: see auth.policy).
     """
-    detail = service.to_detail(session, service.get(session, entry_id=entry_id,
-                                                    principal=caller))
+    detail = service.to_detail(session, service.get(session, entry_id=entry_id, principal=caller))
     response.headers["ETag"] = f'"{detail.version}"'
     return detail
 
@@ -84,7 +94,7 @@ def _if_match(value: str | None) -> int | None:
         return None
     match = re.fullmatch(r'\s*(?:W/)?"?(\d+)"?\s*', value)
     if match is None:
-        raise ValidationFailed("If-Match must carry the entry version, e.g. If-Match: \"3\"")
+        raise ValidationFailed('If-Match must carry the entry version, e.g. If-Match: "3"')
     return int(match.group(1))
 
 
@@ -99,10 +109,18 @@ def update_entry(
     """Partially update an entry based on `base_version` (or If-Match); stale → 409."""
     base = data.base_version if data.base_version is not None else _if_match(if_match)
     if base is None:
-        raise ValidationFailed("base_version is required: send the version you edited "
-                               "(body field base_version or an If-Match header)")
-    entry = service.update(session, entry_id=entry_id, data=data, actor=caller.label,
-                           base_version=base, principal=caller)
+        raise ValidationFailed(
+            "base_version is required: send the version you edited "
+            "(body field base_version or an If-Match header)"
+        )
+    entry = service.update(
+        session,
+        entry_id=entry_id,
+        data=data,
+        actor=caller.label,
+        base_version=base,
+        principal=caller,
+    )
     return service.to_public(session, entry)
 
 

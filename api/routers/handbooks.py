@@ -26,8 +26,10 @@ _LIMITER_LOCK = threading.Lock()
 router = APIRouter(prefix="/api/v1/handbooks", tags=["handbooks"], responses=ERROR_RESPONSES)
 
 _EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The rendered handbook",
-          "content": {media.split(";")[0]: {} for media in export.MEDIA_TYPES.values()}},
+    200: {
+        "description": "The rendered handbook",
+        "content": {media.split(";")[0]: {} for media in export.MEDIA_TYPES.values()},
+    },
 }
 
 
@@ -89,12 +91,20 @@ def update_handbook(
 
 @router.post("/{handbook_id}/editions", response_model=EditionPublic, status_code=201)
 def publish_edition(
-    handbook_id: int, request: Request, session: SessionDep, settings: SettingsDep,
+    handbook_id: int,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
     caller: Editor,
 ) -> EditionPublic:
     """Freeze the entries the handbook selects now as its next edition."""
-    edition = service.publish_edition(session, handbook_id=handbook_id, actor=caller.label,
-                                      settings=settings, search=_search(request))
+    edition = service.publish_edition(
+        session,
+        handbook_id=handbook_id,
+        actor=caller.label,
+        settings=settings,
+        search=_search(request),
+    )
     return service.edition_public(edition)
 
 
@@ -120,15 +130,23 @@ def export_handbook(
     """
     limiter = _limiter(request, settings.handbooks.max_concurrent_exports)
     with limiter.slot(format):
-        doc = service.build_document(session, handbook_id=handbook_id, settings=settings,
-                                     edition=edition, search=_search(request),
-                                     principal=caller)
+        doc = service.build_document(
+            session,
+            handbook_id=handbook_id,
+            settings=settings,
+            edition=edition,
+            search=_search(request),
+            principal=caller,
+        )
         session.rollback()  # end the read transaction before seconds of layout
         body = export.render(doc, format, settings)
-    headers = {"Content-Disposition": content_disposition(export.filename(doc, format)),
-               "X-Content-Type-Options": "nosniff"}
+    headers = {
+        "Content-Disposition": content_disposition(export.filename(doc, format)),
+        "X-Content-Type-Options": "nosniff",
+    }
     if format is ExportFormat.html:
         # The HTML is self-contained; forbid scripts even if something slipped through.
         headers["Content-Security-Policy"] = (
-            "default-src 'none'; img-src data:; style-src 'unsafe-inline'")
+            "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+        )
     return Response(body, media_type=export.MEDIA_TYPES[format], headers=headers)

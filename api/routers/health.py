@@ -34,16 +34,22 @@ def readyz(request: Request) -> JSONResponse:
         except Exception as exc:  # noqa: BLE001 - a failing probe means not ready
             checks[name] = f"error: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ok" if ready else "not ready", "checks": checks},
-                        status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ok" if ready else "not ready", "checks": checks},
+        status_code=200 if ready else 503,
+    )
 
 
 @router.get(
     "/metrics",
     response_class=Response,
-    responses={200: {"description": "Prometheus text format",
-                     "content": {"text/plain": {"schema": {"type": "string"}}}},
-               404: {"description": "Metrics disabled"}},
+    responses={
+        200: {
+            "description": "Prometheus text format",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+        404: {"description": "Metrics disabled"},
+    },
 )
 def metrics(request: Request) -> Response:
     """Prometheus metrics: request latency by route, suggest latency, index size and sequence."""
@@ -51,5 +57,6 @@ def metrics(request: Request) -> Response:
 
     if not request.app.state.settings.metrics_enabled:
         raise NotFound("metrics are disabled")
-    return Response(generate_latest(request.app.state.metrics.registry),
-                    media_type=CONTENT_TYPE_LATEST)
+    return Response(
+        generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
+    )

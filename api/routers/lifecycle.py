@@ -25,55 +25,91 @@ router = APIRouter(prefix="/api/v1", tags=["lifecycle"], responses=ERROR_RESPONS
 OptionalNote = Annotated[TransitionIn | None, Body()]
 
 
-def _move(session, settings, entry_id: int, action: str, actor: str, note: str  # type: ignore[no-untyped-def]
-          ) -> EntryDetail:
-    entry = workflow.transition(session, entry_id=entry_id, action=action, actor=actor,
-                                note=note, settings=settings.lifecycle)
+def _move(
+    session,
+    settings,
+    entry_id: int,
+    action: str,
+    actor: str,
+    note: str,  # type: ignore[no-untyped-def]
+) -> EntryDetail:
+    entry = workflow.transition(
+        session,
+        entry_id=entry_id,
+        action=action,
+        actor=actor,
+        note=note,
+        settings=settings.lifecycle,
+    )
     return service.to_detail(session, entry)
 
 
 @router.post("/entries/{entry_id}/submit", response_model=EntryDetail)
-def submit(entry_id: int, session: SessionDep, settings: SettingsDep, caller: Editor,
-           body: OptionalNote = None) -> EntryDetail:
+def submit(
+    entry_id: int,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: Editor,
+    body: OptionalNote = None,
+) -> EntryDetail:
     """Draft → in_review (editor)."""
     return _move(session, settings, entry_id, "submit", caller.label, body.note if body else "")
 
 
 @router.post("/entries/{entry_id}/publish", response_model=EntryDetail)
-def publish(entry_id: int, session: SessionDep, settings: SettingsDep, caller: Reviewer,
-            body: OptionalNote = None) -> EntryDetail:
+def publish(
+    entry_id: int,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: Reviewer,
+    body: OptionalNote = None,
+) -> EntryDetail:
     """In_review → published (reviewer); sets the review-due date."""
     return _move(session, settings, entry_id, "publish", caller.label, body.note if body else "")
 
 
 @router.post("/entries/{entry_id}/reject", response_model=EntryDetail)
-def reject(entry_id: int, body: RejectIn, session: SessionDep, settings: SettingsDep,
-           caller: Reviewer) -> EntryDetail:
+def reject(
+    entry_id: int, body: RejectIn, session: SessionDep, settings: SettingsDep, caller: Reviewer
+) -> EntryDetail:
     """In_review → draft with a required comment (reviewer)."""
     return _move(session, settings, entry_id, "reject", caller.label, body.comment)
 
 
 @router.post("/entries/{entry_id}/archive", response_model=EntryDetail)
-def archive(entry_id: int, session: SessionDep, settings: SettingsDep, caller: Reviewer,
-            body: OptionalNote = None) -> EntryDetail:
+def archive(
+    entry_id: int,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: Reviewer,
+    body: OptionalNote = None,
+) -> EntryDetail:
     """Published → archived (reviewer)."""
     return _move(session, settings, entry_id, "archive", caller.label, body.note if body else "")
 
 
 @router.post("/entries/{entry_id}/restore-draft", response_model=EntryDetail)
-def restore_draft(entry_id: int, session: SessionDep, settings: SettingsDep, caller: Editor,
-                  body: OptionalNote = None) -> EntryDetail:
+def restore_draft(
+    entry_id: int,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: Editor,
+    body: OptionalNote = None,
+) -> EntryDetail:
     """Archived → draft, to revise it (editor)."""
-    return _move(session, settings, entry_id, "restore_draft", caller.label,
-                 body.note if body else "")
+    return _move(
+        session, settings, entry_id, "restore_draft", caller.label, body.note if body else ""
+    )
 
 
 @router.post("/entries/{entry_id}/reviewed", response_model=EntryDetail)
-def mark_reviewed(entry_id: int, session: SessionDep, settings: SettingsDep, caller: Reviewer
-                  ) -> EntryDetail:
+def mark_reviewed(
+    entry_id: int, session: SessionDep, settings: SettingsDep, caller: Reviewer
+) -> EntryDetail:
     """A published entry still holds: set its next review date (reviewer)."""
-    entry = workflow.mark_reviewed(session, entry_id=entry_id, actor=caller.label,
-                                   settings=settings.lifecycle)
+    entry = workflow.mark_reviewed(
+        session, entry_id=entry_id, actor=caller.label, settings=settings.lifecycle
+    )
     return service.to_detail(session, entry)
 
 
@@ -86,8 +122,9 @@ def review_queue(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> EntriesPublic:
     """Entries waiting for review (for editors and up), longest-waiting first."""
-    return workflow.review_queue(session, system=system, offset=offset, limit=limit,
-                                 principal=caller)
+    return workflow.review_queue(
+        session, system=system, offset=offset, limit=limit, principal=caller
+    )
 
 
 @router.get("/entries/{entry_id}/versions", response_model=VersionsPublic)
@@ -98,8 +135,7 @@ def list_versions(entry_id: int, session: SessionDep, _caller: Viewer) -> Versio
 
 
 @router.get("/entries/{entry_id}/versions/{version}", response_model=VersionDetail)
-def get_version(entry_id: int, version: int, session: SessionDep, _caller: Viewer
-                ) -> VersionDetail:
+def get_version(entry_id: int, version: int, session: SessionDep, _caller: Viewer) -> VersionDetail:
     """One version with its full snapshot."""
     return versions.get_version(session, entry_id=entry_id, version=version)
 
@@ -117,12 +153,23 @@ def diff(
 
 
 @router.post("/entries/{entry_id}/versions/{version}/restore", response_model=EntryPublic)
-def restore_version(entry_id: int, version: int, session: SessionDep, caller: Editor,
-                    body: Annotated[RestoreIn | None, Body()] = None) -> EntryPublic:
+def restore_version(
+    entry_id: int,
+    version: int,
+    session: SessionDep,
+    caller: Editor,
+    body: Annotated[RestoreIn | None, Body()] = None,
+) -> EntryPublic:
     """Bring back an earlier version's content as a new version (status unchanged)."""
     body = body or RestoreIn()
-    entry = versions.restore(session, entry_id=entry_id, version=version, actor=caller.label,
-                             base_version=body.base_version, note=body.note)
+    entry = versions.restore(
+        session,
+        entry_id=entry_id,
+        version=version,
+        actor=caller.label,
+        base_version=body.base_version,
+        note=body.note,
+    )
     return service.to_public(session, entry)
 
 
@@ -135,16 +182,25 @@ def entry_duplicates(
     k: Annotated[int, Query(ge=1, le=50)] = 5,
 ) -> list[DuplicateCandidate]:
     """Published or in-review entries that likely describe the same fault."""
-    return duplicates.duplicates_of_entry(session, entry_id=entry_id, k=k,
-                                          settings=settings.lifecycle)
+    return duplicates.duplicates_of_entry(
+        session, entry_id=entry_id, k=k, settings=settings.lifecycle
+    )
 
 
 @router.post("/entries/{entry_id}/merge", response_model=MergeResult)
-def merge_entries(entry_id: int, body: MergeIn, session: SessionDep, caller: Reviewer
-                  ) -> MergeResult:
+def merge_entries(
+    entry_id: int, body: MergeIn, session: SessionDep, caller: Reviewer
+) -> MergeResult:
     """Merge `from_id` into this entry; the other is archived and redirects here."""
-    survivor, loser, moved = merge.merge(session, survivor_id=entry_id, loser_id=body.from_id,
-                                         actor=caller.label,
-                                         append_solution=body.append_solution)
-    return MergeResult(survivor=service.to_public(session, survivor),
-                       merged=service.to_public(session, loser), moved=moved)
+    survivor, loser, moved = merge.merge(
+        session,
+        survivor_id=entry_id,
+        loser_id=body.from_id,
+        actor=caller.label,
+        append_solution=body.append_solution,
+    )
+    return MergeResult(
+        survivor=service.to_public(session, survivor),
+        merged=service.to_public(session, loser),
+        moved=moved,
+    )

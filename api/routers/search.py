@@ -27,9 +27,14 @@ def suggest(
     """Past fixes likely to solve the ticket being typed (published entries only)."""
     resp = service.suggest(session, engine, req, principal=caller)
     resp.log_id = record_response(
-        request.app.state.engine, kind="suggest", query=f"{req.title} {req.text}".strip(),
-        filters={"system": req.system, "department": req.department}, hits=resp.data,
-        took_ms=resp.took_ms, caller=caller.label)
+        request.app.state.engine,
+        kind="suggest",
+        query=f"{req.title} {req.text}".strip(),
+        filters={"system": req.system, "department": req.department},
+        hits=resp.data,
+        took_ms=resp.took_ms,
+        caller=caller.label,
+    )
     return resp
 
 
@@ -48,12 +53,26 @@ def search(
     status: EntryStatus | None = None,
 ) -> SearchResponse:
     """Ranked entries with filters; published only unless `status` asks for another."""
-    resp = service.search(session, engine, q=q, k=k, offset=offset, system=system,
-                          department=department, tag=tag,
-                          status=status.value if status else None, principal=caller)
+    resp = service.search(
+        session,
+        engine,
+        q=q,
+        k=k,
+        offset=offset,
+        system=system,
+        department=department,
+        tag=tag,
+        status=status.value if status else None,
+        principal=caller,
+    )
     if offset == 0:  # paging through one question is not a new question
         resp.log_id = record_response(
-            request.app.state.engine, kind="search", query=q,
+            request.app.state.engine,
+            kind="search",
+            query=q,
             filters={"system": system, "department": department, "tag": tag},
-            hits=resp.data, took_ms=resp.took_ms, caller=caller.label)
+            hits=resp.data,
+            took_ms=resp.took_ms,
+            caller=caller.label,
+        )
     return resp

@@ -38,9 +38,7 @@ def upsert_tickets(
     # Patient identifiers are masked before storage unless privacy.keep_raw_ticket_text is set.
     items = [scrub_ticket_in(item, settings.privacy)[0] for item in items]
     tickets, counts = service.upsert_many(session, items=items)
-    return TicketUpsertResult(
-        **counts, data=[TicketPublic.model_validate(t) for t in tickets]
-    )
+    return TicketUpsertResult(**counts, data=[TicketPublic.model_validate(t) for t in tickets])
 
 
 @router.get("", response_model=TicketsPublic)
@@ -56,8 +54,15 @@ def list_tickets(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> TicketsPublic:
     """List tickets, newest first."""
-    return service.list_tickets(session, source=source, system=system, department=department,
-                                q=q, offset=offset, limit=limit)
+    return service.list_tickets(
+        session,
+        source=source,
+        system=system,
+        department=department,
+        q=q,
+        offset=offset,
+        limit=limit,
+    )
 
 
 @router.get("/{ticket_id}", response_model=TicketPublic)
@@ -83,12 +88,20 @@ def import_tickets(
     limit = settings.limits.max_import_bytes
     data = file.file.read(limit + 1)
     if len(data) > limit:
-        raise TooLarge(f"the file is larger than {limit} bytes (limits.max_import_bytes)",
-                       max_bytes=limit)
+        raise TooLarge(
+            f"the file is larger than {limit} bytes (limits.max_import_bytes)", max_bytes=limit
+        )
     table = read_table(data, file.filename or "", max_rows=settings.limits.max_import_rows)
-    report = import_table(session, table, source=source, mapping=parse_map_options(map),
-                          capture=capture, strict=strict, actor=f"import:{caller.label}",
-                          privacy=settings.privacy)
+    report = import_table(
+        session,
+        table,
+        source=source,
+        mapping=parse_map_options(map),
+        capture=capture,
+        strict=strict,
+        actor=f"import:{caller.label}",
+        privacy=settings.privacy,
+    )
     if not report.committed:
         raise ValidationFailed(
             f"{report.invalid} invalid rows; strict import wrote nothing",

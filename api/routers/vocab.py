@@ -25,15 +25,17 @@ router = APIRouter(prefix="/api/v1", tags=["tags and vocabularies"], responses=E
 
 
 @router.get("/tags", response_model=tags.TagsPublic)
-def list_tags(session: SessionDep, _caller: Viewer,
-              q: Annotated[str | None, Query(max_length=64)] = None) -> tags.TagsPublic:
+def list_tags(
+    session: SessionDep, _caller: Viewer, q: Annotated[str | None, Query(max_length=64)] = None
+) -> tags.TagsPublic:
     """Tags with usage counts, most used first."""
     return tags.list_tags(session, q=q)
 
 
 @router.patch("/tags/{name}", response_model=tags.TagPublic)
-def rename_tag(name: str, body: tags.TagRename, session: SessionDep, _caller: Reviewer
-               ) -> tags.TagPublic:
+def rename_tag(
+    name: str, body: tags.TagRename, session: SessionDep, _caller: Reviewer
+) -> tags.TagPublic:
     """Rename a tag on every entry."""
     return tags.rename(session, name=name, new_name=body.name)
 
@@ -45,15 +47,21 @@ def merge_tags(body: tags.TagMerge, session: SessionDep, _caller: Reviewer) -> t
 
 
 @router.get("/vocabularies", response_model=VocabTermsPublic)
-def list_terms(session: SessionDep, _caller: Viewer, kind: VocabKind | None = None
-               ) -> VocabTermsPublic:
+def list_terms(
+    session: SessionDep, _caller: Viewer, kind: VocabKind | None = None
+) -> VocabTermsPublic:
     """Known systems, modules, departments and categories."""
     return vocab.list_terms(session, kind=kind)
 
 
 @router.get("/vocabularies/normalize", response_model=Normalized)
-def normalize(session: SessionDep, settings: SettingsDep, _caller: Viewer, kind: VocabKind,
-              value: Annotated[str, Query(max_length=200)]) -> Normalized:
+def normalize(
+    session: SessionDep,
+    settings: SettingsDep,
+    _caller: Viewer,
+    kind: VocabKind,
+    value: Annotated[str, Query(max_length=200)],
+) -> Normalized:
     """Map a raw value to a known one (exact, alias, closest) or report it flagged."""
     return vocab.normalize_value(session, kind, value, settings.lifecycle.vocab_match_cutoff)
 
@@ -65,8 +73,9 @@ def create_term(body: VocabTermIn, session: SessionDep, _caller: Reviewer) -> Vo
 
 
 @router.patch("/vocabularies/{term_id}", response_model=VocabTermPublic)
-def update_term(term_id: int, body: VocabTermUpdate, session: SessionDep, _caller: Reviewer
-                ) -> VocabTermPublic:
+def update_term(
+    term_id: int, body: VocabTermUpdate, session: SessionDep, _caller: Reviewer
+) -> VocabTermPublic:
     """Change a value, its aliases or parent."""
     return VocabTermPublic.model_validate(vocab.update(session, term_id=term_id, data=body))
 
@@ -89,11 +98,16 @@ class UpgradeResult(SQLModel):
 
 
 @router.post("/systems/{name}/upgraded", response_model=UpgradeResult)
-def system_upgraded(name: str, session: SessionDep, caller: Reviewer,
-                    body: Annotated[UpgradeIn | None, Body()] = None) -> UpgradeResult:
+def system_upgraded(
+    name: str,
+    session: SessionDep,
+    caller: Reviewer,
+    body: Annotated[UpgradeIn | None, Body()] = None,
+) -> UpgradeResult:
     """A vendor upgraded `name`: flag each of its published entries for review, due now."""
-    ids = workflow.system_upgraded(session, system=name, actor=caller.label,
-                                   note=body.note if body else "")
+    ids = workflow.system_upgraded(
+        session, system=name, actor=caller.label, note=body.note if body else ""
+    )
     return UpgradeResult(system=name, flagged=len(ids), entry_ids=ids)
 
 

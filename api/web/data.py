@@ -49,24 +49,35 @@ def kb_stats(session: Session) -> dict[str, int]:
 
 
 def search(
-    request: Request, session: Session, *, q: str, k: int, offset: int,
-    principal: Principal | None = None, **filters: str | None,
+    request: Request,
+    session: Session,
+    *,
+    q: str,
+    k: int,
+    offset: int,
+    principal: Principal | None = None,
+    **filters: str | None,
 ) -> dict[str, Any]:
     """Search results in the `/api/v1/search` shape: {data, total, took_ms, confident};
     only entries `principal` may see (auth.policy)."""
     engine = getattr(request.app.state, "search", None)
     if engine is None:
-        return _fallback_search(session, q=q, k=k, offset=offset, principal=principal,
-                                **filters)
+        return _fallback_search(session, q=q, k=k, offset=offset, principal=principal, **filters)
     from kbsvc.search import service as search_service
 
-    result = search_service.search(session, engine, q=q, k=k, offset=offset,
-                                   principal=principal, **filters)
+    result = search_service.search(
+        session, engine, q=q, k=k, offset=offset, principal=principal, **filters
+    )
     return result.model_dump(mode="json")
 
 
 def _fallback_search(
-    session: Session, *, q: str, k: int, offset: int, principal: Principal | None = None,
+    session: Session,
+    *,
+    q: str,
+    k: int,
+    offset: int,
+    principal: Principal | None = None,
     **filters: str | None,
 ) -> dict[str, Any]:
     # Token-overlap ranking used until the retrieval engine is available.
@@ -75,11 +86,17 @@ def _fallback_search(
     start = time.perf_counter()
     tok = default_tokenizer()
     terms = set(tok.tokens(q))
-    listing = entries.list_entries(session, status=EntryStatus.published, limit=10_000,
-                                   principal=principal,
-                                   **{k_: v for k_, v in filters.items() if v})
-    docs = [(e, set(tok.tokens(" ".join([e.title, e.symptom, e.cause, e.solution]))))
-            for e in listing.data]
+    listing = entries.list_entries(
+        session,
+        status=EntryStatus.published,
+        limit=10_000,
+        principal=principal,
+        **{k_: v for k_, v in filters.items() if v},
+    )
+    docs = [
+        (e, set(tok.tokens(" ".join([e.title, e.symptom, e.cause, e.solution]))))
+        for e in listing.data
+    ]
     df: dict[str, int] = {}
     for _e, toks in docs:
         for t in toks & terms:
@@ -94,21 +111,22 @@ def _fallback_search(
     scored.sort(key=lambda s: (-s[0], s[1].id))
     top = max((s[0] for s in scored), default=0.0)
     items = []
-    for score, entry, hits in scored[offset:offset + k]:
+    for score, entry, hits in scored[offset : offset + k]:
         rel = score / top if top else 0.0
         band = "high" if rel > 0.8 and len(hits) >= 2 else "medium" if rel > 0.5 else "low"
-        items.append({
-            "entry": entry.model_dump(mode="json"),
-            "score": round(rel, 3),
-            "confidence": band,
-            "reasons": [f"关键词：{'、'.join(sorted(hits))}"],
-            "snippet": _mark(entry.symptom or entry.title, hits),
-            "sources": [],
-        })
+        items.append(
+            {
+                "entry": entry.model_dump(mode="json"),
+                "score": round(rel, 3),
+                "confidence": band,
+                "reasons": [f"关键词：{'、'.join(sorted(hits))}"],
+                "snippet": _mark(entry.symptom or entry.title, hits),
+                "sources": [],
+            }
+        )
     confident = any(i["confidence"] == "high" for i in items)
     took = (time.perf_counter() - start) * 1000
-    return {"data": items, "total": len(scored), "took_ms": round(took, 1),
-            "confident": confident}
+    return {"data": items, "total": len(scored), "took_ms": round(took, 1), "confident": confident}
 
 
 def _mark(text: str, terms: set[str]) -> str:
@@ -117,7 +135,7 @@ def _mark(text: str, terms: set[str]) -> str:
         esc = html.escape(term)
         if esc and esc.lower() in out.lower():
             i = out.lower().index(esc.lower())
-            out = out[:i] + "<mark>" + out[i:i + len(esc)] + "</mark>" + out[i + len(esc):]
+            out = out[:i] + "<mark>" + out[i : i + len(esc)] + "</mark>" + out[i + len(esc) :]
     return out
 
 
@@ -149,12 +167,16 @@ def source_tickets(session: Session, entry_ids: list[int]) -> dict[int, list[dic
 
 def citation_count(session: Session, entry_id: int) -> int:
     """How many tickets cited this entry."""
-    return int(session.execute(
-        select(func.count()).select_from(EntryLink).where(
-            EntryLink.entry_id == entry_id,  # type: ignore[arg-type]
-            EntryLink.kind == LinkKind.cited,  # type: ignore[arg-type]
-        )
-    ).scalar_one())
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(EntryLink)
+            .where(
+                EntryLink.entry_id == entry_id,  # type: ignore[arg-type]
+                EntryLink.kind == LinkKind.cited,  # type: ignore[arg-type]
+            )
+        ).scalar_one()
+    )
 
 
 def versions(session: Session, entry_id: int) -> list[dict[str, Any]]:
@@ -165,7 +187,11 @@ def versions(session: Session, entry_id: int) -> list[dict[str, Any]]:
         return []
     notes = {"created": "创建", "edited": "修改", "captured": "从工单采编"}
     return [
-        {"version": v.version, "by": v.author, "at": v.created_at.strftime("%Y-%m-%d %H:%M"),
-         "note": notes.get(v.note, v.note)}
+        {
+            "version": v.version,
+            "by": v.author,
+            "at": v.created_at.strftime("%Y-%m-%d %H:%M"),
+            "note": notes.get(v.note, v.note),
+        }
         for v in list_versions(session, entry_id=entry_id).data
     ]

@@ -32,14 +32,24 @@ def handbooks_page(request: Request, session: SessionDep, _caller: WebCaller) ->
     if (denied := guard(request, Role.editor)) is not None:
         return denied
     listing = service.list_handbooks(session, limit=200)
-    return page(request, "handbooks.html", title="培训手册", handbooks=listing.data,
-                options=data.filter_options(session), groupings=GROUPING_LABELS,
-                exports=EXPORTS, nav="handbooks")
+    return page(
+        request,
+        "handbooks.html",
+        title="培训手册",
+        handbooks=listing.data,
+        options=data.filter_options(session),
+        groupings=GROUPING_LABELS,
+        exports=EXPORTS,
+        nav="handbooks",
+    )
 
 
 @router.get("/handbooks/{handbook_id}")
 def handbook_preview(
-    request: Request, session: SessionDep, settings: SettingsDep, _caller: WebCaller,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    _caller: WebCaller,
     handbook_id: int,
 ) -> Response:
     """Preview: the entries the selection holds now, grouped as the chapters will be."""
@@ -48,17 +58,31 @@ def handbook_preview(
     try:
         handbook = service.get(session, handbook_id=handbook_id)
     except NotFound:
-        return page(request, "error.html", status_code=404, title="手册不存在",
-                    message=f"没有找到编号为 {handbook_id} 的手册。")
+        return page(
+            request,
+            "error.html",
+            status_code=404,
+            title="手册不存在",
+            message=f"没有找到编号为 {handbook_id} 的手册。",
+        )
     try:
-        rows = service.current_entries(session, handbook, settings,
-                                       getattr(request.app.state, "search", None), _caller)
+        rows = service.current_entries(
+            session, handbook, settings, getattr(request.app.state, "search", None), _caller
+        )
     except ValidationFailed:
         rows = []
     chapters = _chapters(rows, handbook.grouping)
-    return page(request, "handbook_preview.html", title=handbook.title,
-                handbook=service.to_public(session, handbook), chapters=chapters,
-                count=len(rows), exports=EXPORTS, groupings=GROUPING_LABELS, nav="handbooks")
+    return page(
+        request,
+        "handbook_preview.html",
+        title=handbook.title,
+        handbook=service.to_public(session, handbook),
+        chapters=chapters,
+        count=len(rows),
+        exports=EXPORTS,
+        groupings=GROUPING_LABELS,
+        nav="handbooks",
+    )
 
 
 def _chapters(rows: list[dict[str, Any]], grouping: str) -> list[tuple[str, list[dict[str, Any]]]]:

@@ -50,9 +50,15 @@ def search_page(
     result, notice = None, ""
     if q:
         try:
-            result = data.search(request, session, q=q, k=PAGE_SIZE,
-                                 offset=(page_no - 1) * PAGE_SIZE,
-                                 principal=principal_of(request), **filters)
+            result = data.search(
+                request,
+                session,
+                q=q,
+                k=PAGE_SIZE,
+                offset=(page_no - 1) * PAGE_SIZE,
+                principal=principal_of(request),
+                **filters,
+            )
         except ServiceUnavailable:
             notice = "搜索索引正在建立，请稍等片刻后刷新页面。"
     if result is not None:
@@ -63,10 +69,18 @@ def search_page(
                 item["sources"] = sources.get(item["entry"]["id"], [])
     pages = 0 if result is None else min(100, -(-int(result["total"]) // PAGE_SIZE))
     return page(
-        request, "search.html",
+        request,
+        "search.html",
         title=f"{q} - 搜索" if q else "搜索处理经验",
-        q=q, filters=filters, result=result, notice=notice, page_no=page_no, pages=pages,
-        options=data.filter_options(session), stats=data.kb_stats(session), examples=EXAMPLES,
+        q=q,
+        filters=filters,
+        result=result,
+        notice=notice,
+        page_no=page_no,
+        pages=pages,
+        options=data.filter_options(session),
+        stats=data.kb_stats(session),
+        examples=EXAMPLES,
         nav="search",
     )
 
@@ -81,15 +95,22 @@ def entry_page(
     try:
         entry = data.visible_entry(session, entry_id, _caller)
     except NotFound:
-        return page(request, "error.html", status_code=404, title="记录不存在",
-                    message=f"没有找到编号为 {entry_id} 的知识条目，它可能已被删除。")
+        return page(
+            request,
+            "error.html",
+            status_code=404,
+            title="记录不存在",
+            message=f"没有找到编号为 {entry_id} 的知识条目，它可能已被删除。",
+        )
     survivor = getattr(entry, "merged_into_id", None) or getattr(entry, "merged_into", None)
     if survivor:
         return RedirectResponse(f"/entries/{int(survivor)}", status_code=301)
     detail = entries.to_detail(session, entry)
     return page(
-        request, "entry.html",
-        title=detail.title, entry=detail,
+        request,
+        "entry.html",
+        title=detail.title,
+        entry=detail,
         sources=[lk for lk in detail.links if lk.kind == "source"],
         cited=[lk for lk in detail.links if lk.kind == "cited"],
         citations=data.citation_count(session, entry_id),

@@ -62,8 +62,11 @@ def reason_text(reason: Any) -> str:
 
 
 templates.env.globals.update(
-    status_labels=STATUS_LABELS, confidence_labels=CONFIDENCE_LABELS, role_labels=ROLE_LABELS,
-    snippet_parts=snippet_parts, reason_text=reason_text,
+    status_labels=STATUS_LABELS,
+    confidence_labels=CONFIDENCE_LABELS,
+    role_labels=ROLE_LABELS,
+    snippet_parts=snippet_parts,
+    reason_text=reason_text,
 )
 
 
@@ -113,8 +116,13 @@ def guard(request: Request, role: Role) -> Response | None:
         return None
     if principal_of(request).role is None:
         return login_redirect(request)
-    return page(request, "error.html", status_code=403, title="没有权限",
-                message="当前账号没有使用此页面的权限，请联系管理员分配相应角色。")
+    return page(
+        request,
+        "error.html",
+        status_code=403,
+        title="没有权限",
+        message="当前账号没有使用此页面的权限，请联系管理员分配相应角色。",
+    )
 
 
 def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -21,9 +21,14 @@ DateQ = Annotated[str, Query(max_length=10)]
 
 
 @router.get("/reports")
-def reports_page(request: Request, session: SessionDep, settings: SettingsDep,
-                 _caller: WebCaller, from_: Annotated[str, Query(alias="from", max_length=10)] = "",
-                 to: DateQ = "") -> Response:
+def reports_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    _caller: WebCaller,
+    from_: Annotated[str, Query(alias="from", max_length=10)] = "",
+    to: DateQ = "",
+) -> Response:
     """Reports for a period (all time by default); charts are inline SVG."""
     if (denied := guard(request, Role.reviewer)) is not None:
         return denied
@@ -32,12 +37,19 @@ def reports_page(request: Request, session: SessionDep, settings: SettingsDep,
     except ValidationFailed as exc:
         return page(request, "error.html", status_code=422, title="日期无效", message=exc.message)
     ctx = insight.context(session, period, settings.analytics)
-    return page(request, "reports.html", title="洞察报表", nav="reports", period=period,
-                insight=Markup(insight.render_body(ctx)))  # noqa: S704 - our own escaped render
+    return page(
+        request,
+        "reports.html",
+        title="洞察报表",
+        nav="reports",
+        period=period,
+        insight=Markup(insight.render_body(ctx)),
+    )  # noqa: S704 - our own escaped render
 
 
 @router.get("/reports/insight.css")
 def reports_css() -> Response:
     """The report stylesheet (one file shared with the PDF)."""
-    return Response(insight.css(), media_type="text/css",
-                    headers={"Cache-Control": "public, max-age=3600"})
+    return Response(
+        insight.css(), media_type="text/css", headers={"Cache-Control": "public, max-age=3600"}
+    )

@@ -73,8 +73,11 @@ def demo_ticket(request: Request, session: SessionDep, _caller: WebCaller) -> Re
     now = datetime.now()
     ticket_no = f"HD-{now:%Y%m%d}-{now:%H%M%S}"[:20]
     return page(
-        request, "demo_ticket.html",
+        request,
+        "demo_ticket.html",
         title="报修工单（演示）",
         widget_key=demo_widget_key(request, session, origin),
-        ticket_no=ticket_no, options=options, nav="demo",
+        ticket_no=ticket_no,
+        options=options,
+        nav="demo",
     )

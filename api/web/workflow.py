@@ -38,21 +38,39 @@ def capture_page(
     stmt = select(Ticket).where(resolved)
     if q.strip():
         like = f"%{q.strip()}%"
-        stmt = stmt.where(or_(Ticket.title.like(like), Ticket.symptom.like(like),  # type: ignore[attr-defined]
-                              Ticket.external_id.like(like)))  # type: ignore[attr-defined]
+        stmt = stmt.where(
+            or_(
+                Ticket.title.like(like),
+                Ticket.symptom.like(like),  # type: ignore[attr-defined]
+                Ticket.external_id.like(like),
+            )
+        )  # type: ignore[attr-defined]
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    rows = list(session.execute(
-        stmt.order_by(Ticket.resolved_at.desc(), Ticket.id.desc())  # type: ignore[union-attr]
-        .offset((page_no - 1) * TICKET_PAGE).limit(TICKET_PAGE)
-    ).scalars())
+    rows = list(
+        session.execute(
+            stmt.order_by(Ticket.resolved_at.desc(), Ticket.id.desc())  # type: ignore[union-attr]
+            .offset((page_no - 1) * TICKET_PAGE)
+            .limit(TICKET_PAGE)
+        ).scalars()
+    )
     links = session.execute(
-        select(EntryLink.source, EntryLink.external_id, EntryLink.entry_id)
-        .where(EntryLink.kind == LinkKind.source)  # type: ignore[arg-type]
+        select(EntryLink.source, EntryLink.external_id, EntryLink.entry_id).where(
+            EntryLink.kind == LinkKind.source
+        )  # type: ignore[arg-type]
     ).all()
     captured = {(src, ext): entry_id for src, ext, entry_id in links}
-    return page(request, "capture.html", title="采编知识", tickets=rows, total=total, q=q,
-                page_no=page_no, pages=-(-total // TICKET_PAGE), nav="capture",
-                captured=captured)
+    return page(
+        request,
+        "capture.html",
+        title="采编知识",
+        tickets=rows,
+        total=total,
+        q=q,
+        page_no=page_no,
+        pages=-(-total // TICKET_PAGE),
+        nav="capture",
+        captured=captured,
+    )
 
 
 @router.get("/capture/{entry_id}")
@@ -65,22 +83,42 @@ def capture_form(
     try:
         entry = entries.get(session, entry_id=entry_id)
     except NotFound:
-        return page(request, "error.html", status_code=404, title="草稿不存在",
-                    message=f"没有找到编号为 {entry_id} 的知识条目。")
+        return page(
+            request,
+            "error.html",
+            status_code=404,
+            title="草稿不存在",
+            message=f"没有找到编号为 {entry_id} 的知识条目。",
+        )
     detail = entries.to_detail(session, entry)
     source = next((lk for lk in detail.links if lk.kind == "source"), None)
-    ticket = (tickets.get_by_key(session, source=source.source, external_id=source.external_id)
-              if source else None)
+    ticket = (
+        tickets.get_by_key(session, source=source.source, external_id=source.external_id)
+        if source
+        else None
+    )
     query = " ".join(x for x in (entry.title, entry.symptom) if x)
     try:
-        found = (data.search(request, session, q=query, k=6, offset=0,
-                             principal=principal_of(request))["data"] if query else [])
+        found = (
+            data.search(request, session, q=query, k=6, offset=0, principal=principal_of(request))[
+                "data"
+            ]
+            if query
+            else []
+        )
     except ServiceUnavailable:
         found = []
     dupes = [hit for hit in found if hit["entry"]["id"] != entry_id][:5]
-    return page(request, "capture_form.html", title="采编知识", entry=detail, ticket=ticket,
-                suggested=_suggested_tags(ticket, detail.tags), duplicates=dupes,
-                nav="capture")
+    return page(
+        request,
+        "capture_form.html",
+        title="采编知识",
+        entry=detail,
+        ticket=ticket,
+        suggested=_suggested_tags(ticket, detail.tags),
+        duplicates=dupes,
+        nav="capture",
+    )
 
 
 def _suggested_tags(ticket: Ticket | None, current: list[str]) -> list[str]:
@@ -100,5 +138,6 @@ def review_page(request: Request, session: SessionDep, _caller: WebCaller) -> Re
         return denied
     queue = entries.list_entries(session, status=EntryStatus.in_review, limit=200)
     drafts = entries.list_entries(session, status=EntryStatus.draft, limit=50)
-    return page(request, "review.html", title="审核队列", queue=queue.data,
-                drafts=drafts.data, nav="review")
+    return page(
+        request, "review.html", title="审核队列", queue=queue.data, drafts=drafts.data, nav="review"
+    )

@@ -13,15 +13,28 @@ BLUE, TEAL, ORANGE = "#1f4e79", "#0f766e", "#c2410c"
 def _svg(w: int, h: int, body: list[str], label: str, natural: bool = False) -> str:
     # natural: drawn size, only scaled down (CSS max-width); no style attribute (strict CSP).
     width = f'{w}" height="{h}' if natural else "100%"
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{width}" '
-            f'role="img" aria-label="{escape(label)}" font-family="{FONT}" font-size="12">'
-            f'<title>{escape(label)}</title>{"".join(body)}</svg>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{width}" '
+        f'role="img" aria-label="{escape(label)}" font-family="{FONT}" font-size="12">'
+        f"<title>{escape(label)}</title>{''.join(body)}</svg>"
+    )
 
 
-def _text(x: float, y: float, s: object, *, anchor: str = "start", size: int = 12,
-          fill: str = INK, weight: str = "normal", extra: str = "") -> str:
-    return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" '
-            f'fill="{fill}" font-weight="{weight}" {extra}>{escape(str(s))}</text>')
+def _text(
+    x: float,
+    y: float,
+    s: object,
+    *,
+    anchor: str = "start",
+    size: int = 12,
+    fill: str = INK,
+    weight: str = "normal",
+    extra: str = "",
+) -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" '
+        f'fill="{fill}" font-weight="{weight}" {extra}>{escape(str(s))}</text>'
+    )
 
 
 def _blend(t: float) -> str:
@@ -36,13 +49,21 @@ def _fold(labels: Sequence[str], keep: int, other: str) -> tuple[list[str], list
     """Index groups keeping the first `keep` labels and folding the rest into `other`."""
     if len(labels) <= keep:
         return list(labels), [[i] for i in range(len(labels))]
-    return [*labels[:keep - 1], other], [[i] for i in range(keep - 1)] + [
-        list(range(keep - 1, len(labels)))]
+    return [*labels[: keep - 1], other], [[i] for i in range(keep - 1)] + [
+        list(range(keep - 1, len(labels)))
+    ]
 
 
-def heatmap(rows: Sequence[str], cols: Sequence[str], counts: Sequence[Sequence[int]], *,
-            title: str = "科室 × 系统 工单热力图", heading: bool = True, max_rows: int = 18,
-            max_cols: int = 16) -> str:
+def heatmap(
+    rows: Sequence[str],
+    cols: Sequence[str],
+    counts: Sequence[Sequence[int]],
+    *,
+    title: str = "科室 × 系统 工单热力图",
+    heading: bool = True,
+    max_rows: int = 18,
+    max_cols: int = 16,
+) -> str:
     """Department × system counts; the long tails fold into 其他科室 / 其他系统 (grey scale)."""
     if not rows or not cols:
         return empty(title)
@@ -56,34 +77,51 @@ def heatmap(rows: Sequence[str], cols: Sequence[str], counts: Sequence[Sequence[
         return (folded_r and i == len(rlabels) - 1) or (folded_c and j == len(clabels) - 1)
 
     # The folded tail row/column would dwarf every real cell, so the scale ignores it.
-    top = max((v for i, line in enumerate(grid) for j, v in enumerate(line)
-               if not is_other(i, j)), default=0) or 1
+    top = (
+        max(
+            (v for i, line in enumerate(grid) for j, v in enumerate(line) if not is_other(i, j)),
+            default=0,
+        )
+        or 1
+    )
     cw, ch, left, head = 62, 28, 118, 92 if heading else 70
     w, h = left + cw * len(clabels) + 76, head + ch * len(rlabels) + 12
     body = [_text(left, 18, title, size=15, weight="bold")] if heading else []
     for j, c in enumerate(clabels):
         x = left + j * cw + cw / 2
-        body.append(_text(x - 6, head - 10, c, size=13,
-                          extra=f'transform="rotate(-35 {x - 6:.1f} {head - 10})"'))
+        body.append(
+            _text(
+                x - 6,
+                head - 10,
+                c,
+                size=13,
+                extra=f'transform="rotate(-35 {x - 6:.1f} {head - 10})"',
+            )
+        )
     for i, r in enumerate(rlabels):
         y = head + i * ch
         body.append(_text(left - 8, y + ch / 2 + 5, r, anchor="end", size=13))
         for j, v in enumerate(grid[i]):
             x = left + j * cw
             t = min(1.0, v / top)
-            fill = ("#f9fafb" if not v else _grey(t) if is_other(i, j) else _blend(t))
-            body.append(f'<rect x="{x}" y="{y}" width="{cw - 2}" height="{ch - 2}" rx="3" '
-                        f'fill="{fill}"><title>{escape(r)} · {escape(clabels[j])}: {v}'
-                        f'</title></rect>')
+            fill = "#f9fafb" if not v else _grey(t) if is_other(i, j) else _blend(t)
+            body.append(
+                f'<rect x="{x}" y="{y}" width="{cw - 2}" height="{ch - 2}" rx="3" '
+                f'fill="{fill}"><title>{escape(r)} · {escape(clabels[j])}: {v}'
+                f"</title></rect>"
+            )
             if v:
                 color = "#ffffff" if t > 0.45 else INK
-                body.append(_text(x + cw / 2 - 1, y + ch / 2 + 4, v, anchor="middle",
-                                  fill=color, size=12))
+                body.append(
+                    _text(x + cw / 2 - 1, y + ch / 2 + 4, v, anchor="middle", fill=color, size=12)
+                )
     lx = left + cw * len(clabels) + 14
     body.append(_text(lx, head - 10, "工单数", size=11, fill=MUTED))
     for k in range(5):
-        body.append(f'<rect x="{lx}" y="{head + k * 20}" width="16" height="16" rx="2" '
-                    f'fill="{_blend(k / 4)}" stroke="{GRID}"/>')
+        body.append(
+            f'<rect x="{lx}" y="{head + k * 20}" width="16" height="16" rx="2" '
+            f'fill="{_blend(k / 4)}" stroke="{GRID}"/>'
+        )
         label = f"≥{round(top)}" if k == 4 else round(top * k / 4)
         body.append(_text(lx + 21, head + k * 20 + 12, label, size=11, fill=MUTED))
     return _svg(w, h, body, title, natural=True)
@@ -95,14 +133,24 @@ def _grey(t: float) -> str:
 
 
 def empty(title: str, note: str = "所选时间段内没有数据") -> str:
-    return _svg(480, 80, [_text(0, 18, title, size=15, weight="bold"),
-                          _text(0, 54, note, fill=MUTED)], title)
+    return _svg(
+        480,
+        80,
+        [_text(0, 18, title, size=15, weight="bold"), _text(0, 54, note, fill=MUTED)],
+        title,
+    )
 
 
-def bars_and_line(labels: Sequence[str], bars: Sequence[float],
-                  line: Sequence[float | None] | None = None, *, title: str,
-                  heading: bool = True, bar_name: str = "工单数",
-                  line_name: str = "关联率") -> str:
+def bars_and_line(
+    labels: Sequence[str],
+    bars: Sequence[float],
+    line: Sequence[float | None] | None = None,
+    *,
+    title: str,
+    heading: bool = True,
+    bar_name: str = "工单数",
+    line_name: str = "关联率",
+) -> str:
     """Monthly bars (counts, left axis) with an optional percentage line (right axis)."""
     if not labels:
         return empty(title)
@@ -114,45 +162,78 @@ def bars_and_line(labels: Sequence[str], bars: Sequence[float],
     body = [_text(left, 18, title, size=15, weight="bold")] if heading else []
     for k in range(5):
         y = top + ph - ph * k / 4
-        body.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" '
-                    f'stroke="{GRID}"/>')
-        body.append(_text(left - 6, y + 4, round(nice * k / 4), anchor="end", size=11,
-                          fill=MUTED))
+        body.append(
+            f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
+        )
+        body.append(_text(left - 6, y + 4, round(nice * k / 4), anchor="end", size=11, fill=MUTED))
         if line is not None:
             body.append(_text(left + pw + 6, y + 4, f"{25 * k}%", size=11, fill=ORANGE))
     bw = min(36.0, step * 0.62)
     for i, (lab, v) in enumerate(zip(labels, bars, strict=True)):
         cx = left + step * i + step / 2
         bh = ph * v / nice
-        body.append(f'<rect x="{cx - bw / 2:.1f}" y="{top + ph - bh:.1f}" width="{bw:.1f}" '
-                    f'height="{bh:.1f}" rx="2" fill="{BLUE}" opacity="0.85">'
-                    f'<title>{escape(lab)}: {v:g}</title></rect>')
+        body.append(
+            f'<rect x="{cx - bw / 2:.1f}" y="{top + ph - bh:.1f}" width="{bw:.1f}" '
+            f'height="{bh:.1f}" rx="2" fill="{BLUE}" opacity="0.85">'
+            f"<title>{escape(lab)}: {v:g}</title></rect>"
+        )
         if len(labels) <= 24 or i % 2 == 0:
-            body.append(_text(cx, top + ph + 16, lab[2:] if len(lab) == 7 else lab,
-                              anchor="middle", size=11, fill=MUTED))
+            body.append(
+                _text(
+                    cx,
+                    top + ph + 16,
+                    lab[2:] if len(lab) == 7 else lab,
+                    anchor="middle",
+                    size=11,
+                    fill=MUTED,
+                )
+            )
     if line is not None:
-        pts = [(left + step * i + step / 2, top + ph - ph * v) for i, v in enumerate(line)
-               if v is not None]
+        pts = [
+            (left + step * i + step / 2, top + ph - ph * v)
+            for i, v in enumerate(line)
+            if v is not None
+        ]
         if pts:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
-            body.append(f'<polyline points="{path}" fill="none" stroke="{ORANGE}" '
-                        'stroke-width="2.5" stroke-linejoin="round"/>')
+            body.append(
+                f'<polyline points="{path}" fill="none" stroke="{ORANGE}" '
+                'stroke-width="2.5" stroke-linejoin="round"/>'
+            )
             for (x, y), v in zip(pts, [v for v in line if v is not None], strict=True):
                 body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{ORANGE}"/>')
-                body.append(_text(x, y - 8, f"{v * 100:.0f}%", anchor="middle", size=11,
-                                  fill=ORANGE, weight="bold"))
+                body.append(
+                    _text(
+                        x,
+                        y - 8,
+                        f"{v * 100:.0f}%",
+                        anchor="middle",
+                        size=11,
+                        fill=ORANGE,
+                        weight="bold",
+                    )
+                )
     lx = left + pw - 180
     body.append(f'<rect x="{lx}" y="8" width="12" height="12" fill="{BLUE}"/>')
     body.append(_text(lx + 16, 18, bar_name, size=12))
     if line is not None:
-        body.append(f'<line x1="{lx + 96}" x2="{lx + 114}" y1="14" y2="14" stroke="{ORANGE}" '
-                    'stroke-width="2.5"/>')
+        body.append(
+            f'<line x1="{lx + 96}" x2="{lx + 114}" y1="14" y2="14" stroke="{ORANGE}" '
+            'stroke-width="2.5"/>'
+        )
         body.append(_text(lx + 118, 18, line_name, size=12))
     return _svg(w, h, body, title)
 
 
-def hbars(items: Sequence[tuple[str, float]], *, title: str, unit: str = "",
-          color: str = TEAL, limit: int = 12, heading: bool = True) -> str:
+def hbars(
+    items: Sequence[tuple[str, float]],
+    *,
+    title: str,
+    unit: str = "",
+    color: str = TEAL,
+    limit: int = 12,
+    heading: bool = True,
+) -> str:
     """Horizontal bars, largest first (categories, effort, states)."""
     items = list(items)[:limit]
     if not items:
@@ -167,8 +248,10 @@ def hbars(items: Sequence[tuple[str, float]], *, title: str, unit: str = "",
         y = top + i * row
         bw = max(1.0, pw * v / vmax) if v else 0
         body.append(_text(left - 8, y + 15, lab, anchor="end"))
-        body.append(f'<rect x="{left}" y="{y + 3}" width="{bw:.1f}" height="{row - 8}" rx="2" '
-                    f'fill="{color}"/>')
+        body.append(
+            f'<rect x="{left}" y="{y + 3}" width="{bw:.1f}" height="{row - 8}" rx="2" '
+            f'fill="{color}"/>'
+        )
         shown = f"{v:,.0f}" if v >= 100 else f"{v:g}"
         body.append(_text(left + bw + 6, y + 15, f"{shown}{unit}", size=11, fill=MUTED))
     return _svg(w, h, body, title)

@@ -31,65 +31,132 @@ def demand_tables(r: s.DemandReport) -> list[Table]:
     return [
         Table("matrix", "科室×系统", ["科室", *m.systems, "合计"], matrix),
         Table("by_month", "按月趋势", ["月份", "工单数"], [[x.month, x.count] for x in r.by_month]),
-        Table("by_category", "按类别", ["类别", "工单数"],
-              [[x.name, x.count] for x in r.by_category]),
-        Table("effort", "处理耗时", ["系统", "已解决工单", "总耗时(小时)", "中位耗时(小时)"],
-              [[x.system, x.tickets, x.total_hours, x.median_hours] for x in r.effort]),
+        Table(
+            "by_category", "按类别", ["类别", "工单数"], [[x.name, x.count] for x in r.by_category]
+        ),
+        Table(
+            "effort",
+            "处理耗时",
+            ["系统", "已解决工单", "总耗时(小时)", "中位耗时(小时)"],
+            [[x.system, x.tickets, x.total_hours, x.median_hours] for x in r.effort],
+        ),
     ]
 
 
 def reuse_tables(r: s.ReuseReport) -> list[Table]:
     tables = [
-        Table("by_month", "关联率趋势",
-              ["月份", "已解决工单", "关联知识", "关联率(%)", "新建知识", "复用知识"],
-              [[x.month, x.resolved, x.linked, _pct(x.link_rate), x.new, x.known]
-               for x in r.by_month]),
-        Table("top_entries", "高复用知识",
-              ["知识ID", "标题", "系统", "状态", "引用次数", "关联工单"],
-              [[x.entry_id, x.title, x.system, x.status, x.citations, x.linked_tickets]
-               for x in r.top_entries]),
-        Table("never_reused", "从未复用", ["知识ID", "标题", "系统", "创建时间"],
-              [[x.entry_id, x.title, x.system, x.created_at.isoformat() if x.created_at else ""]
-               for x in r.never_reused]),
+        Table(
+            "by_month",
+            "关联率趋势",
+            ["月份", "已解决工单", "关联知识", "关联率(%)", "新建知识", "复用知识"],
+            [
+                [x.month, x.resolved, x.linked, _pct(x.link_rate), x.new, x.known]
+                for x in r.by_month
+            ],
+        ),
+        Table(
+            "top_entries",
+            "高复用知识",
+            ["知识ID", "标题", "系统", "状态", "引用次数", "关联工单"],
+            [
+                [x.entry_id, x.title, x.system, x.status, x.citations, x.linked_tickets]
+                for x in r.top_entries
+            ],
+        ),
+        Table(
+            "never_reused",
+            "从未复用",
+            ["知识ID", "标题", "系统", "创建时间"],
+            [
+                [x.entry_id, x.title, x.system, x.created_at.isoformat() if x.created_at else ""]
+                for x in r.never_reused
+            ],
+        ),
     ]
     if r.feedback is not None:
         f = r.feedback
-        tables.append(Table("feedback", "反馈", ["有帮助", "无帮助", "有帮助占比(%)"],
-                            [[f.helpful, f.not_helpful, _pct(f.ratio)]]))
+        tables.append(
+            Table(
+                "feedback",
+                "反馈",
+                ["有帮助", "无帮助", "有帮助占比(%)"],
+                [[f.helpful, f.not_helpful, _pct(f.ratio)]],
+            )
+        )
     return tables
 
 
 def gaps_tables(r: s.GapsReport) -> list[Table]:
     return [
-        Table("search_topics", "未解答搜索", ["主题", "关键词", "搜索次数", "相关查询"],
-              [[c.label, " ".join(c.terms), c.searches, "；".join(c.queries)]
-               for c in r.search_topics]),
-        Table("ticket_topics", "待沉淀工单",
-              ["主题", "关键词", "系统", "工单数", "工单ID", "最佳相似度"],
-              [[c.label, " ".join(c.terms), c.system, len(c.ticket_ids),
-                ",".join(map(str, c.ticket_ids)), c.best_similarity] for c in r.ticket_topics]),
-        Table("systems", "系统知识覆盖", ["系统", "工单数", "已发布知识", "工单/知识"],
-              [[c.system, c.tickets, c.entries, c.tickets_per_entry] for c in r.systems]),
+        Table(
+            "search_topics",
+            "未解答搜索",
+            ["主题", "关键词", "搜索次数", "相关查询"],
+            [
+                [c.label, " ".join(c.terms), c.searches, "；".join(c.queries)]
+                for c in r.search_topics
+            ],
+        ),
+        Table(
+            "ticket_topics",
+            "待沉淀工单",
+            ["主题", "关键词", "系统", "工单数", "工单ID", "最佳相似度"],
+            [
+                [
+                    c.label,
+                    " ".join(c.terms),
+                    c.system,
+                    len(c.ticket_ids),
+                    ",".join(map(str, c.ticket_ids)),
+                    c.best_similarity,
+                ]
+                for c in r.ticket_topics
+            ],
+        ),
+        Table(
+            "systems",
+            "系统知识覆盖",
+            ["系统", "工单数", "已发布知识", "工单/知识"],
+            [[c.system, c.tickets, c.entries, c.tickets_per_entry] for c in r.systems],
+        ),
     ]
 
 
 def health_tables(r: s.HealthReport) -> list[Table]:
     names = {"draft": "草稿", "in_review": "待审核", "published": "已发布", "archived": "已归档"}
     return [
-        Table("by_status", "知识状态", ["状态", "条目数"],
-              [[names.get(k, k), v] for k, v in r.by_status.items()]),
-        Table("overdue", "复审逾期", ["知识ID", "标题", "系统", "复审到期"],
-              [[x.entry_id, x.title, x.system, x.created_at.isoformat() if x.created_at else ""]
-               for x in r.overdue]),
-        Table("flagged", "被标记", ["知识ID", "标题", "系统"],
-              [[x.entry_id, x.title, x.system] for x in r.flagged]),
+        Table(
+            "by_status",
+            "知识状态",
+            ["状态", "条目数"],
+            [[names.get(k, k), v] for k, v in r.by_status.items()],
+        ),
+        Table(
+            "overdue",
+            "复审逾期",
+            ["知识ID", "标题", "系统", "复审到期"],
+            [
+                [x.entry_id, x.title, x.system, x.created_at.isoformat() if x.created_at else ""]
+                for x in r.overdue
+            ],
+        ),
+        Table(
+            "flagged",
+            "被标记",
+            ["知识ID", "标题", "系统"],
+            [[x.entry_id, x.title, x.system] for x in r.flagged],
+        ),
     ]
 
 
 def tables_for(report: BaseModel) -> list[Table]:
     """The export tables of any report."""
-    for cls, fn in ((s.DemandReport, demand_tables), (s.ReuseReport, reuse_tables),
-                    (s.GapsReport, gaps_tables), (s.HealthReport, health_tables)):
+    for cls, fn in (
+        (s.DemandReport, demand_tables),
+        (s.ReuseReport, reuse_tables),
+        (s.GapsReport, gaps_tables),
+        (s.HealthReport, health_tables),
+    ):
         if isinstance(report, cls):
             return fn(report)  # type: ignore[operator,arg-type]
     raise TypeError(f"not a report: {type(report).__name__}")
@@ -102,8 +169,9 @@ def pick(tables: list[Table], name: str | None) -> Table:
     for t in tables:
         if t.name == name:
             return t
-    raise ValidationFailed(f"unknown table {name!r}; choose one of "
-                           + ", ".join(t.name for t in tables), field="table")
+    raise ValidationFailed(
+        f"unknown table {name!r}; choose one of " + ", ".join(t.name for t in tables), field="table"
+    )
 
 
 def to_csv(table: Table) -> bytes:

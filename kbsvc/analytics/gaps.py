@@ -27,15 +27,19 @@ BACKGROUND_ENTRIES = 5000
 
 
 def _published_texts(session: Session, limit: int | None = None) -> list[tuple[int, str, str]]:
-    stmt = (select(E.id, E.title, E.symptom, E.system)
-            .where(E.status == EntryStatus.published.value).order_by(E.id.desc()))
+    stmt = (
+        select(E.id, E.title, E.symptom, E.system)
+        .where(E.status == EntryStatus.published.value)
+        .order_by(E.id.desc())
+    )
     if limit:
         stmt = stmt.limit(limit)
     return [(i, f"{t} {sy or ''}", y or "") for i, t, sy, y in session.execute(stmt)]
 
 
-def gaps(session: Session, period: Period, cfg: AnalyticsSettings | None = None,
-         *, top: int = 20) -> s.GapsReport:
+def gaps(
+    session: Session, period: Period, cfg: AnalyticsSettings | None = None, *, top: int = 20
+) -> s.GapsReport:
     """Everything a trainer needs to decide what to write next."""
     cfg = cfg or AnalyticsSettings()
     entries = _published_texts(session)
@@ -47,27 +51,47 @@ def gaps(session: Session, period: Period, cfg: AnalyticsSettings | None = None,
     space = textsim.Space.fit([t for _, t, _ in entries[:BACKGROUND_ENTRIES]] + queries + texts)
     uncovered, ticket_topics = ticket_gaps(space, tickets, texts, entries, cfg, top=top)
     return s.GapsReport(
-        period=_period_out(period), searches=searches, gap_searches=gap_searches,
+        period=_period_out(period),
+        searches=searches,
+        gap_searches=gap_searches,
         confidence_threshold=cfg.gap_confidence,
         search_topics=query_topics(space, merged, queries, cfg, top=top),
-        uncovered_tickets=uncovered, considered_tickets=len(tickets),
-        ticket_topics=ticket_topics, systems=system_coverage(session, period, top=top),
+        uncovered_tickets=uncovered,
+        considered_tickets=len(tickets),
+        ticket_topics=ticket_topics,
+        systems=system_coverage(session, period, top=top),
     )
 
 
-def gap_queries(session: Session, period: Period, cfg: AnalyticsSettings,
-                ) -> tuple[int, int, dict[str, dict[str, int]]]:
+def gap_queries(
+    session: Session,
+    period: Period,
+    cfg: AnalyticsSettings,
+) -> tuple[int, int, dict[str, dict[str, int]]]:
     """Search count, gap count, and gap queries merged by cleaned text → {query: count}."""
     conds = period.where(S.at)
-    total = session.execute(select(func.count()).select_from(SearchLog.__table__)  # type: ignore[attr-defined]
-                            .where(*conds)).scalar_one()
-    is_gap = or_(S.result_count == 0,
-                 and_(S.top_confidence.is_not(None), S.top_confidence < cfg.gap_confidence))
+    total = session.execute(
+        select(func.count())
+        .select_from(SearchLog.__table__)  # type: ignore[attr-defined]
+        .where(*conds)
+    ).scalar_one()
+    is_gap = or_(
+        S.result_count == 0,
+        and_(S.top_confidence.is_not(None), S.top_confidence < cfg.gap_confidence),
+    )
     n = func.count().label("n")
-    rows = session.execute(select(S.query, n).where(is_gap, *conds).group_by(S.query)
-                           .order_by(n.desc(), S.query).limit(MAX_QUERIES)).all()
-    gap_total = session.execute(select(func.count()).select_from(SearchLog.__table__)  # type: ignore[attr-defined]
-                                .where(is_gap, *conds)).scalar_one()
+    rows = session.execute(
+        select(S.query, n)
+        .where(is_gap, *conds)
+        .group_by(S.query)
+        .order_by(n.desc(), S.query)
+        .limit(MAX_QUERIES)
+    ).all()
+    gap_total = session.execute(
+        select(func.count())
+        .select_from(SearchLog.__table__)  # type: ignore[attr-defined]
+        .where(is_gap, *conds)
+    ).scalar_one()
     # Same query up to case, width and punctuation counts as one.
     merged: dict[str, dict[str, int]] = defaultdict(dict)
     for q, cnt in rows:
@@ -77,8 +101,14 @@ def gap_queries(session: Session, period: Period, cfg: AnalyticsSettings,
     return int(total), int(gap_total), merged
 
 
-def query_topics(space: textsim.Space, merged: dict[str, dict[str, int]], queries: list[str],
-                 cfg: AnalyticsSettings, *, top: int = 20) -> list[s.QueryCluster]:
+def query_topics(
+    space: textsim.Space,
+    merged: dict[str, dict[str, int]],
+    queries: list[str],
+    cfg: AnalyticsSettings,
+    *,
+    top: int = 20,
+) -> list[s.QueryCluster]:
     """Gap queries grouped into topics, most searched first."""
     if not queries:
         return []
@@ -89,23 +119,36 @@ def query_topics(space: textsim.Space, merged: dict[str, dict[str, int]], querie
         groups.append((sum(counts.values()), sorted(counts, key=lambda q: (-counts[q], q))))
     groups.sort(key=lambda g: (-g[0], g[1][0]))
     # Terms only for the topics shown: jieba over every small cluster adds up.
-    return [s.QueryCluster(label=ordered[0], terms=space.top_terms(ordered), searches=n,
-                           queries=ordered[:10]) for n, ordered in groups[:top]]
+    return [
+        s.QueryCluster(
+            label=ordered[0], terms=space.top_terms(ordered), searches=n, queries=ordered[:10]
+        )
+        for n, ordered in groups[:top]
+    ]
 
 
 def unlinked_tickets(session: Session, period: Period) -> list[Any]:
     """The most recent resolved tickets with no entry link."""
     linked = select(L.id).where(L.source == T.source, L.external_id == T.external_id).exists()
-    return list(session.execute(
-        select(T.id, T.title, T.symptom, T.system)
-        .where(T.resolved_at.is_not(None), ~linked, *period.where(T.resolved_at))
-        .order_by(T.resolved_at.desc(), T.id.desc()).limit(MAX_TICKETS)
-    ).all())
+    return list(
+        session.execute(
+            select(T.id, T.title, T.symptom, T.system)
+            .where(T.resolved_at.is_not(None), ~linked, *period.where(T.resolved_at))
+            .order_by(T.resolved_at.desc(), T.id.desc())
+            .limit(MAX_TICKETS)
+        ).all()
+    )
 
 
-def ticket_gaps(space: textsim.Space, rows: list[Any], texts: list[str],
-                entries: list[tuple[int, str, str]], cfg: AnalyticsSettings, *, top: int = 20,
-                ) -> tuple[int, list[s.TicketCluster]]:
+def ticket_gaps(
+    space: textsim.Space,
+    rows: list[Any],
+    texts: list[str],
+    entries: list[tuple[int, str, str]],
+    cfg: AnalyticsSettings,
+    *,
+    top: int = 20,
+) -> tuple[int, list[s.TicketCluster]]:
     """Unlinked tickets no published entry resembles, clustered (suggest capturing them)."""
     if not rows:
         return 0, []
@@ -121,29 +164,44 @@ def ticket_gaps(space: textsim.Space, rows: list[Any], texts: list[str],
         sub = vecs[group]
         centroid = np.asarray(sub.mean(axis=0)).ravel()
         central = members[int(np.argmax(sub @ centroid))]
-        out.append(s.TicketCluster(
-            label=rows[central][1] or texts[central][:40],
-            terms=space.top_terms([texts[i] for i in members]),
-            system=textsim.most_common([rows[i][3] for i in members], s.NO_SYSTEM),
-            ticket_ids=sorted(int(rows[i][0]) for i in members)[:50],
-            best_similarity=round(float(max(best[i] for i in members)), 3)))
+        out.append(
+            s.TicketCluster(
+                label=rows[central][1] or texts[central][:40],
+                terms=space.top_terms([texts[i] for i in members]),
+                system=textsim.most_common([rows[i][3] for i in members], s.NO_SYSTEM),
+                ticket_ids=sorted(int(rows[i][0]) for i in members)[:50],
+                best_similarity=round(float(max(best[i] for i in members)), 3),
+            )
+        )
     return len(weak), out
 
 
-def system_coverage(session: Session, period: Period, *, top: int = 20,
-                    min_tickets: int = 2) -> list[s.SystemCoverage]:
+def system_coverage(
+    session: Session, period: Period, *, top: int = 20, min_tickets: int = 2
+) -> list[s.SystemCoverage]:
     """Systems ranked by tickets per published entry (systems with none first)."""
     tickets: dict[str, int] = defaultdict(int)
-    for system, n in session.execute(select(T.system, func.count())
-                                     .where(*period.where(ticket_time())).group_by(T.system)):
+    for system, n in session.execute(
+        select(T.system, func.count()).where(*period.where(ticket_time())).group_by(T.system)
+    ):
         tickets[_label(system, s.NO_SYSTEM)] += int(n)
     entries: dict[str, int] = defaultdict(int)
-    for system, n in session.execute(select(E.system, func.count()).select_from(Entry.__table__)  # type: ignore[attr-defined]
-                                     .where(E.status == EntryStatus.published.value)
-                                     .group_by(E.system)):
+    for system, n in session.execute(
+        select(E.system, func.count())
+        .select_from(Entry.__table__)  # type: ignore[attr-defined]
+        .where(E.status == EntryStatus.published.value)
+        .group_by(E.system)
+    ):
         entries[_label(system, s.NO_SYSTEM)] += int(n)
-    out = [s.SystemCoverage(system=k, tickets=v, entries=entries.get(k, 0),
-                            tickets_per_entry=round(v / entries[k], 2) if entries.get(k) else None)
-           for k, v in tickets.items() if v >= min_tickets]
+    out = [
+        s.SystemCoverage(
+            system=k,
+            tickets=v,
+            entries=entries.get(k, 0),
+            tickets_per_entry=round(v / entries[k], 2) if entries.get(k) else None,
+        )
+        for k, v in tickets.items()
+        if v >= min_tickets
+    ]
     out.sort(key=lambda c: (c.entries > 0, -(c.tickets_per_entry or c.tickets), c.system))
     return out[:top]

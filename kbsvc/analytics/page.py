@@ -22,14 +22,18 @@ STATUS_NAMES = {"draft": "草稿", "in_review": "待审核", "published": "已�
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    env = Environment(loader=PackageLoader("kbsvc.analytics", "templates"),
-                      autoescape=select_autoescape(["html"]))
+    env = Environment(
+        loader=PackageLoader("kbsvc.analytics", "templates"), autoescape=select_autoescape(["html"])
+    )
     env.filters["pct"] = lambda v: "—" if v is None else f"{v * 100:.1f}%"
     return env
 
 
-def context(session: Session, period: Period, cfg: AnalyticsSettings | None = None,
-            ) -> dict[str, Any]:
+def context(
+    session: Session,
+    period: Period,
+    cfg: AnalyticsSettings | None = None,
+) -> dict[str, Any]:
     """All four reports and their charts."""
     d = reports.demand(session, period)
     r = reports.reuse(session, period)
@@ -37,24 +41,48 @@ def context(session: Session, period: Period, cfg: AnalyticsSettings | None = No
     h = reports.health(session, period)
     months = [x.month for x in r.by_month]
     return {
-        "period": period, "demand": d, "reuse": r, "gaps": g, "health": h,
+        "period": period,
+        "demand": d,
+        "reuse": r,
+        "gaps": g,
+        "health": h,
         "status_names": STATUS_NAMES,
         "charts": {
-            "heatmap": charts.heatmap(d.matrix.departments, d.matrix.systems, d.matrix.counts,
-                                      heading=False),
+            "heatmap": charts.heatmap(
+                d.matrix.departments, d.matrix.systems, d.matrix.counts, heading=False
+            ),
             "link_rate": charts.bars_and_line(
-                months, [x.resolved for x in r.by_month], [x.link_rate for x in r.by_month],
-                title="知识关联率趋势（已解决工单）", bar_name="已解决工单", heading=False),
+                months,
+                [x.resolved for x in r.by_month],
+                [x.link_rate for x in r.by_month],
+                title="知识关联率趋势（已解决工单）",
+                bar_name="已解决工单",
+                heading=False,
+            ),
             "demand": charts.bars_and_line(
-                [x.month for x in d.by_month], [x.count for x in d.by_month],
-                title="月度工单量", heading=False),
-            "effort": charts.hbars([(x.system, x.total_hours) for x in d.effort],
-                                   title="各系统处理总耗时", unit=" h", heading=False),
-            "category": charts.hbars([(x.name, x.count) for x in d.by_category],
-                                     title="问题类别", color=charts.BLUE, heading=False),
-            "status": charts.hbars([(STATUS_NAMES.get(k, k), v) for k, v in
-                                    h.by_status.items()], title="知识条目状态",
-                                   color=charts.TEAL, heading=False),
+                [x.month for x in d.by_month],
+                [x.count for x in d.by_month],
+                title="月度工单量",
+                heading=False,
+            ),
+            "effort": charts.hbars(
+                [(x.system, x.total_hours) for x in d.effort],
+                title="各系统处理总耗时",
+                unit=" h",
+                heading=False,
+            ),
+            "category": charts.hbars(
+                [(x.name, x.count) for x in d.by_category],
+                title="问题类别",
+                color=charts.BLUE,
+                heading=False,
+            ),
+            "status": charts.hbars(
+                [(STATUS_NAMES.get(k, k), v) for k, v in h.by_status.items()],
+                title="知识条目状态",
+                color=charts.TEAL,
+                heading=False,
+            ),
         },
     }
 
@@ -66,14 +94,16 @@ def css() -> str:
 
 def render_body(ctx: dict[str, Any], *, base_path: str = "") -> str:
     """The report body as an HTML fragment, for the web UI's page layout."""
-    return _env().get_template("_insight.html").render(**ctx, printable=False,
-                                                       base_path=base_path)
+    return _env().get_template("_insight.html").render(**ctx, printable=False, base_path=base_path)
 
 
 def render(ctx: dict[str, Any], *, printable: bool = True) -> str:
     """A standalone HTML document (the PDF source): no form, no links, inlined CSS."""
-    return _env().get_template("reports.html").render(**ctx, printable=printable, css=css(),
-                                                      base_path="")
+    return (
+        _env()
+        .get_template("reports.html")
+        .render(**ctx, printable=printable, css=css(), base_path="")
+    )
 
 
 def month_period(month: str) -> Period:

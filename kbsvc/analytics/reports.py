@@ -40,8 +40,7 @@ def demand(session: Session, period: Period) -> s.DemandReport:
     conds = period.where(when)
     cells: dict[tuple[str, str], int] = defaultdict(int)
     for dept, system, n in session.execute(
-        select(T.department, T.system, func.count()).where(*conds)
-        .group_by(T.department, T.system)
+        select(T.department, T.system, func.count()).where(*conds).group_by(T.department, T.system)
     ):
         cells[(_label(dept, s.NO_DEPARTMENT), _label(system, s.NO_SYSTEM))] += n
     dept_tot: dict[str, int] = defaultdict(int)
@@ -51,25 +50,39 @@ def demand(session: Session, period: Period) -> s.DemandReport:
         sys_tot[y] += n
     depts = sorted(dept_tot, key=lambda k: (-dept_tot[k], k))
     systems = sorted(sys_tot, key=lambda k: (-sys_tot[k], k))
-    matrix = s.Matrix(departments=depts, systems=systems,
-                      counts=[[cells.get((d, y), 0) for y in systems] for d in depts])
+    matrix = s.Matrix(
+        departments=depts,
+        systems=systems,
+        counts=[[cells.get((d, y), 0) for y in systems] for d in depts],
+    )
 
     month = month_of(when)
-    per_month = dict(session.execute(
-        select(month, func.count()).where(when.is_not(None), *conds).group_by(month)
-    ).all())
-    by_month = [s.MonthCount(month=m, count=per_month.get(m, 0))
-                for m in period.months(list(per_month))]
+    per_month = dict(
+        session.execute(
+            select(month, func.count()).where(when.is_not(None), *conds).group_by(month)
+        ).all()
+    )
+    by_month = [
+        s.MonthCount(month=m, count=per_month.get(m, 0)) for m in period.months(list(per_month))
+    ]
 
     cats: dict[str, int] = defaultdict(int)
-    for cat, n in session.execute(select(T.category, func.count()).where(*conds)
-                                  .group_by(T.category)):
+    for cat, n in session.execute(
+        select(T.category, func.count()).where(*conds).group_by(T.category)
+    ):
         cats[_label(cat, s.NO_CATEGORY)] += n
-    by_category = [s.NameCount(name=k, count=v)
-                   for k, v in sorted(cats.items(), key=lambda kv: (-kv[1], kv[0]))]
-    return s.DemandReport(period=_period_out(period), total=sum(cells.values()), matrix=matrix,
-                          by_month=by_month, by_category=by_category,
-                          effort=effort(session, period))
+    by_category = [
+        s.NameCount(name=k, count=v)
+        for k, v in sorted(cats.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    return s.DemandReport(
+        period=_period_out(period),
+        total=sum(cells.values()),
+        matrix=matrix,
+        by_month=by_month,
+        by_category=by_category,
+        effort=effort(session, period),
+    )
 
 
 def effort(session: Session, period: Period) -> list[s.SystemEffort]:
@@ -77,9 +90,12 @@ def effort(session: Session, period: Period) -> list[s.SystemEffort]:
     hours = hours_between(T.opened_at, T.resolved_at)
     per_sys: dict[str, list[float]] = defaultdict(list)
     rows = session.execute(
-        select(T.system, hours)
-        .where(T.opened_at.is_not(None), T.resolved_at.is_not(None),
-               T.resolved_at >= T.opened_at, *period.where(ticket_time()))
+        select(T.system, hours).where(
+            T.opened_at.is_not(None),
+            T.resolved_at.is_not(None),
+            T.resolved_at >= T.opened_at,
+            *period.where(ticket_time()),
+        )
     ).all()  # fetchall: row-by-row iteration costs more than the query on 100k tickets
     for system, h in rows:
         per_sys[system].append(float(h))
@@ -87,18 +103,27 @@ def effort(session: Session, period: Period) -> list[s.SystemEffort]:
     for system, values in per_sys.items():
         merged[_label(system, s.NO_SYSTEM)] += values
     per_sys = merged
-    out = [s.SystemEffort(system=k, tickets=len(v), total_hours=round(sum(v), 2),
-                          median_hours=round(statistics.median(v), 2))
-           for k, v in per_sys.items()]
+    out = [
+        s.SystemEffort(
+            system=k,
+            tickets=len(v),
+            total_hours=round(sum(v), 2),
+            median_hours=round(statistics.median(v), 2),
+        )
+        for k, v in per_sys.items()
+    ]
     return sorted(out, key=lambda e: (-e.total_hours, e.system))
 
 
 def _ticket_links() -> Any:
     """One row per linked ticket key: did it create an entry, did it cite one."""
     return (
-        select(L.source, L.external_id,
-               func.max(case((L.kind == LinkKind.source.value, 1), else_=0)).label("is_new"),
-               func.max(case((L.kind == LinkKind.cited.value, 1), else_=0)).label("is_cited"))
+        select(
+            L.source,
+            L.external_id,
+            func.max(case((L.kind == LinkKind.source.value, 1), else_=0)).label("is_new"),
+            func.max(case((L.kind == LinkKind.cited.value, 1), else_=0)).label("is_cited"),
+        )
         .group_by(L.source, L.external_id)
         .subquery("tl")
     )
@@ -117,8 +142,11 @@ def reuse(session: Session, period: Period, *, top: int = 20, listed: int = 50) 
     known = case((and_(tl.c.is_cited == 1, new == 0), 1), else_=0)
     rows = session.execute(
         select(month, func.count(), func.sum(linked), func.sum(new), func.sum(known))
-        .select_from(Ticket.__table__.outerjoin(  # type: ignore[attr-defined]
-            tl, and_(tl.c.source == T.source, tl.c.external_id == T.external_id)))
+        .select_from(
+            Ticket.__table__.outerjoin(  # type: ignore[attr-defined]
+                tl, and_(tl.c.source == T.source, tl.c.external_id == T.external_id)
+            )
+        )
         .where(T.resolved_at.is_not(None), *period.where(T.resolved_at))
         .group_by(month)
     ).all()
@@ -126,18 +154,26 @@ def reuse(session: Session, period: Period, *, top: int = 20, listed: int = 50) 
     by_month = []
     for m in period.months(list(stats)):
         n, lk, nw, kn = stats.get(m, (0, 0, 0, 0))
-        by_month.append(s.LinkMonth(month=m, resolved=n, linked=lk, link_rate=_rate(lk, n),
-                                    new=nw, known=kn))
+        by_month.append(
+            s.LinkMonth(month=m, resolved=n, linked=lk, link_rate=_rate(lk, n), new=nw, known=kn)
+        )
     resolved = sum(x.resolved for x in by_month)
     linked_n = sum(x.linked for x in by_month)
     new_n, known_n = sum(x.new for x in by_month), sum(x.known for x in by_month)
     never_count, never = never_reused(session, limit=listed)
     return s.ReuseReport(
-        period=_period_out(period), resolved=resolved, linked=linked_n,
-        link_rate=_rate(linked_n, resolved), new=new_n, known=known_n,
-        unlinked=resolved - linked_n, by_month=by_month,
+        period=_period_out(period),
+        resolved=resolved,
+        linked=linked_n,
+        link_rate=_rate(linked_n, resolved),
+        new=new_n,
+        known=known_n,
+        unlinked=resolved - linked_n,
+        by_month=by_month,
         top_entries=top_entries(session, period, limit=top),
-        never_reused_count=never_count, never_reused=never, feedback=feedback(session, period),
+        never_reused_count=never_count,
+        never_reused=never,
+        feedback=feedback(session, period),
     )
 
 
@@ -145,32 +181,57 @@ def top_entries(session: Session, period: Period, *, limit: int = 20) -> list[s.
     """Entries by citations, then by linked tickets, in the period (by the ticket's time)."""
     tickets_t = Ticket.__table__  # type: ignore[attr-defined]
     join = EntryLink.__table__.outerjoin(  # type: ignore[attr-defined]
-        tickets_t, and_(T.source == L.source, T.external_id == L.external_id))
+        tickets_t, and_(T.source == L.source, T.external_id == L.external_id)
+    )
     when = func.coalesce(T.resolved_at, T.opened_at, L.created_at)
     cites = func.sum(case((L.kind == LinkKind.cited.value, 1), else_=0)).label("cites")
     tickets = func.count(T.id.distinct()).label("tickets")
-    sub = (select(L.entry_id, cites, tickets).select_from(join).where(*period.where(when))
-           .group_by(L.entry_id).subquery("r"))
+    sub = (
+        select(L.entry_id, cites, tickets)
+        .select_from(join)
+        .where(*period.where(when))
+        .group_by(L.entry_id)
+        .subquery("r")
+    )
     rows = session.execute(
         select(sub.c.entry_id, E.title, E.system, E.status, sub.c.cites, sub.c.tickets)
         .join(Entry.__table__, E.id == sub.c.entry_id)  # type: ignore[attr-defined]
         .where(sub.c.cites > 0)
-        .order_by(sub.c.cites.desc(), sub.c.tickets.desc(), sub.c.entry_id).limit(limit)
+        .order_by(sub.c.cites.desc(), sub.c.tickets.desc(), sub.c.entry_id)
+        .limit(limit)
     )
-    return [s.EntryReuse(entry_id=i, title=t, system=_label(y, s.NO_SYSTEM), status=st,
-                         citations=int(c), linked_tickets=int(n)) for i, t, y, st, c, n in rows]
+    return [
+        s.EntryReuse(
+            entry_id=i,
+            title=t,
+            system=_label(y, s.NO_SYSTEM),
+            status=st,
+            citations=int(c),
+            linked_tickets=int(n),
+        )
+        for i, t, y, st, c, n in rows
+    ]
 
 
 def never_reused(session: Session, *, limit: int = 50) -> tuple[int, list[s.EntryBrief]]:
     """Published entries no ticket ever cited (oldest first: the likeliest dead weight)."""
     cited = select(L.entry_id).where(L.kind == LinkKind.cited.value, L.entry_id == E.id).exists()
     cond = and_(E.status == EntryStatus.published.value, ~cited)
-    count = session.execute(select(func.count()).select_from(Entry.__table__)  # type: ignore[attr-defined]
-                            .where(cond)).scalar_one()
-    rows = session.execute(select(E.id, E.title, E.system, E.created_at).where(cond)
-                           .order_by(E.created_at, E.id).limit(limit))
-    return int(count), [s.EntryBrief(entry_id=i, title=t, system=_label(y, s.NO_SYSTEM),
-                                     created_at=c) for i, t, y, c in rows]
+    count = session.execute(
+        select(func.count())
+        .select_from(Entry.__table__)  # type: ignore[attr-defined]
+        .where(cond)
+    ).scalar_one()
+    rows = session.execute(
+        select(E.id, E.title, E.system, E.created_at)
+        .where(cond)
+        .order_by(E.created_at, E.id)
+        .limit(limit)
+    )
+    return int(count), [
+        s.EntryBrief(entry_id=i, title=t, system=_label(y, s.NO_SYSTEM), created_at=c)
+        for i, t, y, c in rows
+    ]
 
 
 def optional_table(name: str, *columns: str) -> Table | None:
@@ -203,16 +264,31 @@ def health(session: Session, period: Period, *, limit: int = 20) -> s.HealthRepo
     overdue: list[s.EntryBrief] = []
     if "review_due_at" in E:
         cond = and_(E.review_due_at < utcnow(), E.status == EntryStatus.published.value)
-        overdue_n = session.execute(select(func.count()).select_from(Entry.__table__)  # type: ignore[attr-defined]
-                                    .where(cond)).scalar_one()
-        overdue = [s.EntryBrief(entry_id=i, title=t, system=y, created_at=c) for i, t, y, c in
-                   session.execute(select(E.id, E.title, E.system, E.review_due_at).where(cond)
-                                   .order_by(E.review_due_at).limit(limit))]
+        overdue_n = session.execute(
+            select(func.count())
+            .select_from(Entry.__table__)  # type: ignore[attr-defined]
+            .where(cond)
+        ).scalar_one()
+        overdue = [
+            s.EntryBrief(entry_id=i, title=t, system=y, created_at=c)
+            for i, t, y, c in session.execute(
+                select(E.id, E.title, E.system, E.review_due_at)
+                .where(cond)
+                .order_by(E.review_due_at)
+                .limit(limit)
+            )
+        ]
     flags_n, flagged = _open_flags(session, limit)
-    return s.HealthReport(period=_period_out(period), total=sum(by_status.values()),
-                          by_status=by_status, overdue_reviews=overdue_n, overdue=overdue,
-                          open_flags=flags_n, flagged=flagged,
-                          published_never_reused=never_reused(session, limit=0)[0])
+    return s.HealthReport(
+        period=_period_out(period),
+        total=sum(by_status.values()),
+        by_status=by_status,
+        overdue_reviews=overdue_n,
+        overdue=overdue,
+        open_flags=flags_n,
+        flagged=flagged,
+        published_never_reused=never_reused(session, limit=0)[0],
+    )
 
 
 def _open_flags(session: Session, limit: int) -> tuple[int | None, list[s.EntryBrief]]:
@@ -226,7 +302,13 @@ def _open_flags(session: Session, limit: int) -> tuple[int | None, list[s.EntryB
         conds.append(flags.c.resolved_at.is_(None))
     n = session.execute(select(func.count()).select_from(flags).where(*conds)).scalar_one()
     rows = session.execute(
-        select(E.id, E.title, E.system, E.created_at).join(flags, flags.c.entry_id == E.id)
-        .where(*conds).distinct().order_by(E.id).limit(limit))
-    return int(n), [s.EntryBrief(entry_id=i, title=t, system=y, created_at=c)
-                    for i, t, y, c in rows]
+        select(E.id, E.title, E.system, E.created_at)
+        .join(flags, flags.c.entry_id == E.id)
+        .where(*conds)
+        .distinct()
+        .order_by(E.id)
+        .limit(limit)
+    )
+    return int(n), [
+        s.EntryBrief(entry_id=i, title=t, system=y, created_at=c) for i, t, y, c in rows
+    ]

@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 
 # Minimal fallback masking; the privacy package's scrub replaces it when present.
 _ID_CARD = re.compile(
-    r"(?<![0-9])[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx](?![0-9])")
+    r"(?<![0-9])[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx](?![0-9])"
+)
 _MOBILE = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
 _PHONE = re.compile(r"(?<![0-9])0\d{2,3}-?\d{7,8}(?![0-9])")
 _LONG_DIGITS = re.compile(r"(?<![0-9])\d{11,}(?![0-9])")  # medical record / card numbers
@@ -123,19 +124,21 @@ def record_search(
 ) -> str:
     """Queue a log row and return its id at once (the row is written moments later)."""
     log_id = uuid.uuid4().hex
-    writer_for(engine).submit({
-        "id": log_id,
-        "at": at or utcnow(),
-        "kind": SearchKind(kind).value,
-        "query": scrub(query)[:500],
-        "filters": {k: v for k, v in (filters or {}).items() if v not in (None, "", [])},
-        "result_ids": [int(i) for i in result_ids][:50],
-        "result_count": len(result_ids),
-        "top_score": None if top_score is None else float(top_score),
-        "top_confidence": None if top_confidence is None else float(top_confidence),
-        "latency_ms": round(float(latency_ms), 2),
-        "caller": caller[:120],
-    })
+    writer_for(engine).submit(
+        {
+            "id": log_id,
+            "at": at or utcnow(),
+            "kind": SearchKind(kind).value,
+            "query": scrub(query)[:500],
+            "filters": {k: v for k, v in (filters or {}).items() if v not in (None, "", [])},
+            "result_ids": [int(i) for i in result_ids][:50],
+            "result_count": len(result_ids),
+            "top_score": None if top_score is None else float(top_score),
+            "top_confidence": None if top_confidence is None else float(top_confidence),
+            "latency_ms": round(float(latency_ms), 2),
+            "caller": caller[:120],
+        }
+    )
     return log_id
 
 

@@ -48,8 +48,10 @@ class hours_between(FunctionElement[float]):  # noqa: N801
 def _hours_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
     start, end = (compiler.process(c, **kw) for c in element.clauses)
     # Whole seconds, exactly as PostgreSQL's epoch difference (julianday drifts in the 5th digit).
-    return f"((CAST(strftime('%s', {end}) AS INTEGER) - CAST(strftime('%s', {start}) AS INTEGER))" \
+    return (
+        f"((CAST(strftime('%s', {end}) AS INTEGER) - CAST(strftime('%s', {start}) AS INTEGER))"
         " / 3600.0)"
+    )
 
 
 @compiles(hours_between, "postgresql")
@@ -75,8 +77,9 @@ class Period:
             try:
                 return date.fromisoformat(v)
             except ValueError:
-                raise ValidationFailed(f"{name} must be a date like 2025-06-30",
-                                       field=name) from None
+                raise ValidationFailed(
+                    f"{name} must be a date like 2025-06-30", field=name
+                ) from None
 
         p = cls(conv(start, "from"), conv(end, "to"))
         if p.start and p.end and p.start > p.end:
@@ -104,8 +107,10 @@ class Period:
         return conds
 
     def as_dict(self) -> dict[str, str | None]:
-        return {"from": self.start.isoformat() if self.start else None,
-                "to": self.end.isoformat() if self.end else None}
+        return {
+            "from": self.start.isoformat() if self.start else None,
+            "to": self.end.isoformat() if self.end else None,
+        }
 
     def months(self, seen: list[str]) -> list[str]:
         """Every month of the period (or of the data, for an open end), gaps filled."""

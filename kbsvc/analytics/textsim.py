@@ -17,7 +17,8 @@ if TYPE_CHECKING:  # scikit-learn and scipy load in seconds: only when a gap rep
 
 # Filler that carries no topic: removed before n-gramming so "无影灯坏了怎么办" ≈ "无影灯坏了".
 _FILLER = re.compile(
-    r"怎么办|怎么回事|怎么|为什么|请问|一下|麻烦|老师|谢谢|您好|你好|了|的|吗|呢|啊|吧")
+    r"怎么办|怎么回事|怎么|为什么|请问|一下|麻烦|老师|谢谢|您好|你好|了|的|吗|呢|啊|吧"
+)
 _NON_WORD = re.compile(r"[\W_]+")
 
 
@@ -43,8 +44,13 @@ class Space:
         """Fit IDF on a background corpus, so common symptom grams (不出, 无法) weigh little."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True,
-                              preprocessor=clean, dtype=np.float32)
+        vec = TfidfVectorizer(
+            analyzer="char",
+            ngram_range=(1, 2),
+            sublinear_tf=True,
+            preprocessor=clean,
+            dtype=np.float32,
+        )
         vec.fit([t for t in texts if clean(t)] or ["空"])
         return cls(vec)
 
@@ -59,25 +65,36 @@ class Space:
 
         tok = default_tokenizer()
         if not self._idf:
-            self._idf = dict(zip(self.vectorizer.get_feature_names_out(),
-                                 self.vectorizer.idf_.tolist(), strict=True))
+            self._idf = dict(
+                zip(
+                    self.vectorizer.get_feature_names_out(),
+                    self.vectorizer.idf_.tolist(),
+                    strict=True,
+                )
+            )
         idf = self._idf
         counts: Counter[str] = Counter()
         for text in texts:
-            counts.update({w for w in tok.tokens(text, fold_synonyms=False)
-                           if len(w) >= 2 and not w.isdigit() and clean(w) == w})
+            counts.update(
+                {
+                    w
+                    for w in tok.tokens(text, fold_synonyms=False)
+                    if len(w) >= 2 and not w.isdigit() and clean(w) == w
+                }
+            )
         floor = min(idf.values(), default=1.0)
 
         def score(word: str) -> float:
-            grams = [word[i:i + 2] for i in range(len(word) - 1)]
+            grams = [word[i : i + 2] for i in range(len(word) - 1)]
             rarity = sum(idf.get(g, floor) for g in grams) / len(grams)
             return counts[word] * rarity
 
         return sorted(counts, key=lambda w: (-score(w), w))[:n]
 
 
-def best_match(space: Space, texts: Sequence[str], corpus: Sequence[str],
-               chunk: int = 500) -> np.ndarray:
+def best_match(
+    space: Space, texts: Sequence[str], corpus: Sequence[str], chunk: int = 500
+) -> np.ndarray:
     """For each text, the highest cosine to any corpus document (0 for an empty corpus)."""
     if not len(texts):
         return np.zeros(0, dtype=np.float32)
@@ -87,8 +104,8 @@ def best_match(space: Space, texts: Sequence[str], corpus: Sequence[str],
     out = np.zeros(len(texts), dtype=np.float32)
     for i in range(0, len(texts), chunk):
         # Dense per chunk: sparse row-max would sort every row's indices first (slow).
-        sims = (space.transform(texts[i:i + chunk]) @ c).toarray()
-        out[i:i + chunk] = sims.max(axis=1)
+        sims = (space.transform(texts[i : i + chunk]) @ c).toarray()
+        out[i : i + chunk] = sims.max(axis=1)
     return out
 
 
@@ -108,8 +125,7 @@ def cluster(vectors: csr_matrix, threshold: float) -> list[list[int]]:
     sims = (vectors @ vectors.T).toarray()
     dist = np.clip(1.0 - sims, 0.0, 2.0)
     condensed = dist[np.triu_indices(n, k=1)]
-    labels = fcluster(linkage(condensed, method="average"), t=1.0 - threshold,
-                      criterion="distance")
+    labels = fcluster(linkage(condensed, method="average"), t=1.0 - threshold, criterion="distance")
     groups: dict[int, list[int]] = {}
     for idx, lab in enumerate(labels):
         groups.setdefault(int(lab), []).append(idx)

@@ -52,9 +52,15 @@ def record(
     """Append one event in its own transaction (never rides on the caller's commit)."""
     ids = [_clip(i, 64) for i in (object_ids or [])][:100]
     event = AuditEvent(
-        actor=_clip(actor, 120), role=_clip(role, 20), action=_clip(action, 200),
-        object_type=_clip(object_type, 50), object_id=ids[0] if ids else "", object_ids=ids,
-        status=status, request_id=_clip(request_id, 64), client=_clip(client, 64),
+        actor=_clip(actor, 120),
+        role=_clip(role, 20),
+        action=_clip(action, 200),
+        object_type=_clip(object_type, 50),
+        object_id=ids[0] if ids else "",
+        object_ids=ids,
+        status=status,
+        request_id=_clip(request_id, 64),
+        client=_clip(client, 64),
         summary=_clip(summary, 500),
     )
     if isinstance(engine_or_session, Session):

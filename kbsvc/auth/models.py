@@ -62,8 +62,9 @@ class AuthSession(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True)
     user_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True,
-                         nullable=False)
+        sa_column=Column(
+            Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=False
+        )
     )
     csrf_token: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow)

@@ -111,7 +111,8 @@ def filter_visible(session: Session, principal: Principal | None, ids: Sequence[
         stmt = select(Entry.id).where(Entry.id.in_(list(ids)))  # type: ignore[call-overload,union-attr]
     else:
         stmt = select(Entry.id).where(  # type: ignore[call-overload]
-            Entry.id.in_(list(ids)), visible_filter(principal)  # type: ignore[union-attr]
+            Entry.id.in_(list(ids)),
+            visible_filter(principal),  # type: ignore[union-attr]
         )
     keep = set(session.execute(stmt).scalars())
     return [i for i in ids if i in keep]

@@ -26,8 +26,14 @@ def _hash_key(key: str) -> str:
 def normalize_origin(origin: str) -> str:
     """`scheme://host[:port]` in lower case; anything with a path, query or '*' is refused."""
     parsed = urlsplit(origin.strip())
-    if (parsed.scheme not in ("http", "https") or not parsed.netloc or "*" in origin
-            or parsed.path not in ("", "/") or parsed.query or parsed.fragment):
+    if (
+        parsed.scheme not in ("http", "https")
+        or not parsed.netloc
+        or "*" in origin
+        or parsed.path not in ("", "/")
+        or parsed.query
+        or parsed.fragment
+    ):
         raise ValidationFailed(f"origin must be http(s)://host[:port], got {origin!r}")
     return f"{parsed.scheme}://{parsed.netloc}".lower()
 
@@ -118,8 +124,13 @@ def create_user(
     exists = session.execute(stmt).scalar_one_or_none()
     if exists is not None:
         raise Conflict(f"user {username!r} already exists")
-    user = User(username=username, role=role, password_hash=hash_password(password),
-                display_name=display_name or username, departments=departments or [])
+    user = User(
+        username=username,
+        role=role,
+        password_hash=hash_password(password),
+        display_name=display_name or username,
+        departments=departments or [],
+    )
     session.add(user)
     session.commit()
     return user
@@ -140,8 +151,9 @@ def revoke_api_key(session: Session, *, ident: str) -> ApiKey:
     if not matches:
         raise NotFound(f"no active API key with id, prefix or name {ident!r}")
     if len(matches) > 1:
-        raise Conflict(f"{len(matches)} keys match {ident!r}; revoke by id",
-                       ids=[r.id for r in matches])
+        raise Conflict(
+            f"{len(matches)} keys match {ident!r}; revoke by id", ids=[r.id for r in matches]
+        )
     row = matches[0]
     row.revoked = True
     session.add(row)

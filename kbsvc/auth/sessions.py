@@ -66,8 +66,13 @@ def _dummy_hash() -> str:
 
 def principal_for_user(user: User) -> Principal:
     """The principal a logged-in person acts as."""
-    return Principal(kind="user", name=user.username, role=Role(user.role), id=user.id,
-                     departments=tuple(user.departments))
+    return Principal(
+        kind="user",
+        name=user.username,
+        role=Role(user.role),
+        id=user.id,
+        departments=tuple(user.departments),
+    )
 
 
 def authenticate(session: Session, *, username: str, password: str) -> User:
@@ -91,8 +96,9 @@ def login(
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     expires = utcnow() + timedelta(hours=settings.auth.session_hours)
     assert user.id is not None
-    session.add(AuthSession(token_hash=_hash(token), user_id=user.id, csrf_token=csrf,
-                            expires_at=expires))
+    session.add(
+        AuthSession(token_hash=_hash(token), user_id=user.id, csrf_token=csrf, expires_at=expires)
+    )
     session.commit()
     return user, _serializer(secret_key(settings)).dumps(token), csrf
 

@@ -26,8 +26,9 @@ def user_add(
     if role not in {r.value for r in Role} or role == "widget":
         raise fail(f"unknown role {role!r}: use viewer, editor, reviewer or admin")
     with open_session() as session:
-        user = service.create_user(session, username=name, role=Role(role), password=password,
-                                   departments=department)
+        user = service.create_user(
+            session, username=name, role=Role(role), password=password, departments=department
+        )
         _audit(session, "user add", "users", str(user.id), f"role={user.role}")
     typer.echo(f"created user {user.username} ({user.role})")
 
@@ -38,8 +39,9 @@ def apikey_create(
     name: str = typer.Option(..., help="What the key is for."),
     role: str = typer.Option("viewer", help="viewer | editor | reviewer | admin | widget"),
     origin: list[str] = typer.Option([], help="Allowed page origin (widget keys)."),
-    department: list[str] = typer.Option([], help="Department(s) whose restricted entries "
-                                                  "the key may see."),
+    department: list[str] = typer.Option(
+        [], help="Department(s) whose restricted entries the key may see."
+    ),
 ) -> None:
     """Create an API key; the key is printed alone on the last line, once."""
     from kbsvc.auth import service
@@ -49,8 +51,9 @@ def apikey_create(
     if role not in {r.value for r in Role}:
         raise fail(f"unknown role {role!r}: use viewer, editor, reviewer, admin or widget")
     with open_session() as session:
-        row, plaintext = service.create_api_key(session, name=name, role=Role(role),
-                                                origins=origin, departments=department)
+        row, plaintext = service.create_api_key(
+            session, name=name, role=Role(role), origins=origin, departments=department
+        )
         _audit(session, "apikey create", "api_keys", str(row.id), f"role={row.role}")
     typer.echo(f"created {row.role} key {row.name!r} (prefix {row.prefix}); store it now:")
     typer.echo(plaintext)
@@ -94,8 +97,14 @@ def _audit(session, action: str, object_type: str, object_id: str, summary: str)
 
     from kbsvc.auth import audit
 
-    audit.record(session, actor=f"cli:{getpass.getuser()}", action=f"CLI {action}",
-                 object_type=object_type, object_ids=[object_id], summary=summary)
+    audit.record(
+        session,
+        actor=f"cli:{getpass.getuser()}",
+        action=f"CLI {action}",
+        object_type=object_type,
+        object_ids=[object_id],
+        summary=summary,
+    )
 
 
 def register(app: typer.Typer) -> None:

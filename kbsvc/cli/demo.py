@@ -9,8 +9,11 @@ from kbsvc.cli._common import handle_errors
 
 @handle_errors
 def demo(
-    reset: bool = typer.Option(False, "--reset", help="Remove the demo tickets and the entries "
-                               "captured from them, then load them again."),
+    reset: bool = typer.Option(
+        False,
+        "--reset",
+        help="Remove the demo tickets and the entries captured from them, then load them again.",
+    ),
 ) -> None:
     """Load ~350 demo tickets, one entry per fault family, and a demo admin; safe to repeat."""
     from kbsvc.cli._common import console, is_tty, open_session, settings

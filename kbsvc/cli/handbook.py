@@ -9,8 +9,9 @@ import typer
 
 from kbsvc.cli._common import handle_errors
 
-app = typer.Typer(help="Topic handbooks: PDF, DOCX, HTML or Markdown from the KB.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Topic handbooks: PDF, DOCX, HTML or Markdown from the KB.", no_args_is_help=True
+)
 
 FORMATS = "pdf | docx | html | md"
 
@@ -27,20 +28,41 @@ GroupBy = Annotated[str, typer.Option(help="system_module | category | cause_cat
 MaxEntries = Annotated[int, typer.Option("--max", help="Cap on entries (0: default).")]
 
 
-def _definition(title: str, subtitle: str, intro: str, query: str, system: list[str],
-                module: list[str], tag: list[str], category: list[str], department: list[str],
-                group_by: str, max_entries: int | None) -> Any:
+def _definition(
+    title: str,
+    subtitle: str,
+    intro: str,
+    query: str,
+    system: list[str],
+    module: list[str],
+    tag: list[str],
+    category: list[str],
+    department: list[str],
+    group_by: str,
+    max_entries: int | None,
+) -> Any:
     from kbsvc.cli._common import fail
     from kbsvc.handbooks.models import Grouping, HandbookCreate, Selection
 
     if group_by not in {g.value for g in Grouping}:
-        raise fail(f"unknown --group-by {group_by!r}: use "
-                   + ", ".join(g.value for g in Grouping))
-    selection = Selection(query=query, systems=system, modules=module, tags=tag,
-                          categories=category, departments=department)
+        raise fail(f"unknown --group-by {group_by!r}: use " + ", ".join(g.value for g in Grouping))
+    selection = Selection(
+        query=query,
+        systems=system,
+        modules=module,
+        tags=tag,
+        categories=category,
+        departments=department,
+    )
     extra = {"max_entries": max_entries} if max_entries else {}
-    return HandbookCreate(title=title, subtitle=subtitle, intro=intro, selection=selection,
-                          grouping=Grouping(group_by), **extra)
+    return HandbookCreate(
+        title=title,
+        subtitle=subtitle,
+        intro=intro,
+        selection=selection,
+        grouping=Grouping(group_by),
+        **extra,
+    )
 
 
 @app.command("list")
@@ -77,8 +99,19 @@ def create_cmd(
     from kbsvc.cli._common import open_session
     from kbsvc.handbooks import service
 
-    data = _definition(title, subtitle, intro, query, system, module, tag, category, department,
-                       group_by, max_entries)
+    data = _definition(
+        title,
+        subtitle,
+        intro,
+        query,
+        system,
+        module,
+        tag,
+        category,
+        department,
+        group_by,
+        max_entries,
+    )
     with open_session() as session:
         handbook = service.create(session, data=data, actor="cli")
     typer.echo(f"created handbook {handbook.id}: {handbook.title}")
@@ -92,11 +125,14 @@ def edition_cmd(handbook_id: int = typer.Option(..., "--id", help="Handbook id."
     from kbsvc.handbooks import service
 
     with open_session() as session:
-        edition = service.publish_edition(session, handbook_id=handbook_id, actor="cli",
-                                          settings=settings())
+        edition = service.publish_edition(
+            session, handbook_id=handbook_id, actor="cli", settings=settings()
+        )
     ch = service.edition_public(edition).changes
-    typer.echo(f"edition {edition.number}: {len(edition.snapshot)} entries "
-               f"(+{len(ch.added)} added, {len(ch.updated)} updated, -{len(ch.removed)} removed)")
+    typer.echo(
+        f"edition {edition.number}: {len(edition.snapshot)} entries "
+        f"(+{len(ch.added)} added, {len(ch.updated)} updated, -{len(ch.removed)} removed)"
+    )
 
 
 @app.command("export")
@@ -130,16 +166,30 @@ def export_cmd(
     cfg = settings()
     with open_session() as session:
         if handbook_id:
-            doc = service.build_document(session, handbook_id=handbook_id, settings=cfg,
-                                         edition=edition or None)
+            doc = service.build_document(
+                session, handbook_id=handbook_id, settings=cfg, edition=edition or None
+            )
         else:
-            data = _definition(title, subtitle, intro, query, system, module, tag, category,
-                               department, group_by, max_entries)
+            data = _definition(
+                title,
+                subtitle,
+                intro,
+                query,
+                system,
+                module,
+                tag,
+                category,
+                department,
+                group_by,
+                max_entries,
+            )
             doc = service.build_adhoc(session, data=data, settings=cfg)
     body = _render_with_progress(doc, ExportFormat(fmt), cfg)
     output.write_bytes(body)
-    typer.echo(f"wrote {output} ({len(body) / 1024:.0f} KiB, {doc.entry_count} entries, "
-               f"{len(doc.chapters)} chapters)")
+    typer.echo(
+        f"wrote {output} ({len(body) / 1024:.0f} KiB, {doc.entry_count} entries, "
+        f"{len(doc.chapters)} chapters)"
+    )
 
 
 def _render_with_progress(doc: Any, fmt: Any, cfg: Any) -> bytes:
@@ -151,8 +201,13 @@ def _render_with_progress(doc: Any, fmt: Any, cfg: Any) -> bytes:
         return export.render(doc, fmt, cfg)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task(f"rendering {fmt.value}", total=max(doc.entry_count, 1))
 
         def step(done: int, total: int) -> None:

@@ -15,13 +15,18 @@ MAX_SHOWN = 50
 @handle_errors
 def import_file(
     file: Path = typer.Argument(..., help="CSV (UTF-8 or GB18030), XLSX or JSONL export."),
-    source: str = typer.Option(None, help="Name of the helpdesk the tickets come from "
-                               "[default: the mapping file's source, else 'default']."),
-    map_: list[str] = typer.Option([], "--map", metavar="FIELD=COLUMN",
-                                   help="Read FIELD from COLUMN (repeatable)."),
+    source: str = typer.Option(
+        None,
+        help="Name of the helpdesk the tickets come from "
+        "[default: the mapping file's source, else 'default'].",
+    ),
+    map_: list[str] = typer.Option(
+        [], "--map", metavar="FIELD=COLUMN", help="Read FIELD from COLUMN (repeatable)."
+    ),
     mapping: Path = typer.Option(None, "--mapping", help="Mapping file (TOML)."),
-    capture: CaptureMode = typer.Option(CaptureMode.none, help="Also create a knowledge entry "
-                                        "per ticket that has a solution."),
+    capture: CaptureMode = typer.Option(
+        CaptureMode.none, help="Also create a knowledge entry per ticket that has a solution."
+    ),
     strict: bool = typer.Option(False, help="Write nothing unless every row is valid."),
     fmt: str = typer.Option(None, "--format", help="csv | xlsx | jsonl (default: by extension)."),
 ) -> None:
@@ -42,28 +47,50 @@ def import_file(
 
             with Progress(console=console, transient=True) as bar:
                 task = bar.add_task(f"importing {file.name}", total=len(table.rows))
-                report = import_table(session, table, source=source, mapping=rules,
-                                      capture=capture, strict=strict, privacy=privacy,
-                                      progress=lambda n: bar.advance(task, n))
+                report = import_table(
+                    session,
+                    table,
+                    source=source,
+                    mapping=rules,
+                    capture=capture,
+                    strict=strict,
+                    privacy=privacy,
+                    progress=lambda n: bar.advance(task, n),
+                )
         else:
-            report = import_table(session, table, source=source, mapping=rules,
-                                  capture=capture, strict=strict, privacy=privacy)
+            report = import_table(
+                session,
+                table,
+                source=source,
+                mapping=rules,
+                capture=capture,
+                strict=strict,
+                privacy=privacy,
+            )
     if report.committed and (report.imported or report.updated):
         import getpass
 
         from kbsvc.auth import audit
 
         with open_session() as session:
-            audit.record(session, actor=f"cli:{getpass.getuser()}", action="CLI import",
-                         object_type="tickets", summary=f"{file.name}: {report.summary()}")
+            audit.record(
+                session,
+                actor=f"cli:{getpass.getuser()}",
+                action="CLI import",
+                object_type="tickets",
+                summary=f"{file.name}: {report.summary()}",
+            )
     for error in report.errors[:MAX_SHOWN]:
-        console.print(f"line {error.line}: {error.message}", highlight=False, markup=False,
-                      soft_wrap=True)
+        console.print(
+            f"line {error.line}: {error.message}", highlight=False, markup=False, soft_wrap=True
+        )
     if len(report.errors) > MAX_SHOWN:
         console.print(f"… and {len(report.errors) - MAX_SHOWN} more invalid rows")
     encoding = f", {report.encoding}" if report.encoding else ""
-    detail = (f"{report.rows} rows ({report.format}{encoding}): {report.unchanged} unchanged, "
-              f"{report.invalid} invalid")
+    detail = (
+        f"{report.rows} rows ({report.format}{encoding}): {report.unchanged} unchanged, "
+        f"{report.invalid} invalid"
+    )
     if capture is not CaptureMode.none:
         detail += f"; entries {report.entries_created} created, {report.entries_updated} updated"
     if not report.committed:

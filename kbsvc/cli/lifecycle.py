@@ -17,8 +17,14 @@ def _transition(entry_id: int, action: str, note: str) -> None:
     from kbsvc.entries import workflow
 
     with open_session() as session:
-        entry = workflow.transition(session, entry_id=entry_id, action=action, actor=ACTOR,
-                                    note=note, settings=settings().lifecycle)
+        entry = workflow.transition(
+            session,
+            entry_id=entry_id,
+            action=action,
+            actor=ACTOR,
+            note=note,
+            settings=settings().lifecycle,
+        )
     typer.echo(f"entry {entry.id}: {entry.status} (version {entry.version})")
 
 
@@ -38,8 +44,9 @@ def publish(entry_id: int, note: str = typer.Option("", help="Version note.")) -
 
 @entry_app.command("reject")
 @handle_errors
-def reject(entry_id: int, comment: str = typer.Option(..., help="What the editor must fix.")
-           ) -> None:
+def reject(
+    entry_id: int, comment: str = typer.Option(..., help="What the editor must fix.")
+) -> None:
     """In_review → draft, with a comment."""
     _transition(entry_id, "reject", comment)
 
@@ -72,8 +79,9 @@ def vocab_seed() -> None:
 
 @vocab_app.command("list")
 @handle_errors
-def vocab_list(kind: str = typer.Option("", help="system | module | department | category")
-               ) -> None:
+def vocab_list(
+    kind: str = typer.Option("", help="system | module | department | category"),
+) -> None:
     """Print the vocabulary, one term per line: kind, value, aliases."""
     from kbsvc.cli._common import fail, open_session
     from kbsvc.vocab import service
@@ -89,8 +97,9 @@ def vocab_list(kind: str = typer.Option("", help="system | module | department |
 
 @review_app.command("due")
 @handle_errors
-def review_due(days: int = typer.Option(0, help="Also list entries due within this many days.")
-               ) -> None:
+def review_due(
+    days: int = typer.Option(0, help="Also list entries due within this many days."),
+) -> None:
     """Published entries due for review."""
     from datetime import timedelta
 

@@ -9,8 +9,7 @@ import typer
 
 from kbsvc.cli._common import handle_errors
 
-report_app = typer.Typer(help="Insight reports: demand, reuse, gaps, health.",
-                         no_args_is_help=True)
+report_app = typer.Typer(help="Insight reports: demand, reuse, gaps, health.", no_args_is_help=True)
 
 
 class Fmt(StrEnum):
@@ -38,7 +37,10 @@ def _run(kind: str, start: str | None, end: str | None, fmt: Fmt, table: str | N
     period = Period.parse(start, end)
     cfg = settings()
     builders: dict[str, Callable[[Session, Period], BaseModel]] = {
-        "demand": reports.demand, "reuse": reports.reuse, "health": reports.health}
+        "demand": reports.demand,
+        "reuse": reports.reuse,
+        "health": reports.health,
+    }
     with Session(engine()) as session:
         if kind == "gaps":
             from kbsvc.analytics import gaps
@@ -78,8 +80,9 @@ def _print_tables(tables: list) -> None:  # type: ignore[type-arg]
 
 def _command(kind: str, doc: str) -> None:
     @handle_errors
-    def cmd(start: str | None = FROM, end: str | None = TO, fmt: Fmt = FORMAT,
-            table: str | None = TABLE) -> None:
+    def cmd(
+        start: str | None = FROM, end: str | None = TO, fmt: Fmt = FORMAT, table: str | None = TABLE
+    ) -> None:
         _run(kind, start, end, fmt, table)
 
     cmd.__doc__ = doc
@@ -94,8 +97,9 @@ _command("health", "Entries by state, overdue reviews and open flags.")
 
 @report_app.command("purge-log")
 @handle_errors
-def purge_log(days: int = typer.Option(None, help="Keep this many days (default: setting).")
-              ) -> None:
+def purge_log(
+    days: int = typer.Option(None, help="Keep this many days (default: setting)."),
+) -> None:
     """Delete search-log rows older than the retention (analytics.search_log_days)."""
     from sqlmodel import Session
 

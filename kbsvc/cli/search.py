@@ -57,8 +57,9 @@ def search(
 
     eng = _engine()
     with Session(eng.db) as session:
-        resp = service.search(session, eng, q=query, k=k, system=system, department=department,
-                              tag=tag)
+        resp = service.search(
+            session, eng, q=query, k=k, system=system, department=department, tag=tag
+        )
     _print_hits(resp, as_json)
 
 
@@ -96,16 +97,16 @@ def reindex() -> None:
             n = eng.rebuild(lambda done, total: bar.update(task, completed=done, total=total))
     else:
         n = eng.rebuild()
-    typer.echo(f"indexed {n} entries (dense channel: {eng.status()['dense']}) into "
-               f"{eng.index_dir}")
+    typer.echo(f"indexed {n} entries (dense channel: {eng.status()['dense']}) into {eng.index_dir}")
 
 
 @handle_errors
 def eval_cmd(
-    judgments: Path = typer.Argument(None, help="JSONL: {\"query\", \"relevant\": [ids]}."),
+    judgments: Path = typer.Argument(None, help='JSONL: {"query", "relevant": [ids]}.'),
     compare: bool = typer.Option(False, "--compare", help="Lexical, dense and fused side by side."),
-    from_links: bool = typer.Option(False, "--from-links",
-                                    help="Judge with tickets linked to entries (leave-one-out)."),
+    from_links: bool = typer.Option(
+        False, "--from-links", help="Judge with tickets linked to entries (leave-one-out)."
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Evaluate ranking quality: MRR@10, nDCG@10, Recall@5/10, P@5."""
@@ -124,9 +125,11 @@ def eval_cmd(
     for col in ("configuration", "queries", "mrr@10", "ndcg@10", "recall@5", "recall@10", "p@5"):
         table.add_column(col)
     for row in rows:
-        table.add_row(row["name"], str(row["queries"]),
-                      *(f"{row[m]:.3f}" for m in ("mrr@10", "ndcg@10", "recall@5",
-                                                  "recall@10", "p@5")))
+        table.add_row(
+            row["name"],
+            str(row["queries"]),
+            *(f"{row[m]:.3f}" for m in ("mrr@10", "ndcg@10", "recall@5", "recall@10", "p@5")),
+        )
     Console().print(table)
 
 

@@ -40,8 +40,15 @@ def serve(
     typer.echo(f"  web UI:       {base}/")
     typer.echo(f"  demo ticket:  {base}/demo/ticket  (suggestions appear as you type)")
     # Our own JSON access log replaces uvicorn's, which would print query strings (ticket text).
-    uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="warning",
-                access_log=False, proxy_headers=False)
+    uvicorn.run(
+        "api.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

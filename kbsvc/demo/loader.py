@@ -57,9 +57,13 @@ def family_status(index: int) -> EntryStatus:
 
 def reset(session: Session) -> None:
     """Remove the demo tickets, the entries captured from them and their links."""
-    links = session.execute(
-        select(EntryLink).where(EntryLink.source == DEMO_SOURCE)  # type: ignore[arg-type]
-    ).scalars().all()
+    links = (
+        session.execute(
+            select(EntryLink).where(EntryLink.source == DEMO_SOURCE)  # type: ignore[arg-type]
+        )
+        .scalars()
+        .all()
+    )
     owned = {lk.entry_id for lk in links if lk.kind == LinkKind.source}
     for entry_id in sorted(owned):
         entries.delete(session, entry_id=entry_id, actor=ACTOR)
@@ -86,29 +90,38 @@ def load(session: Session, *, progress: Callable[[int], None] | None = None) -> 
     for path in data_files():
         table = read_table(path.read_bytes(), path.name, max_rows=100_000)
         rows.extend(r.values for r in table.rows)
-        result = import_table(session, table, source=DEMO_SOURCE, actor=ACTOR,
-                              progress=progress)
+        result = import_table(session, table, source=DEMO_SOURCE, actor=ACTOR, progress=progress)
         report.tickets += result.rows - result.invalid
         report.tickets_new += result.imported
         report.invalid_rows += result.invalid
     for index, ids in enumerate(_families(rows).values()):
-        family = [t for t in (tickets.get_by_key(session, source=DEMO_SOURCE, external_id=e)
-                              for e in ids) if t is not None]
+        family = [
+            t
+            for t in (tickets.get_by_key(session, source=DEMO_SOURCE, external_id=e) for e in ids)
+            if t is not None
+        ]
         solved = [t for t in family if t.solution.strip()]
         if not solved:
             continue
         # KCS reuse: the first solved ticket is the source, later ones of the family cite it.
-        entry, outcome = capture_ticket(session, solved[0], actor=ACTOR,
-                                        status=family_status(index), refresh=True)
+        entry, outcome = capture_ticket(
+            session, solved[0], actor=ACTOR, status=family_status(index), refresh=True
+        )
         report.entries_new += outcome == "created"
         report.statuses[entry.status] += 1
         for ticket in family:
             if ticket is solved[0] or find_source_entry(
-                    session, source=DEMO_SOURCE, external_id=ticket.external_id):
+                session, source=DEMO_SOURCE, external_id=ticket.external_id
+            ):
                 continue
             _link, created = entries.link_ticket(
-                session, entry_id=entry.id or 0, source=DEMO_SOURCE,
-                external_id=ticket.external_id, kind=LinkKind.cited, actor=ACTOR)
+                session,
+                entry_id=entry.id or 0,
+                source=DEMO_SOURCE,
+                external_id=ticket.external_id,
+                kind=LinkKind.cited,
+                actor=ACTOR,
+            )
             report.cited_new += created
         session.commit()
     return report
@@ -120,8 +133,13 @@ def ensure_admin(session: Session, settings: Settings, report: DemoReport) -> No
         select(User).where(User.username == ADMIN_USER)  # type: ignore[arg-type]
     ).scalar_one_or_none()
     if exists is None:
-        auth.create_user(session, username=ADMIN_USER, role=Role.admin, password=ADMIN_PASSWORD,
-                         display_name="演示管理员")
+        auth.create_user(
+            session,
+            username=ADMIN_USER,
+            role=Role.admin,
+            password=ADMIN_PASSWORD,
+            display_name="演示管理员",
+        )
         report.user_created = True
     key_path = Path(settings.data_dir) / KEY_FILE
     if key_path.is_file():

@@ -28,8 +28,17 @@ TITLE_MAX = 40
 MAX_TAGS = 6
 # Clause breaks; a '.' only when not inside a number or an IP address.
 _CLAUSE = re.compile(r"[，。；;,！!？?\n]|\.(?!\d)")
-_PREFILLED = ("title", "symptom", "cause", "solution", "workaround", "system", "module",
-              "department", "category")
+_PREFILLED = (
+    "title",
+    "symptom",
+    "cause",
+    "solution",
+    "workaround",
+    "system",
+    "module",
+    "department",
+    "category",
+)
 
 
 class SourceTicket(SQLModel):
@@ -67,8 +76,13 @@ def suggest_ticket_tags(ticket: Ticket) -> list[str]:
     from indexer.keywords import suggest_tags
 
     texts = [ticket.title, ticket.symptom, ticket.description, ticket.cause]
-    return suggest_tags(texts, ticket.tags, limit=MAX_TAGS, exclude=[ticket.department],
-                        extra=[ticket.solution, ticket.workaround])
+    return suggest_tags(
+        texts,
+        ticket.tags,
+        limit=MAX_TAGS,
+        exclude=[ticket.department],
+        extra=[ticket.solution, ticket.workaround],
+    )
 
 
 def prefill(ticket: Ticket, privacy: PrivacySettings | None = None) -> EntryCreate:
@@ -76,8 +90,9 @@ def prefill(ticket: Ticket, privacy: PrivacySettings | None = None) -> EntryCrea
     return _masked(_prefill(ticket), privacy)[0]
 
 
-def _masked(data: EntryCreate, privacy: PrivacySettings | None
-            ) -> tuple[EntryCreate, list[PiiFinding]]:
+def _masked(
+    data: EntryCreate, privacy: PrivacySettings | None
+) -> tuple[EntryCreate, list[PiiFinding]]:
     fields, findings = scrub_ticket_fields(data.model_dump(), privacy)
     return EntryCreate(**fields), findings
 
@@ -114,8 +129,13 @@ def find_source_entry(session: Session, *, source: str, external_id: str) -> Ent
 
 
 def capture_ticket(
-    session: Session, ticket: Ticket, *, actor: str, status: EntryStatus = EntryStatus.draft,
-    refresh: bool = False, privacy: PrivacySettings | None = None,
+    session: Session,
+    ticket: Ticket,
+    *,
+    actor: str,
+    status: EntryStatus = EntryStatus.draft,
+    refresh: bool = False,
+    privacy: PrivacySettings | None = None,
 ) -> tuple[Entry, str]:
     """Create the ticket's entry, or with `refresh` bring it in line with the ticket (no commit).
 
@@ -124,10 +144,17 @@ def capture_ticket(
     """
     entry = find_source_entry(session, source=ticket.source, external_id=ticket.external_id)
     if entry is None:
-        entry = entries.create(session, data=prefill(ticket, privacy), actor=actor,
-                               status=status, commit=False)
-        entries.link_ticket(session, entry_id=entry.id or 0, source=ticket.source,
-                            external_id=ticket.external_id, kind=LinkKind.source, actor=actor)
+        entry = entries.create(
+            session, data=prefill(ticket, privacy), actor=actor, status=status, commit=False
+        )
+        entries.link_ticket(
+            session,
+            entry_id=entry.id or 0,
+            source=ticket.source,
+            external_id=ticket.external_id,
+            kind=LinkKind.source,
+            actor=actor,
+        )
         return entry, "created"
     if not refresh:
         return entry, "unchanged"
@@ -140,13 +167,15 @@ def capture_ticket(
         diff["tags"] = data.tags
     if not diff:
         return entry, "unchanged"
-    entries.update(session, entry_id=entry.id or 0, data=EntryUpdate(**diff), actor=actor,
-                   commit=False)
+    entries.update(
+        session, entry_id=entry.id or 0, data=EntryUpdate(**diff), actor=actor, commit=False
+    )
     return entry, "updated"
 
 
-def capture(session: Session, *, ticket_id: int, actor: str, settings: Settings | None = None
-            ) -> tuple[CapturePublic, bool]:
+def capture(
+    session: Session, *, ticket_id: int, actor: str, settings: Settings | None = None
+) -> tuple[CapturePublic, bool]:
     """One-click capture: (entry, created). An already captured ticket returns its entry."""
     cfg = settings or get_settings()
     ticket = tickets.get(session, ticket_id=ticket_id)
@@ -154,10 +183,15 @@ def capture(session: Session, *, ticket_id: int, actor: str, settings: Settings 
     session.commit()
     public = entries.to_public(session, entry)
     suggested = suggest_ticket_tags(ticket)  # entry tags come back sorted; this keeps rank
-    source = SourceTicket(id=ticket.id or 0, source=ticket.source,
-                          external_id=ticket.external_id, title=ticket.title)
+    source = SourceTicket(
+        id=ticket.id or 0, source=ticket.source, external_id=ticket.external_id, title=ticket.title
+    )
     findings = _masked(_prefill(ticket), cfg.privacy)[1]
-    dups = find_duplicates(session, fields_of(entry), exclude_id=entry.id,
-                           settings=cfg.lifecycle)
-    return CapturePublic(**public.model_dump(), suggested_tags=suggested, source_ticket=source,
-                         pii_findings=findings, duplicates=dups), outcome == "created"
+    dups = find_duplicates(session, fields_of(entry), exclude_id=entry.id, settings=cfg.lifecycle)
+    return CapturePublic(
+        **public.model_dump(),
+        suggested_tags=suggested,
+        source_ticket=source,
+        pii_findings=findings,
+        duplicates=dups,
+    ), outcome == "created"

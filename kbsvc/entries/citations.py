@@ -16,14 +16,19 @@ from kbsvc.tickets.models import Ticket
 
 def _public(link: EntryLink, ticket: Ticket | None) -> CitationPublic:
     return CitationPublic(
-        entry_id=link.entry_id, source=link.source, external_id=link.external_id,
-        ticket_id=ticket.id if ticket else None, ticket_title=ticket.title if ticket else "",
-        created_by=link.created_by, created_at=link.created_at,
+        entry_id=link.entry_id,
+        source=link.source,
+        external_id=link.external_id,
+        ticket_id=ticket.id if ticket else None,
+        ticket_title=ticket.title if ticket else "",
+        created_by=link.created_by,
+        created_at=link.created_at,
     )
 
 
-def cite(session: Session, *, entry_id: int, source: str, external_id: str, actor: str
-         ) -> tuple[CitationPublic, bool]:
+def cite(
+    session: Session, *, entry_id: int, source: str, external_id: str, actor: str
+) -> tuple[CitationPublic, bool]:
     """Record that a ticket used an entry; returns (citation, created).
 
     Citing a merged entry cites its survivor. The ticket need not be imported yet.
@@ -33,8 +38,12 @@ def cite(session: Session, *, entry_id: int, source: str, external_id: str, acto
     try:
         with session.begin_nested():
             link, created = service.link_ticket(
-                session, entry_id=entry.id or 0, source=source, external_id=external_id,
-                kind=LinkKind.cited, actor=actor,
+                session,
+                entry_id=entry.id or 0,
+                source=source,
+                external_id=external_id,
+                kind=LinkKind.cited,
+                actor=actor,
             )
         session.commit()
     except IntegrityError:
@@ -42,16 +51,21 @@ def cite(session: Session, *, entry_id: int, source: str, external_id: str, acto
         session.rollback()
         link = session.execute(_link_stmt(entry.id or 0, source, external_id)).scalar_one()
         created = False
-    ticket = session.execute(select(Ticket).where(
-        Ticket.source == source, Ticket.external_id == external_id  # type: ignore[arg-type]
-    )).scalar_one_or_none()
+    ticket = session.execute(
+        select(Ticket).where(
+            Ticket.source == source,
+            Ticket.external_id == external_id,  # type: ignore[arg-type]
+        )
+    ).scalar_one_or_none()
     return _public(link, ticket), created
 
 
 def _link_stmt(entry_id: int, source: str, external_id: str):  # type: ignore[no-untyped-def]
     return select(EntryLink).where(
-        EntryLink.entry_id == entry_id, EntryLink.source == source,  # type: ignore[arg-type]
-        EntryLink.external_id == external_id, EntryLink.kind == LinkKind.cited,  # type: ignore[arg-type]
+        EntryLink.entry_id == entry_id,
+        EntryLink.source == source,  # type: ignore[arg-type]
+        EntryLink.external_id == external_id,
+        EntryLink.kind == LinkKind.cited,  # type: ignore[arg-type]
     )
 
 
@@ -60,8 +74,11 @@ def citing_tickets(session: Session, *, entry_id: int) -> CitationsPublic:
     service.get(session, entry_id=entry_id)
     stmt = (
         select(EntryLink, Ticket)
-        .outerjoin(Ticket, (Ticket.source == EntryLink.source)  # type: ignore[arg-type]
-                   & (Ticket.external_id == EntryLink.external_id))
+        .outerjoin(
+            Ticket,
+            (Ticket.source == EntryLink.source)  # type: ignore[arg-type]
+            & (Ticket.external_id == EntryLink.external_id),
+        )
         .where(EntryLink.entry_id == entry_id, EntryLink.kind == LinkKind.cited)  # type: ignore[arg-type]
         .order_by(EntryLink.id)  # type: ignore[arg-type]
     )
@@ -69,20 +86,29 @@ def citing_tickets(session: Session, *, entry_id: int) -> CitationsPublic:
     return CitationsPublic(data=data, count=len(data))
 
 
-def cited_by_ticket(session: Session, *, source: str, external_id: str,
-                    principal: Principal | None = None) -> CitedEntriesPublic:
+def cited_by_ticket(
+    session: Session, *, source: str, external_id: str, principal: Principal | None = None
+) -> CitedEntriesPublic:
     """Entries a ticket cited that `principal` may see, oldest citation first."""
     stmt = (
         select(EntryLink, Entry)
         .join(Entry, Entry.id == EntryLink.entry_id)  # type: ignore[arg-type]
-        .where(EntryLink.source == source, EntryLink.external_id == external_id,  # type: ignore[arg-type]
-               EntryLink.kind == LinkKind.cited,  # type: ignore[arg-type]
-               policy.visible_filter(principal))
+        .where(
+            EntryLink.source == source,
+            EntryLink.external_id == external_id,  # type: ignore[arg-type]
+            EntryLink.kind == LinkKind.cited,  # type: ignore[arg-type]
+            policy.visible_filter(principal),
+        )
         .order_by(EntryLink.id)  # type: ignore[arg-type]
     )
     data = [
-        CitedEntry(entry_id=entry.id or 0, title=entry.title, status=str(entry.status),
-                   merged_into_id=entry.merged_into_id, cited_at=link.created_at)
+        CitedEntry(
+            entry_id=entry.id or 0,
+            title=entry.title,
+            status=str(entry.status),
+            merged_into_id=entry.merged_into_id,
+            cited_at=link.created_at,
+        )
         for link, entry in session.execute(stmt).all()
     ]
     return CitedEntriesPublic(data=data, count=len(data))

@@ -32,7 +32,7 @@ def bigrams(text: str) -> Counter[str]:
     norm = _NON_WORD.sub("", unicodedata.normalize("NFKC", text or "").casefold())
     if len(norm) < 2:
         return Counter([norm] if norm else [])
-    return Counter(norm[i:i + 2] for i in range(len(norm) - 1))
+    return Counter(norm[i : i + 2] for i in range(len(norm) - 1))
 
 
 def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
@@ -103,10 +103,23 @@ def _score(query: _Profile, cand: _Profile) -> tuple[float, list[str]]:
     return min(score, 1.0), reasons
 
 
-def _pool(session: Session, *, system: str | None, exclude_system: str | None,
-          exclude_id: int | None, limit: int) -> list[Any]:
-    cols = (Entry.id, Entry.title, Entry.symptom, Entry.cause, Entry.system, Entry.module,
-            Entry.status)
+def _pool(
+    session: Session,
+    *,
+    system: str | None,
+    exclude_system: str | None,
+    exclude_id: int | None,
+    limit: int,
+) -> list[Any]:
+    cols = (
+        Entry.id,
+        Entry.title,
+        Entry.symptom,
+        Entry.cause,
+        Entry.system,
+        Entry.module,
+        Entry.status,
+    )
     stmt = select(*cols).where(  # type: ignore[call-overload]
         Entry.status.in_([EntryStatus.published, EntryStatus.in_review]),  # type: ignore[attr-defined]
         Entry.merged_into_id.is_(None),  # type: ignore[union-attr]
@@ -125,9 +138,15 @@ def fields_of(obj: Any) -> dict[str, Any]:
     return {f: getattr(obj, f, "") for f in (*FIELDS, "system", "module")}
 
 
-def find_duplicates(session: Session, text_fields: Mapping[str, Any], exclude_id: int | None = None,
-                    k: int = 5, *, min_score: float | None = None,
-                    settings: LifecycleSettings | None = None) -> list[DuplicateCandidate]:
+def find_duplicates(
+    session: Session,
+    text_fields: Mapping[str, Any],
+    exclude_id: int | None = None,
+    k: int = 5,
+    *,
+    min_score: float | None = None,
+    settings: LifecycleSettings | None = None,
+) -> list[DuplicateCandidate]:
     """Published / in-review entries most likely describing the same fault, best first.
 
     `text_fields` takes title, symptom, cause, system and module (an entry or ticket dict).
@@ -141,8 +160,13 @@ def find_duplicates(session: Session, text_fields: Mapping[str, Any], exclude_id
     scored: list[tuple[float, Any]] = []
     passes = [(query.system, None), (None, query.system)] if query.system else [(None, None)]
     for system, exclude_system in passes:
-        for row in _pool(session, system=system, exclude_system=exclude_system,
-                         exclude_id=exclude_id, limit=cfg.duplicate_pool_limit):
+        for row in _pool(
+            session,
+            system=system,
+            exclude_system=exclude_system,
+            exclude_id=exclude_id,
+            limit=cfg.duplicate_pool_limit,
+        ):
             score = _quick(query, _profile_of(row))
             if score >= floor:
                 scored.append((score, row))
@@ -152,17 +176,25 @@ def find_duplicates(session: Session, text_fields: Mapping[str, Any], exclude_id
     out = []
     for _quick_score, row in scored[:k]:
         score, reasons = _score(query, _profile_of(row))
-        out.append(DuplicateCandidate(id=row.id, title=row.title, status=row.status,
-                                      system=row.system, module=row.module,
-                                      score=round(score, 4), reasons=reasons))
+        out.append(
+            DuplicateCandidate(
+                id=row.id,
+                title=row.title,
+                status=row.status,
+                system=row.system,
+                module=row.module,
+                score=round(score, 4),
+                reasons=reasons,
+            )
+        )
     return out
 
 
-def duplicates_of_entry(session: Session, *, entry_id: int, k: int = 5,
-                        settings: LifecycleSettings | None = None) -> list[DuplicateCandidate]:
+def duplicates_of_entry(
+    session: Session, *, entry_id: int, k: int = 5, settings: LifecycleSettings | None = None
+) -> list[DuplicateCandidate]:
     """Likely duplicates of an existing entry."""
     from kbsvc.entries.service import get
 
     entry = get(session, entry_id=entry_id)
-    return find_duplicates(session, fields_of(entry), exclude_id=entry_id, k=k,
-                           settings=settings)
+    return find_duplicates(session, fields_of(entry), exclude_id=entry_id, k=k, settings=settings)

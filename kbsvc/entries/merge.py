@@ -42,13 +42,19 @@ def _move_feedback(session: Session, loser: Entry, survivor: Entry) -> int:
     for key, fb in votes(loser.id or 0).items():
         old = kept.get(key)
         if old is not None and old.updated_at >= fb.updated_at:
-            session.execute(sa_update(ReviewFlag).where(ReviewFlag.feedback_id == fb.id)  # type: ignore[arg-type]
-                            .values(feedback_id=old.id))
+            session.execute(
+                sa_update(ReviewFlag)
+                .where(ReviewFlag.feedback_id == fb.id)  # type: ignore[arg-type]
+                .values(feedback_id=old.id)
+            )
             session.delete(fb)
             continue
         if old is not None:
-            session.execute(sa_update(ReviewFlag).where(ReviewFlag.feedback_id == old.id)  # type: ignore[arg-type]
-                            .values(feedback_id=fb.id))
+            session.execute(
+                sa_update(ReviewFlag)
+                .where(ReviewFlag.feedback_id == old.id)  # type: ignore[arg-type]
+                .values(feedback_id=fb.id)
+            )
             session.delete(old)
             session.flush()
         fb.entry_id = survivor.id or 0
@@ -61,13 +67,17 @@ def _move_feedback(session: Session, loser: Entry, survivor: Entry) -> int:
 def _move_flags(session: Session, loser: Entry, survivor: Entry) -> int:
     from kbsvc.feedback.models import ReviewFlag
 
-    stmt = (sa_update(ReviewFlag).where(ReviewFlag.entry_id == loser.id)  # type: ignore[arg-type]
-            .values(entry_id=survivor.id))
+    stmt = (
+        sa_update(ReviewFlag)
+        .where(ReviewFlag.entry_id == loser.id)  # type: ignore[arg-type]
+        .values(entry_id=survivor.id)
+    )
     return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
 
-def merge(session: Session, *, survivor_id: int, loser_id: int, actor: str,
-          append_solution: bool = False) -> tuple[Entry, Entry, dict[str, int]]:
+def merge(
+    session: Session, *, survivor_id: int, loser_id: int, actor: str, append_solution: bool = False
+) -> tuple[Entry, Entry, dict[str, int]]:
     """Merge `loser_id` into `survivor_id`; the loser is archived and redirects to the survivor."""
     if survivor_id == loser_id:
         raise ValidationFailed("an entry cannot be merged into itself")
@@ -75,9 +85,11 @@ def merge(session: Session, *, survivor_id: int, loser_id: int, actor: str,
     loser = service.get(session, entry_id=loser_id)
     for entry in (survivor, loser):
         if entry.merged_into_id is not None:
-            raise Conflict(f"entry {entry.id} was already merged into entry "
-                           f"{entry.merged_into_id}", entry_id=entry.id,
-                           merged_into_id=entry.merged_into_id)
+            raise Conflict(
+                f"entry {entry.id} was already merged into entry {entry.merged_into_id}",
+                entry_id=entry.id,
+                merged_into_id=entry.merged_into_id,
+            )
     versions.bump(session, survivor)
     versions.bump(session, loser)
     tags = service.tags_of(session, [survivor_id, loser_id])
@@ -90,8 +102,9 @@ def merge(session: Session, *, survivor_id: int, loser_id: int, actor: str,
     service.set_tags(session, survivor_id, tags[survivor_id] + tags[loser_id])
     extra = loser.solution.strip()
     if append_solution and extra and extra not in survivor.solution:
-        survivor.solution = (f"{survivor.solution.rstrip()}\n\n"
-                             f"（合并自条目 #{loser_id}）\n{extra}").lstrip()
+        survivor.solution = (
+            f"{survivor.solution.rstrip()}\n\n（合并自条目 #{loser_id}）\n{extra}"
+        ).lstrip()
     # Earlier merges into the loser now point straight at the survivor (one redirect hop).
     redirected = select(Entry).where(Entry.merged_into_id == loser_id)  # type: ignore[arg-type]
     earlier = list(session.execute(redirected).scalars())
@@ -103,7 +116,12 @@ def merge(session: Session, *, survivor_id: int, loser_id: int, actor: str,
     loser.merged_into_id = survivor_id
     loser.review_due_at = None
     versions.record(session, loser, actor=actor, note=f"merged into entry {survivor_id}")
-    versions.record(session, survivor, actor=actor, note=f"merged entry {loser_id} into this "
-                    f"entry ({moved['links']} links, {moved['feedback']} feedback moved)")
+    versions.record(
+        session,
+        survivor,
+        actor=actor,
+        note=f"merged entry {loser_id} into this "
+        f"entry ({moved['links']} links, {moved['feedback']} feedback moved)",
+    )
     session.commit()
     return survivor, loser, moved

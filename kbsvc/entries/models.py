@@ -57,8 +57,11 @@ class Entry(EntryBase, table=True):
     # Set when this entry was merged into another; readers follow it (the UI redirects).
     merged_into_id: int | None = Field(
         default=None,
-        sa_column=Column(Integer, ForeignKey("entries.id", ondelete="SET NULL",
-                                            name="fk_entries_merged_into_id"), nullable=True),
+        sa_column=Column(
+            Integer,
+            ForeignKey("entries.id", ondelete="SET NULL", name="fk_entries_merged_into_id"),
+            nullable=True,
+        ),
     )
     review_due_at: datetime | None = Field(default=None, index=True)
     review_comment: str = Field(default="", sa_type=Text)  # the last reviewer's rejection note
@@ -72,8 +75,9 @@ class EntryVersion(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     entry_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("entries.id", ondelete="CASCADE"), index=True,
-                         nullable=False)
+        sa_column=Column(
+            Integer, ForeignKey("entries.id", ondelete="CASCADE"), index=True, nullable=False
+        )
     )
     version: int
     snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

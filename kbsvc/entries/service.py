@@ -98,13 +98,21 @@ def to_detail(session: Session, entry: Entry) -> EntryDetail:
         .group_by(Feedback.helpful)
     )
     votes: dict[bool, int] = {bool(h): int(n) for h, n in session.execute(vote_stmt).all()}
-    flags = session.execute(select(func.count()).select_from(ReviewFlag).where(
-        ReviewFlag.entry_id == entry.id, ReviewFlag.status == FlagStatus.open  # type: ignore[arg-type]
-    )).scalar_one()
+    flags = session.execute(
+        select(func.count())
+        .select_from(ReviewFlag)
+        .where(
+            ReviewFlag.entry_id == entry.id,
+            ReviewFlag.status == FlagStatus.open,  # type: ignore[arg-type]
+        )
+    ).scalar_one()
     return EntryDetail(
-        **base.model_dump(), links=refs, review_comment=entry.review_comment,
+        **base.model_dump(),
+        links=refs,
+        review_comment=entry.review_comment,
         citation_count=sum(1 for lk in links if lk.kind == LinkKind.cited),
-        helpful_count=votes.get(True, 0), not_helpful_count=votes.get(False, 0),
+        helpful_count=votes.get(True, 0),
+        not_helpful_count=votes.get(False, 0),
         open_flag_count=flags,
     )
 
@@ -132,8 +140,12 @@ def create(
     note: str = "created",
 ) -> Entry:
     """Create an entry with its tags; stores version 1 and records a change."""
-    entry = Entry(**data.model_dump(exclude={"tags", "restricted_departments"}), status=status,
-                  created_by=actor, updated_by=actor)
+    entry = Entry(
+        **data.model_dump(exclude={"tags", "restricted_departments"}),
+        status=status,
+        created_by=actor,
+        updated_by=actor,
+    )
     session.add(entry)
     session.flush()
     set_tags(session, entry.id or 0, data.tags)
@@ -158,8 +170,9 @@ def update(
     entry = get(session, entry_id=entry_id, principal=principal)
     base = base_version if base_version is not None else data.base_version
     versions.bump(session, entry, base_version=base)
-    fields = data.model_dump(exclude_unset=True,
-                             exclude={"tags", "base_version", "note", "restricted_departments"})
+    fields = data.model_dump(
+        exclude_unset=True, exclude={"tags", "base_version", "note", "restricted_departments"}
+    )
     for key, value in fields.items():
         if value is not None:  # an explicit null means "leave as is": the columns are NOT NULL
             setattr(entry, key, value)
@@ -199,8 +212,9 @@ def link_ticket(
     existing = session.execute(stmt).scalar_one_or_none()
     if existing is not None:
         return existing, False
-    link = EntryLink(entry_id=entry_id, source=source, external_id=external_id, kind=kind,
-                     created_by=actor)
+    link = EntryLink(
+        entry_id=entry_id, source=source, external_id=external_id, kind=kind, created_by=actor
+    )
     session.add(link)
     session.flush()
     # The entry is indexed with its linked tickets' text, so the index must see the change.
@@ -230,7 +244,9 @@ def list_entries(
     if tag:
         stmt = stmt.where(
             Entry.id.in_(  # type: ignore[union-attr]
-                select(EntryTag.entry_id).join(Tag, Tag.id == EntryTag.tag_id).where(Tag.name == tag)  # type: ignore[arg-type]
+                select(EntryTag.entry_id)
+                .join(Tag, Tag.id == EntryTag.tag_id)
+                .where(Tag.name == tag)  # type: ignore[arg-type]
             )
         )
     count = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()

@@ -66,8 +66,11 @@ def rename(session: Session, *, name: str, new_name: str) -> TagPublic:
     if tag is None:
         raise NotFound(f"tag {name!r} not found", tag=name)
     if new_name != name and _by_name(session, new_name) is not None:
-        raise Conflict(f"tag {new_name!r} already exists; merge {name!r} into it instead",
-                       tag=name, existing=new_name)
+        raise Conflict(
+            f"tag {new_name!r} already exists; merge {name!r} into it instead",
+            tag=name,
+            existing=new_name,
+        )
     tag.name = new_name
     session.add(tag)
     entry_ids = _entries_with(session, tag.id or 0)
@@ -103,5 +106,6 @@ def merge(session: Session, *, sources: list[str], target: str) -> TagPublic:
     for entry_id in sorted(touched):
         changes.touch(session, entry_id)
     session.commit()
-    return TagPublic(id=keep.id or 0, name=keep.name,
-                     entry_count=len(_entries_with(session, keep.id or 0)))
+    return TagPublic(
+        id=keep.id or 0, name=keep.name, entry_count=len(_entries_with(session, keep.id or 0))
+    )

@@ -20,8 +20,17 @@ from kbsvc.entries.schemas import (
 from kbsvc.exceptions import Conflict, NotFound
 from kbsvc.timeutil import utcnow
 
-CONTENT_FIELDS = ("title", "symptom", "cause", "solution", "workaround", "system", "module",
-                  "department", "category")
+CONTENT_FIELDS = (
+    "title",
+    "symptom",
+    "cause",
+    "solution",
+    "workaround",
+    "system",
+    "module",
+    "department",
+    "category",
+)
 # Snapshot field order is also the diff order.
 SNAPSHOT_FIELDS = (*CONTENT_FIELDS, "tags", "status", "merged_into_id", "review_due_at")
 
@@ -36,7 +45,9 @@ def stale(entry_id: int, base: int, current: int | None) -> Conflict:
     return Conflict(
         f"entry {entry_id} was changed by someone else: your edit is based on version {base}, "
         f"the entry is now at version {current}; reload it and reapply your edit",
-        entry_id=entry_id, base_version=base, current_version=current,
+        entry_id=entry_id,
+        base_version=base,
+        current_version=current,
     )
 
 
@@ -82,8 +93,13 @@ def record(session: Session, entry: Entry, *, actor: str, note: str) -> EntryVer
     entry.updated_at = utcnow()
     session.add(entry)
     session.flush()
-    row = EntryVersion(entry_id=entry.id, version=entry.version, author=actor, note=note[:500],
-                       snapshot=snapshot(entry, tags_of(session, [entry.id])[entry.id]))
+    row = EntryVersion(
+        entry_id=entry.id,
+        version=entry.version,
+        author=actor,
+        note=note[:500],
+        snapshot=snapshot(entry, tags_of(session, [entry.id])[entry.id]),
+    )
     session.add(row)
     changes.record_change(session, entry)
     session.flush()
@@ -92,8 +108,11 @@ def record(session: Session, entry: Entry, *, actor: str, note: str) -> EntryVer
 
 def list_versions(session: Session, *, entry_id: int) -> VersionsPublic:
     """Every stored version of an entry, newest first."""
-    stmt = (select(EntryVersion).where(EntryVersion.entry_id == entry_id)  # type: ignore[arg-type]
-            .order_by(EntryVersion.version.desc()))  # type: ignore[attr-defined]
+    stmt = (
+        select(EntryVersion)
+        .where(EntryVersion.entry_id == entry_id)  # type: ignore[arg-type]
+        .order_by(EntryVersion.version.desc())
+    )  # type: ignore[attr-defined]
     rows = list(session.execute(stmt).scalars())
     data = [VersionPublic.model_validate(r) for r in rows]
     return VersionsPublic(data=data, count=len(data))
@@ -102,12 +121,14 @@ def list_versions(session: Session, *, entry_id: int) -> VersionsPublic:
 def get_version(session: Session, *, entry_id: int, version: int) -> VersionDetail:
     """One version with its snapshot, or NotFound."""
     stmt = select(EntryVersion).where(
-        EntryVersion.entry_id == entry_id, EntryVersion.version == version  # type: ignore[arg-type]
+        EntryVersion.entry_id == entry_id,
+        EntryVersion.version == version,  # type: ignore[arg-type]
     )
     row = session.execute(stmt).scalar_one_or_none()
     if row is None:
-        raise NotFound(f"entry {entry_id} has no version {version}", entry_id=entry_id,
-                       version=version)
+        raise NotFound(
+            f"entry {entry_id} has no version {version}", entry_id=entry_id, version=version
+        )
     return VersionDetail.model_validate(row)
 
 
@@ -116,14 +137,25 @@ def diff(session: Session, *, entry_id: int, from_version: int, to_version: int)
     before = get_version(session, entry_id=entry_id, version=from_version).snapshot
     after = get_version(session, entry_id=entry_id, version=to_version).snapshot
     fields = [*SNAPSHOT_FIELDS, *sorted((set(before) | set(after)) - set(SNAPSHOT_FIELDS))]
-    changed = [FieldChange(field=f, before=before.get(f), after=after.get(f))
-               for f in fields if before.get(f) != after.get(f)]
-    return VersionDiff(entry_id=entry_id, from_version=from_version, to_version=to_version,
-                       changes=changed)
+    changed = [
+        FieldChange(field=f, before=before.get(f), after=after.get(f))
+        for f in fields
+        if before.get(f) != after.get(f)
+    ]
+    return VersionDiff(
+        entry_id=entry_id, from_version=from_version, to_version=to_version, changes=changed
+    )
 
 
-def restore(session: Session, *, entry_id: int, version: int, actor: str,
-            base_version: int | None = None, note: str = "") -> Entry:
+def restore(
+    session: Session,
+    *,
+    entry_id: int,
+    version: int,
+    actor: str,
+    base_version: int | None = None,
+    note: str = "",
+) -> Entry:
     """Bring back an old version's content and tags as a new version (status is kept)."""
     from kbsvc.entries.service import get, set_tags
 

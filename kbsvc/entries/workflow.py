@@ -47,9 +47,16 @@ def allowed_from(status: EntryStatus) -> list[str]:
     return [t.action for t in TRANSITIONS.values() if t.source == status]
 
 
-def transition(session: Session, *, entry_id: int, action: str, actor: str, note: str = "",
-               settings: LifecycleSettings | None = None, base_version: int | None = None
-               ) -> Entry:
+def transition(
+    session: Session,
+    *,
+    entry_id: int,
+    action: str,
+    actor: str,
+    note: str = "",
+    settings: LifecycleSettings | None = None,
+    base_version: int | None = None,
+) -> Entry:
     """Apply a workflow action; a move the state machine forbids is a Conflict."""
     move = TRANSITIONS.get(action)
     if move is None:
@@ -59,12 +66,17 @@ def transition(session: Session, *, entry_id: int, action: str, actor: str, note
         raise Conflict(
             f"cannot {action.replace('_', ' ')} entry {entry_id}: it is {entry.status}, "
             f"and {move.target} can only be reached from {move.source} this way",
-            entry_id=entry_id, current_status=str(entry.status), target_status=str(move.target),
+            entry_id=entry_id,
+            current_status=str(entry.status),
+            target_status=str(move.target),
             allowed_actions=allowed_from(entry.status),
         )
     if entry.merged_into_id is not None:
-        raise Conflict(f"entry {entry_id} was merged into entry {entry.merged_into_id}",
-                       entry_id=entry_id, merged_into_id=entry.merged_into_id)
+        raise Conflict(
+            f"entry {entry_id} was merged into entry {entry.merged_into_id}",
+            entry_id=entry_id,
+            merged_into_id=entry.merged_into_id,
+        )
     if action == "reject" and not note.strip():
         raise ValidationFailed("a rejection needs a comment telling the editor what to fix")
     versions.bump(session, entry, base_version=base_version)
@@ -80,20 +92,25 @@ def transition(session: Session, *, entry_id: int, action: str, actor: str, note
     return entry
 
 
-def due_date(category: str, settings: LifecycleSettings | None = None,
-             now: datetime | None = None) -> datetime:
+def due_date(
+    category: str, settings: LifecycleSettings | None = None, now: datetime | None = None
+) -> datetime:
     """When an entry published now should be reviewed again."""
     days = (settings or LifecycleSettings()).review_days(category)
     return (now or utcnow()) + timedelta(days=days)
 
 
-def mark_reviewed(session: Session, *, entry_id: int, actor: str,
-                  settings: LifecycleSettings | None = None) -> Entry:
+def mark_reviewed(
+    session: Session, *, entry_id: int, actor: str, settings: LifecycleSettings | None = None
+) -> Entry:
     """A reviewer confirmed a published entry still holds: next due date, flags stay for triage."""
     entry = service.get(session, entry_id=entry_id)
     if entry.status != S.published:
-        raise Conflict(f"only published entries can be marked reviewed; entry {entry_id} is "
-                       f"{entry.status}", entry_id=entry_id, current_status=str(entry.status))
+        raise Conflict(
+            f"only published entries can be marked reviewed; entry {entry_id} is {entry.status}",
+            entry_id=entry_id,
+            current_status=str(entry.status),
+        )
     entry.review_due_at = due_date(entry.category, settings)
     session.add(entry)
     changes.record_change(session, entry)
@@ -109,23 +126,39 @@ def _page(session: Session, stmt, offset: int, limit: int) -> EntriesPublic:  # 
     return EntriesPublic(data=data, count=count)
 
 
-def review_queue(session: Session, *, system: str | None = None, offset: int = 0,
-                 limit: int = 50, principal: Principal | None = None) -> EntriesPublic:
+def review_queue(
+    session: Session,
+    *,
+    system: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+    principal: Principal | None = None,
+) -> EntriesPublic:
     """Entries waiting for a reviewer that `principal` may see, longest-waiting first."""
-    stmt = select(Entry).where(Entry.status == S.in_review,  # type: ignore[arg-type]
-                               policy.visible_filter(principal))
+    stmt = select(Entry).where(
+        Entry.status == S.in_review,  # type: ignore[arg-type]
+        policy.visible_filter(principal),
+    )
     if system:
         stmt = stmt.where(Entry.system == system)  # type: ignore[arg-type]
     return _page(session, stmt.order_by(Entry.updated_at, Entry.id), offset, limit)  # type: ignore[arg-type]
 
 
-def due(session: Session, *, before: datetime | None = None, system: str | None = None,
-        offset: int = 0, limit: int = 50, principal: Principal | None = None) -> EntriesPublic:
+def due(
+    session: Session,
+    *,
+    before: datetime | None = None,
+    system: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+    principal: Principal | None = None,
+) -> EntriesPublic:
     """Published entries (that `principal` may see) due for review at `before` (default now)."""
     cutoff = as_aware(before) or utcnow()
     stmt = select(Entry).where(
         policy.visible_filter(principal),
-        Entry.status == S.published, Entry.review_due_at.is_not(None),  # type: ignore[arg-type,union-attr]
+        Entry.status == S.published,
+        Entry.review_due_at.is_not(None),  # type: ignore[arg-type,union-attr]
         Entry.review_due_at <= cutoff,  # type: ignore[operator,arg-type]
     )
     if system:
@@ -148,8 +181,13 @@ def system_upgraded(session: Session, *, system: str, actor: str, note: str = ""
         entry.review_due_at = now
         session.add(entry)
         changes.record_change(session, entry)
-        raise_flag(session, entry_id=entry.id or 0, reason=FlagReason.system_upgraded,
-                   comment=comment, actor=actor)
+        raise_flag(
+            session,
+            entry_id=entry.id or 0,
+            reason=FlagReason.system_upgraded,
+            comment=comment,
+            actor=actor,
+        )
         flagged.append(entry.id or 0)
     session.commit()
     return flagged

@@ -30,8 +30,9 @@ class Feedback(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     entry_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("entries.id", ondelete="CASCADE"), index=True,
-                         nullable=False)
+        sa_column=Column(
+            Integer, ForeignKey("entries.id", ondelete="CASCADE"), index=True, nullable=False
+        )
     )
     # "ticket:<source>:<external_id>" or "principal:<label>"
     voter_key: str = Field(max_length=300)
@@ -51,15 +52,17 @@ class ReviewFlag(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     entry_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("entries.id", ondelete="CASCADE"), index=True,
-                         nullable=False)
+        sa_column=Column(
+            Integer, ForeignKey("entries.id", ondelete="CASCADE"), index=True, nullable=False
+        )
     )
     reason: FlagReason = Field(sa_column=Column(String(30), nullable=False))
     comment: str = Field(default="", sa_type=Text)
     feedback_id: int | None = Field(
         default=None,
-        sa_column=Column(Integer, ForeignKey("entry_feedback.id", ondelete="SET NULL"),
-                         nullable=True),
+        sa_column=Column(
+            Integer, ForeignKey("entry_feedback.id", ondelete="SET NULL"), nullable=True
+        ),
     )
     status: FlagStatus = Field(
         default=FlagStatus.open, sa_column=Column(String(20), nullable=False, index=True)

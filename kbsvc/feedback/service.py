@@ -31,11 +31,19 @@ def voter_key(data: FeedbackIn, actor: str) -> str:
     return f"principal:{actor}"
 
 
-def raise_flag(session: Session, *, entry_id: int, reason: FlagReason, comment: str, actor: str,
-               feedback_id: int | None = None) -> ReviewFlag:
+def raise_flag(
+    session: Session,
+    *,
+    entry_id: int,
+    reason: FlagReason,
+    comment: str,
+    actor: str,
+    feedback_id: int | None = None,
+) -> ReviewFlag:
     """Open a review flag (no commit)."""
-    flag = ReviewFlag(entry_id=entry_id, reason=reason, comment=comment, created_by=actor,
-                      feedback_id=feedback_id)
+    flag = ReviewFlag(
+        entry_id=entry_id, reason=reason, comment=comment, created_by=actor, feedback_id=feedback_id
+    )
     session.add(flag)
     session.flush()
     return flag
@@ -46,31 +54,47 @@ def _flag_for_feedback(session: Session, fb: Feedback, actor: str) -> ReviewFlag
     if fb.helpful or not fb.comment.strip():
         return None
     stmt = select(ReviewFlag).where(
-        ReviewFlag.feedback_id == fb.id, ReviewFlag.status == FlagStatus.open  # type: ignore[arg-type]
+        ReviewFlag.feedback_id == fb.id,
+        ReviewFlag.status == FlagStatus.open,  # type: ignore[arg-type]
     )
     flag = session.execute(stmt).scalar_one_or_none()
     if flag is not None:
         flag.comment = fb.comment
         session.add(flag)
         return flag
-    return raise_flag(session, entry_id=fb.entry_id, reason=FlagReason.feedback,
-                      comment=fb.comment, actor=actor, feedback_id=fb.id)
+    return raise_flag(
+        session,
+        entry_id=fb.entry_id,
+        reason=FlagReason.feedback,
+        comment=fb.comment,
+        actor=actor,
+        feedback_id=fb.id,
+    )
 
 
-def give(session: Session, *, entry_id: int, data: FeedbackIn, actor: str
-         ) -> tuple[FeedbackPublic, bool]:
+def give(
+    session: Session, *, entry_id: int, data: FeedbackIn, actor: str
+) -> tuple[FeedbackPublic, bool]:
     """Record or update a vote; returns (feedback, created)."""
     entry = entries.resolve(session, entry_id=entry_id)
     key = voter_key(data, actor)
     for _attempt in range(2):
-        stmt = select(Feedback).where(Feedback.entry_id == entry.id,  # type: ignore[arg-type]
-                                      Feedback.voter_key == key)  # type: ignore[arg-type]
+        stmt = select(Feedback).where(
+            Feedback.entry_id == entry.id,  # type: ignore[arg-type]
+            Feedback.voter_key == key,
+        )  # type: ignore[arg-type]
         fb = session.execute(stmt).scalar_one_or_none()
         created = fb is None
         if fb is None:
-            fb = Feedback(entry_id=entry.id or 0, voter_key=key, helpful=data.helpful,
-                          comment=data.comment.strip(), source=data.source,
-                          external_id=data.external_id, created_by=actor)
+            fb = Feedback(
+                entry_id=entry.id or 0,
+                voter_key=key,
+                helpful=data.helpful,
+                comment=data.comment.strip(),
+                source=data.source,
+                external_id=data.external_id,
+                created_by=actor,
+            )
         else:
             fb.helpful, fb.comment, fb.updated_at = data.helpful, data.comment.strip(), utcnow()
         try:
@@ -90,14 +114,17 @@ def _flag_public(flag: ReviewFlag, title: str) -> FlagPublic:
     return FlagPublic.model_validate(flag, update={"entry_title": title})
 
 
-def list_flags(session: Session, *, status: FlagStatus | None = FlagStatus.open,
-               entry_id: int | None = None, reason: FlagReason | None = None,
-               offset: int = 0, limit: int = 50) -> FlagsPublic:
+def list_flags(
+    session: Session,
+    *,
+    status: FlagStatus | None = FlagStatus.open,
+    entry_id: int | None = None,
+    reason: FlagReason | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> FlagsPublic:
     """Review flags, oldest first (the queue order)."""
-    stmt = (
-        select(ReviewFlag, Entry.title)  # type: ignore[call-overload]
-        .join(Entry, Entry.id == ReviewFlag.entry_id)
-    )
+    stmt = select(ReviewFlag, Entry.title).join(Entry, Entry.id == ReviewFlag.entry_id)  # type: ignore[call-overload]
     if status:
         stmt = stmt.where(ReviewFlag.status == status)  # type: ignore[arg-type]
     if entry_id:
@@ -109,8 +136,7 @@ def list_flags(session: Session, *, status: FlagStatus | None = FlagStatus.open,
     return FlagsPublic(data=[_flag_public(f, t) for f, t in rows], count=count)
 
 
-def resolve_flag(session: Session, *, flag_id: int, actor: str, resolution: str = ""
-                 ) -> FlagPublic:
+def resolve_flag(session: Session, *, flag_id: int, actor: str, resolution: str = "") -> FlagPublic:
     """Close a flag; resolving a closed flag again is a Conflict."""
     flag = session.get(ReviewFlag, flag_id)
     if flag is None:

@@ -145,16 +145,30 @@ def build(
     for ci, ch_title in enumerate(order, start=1):
         chapter = Chapter(number=ci, title=ch_title)
         sections = tree[ch_title]
-        sec_order = sorted(sections, key=lambda k: (k in _CATCH_ALL, -len(sections[k]),
-                                                    rank[id(sections[k][0])]))
+        sec_order = sorted(
+            sections, key=lambda k: (k in _CATCH_ALL, -len(sections[k]), rank[id(sections[k][0])])
+        )
         for si, sec_title in enumerate(sec_order, start=1):
             section = Section(number=f"{ci}.{si}", title=sec_title)
             for ei, data in enumerate(sections[sec_title], start=1):
-                section.entries.append(DocEntry(number=f"{ci}.{si}.{ei}", data=data,
-                                                url=entry_url(base_url, int(data["id"]))))
+                section.entries.append(
+                    DocEntry(
+                        number=f"{ci}.{si}.{ei}",
+                        data=data,
+                        url=entry_url(base_url, int(data["id"])),
+                    )
+                )
             chapter.sections.append(section)
         chapters.append(chapter)
-    return HandbookDoc(title=title, subtitle=subtitle, intro=intro, grouping=grouping,
-                       generated_at=generated_at, chapters=chapters,
-                       levels=(chapter_key, section_key), edition=edition,
-                       changes=changes, base_url=base_url)
+    return HandbookDoc(
+        title=title,
+        subtitle=subtitle,
+        intro=intro,
+        grouping=grouping,
+        generated_at=generated_at,
+        chapters=chapters,
+        levels=(chapter_key, section_key),
+        edition=edition,
+        changes=changes,
+        base_url=base_url,
+    )

@@ -68,7 +68,9 @@ class ExportLimiter:
             raise RateLimited(
                 f"导出任务繁忙（同时最多 {self.limit} 个 PDF/DOCX 导出），请稍后重试。"
                 f" / Too many concurrent exports (limit {self.limit}); retry shortly.",
-                retry_after=5, limit=self.limit)
+                retry_after=5,
+                limit=self.limit,
+            )
         try:
             yield
         finally:

@@ -78,8 +78,9 @@ class HandbookEdition(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     handbook_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("handbooks.id", ondelete="CASCADE"), index=True,
-                         nullable=False)
+        sa_column=Column(
+            Integer, ForeignKey("handbooks.id", ondelete="CASCADE"), index=True, nullable=False
+        )
     )
     number: int
     published_at: datetime = Field(default_factory=utcnow)

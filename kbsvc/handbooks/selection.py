@@ -39,7 +39,8 @@ def _term(term: str):  # type: ignore[no-untyped-def]
     like = f"%{term}%"
     fields = [getattr(Entry, name).like(like) for name in (*TEXT_FIELDS, "module", "category")]
     tagged = Entry.id.in_(  # type: ignore[union-attr]
-        select(EntryTag.entry_id).join(Tag, Tag.id == EntryTag.tag_id)  # type: ignore[arg-type,call-overload]
+        select(EntryTag.entry_id)
+        .join(Tag, Tag.id == EntryTag.tag_id)  # type: ignore[arg-type,call-overload]
         .where(Tag.name.like(like))  # type: ignore[attr-defined]
     )
     return or_(*fields, tagged)
@@ -64,7 +65,11 @@ def reuse_counts(session: Session, entry_ids: Sequence[int]) -> dict[int, int]:
 
 
 def select_entries(
-    session: Session, selection: Selection, search: EntrySearch | None = None, *, limit: int,
+    session: Session,
+    selection: Selection,
+    search: EntrySearch | None = None,
+    *,
+    limit: int,
     principal: Principal | None = None,
 ) -> list[dict[str, Any]]:
     """Snapshots of the matching entries the reader may see, most reused first, then newest."""
@@ -83,7 +88,8 @@ def select_entries(
     for tag in selection.tags:
         stmt = stmt.where(
             Entry.id.in_(  # type: ignore[union-attr]
-                select(EntryTag.entry_id).join(Tag, Tag.id == EntryTag.tag_id)  # type: ignore[arg-type,call-overload]
+                select(EntryTag.entry_id)
+                .join(Tag, Tag.id == EntryTag.tag_id)  # type: ignore[arg-type,call-overload]
                 .where(Tag.name == tag)  # type: ignore[arg-type]
             )
         )

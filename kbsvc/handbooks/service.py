@@ -30,8 +30,10 @@ from kbsvc.handbooks.models import (
 from kbsvc.handbooks.selection import EntrySearch, select_entries
 from kbsvc.timeutil import utcnow
 
-NO_ENTRIES = ("没有符合条件的已发布知识条目，无法生成手册；请放宽筛选条件。"
-              " / No published entries match this handbook's selection.")
+NO_ENTRIES = (
+    "没有符合条件的已发布知识条目，无法生成手册；请放宽筛选条件。"
+    " / No published entries match this handbook's selection."
+)
 
 
 def get(session: Session, *, handbook_id: int) -> Handbook:
@@ -64,9 +66,12 @@ def to_public(session: Session, handbook: Handbook, editions: int | None = None)
 
 def create(session: Session, *, data: HandbookCreate, actor: str) -> Handbook:
     """Save a handbook definition."""
-    handbook = Handbook(**data.model_dump(exclude={"selection"}),
-                        selection=data.selection.model_dump(mode="json"),
-                        created_by=actor, updated_by=actor)
+    handbook = Handbook(
+        **data.model_dump(exclude={"selection"}),
+        selection=data.selection.model_dump(mode="json"),
+        created_by=actor,
+        updated_by=actor,
+    )
     session.add(handbook)
     session.commit()
     return handbook
@@ -90,23 +95,30 @@ def update(session: Session, *, handbook_id: int, data: HandbookUpdate, actor: s
 def list_handbooks(session: Session, *, offset: int = 0, limit: int = 50) -> HandbooksPublic:
     """Saved handbooks, newest first."""
     count = session.execute(select(func.count()).select_from(Handbook)).scalar_one()
-    rows = list(session.execute(
-        select(Handbook).order_by(Handbook.id.desc()).offset(offset).limit(limit)  # type: ignore[union-attr]
-    ).scalars())
+    rows = list(
+        session.execute(
+            select(Handbook).order_by(Handbook.id.desc()).offset(offset).limit(limit)  # type: ignore[union-attr]
+        ).scalars()
+    )
     editions = _edition_counts(session, [h.id for h in rows if h.id is not None])
-    return HandbooksPublic(data=[to_public(session, h, editions.get(h.id or 0, 0)) for h in rows],
-                           count=count)
+    return HandbooksPublic(
+        data=[to_public(session, h, editions.get(h.id or 0, 0)) for h in rows], count=count
+    )
 
 
 def current_entries(
-    session: Session, handbook: Handbook, settings: Settings, search: EntrySearch | None = None,
+    session: Session,
+    handbook: Handbook,
+    settings: Settings,
+    search: EntrySearch | None = None,
     principal: Principal | None = None,
 ) -> list[dict[str, Any]]:
     """The entries the definition selects now (that `principal` may see), capped;
     ValidationFailed when there are none."""
     limit = min(handbook.max_entries, settings.handbooks.max_entries)
-    entries = select_entries(session, Selection(**handbook.selection), search, limit=limit,
-                             principal=principal)
+    entries = select_entries(
+        session, Selection(**handbook.selection), search, limit=limit, principal=principal
+    )
     if not entries:
         raise ValidationFailed(NO_ENTRIES, handbook_id=handbook.id)
     return entries
@@ -117,24 +129,42 @@ def diff(previous: list[dict[str, Any]], current: list[dict[str, Any]]) -> Editi
     before = {int(e["id"]): e for e in previous}
     after = {int(e["id"]): e for e in current}
     return EditionChanges(
-        added=[EditionChange(id=i, title=e["title"], version=e["version"])
-               for i, e in after.items() if i not in before],
-        updated=[EditionChange(id=i, title=e["title"], version=e["version"],
-                               previous_version=before[i]["version"])
-                 for i, e in after.items() if i in before and before[i]["version"] != e["version"]],
-        removed=[EditionChange(id=i, title=e["title"], previous_version=e["version"])
-                 for i, e in before.items() if i not in after],
+        added=[
+            EditionChange(id=i, title=e["title"], version=e["version"])
+            for i, e in after.items()
+            if i not in before
+        ],
+        updated=[
+            EditionChange(
+                id=i, title=e["title"], version=e["version"], previous_version=before[i]["version"]
+            )
+            for i, e in after.items()
+            if i in before and before[i]["version"] != e["version"]
+        ],
+        removed=[
+            EditionChange(id=i, title=e["title"], previous_version=e["version"])
+            for i, e in before.items()
+            if i not in after
+        ],
     )
 
 
 def _latest(session: Session, handbook_id: int) -> HandbookEdition | None:
-    stmt = (select(HandbookEdition).where(HandbookEdition.handbook_id == handbook_id)  # type: ignore[arg-type]
-            .order_by(HandbookEdition.number.desc()).limit(1))  # type: ignore[attr-defined]
+    stmt = (
+        select(HandbookEdition)
+        .where(HandbookEdition.handbook_id == handbook_id)  # type: ignore[arg-type]
+        .order_by(HandbookEdition.number.desc())
+        .limit(1)
+    )  # type: ignore[attr-defined]
     return session.execute(stmt).scalar_one_or_none()
 
 
 def publish_edition(
-    session: Session, *, handbook_id: int, actor: str, settings: Settings,
+    session: Session,
+    *,
+    handbook_id: int,
+    actor: str,
+    settings: Settings,
     search: EntrySearch | None = None,
 ) -> HandbookEdition:
     """Freeze the entries the handbook selects now as its next edition."""
@@ -143,11 +173,18 @@ def publish_edition(
     previous = _latest(session, handbook_id)
     changes = diff(previous.snapshot if previous else [], entries)
     edition = HandbookEdition(
-        handbook_id=handbook_id, number=(previous.number + 1) if previous else 1,
-        published_by=actor, snapshot=entries, changes=changes.model_dump(mode="json"),
-        definition={"title": handbook.title, "subtitle": handbook.subtitle,
-                    "intro": handbook.intro, "grouping": Grouping(handbook.grouping).value,
-                    "selection": handbook.selection},
+        handbook_id=handbook_id,
+        number=(previous.number + 1) if previous else 1,
+        published_by=actor,
+        snapshot=entries,
+        changes=changes.model_dump(mode="json"),
+        definition={
+            "title": handbook.title,
+            "subtitle": handbook.subtitle,
+            "intro": handbook.intro,
+            "grouping": Grouping(handbook.grouping).value,
+            "selection": handbook.selection,
+        },
     )
     session.add(edition)
     try:
@@ -166,57 +203,92 @@ def get_edition(session: Session, *, handbook_id: int, number: int) -> HandbookE
     )
     edition = session.execute(stmt).scalar_one_or_none()
     if edition is None:
-        raise NotFound(f"handbook {handbook_id} has no edition {number}",
-                       handbook_id=handbook_id, edition=number)
+        raise NotFound(
+            f"handbook {handbook_id} has no edition {number}",
+            handbook_id=handbook_id,
+            edition=number,
+        )
     return edition
 
 
 def edition_public(edition: HandbookEdition) -> EditionPublic:
-    return EditionPublic(handbook_id=edition.handbook_id, number=edition.number,
-                         published_at=edition.published_at, published_by=edition.published_by,
-                         entry_count=len(edition.snapshot),
-                         changes=EditionChanges(**edition.changes))
+    return EditionPublic(
+        handbook_id=edition.handbook_id,
+        number=edition.number,
+        published_at=edition.published_at,
+        published_by=edition.published_by,
+        entry_count=len(edition.snapshot),
+        changes=EditionChanges(**edition.changes),
+    )
 
 
 def list_editions(session: Session, *, handbook_id: int) -> EditionsPublic:
     """Every edition of a handbook, newest first."""
     get(session, handbook_id=handbook_id)
-    stmt = (select(HandbookEdition).where(HandbookEdition.handbook_id == handbook_id)  # type: ignore[arg-type]
-            .order_by(HandbookEdition.number.desc()))  # type: ignore[attr-defined]
+    stmt = (
+        select(HandbookEdition)
+        .where(HandbookEdition.handbook_id == handbook_id)  # type: ignore[arg-type]
+        .order_by(HandbookEdition.number.desc())
+    )  # type: ignore[attr-defined]
     rows = [edition_public(e) for e in session.execute(stmt).scalars()]
     return EditionsPublic(data=rows, count=len(rows))
 
 
 def build_document(
-    session: Session, *, handbook_id: int, settings: Settings, edition: int | None = None,
-    search: EntrySearch | None = None, principal: Principal | None = None,
+    session: Session,
+    *,
+    handbook_id: int,
+    settings: Settings,
+    edition: int | None = None,
+    search: EntrySearch | None = None,
+    principal: Principal | None = None,
 ) -> document.HandbookDoc:
     """The document for a saved handbook: live selection, or a frozen edition's snapshot;
     entries hidden from `principal` are left out of either (auth.policy)."""
     handbook = get(session, handbook_id=handbook_id)
     if edition is None:
         return document.build(
-            current_entries(session, handbook, settings, search, principal), title=handbook.title,
-            subtitle=handbook.subtitle, intro=handbook.intro, grouping=handbook.grouping,
-            base_url=settings.public_base_url, generated_at=utcnow())
+            current_entries(session, handbook, settings, search, principal),
+            title=handbook.title,
+            subtitle=handbook.subtitle,
+            intro=handbook.intro,
+            grouping=handbook.grouping,
+            base_url=settings.public_base_url,
+            generated_at=utcnow(),
+        )
     frozen = get_edition(session, handbook_id=handbook_id, number=edition)
     spec = frozen.definition
     hidden = policy.hidden_ids(session, principal, [int(e["id"]) for e in frozen.snapshot])
     return document.build(
-        [e for e in frozen.snapshot if int(e["id"]) not in hidden], title=spec["title"], subtitle=spec.get("subtitle", ""),
-        intro=spec.get("intro", ""), grouping=Grouping(spec.get("grouping", "system_module")),
-        base_url=settings.public_base_url, generated_at=frozen.published_at,
-        edition=frozen.number, changes=EditionChanges(**frozen.changes))
+        [e for e in frozen.snapshot if int(e["id"]) not in hidden],
+        title=spec["title"],
+        subtitle=spec.get("subtitle", ""),
+        intro=spec.get("intro", ""),
+        grouping=Grouping(spec.get("grouping", "system_module")),
+        base_url=settings.public_base_url,
+        generated_at=frozen.published_at,
+        edition=frozen.number,
+        changes=EditionChanges(**frozen.changes),
+    )
 
 
 def build_adhoc(
-    session: Session, *, data: HandbookCreate, settings: Settings,
+    session: Session,
+    *,
+    data: HandbookCreate,
+    settings: Settings,
     search: EntrySearch | None = None,
 ) -> document.HandbookDoc:
     """A document for an unsaved definition (CLI one-off exports)."""
-    handbook = Handbook(**data.model_dump(exclude={"selection"}),
-                        selection=data.selection.model_dump(mode="json"))
+    handbook = Handbook(
+        **data.model_dump(exclude={"selection"}), selection=data.selection.model_dump(mode="json")
+    )
     return document.build(
-        current_entries(session, handbook, settings, search), title=handbook.title,
-        subtitle=handbook.subtitle, intro=handbook.intro, grouping=handbook.grouping,
-        base_url=settings.public_base_url, generated_at=utcnow())
+        current_entries(session, handbook, settings, search),
+        title=handbook.title,
+        subtitle=handbook.subtitle,
+        intro=handbook.intro,
+        grouping=handbook.grouping,
+        base_url=settings.public_base_url,
+        generated_at=utcnow(),
+    )

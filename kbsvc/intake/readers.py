@@ -13,8 +13,16 @@ from typing import Any
 from kbsvc.exceptions import TooLarge, ValidationFailed
 
 FORMATS = ("csv", "xlsx", "jsonl")
-_EXT = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
-        ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+_EXT = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
 # charset-normalizer names for Chinese legacy encodings; GB18030 is their common superset.
 _GB_FAMILY = {"gb2312", "gbk", "gb18030", "hz", "cp936", "euc_cn"}
 
@@ -73,7 +81,8 @@ def decode(data: bytes) -> tuple[str, str]:
             if guess:
                 return data.decode(guess, errors="replace"), guess
             raise ValidationFailed(
-                "cannot tell the file's text encoding; save it as UTF-8") from None
+                "cannot tell the file's text encoding; save it as UTF-8"
+            ) from None
     return data.decode("gb18030", errors="replace"), "gb18030"
 
 
@@ -161,8 +170,9 @@ def read_jsonl(data: bytes, max_rows: int) -> Table:
 
 def _add(table: Table, row: Row, max_rows: int) -> None:
     if len(table.rows) >= max_rows:
-        raise TooLarge(f"the file has more than {max_rows} rows (limits.max_import_rows)",
-                       max_rows=max_rows)
+        raise TooLarge(
+            f"the file has more than {max_rows} rows (limits.max_import_rows)", max_rows=max_rows
+        )
     table.rows.append(row)
 
 

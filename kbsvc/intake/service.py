@@ -44,8 +44,9 @@ def _raw(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def parse_row(values: dict[str, Any], bound: BoundMapping, *, source: str,
-              date_formats: Sequence[str] = ()) -> TicketIn:
+def parse_row(
+    values: dict[str, Any], bound: BoundMapping, *, source: str, date_formats: Sequence[str] = ()
+) -> TicketIn:
     """One row → TicketIn; raises ValueError with a readable reason."""
     fields = bound.extract(values, V.is_blank)
     data: dict[str, Any] = {"source": source, "raw": _raw(values)}
@@ -71,8 +72,9 @@ def parse_row(values: dict[str, Any], bound: BoundMapping, *, source: str,
         raise ValueError(f"{where}: {err.get('msg', 'invalid value')}") from None
 
 
-def parse_table(table: Table, mapping: Mapping, *, source: str) -> tuple[list[ParsedRow],
-                                                                        list[RowError]]:
+def parse_table(
+    table: Table, mapping: Mapping, *, source: str
+) -> tuple[list[ParsedRow], list[RowError]]:
     """Valid rows and row errors; a repeated ticket id is an error on its later rows."""
     bound = mapping.bind(table.headers)
     rows: list[ParsedRow] = []
@@ -86,8 +88,12 @@ def parse_table(table: Table, mapping: Mapping, *, source: str) -> tuple[list[Pa
             continue
         key = item.resolved_external_id()
         if key in first_seen:
-            errors.append(RowError(line=row.line, message=(
-                f"duplicate ticket {key!r} (first on line {first_seen[key]})")))
+            errors.append(
+                RowError(
+                    line=row.line,
+                    message=(f"duplicate ticket {key!r} (first on line {first_seen[key]})"),
+                )
+            )
             continue
         first_seen[key] = row.line
         rows.append(ParsedRow(row.line, item))
@@ -95,8 +101,9 @@ def parse_table(table: Table, mapping: Mapping, *, source: str) -> tuple[list[Pa
     return rows, errors
 
 
-def _mask_rows(rows: list[ParsedRow], privacy: PrivacySettings | None,
-               report: ImportReport) -> list[ParsedRow]:
+def _mask_rows(
+    rows: list[ParsedRow], privacy: PrivacySettings | None, report: ImportReport
+) -> list[ParsedRow]:
     """Mask patient identifiers before anything is stored (raw row too, unless kept by setting)."""
     from kbsvc.privacy.pii import scrub_ticket_in
 
@@ -108,8 +115,9 @@ def _mask_rows(rows: list[ParsedRow], privacy: PrivacySettings | None,
     return masked
 
 
-def _write_row(session: Session, parsed: ParsedRow, capture: CaptureMode, actor: str,
-               report: ImportReport) -> None:
+def _write_row(
+    session: Session, parsed: ParsedRow, capture: CaptureMode, actor: str, report: ImportReport
+) -> None:
     from kbsvc.entries.capture import capture_ticket
 
     ticket, outcome = tickets.upsert_one(session, parsed.item)
@@ -119,16 +127,18 @@ def _write_row(session: Session, parsed: ParsedRow, capture: CaptureMode, actor:
         return
     status = EntryStatus.published if capture is CaptureMode.published else EntryStatus.draft
     # An unchanged ticket leaves its entry alone; a changed one refreshes what the import owns.
-    _entry, result = capture_ticket(session, ticket, actor=actor, status=status,
-                                    refresh=outcome != "unchanged")
+    _entry, result = capture_ticket(
+        session, ticket, actor=actor, status=status, refresh=outcome != "unchanged"
+    )
     if result == "created":
         report.entries_created += 1
     elif result == "updated":
         report.entries_updated += 1
 
 
-def _write_batch(session: Session, batch: list[ParsedRow], capture: CaptureMode, actor: str,
-                 report: ImportReport) -> None:
+def _write_batch(
+    session: Session, batch: list[ParsedRow], capture: CaptureMode, actor: str, report: ImportReport
+) -> None:
     """One transaction per batch; if it fails, redo it row by row so one bad row costs one row."""
     snapshot = report.model_copy(deep=True)
     try:
@@ -145,8 +155,9 @@ def _write_batch(session: Session, batch: list[ParsedRow], capture: CaptureMode,
             with session.begin_nested():
                 _write_row(session, parsed, capture, actor, report)
         except SQLAlchemyError as exc:
-            report.errors.append(RowError(line=parsed.line,
-                                          message=f"not saved: {_db_reason(exc)}"))
+            report.errors.append(
+                RowError(line=parsed.line, message=f"not saved: {_db_reason(exc)}")
+            )
             report.invalid += 1
     session.commit()
 
@@ -155,8 +166,9 @@ def _db_reason(exc: SQLAlchemyError) -> str:
     return str(getattr(exc, "orig", exc)).splitlines()[0][:200]
 
 
-def _write_all_or_nothing(session: Session, rows: list[ParsedRow], capture: CaptureMode,
-                          actor: str, report: ImportReport) -> None:
+def _write_all_or_nothing(
+    session: Session, rows: list[ParsedRow], capture: CaptureMode, actor: str, report: ImportReport
+) -> None:
     """--strict: one transaction; a row the database refuses undoes all of it."""
     line = 0
     try:
@@ -166,17 +178,25 @@ def _write_all_or_nothing(session: Session, rows: list[ParsedRow], capture: Capt
         session.commit()
     except SQLAlchemyError as exc:
         session.rollback()
-        raise ValidationFailed(f"line {line}: not saved: {_db_reason(exc)}; strict import "
-                               "wrote nothing", line=line) from None
+        raise ValidationFailed(
+            f"line {line}: not saved: {_db_reason(exc)}; strict import wrote nothing", line=line
+        ) from None
     except BaseException:
         session.rollback()
         raise
 
 
 def import_table(
-    session: Session, table: Table, *, source: str | None = None, mapping: Mapping | None = None,
-    capture: CaptureMode = CaptureMode.none, strict: bool = False, actor: str = "",
-    batch_size: int = BATCH_SIZE, progress: Progress | None = None,
+    session: Session,
+    table: Table,
+    *,
+    source: str | None = None,
+    mapping: Mapping | None = None,
+    capture: CaptureMode = CaptureMode.none,
+    strict: bool = False,
+    actor: str = "",
+    batch_size: int = BATCH_SIZE,
+    progress: Progress | None = None,
     privacy: PrivacySettings | None = None,
 ) -> ImportReport:
     """Upsert a table's valid rows; `strict` writes nothing unless every row is valid.
@@ -189,8 +209,13 @@ def import_table(
         raise ValidationFailed("source must be 1–64 characters")
     actor = actor or f"import:{source}"
     rows, errors = parse_table(table, mapping, source=source)
-    report = ImportReport(format=table.format, encoding=table.encoding,
-                          rows=len(rows) + len(errors), invalid=len(errors), errors=errors)
+    report = ImportReport(
+        format=table.format,
+        encoding=table.encoding,
+        rows=len(rows) + len(errors),
+        invalid=len(errors),
+        errors=errors,
+    )
     if strict and errors:
         report.committed = False
         report.skipped = report.rows
@@ -199,7 +224,7 @@ def import_table(
     # --strict is all-or-nothing, so it is a single transaction; otherwise batches.
     size = (len(rows) or 1) if strict else max(1, batch_size)
     for start in range(0, len(rows), size):
-        batch = rows[start:start + size]
+        batch = rows[start : start + size]
         if strict:
             _write_all_or_nothing(session, batch, capture, actor, report)
         else:
@@ -211,7 +236,14 @@ def import_table(
     return report
 
 
-def import_bytes(session: Session, data: bytes, name: str, *, max_rows: int,
-                 fmt: str | None = None, **options: Any) -> ImportReport:
+def import_bytes(
+    session: Session,
+    data: bytes,
+    name: str,
+    *,
+    max_rows: int,
+    fmt: str | None = None,
+    **options: Any,
+) -> ImportReport:
     """Read an export held in memory and import it (see import_table)."""
     return import_table(session, read_table(data, name, max_rows=max_rows, fmt=fmt), **options)

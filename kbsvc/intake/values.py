@@ -61,8 +61,9 @@ def cell_text(value: Any) -> str:
 
 def _from_match(m: re.Match[str]) -> datetime:
     parts = {k: int(v) for k, v in m.groupdict().items() if v and k != "tz"}
-    value = datetime(parts["y"], parts["m"], parts["d"], parts.get("H", 0), parts.get("M", 0),
-                     parts.get("S", 0))
+    value = datetime(
+        parts["y"], parts["m"], parts["d"], parts.get("H", 0), parts.get("M", 0), parts.get("S", 0)
+    )
     tz = m.groupdict().get("tz")
     if tz:
         if tz == "Z":

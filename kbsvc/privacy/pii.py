@@ -16,21 +16,33 @@ from sqlmodel import SQLModel
 from kbsvc.config import PrivacySettings
 from kbsvc.privacy.names import name_at
 
-REPLACEMENTS = {"name": "【患者姓名】", "id_card": "【身份证号】", "phone": "【电话】",
-                "bed": "【床号】"}
+REPLACEMENTS = {
+    "name": "【患者姓名】",
+    "id_card": "【身份证号】",
+    "phone": "【电话】",
+    "bed": "【床号】",
+}
 TICKET_TEXT_FIELDS = ("title", "symptom", "description", "cause", "solution", "workaround")
 
 _NAME_TRIGGER = re.compile(r"(?:患者|病人|家属|患儿|病患)(?:姓名)?\s*[:：]?\s*|姓名\s*[:：]\s*")
-_ID18 = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])"
-                   r"(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx](?![0-9A-Za-z])")
-_ID15 = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}"
-                   r"(?![0-9A-Za-z])")
+_ID18 = re.compile(
+    r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])"
+    r"(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx](?![0-9A-Za-z])"
+)
+_ID15 = re.compile(
+    r"(?<![0-9A-Za-z])[1-9]\d{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}"
+    r"(?![0-9A-Za-z])"
+)
 # After the word 身份证 any 15/18-digit number is masked, checksum or not (typos are still PII).
-_ID_LABELLED = re.compile(r"身份证(?:号码|号)?\s*(?:是|为)?\s*[:：]?\s*(\d{17}[0-9Xx]|\d{15})"
-                          r"(?![0-9A-Za-z])")
+_ID_LABELLED = re.compile(
+    r"身份证(?:号码|号)?\s*(?:是|为)?\s*[:：]?\s*(\d{17}[0-9Xx]|\d{15})"
+    r"(?![0-9A-Za-z])"
+)
 _MOBILE = re.compile(r"(?<![0-9])(?:(?:\+|00)?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}(?![0-9])")
-_LANDLINE = re.compile(r"(?<![0-9-])(?:\(0\d{2,3}\)|0\d{2,3}[-\s]?)\d{7,8}(?:-\d{1,5})?"
-                       r"(?![0-9])")
+_LANDLINE = re.compile(
+    r"(?<![0-9-])(?:\(0\d{2,3}\)|0\d{2,3}[-\s]?)\d{7,8}(?:-\d{1,5})?"
+    r"(?![0-9])"
+)
 _RECORD = re.compile(
     r"(住院号|门诊号|病案号|病历号|就诊卡号|医保卡号|社保卡号|卡号|登记号|ID号|患者ID|病人ID)"
     r"\s*(?:是|为)?\s*[:：#＃]?\s*([A-Za-z0-9][A-Za-z0-9-]{3,})",
@@ -63,7 +75,7 @@ def id_checksum_ok(number: str) -> bool:
 
 def _names(text: str) -> Iterator[tuple[int, int]]:
     for trig in _NAME_TRIGGER.finditer(text):
-        name = name_at(text[trig.end():trig.end() + 4])
+        name = name_at(text[trig.end() : trig.end() + 4])
         if name:
             yield trig.end(), trig.end() + len(name)
 
@@ -95,8 +107,7 @@ def _spans(text: str, kinds: set[str]) -> Iterator[tuple[str, int, int, str]]:
             yield "name", start, end, REPLACEMENTS["name"]
 
 
-def scrub_text(text: str, settings: PrivacySettings | None = None,
-               field: str = "") -> ScrubResult:
+def scrub_text(text: str, settings: PrivacySettings | None = None, field: str = "") -> ScrubResult:
     """Masked text and what was masked (offsets refer to the original text)."""
     cfg = settings or PrivacySettings()
     if not text:
@@ -115,16 +126,19 @@ def scrub_text(text: str, settings: PrivacySettings | None = None,
             continue
         out.append(text[pos:start])
         out.append(replacement)
-        findings.append(PiiFinding(kind=kind, field=field, start=start, end=end,
-                                   replacement=replacement))
+        findings.append(
+            PiiFinding(kind=kind, field=field, start=start, end=end, replacement=replacement)
+        )
         pos = end
     out.append(text[pos:])
     return ScrubResult(text="".join(out), findings=findings)
 
 
-def scrub_ticket_fields(fields: Mapping[str, Any], settings: PrivacySettings | None = None,
-                        text_fields: tuple[str, ...] = TICKET_TEXT_FIELDS
-                        ) -> tuple[dict[str, Any], list[PiiFinding]]:
+def scrub_ticket_fields(
+    fields: Mapping[str, Any],
+    settings: PrivacySettings | None = None,
+    text_fields: tuple[str, ...] = TICKET_TEXT_FIELDS,
+) -> tuple[dict[str, Any], list[PiiFinding]]:
     """Mask the free-text fields of a ticket (or capture draft); other fields pass through."""
     masked = dict(fields)
     findings: list[PiiFinding] = []
@@ -142,8 +156,9 @@ def scrub_raw(raw: Mapping[str, Any], settings: PrivacySettings | None = None) -
     return {k: scrub_text(v, settings).text if isinstance(v, str) else v for k, v in raw.items()}
 
 
-def scrub_ticket_in(item: Any, settings: PrivacySettings | None = None
-                    ) -> tuple[Any, list[PiiFinding]]:
+def scrub_ticket_in(
+    item: Any, settings: PrivacySettings | None = None
+) -> tuple[Any, list[PiiFinding]]:
     """Prepare a TicketIn-like object for storage at import.
 
     With privacy.keep_raw_ticket_text off (the default) the stored ticket, raw row included,

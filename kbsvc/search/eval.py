@@ -29,8 +29,13 @@ def load_judgments(path: Path) -> list[Judgment]:
             continue
         try:
             row = json.loads(line)
-            out.append(Judgment(str(row["query"]), [str(r) for r in row.get("relevant", [])],
-                                str(row.get("kind", ""))))
+            out.append(
+                Judgment(
+                    str(row["query"]),
+                    [str(r) for r in row.get("relevant", [])],
+                    str(row.get("kind", "")),
+                )
+            )
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{n}: bad judgment line ({exc})") from None
     return out

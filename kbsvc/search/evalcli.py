@@ -18,8 +18,12 @@ from kbsvc.search.evalrun import (
 )
 
 
-def run(path: Path | None, *, compare: bool = False, from_links: bool = False,
-        ) -> list[dict[str, Any]]:
+def run(
+    path: Path | None,
+    *,
+    compare: bool = False,
+    from_links: bool = False,
+) -> list[dict[str, Any]]:
     """Metrics rows, one per configuration evaluated."""
     from indexer.dbsource import load_docs
     from indexer.engine import SearchEngine

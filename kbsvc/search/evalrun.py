@@ -18,8 +18,9 @@ from kbsvc.search.eval import Judgment, evaluate
 PUBLISHED = Filters(status="published")
 
 
-def build_retriever(docs: Sequence[EntryDoc], analyzer: Analyzer, embedder: Any,
-                    config: RetrieverConfig) -> Retriever:
+def build_retriever(
+    docs: Sequence[EntryDoc], analyzer: Analyzer, embedder: Any, config: RetrieverConfig
+) -> Retriever:
     """An in-memory retriever over `docs` (fits a corpus-fitted embedder first)."""
     vectors = None
     if embedder is not None and config.dense_weight > 0:
@@ -61,8 +62,11 @@ def judgments_from_links(session: Session) -> tuple[list[Judgment], dict[str, tu
 
     stmt = (
         select(EntryLink.entry_id, Ticket)
-        .join(Ticket, (Ticket.source == EntryLink.source)  # type: ignore[arg-type]
-              & (Ticket.external_id == EntryLink.external_id))
+        .join(
+            Ticket,
+            (Ticket.source == EntryLink.source)  # type: ignore[arg-type]
+            & (Ticket.external_id == EntryLink.external_id),
+        )
         .join(Entry, Entry.id == EntryLink.entry_id)  # type: ignore[arg-type]
         .where(Entry.status == "published")  # type: ignore[arg-type]
         .order_by(EntryLink.id)
@@ -76,9 +80,13 @@ def judgments_from_links(session: Session) -> tuple[list[Judgment], dict[str, tu
     return out, held
 
 
-def evaluate_loo(r: Retriever, docs: Sequence[EntryDoc], judgments: Sequence[Judgment],
-                 held: dict[str, tuple[int, str]], resolve: Callable[[str], set[str]],
-                 ) -> dict[str, Any]:
+def evaluate_loo(
+    r: Retriever,
+    docs: Sequence[EntryDoc],
+    judgments: Sequence[Judgment],
+    held: dict[str, tuple[int, str]],
+    resolve: Callable[[str], set[str]],
+) -> dict[str, Any]:
     """Evaluate, re-indexing each query's entry without that query's own ticket text."""
     by_id = {d.id: d for d in docs}
     base = rank_fn(r)

@@ -37,8 +37,7 @@ def clean_query(text: str, max_chars: int) -> str:
     """Trimmed query, truncated (not rejected) when long; ValidationFailed when empty."""
     text = (text or "").strip()
     if not text:
-        raise ValidationFailed("query is empty: type a few words describing the problem",
-                               field="q")
+        raise ValidationFailed("query is empty: type a few words describing the problem", field="q")
     return text[:max_chars]
 
 
@@ -47,8 +46,12 @@ def _band_key(engine: SearchEngine) -> str:
     return f"{engine.backend}:{engine.config.method}" if r.dense else "lexical"
 
 
-def _hydrate(session: Session, engine: SearchEngine, hits: list[Hit], query: str,
-             ) -> list[SearchHit]:
+def _hydrate(
+    session: Session,
+    engine: SearchEngine,
+    hits: list[Hit],
+    query: str,
+) -> list[SearchHit]:
     ids = [h.id for h in hits]
     if not ids:
         return []
@@ -58,10 +61,12 @@ def _hydrate(session: Session, engine: SearchEngine, hits: list[Hit], query: str
     stmt = select(EntryLink).where(EntryLink.entry_id.in_(list(rows)))  # type: ignore[attr-defined]
     for lk in session.execute(stmt.order_by(EntryLink.id)).scalars():  # type: ignore[arg-type]
         links.setdefault(lk.entry_id, []).append(
-            SourceRef(source=lk.source, external_id=lk.external_id, kind=str(lk.kind)))
+            SourceRef(source=lk.source, external_id=lk.external_id, kind=str(lk.kind))
+        )
     settings = engine.settings.search
-    high, medium = confidence.thresholds(_band_key(engine), settings.confidence_high,
-                                         settings.confidence_medium)
+    high, medium = confidence.thresholds(
+        _band_key(engine), settings.confidence_high, settings.confidence_medium
+    )
     terms = engine.analyzer.query_terms(query)
     out = []
     for h in hits:
@@ -69,20 +74,37 @@ def _hydrate(session: Session, engine: SearchEngine, hits: list[Hit], query: str
         if e is None:  # deleted since the index saw it; the next sync drops it
             continue
         refs = sorted(links.get(h.id, []), key=lambda r: r.kind != LinkKind.source.value)
-        reasons = [Reason(channel=name, score=round(ch.score, 4), rank=ch.rank or None,  # type: ignore[arg-type]
-                          terms=h.matched if name == "lexical" else [])
-                   for name, ch in h.channels.items() if ch.score > 0 or ch.rank]
-        out.append(SearchHit(
-            entry=HitEntry(id=h.id, title=e.title, symptom=e.symptom, cause=e.cause,
-                           solution=e.solution, workaround=e.workaround, system=e.system,
-                           department=e.department, tags=tags.get(h.id, []),
-                           status=str(e.status.value if hasattr(e.status, "value") else e.status)),
-            score=round(h.score, 4),
-            confidence=confidence.band(h.score, high, medium),
-            reasons=reasons,
-            snippet=snippet((e.symptom, e.title, e.solution, e.cause), terms, engine.analyzer),
-            sources=refs[:MAX_SOURCES],
-        ))
+        reasons = [
+            Reason(
+                channel=name,
+                score=round(ch.score, 4),
+                rank=ch.rank or None,  # type: ignore[arg-type]
+                terms=h.matched if name == "lexical" else [],
+            )
+            for name, ch in h.channels.items()
+            if ch.score > 0 or ch.rank
+        ]
+        out.append(
+            SearchHit(
+                entry=HitEntry(
+                    id=h.id,
+                    title=e.title,
+                    symptom=e.symptom,
+                    cause=e.cause,
+                    solution=e.solution,
+                    workaround=e.workaround,
+                    system=e.system,
+                    department=e.department,
+                    tags=tags.get(h.id, []),
+                    status=str(e.status.value if hasattr(e.status, "value") else e.status),
+                ),
+                score=round(h.score, 4),
+                confidence=confidence.band(h.score, high, medium),
+                reasons=reasons,
+                snippet=snippet((e.symptom, e.title, e.solution, e.cause), terms, engine.analyzer),
+                sources=refs[:MAX_SOURCES],
+            )
+        )
     return out
 
 
@@ -97,8 +119,9 @@ def _visible(session: Session, principal: Principal | None, hits: list[Hit]) -> 
     return [h for h in hits if h.id in keep]
 
 
-def suggest(session: Session, engine: SearchEngine, req: SuggestRequest,
-            principal: Principal | None = None) -> SuggestResponse:
+def suggest(
+    session: Session, engine: SearchEngine, req: SuggestRequest, principal: Principal | None = None
+) -> SuggestResponse:
     """Entries that likely fix the ticket being typed (published, visible to `principal`)."""
     t0 = time.perf_counter()
     _engine_ready(engine)
@@ -106,9 +129,12 @@ def suggest(session: Session, engine: SearchEngine, req: SuggestRequest,
     query = clean_query(raw, engine.settings.search.max_query_chars)
     boost = {"system": req.system.strip(), "department": req.department.strip()}
     ranked = engine.search(query, req.k * 2, Filters(status="published"), boost=boost)
-    data = _hydrate(session, engine, _visible(session, principal, ranked.hits)[:req.k], query)
-    return SuggestResponse(data=data, took_ms=round((time.perf_counter() - t0) * 1000, 2),
-                           confident=any(h.confidence != "low" for h in data))
+    data = _hydrate(session, engine, _visible(session, principal, ranked.hits)[: req.k], query)
+    return SuggestResponse(
+        data=data,
+        took_ms=round((time.perf_counter() - t0) * 1000, 2),
+        confident=any(h.confidence != "low" for h in data),
+    )
 
 
 def search(
@@ -131,13 +157,17 @@ def search(
     query = clean_query(q, engine.settings.search.max_query_chars)
     k = max(1, min(k, engine.settings.search.max_k))
     wanted_status = status or (None if include_unpublished else "published")
-    filters = Filters(system=system or None, department=department or None, tag=tag or None,
-                      status=wanted_status)
+    filters = Filters(
+        system=system or None, department=department or None, tag=tag or None, status=wanted_status
+    )
     # Fetch extra so hidden entries (drafts, other departments) do not leave the page short.
     ranked = engine.search(query, 2 * (offset + k), filters)
     visible = _visible(session, principal, ranked.hits)
     hidden = len(ranked.hits) - len(visible)
-    data = _hydrate(session, engine, visible[offset:offset + k], query)
-    return SearchResponse(data=data, total=max(len(visible), ranked.total - hidden),
-                          took_ms=round((time.perf_counter() - t0) * 1000, 2),
-                          confident=any(h.confidence != "low" for h in data))
+    data = _hydrate(session, engine, visible[offset : offset + k], query)
+    return SearchResponse(
+        data=data,
+        total=max(len(visible), ranked.total - hidden),
+        took_ms=round((time.perf_counter() - t0) * 1000, 2),
+        confident=any(h.confidence != "low" for h in data),
+    )

@@ -103,9 +103,7 @@ class TicketIn(TicketBase):
         """The given id, or a stable one derived from content so re-imports stay idempotent."""
         if self.external_id:
             return self.external_id
-        basis = "\x1f".join(
-            [self.title, self.symptom, self.description, str(self.opened_at or "")]
-        )
+        basis = "\x1f".join([self.title, self.symptom, self.description, str(self.opened_at or "")])
         return "auto-" + hashlib.sha1(basis.encode("utf-8")).hexdigest()[:16]
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from kbsvc.exceptions import NotFound
-from kbsvc.tickets.models import Ticket, TicketIn, TicketsPublic, TicketPublic
+from kbsvc.tickets.models import Ticket, TicketIn, TicketPublic, TicketsPublic
 from kbsvc.timeutil import utcnow
 
 
@@ -33,7 +33,8 @@ def _touch_linked_entries(session: Session, ticket: Ticket) -> None:
     from kbsvc.entries.models import EntryLink
 
     stmt = select(EntryLink.entry_id).where(
-        EntryLink.source == ticket.source, EntryLink.external_id == ticket.external_id  # type: ignore[arg-type]
+        EntryLink.source == ticket.source,
+        EntryLink.external_id == ticket.external_id,  # type: ignore[arg-type]
     )
     for entry_id in sorted(set(session.execute(stmt).scalars())):
         changes.touch(session, entry_id)
@@ -66,7 +67,9 @@ def upsert_one(session: Session, item: TicketIn) -> tuple[Ticket, str]:
     return existing, "updated"
 
 
-def upsert_many(session: Session, *, items: Iterable[TicketIn]) -> tuple[list[Ticket], dict[str, int]]:
+def upsert_many(
+    session: Session, *, items: Iterable[TicketIn]
+) -> tuple[list[Ticket], dict[str, int]]:
     """Upsert a batch in one transaction; all or nothing."""
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     tickets = []

@@ -70,8 +70,9 @@ class Normalizer:
         return out(raw, "none", flagged=True)
 
 
-def normalize_value(session: Session, kind: VocabKind | str, value: str,
-                    cutoff: float = 0.6) -> Normalized:
+def normalize_value(
+    session: Session, kind: VocabKind | str, value: str, cutoff: float = 0.6
+) -> Normalized:
     """Map one value onto the vocabulary (importers: use Normalizer.load once instead)."""
     return Normalizer.load(session, cutoff).normalize(kind, value)
 
@@ -99,8 +100,11 @@ def _save(session: Session, term: VocabTerm) -> VocabTerm:
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise Conflict(f"{term.kind} {term.value!r} is already in the vocabulary",
-                       kind=str(term.kind), value=term.value) from None
+        raise Conflict(
+            f"{term.kind} {term.value!r} is already in the vocabulary",
+            kind=str(term.kind),
+            value=term.value,
+        ) from None
     return term
 
 
@@ -132,8 +136,11 @@ def seed_defaults(session: Session) -> int:
     for kind, rows in DEFAULT_VOCABULARY.items():
         for value, aliases, parent in rows:
             if (kind, value) not in have:
-                session.add(VocabTerm(kind=VocabKind(kind), value=value, aliases=list(aliases),
-                                      parent=parent))
+                session.add(
+                    VocabTerm(
+                        kind=VocabKind(kind), value=value, aliases=list(aliases), parent=parent
+                    )
+                )
                 added += 1
     session.commit()
     return added

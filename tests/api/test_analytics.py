@@ -31,8 +31,9 @@ def test_bad_dates_are_422(client: TestClient, reviewer_headers: dict[str, str])
 
 
 def test_json_reports(client: TestClient, reviewer_headers: dict[str, str], seeded: Engine) -> None:
-    d = client.get("/api/v1/reports/demand?from=2025-01-01&to=2025-12-31",
-                   headers=reviewer_headers).json()
+    d = client.get(
+        "/api/v1/reports/demand?from=2025-01-01&to=2025-12-31", headers=reviewer_headers
+    ).json()
     assert d["period"] == {"from": "2025-01-01", "to": "2025-12-31"}
     assert d["total"] == 348 and len(d["by_month"]) == 12
     assert sum(map(sum, d["matrix"]["counts"])) == 348
@@ -44,8 +45,9 @@ def test_json_reports(client: TestClient, reviewer_headers: dict[str, str], seed
     assert health["by_status"]["published"] > 0
 
 
-def test_csv_has_bom_and_parses_back(client: TestClient, reviewer_headers: dict[str, str],
-                                     seeded: Engine) -> None:
+def test_csv_has_bom_and_parses_back(
+    client: TestClient, reviewer_headers: dict[str, str], seeded: Engine
+) -> None:
     r = client.get("/api/v1/reports/demand?format=csv&table=by_category", headers=reviewer_headers)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"]
@@ -60,8 +62,9 @@ def test_csv_has_bom_and_parses_back(client: TestClient, reviewer_headers: dict[
     assert bad.status_code == 422
 
 
-def test_xlsx_has_one_sheet_per_table(client: TestClient, reviewer_headers: dict[str, str],
-                                      seeded: Engine) -> None:
+def test_xlsx_has_one_sheet_per_table(
+    client: TestClient, reviewer_headers: dict[str, str], seeded: Engine
+) -> None:
     from openpyxl import load_workbook
 
     r = client.get("/api/v1/reports/reuse?format=xlsx", headers=reviewer_headers)
@@ -79,12 +82,17 @@ def test_monthly_pdf(client: TestClient, reviewer_headers: dict[str, str], seede
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages)
     assert "2025-06" in text and "月度小结" in text
-    assert client.get("/api/v1/reports/monthly.pdf?month=2025-13",
-                      headers=reviewer_headers).status_code == 422
+    assert (
+        client.get(
+            "/api/v1/reports/monthly.pdf?month=2025-13", headers=reviewer_headers
+        ).status_code
+        == 422
+    )
 
 
-def test_reports_page_renders_svg_heatmap(client: TestClient, reviewer_headers: dict[str, str],
-                                          seeded: Engine) -> None:
+def test_reports_page_renders_svg_heatmap(
+    client: TestClient, reviewer_headers: dict[str, str], seeded: Engine
+) -> None:
     r = client.get("/reports", headers=reviewer_headers)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     html = r.text
@@ -102,13 +110,18 @@ def test_reports_page_asks_for_login(client: TestClient) -> None:
 
 
 def test_click_logging(client: TestClient, reviewer_headers: dict[str, str]) -> None:
-    r = client.post("/api/v1/search-log/0123456789abcdef0123456789abcdef/clicks",
-                    json={"entry_id": 5, "action": "helpful"}, headers=reviewer_headers)
+    r = client.post(
+        "/api/v1/search-log/0123456789abcdef0123456789abcdef/clicks",
+        json={"entry_id": 5, "action": "helpful"},
+        headers=reviewer_headers,
+    )
     assert r.status_code == 201, r.text
-    assert r.json() == {"log_id": "0123456789abcdef0123456789abcdef", "entry_id": 5,
-                        "action": "helpful"}
-    bad = client.post("/api/v1/search-log/x/clicks", json={"entry_id": 5},
-                      headers=reviewer_headers)
+    assert r.json() == {
+        "log_id": "0123456789abcdef0123456789abcdef",
+        "entry_id": 5,
+        "action": "helpful",
+    }
+    bad = client.post("/api/v1/search-log/x/clicks", json={"entry_id": 5}, headers=reviewer_headers)
     assert bad.status_code == 422
 
 

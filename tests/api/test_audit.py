@@ -10,24 +10,41 @@ from kbsvc.auth.models import Role
 
 
 def test_writes_are_audited_without_ticket_text(
-    client: TestClient, session: Session, editor_headers: dict[str, str],
+    client: TestClient,
+    session: Session,
+    editor_headers: dict[str, str],
     admin_headers: dict[str, str],
 ) -> None:
-    r = client.post("/api/v1/entries", json={"title": "患者张三腕带打印失败", "symptom": "12床"},
-                    headers={**editor_headers, "X-Request-ID": "req-42"})
+    r = client.post(
+        "/api/v1/entries",
+        json={"title": "患者张三腕带打印失败", "symptom": "12床"},
+        headers={**editor_headers, "X-Request-ID": "req-42"},
+    )
     entry_id = str(r.json()["id"])
-    client.patch(f"/api/v1/entries/{entry_id}", json={"cause": "驱动", "base_version": 1},
-                 headers=editor_headers)
-    client.post("/api/v1/tickets", headers=editor_headers,
-                json=[{"source": "itsm", "external_id": "A1", "title": "打印机卡纸"},
-                      {"source": "itsm", "external_id": "A2", "title": "网络不通"}])
+    client.patch(
+        f"/api/v1/entries/{entry_id}",
+        json={"cause": "驱动", "base_version": 1},
+        headers=editor_headers,
+    )
+    client.post(
+        "/api/v1/tickets",
+        headers=editor_headers,
+        json=[
+            {"source": "itsm", "external_id": "A1", "title": "打印机卡纸"},
+            {"source": "itsm", "external_id": "A2", "title": "网络不通"},
+        ],
+    )
     client.post("/api/v1/entries", json={"title": ""}, headers=editor_headers)  # 422: no event
     client.delete(f"/api/v1/entries/{entry_id}", headers=editor_headers)
 
     events = client.get("/api/v1/audit", headers=admin_headers).json()
     actions = [e["action"] for e in events["data"]]
-    assert actions == ["DELETE /api/v1/entries/{entry_id}", "POST /api/v1/tickets",
-                       "PATCH /api/v1/entries/{entry_id}", "POST /api/v1/entries"]
+    assert actions == [
+        "DELETE /api/v1/entries/{entry_id}",
+        "POST /api/v1/tickets",
+        "PATCH /api/v1/entries/{entry_id}",
+        "POST /api/v1/entries",
+    ]
     create = events["data"][-1]
     assert create["actor"] == "apikey:test-editor" and create["role"] == "editor"
     assert create["object_type"] == "entries" and create["object_ids"] == [entry_id]
@@ -40,8 +57,11 @@ def test_writes_are_audited_without_ticket_text(
 
 
 def test_filters_and_admin_only(
-    client: TestClient, session: Session, editor_headers: dict[str, str],
-    admin_headers: dict[str, str], viewer_headers: dict[str, str],
+    client: TestClient,
+    session: Session,
+    editor_headers: dict[str, str],
+    admin_headers: dict[str, str],
+    viewer_headers: dict[str, str],
 ) -> None:
     for i in range(3):
         client.post("/api/v1/entries", json={"title": f"条目{i}"}, headers=editor_headers)
@@ -61,13 +81,14 @@ def test_filters_and_admin_only(
     assert q(**{"from": "2000-01-01T00:00:00Z"})["count"] == 4
 
 
-def test_logins_are_audited(client: TestClient, session: Session,
-                            admin_headers: dict[str, str]) -> None:
+def test_logins_are_audited(
+    client: TestClient, session: Session, admin_headers: dict[str, str]
+) -> None:
     auth_service.create_user(session, username="zhao", role=Role.viewer, password="s3cret-pass")
     client.post("/api/v1/auth/login", json={"username": "zhao", "password": "wrong-pass"})
     client.post("/api/v1/auth/login", json={"username": "zhao", "password": "s3cret-pass"})
-    events = client.get("/api/v1/audit", params={"object_type": "auth"},
-                        headers=admin_headers).json()["data"]
-    assert [(e["actor"], e["status"]) for e in events] == [("user:zhao", 200),
-                                                           ("user:zhao", 401)]
+    events = client.get(
+        "/api/v1/audit", params={"object_type": "auth"}, headers=admin_headers
+    ).json()["data"]
+    assert [(e["actor"], e["status"]) for e in events] == [("user:zhao", 200), ("user:zhao", 401)]
     assert "password" in events[0]["summary"] and "s3cret" not in str(events)

@@ -74,9 +74,7 @@ def test_tampered_cookie_is_anonymous(client: TestClient, session: Session) -> N
     assert client.get("/api/v1/entries").status_code == 401
 
 
-def test_api_keys_need_no_csrf_and_revoked_keys_fail(
-    client: TestClient, session: Session
-) -> None:
+def test_api_keys_need_no_csrf_and_revoked_keys_fail(client: TestClient, session: Session) -> None:
     row, key = auth_service.create_api_key(session, name="sync", role=Role.editor)
     assert client.post("/api/v1/entries", json=ENTRY, headers={"X-API-Key": key}).status_code == 201
     auth_service.revoke_api_key(session, ident=row.prefix)
@@ -85,8 +83,9 @@ def test_api_keys_need_no_csrf_and_revoked_keys_fail(
 
 
 def test_widget_key_bound_to_origins(client: TestClient, session: Session) -> None:
-    _row, key = auth_service.create_api_key(session, name="his-widget", role=Role.widget,
-                                            origins=["http://his.example.cn:8080"])
+    _row, key = auth_service.create_api_key(
+        session, name="his-widget", role=Role.widget, origins=["http://his.example.cn:8080"]
+    )
     h = {"X-API-Key": key}
     ok = client.get("/api/v1/auth/me", headers={**h, "Origin": "http://his.example.cn:8080"})
     assert ok.status_code == 200 and ok.json()["role"] == "widget"
@@ -100,25 +99,35 @@ def test_widget_key_bound_to_origins(client: TestClient, session: Session) -> No
 
 
 def test_cors_allows_configured_and_widget_origins_only(
-    settings: Settings, engine, session: Session  # type: ignore[no-untyped-def]
+    settings: Settings,
+    engine,
+    session: Session,  # type: ignore[no-untyped-def]
 ) -> None:
     from api.app import create_app
 
-    auth_service.create_api_key(session, name="w", role=Role.widget,
-                                origins=["http://his.example.cn:8080"])
+    auth_service.create_api_key(
+        session, name="w", role=Role.widget, origins=["http://his.example.cn:8080"]
+    )
     settings.cors_origins = ["http://portal.example.cn"]
     with TestClient(create_app(settings, engine=engine)) as client:
         for origin in ("http://portal.example.cn", "http://his.example.cn:8080"):
-            pre = client.options("/api/v1/entries", headers={
-                "Origin": origin, "Access-Control-Request-Method": "POST",
-                "Access-Control-Request-Headers": "content-type, x-api-key"})
+            pre = client.options(
+                "/api/v1/entries",
+                headers={
+                    "Origin": origin,
+                    "Access-Control-Request-Method": "POST",
+                    "Access-Control-Request-Headers": "content-type, x-api-key",
+                },
+            )
             assert pre.status_code == 204, pre.text
             assert pre.headers["access-control-allow-origin"] == origin
             assert "access-control-allow-credentials" not in pre.headers
             r = client.get("/livez", headers={"Origin": origin})
             assert r.headers["access-control-allow-origin"] == origin
-        pre = client.options("/api/v1/entries", headers={
-            "Origin": "http://evil.example", "Access-Control-Request-Method": "POST"})
+        pre = client.options(
+            "/api/v1/entries",
+            headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"},
+        )
         assert pre.status_code == 403
         r = client.get("/livez", headers={"Origin": "http://evil.example"})
         assert "access-control-allow-origin" not in r.headers

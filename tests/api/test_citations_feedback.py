@@ -10,8 +10,9 @@ from tests.factories import make_entry, make_ticket
 H = dict[str, str]
 
 
-def test_citation_is_idempotent_and_counted(client: TestClient, session: Session,
-                                            viewer_headers: H) -> None:
+def test_citation_is_idempotent_and_counted(
+    client: TestClient, session: Session, viewer_headers: H
+) -> None:
     entry = make_entry(session)
     ticket = make_ticket(session, source="itsm", external_id="INC-1")
     url = f"/api/v1/entries/{entry.id}/citations"
@@ -29,24 +30,40 @@ def test_citation_is_idempotent_and_counted(client: TestClient, session: Session
     detail = client.get(f"/api/v1/entries/{entry.id}", headers=viewer_headers).json()
     assert detail["citation_count"] == 2
     other = make_entry(session, title="另一条")
-    client.post(f"/api/v1/entries/{other.id}/citations",
-                json={"source": "itsm", "external_id": "INC-1"}, headers=viewer_headers)
+    client.post(
+        f"/api/v1/entries/{other.id}/citations",
+        json={"source": "itsm", "external_id": "INC-1"},
+        headers=viewer_headers,
+    )
     cited = client.get("/api/v1/tickets/itsm/INC-1/citations", headers=viewer_headers).json()
     assert [c["entry_id"] for c in cited["data"]] == [entry.id, other.id]
-    assert client.post("/api/v1/entries/999/citations", json={"source": "a", "external_id": "b"},
-                       headers=viewer_headers).status_code == 404
+    assert (
+        client.post(
+            "/api/v1/entries/999/citations",
+            json={"source": "a", "external_id": "b"},
+            headers=viewer_headers,
+        ).status_code
+        == 404
+    )
     assert client.post(url, json={"source": "itsm"}, headers=viewer_headers).status_code == 422
 
 
-def test_feedback_once_per_ticket_and_per_caller(client: TestClient, session: Session,
-                                                 viewer_headers: H, editor_headers: H) -> None:
+def test_feedback_once_per_ticket_and_per_caller(
+    client: TestClient, session: Session, viewer_headers: H, editor_headers: H
+) -> None:
     entry = make_entry(session)
     url = f"/api/v1/entries/{entry.id}/feedback"
-    r = client.post(url, json={"helpful": True, "source": "itsm", "external_id": "INC-7"},
-                    headers=viewer_headers)
+    r = client.post(
+        url,
+        json={"helpful": True, "source": "itsm", "external_id": "INC-7"},
+        headers=viewer_headers,
+    )
     assert r.status_code == 201
-    r = client.post(url, json={"helpful": False, "source": "itsm", "external_id": "INC-7"},
-                    headers=editor_headers)
+    r = client.post(
+        url,
+        json={"helpful": False, "source": "itsm", "external_id": "INC-7"},
+        headers=editor_headers,
+    )
     assert r.status_code == 200  # same ticket: the vote is updated, not added
     assert client.post(url, json={"helpful": True}, headers=viewer_headers).status_code == 201
     assert client.post(url, json={"helpful": True}, headers=viewer_headers).status_code == 200
@@ -57,8 +74,9 @@ def test_feedback_once_per_ticket_and_per_caller(client: TestClient, session: Se
     assert r.status_code == 422
 
 
-def test_not_helpful_with_comment_flags_entry(client: TestClient, session: Session,
-                                              viewer_headers: H, editor_headers: H) -> None:
+def test_not_helpful_with_comment_flags_entry(
+    client: TestClient, session: Session, viewer_headers: H, editor_headers: H
+) -> None:
     entry = make_entry(session)
     url = f"/api/v1/entries/{entry.id}/feedback"
     r = client.post(url, json={"helpful": False}, headers=viewer_headers)
@@ -71,15 +89,29 @@ def test_not_helpful_with_comment_flags_entry(client: TestClient, session: Sessi
     assert r.json()["flag_id"] == flag_id  # the same vote keeps its one flag
     flags = client.get("/api/v1/review-flags", headers=viewer_headers).json()
     assert flags["count"] == 1
-    assert flags["data"][0] == {**flags["data"][0], "entry_id": entry.id, "reason": "feedback",
-                                "comment": "菜单在 系统设置 下", "status": "open"}
-    assert client.get(f"/api/v1/entries/{entry.id}",
-                      headers=viewer_headers).json()["open_flag_count"] == 1
-    assert client.post(f"/api/v1/review-flags/{flag_id}/resolve",
-                       headers=viewer_headers).status_code == 403
-    r = client.post(f"/api/v1/review-flags/{flag_id}/resolve", json={"resolution": "已更新步骤"},
-                    headers=editor_headers)
+    assert flags["data"][0] == {
+        **flags["data"][0],
+        "entry_id": entry.id,
+        "reason": "feedback",
+        "comment": "菜单在 系统设置 下",
+        "status": "open",
+    }
+    assert (
+        client.get(f"/api/v1/entries/{entry.id}", headers=viewer_headers).json()["open_flag_count"]
+        == 1
+    )
+    assert (
+        client.post(f"/api/v1/review-flags/{flag_id}/resolve", headers=viewer_headers).status_code
+        == 403
+    )
+    r = client.post(
+        f"/api/v1/review-flags/{flag_id}/resolve",
+        json={"resolution": "已更新步骤"},
+        headers=editor_headers,
+    )
     assert r.status_code == 200 and r.json()["status"] == "resolved"
     assert client.get("/api/v1/review-flags", headers=viewer_headers).json()["count"] == 0
-    assert client.post(f"/api/v1/review-flags/{flag_id}/resolve",
-                       headers=editor_headers).status_code == 409
+    assert (
+        client.post(f"/api/v1/review-flags/{flag_id}/resolve", headers=editor_headers).status_code
+        == 409
+    )

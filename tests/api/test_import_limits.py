@@ -28,9 +28,14 @@ def test_import_size_and_rows(settings: Settings, engine: Engine, session: Sessi
     _row, key = auth_service.create_api_key(session, name="imp", role=Role.editor)
     h = {"X-API-Key": key}
     with TestClient(create_app(settings, engine=engine)) as client:
+
         def post(data: bytes):  # type: ignore[no-untyped-def]
-            return client.post("/api/v1/tickets/import", params={"source": "lim"}, headers=h,
-                               files={"file": ("t.csv", data, "text/csv")})
+            return client.post(
+                "/api/v1/tickets/import",
+                params={"source": "lim"},
+                headers=h,
+                files={"file": ("t.csv", data, "text/csv")},
+            )
 
         ok = post(_csv(40, pad=30))  # larger than max_body_bytes, fine for an import
         assert ok.status_code == 200, ok.text

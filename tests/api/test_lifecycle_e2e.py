@@ -13,24 +13,46 @@ from tests.factories import make_entry
 H = dict[str, str]
 
 
-def test_done_when(client: TestClient, session: Session, editor_headers: H,
-                   reviewer_headers: H) -> None:
+def test_done_when(
+    client: TestClient, session: Session, editor_headers: H, reviewer_headers: H
+) -> None:
     """The issue's "done when", through the public API only (plus factory data)."""
-    _row, key = auth_service.create_api_key(session, name="widget", role=Role.widget,
-                                            origins=["http://127.0.0.1:8000"])
+    _row, key = auth_service.create_api_key(
+        session, name="widget", role=Role.widget, origins=["http://127.0.0.1:8000"]
+    )
     widget = {"Authorization": f"Bearer {key}"}
     # An older entry about the same fault, already cited, tagged and voted on.
-    dup = make_entry(session, title="护士站腕带打印机打印空白", symptom="腕带打印出来是空白",
-                     cause="碳带用完", solution="更换碳带", system="打印机", module="腕带打印",
-                     tags=["碳带"])
-    client.post(f"/api/v1/entries/{dup.id}/citations",
-                json={"source": "itsm", "external_id": "INC-0900"}, headers=widget)
-    client.post(f"/api/v1/entries/{dup.id}/feedback", json={"helpful": True,
-                "source": "itsm", "external_id": "INC-0900"}, headers=widget)
+    dup = make_entry(
+        session,
+        title="护士站腕带打印机打印空白",
+        symptom="腕带打印出来是空白",
+        cause="碳带用完",
+        solution="更换碳带",
+        system="打印机",
+        module="腕带打印",
+        tags=["碳带"],
+    )
+    client.post(
+        f"/api/v1/entries/{dup.id}/citations",
+        json={"source": "itsm", "external_id": "INC-0900"},
+        headers=widget,
+    )
+    client.post(
+        f"/api/v1/entries/{dup.id}/feedback",
+        json={"helpful": True, "source": "itsm", "external_id": "INC-0900"},
+        headers=widget,
+    )
 
-    ticket = {"source": "itsm", "external_id": "INC-1001", "title": "12床腕带打印机打印空白",
-              "symptom": "患者张三的腕带打出来是空白，家属电话13812345678", "cause": "碳带装反",
-              "solution": "重新安装碳带并校准", "system": "打印机", "module": "腕带打印"}
+    ticket = {
+        "source": "itsm",
+        "external_id": "INC-1001",
+        "title": "12床腕带打印机打印空白",
+        "symptom": "患者张三的腕带打出来是空白，家属电话13812345678",
+        "cause": "碳带装反",
+        "solution": "重新安装碳带并校准",
+        "system": "打印机",
+        "module": "腕带打印",
+    }
     r = client.post("/api/v1/tickets", json=ticket, headers=editor_headers)
     stored = r.json()["data"][0]
     assert "张三" not in stored["symptom"] and "13812345678" not in stored["symptom"]
@@ -49,8 +71,7 @@ def test_done_when(client: TestClient, session: Session, editor_headers: H,
     assert published["status"] == "published" and published["review_due_at"]
 
     for ext in ("INC-1002", "INC-1003", "INC-1002"):
-        client.post(f"{url}/citations", json={"source": "itsm", "external_id": ext},
-                    headers=widget)
+        client.post(f"{url}/citations", json={"source": "itsm", "external_id": ext}, headers=widget)
     assert client.get(url, headers=editor_headers).json()["citation_count"] == 2
 
     v = published["version"]  # 3: created, submitted, published
@@ -58,15 +79,18 @@ def test_done_when(client: TestClient, session: Session, editor_headers: H,
         r = client.patch(url, json={"cause": cause, "base_version": v}, headers=editor_headers)
         assert r.status_code == 200
         v = r.json()["version"]
-    stale = client.patch(url, json={"cause": "旧页面的修改", "base_version": 3},
-                         headers=editor_headers)
+    stale = client.patch(
+        url, json={"cause": "旧页面的修改", "base_version": 3}, headers=editor_headers
+    )
     assert stale.status_code == 409 and stale.json()["details"]["current_version"] == v == 5
-    restored = client.post(f"{url}/versions/3/restore", json={"base_version": 5},
-                           headers=editor_headers).json()
+    restored = client.post(
+        f"{url}/versions/3/restore", json={"base_version": 5}, headers=editor_headers
+    ).json()
     assert restored["version"] == 6 and restored["cause"] == "碳带装反"
 
-    merged = client.post(f"{url}/merge", json={"from_id": dup.id, "append_solution": True},
-                         headers=reviewer_headers)
+    merged = client.post(
+        f"{url}/merge", json={"from_id": dup.id, "append_solution": True}, headers=reviewer_headers
+    )
     assert merged.status_code == 200, merged.text
     moved = merged.json()["moved"]
     assert (moved["links"], moved["feedback"], moved["flags"]) == (1, 1, 0)
@@ -77,12 +101,21 @@ def test_done_when(client: TestClient, session: Session, editor_headers: H,
     assert set(final["tags"]) == set(draft["tags"]) | {"碳带"}
     assert "更换碳带" in final["solution"]
     assert sorted((lk["external_id"], lk["kind"]) for lk in final["links"]) == [
-        ("INC-0900", "cited"), ("INC-1001", "source"), ("INC-1002", "cited"),
-        ("INC-1003", "cited")]
+        ("INC-0900", "cited"),
+        ("INC-1001", "source"),
+        ("INC-1002", "cited"),
+        ("INC-1003", "cited"),
+    ]
     history = client.get(f"{url}/versions", headers=editor_headers).json()
     assert [h["note"].split(":")[0].split(" (")[0] for h in history["data"]] == [
-        f"merged entry {dup.id} into this entry", "restored from version 3", "edited", "edited",
-        "published", "submitted for review", "created"]
+        f"merged entry {dup.id} into this entry",
+        "restored from version 3",
+        "edited",
+        "edited",
+        "published",
+        "submitted for review",
+        "created",
+    ]
     old = client.get(f"/api/v1/entries/{dup.id}", headers=editor_headers).json()
     assert old["status"] == "archived" and old["merged_into_id"] == eid
     assert old["citation_count"] == 0 and old["links"] == []

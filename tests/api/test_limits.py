@@ -42,8 +42,11 @@ def test_body_limit_by_length_and_by_stream(
                 yield b"a" * 500
             yield b'"}'
 
-        r = client.post("/api/v1/entries", content=chunks(),
-                        headers={**editor_headers, "Content-Type": "application/json"})
+        r = client.post(
+            "/api/v1/entries",
+            content=chunks(),
+            headers={**editor_headers, "Content-Type": "application/json"},
+        )
         assert r.status_code == 413 and r.json()["code"] == "too_large"
         # Import routes get the larger limit, and still have one.
         r = client.post("/api/v1/zz/import", content=b"a" * 6000, headers=editor_headers)
@@ -56,11 +59,13 @@ def test_text_fields_and_page_size_capped(
     client: TestClient, editor_headers: dict[str, str]
 ) -> None:
     too_long = "慢" * (Settings().limits.max_text_chars + 1)
-    r = client.post("/api/v1/entries", json={"title": "x", "solution": too_long},
-                    headers=editor_headers)
+    r = client.post(
+        "/api/v1/entries", json={"title": "x", "solution": too_long}, headers=editor_headers
+    )
     assert r.status_code == 422 and "at most" in r.json()["message"]
-    r = client.post("/api/v1/tickets", json={"source": "s", "symptom": too_long},
-                    headers=editor_headers)
+    r = client.post(
+        "/api/v1/tickets", json={"source": "s", "symptom": too_long}, headers=editor_headers
+    )
     assert r.status_code == 422
     r = client.get("/api/v1/entries", params={"limit": 10_000}, headers=editor_headers)
     assert r.status_code == 422
@@ -83,15 +88,18 @@ def test_paginated_routes_declare_caps(app) -> None:  # type: ignore[no-untyped-
 
 
 def test_rate_limit_per_key_with_retry_after(
-    settings: Settings, engine: Engine, viewer_headers: dict[str, str],
+    settings: Settings,
+    engine: Engine,
+    viewer_headers: dict[str, str],
     editor_headers: dict[str, str],
 ) -> None:
     settings.rate_limit.paths = ["/api/v1/entries"]
     settings.rate_limit.burst = 2
     settings.rate_limit.per_minute = 6
     with _client(settings, engine) as client:
-        codes = [client.get("/api/v1/entries", headers=viewer_headers).status_code
-                 for _ in range(3)]
+        codes = [
+            client.get("/api/v1/entries", headers=viewer_headers).status_code for _ in range(3)
+        ]
         assert codes == [200, 200, 429]
         r = client.get("/api/v1/entries", headers=viewer_headers)
         assert r.json()["code"] == "rate_limited" and 1 <= int(r.headers["Retry-After"]) <= 10
@@ -103,7 +111,10 @@ def test_rate_limit_per_key_with_retry_after(
 def test_login_attempts_limited(settings: Settings, engine: Engine) -> None:
     settings.rate_limit.login_per_minute = 3
     with _client(settings, engine) as client:
-        codes = [client.post("/api/v1/auth/login",
-                             json={"username": "x", "password": "guess-guess"}).status_code
-                 for _ in range(4)]
+        codes = [
+            client.post(
+                "/api/v1/auth/login", json={"username": "x", "password": "guess-guess"}
+            ).status_code
+            for _ in range(4)
+        ]
     assert codes == [401, 401, 401, 429]

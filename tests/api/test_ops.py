@@ -14,7 +14,8 @@ from kbsvc.config import Settings
 
 def test_request_id_in_and_out(client: TestClient) -> None:
     assert client.get("/livez", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"] == (
-        "abc-123")
+        "abc-123"
+    )
     generated = client.get("/livez", headers={"X-Request-ID": "bad id\n"}).headers["x-request-id"]
     assert len(generated) == 32 and " " not in generated
 

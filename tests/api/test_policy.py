@@ -13,13 +13,16 @@ from tests.factories import make_entry
 
 
 def _key(session: Session, role: Role, departments: list[str] | None = None) -> dict[str, str]:
-    _row, key = auth_service.create_api_key(session, name=f"k-{role}-{departments}", role=role,
-                                            departments=departments)
+    _row, key = auth_service.create_api_key(
+        session, name=f"k-{role}-{departments}", role=role, departments=departments
+    )
     return {"X-API-Key": key}
 
 
 def test_drafts_hidden_from_viewers_everywhere(
-    client: TestClient, session: Session, viewer_headers: dict[str, str],
+    client: TestClient,
+    session: Session,
+    viewer_headers: dict[str, str],
     editor_headers: dict[str, str],
 ) -> None:
     pub = make_entry(session, title="已发布")
@@ -36,8 +39,11 @@ def test_drafts_hidden_from_viewers_everywhere(
 
 def test_department_restriction(client: TestClient, session: Session) -> None:
     admin = _key(session, Role.admin)
-    r = client.post("/api/v1/entries", headers=admin, json={
-        "title": "输血科系统接口配置", "restricted_departments": ["输血科"]})
+    r = client.post(
+        "/api/v1/entries",
+        headers=admin,
+        json={"title": "输血科系统接口配置", "restricted_departments": ["输血科"]},
+    )
     assert r.status_code == 201 and r.json()["restricted_departments"] == ["输血科"]
     secret_id = r.json()["id"]
     session.get(Entry, secret_id).status = EntryStatus.published  # type: ignore[union-attr]
@@ -49,8 +55,9 @@ def test_department_restriction(client: TestClient, session: Session) -> None:
     assert client.get(f"/api/v1/entries/{secret_id}", headers=inside).status_code == 200
     assert client.get(f"/api/v1/entries/{secret_id}", headers=outside).status_code == 404
     assert client.get(f"/api/v1/entries/{secret_id}", headers=admin).status_code == 200
-    r = client.patch(f"/api/v1/entries/{secret_id}", json={"title": "x", "base_version": 1},
-                     headers=outside)
+    r = client.patch(
+        f"/api/v1/entries/{secret_id}", json={"title": "x", "base_version": 1}, headers=outside
+    )
     assert r.status_code == 404  # hidden for writes too
     ids = [e["id"] for e in client.get("/api/v1/entries", headers=outside).json()["data"]]
     assert ids == [open_entry.id]
@@ -66,19 +73,24 @@ def test_policy_helpers_agree(session: Session) -> None:
     lab = Principal(kind="apikey", name="l", role=Role.viewer, departments=("检验科",))
     widget = Principal(kind="apikey", name="w", role=Role.widget)
     ids = [restricted.id, draft.id, pub.id, 999]
-    for who, expected in ((viewer, [pub.id]), (lab, [restricted.id, pub.id]),
-                          (widget, [pub.id]), (ANONYMOUS, [pub.id]),
-                          (None, [restricted.id, draft.id, pub.id])):
+    for who, expected in (
+        (viewer, [pub.id]),
+        (lab, [restricted.id, pub.id]),
+        (widget, [pub.id]),
+        (ANONYMOUS, [pub.id]),
+        (None, [restricted.id, draft.id, pub.id]),
+    ):
         assert policy.filter_visible(session, who, ids) == expected  # type: ignore[arg-type]
-        via_sql = set(session.execute(
-            select(Entry.id).where(policy.visible_filter(who))).scalars())
+        via_sql = set(session.execute(select(Entry.id).where(policy.visible_filter(who))).scalars())
         assert via_sql == set(expected)
         for entry in (pub, draft, restricted):
             assert policy.can_view(session, who, entry) == (entry.id in expected)
 
 
 def test_every_entry_route_hides_drafts_from_viewers(
-    client: TestClient, session: Session, viewer_headers: dict[str, str],
+    client: TestClient,
+    session: Session,
+    viewer_headers: dict[str, str],
     widget_headers: dict[str, str],
 ) -> None:
     """Walks the OpenAPI document: any route with {entry_id}, present or future, answers 404
@@ -94,39 +106,53 @@ def test_every_entry_route_hides_drafts_from_viewers(
             url = path.replace("{entry_id}", str(draft.id))
             url = url.replace("{version}", "1").replace("{other_id}", "1")
             for headers in (viewer_headers, widget_headers):
-                r = client.request(method.upper(), url, headers=headers,
-                                   json={} if method != "get" else None)
+                r = client.request(
+                    method.upper(), url, headers=headers, json={} if method != "get" else None
+                )
                 if r.status_code != 404:
                     leaks.append(f"{method.upper()} {path} -> {r.status_code}")
     assert not leaks, leaks
 
 
 def test_handbook_export_leaves_out_hidden_entries(
-    client: TestClient, session: Session, viewer_headers: dict[str, str],
+    client: TestClient,
+    session: Session,
+    viewer_headers: dict[str, str],
     editor_headers: dict[str, str],
 ) -> None:
     make_entry(session, title="公开：HIS挂号打印慢", system="HIS")
-    make_entry(session, title="限定：输血科HIS接口", system="HIS",
-               restricted_departments=["输血科"])
+    make_entry(
+        session, title="限定：输血科HIS接口", system="HIS", restricted_departments=["输血科"]
+    )
     body = {"title": "HIS手册", "selection": {"systems": ["HIS"]}, "max_entries": 50}
     hb = client.post("/api/v1/handbooks", json=body, headers=editor_headers).json()["id"]
-    assert client.post(f"/api/v1/handbooks/{hb}/editions", headers=_key(
-        session, Role.admin)).status_code == 201  # frozen by an admin, who sees everything
+    assert (
+        client.post(
+            f"/api/v1/handbooks/{hb}/editions", headers=_key(session, Role.admin)
+        ).status_code
+        == 201
+    )  # frozen by an admin, who sees everything
 
     draft_body = {"title": "草稿手册", "selection": {"systems": ["HIS"], "status": "draft"}}
     make_entry(session, title="草稿：HIS未审核", system="HIS", status=EntryStatus.draft)
     drafts = client.post("/api/v1/handbooks", json=draft_body, headers=editor_headers).json()
 
-    live = client.get(f"/api/v1/handbooks/{hb}/export", params={"format": "md"},
-                      headers=viewer_headers)
-    frozen = client.get(f"/api/v1/handbooks/{hb}/export",
-                        params={"format": "md", "edition": 1}, headers=viewer_headers)
+    live = client.get(
+        f"/api/v1/handbooks/{hb}/export", params={"format": "md"}, headers=viewer_headers
+    )
+    frozen = client.get(
+        f"/api/v1/handbooks/{hb}/export",
+        params={"format": "md", "edition": 1},
+        headers=viewer_headers,
+    )
     for r in (live, frozen):
         assert r.status_code == 200, r.text
         assert "公开：HIS挂号打印慢" in r.text and "输血科" not in r.text
-    r = client.get(f"/api/v1/handbooks/{drafts['id']}/export", params={"format": "md"},
-                   headers=viewer_headers)
+    r = client.get(
+        f"/api/v1/handbooks/{drafts['id']}/export", params={"format": "md"}, headers=viewer_headers
+    )
     assert r.status_code == 422 and "草稿：HIS未审核" not in r.text
-    r = client.get(f"/api/v1/handbooks/{drafts['id']}/export", params={"format": "md"},
-                   headers=editor_headers)
+    r = client.get(
+        f"/api/v1/handbooks/{drafts['id']}/export", params={"format": "md"}, headers=editor_headers
+    )
     assert r.status_code == 200 and "草稿：HIS未审核" in r.text

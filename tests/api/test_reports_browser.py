@@ -13,9 +13,15 @@ from sqlalchemy.engine import Engine
 from kbsvc.analytics import demo
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--lang=zh-CN"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--lang=zh-CN",
+]
 
 
 def _free_port() -> int:
@@ -40,8 +46,11 @@ def test_reports_page_screenshot(app, engine: Engine, reviewer_headers: dict[str
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1360, "height": 900}, locale="zh-CN",
-                                    extra_http_headers=reviewer_headers)
+            page = browser.new_page(
+                viewport={"width": 1360, "height": 900},
+                locale="zh-CN",
+                extra_http_headers=reviewer_headers,
+            )
             page.goto(f"http://127.0.0.1:{port}/reports")
             heat = page.locator("svg[aria-label='科室 × 系统 工单热力图']")
             assert heat.is_visible()

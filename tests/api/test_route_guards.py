@@ -22,13 +22,15 @@ OPEN_WRITES = {
 WIDGET_WRITES = {
     ("post", "/api/v1/suggest"): "suggestions while typing a ticket (a read over POST)",
     ("post", "/api/v1/entries/{entry_id}/citations"): "the engineer marks the entry that solved "
-                                                      "the ticket (hidden entries answer 404)",
+    "the ticket (hidden entries answer 404)",
     ("post", "/api/v1/entries/{entry_id}/feedback"): "helpful / not helpful on a result",
     ("post", "/api/v1/search-log/{log_id}/clicks"): "which result of a search was opened",
 }
 # Reads open without a key, and why.
 OPEN_READS = {
-    "/livez": "liveness probe", "/readyz": "readiness probe", "/metrics": "Prometheus scrape",
+    "/livez": "liveness probe",
+    "/readyz": "readiness probe",
+    "/metrics": "Prometheus scrape",
     "/api/v1/auth/me": "answers 401 itself when nobody is logged in",
 }
 
@@ -44,10 +46,14 @@ def _operations(app: Any) -> list[tuple[str, str, dict[str, Any]]]:
 
 def _url(path: str, op: dict[str, Any]) -> str:
     """The path with dummy values of the right type for its parameters."""
-    kinds = {p["name"]: p.get("schema", {}).get("type") for p in op.get("parameters", [])
-             if p.get("in") == "path"}
-    return re.sub(r"\{([^}]+)\}",
-                  lambda m: "1" if kinds.get(m.group(1)) == "integer" else "x", path)
+    kinds = {
+        p["name"]: p.get("schema", {}).get("type")
+        for p in op.get("parameters", [])
+        if p.get("in") == "path"
+    }
+    return re.sub(
+        r"\{([^}]+)\}", lambda m: "1" if kinds.get(m.group(1)) == "integer" else "x", path
+    )
 
 
 def _call(client: TestClient, method: str, url: str, headers: dict[str, str]) -> int:
@@ -117,7 +123,12 @@ def test_no_write_route_hides_from_the_walk() -> None:
 
     from api.routers import discover
 
-    hidden = [f"{sorted(r.methods)} {r.path}" for router in discover() for r in router.routes
-              if isinstance(r, APIRoute) and not r.include_in_schema
-              and {m.lower() for m in r.methods} & WRITE_METHODS]
+    hidden = [
+        f"{sorted(r.methods)} {r.path}"
+        for router in discover()
+        for r in router.routes
+        if isinstance(r, APIRoute)
+        and not r.include_in_schema
+        and {m.lower() for m in r.methods} & WRITE_METHODS
+    ]
     assert hidden == [], f"write routes outside the OpenAPI document: {hidden}"

@@ -36,8 +36,12 @@ def _operations() -> list[tuple[str, str]]:
 
     tmp = Path(tempfile.mkdtemp(prefix="kbsvc-openapi-"))
     app = create_app(Settings(data_dir=tmp, database_url="", _env_file=None))  # type: ignore[call-arg]
-    return [(m.upper(), p) for p, item in app.openapi()["paths"].items() for m in item
-            if m in {"get", "post", "put", "patch", "delete"}]
+    return [
+        (m.upper(), p)
+        for p, item in app.openapi()["paths"].items()
+        for m in item
+        if m in {"get", "post", "put", "patch", "delete"}
+    ]
 
 
 @pytest.mark.parametrize(("method", "path"), _operations())
@@ -53,11 +57,18 @@ def test_api_conforms(method: str, path: str, app: Any, session: Session) -> Non
         operation = schemathesis.openapi.from_asgi("/openapi.json", app)[path][method]
 
         # Valid inputs and deliberately invalid ones (which must get a declared 4xx, not 5xx).
-        strategy = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
-                             operation.as_strategy(GenerationMode.NEGATIVE))
+        strategy = st.one_of(
+            operation.as_strategy(GenerationMode.POSITIVE),
+            operation.as_strategy(GenerationMode.NEGATIVE),
+        )
 
-        @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=MAX_EXAMPLES,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=strategy)
         def fuzz(case: Any) -> None:
             case.call_and_validate(headers=headers, checks=CHECKS)

@@ -15,22 +15,45 @@ from tests.factories import make_entry
 def _seed(session: Session) -> dict[str, int]:
     ids = {
         "ca": make_entry(session).id,
-        "pacs": make_entry(session, title="PACS影像调阅很慢", symptom="放射科看片子一直转圈",
-                           system="PACS", department="放射科", tags=["影像"]).id,
-        "printer": make_entry(session, title="收费处发票打印机卡纸",
-                              symptom="打印发票时卡纸 <script>", system="打印机",
-                              department="收费处", tags=["打印机"]).id,
-        "draft": make_entry(session, title="PACS影像草稿", symptom="片子打不开",
-                            system="PACS", status=EntryStatus.draft).id,
+        "pacs": make_entry(
+            session,
+            title="PACS影像调阅很慢",
+            symptom="放射科看片子一直转圈",
+            system="PACS",
+            department="放射科",
+            tags=["影像"],
+        ).id,
+        "printer": make_entry(
+            session,
+            title="收费处发票打印机卡纸",
+            symptom="打印发票时卡纸 <script>",
+            system="打印机",
+            department="收费处",
+            tags=["打印机"],
+        ).id,
+        "draft": make_entry(
+            session,
+            title="PACS影像草稿",
+            symptom="片子打不开",
+            system="PACS",
+            status=EntryStatus.draft,
+        ).id,
     }
-    entries.link_ticket(session, entry_id=ids["ca"] or 0, source="itsm", external_id="GD-1",
-                        kind=LinkKind.source, actor="t")
+    entries.link_ticket(
+        session,
+        entry_id=ids["ca"] or 0,
+        source="itsm",
+        external_id="GD-1",
+        kind=LinkKind.source,
+        actor="t",
+    )
     session.commit()
     return ids  # type: ignore[return-value]
 
 
-def test_suggest_contract(client: TestClient, session: Session,
-                          viewer_headers: dict[str, str]) -> None:
+def test_suggest_contract(
+    client: TestClient, session: Session, viewer_headers: dict[str, str]
+) -> None:
     ids = _seed(session)
     client.app.state.search.sync()  # type: ignore[attr-defined]
     body = {"text": "医生站登不上，提示证书无效", "title": "", "system": "HIS", "k": 3}
@@ -40,8 +63,18 @@ def test_suggest_contract(client: TestClient, session: Session,
     assert set(out) == {"data", "took_ms", "confident", "log_id"} and out["took_ms"] >= 0
     hit = out["data"][0]
     assert hit["entry"]["id"] == ids["ca"]
-    assert set(hit["entry"]) == {"id", "title", "symptom", "cause", "solution", "workaround",
-                                 "system", "department", "tags", "status"}
+    assert set(hit["entry"]) == {
+        "id",
+        "title",
+        "symptom",
+        "cause",
+        "solution",
+        "workaround",
+        "system",
+        "department",
+        "tags",
+        "status",
+    }
     assert hit["confidence"] in {"high", "medium", "low"} and 0 < hit["score"] <= 1
     assert hit["reasons"][0]["channel"] == "lexical" and "无法登录" in hit["reasons"][0]["terms"]
     assert "<mark>" in hit["snippet"]
@@ -49,8 +82,9 @@ def test_suggest_contract(client: TestClient, session: Session,
     assert all(h["entry"]["id"] != ids["draft"] for h in out["data"])
 
 
-def test_search_filters_pagination_and_escaping(client: TestClient, session: Session,
-                                                viewer_headers: dict[str, str]) -> None:
+def test_search_filters_pagination_and_escaping(
+    client: TestClient, session: Session, viewer_headers: dict[str, str]
+) -> None:
     ids = _seed(session)
     client.app.state.search.sync()  # type: ignore[attr-defined]
 
@@ -64,8 +98,9 @@ def test_search_filters_pagination_and_escaping(client: TestClient, session: Ses
     # Drafts are for editors (auth.policy): a viewer asking for them gets none.
     assert search(q="片子", status="draft")["data"] == []
     editor = auth_service.create_api_key(session, name="ed", role=Role.editor)[1]
-    r = client.get("/api/v1/search", params={"q": "片子", "status": "draft"},
-                   headers={"X-API-Key": editor})
+    r = client.get(
+        "/api/v1/search", params={"q": "片子", "status": "draft"}, headers={"X-API-Key": editor}
+    )
     assert {h["entry"]["id"] for h in r.json()["data"]} == {ids["draft"]}
     assert search(q="片子", system="HIS")["data"] == []
     assert [h["entry"]["id"] for h in search(q="卡纸", tag="打印机")["data"]] == [ids["printer"]]
@@ -77,8 +112,9 @@ def test_search_filters_pagination_and_escaping(client: TestClient, session: Ses
     assert page1["data"][0]["entry"]["id"] != page2["data"][0]["entry"]["id"]
 
 
-def test_errors_and_long_text(client: TestClient, session: Session,
-                              viewer_headers: dict[str, str]) -> None:
+def test_errors_and_long_text(
+    client: TestClient, session: Session, viewer_headers: dict[str, str]
+) -> None:
     _seed(session)
     client.app.state.search.sync()  # type: ignore[attr-defined]
     for body in ({"text": "   "}, {"text": "", "title": "\n"}, {}):
@@ -96,16 +132,20 @@ def test_errors_and_long_text(client: TestClient, session: Session,
 
 def test_widget_key_may_suggest_but_not_search(client: TestClient, session: Session) -> None:
     _seed(session)
-    _row, key = auth_service.create_api_key(session, name="w", role=Role.widget,
-                                            origins=["http://127.0.0.1:8000"])
+    _row, key = auth_service.create_api_key(
+        session, name="w", role=Role.widget, origins=["http://127.0.0.1:8000"]
+    )
     headers = {"Authorization": f"Bearer {key}"}
-    assert client.post("/api/v1/suggest", json={"text": "打印机卡纸"},
-                       headers=headers).status_code == 200
+    assert (
+        client.post("/api/v1/suggest", json={"text": "打印机卡纸"}, headers=headers).status_code
+        == 200
+    )
     assert client.get("/api/v1/search", params={"q": "打印机"}, headers=headers).status_code == 403
 
 
-def test_published_entry_is_found_after_sync(client: TestClient, session: Session,
-                                             editor_headers: dict[str, str]) -> None:
+def test_published_entry_is_found_after_sync(
+    client: TestClient, session: Session, editor_headers: dict[str, str]
+) -> None:
     r = client.get("/api/v1/search", params={"q": "输液泵"}, headers=editor_headers)
     assert r.json()["data"] == [] and r.json()["confident"] is False
     make_entry(session, title="输液泵联网数据不上传", symptom="护士站看不到输液泵数据")
@@ -118,8 +158,9 @@ def test_readiness_reports_search(client: TestClient) -> None:
     assert client.get("/readyz").json()["checks"]["search"] == "ok"
 
 
-def test_suggest_and_search_are_logged(client: TestClient, session: Session,
-                                       viewer_headers: dict[str, str]) -> None:
+def test_suggest_and_search_are_logged(
+    client: TestClient, session: Session, viewer_headers: dict[str, str]
+) -> None:
     from sqlalchemy import select
 
     from kbsvc.analytics.models import SearchLog
@@ -127,8 +168,9 @@ def test_suggest_and_search_are_logged(client: TestClient, session: Session,
 
     _seed(session)
     client.app.state.search.sync()  # type: ignore[attr-defined]
-    r = client.post("/api/v1/suggest", json={"text": "片子打不开 患者张三 13812345678"},
-                    headers=viewer_headers)
+    r = client.post(
+        "/api/v1/suggest", json={"text": "片子打不开 患者张三 13812345678"}, headers=viewer_headers
+    )
     log_id = r.json()["log_id"]
     client.get("/api/v1/search", params={"q": "手术室无影灯不亮"}, headers=viewer_headers)
     writer_for(client.app.state.engine).flush()  # type: ignore[attr-defined]

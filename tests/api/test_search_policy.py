@@ -16,8 +16,9 @@ pytest.importorskip("kbsvc.search.service", reason="the retrieval engine is not 
 
 
 def _key(session: Session, role: Role, departments: list[str] | None = None) -> dict[str, str]:
-    _row, key = auth_service.create_api_key(session, name=f"{role}-{departments}", role=role,
-                                            departments=departments)
+    _row, key = auth_service.create_api_key(
+        session, name=f"{role}-{departments}", role=role, departments=departments
+    )
     return {"X-API-Key": key}
 
 
@@ -25,27 +26,38 @@ def test_search_and_suggest_hide_what_the_caller_may_not_see(
     client: TestClient, session: Session
 ) -> None:
     public = make_entry(session, title="输血系统登录失败", symptom="输血科工作站无法登录").id
-    draft = make_entry(session, title="输血系统登录失败草稿", symptom="输血科工作站无法登录",
-                       status=EntryStatus.draft).id
-    secret = make_entry(session, title="输血系统登录失败（科内）", symptom="输血科工作站无法登录",
-                        restricted_departments=["输血科"]).id
+    draft = make_entry(
+        session,
+        title="输血系统登录失败草稿",
+        symptom="输血科工作站无法登录",
+        status=EntryStatus.draft,
+    ).id
+    secret = make_entry(
+        session,
+        title="输血系统登录失败（科内）",
+        symptom="输血科工作站无法登录",
+        restricted_departments=["输血科"],
+    ).id
     client.app.state.search.sync()  # type: ignore[attr-defined]
     viewer = _key(session, Role.viewer, ["信息科"])
     lab = _key(session, Role.viewer, ["输血科"])
     editor = _key(session, Role.editor)
-    _row, wkey = auth_service.create_api_key(session, name="w", role=Role.widget,
-                                             origins=["http://his.example.cn"])
+    _row, wkey = auth_service.create_api_key(
+        session, name="w", role=Role.widget, origins=["http://his.example.cn"]
+    )
     widget_key = {"X-API-Key": wkey}
 
     def search_ids(headers: dict[str, str], **params: str) -> set[int]:
-        r = client.get("/api/v1/search", params={"q": "输血科工作站无法登录", **params},
-                       headers=headers)
+        r = client.get(
+            "/api/v1/search", params={"q": "输血科工作站无法登录", **params}, headers=headers
+        )
         assert r.status_code == 200, r.text
         return {h["entry"]["id"] for h in r.json()["data"]}
 
     def suggest_ids(headers: dict[str, str]) -> set[int]:
-        r = client.post("/api/v1/suggest", json={"text": "输血科工作站无法登录", "k": 10},
-                        headers=headers)
+        r = client.post(
+            "/api/v1/suggest", json={"text": "输血科工作站无法登录", "k": 10}, headers=headers
+        )
         assert r.status_code == 200, r.text
         return {h["entry"]["id"] for h in r.json()["data"]}
 

@@ -8,8 +8,14 @@ H = dict[str, str]
 
 
 def _create(client: TestClient, headers: H) -> dict:  # type: ignore[type-arg]
-    body = {"title": "LIS条码打印机打印空白", "symptom": "检验科条码打印机出纸但空白",
-            "cause": "碳带装反", "solution": "重新安装碳带", "system": "LIS", "tags": ["条码"]}
+    body = {
+        "title": "LIS条码打印机打印空白",
+        "symptom": "检验科条码打印机出纸但空白",
+        "cause": "碳带装反",
+        "solution": "重新安装碳带",
+        "system": "LIS",
+        "tags": ["条码"],
+    }
     r = client.post("/api/v1/entries", json=body, headers=headers)
     assert r.status_code == 201
     return r.json()  # type: ignore[no-any-return]
@@ -18,11 +24,20 @@ def _create(client: TestClient, headers: H) -> dict:  # type: ignore[type-arg]
 def test_history_diff_and_restore(client: TestClient, editor_headers: H) -> None:
     entry = _create(client, editor_headers)
     url = f"/api/v1/entries/{entry['id']}"
-    r = client.patch(url, json={"cause": "碳带型号不匹配", "tags": ["条码", "碳带"],
-                                "base_version": 1, "note": "补充原因"}, headers=editor_headers)
+    r = client.patch(
+        url,
+        json={
+            "cause": "碳带型号不匹配",
+            "tags": ["条码", "碳带"],
+            "base_version": 1,
+            "note": "补充原因",
+        },
+        headers=editor_headers,
+    )
     assert r.json()["version"] == 2
-    r = client.patch(url, json={"solution": "更换为树脂碳带"}, headers={
-        **editor_headers, "If-Match": '"2"'})
+    r = client.patch(
+        url, json={"solution": "更换为树脂碳带"}, headers={**editor_headers, "If-Match": '"2"'}
+    )
     assert r.status_code == 200 and r.json()["version"] == 3
 
     history = client.get(f"{url}/versions", headers=editor_headers).json()
@@ -66,13 +81,17 @@ def test_missing_version_and_bad_if_match(client: TestClient, editor_headers: H)
 def test_stale_update_is_409_and_writes_nothing(client: TestClient, editor_headers: H) -> None:
     entry = _create(client, editor_headers)
     url = f"/api/v1/entries/{entry['id']}"
-    assert client.patch(url, json={"cause": "甲的修改", "base_version": 1},
-                        headers=editor_headers).status_code == 200
-    r = client.patch(url, json={"cause": "乙的修改", "tags": ["乙"], "base_version": 1},
-                     headers=editor_headers)
+    assert (
+        client.patch(
+            url, json={"cause": "甲的修改", "base_version": 1}, headers=editor_headers
+        ).status_code
+        == 200
+    )
+    r = client.patch(
+        url, json={"cause": "乙的修改", "tags": ["乙"], "base_version": 1}, headers=editor_headers
+    )
     assert r.status_code == 409
-    assert r.json()["details"] == {"entry_id": entry["id"], "base_version": 1,
-                                   "current_version": 2}
+    assert r.json()["details"] == {"entry_id": entry["id"], "base_version": 1, "current_version": 2}
     now = client.get(url, headers=editor_headers).json()
     assert now["cause"] == "甲的修改" and now["tags"] == ["条码"] and now["version"] == 2
     assert client.get(f"{url}/versions", headers=editor_headers).json()["count"] == 2

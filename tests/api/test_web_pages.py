@@ -40,7 +40,9 @@ def test_login_next_is_same_site_only(client: TestClient) -> None:
 
 
 def test_open_reads_allow_search_but_not_editor_pages(
-    settings: Settings, engine, session: Session  # type: ignore[no-untyped-def]
+    settings: Settings,
+    engine,
+    session: Session,  # type: ignore[no-untyped-def]
 ) -> None:
     make_entry(session, title="门诊医生站<script>alert(1)</script>无法登录")
     with open_client(settings, engine) as c:
@@ -58,7 +60,9 @@ def test_open_reads_allow_search_but_not_editor_pages(
 
 
 def test_pages_have_no_inline_script_or_style(
-    settings: Settings, engine, session: Session  # type: ignore[no-untyped-def]
+    settings: Settings,
+    engine,
+    session: Session,  # type: ignore[no-untyped-def]
 ) -> None:
     make_entry(session)
     with open_client(settings, engine) as c:
@@ -81,7 +85,9 @@ def test_widget_script_headers_and_etag(client: TestClient) -> None:
 
 
 def test_demo_ticket_key_is_a_widget_key_bound_to_own_origin(
-    settings: Settings, engine, session: Session  # type: ignore[no-untyped-def]
+    settings: Settings,
+    engine,
+    session: Session,  # type: ignore[no-untyped-def]
 ) -> None:
     with open_client(settings, engine) as c:
         first = c.get("/demo/ticket").text

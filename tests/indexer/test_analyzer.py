@@ -51,8 +51,15 @@ def test_signature_changes_with_config() -> None:
 def test_t2s_fast_path_matches_full_conversion() -> None:
     from indexer.text import _t2s
 
-    samples = ["醫院資訊系統登錄不了", "回覆郵件", "沈默的印表機", "门诊医生站打不开", "反覆重啓",
-               "一目瞭然", "ＨＩＳ系統"]
+    samples = [
+        "醫院資訊系統登錄不了",
+        "回覆郵件",
+        "沈默的印表機",
+        "门诊医生站打不开",
+        "反覆重啓",
+        "一目瞭然",
+        "ＨＩＳ系統",
+    ]
     for s in samples:
         import unicodedata
 

@@ -28,22 +28,27 @@ def _top(eng: SearchEngine, q: str, **filters: str | None) -> list[int]:
 def test_build_then_sync_sees_publish_update_delete(
     settings: Settings, engine: Engine, session: Session
 ) -> None:
-    printer = make_entry(session, title="收费处打印机卡纸", symptom="发票打印机卡纸不出票",
-                         system="打印机")
+    printer = make_entry(
+        session, title="收费处打印机卡纸", symptom="发票打印机卡纸不出票", system="打印机"
+    )
     eng = _engine(settings, engine)
     assert _top(eng, "打印及卡纸") == [printer.id]
 
-    pacs = make_entry(session, title="PACS影像调阅很慢", symptom="片子打开一直转圈",
-                      system="PACS")
-    draft = make_entry(session, title="PACS草稿条目", symptom="片子打开一直转圈",
-                       status=EntryStatus.draft)
+    pacs = make_entry(session, title="PACS影像调阅很慢", symptom="片子打开一直转圈", system="PACS")
+    draft = make_entry(
+        session, title="PACS草稿条目", symptom="片子打开一直转圈", status=EntryStatus.draft
+    )
     assert pacs.id not in _top(eng, "片子好卡")
     assert eng.sync() == 2
     assert _top(eng, "片子好卡") == [pacs.id]
     assert set(_top(eng, "片子好卡", status=None)) == {pacs.id, draft.id}
 
-    entries.update(session, entry_id=pacs.id or 0, data=EntryUpdate(title="超声工作站黑屏",
-                   symptom="超声工作站开机黑屏"), actor="t")
+    entries.update(
+        session,
+        entry_id=pacs.id or 0,
+        data=EntryUpdate(title="超声工作站黑屏", symptom="超声工作站开机黑屏"),
+        actor="t",
+    )
     entries.delete(session, entry_id=printer.id or 0, actor="t")
     eng.sync()
     assert _top(eng, "超声工作站黑屏") == [pacs.id]
@@ -57,10 +62,20 @@ def test_linked_ticket_text_is_indexed_with_the_entry(
     entry = make_entry(session, title="读卡器端口配置错误", symptom="读卡器无响应")
     eng = _engine(settings, engine)
     assert _top(eng, "患者的卡刷了没有反应") in ([], [entry.id])
-    make_ticket(session, external_id="T-LINK-1", title="门诊诊室刷患者就诊卡没有反应",
-                symptom="医生叫号后刷患者的就诊卡没有反应")
-    entries.link_ticket(session, entry_id=entry.id or 0, source="test",
-                        external_id="T-LINK-1", kind=LinkKind.cited, actor="t")
+    make_ticket(
+        session,
+        external_id="T-LINK-1",
+        title="门诊诊室刷患者就诊卡没有反应",
+        symptom="医生叫号后刷患者的就诊卡没有反应",
+    )
+    entries.link_ticket(
+        session,
+        entry_id=entry.id or 0,
+        source="test",
+        external_id="T-LINK-1",
+        kind=LinkKind.cited,
+        actor="t",
+    )
     session.commit()
     eng.sync()
     hits = eng.search("叫号后刷就诊卡", 5).hits
@@ -104,8 +119,10 @@ def test_two_engines_on_one_database_converge(
 ) -> None:
     a = _engine(settings, engine, tmp_path / "a")
     b = _engine(settings, engine, tmp_path / "b")
-    ids = [make_entry(session, title=f"HIS挂号模块故障{i}", symptom="挂号时系统报错").id
-           for i in range(3)]
+    ids = [
+        make_entry(session, title=f"HIS挂号模块故障{i}", symptom="挂号时系统报错").id
+        for i in range(3)
+    ]
     entries.delete(session, entry_id=ids[0] or 0, actor="t")
     a.sync()
     b.sync()
@@ -118,8 +135,10 @@ def test_dense_channel_fits_persists_and_follows_changes(
     settings: Settings, engine: Engine, session: Session
 ) -> None:
     systems = ["HIS", "LIS", "PACS", "EMR", "自助机", "打印机"]
-    made = [make_entry(session, title=f"{s}故障{i}", symptom=f"{s}系统第{i}类问题，页面报错",
-                       system=s) for i, s in enumerate(systems * 2)]
+    made = [
+        make_entry(session, title=f"{s}故障{i}", symptom=f"{s}系统第{i}类问题，页面报错", system=s)
+        for i, s in enumerate(systems * 2)
+    ]
     eng = _engine(settings, engine)
     assert eng.status()["dense"].startswith("lsa:")
     hits = eng.search("PACS系统页面报错", 3, Filters()).hits
@@ -130,5 +149,6 @@ def test_dense_channel_fits_persists_and_follows_changes(
     eng.stop()
     again = _engine(settings, engine)
     assert again.status() == {**eng.status(), "ready": True}
-    assert [h.id for h in again.search("LIS报错", 3, Filters()).hits] == \
-        [h.id for h in eng.search("LIS报错", 3, Filters()).hits]
+    assert [h.id for h in again.search("LIS报错", 3, Filters()).hits] == [
+        h.id for h in eng.search("LIS报错", 3, Filters()).hits
+    ]

@@ -14,8 +14,9 @@ from indexer import lexstore
 from indexer.lexical import DocMeta, Filters, LexicalIndex
 
 
-def reference_bm25(docs: dict[int, Counter[str]], query: list[str], k1: float = 1.2,
-                   b: float = 0.75) -> dict[int, float]:
+def reference_bm25(
+    docs: dict[int, Counter[str]], query: list[str], k1: float = 1.2, b: float = 0.75
+) -> dict[int, float]:
     """Textbook BM25 (Lucene idf) written the obvious way."""
     n = len(docs)
     avgdl = sum(sum(d.values()) for d in docs.values()) / n

@@ -31,11 +31,13 @@ def test_demo_loads_and_is_idempotent(tmp_path: Path, monkeypatch: pytest.Monkey
     assert first.exit_code == 0, first.output
     out = first.stdout
     assert "admin / kbsvc-demo" in out and "http://127.0.0.1:8000/demo/ticket" in out
-    key = next(ln.split(": ")[1].split()[0] for ln in out.splitlines()
-               if ln.startswith("admin API key"))
+    key = next(
+        ln.split(": ")[1].split()[0] for ln in out.splitlines() if ln.startswith("admin API key")
+    )
 
     engine = db.make_engine(Settings(data_dir=tmp_path / "data", _env_file=None))  # type: ignore[call-arg]
     with Session(engine) as session:
+
         def n(model: type, *where: object) -> int:
             stmt = select(func.count()).select_from(model).where(*where)  # type: ignore[arg-type]
             return int(session.execute(stmt).scalar_one())

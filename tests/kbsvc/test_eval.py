@@ -40,8 +40,9 @@ def test_evaluate_resolves_ticket_ids_and_skips_no_answer() -> None:
 
 def test_load_judgments_reports_bad_lines(tmp_path: Path) -> None:
     path = tmp_path / "j.jsonl"
-    path.write_text('{"query": "打印机", "relevant": ["GD-1"], "kind": "short"}\n\n{"x": 1}\n',
-                    encoding="utf-8")
+    path.write_text(
+        '{"query": "打印机", "relevant": ["GD-1"], "kind": "short"}\n\n{"x": 1}\n', encoding="utf-8"
+    )
     with pytest.raises(ValueError, match=":3:"):
         load_judgments(path)
     path.write_text('{"query": "打印机", "relevant": ["GD-1"]}\n', encoding="utf-8")
@@ -66,18 +67,36 @@ def test_eval_cli_from_links_and_file(tmp_path: Path) -> None:
         b = make_entry(s, title="PACS影像调阅很慢", symptom="放射科看片子一直转圈")
         for n, (entry, title) in enumerate([(a, "收费窗口打发票卡住了"), (b, "片子打开特别慢")]):
             make_ticket(s, external_id=f"L-{n}", title=title, symptom=title)
-            entries.link_ticket(s, entry_id=entry.id or 0, source="test",
-                                external_id=f"L-{n}", kind=LinkKind.cited, actor="t")
+            entries.link_ticket(
+                s,
+                entry_id=entry.id or 0,
+                source="test",
+                external_id=f"L-{n}",
+                kind=LinkKind.cited,
+                actor="t",
+            )
         s.commit()
     eng.dispose()
     judg = tmp_path / "j.jsonl"
-    judg.write_text(json.dumps({"query": "发票打不出卡纸", "relevant": ["L-0"]},
-                               ensure_ascii=False) + "\n", encoding="utf-8")
-    env = {"KBSVC_DATA_DIR": str(tmp_path / "data"), "KBSVC_EMBEDDING__BACKEND": "none",
-           "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
+    judg.write_text(
+        json.dumps({"query": "发票打不出卡纸", "relevant": ["L-0"]}, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    env = {
+        "KBSVC_DATA_DIR": str(tmp_path / "data"),
+        "KBSVC_EMBEDDING__BACKEND": "none",
+        "PATH": "/usr/bin:/bin",
+        "HF_HUB_OFFLINE": "1",
+    }
     for args in (["--from-links"], [str(judg), "--compare"]):
-        out = subprocess.run([sys.executable, "-m", "kbsvc", "eval", *args, "--json"], cwd=ROOT,
-                             env=env, capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [sys.executable, "-m", "kbsvc", "eval", *args, "--json"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert out.returncode == 0, out.stderr
         rows = json.loads(out.stdout)
         assert rows[0]["queries"] >= 1 and rows[-1]["mrr@10"] == pytest.approx(1.0)

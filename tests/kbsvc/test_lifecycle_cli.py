@@ -18,10 +18,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _kbsvc(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "KBSVC_DATA_DIR": str(settings.data_dir),
-           "KBSVC_DATABASE_URL": settings.database_url}
-    return subprocess.run([sys.executable, "-m", "kbsvc", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "KBSVC_DATA_DIR": str(settings.data_dir),
+        "KBSVC_DATABASE_URL": settings.database_url,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "kbsvc", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_entry_vocab_review_commands(settings: Settings, session: Session) -> None:

@@ -14,8 +14,9 @@ from tests.factories import make_entry, ticket_data
 
 def test_import_of_cited_ticket_touches_entry(session: Session) -> None:
     entry = make_entry(session)
-    entries.link_ticket(session, entry_id=entry.id, source="test", external_id="C-1",
-                        kind=LinkKind.cited, actor="t")
+    entries.link_ticket(
+        session, entry_id=entry.id, source="test", external_id="C-1", kind=LinkKind.cited, actor="t"
+    )
     session.commit()
     before = changes.latest_seq(session)
 

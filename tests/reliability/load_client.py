@@ -20,8 +20,15 @@ def writer(client: httpx.Client, count: int, seed: int, paths: set[str]) -> dict
     publish = "/api/v1/entries/{entry_id}/publish" in paths
     for i in range(count):
         title = f"并发写入{seed}-{i} 护士站打印机无法打印"
-        r = client.post("/api/v1/entries", json={"title": title, "symptom": f"现象{seed}-{i}",
-                                                 "solution": "重装驱动", "system": "打印机"})
+        r = client.post(
+            "/api/v1/entries",
+            json={
+                "title": title,
+                "symptom": f"现象{seed}-{i}",
+                "solution": "重装驱动",
+                "system": "打印机",
+            },
+        )
         if r.status_code != 201:
             errors.append(f"create {r.status_code} {r.text[:200]}")
             continue
@@ -38,8 +45,10 @@ def writer(client: httpx.Client, count: int, seed: int, paths: set[str]) -> dict
                 continue
         acked.append({"id": entry["id"], "title": title})
         ext = f"W{seed}-{i}"
-        t = client.post("/api/v1/tickets", json={"source": "load", "external_id": ext,
-                                                 "title": title, "symptom": "无法打印"})
+        t = client.post(
+            "/api/v1/tickets",
+            json={"source": "load", "external_id": ext, "title": title, "symptom": "无法打印"},
+        )
         if t.status_code != 200:
             errors.append(f"ticket {t.status_code} {t.text[:200]}")
         else:

@@ -39,13 +39,31 @@ def _free_port() -> int:
 def server(settings: Settings, engine: Engine) -> Iterator[str]:
     port = _free_port()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "KBSVC_DATA_DIR": str(settings.data_dir),
-           "KBSVC_DATABASE_URL": settings.database_url, "HF_HUB_OFFLINE": "1",
-           # A load test, not a rate-limit test (that lives in tests/api/test_limits.py).
-           "KBSVC_RATE_LIMIT__PER_MINUTE": "1000000", "KBSVC_RATE_LIMIT__BURST": "100000"}
+    env = {
+        **os.environ,
+        "KBSVC_DATA_DIR": str(settings.data_dir),
+        "KBSVC_DATABASE_URL": settings.database_url,
+        "HF_HUB_OFFLINE": "1",
+        # A load test, not a rate-limit test (that lives in tests/api/test_limits.py).
+        "KBSVC_RATE_LIMIT__PER_MINUTE": "1000000",
+        "KBSVC_RATE_LIMIT__BURST": "100000",
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kbsvc", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "2"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "kbsvc",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
         stderr=open(settings.data_dir / "server.log", "w"),  # noqa: SIM115
     )
     base = f"http://127.0.0.1:{port}"
@@ -82,12 +100,22 @@ def test_writers_and_readers(server: str, session: Session) -> None:
     _r, wkey = auth_service.create_api_key(session, name="writer", role=Role.reviewer)
     _r, rkey = auth_service.create_api_key(session, name="reader", role=Role.viewer)
     _r, ekey = auth_service.create_api_key(session, name="checker", role=Role.admin)
-    procs = [subprocess.Popen([sys.executable, str(CLIENT), "writer", server, wkey,
-                               str(WRITES_EACH), str(i)], stdout=subprocess.PIPE, text=True)
-             for i in range(WRITERS)]
-    procs += [subprocess.Popen([sys.executable, str(CLIENT), "reader", server, rkey,
-                                str(READS_EACH), str(100 + i)], stdout=subprocess.PIPE, text=True)
-              for i in range(READERS)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(CLIENT), "writer", server, wkey, str(WRITES_EACH), str(i)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(WRITERS)
+    ]
+    procs += [
+        subprocess.Popen(
+            [sys.executable, str(CLIENT), "reader", server, rkey, str(READS_EACH), str(100 + i)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(READERS)
+    ]
     results = []
     for p in procs:
         out, _ = p.communicate(timeout=300)

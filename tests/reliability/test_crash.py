@@ -33,16 +33,29 @@ def write_csv(path: Path, rows: int, prefix: str = "C") -> None:
         out = csv.writer(fh)
         out.writerow(HEADER)
         for i in range(rows):
-            out.writerow([f"{prefix}{i:05d}", f"{i}号工单：护士站打印机无法打印",
-                          f"病区护士站{i}号打印机打印时提示脱机，\n重启无效",
-                          "重新安装驱动并设置默认打印机", "打印机", "内科"])
+            out.writerow(
+                [
+                    f"{prefix}{i:05d}",
+                    f"{i}号工单：护士站打印机无法打印",
+                    f"病区护士站{i}号打印机打印时提示脱机，\n重启无效",
+                    "重新安装驱动并设置默认打印机",
+                    "打印机",
+                    "内科",
+                ]
+            )
 
 
 def kbsvc(data_dir: Path, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "KBSVC_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
     env.pop("KBSVC_DATABASE_URL", None)
-    return subprocess.Popen([sys.executable, "-m", "kbsvc", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "kbsvc", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def timed_run(data_dir: Path, *args: str) -> tuple[float, str]:
@@ -72,8 +85,9 @@ def check_database(db_file: Path) -> sqlite3.Connection:
 
 
 def imported_ids(conn: sqlite3.Connection, source: str) -> list[str]:
-    rows = conn.execute("SELECT external_id FROM tickets WHERE source = ? ORDER BY external_id",
-                        (source,)).fetchall()
+    rows = conn.execute(
+        "SELECT external_id FROM tickets WHERE source = ? ORDER BY external_id", (source,)
+    ).fetchall()
     return [r[0] for r in rows]
 
 
@@ -124,8 +138,9 @@ def test_import_survives_sigkill(tmp_path: Path) -> None:
     for source in (interrupted[0], interrupted[-1]) if interrupted else ():
         _finish_import(data, big, source)
     conn = check_database(data / "kbsvc.db")
-    total = sum(crashed.values()) + sum(ROWS - crashed[s] for s in {*interrupted[:1],
-                                                                      *interrupted[-1:]})
+    total = sum(crashed.values()) + sum(
+        ROWS - crashed[s] for s in {*interrupted[:1], *interrupted[-1:]}
+    )
     assert conn.execute("SELECT count(*) FROM tickets").fetchone() == (total,)
     # Completed CLI imports are audited (counts only, never row text).
     audited = conn.execute("SELECT summary FROM audit_events WHERE action = 'CLI import'")
@@ -160,8 +175,28 @@ def test_import_with_capture_commits_tickets_and_entries_together(tmp_path: Path
 
 
 # ---- reindex ----------------------------------------------------------------------------
-WORDS = ["挂号", "收费", "医生站", "护士站", "检验", "影像", "手麻", "病案", "医保", "药房",
-         "打印机", "扫码枪", "读卡器", "网络", "数据库", "接口", "证书", "报表", "排班", "叫号"]
+WORDS = [
+    "挂号",
+    "收费",
+    "医生站",
+    "护士站",
+    "检验",
+    "影像",
+    "手麻",
+    "病案",
+    "医保",
+    "药房",
+    "打印机",
+    "扫码枪",
+    "读卡器",
+    "网络",
+    "数据库",
+    "接口",
+    "证书",
+    "报表",
+    "排班",
+    "叫号",
+]
 ENTRIES = 1500
 
 
@@ -182,9 +217,15 @@ def _seed_entries(settings: Settings, start: int, n: int) -> None:
     db.upgrade(engine)
     with Session(engine, expire_on_commit=False) as session:
         for i in range(start, start + n):
-            service.create(session, data=EntryCreate(title=_title(i), symptom=f"{_title(i)}现象",
-                                                     solution="按手册处理", system="HIS"),
-                           actor="crash", status=EntryStatus.published, commit=False)
+            service.create(
+                session,
+                data=EntryCreate(
+                    title=_title(i), symptom=f"{_title(i)}现象", solution="按手册处理", system="HIS"
+                ),
+                actor="crash",
+                status=EntryStatus.published,
+                commit=False,
+            )
         session.commit()
     engine.dispose()
 
@@ -203,8 +244,12 @@ def _churn(settings: Settings, rnd: random.Random, next_id: int) -> int:
         ids = list(session.execute(select(Entry.id)).scalars())
         for entry_id in rnd.sample(ids, 3):
             e = service.get(session, entry_id=entry_id)
-            service.update(session, entry_id=entry_id, actor="crash",
-                           data=EntryUpdate(solution=f"更新于{next_id}", base_version=e.version))
+            service.update(
+                session,
+                entry_id=entry_id,
+                actor="crash",
+                data=EntryUpdate(solution=f"更新于{next_id}", base_version=e.version),
+            )
         for entry_id in rnd.sample(ids, 2):
             service.delete(session, entry_id=entry_id, actor="crash")
     engine.dispose()
@@ -213,10 +258,10 @@ def _churn(settings: Settings, rnd: random.Random, next_id: int) -> int:
 
 def _assert_index_catches_up(settings: Settings) -> None:
     """A restarted engine (load or rebuild, then sync) finds every published entry, no more."""
-    from indexer.engine import SearchEngine
-    from indexer.lexical import Filters
     from sqlmodel import Session, select
 
+    from indexer.engine import SearchEngine
+    from indexer.lexical import Filters
     from kbsvc import db
     from kbsvc.entries.models import Entry, EntryStatus
 
@@ -224,10 +269,14 @@ def _assert_index_catches_up(settings: Settings) -> None:
     search = SearchEngine(settings, engine)
     search.start()
     with Session(engine) as session:
-        rows = list(session.execute(
-            select(Entry.id, Entry.title).where(Entry.status == EntryStatus.published)).all())
-        latest = session.execute(select(Entry.change_seq).order_by(
-            Entry.change_seq.desc()).limit(1)).scalar()  # type: ignore[union-attr]
+        rows = list(
+            session.execute(
+                select(Entry.id, Entry.title).where(Entry.status == EntryStatus.published)
+            ).all()
+        )
+        latest = session.execute(
+            select(Entry.change_seq).order_by(Entry.change_seq.desc()).limit(1)
+        ).scalar()  # type: ignore[union-attr]
     assert search.last_seq >= (latest or 0)
     missing = []
     for entry_id, title in rows:

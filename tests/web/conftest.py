@@ -25,8 +25,13 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "web"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync",
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
 ]
 PASSWORD = "web-test-pass-1"
 
@@ -87,22 +92,27 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     port, host_port = free_port(), free_port()
     host_origin = f"http://127.0.0.1:{host_port}"
     settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, data_dir=tmp_path_factory.mktemp("web-data"), database_url="",
+        _env_file=None,
+        data_dir=tmp_path_factory.mktemp("web-data"),
+        database_url="",
         public_base_url=f"http://127.0.0.1:{port}",
     )
     engine = db.make_engine(settings)
     db.upgrade(engine)
     with Session(engine, expire_on_commit=False) as s:
         seed_kb(s)
-        for name, role in (("editor1", Role.editor), ("reviewer1", Role.reviewer),
-                           ("viewer1", Role.viewer)):
+        for name, role in (
+            ("editor1", Role.editor),
+            ("reviewer1", Role.reviewer),
+            ("viewer1", Role.viewer),
+        ):
             auth_service.create_user(s, username=name, role=role, password=PASSWORD)
-        _row, host_key = auth_service.create_api_key(s, name="host-widget", role=Role.widget,
-                                                     origins=[host_origin])
+        _row, host_key = auth_service.create_api_key(
+            s, name="host-widget", role=Role.widget, origins=[host_origin]
+        )
     app = create_app(settings, engine=engine)
     server, thread = serve_in_thread(app, port)
-    yield LiveServer(f"http://127.0.0.1:{port}", engine, settings, host_origin, host_port,
-                     host_key)
+    yield LiveServer(f"http://127.0.0.1:{port}", engine, settings, host_origin, host_port, host_key)
     server.should_exit = True  # type: ignore[attr-defined]
     thread.join(timeout=10)
     engine.dispose()

@@ -29,8 +29,10 @@ def test_capture_resolved_ticket_into_draft(page, live_server: LiveServer) -> No
     page.wait_for_url(re.compile(r".*/entries/\d+$"))
     entry_id = int(page.url.rsplit("/", 1)[1])
     assert page.locator("h1").inner_text() == "药房发药机屏幕触摸失灵"
-    req = urllib.request.Request(f"{live_server.url}/api/v1/entries/{entry_id}",
-                                 headers={"X-API-Key": live_server.admin_key()})
+    req = urllib.request.Request(
+        f"{live_server.url}/api/v1/entries/{entry_id}",
+        headers={"X-API-Key": live_server.admin_key()},
+    )
     with urllib.request.urlopen(req, timeout=10) as resp:
         entry = json.load(resp)
     assert entry["status"] == "draft"

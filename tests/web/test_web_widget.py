@@ -34,8 +34,9 @@ HOST_PAGE = """<!doctype html>
 
 
 def entry_links(server: LiveServer, entry_id: int) -> list[dict[str, str]]:
-    req = urllib.request.Request(f"{server.url}/api/v1/entries/{entry_id}",
-                                 headers={"X-API-Key": server.admin_key()})
+    req = urllib.request.Request(
+        f"{server.url}/api/v1/entries/{entry_id}", headers={"X-API-Key": server.admin_key()}
+    )
     with urllib.request.urlopen(req, timeout=10) as resp:
         return json.load(resp)["links"]  # type: ignore[no-any-return]
 
@@ -60,12 +61,14 @@ def host_site(live_server: LiveServer, tmp_path: Path) -> Iterator[tuple[str, Pa
 
 def write_host_page(folder: Path, *, src: str, key: str, ticket: str, extra: str = "") -> str:
     (folder / "ticket.html").write_text(
-        HOST_PAGE.format(src=src, key=key, ticket=ticket, extra=extra), encoding="utf-8")
+        HOST_PAGE.format(src=src, key=key, ticket=ticket, extra=extra), encoding="utf-8"
+    )
     return "/ticket.html"
 
 
 def test_demo_ticket_suggests_cites_and_is_keyboard_navigable(
-    page, live_server: LiveServer  # type: ignore[no-untyped-def]
+    page,
+    live_server: LiveServer,  # type: ignore[no-untyped-def]
 ) -> None:
     live_server.require("/api/v1/entries/1/citations")
     suggests: list[str] = []
@@ -106,8 +109,9 @@ def test_demo_ticket_suggests_cites_and_is_keyboard_navigable(
     assert page.dialogs == [] and page.page_errors == []
 
 
-def test_widget_on_another_origin_uses_its_bound_key(page, live_server: LiveServer,
-                                                     host_site: tuple[str, Path]) -> None:
+def test_widget_on_another_origin_uses_its_bound_key(
+    page, live_server: LiveServer, host_site: tuple[str, Path]
+) -> None:
     live_server.require("/api/v1/suggest")
     live_server.require("/api/v1/entries/1/citations")
     origin, folder = host_site
@@ -123,17 +127,20 @@ def test_widget_on_another_origin_uses_its_bound_key(page, live_server: LiveServ
     item.get_by_role("button", name="有用").click()
     item.locator("button.fb[aria-pressed='true']").wait_for(timeout=10_000)
     shot(page, "widget-cross-origin")
-    assert {"source": "his-helpdesk", "external_id": "EXT-42", "kind": "cited"} in \
-        entry_links(live_server, entry_id)
+    assert {"source": "his-helpdesk", "external_id": "EXT-42", "kind": "cited"} in entry_links(
+        live_server, entry_id
+    )
     assert page.page_errors == []
 
 
-def test_widget_shows_xss_payload_as_text(page, live_server: LiveServer,
-                                          host_site: tuple[str, Path]) -> None:
+def test_widget_shows_xss_payload_as_text(
+    page, live_server: LiveServer, host_site: tuple[str, Path]
+) -> None:
     live_server.require("/api/v1/suggest")
     origin, folder = host_site
-    path = write_host_page(folder, src=f"{live_server.url}/widget.js",
-                           key=live_server.host_key, ticket="EXT-43")
+    path = write_host_page(
+        folder, src=f"{live_server.url}/widget.js", key=live_server.host_key, ticket="EXT-43"
+    )
     page.goto(origin + path)
     page.locator("#title").fill("自助机凭条打印乱码")
     item = page.locator(ITEM, has_text="自助机凭条打印乱码").first
@@ -147,12 +154,18 @@ def test_widget_shows_xss_payload_as_text(page, live_server: LiveServer,
     assert page.dialogs == [], page.dialogs
 
 
-def test_widget_stays_quiet_when_service_is_down(page, live_server: LiveServer,
-                                                 host_site: tuple[str, Path]) -> None:
+def test_widget_stays_quiet_when_service_is_down(
+    page, live_server: LiveServer, host_site: tuple[str, Path]
+) -> None:
     origin, folder = host_site
     dead = f"http://127.0.0.1:{free_port()}"
-    path = write_host_page(folder, src=f"{live_server.url}/widget.js", key="kb_nope",
-                           ticket="EXT-44", extra=f'data-api-base="{dead}"')
+    path = write_host_page(
+        folder,
+        src=f"{live_server.url}/widget.js",
+        key="kb_nope",
+        ticket="EXT-44",
+        extra=f'data-api-base="{dead}"',
+    )
     page.goto(origin + path)
     page.locator("#desc").fill("医生站登不上")
     page.wait_for_timeout(1200)
@@ -178,9 +191,20 @@ def test_stale_response_never_overwrites_newer(page, live_server: LiveServer) ->
     page.wait_for_timeout(450)
     page.locator("#desc").fill("PACS看片子黑屏")
     page.locator(ITEM, has_text="PACS").first.wait_for(timeout=15_000)
-    stale = {"data": [{"entry": {"id": 1, "title": "过期的结果"}, "score": 1,
-                       "confidence": "high", "reasons": [], "snippet": "", "sources": []}],
-             "took_ms": 1, "confident": True}
+    stale = {
+        "data": [
+            {
+                "entry": {"id": 1, "title": "过期的结果"},
+                "score": 1,
+                "confidence": "high",
+                "reasons": [],
+                "snippet": "",
+                "sources": [],
+            }
+        ],
+        "took_ms": 1,
+        "confident": True,
+    }
     assert held, "the first request was not intercepted"
     # Usually already aborted by the widget; if not, the late answer must still be ignored.
     with contextlib.suppress(Exception):

@@ -69,6 +69,7 @@ def _setup_styles(document: Any, cfg: HandbookSettings) -> None:
 
 def _field(paragraph: Paragraph, instruction: str, placeholder: str = "") -> None:
     """A Word field (PAGE, TOC …); Word computes its result when fields are updated."""
+
     def fld(kind: str) -> Any:
         el = OxmlElement("w:fldChar")
         el.set(qn("w:fldCharType"), kind)
@@ -109,9 +110,12 @@ def _cover(document: Any, doc: HandbookDoc) -> None:
     document.add_paragraph(doc.title, style="Title")
     if doc.subtitle:
         document.add_paragraph(doc.subtitle, style="Subtitle")
-    facts = [("版次", doc.edition_label), ("生成日期", f"{doc.generated_at:%Y-%m-%d}"),
-             ("收录条目", f"{doc.entry_count} 条，{len(doc.chapters)} 章"),
-             ("编排方式", doc.grouping_label)]
+    facts = [
+        ("版次", doc.edition_label),
+        ("生成日期", f"{doc.generated_at:%Y-%m-%d}"),
+        ("收录条目", f"{doc.entry_count} 条，{len(doc.chapters)} 章"),
+        ("编排方式", doc.grouping_label),
+    ]
     for label, value in facts:
         p = document.add_paragraph()
         label_run = p.add_run(f"{label}　")
@@ -126,8 +130,11 @@ def _front(document: Any, doc: HandbookDoc, cfg: HandbookSettings) -> None:
             _text(document.add_paragraph(), block.strip())
     if doc.show_changes and doc.changes is not None:
         document.add_heading("本版变更", level=1)
-        groups = (("新增", doc.changes.added), ("更新", doc.changes.updated),
-                  ("移除", doc.changes.removed))
+        groups = (
+            ("新增", doc.changes.added),
+            ("更新", doc.changes.updated),
+            ("移除", doc.changes.removed),
+        )
         for label, items in groups:
             document.add_heading(f"{label}（{len(items)}）", level=2)
             for item in items:
@@ -142,16 +149,21 @@ def _front(document: Any, doc: HandbookDoc, cfg: HandbookSettings) -> None:
     run = toc_title.add_run("目录")
     run.bold, run.font.size, run.font.color.rgb = True, Pt(20), BRAND
     set_fonts(run._r.get_or_add_rPr(), east_asia=cfg.docx_heading_font, latin=cfg.docx_latin_font)
-    _field(document.add_paragraph(), r'TOC \o "1-3" \h \z \u',
-           "（打开文档时选择“更新域”，或右键此处 → 更新域，即可生成目录）")
+    _field(
+        document.add_paragraph(),
+        r'TOC \o "1-3" \h \z \u',
+        "（打开文档时选择“更新域”，或右键此处 → 更新域，即可生成目录）",
+    )
 
 
 def _entry(document: Any, entry: DocEntry) -> None:
     document.add_heading(f"{entry.number} {entry.title}", level=3)
     where = " / ".join(p for p in (entry.system, entry.module) if p) or "通用"
     meta = document.add_paragraph()
-    run = meta.add_run(f"适用系统：{where}　类别：{entry.category or '—'}　"
-                       f"引用次数：{entry.reuse}　版本：v{entry.version}")
+    run = meta.add_run(
+        f"适用系统：{where}　类别：{entry.category or '—'}　"
+        f"引用次数：{entry.reuse}　版本：v{entry.version}"
+    )
     run.font.size = Pt(9)
     run.font.color.rgb = MUTED
     for key, label in FIELDS:

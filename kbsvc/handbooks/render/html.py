@@ -31,17 +31,25 @@ def _markdown() -> MarkdownIt:
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    env = Environment(loader=PackageLoader("kbsvc.handbooks", "templates"),
-                      autoescape=select_autoescape(default=True), trim_blocks=True,
-                      lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("kbsvc.handbooks", "templates"),
+        autoescape=select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["text"] = text_html
     return env
 
 
 def sanitize(html: str) -> str:
     """Keep only the inert tags escaped Markdown produces; links only to http(s)."""
-    return nh3.clean(html, tags=_TAGS, attributes=_ATTRS, url_schemes={"http", "https"},
-                     link_rel="noopener noreferrer")
+    return nh3.clean(
+        html,
+        tags=_TAGS,
+        attributes=_ATTRS,
+        url_schemes={"http", "https"},
+        link_rel="noopener noreferrer",
+    )
 
 
 def text_html(text: str | None) -> Markup:
@@ -75,8 +83,9 @@ def render(
                 progress(i, len(entries))
     context: dict[str, Any] = {
         "doc": doc,
-        "css": Markup(stylesheet().replace("/*FONTS*/", fonts)
-                      .replace("/*HEADFONTS*/", head_fonts)),
+        "css": Markup(
+            stylesheet().replace("/*FONTS*/", fonts).replace("/*HEADFONTS*/", head_fonts)
+        ),
         "fields": md_render.FIELDS,
         "qr_codes": qr_codes,
     }

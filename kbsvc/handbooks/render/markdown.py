@@ -11,8 +11,12 @@ _INLINE = re.compile(r"([\\`*_\[\]<>&|~!])")
 # Constructs that only count at the start of a line: headings, lists, quotes, rules, setext.
 _LINE_START = re.compile(r"^([#+\-=>])|^(\d{1,9})([.)])")
 
-FIELDS = (("symptom", "故障现象"), ("cause", "原因分析"), ("solution", "处理方法"),
-          ("workaround", "应急处理"))
+FIELDS = (
+    ("symptom", "故障现象"),
+    ("cause", "原因分析"),
+    ("solution", "处理方法"),
+    ("workaround", "应急处理"),
+)
 
 
 def escape_inline(text: str) -> str:
@@ -50,8 +54,11 @@ def changes_markdown(doc: HandbookDoc) -> list[str]:
     if not doc.show_changes or doc.changes is None:
         return []
     out = ["## 本版变更", ""]
-    groups = (("新增", doc.changes.added), ("更新", doc.changes.updated),
-              ("移除", doc.changes.removed))
+    groups = (
+        ("新增", doc.changes.added),
+        ("更新", doc.changes.updated),
+        ("移除", doc.changes.removed),
+    )
     for label, items in groups:
         out.append(f"**{label}（{len(items)}）**")
         out.append("")
@@ -81,10 +88,13 @@ def render(doc: HandbookDoc) -> str:
     out = [f"# {escape_inline(doc.title)}", ""]
     if doc.subtitle:
         out += [f"**{escape_inline(doc.subtitle)}**", ""]
-    out += [f"- 版次：{doc.edition_label}",
-            f"- 生成时间：{doc.generated_at:%Y-%m-%d %H:%M}",
-            f"- 条目数：{doc.entry_count}",
-            f"- 编排方式：{doc.grouping_label}", ""]
+    out += [
+        f"- 版次：{doc.edition_label}",
+        f"- 生成时间：{doc.generated_at:%Y-%m-%d %H:%M}",
+        f"- 条目数：{doc.entry_count}",
+        f"- 编排方式：{doc.grouping_label}",
+        "",
+    ]
     if doc.intro:
         out += ["## 前言", "", escape(doc.intro), ""]
     out += changes_markdown(doc)

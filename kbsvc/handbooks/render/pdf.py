@@ -15,9 +15,11 @@ from kbsvc.handbooks.document import HandbookDoc
 from kbsvc.handbooks.render import Progress
 from kbsvc.handbooks.render import html as html_render
 
-NO_FONT = ("未找到中文字体（fontconfig 中没有 :lang=zh 字体），PDF 会显示为方框；"
-           "请安装 fonts-noto-cjk（apt-get install fonts-noto-cjk）。"
-           " / No CJK font found: install fonts-noto-cjk.")
+NO_FONT = (
+    "未找到中文字体（fontconfig 中没有 :lang=zh 字体），PDF 会显示为方框；"
+    "请安装 fonts-noto-cjk（apt-get install fonts-noto-cjk）。"
+    " / No CJK font found: install fonts-noto-cjk."
+)
 ASSETS_DIR = Path(str(html_render.ASSETS)).resolve()
 
 
@@ -28,8 +30,9 @@ class FontMissing(ServiceUnavailable):
 def _fc_families() -> list[str]:
     if shutil.which("fc-list") is None:
         return []
-    out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True,
-                         timeout=30, check=False).stdout
+    out = subprocess.run(
+        ["fc-list", ":lang=zh", "family"], capture_output=True, text=True, timeout=30, check=False
+    ).stdout
     families: list[str] = []
     for line in out.splitlines():
         # One font may list several names ("Noto Sans CJK SC,Noto Sans CJK SC Regular").
@@ -89,9 +92,17 @@ def render(
     from weasyprint import HTML
 
     sans = [f for f in fonts if "Sans" in f or "Hei" in f]
-    markup = html_render.render(doc, fonts=font_stack(fonts), head_fonts=font_stack(sans + fonts),
-                                qr=True, progress=progress)
+    markup = html_render.render(
+        doc,
+        fonts=font_stack(fonts),
+        head_fonts=font_stack(sans + fonts),
+        qr=True,
+        progress=progress,
+    )
     # WeasyPrint logs every CSS property it does not know at WARNING; that is noise here.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    return HTML(string=markup, base_url=ASSETS_DIR.as_uri() + "/",  # type: ignore[no-any-return]
-                url_fetcher=safe_fetcher()).write_pdf()
+    return HTML(
+        string=markup,
+        base_url=ASSETS_DIR.as_uri() + "/",  # type: ignore[no-any-return]
+        url_fetcher=safe_fetcher(),
+    ).write_pdf()

@@ -20,8 +20,9 @@ class World:
 
 
 def _link(session: Session, entry: Entry, ext: str, kind: LinkKind) -> None:
-    entries.link_ticket(session, entry_id=entry.id or 0, source="test", external_id=ext,
-                        kind=kind, actor="test")
+    entries.link_ticket(
+        session, entry_id=entry.id or 0, source="test", external_id=ext, kind=kind, actor="test"
+    )
     session.commit()
 
 
@@ -29,21 +30,67 @@ def _link(session: Session, entry: Entry, ext: str, kind: LinkKind) -> None:
 def world(session: Session) -> World:
     """Times are hospital-local; T5 opens on 31 March 23:30 and is resolved on 1 April."""
     t = [
-        make_ticket(session, external_id="T1", department="心内科", system="HIS", category="登录",
-                    opened_at="2025-01-10 09:00", resolved_at="2025-01-10 11:00"),
-        make_ticket(session, external_id="T2", department="心内科", system="HIS", category="登录",
-                    opened_at="2025-01-20 08:00", resolved_at="2025-01-20 14:00"),
-        make_ticket(session, external_id="T3", department="检验科", system="LIS", category="接口",
-                    title="LIS结果回传失败", symptom="检验结果传不回HIS",
-                    opened_at="2025-02-05 10:00", resolved_at="2025-02-06 10:00"),
-        make_ticket(session, external_id="T4", department="", system="HIS", category="",
-                    title="病区打印机卡纸", symptom="护士站针式打印机卡纸，腕带打不出来",
-                    cause="", solution="清理卡纸", tags="",
-                    opened_at="2025-03-01 09:00", resolved_at="2025-03-01 10:00"),
-        make_ticket(session, external_id="T5", department="检验科", system="HIS", category="登录",
-                    opened_at="2025-03-31 23:30", resolved_at="2025-04-01 00:30"),
-        make_ticket(session, external_id="T6", department="放射科", system="PACS", category="",
-                    opened_at="2025-04-10 09:00", resolved_at=None),
+        make_ticket(
+            session,
+            external_id="T1",
+            department="心内科",
+            system="HIS",
+            category="登录",
+            opened_at="2025-01-10 09:00",
+            resolved_at="2025-01-10 11:00",
+        ),
+        make_ticket(
+            session,
+            external_id="T2",
+            department="心内科",
+            system="HIS",
+            category="登录",
+            opened_at="2025-01-20 08:00",
+            resolved_at="2025-01-20 14:00",
+        ),
+        make_ticket(
+            session,
+            external_id="T3",
+            department="检验科",
+            system="LIS",
+            category="接口",
+            title="LIS结果回传失败",
+            symptom="检验结果传不回HIS",
+            opened_at="2025-02-05 10:00",
+            resolved_at="2025-02-06 10:00",
+        ),
+        make_ticket(
+            session,
+            external_id="T4",
+            department="",
+            system="HIS",
+            category="",
+            title="病区打印机卡纸",
+            symptom="护士站针式打印机卡纸，腕带打不出来",
+            cause="",
+            solution="清理卡纸",
+            tags="",
+            opened_at="2025-03-01 09:00",
+            resolved_at="2025-03-01 10:00",
+        ),
+        make_ticket(
+            session,
+            external_id="T5",
+            department="检验科",
+            system="HIS",
+            category="登录",
+            opened_at="2025-03-31 23:30",
+            resolved_at="2025-04-01 00:30",
+        ),
+        make_ticket(
+            session,
+            external_id="T6",
+            department="放射科",
+            system="PACS",
+            category="",
+            opened_at="2025-04-10 09:00",
+            resolved_at=None,
+        ),
     ]
     e = [
         make_entry(session, title="医生站CA证书过期无法登录", system="HIS"),

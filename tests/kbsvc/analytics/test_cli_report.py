@@ -17,8 +17,14 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def _run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "KBSVC_DATA_DIR": str(data_dir), "KBSVC_DATABASE_URL": ""}
-    return subprocess.run([sys.executable, "-m", "kbsvc", "report", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "kbsvc", "report", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_report_formats(tmp_path: Path) -> None:
@@ -27,8 +33,7 @@ def test_report_formats(tmp_path: Path) -> None:
     db.upgrade(eng)
     demo.seed(eng)
     eng.dispose()
-    out = _run(tmp_path, "demand", "--from", "2025-01-01", "--to", "2025-03-31", "--format",
-               "json")
+    out = _run(tmp_path, "demand", "--from", "2025-01-01", "--to", "2025-03-31", "--format", "json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["period"] == {"from": "2025-01-01", "to": "2025-03-31"}

@@ -17,12 +17,21 @@ def test_matrix_months_categories_effort(session: Session, world) -> None:  # ty
     assert r.matrix.counts == [[2, 0, 0], [1, 1, 0], [0, 0, 1], [1, 0, 0]]
     # T5 opened 31 March 23:30 local (15:30 UTC): it belongs to March, not April.
     assert [(m.month, m.count) for m in r.by_month] == [
-        ("2025-01", 2), ("2025-02", 1), ("2025-03", 2), ("2025-04", 1)]
+        ("2025-01", 2),
+        ("2025-02", 1),
+        ("2025-03", 2),
+        ("2025-04", 1),
+    ]
     assert [(c.name, c.count) for c in r.by_category] == [
-        ("登录", 3), (NO_CATEGORY, 2), ("接口", 1)]
+        ("登录", 3),
+        (NO_CATEGORY, 2),
+        ("接口", 1),
+    ]
     # HIS: 2 h, 6 h, 1 h, 1 h → 10 h, median 1.5 h; LIS: 24 h; PACS still open.
     assert [(e.system, e.tickets, e.total_hours, e.median_hours) for e in r.effort] == [
-        ("LIS", 1, 24.0, 24.0), ("HIS", 4, 10.0, 1.5)]
+        ("LIS", 1, 24.0, 24.0),
+        ("HIS", 4, 10.0, 1.5),
+    ]
 
 
 def test_period_filters_by_local_dates(session: Session, world) -> None:  # type: ignore[no-untyped-def]

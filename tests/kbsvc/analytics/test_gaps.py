@@ -12,11 +12,19 @@ from kbsvc.analytics.sqlfn import Period
 from kbsvc.config import AnalyticsSettings
 
 
-def _log(session: Session, query: str, times: int, *, results: int = 0,
-         conf: float | None = None) -> None:
+def _log(
+    session: Session, query: str, times: int, *, results: int = 0, conf: float | None = None
+) -> None:
     for _ in range(times):
-        session.add(SearchLog(id=uuid.uuid4().hex, kind="suggest",
-                              query=query, result_count=results, top_confidence=conf))
+        session.add(
+            SearchLog(
+                id=uuid.uuid4().hex,
+                kind="suggest",
+                query=query,
+                result_count=results,
+                top_confidence=conf,
+            )
+        )
     session.commit()
 
 
@@ -45,7 +53,8 @@ def test_uncovered_tickets_and_thin_systems(session: Session, world) -> None:  #
     assert r.ticket_topics[0].system == "HIS"
     # Systems with ≥ 2 tickets: HIS has 4 tickets and 2 published entries.
     assert [(c.system, c.tickets, c.entries, c.tickets_per_entry) for c in r.systems] == [
-        ("HIS", 4, 2, 2.0)]
+        ("HIS", 4, 2, 2.0)
+    ]
 
 
 def test_covered_ticket_is_not_a_gap(session: Session, world) -> None:  # type: ignore[no-untyped-def]
@@ -57,15 +66,26 @@ def test_covered_ticket_is_not_a_gap(session: Session, world) -> None:  # type: 
 def test_empty_gaps(session: Session) -> None:
     r = gaps.gaps(session, Period.parse("2024-01-01", "2024-01-31"))
     assert (r.searches, r.gap_searches, r.search_topics, r.ticket_topics, r.systems) == (
-        0, 0, [], [], [])
+        0,
+        0,
+        [],
+        [],
+        [],
+    )
 
 
 def test_clustering_keeps_unrelated_topics_apart() -> None:
-    queries = ["手术室无影灯不亮", "无影灯坏了", "无影灯不亮了怎么办", "停车场道闸",
-               "停车场道闸抬不起来", "医保卡读不出来", "读卡器读不了医保卡"]
+    queries = [
+        "手术室无影灯不亮",
+        "无影灯坏了",
+        "无影灯不亮了怎么办",
+        "停车场道闸",
+        "停车场道闸抬不起来",
+        "医保卡读不出来",
+        "读卡器读不了医保卡",
+    ]
     space = textsim.Space.fit(queries)
-    groups = [sorted(queries[i] for i in g)
-              for g in textsim.cluster(space.transform(queries), 0.3)]
+    groups = [sorted(queries[i] for i in g) for g in textsim.cluster(space.transform(queries), 0.3)]
     lamp = next(g for g in groups if "无影灯坏了" in g)
     assert set(lamp) == {"手术室无影灯不亮", "无影灯坏了", "无影灯不亮了怎么办"}
     assert ["停车场道闸", "停车场道闸抬不起来"] in groups

@@ -31,7 +31,8 @@ def test_reuse_per_entry_and_never_reused(session: Session, world) -> None:  # t
 def test_reuse_in_a_period_counts_by_ticket_time(session: Session, world) -> None:  # type: ignore[no-untyped-def]
     r = reports.reuse(session, Period.parse("2025-01-01", "2025-01-31"))
     assert [(e.entry_id, e.citations, e.linked_tickets) for e in r.top_entries] == [
-        (world.e[0].id, 1, 2)]
+        (world.e[0].id, 1, 2)
+    ]
     assert (r.resolved, r.linked, r.link_rate) == (2, 2, 1.0)
 
 
@@ -68,13 +69,15 @@ def test_feedback_overdue_and_flags(session: Session, world) -> None:  # type: i
     from kbsvc.timeutil import utcnow
 
     e0, e1 = world.e[0], world.e[1]
-    session.add_all([
-        Feedback(entry_id=e0.id, voter_key="a", helpful=True),
-        Feedback(entry_id=e0.id, voter_key="b", helpful=True),
-        Feedback(entry_id=e1.id, voter_key="c", helpful=False),
-        ReviewFlag(entry_id=e1.id, reason=FlagReason.manual),
-        ReviewFlag(entry_id=e0.id, reason=FlagReason.manual, status=FlagStatus.resolved),
-    ])
+    session.add_all(
+        [
+            Feedback(entry_id=e0.id, voter_key="a", helpful=True),
+            Feedback(entry_id=e0.id, voter_key="b", helpful=True),
+            Feedback(entry_id=e1.id, voter_key="c", helpful=False),
+            ReviewFlag(entry_id=e1.id, reason=FlagReason.manual),
+            ReviewFlag(entry_id=e0.id, reason=FlagReason.manual, status=FlagStatus.resolved),
+        ]
+    )
     e0.review_due_at = utcnow() - timedelta(days=1)
     e1.review_due_at = utcnow() + timedelta(days=30)
     session.add_all([e0, e1])

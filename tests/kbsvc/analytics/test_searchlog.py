@@ -14,9 +14,16 @@ from kbsvc.timeutil import utcnow
 
 def test_record_search_returns_id_then_writes(engine: Engine, session: Session) -> None:
     log_id = searchlog.record_search(
-        engine, kind="suggest", query="患者13812345678 身份证110101199003071234 医保卡读不出来",
-        filters={"system": "HIS", "module": None}, result_ids=[3, 1], top_score=12.5,
-        top_confidence=0.72, latency_ms=8.345, caller="apikey:widget")
+        engine,
+        kind="suggest",
+        query="患者13812345678 身份证110101199003071234 医保卡读不出来",
+        filters={"system": "HIS", "module": None},
+        result_ids=[3, 1],
+        top_score=12.5,
+        top_confidence=0.72,
+        latency_ms=8.345,
+        caller="apikey:widget",
+    )
     assert len(log_id) == 32
     searchlog.writer_for(engine).flush()
     row = session.get(SearchLog, log_id)
@@ -35,8 +42,9 @@ def test_scrub_masks_numbers_but_keeps_text() -> None:
 
 
 def test_click_and_purge(engine: Engine, session: Session) -> None:
-    old = searchlog.record_search(engine, kind="search", query="旧的", at=utcnow()
-                                  - timedelta(days=200))
+    old = searchlog.record_search(
+        engine, kind="search", query="旧的", at=utcnow() - timedelta(days=200)
+    )
     new = searchlog.record_search(engine, kind="search", query="新的")
     searchlog.writer_for(engine).flush()
     searchlog.record_click(session, log_id=new, entry_id=7, action=ClickAction.cite)

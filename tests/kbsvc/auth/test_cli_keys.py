@@ -12,13 +12,28 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def _kbsvc(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "KBSVC_DATA_DIR": str(data_dir)}
-    return subprocess.run([sys.executable, "-m", "kbsvc", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "kbsvc", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_create_list_revoke(tmp_path: Path) -> None:
-    made = _kbsvc(tmp_path, "apikey", "create", "--name", "his-widget", "--role", "widget",
-                  "--origin", "http://his.example.cn")
+    made = _kbsvc(
+        tmp_path,
+        "apikey",
+        "create",
+        "--name",
+        "his-widget",
+        "--role",
+        "widget",
+        "--origin",
+        "http://his.example.cn",
+    )
     assert made.returncode == 0, made.stderr
     key = made.stdout.strip().splitlines()[-1]
     assert key.startswith("kb_") and len(key) > 40

@@ -17,11 +17,20 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def kbsvc(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "KBSVC_DATA_DIR": str(settings.data_dir),
-           "KBSVC_DATABASE_URL": settings.database_url,
-           "COLUMNS": "80"}
-    return subprocess.run([sys.executable, "-m", "kbsvc", "handbook", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "KBSVC_DATA_DIR": str(settings.data_dir),
+        "KBSVC_DATABASE_URL": settings.database_url,
+        "COLUMNS": "80",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "kbsvc", "handbook", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_adhoc_export_and_saved_lifecycle(
@@ -29,15 +38,26 @@ def test_adhoc_export_and_saved_lifecycle(
 ) -> None:
     build_kb(session)
     out = tmp_path / "his.docx"
-    r = kbsvc(settings, "export", "--title", "医院HIS系统常见故障分析与处理方法", "--system", "HIS",
-              "--format", "docx", "-o", str(out))
+    r = kbsvc(
+        settings,
+        "export",
+        "--title",
+        "医院HIS系统常见故障分析与处理方法",
+        "--system",
+        "HIS",
+        "--format",
+        "docx",
+        "-o",
+        str(out),
+    )
     assert r.returncode == 0, r.stderr
     assert "8 entries" in r.stdout
     heads = [p.text for p in Document(str(out)).paragraphs if p.style.name == "Heading 1"]
     assert heads[0] == "第1章 门诊医生站"
 
-    r = kbsvc(settings, "create", "--title", "检验手册", "--system", "LIS", "--group-by",
-              "cause_category")
+    r = kbsvc(
+        settings, "create", "--title", "检验手册", "--system", "LIS", "--group-by", "cause_category"
+    )
     assert r.returncode == 0 and "created handbook 1" in r.stdout
     r = kbsvc(settings, "edition", "--id", "1")
     assert r.returncode == 0 and "edition 1: 4 entries" in r.stdout
@@ -52,8 +72,18 @@ def test_adhoc_export_and_saved_lifecycle(
 
 def test_errors_are_one_line(session: Session, settings: Settings, tmp_path: Path) -> None:
     build_kb(session)
-    r = kbsvc(settings, "export", "--title", "空", "--system", "无此系统", "--format", "pdf",
-              "-o", str(tmp_path / "x.pdf"))
+    r = kbsvc(
+        settings,
+        "export",
+        "--title",
+        "空",
+        "--system",
+        "无此系统",
+        "--format",
+        "pdf",
+        "-o",
+        str(tmp_path / "x.pdf"),
+    )
     assert r.returncode == 2 and "Traceback" not in r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "没有符合条件" in lines[0]
@@ -62,11 +92,32 @@ def test_errors_are_one_line(session: Session, settings: Settings, tmp_path: Pat
     conf = tmp_path / "fonts.conf"
     conf.write_text('<?xml version="1.0"?><fontconfig></fontconfig>')
     r = subprocess.run(
-        [sys.executable, "-m", "kbsvc", "handbook", "export", "--title", "HIS", "--system", "HIS",
-         "--format", "pdf", "-o", str(tmp_path / "y.pdf")], cwd=ROOT, capture_output=True,
-        text=True, timeout=120,
-        env={**os.environ, "KBSVC_DATA_DIR": str(settings.data_dir),
-             "KBSVC_DATABASE_URL": settings.database_url, "FONTCONFIG_FILE": str(conf)})
+        [
+            sys.executable,
+            "-m",
+            "kbsvc",
+            "handbook",
+            "export",
+            "--title",
+            "HIS",
+            "--system",
+            "HIS",
+            "--format",
+            "pdf",
+            "-o",
+            str(tmp_path / "y.pdf"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **os.environ,
+            "KBSVC_DATA_DIR": str(settings.data_dir),
+            "KBSVC_DATABASE_URL": settings.database_url,
+            "FONTCONFIG_FILE": str(conf),
+        },
+    )
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "fonts-noto-cjk" in lines[0] and "中文字体" in lines[0]

@@ -18,13 +18,25 @@ def test_bigrams_fold_width_case_and_punctuation() -> None:
 
 def test_finds_same_fault_with_reasons(session: Session) -> None:
     ca = make_entry(session)  # 门诊医生站CA证书过期导致无法登录 (HIS)
-    make_entry(session, title="PACS影像调阅缓慢", symptom="放射科打开影像很慢", cause="存储IO高",
-               system="PACS", module="影像调阅")
+    make_entry(
+        session,
+        title="PACS影像调阅缓慢",
+        symptom="放射科打开影像很慢",
+        cause="存储IO高",
+        system="PACS",
+        module="影像调阅",
+    )
     make_entry(session, title="门诊医生站CA证书过期无法登录（草稿）", status=EntryStatus.draft)
-    found = find_duplicates(session, {
-        "title": "医生站登录提示CA证书过期", "symptom": "门诊医生登录时提示证书无效",
-        "cause": "证书过期", "system": "HIS", "module": "门诊医生站",
-    })
+    found = find_duplicates(
+        session,
+        {
+            "title": "医生站登录提示CA证书过期",
+            "symptom": "门诊医生登录时提示证书无效",
+            "cause": "证书过期",
+            "system": "HIS",
+            "module": "门诊医生站",
+        },
+    )
     assert [d.id for d in found] == [ca.id]  # drafts and unrelated faults are not offered
     top = found[0]
     assert 0.5 < top.score <= 1.0
@@ -44,11 +56,16 @@ def test_same_system_ranks_first_and_exclusions(session: Session) -> None:
     assert find_duplicates(session, {"title": "", "symptom": ""}) == []
 
 
-def test_create_response_and_duplicates_route(client: TestClient, session: Session,
-                                              editor_headers: dict[str, str]) -> None:
+def test_create_response_and_duplicates_route(
+    client: TestClient, session: Session, editor_headers: dict[str, str]
+) -> None:
     existing = make_entry(session)
-    body = {"title": "门诊医生站CA证书过期无法登录", "symptom": "登录提示证书无效",
-            "system": "HIS", "module": "门诊医生站"}
+    body = {
+        "title": "门诊医生站CA证书过期无法登录",
+        "symptom": "登录提示证书无效",
+        "system": "HIS",
+        "module": "门诊医生站",
+    }
     r = client.post("/api/v1/entries", json=body, headers=editor_headers)
     assert r.status_code == 201
     created = r.json()

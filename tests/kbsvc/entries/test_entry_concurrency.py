@@ -26,8 +26,13 @@ def test_two_concurrent_writers_one_wins(engine: Engine, session: Session) -> No
             assert loaded.version == 1
             barrier.wait()  # both have read version 1 before either writes
             try:
-                service.update(s, entry_id=entry_id, base_version=1, actor=name,
-                               data=EntryUpdate(cause=f"{name}的原因", tags=[name]))
+                service.update(
+                    s,
+                    entry_id=entry_id,
+                    base_version=1,
+                    actor=name,
+                    data=EntryUpdate(cause=f"{name}的原因", tags=[name]),
+                )
                 outcome[name] = "ok"
             except Conflict as exc:
                 outcome[name] = f"conflict:{exc.details['current_version']}"
@@ -44,9 +49,13 @@ def test_two_concurrent_writers_one_wins(engine: Engine, session: Session) -> No
         final = service.get(s, entry_id=entry_id)
         assert final.version == 2 and final.cause == f"{winner}的原因"
         assert service.tags_of(s, [entry_id])[entry_id] == [winner]
-        rows = s.execute(select(EntryVersion.version, EntryVersion.author).where(
-            EntryVersion.entry_id == entry_id).order_by(EntryVersion.version)).all()
+        rows = s.execute(
+            select(EntryVersion.version, EntryVersion.author)
+            .where(EntryVersion.entry_id == entry_id)
+            .order_by(EntryVersion.version)
+        ).all()
         assert [tuple(r) for r in rows] == [(1, "test"), (2, winner)]
-        changes = s.execute(select(func.count()).select_from(EntryChange).where(
-            EntryChange.entry_id == entry_id)).scalar_one()
+        changes = s.execute(
+            select(func.count()).select_from(EntryChange).where(EntryChange.entry_id == entry_id)
+        ).scalar_one()
         assert changes == 2  # the loser left no change record behind

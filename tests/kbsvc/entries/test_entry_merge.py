@@ -23,24 +23,36 @@ def test_merge_moves_everything(session: Session) -> None:
     keep = make_entry(session, tags=["CA证书", "登录"], solution="更新证书")
     lose = make_entry(session, tags=["登录", "UKey"], solution="重新插拔UKey", title="CA登录失败")
     for entry, ext in ((keep, "T1"), (lose, "T2")):
-        service.link_ticket(session, entry_id=entry.id or 0, source="itsm", external_id=ext,
-                            kind=LinkKind.source, actor="t")
+        service.link_ticket(
+            session,
+            entry_id=entry.id or 0,
+            source="itsm",
+            external_id=ext,
+            kind=LinkKind.source,
+            actor="t",
+        )
     for ext in ("C1", "C2"):
         citations.cite(session, entry_id=lose.id or 0, source="itsm", external_id=ext, actor="w")
     citations.cite(session, entry_id=keep.id or 0, source="itsm", external_id="C1", actor="w")
-    feedback.give(session, entry_id=lose.id or 0, actor="w",
-                  data=FeedbackIn(helpful=False, comment="步骤不全", source="itsm",
-                                  external_id="C2"))
+    feedback.give(
+        session,
+        entry_id=lose.id or 0,
+        actor="w",
+        data=FeedbackIn(helpful=False, comment="步骤不全", source="itsm", external_id="C2"),
+    )
     feedback.give(session, entry_id=lose.id or 0, actor="u", data=FeedbackIn(helpful=True))
     feedback.give(session, entry_id=keep.id or 0, actor="u", data=FeedbackIn(helpful=False))
     session.commit()
 
-    survivor, loser, moved = merge.merge(session, survivor_id=keep.id or 0,
-                                         loser_id=lose.id or 0, actor="rev",
-                                         append_solution=True)
+    survivor, loser, moved = merge.merge(
+        session, survivor_id=keep.id or 0, loser_id=lose.id or 0, actor="rev", append_solution=True
+    )
     assert _links(session, keep.id or 0) == {
-        ("itsm", "T1", "source"), ("itsm", "T2", "source"),
-        ("itsm", "C1", "cited"), ("itsm", "C2", "cited")}
+        ("itsm", "T1", "source"),
+        ("itsm", "T2", "source"),
+        ("itsm", "C1", "cited"),
+        ("itsm", "C2", "cited"),
+    }
     assert _links(session, lose.id or 0) == set()
     assert moved == {"links": 2, "feedback": 1, "flags": 1, "tags": 1}
     assert service.tags_of(session, [keep.id or 0])[keep.id or 0] == ["CA证书", "UKey", "登录"]
@@ -58,8 +70,9 @@ def test_merge_moves_everything(session: Session) -> None:
     assert [v.note for v in lose_history] == [f"merged into entry {keep.id}", "created"]
     assert service.resolve(session, entry_id=lose.id or 0).id == keep.id
     # A later citation of the old id lands on the survivor.
-    cited, created = citations.cite(session, entry_id=lose.id or 0, source="itsm",
-                                    external_id="C3", actor="w")
+    cited, created = citations.cite(
+        session, entry_id=lose.id or 0, source="itsm", external_id="C3", actor="w"
+    )
     assert cited.entry_id == keep.id and created
 
 

@@ -19,7 +19,7 @@ from kbsvc.timeutil import utcnow
 from tests.factories import make_entry
 
 XSS_TITLE = "打印预览异常<script>alert(1)</script>"
-XSS_SYMPTOM = '预览空白 <img src=x onerror=alert(1)> 见 [x](javascript:alert(1))'
+XSS_SYMPTOM = "预览空白 <img src=x onerror=alert(1)> 见 [x](javascript:alert(1))"
 
 # (key, system, module, category, title, reuse, hours ago)
 ROWS = [
@@ -51,29 +51,52 @@ def build_kb(session: Session) -> dict[str, int]:
     now = utcnow()
     for n, (key, system, module, category, title, reuse, hours) in enumerate(ROWS):
         entry = make_entry(
-            session, title=title, system=system, module=module, category=category,
-            symptom=f"{title}，科室反映影响业务。\n第二行说明", cause=f"{module}配置或环境问题",
-            solution="1. 检查配置\n2. 重启服务\n3. 回访确认", workaround="改用备用工作站",
-            tags=[system, category])
+            session,
+            title=title,
+            system=system,
+            module=module,
+            category=category,
+            symptom=f"{title}，科室反映影响业务。\n第二行说明",
+            cause=f"{module}配置或环境问题",
+            solution="1. 检查配置\n2. 重启服务\n3. 回访确认",
+            workaround="改用备用工作站",
+            tags=[system, category],
+        )
         entry.updated_at = now - timedelta(hours=hours)
         session.add(entry)
         for i in range(reuse):
             kind = LinkKind.source if i == 0 else LinkKind.cited
-            entries.link_ticket(session, entry_id=entry.id or 0, source="itsm",
-                                external_id=f"GD-{n:02d}-{i}", kind=kind, actor="test")
+            entries.link_ticket(
+                session,
+                entry_id=entry.id or 0,
+                source="itsm",
+                external_id=f"GD-{n:02d}-{i}",
+                kind=kind,
+                actor="test",
+            )
         ids[key] = entry.id or 0
-    ids["draft"] = make_entry(session, status=EntryStatus.draft, title="草稿条目不应出现",
-                              system="HIS", module="挂号").id or 0
+    ids["draft"] = (
+        make_entry(
+            session, status=EntryStatus.draft, title="草稿条目不应出现", system="HIS", module="挂号"
+        ).id
+        or 0
+    )
     session.commit()
     return ids
 
 
 def add_xss_entry(session: Session) -> Entry:
-    return make_entry(session, title=XSS_TITLE, symptom=XSS_SYMPTOM,
-                      cause="<b onmouseover=alert(2)>粗体</b> & 实体 &lt;",
-                      solution="`代码` **加粗**",
-                      workaround="javascript:alert(3)", system="HIS", module="住院护士站",
-                      category="打印")
+    return make_entry(
+        session,
+        title=XSS_TITLE,
+        symptom=XSS_SYMPTOM,
+        cause="<b onmouseover=alert(2)>粗体</b> & 实体 &lt;",
+        solution="`代码` **加粗**",
+        workaround="javascript:alert(3)",
+        system="HIS",
+        module="住院护士站",
+        category="打印",
+    )
 
 
 @pytest.fixture

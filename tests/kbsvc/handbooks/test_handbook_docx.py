@@ -19,8 +19,12 @@ from tests.kbsvc.handbooks.conftest import KB, XSS_SYMPTOM, XSS_TITLE
 @pytest.fixture(scope="module")
 def docx_bytes(kb: KB) -> bytes:
     with Session(kb.engine) as session:
-        data = HandbookCreate(title="医院信息系统常见故障分析与处理方法", subtitle="培训版",
-                              intro="供新员工培训。", selection=Selection())
+        data = HandbookCreate(
+            title="医院信息系统常见故障分析与处理方法",
+            subtitle="培训版",
+            intro="供新员工培训。",
+            selection=Selection(),
+        )
         doc = service.build_adhoc(session, data=data, settings=kb.settings)
     return docx.render(doc, cfg=kb.settings.handbooks)
 
@@ -38,8 +42,10 @@ def test_real_heading_styles_for_the_navigation_pane(document) -> None:  # type:
     assert headings(document, 1) == ["前言", "第1章 HIS", "第2章 LIS"]
     assert headings(document, 2)[:2] == ["1.1 门诊医生站", "1.2 住院护士站"]
     assert headings(document, 3)[0] == "1.1.1 门诊医生站CA证书过期无法登录"
-    assert document.paragraphs[[p.style.name for p in document.paragraphs].index("Title")].text \
+    assert (
+        document.paragraphs[[p.style.name for p in document.paragraphs].index("Title")].text
         == "医院信息系统常见故障分析与处理方法"
+    )
     # Headings keep their outline level, which is what Word's navigation pane reads.
     assert document.styles["Heading 1"].paragraph_format.page_break_before is True
     body = "\n".join(p.text for p in document.paragraphs)
@@ -49,8 +55,12 @@ def test_real_heading_styles_for_the_navigation_pane(document) -> None:  # type:
 
 def test_east_asian_font_on_styles_and_defaults(document, kb: KB) -> None:  # type: ignore[no-untyped-def]
     cfg = kb.settings.handbooks
-    for name, font in (("Normal", cfg.docx_body_font), ("Heading 1", cfg.docx_heading_font),
-                       ("Heading 3", cfg.docx_heading_font), ("Title", cfg.docx_heading_font)):
+    for name, font in (
+        ("Normal", cfg.docx_body_font),
+        ("Heading 1", cfg.docx_heading_font),
+        ("Heading 3", cfg.docx_heading_font),
+        ("Title", cfg.docx_heading_font),
+    ):
         rfonts = document.styles[name].element.rPr.find(qn("w:rFonts"))
         assert rfonts.get(qn("w:eastAsia")) == font, name
         assert rfonts.get(qn("w:asciiTheme")) is None  # a theme font would override ours

@@ -24,8 +24,9 @@ def create_his(session: Session) -> int:
 def move_kb(session: Session, ids: dict[str, int]) -> int:
     """Add one HIS entry, update one, archive one; returns the new entry's id."""
     added = make_entry(session, title="新增：自助机挂号失败", module="挂号", category="配置").id
-    entries.update(session, entry_id=ids["slow"], data=EntryUpdate(solution="新处理方法"),
-                   actor="t")
+    entries.update(
+        session, entry_id=ids["slow"], data=EntryUpdate(solution="新处理方法"), actor="t"
+    )
     archived = entries.get(session, entry_id=ids["invoice"])
     archived.status = EntryStatus.archived
     changes.record_change(session, archived)
@@ -47,7 +48,8 @@ def test_second_edition_lists_added_updated_removed(
     assert [c.id for c in ch.added] == [added]
     assert [(c.id, c.previous_version, c.version) for c in ch.updated] == [(kb_ids["slow"], 1, 2)]
     assert [(c.id, c.title) for c in ch.removed] == [
-        (kb_ids["invoice"], "电子发票打印提示模板不存在")]
+        (kb_ids["invoice"], "电子发票打印提示模板不存在")
+    ]
 
     doc = service.build_document(session, handbook_id=hb, settings=settings, edition=2)
     text = markdown.render(doc)
@@ -69,8 +71,9 @@ def test_old_edition_renders_from_its_snapshot(
     service.publish_edition(session, handbook_id=hb, actor="t", settings=settings)
     move_kb(session, kb_ids)
     service.update(session, handbook_id=hb, data=HandbookUpdate(title="改名后的手册"), actor="t")
-    old = markdown.render(service.build_document(session, handbook_id=hb, settings=settings,
-                                                 edition=1))
+    old = markdown.render(
+        service.build_document(session, handbook_id=hb, settings=settings, edition=1)
+    )
     assert "# HIS故障手册" in old and "电子发票打印提示模板不存在" in old
     assert "新处理方法" not in old and "自助机挂号失败" not in old and "本版变更" not in old
     live = markdown.render(service.build_document(session, handbook_id=hb, settings=settings))
@@ -94,7 +97,10 @@ def test_second_edition_docx_opens_with_changes(
     h1 = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
     assert h1[0] == "本版变更"
     assert [p.text for p in document.paragraphs if p.style.name == "Heading 2"][:3] == [
-        "新增（1）", "更新（1）", "移除（1）"]
+        "新增（1）",
+        "更新（1）",
+        "移除（1）",
+    ]
 
 
 def test_edition_errors(session: Session, settings: Settings) -> None:

@@ -21,8 +21,12 @@ from tests.kbsvc.handbooks.conftest import KB, XSS_TITLE
 @pytest.fixture(scope="module")
 def doc(kb: KB) -> HandbookDoc:
     with Session(kb.engine) as session:
-        data = HandbookCreate(title="医院信息系统常见故障<script>x</script>", subtitle="培训用",
-                              intro="前言第一段\n\n<iframe src=//evil>", selection=Selection())
+        data = HandbookCreate(
+            title="医院信息系统常见故障<script>x</script>",
+            subtitle="培训用",
+            intro="前言第一段\n\n<iframe src=//evil>",
+            selection=Selection(),
+        )
         return service.build_adhoc(session, data=data, settings=kb.settings)
 
 
@@ -47,8 +51,14 @@ def test_markdown_structure(doc: HandbookDoc) -> None:
     assert "\n# 第1章 HIS\n" in text and "\n# 第2章 LIS\n" in text
     assert "\n## 1.1 门诊医生站\n" in text
     assert "\n### 1.1.1 门诊医生站CA证书过期无法登录\n" in text
-    for label in ("**故障现象**", "**原因分析**", "**处理方法**", "**应急处理**", "适用系统：HIS",
-                  "引用次数：6"):
+    for label in (
+        "**故障现象**",
+        "**原因分析**",
+        "**处理方法**",
+        "**应急处理**",
+        "适用系统：HIS",
+        "引用次数：6",
+    ):
         assert label in text
     assert f"<http://127.0.0.1:8000/entries/{doc.chapters[0].sections[0].entries[0].id}>" in text
     assert "本版变更" not in text  # a live rendering has no previous edition

@@ -48,7 +48,7 @@ def test_cover_toc_and_chinese_headings(pages: list[str]) -> None:
     assert "第1章" in squash(pages[chapter_page - 1]) and "门诊医生站" in pages[chapter_page - 1]
     assert re.search(r"1\.1\s*门诊医生站\s*\.+\s*\d+", toc)
     assert re.search(r"第2章\s*LIS\s*\.+\s*\d+", toc)
-    body = squash("".join(pages[chapter_page - 1:]))
+    body = squash("".join(pages[chapter_page - 1 :]))
     for label in ("故障现象", "原因分析", "处理方法", "应急处理", "适用系统", "引用次数"):
         assert label in body
 
@@ -74,8 +74,11 @@ def test_entry_text_is_shown_not_executed(pdf_bytes: bytes, pages: list[str]) ->
     text = "".join(pages)
     assert "alert(1)" in text  # shown as text
     assert b"/JavaScript" not in pdf_bytes and b"/JS" not in pdf_bytes
-    annots = [a.get_object() for page in PdfReader(io.BytesIO(pdf_bytes)).pages
-              for a in page.get("/Annots") or []]
+    annots = [
+        a.get_object()
+        for page in PdfReader(io.BytesIO(pdf_bytes)).pages
+        for a in page.get("/Annots") or []
+    ]
     uris = [str(a["/A"]["/URI"]) for a in annots if "/A" in a and "/URI" in a["/A"]]
     assert uris and all(u.startswith("http://127.0.0.1:8000/entries/") for u in uris)
     assert any("/Dest" in a for a in annots)  # the TOC links inside the document
@@ -85,9 +88,14 @@ def test_fetcher_refuses_everything_but_data_and_assets(tmp_path: Path) -> None:
     fetcher = pdf.safe_fetcher()
     outside = tmp_path / "secret.txt"
     outside.write_text("secret")
-    for url in ("http://example.com/x.png", "https://example.com/x.css", outside.as_uri(),
-                "file:///etc/passwd", (pdf.ASSETS_DIR / ".." / "models.py").as_uri(),
-                "ftp://example.com/a"):
+    for url in (
+        "http://example.com/x.png",
+        "https://example.com/x.css",
+        outside.as_uri(),
+        "file:///etc/passwd",
+        (pdf.ASSETS_DIR / ".." / "models.py").as_uri(),
+        "ftp://example.com/a",
+    ):
         with pytest.raises(ValueError):
             fetcher.fetch(url)
     assert len(fetcher.refused) == 6
@@ -100,8 +108,11 @@ def test_remote_resources_in_markup_are_not_fetched(kb: KB) -> None:
     from weasyprint import HTML
 
     fetcher = pdf.safe_fetcher()
-    HTML(string='<img src="http://127.0.0.1:9/x.png"><link rel=stylesheet href="/etc/x.css">',
-         base_url=pdf.ASSETS_DIR.as_uri() + "/", url_fetcher=fetcher).write_pdf()
+    HTML(
+        string='<img src="http://127.0.0.1:9/x.png"><link rel=stylesheet href="/etc/x.css">',
+        base_url=pdf.ASSETS_DIR.as_uri() + "/",
+        url_fetcher=fetcher,
+    ).write_pdf()
     assert sorted(fetcher.refused) == ["file:///etc/x.css", "http://127.0.0.1:9/x.png"]
 
 

@@ -25,7 +25,8 @@ def test_published_only_most_reused_first_then_most_recent(
     assert kb_ids["draft"] not in {r["id"] for r in rows}
     # Equal reuse (2 each): the more recently updated entry comes first.
     assert titles(rows).index("门诊医生站早高峰保存处方卡顿") < titles(rows).index(
-        "处方药品单价显示为零")
+        "处方药品单价显示为零"
+    )
     assert {r["system"] for r in rows} == {"HIS"}
     assert rows[0]["reuse"] == 6 and rows[0]["version"] >= 1
 
@@ -33,8 +34,12 @@ def test_published_only_most_reused_first_then_most_recent(
 def test_facet_filters_and_cap(session: Session, kb_ids: dict[str, int]) -> None:
     assert len(select_entries(session, Selection(), limit=100)) == 12
     rows = select_entries(session, Selection(categories=["打印"]), limit=100)
-    assert set(titles(rows)) == {"住院护士站腕带打印错位", "执行单打印缺少长期医嘱",
-                                 "电子发票打印提示模板不存在", "检验条码打印机不出纸"}
+    assert set(titles(rows)) == {
+        "住院护士站腕带打印错位",
+        "执行单打印缺少长期医嘱",
+        "电子发票打印提示模板不存在",
+        "检验条码打印机不出纸",
+    }
     assert len(select_entries(session, Selection(modules=["结果审核"]), limit=100)) == 2
     assert len(select_entries(session, Selection(tags=["LIS"]), limit=100)) == 4
     capped = select_entries(session, Selection(), limit=3)
@@ -49,9 +54,7 @@ def test_keyword_query_without_search_engine(session: Session, kb_ids: dict[str,
     assert {r["id"] for r in rows} == {kb_ids["wrist"], kb_ids["reg"], kb_ids["lis-qc"]}
 
 
-def test_search_engine_seam_restricts_to_its_hits(
-    session: Session, kb_ids: dict[str, int]
-) -> None:
+def test_search_engine_seam_restricts_to_its_hits(session: Session, kb_ids: dict[str, int]) -> None:
     calls = []
 
     def engine(query: str, *, limit: int) -> list[int]:
@@ -78,8 +81,9 @@ def test_grouping_numbers_chapters_and_sections(session: Session, kb_ids: dict[s
     assert [s.title for s in his.sections][:2] == ["门诊医生站", "住院护士站"]
     assert his.sections[0].number == "1.1" and his.sections[0].entries[0].number == "1.1.1"
     assert his.sections[0].entries[0].url == f"http://kb.local/entries/{kb_ids['ca']}"
-    by_cause = document.build(rows, title="t", base_url="", generated_at=utcnow(),
-                              grouping=Grouping.cause_category)
+    by_cause = document.build(
+        rows, title="t", base_url="", generated_at=utcnow(), grouping=Grouping.cause_category
+    )
     assert by_cause.chapters[0].title == "打印"
     assert [s.title for s in by_cause.chapters[0].sections] == ["HIS", "LIS"]
 

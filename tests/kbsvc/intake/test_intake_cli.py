@@ -48,11 +48,15 @@ def test_strict_fails_and_writes_nothing(cli_env: Path) -> None:
 
 def test_mapping_file_and_map(cli_env: Path) -> None:
     export = cli_env / "itsm.csv"
-    export.write_text("单号,现象,处理,时间\nI-1,叫号屏黑屏,重启信息发布盒,14/03/2025\n",
-                      encoding="utf-8")
+    export.write_text(
+        "单号,现象,处理,时间\nI-1,叫号屏黑屏,重启信息发布盒,14/03/2025\n", encoding="utf-8"
+    )
     mapping = cli_env / "itsm.toml"
-    mapping.write_text('source = "itsm"\ndate_formats = ["%d/%m/%Y"]\n[columns]\n'
-                       'symptom = "现象"\nopened_at = "时间"\n', encoding="utf-8")
+    mapping.write_text(
+        'source = "itsm"\ndate_formats = ["%d/%m/%Y"]\n[columns]\n'
+        'symptom = "现象"\nopened_at = "时间"\n',
+        encoding="utf-8",
+    )
     result = invoke("import", str(export), "--mapping", str(mapping), "--map", "solution=处理")
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().endswith("imported 1, updated 0, skipped 0")
@@ -80,7 +84,11 @@ def test_subprocess_bad_mapping_has_no_traceback(cli_env: Path) -> None:
     env = {**os.environ, "KBSVC_DATA_DIR": str(cli_env / "data")}
     proc = subprocess.run(
         [sys.executable, "-m", "kbsvc", "import", str(FIXTURE), "--mapping", str(bad)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert "invalid TOML" in proc.stderr and "Traceback" not in proc.stderr
@@ -93,4 +101,5 @@ def test_invalid_settings_are_one_line(cli_env: Path, monkeypatch: pytest.Monkey
     assert result.exit_code == 2
     assert result.stderr.strip() == (
         "error: invalid settings: KBSVC_LIMITS__MAX_IMPORT_ROWS: Input should be greater than "
-        "or equal to 1 (got '0')")
+        "or equal to 1 (got '0')"
+    )

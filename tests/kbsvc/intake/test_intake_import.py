@@ -40,18 +40,26 @@ def test_gb18030_csv_with_chinese_headers_and_multiline_cells(session: Session) 
     assert (report.format, report.encoding) == ("csv", "gb18030")
     assert (report.rows, report.imported, report.updated, report.skipped) == (8, 5, 0, 3)
     assert [(e.line, e.message.split(":")[0]) for e in report.errors] == [
-        (7, "opened_at"), (12, "opened_at"), (13, "duplicate ticket 'ZD-2401' (first on line 2)")]
+        (7, "opened_at"),
+        (12, "opened_at"),
+        (13, "duplicate ticket 'ZD-2401' (first on line 2)"),
+    ]
     assert "昨天下午" in report.errors[0].message
 
     first = tickets.get_by_key(session, source="zd", external_id="ZD-2401")
     assert first is not None
     assert first.solution.splitlines() == [
-        "1. 联系CA厂商远程更新证书", "2. 重新插拔CA Key", "3. 在证书助手中刷新后重新登录"]
+        "1. 联系CA厂商远程更新证书",
+        "2. 重新插拔CA Key",
+        "3. 在证书助手中刷新后重新登录",
+    ]
     assert first.symptom.startswith('心内科3诊室医生登录门诊医生站时提示"CA证书无效"')
     assert (first.department, first.system, first.module) == ("心内科", "HIS", "门诊医生站")
     assert (first.priority, first.handler, first.tags) == ("紧急", "张伟", ["CA证书", "登录"])
     assert first.opened_at is not None and first.opened_at.replace(tzinfo=None) in (
-        datetime(2025, 3, 14, 8, 21), datetime(2025, 3, 14, 0, 21))  # SQLite drops the zone
+        datetime(2025, 3, 14, 8, 21),
+        datetime(2025, 3, 14, 0, 21),
+    )  # SQLite drops the zone
     assert first.raw["工单号"] == "ZD-2401" and first.raw["渠道"] == "电话"
 
     pharmacy = tickets.get_by_key(session, source="zd", external_id="ZD-2402")
@@ -98,14 +106,49 @@ def test_rows_without_id_get_a_stable_one(session: Session) -> None:
 def test_xlsx(session: Session) -> None:
     book = Workbook()
     sheet = book.active
-    sheet.append(["工单编号", "标题", "故障现象", "原因", "处理过程", "科室", "系统", "报修时间",
-                  "解决时间", "优先级"])
-    sheet.append([20250001, "叫号屏不显示", "门诊二楼叫号屏黑屏", "信息发布盒死机",
-                  "断电重启信息发布盒", "门诊部", "叫号系统", datetime(2025, 3, 1, 9, 30),
-                  "2025-03-01 10:00", "低"])
+    sheet.append(
+        [
+            "工单编号",
+            "标题",
+            "故障现象",
+            "原因",
+            "处理过程",
+            "科室",
+            "系统",
+            "报修时间",
+            "解决时间",
+            "优先级",
+        ]
+    )
+    sheet.append(
+        [
+            20250001,
+            "叫号屏不显示",
+            "门诊二楼叫号屏黑屏",
+            "信息发布盒死机",
+            "断电重启信息发布盒",
+            "门诊部",
+            "叫号系统",
+            datetime(2025, 3, 1, 9, 30),
+            "2025-03-01 10:00",
+            "低",
+        ]
+    )
     sheet.append([None, None, None, None, None, None, None, None, None, None])
-    sheet.append([20250002, "收费窗口读卡失败", "收费窗口读不出社保卡", "读卡器驱动损坏",
-                  "重装读卡器驱动", "收费处", "医保结算", "2025年3月2日", "不是日期", "中"])
+    sheet.append(
+        [
+            20250002,
+            "收费窗口读卡失败",
+            "收费窗口读不出社保卡",
+            "读卡器驱动损坏",
+            "重装读卡器驱动",
+            "收费处",
+            "医保结算",
+            "2025年3月2日",
+            "不是日期",
+            "中",
+        ]
+    )
     buf = io.BytesIO()
     book.save(buf)
     report = run(session, buf.getvalue(), "export.xlsx")
@@ -117,9 +160,15 @@ def test_xlsx(session: Session) -> None:
 
 def test_jsonl_with_english_fields_and_bad_lines(session: Session) -> None:
     rows = [
-        {"external_id": "J-1", "title": "PACS调阅慢", "symptom": "影像调阅慢",
-         "solution": "清理缓存", "tags": ["PACS", "性能"], "opened_at": "2025-03-01 08:00",
-         "fault_key": "pacs-slow"},
+        {
+            "external_id": "J-1",
+            "title": "PACS调阅慢",
+            "symptom": "影像调阅慢",
+            "solution": "清理缓存",
+            "tags": ["PACS", "性能"],
+            "opened_at": "2025-03-01 08:00",
+            "fault_key": "pacs-slow",
+        },
         {"external_id": "J-2", "title": "", "symptom": "", "solution": ""},
     ]
     lines = [json.dumps(r, ensure_ascii=False) for r in rows]
@@ -128,7 +177,9 @@ def test_jsonl_with_english_fields_and_bad_lines(session: Session) -> None:
     report = run(session, "\n".join(lines).encode("utf-8"), "tickets.jsonl")
     assert report.imported == 1
     assert [(e.line, e.message.split(":")[0]) for e in report.errors] == [
-        (2, "invalid JSON"), (4, "no title, symptom, description or solution")]
+        (2, "invalid JSON"),
+        (4, "no title, symptom, description or solution"),
+    ]
     ticket = tickets.get_by_key(session, source="zd", external_id="J-1")
     assert ticket is not None and ticket.tags == ["PACS", "性能"]
     assert ticket.raw["fault_key"] == "pacs-slow"
@@ -174,8 +225,11 @@ def test_capture_reimport_updates_the_same_entry(session: Session) -> None:
     session.refresh(entry)
     assert report.entries_updated == 0 and entry.change_seq == seq  # unchanged: no bump
 
-    report = run(session, text.replace("重启应用服务器", "扩容应用服务器内存").encode(),
-                 capture=CaptureMode.published)
+    report = run(
+        session,
+        text.replace("重启应用服务器", "扩容应用服务器内存").encode(),
+        capture=CaptureMode.published,
+    )
     assert (report.updated, report.entries_created, report.entries_updated) == (1, 0, 1)
     assert count(session, Entry) == 1
     session.refresh(entry)
@@ -184,10 +238,14 @@ def test_capture_reimport_updates_the_same_entry(session: Session) -> None:
     assert [(lk.external_id, lk.kind) for lk in links] == [("C1", LinkKind.source)]
 
     # Once a person edits the entry, re-imports leave their edit alone.
-    entries.update(session, entry_id=entry.id or 0, data=EntryUpdate(title="人工修订"),
-                   actor="user:li")
-    run(session, text.replace("重启应用服务器", "第三种处理").encode(),
-        capture=CaptureMode.published)
+    entries.update(
+        session, entry_id=entry.id or 0, data=EntryUpdate(title="人工修订"), actor="user:li"
+    )
+    run(
+        session,
+        text.replace("重启应用服务器", "第三种处理").encode(),
+        capture=CaptureMode.published,
+    )
     session.refresh(entry)
     assert entry.title == "人工修订" and entry.solution == "扩容应用服务器内存"
 
@@ -195,25 +253,34 @@ def test_capture_reimport_updates_the_same_entry(session: Session) -> None:
 def test_failing_batch_is_rolled_back_and_redone_row_by_row(session: Session) -> None:
     # A database-side refusal (here a trigger) that no parser check can foresee.
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text_sql(
-            "CREATE FUNCTION refuse_bad() RETURNS trigger AS $$ BEGIN "
-            "IF NEW.external_id = 'BAD' THEN RAISE EXCEPTION 'refused by the database'; END IF; "
-            "RETURN NEW; END $$ LANGUAGE plpgsql"))
-        session.execute(text_sql(
-            "CREATE TRIGGER refuse_bad BEFORE INSERT ON tickets FOR EACH ROW "
-            "EXECUTE FUNCTION refuse_bad()"))
+        session.execute(
+            text_sql(
+                "CREATE FUNCTION refuse_bad() RETURNS trigger AS $$ BEGIN "
+                "IF NEW.external_id = 'BAD' THEN RAISE EXCEPTION 'refused by the database'; END IF; "
+                "RETURN NEW; END $$ LANGUAGE plpgsql"
+            )
+        )
+        session.execute(
+            text_sql(
+                "CREATE TRIGGER refuse_bad BEFORE INSERT ON tickets FOR EACH ROW "
+                "EXECUTE FUNCTION refuse_bad()"
+            )
+        )
     else:
-        session.execute(text_sql(
-            "CREATE TRIGGER refuse_bad BEFORE INSERT ON tickets WHEN NEW.external_id = 'BAD' "
-            "BEGIN SELECT RAISE(ABORT, 'refused by the database'); END"))
+        session.execute(
+            text_sql(
+                "CREATE TRIGGER refuse_bad BEFORE INSERT ON tickets WHEN NEW.external_id = 'BAD' "
+                "BEGIN SELECT RAISE(ABORT, 'refused by the database'); END"
+            )
+        )
     session.commit()
     data = "编号,标题,处理方法\nG1,故障1,处理1\nBAD,故障2,处理2\nG3,故障3,处理3\nG4,故障4,处理4\n"
     table = read_table(data.encode(), "x.csv", max_rows=100)
-    report = import_table(session, table, source="b", batch_size=3,
-                          capture=CaptureMode.draft)
+    report = import_table(session, table, source="b", batch_size=3, capture=CaptureMode.draft)
     assert (report.imported, report.invalid, report.entries_created) == (3, 1, 3)
     assert [(e.line, e.message) for e in report.errors] == [
-        (3, "not saved: refused by the database")]
+        (3, "not saved: refused by the database")
+    ]
     assert count(session, Ticket) == count(session, Entry) == count(session, EntryLink) == 3
 
     session.execute(text_sql("DELETE FROM entry_links"))

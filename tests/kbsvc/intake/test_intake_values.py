@@ -51,7 +51,13 @@ def test_extra_formats() -> None:
 
 def test_priority_and_cells() -> None:
     assert [normalise_priority(v) for v in ("特急", "P2", "一般", "Low", "高优先级", "")] == [
-        "紧急", "高", "中", "低", "高", ""]
+        "紧急",
+        "高",
+        "中",
+        "低",
+        "高",
+        "",
+    ]
     assert normalise_priority("需当天处理") == "需当天处理"
     assert cell_text(20250001.0) == "20250001"
     assert cell_text(" a\r\nb ") == "a\nb"
@@ -82,8 +88,9 @@ def test_map_options_and_errors() -> None:
 
 
 def test_bind_prefers_explicit_columns_and_joins_text() -> None:
-    bound = Mapping(columns={"symptom": ["现象A"]}).bind(["问题描述", "现象A", "处理过程",
-                                                          "处理结果"])
+    bound = Mapping(columns={"symptom": ["现象A"]}).bind(
+        ["问题描述", "现象A", "处理过程", "处理结果"]
+    )
     assert bound.fields["symptom"] == ["现象A"]
     assert "问题描述" not in sum(bound.fields.values(), [])
     row = {"现象A": "x", "处理过程": "重启服务", "处理结果": "已恢复"}
@@ -94,11 +101,18 @@ def test_bind_prefers_explicit_columns_and_joins_text() -> None:
 
 def test_mapping_file(tmp_path: Path) -> None:
     path = tmp_path / "itsm.toml"
-    path.write_text('source = "itsm"\ndate_formats = ["%d/%m/%Y"]\n[columns]\n'
-                    'symptom = ["现象", "补充"]\n[defaults]\nsystem = "HIS"\n', encoding="utf-8")
+    path.write_text(
+        'source = "itsm"\ndate_formats = ["%d/%m/%Y"]\n[columns]\n'
+        'symptom = ["现象", "补充"]\n[defaults]\nsystem = "HIS"\n',
+        encoding="utf-8",
+    )
     mapping = load_mapping_file(path)
     assert (mapping.source, mapping.columns, mapping.defaults, mapping.date_formats) == (
-        "itsm", {"symptom": ["现象", "补充"]}, {"system": "HIS"}, ["%d/%m/%Y"])
+        "itsm",
+        {"symptom": ["现象", "补充"]},
+        {"system": "HIS"},
+        ["%d/%m/%Y"],
+    )
     path.write_text("[columns\n", encoding="utf-8")
     with pytest.raises(ValidationFailed, match="invalid TOML"):
         load_mapping_file(path)

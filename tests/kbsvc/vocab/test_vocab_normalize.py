@@ -17,19 +17,23 @@ def test_migration_seeds_defaults_and_seed_is_idempotent(session: Session) -> No
     assert service.seed_defaults(session) == 0
 
 
-@pytest.mark.parametrize(("kind", "raw", "value", "match"), [
-    ("system", "HIS", "HIS", "exact"),
-    ("system", "ｈｉｓ", "HIS", "exact"),
-    ("system", "电子病历", "EMR", "alias"),
-    ("system", "HIS系统V5", "HIS", "fuzzy"),
-    ("system", "打印机故障", "打印机", "fuzzy"),
-    ("department", "心血管内科", "心内科", "alias"),
-    ("department", "神经内科病区", "神经内科", "fuzzy"),
-    ("category", "登陆与账号", "登录与账号", "fuzzy"),
-    ("category", "", "", "empty"),
-])
-def test_normalize_maps_known_values(session: Session, kind: str, raw: str, value: str,
-                                     match: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "raw", "value", "match"),
+    [
+        ("system", "HIS", "HIS", "exact"),
+        ("system", "ｈｉｓ", "HIS", "exact"),
+        ("system", "电子病历", "EMR", "alias"),
+        ("system", "HIS系统V5", "HIS", "fuzzy"),
+        ("system", "打印机故障", "打印机", "fuzzy"),
+        ("department", "心血管内科", "心内科", "alias"),
+        ("department", "神经内科病区", "神经内科", "fuzzy"),
+        ("category", "登陆与账号", "登录与账号", "fuzzy"),
+        ("category", "", "", "empty"),
+    ],
+)
+def test_normalize_maps_known_values(
+    session: Session, kind: str, raw: str, value: str, match: str
+) -> None:
     out = service.normalize_value(session, kind, raw)
     assert (out.value, out.match, out.flagged) == (value, match, False)
 
@@ -37,8 +41,9 @@ def test_normalize_maps_known_values(session: Session, kind: str, raw: str, valu
 def test_unknown_value_is_kept_and_flagged(session: Session) -> None:
     out = service.normalize_value(session, "system", "手麻系统")
     assert (out.value, out.match, out.flagged) == ("手麻系统", "none", True)
-    service.create(session, data=VocabTermIn(kind=VocabKind.system, value="手麻系统",
-                                             aliases="手术麻醉，手麻"))
+    service.create(
+        session, data=VocabTermIn(kind=VocabKind.system, value="手麻系统", aliases="手术麻醉，手麻")
+    )
     normalizer = service.Normalizer.load(session)
     assert normalizer.normalize("system", "手术麻醉").value == "手麻系统"
     assert not normalizer.normalize("system", "手麻系统").flagged
