@@ -29,6 +29,22 @@ def _start_search(settings: Settings, engine: Engine):  # type: ignore[no-untype
     return search
 
 
+def _start_notify(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
+    """Apply the channels declared in settings, then start the outbox worker (if enabled)."""
+    from sqlmodel import Session
+
+    from kbsvc.notify import service
+    from kbsvc.notify.worker import OutboxWorker
+
+    with Session(engine) as session:
+        service.sync_settings_channels(session, settings.notify.channels)
+        session.commit()
+    worker = OutboxWorker(settings, engine)
+    if settings.notify.worker:
+        worker.start()
+    return worker
+
+
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     """Build the app; the engine and indexes are created once, in the lifespan."""
     settings = settings or get_settings()
@@ -40,7 +56,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.state.readiness = {}
         app.state.search = _start_search(settings, app.state.engine)
         app.state.readiness["search"] = lambda: "ok" if app.state.search.ready else "building"
+        app.state.notify = _start_notify(settings, app.state.engine)
         yield
+        app.state.notify.stop()
         app.state.search.stop()
         if engine is None:
             app.state.engine.dispose()
