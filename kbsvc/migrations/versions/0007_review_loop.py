@@ -1,7 +1,7 @@
 """review loop: pending revisions of published entries, purge tombstones
 
-Revision ID: 0006_review_loop
-Revises: 0002_security
+Revision ID: 0007_review_loop
+Revises: 0006_hooks
 Create Date: 2026-12-01 06:30:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0006_review_loop"
-down_revision: str | None = "0002_security"
+revision: str = "0007_review_loop"
+down_revision: str | None = "0006_hooks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
