@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import Editor, SessionDep, SettingsDep, Viewer
+from api.deps import Editor, SearchEngineDep, SessionDep, SettingsDep, Viewer
 from api.errors import ERROR_RESPONSES, MAX_OFFSET
 from kbsvc.handbooks import export, service
 from kbsvc.handbooks.export import ExportLimiter
@@ -31,11 +31,6 @@ _EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
         "content": {media.split(";")[0]: {} for media in export.MEDIA_TYPES.values()},
     },
 }
-
-
-def _search(request: Request) -> Any:
-    # The retrieval engine, once one is mounted; selection falls back to keyword matching.
-    return getattr(request.app.state, "search", None)
 
 
 def _limiter(request: Request, limit: int) -> ExportLimiter:
@@ -92,9 +87,9 @@ def update_handbook(
 @router.post("/{handbook_id}/editions", response_model=EditionPublic, status_code=201)
 def publish_edition(
     handbook_id: int,
-    request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    search: SearchEngineDep,
     caller: Editor,
 ) -> EditionPublic:
     """Freeze the entries the handbook selects now as its next edition."""
@@ -103,7 +98,7 @@ def publish_edition(
         handbook_id=handbook_id,
         actor=caller.label,
         settings=settings,
-        search=_search(request),
+        search=search,
     )
     return service.edition_public(edition)
 
@@ -120,6 +115,7 @@ def export_handbook(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    search: SearchEngineDep,
     caller: Viewer,
     format: ExportFormat = ExportFormat.pdf,
     edition: Annotated[int | None, Query(ge=1)] = None,
@@ -135,7 +131,7 @@ def export_handbook(
             handbook_id=handbook_id,
             settings=settings,
             edition=edition,
-            search=_search(request),
+            search=search,
             principal=caller,
         )
         session.rollback()  # end the read transaction before seconds of layout
