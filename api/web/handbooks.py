@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import SearchEngineDep, SessionDep, SettingsDep
 from api.web import data
 from api.web.render import WebCaller, guard, page
 from kbsvc.auth.models import Role
@@ -49,6 +49,7 @@ def handbook_preview(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    search_engine: SearchEngineDep,
     _caller: WebCaller,
     handbook_id: int,
 ) -> Response:
@@ -66,9 +67,7 @@ def handbook_preview(
             message=f"没有找到编号为 {handbook_id} 的手册。",
         )
     try:
-        rows = service.current_entries(
-            session, handbook, settings, getattr(request.app.state, "search", None), _caller
-        )
+        rows = service.current_entries(session, handbook, settings, search_engine, _caller)
     except ValidationFailed:
         rows = []
     chapters = _chapters(rows, handbook.grouping)

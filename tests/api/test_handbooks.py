@@ -167,7 +167,10 @@ def test_concurrent_heavy_exports_are_bounded(
     viewer_headers: H,
     handbook_id: int,  # type: ignore[no-untyped-def]
 ) -> None:
-    limiter = app.state.handbook_exports = ExportLimiter(1)
+    from api.deps import get_export_limiter
+
+    limiter = ExportLimiter(1)
+    app.dependency_overrides[get_export_limiter] = lambda: limiter
     url = f"/api/v1/handbooks/{handbook_id}/export"
     with limiter.slot(ExportFormat.pdf):
         busy = client.get(url, params={"format": "docx"}, headers=viewer_headers)
