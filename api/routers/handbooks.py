@@ -77,7 +77,7 @@ def publish_edition(
     handbook_id: int,
     session: SessionDep,
     settings: SettingsDep,
-    search_engine: SearchEngineDep,
+    search: SearchEngineDep,
     caller: Editor,
 ) -> EditionPublic:
     """Freeze the entries the handbook selects now as its next edition."""
@@ -86,7 +86,7 @@ def publish_edition(
         handbook_id=handbook_id,
         actor=caller.label,
         settings=settings,
-        search=search_engine,
+        search=search,
     )
     return service.edition_public(edition)
 
@@ -102,7 +102,7 @@ def export_handbook(
     handbook_id: int,
     session: SessionDep,
     settings: SettingsDep,
-    search_engine: SearchEngineDep,
+    search: SearchEngineDep,
     limiter: ExportLimiterDep,
     caller: Viewer,
     format: ExportFormat = ExportFormat.pdf,
@@ -118,7 +118,7 @@ def export_handbook(
             handbook_id=handbook_id,
             settings=settings,
             edition=edition,
-            search=search_engine,
+            search=search,
             principal=caller,
         )
         session.rollback()  # end the read transaction before seconds of layout

@@ -49,8 +49,8 @@ def handbook_preview(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    search_engine: SearchEngineDep,
-    _caller: WebCaller,
+    search: SearchEngineDep,
+    caller: WebCaller,
     handbook_id: int,
 ) -> Response:
     """Preview: the entries the selection holds now, grouped as the chapters will be."""
@@ -67,7 +67,7 @@ def handbook_preview(
             message=f"没有找到编号为 {handbook_id} 的手册。",
         )
     try:
-        rows = service.current_entries(session, handbook, settings, search_engine, _caller)
+        rows = service.current_entries(session, handbook, settings, search=search, principal=caller)
     except ValidationFailed:
         rows = []
     chapters = _chapters(rows, handbook.grouping)

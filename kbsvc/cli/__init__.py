@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from kbsvc.cli import auth, demo, handbook, importer, lifecycle, report, search, serve
+from kbsvc.cli import (
+    auth,
+    backup,
+    demo,
+    handbook,
+    hook,
+    importer,
+    lifecycle,
+    report,
+    search,
+    serve,
+)
 
 app = typer.Typer(
     name="kbsvc",
@@ -15,7 +26,8 @@ app = typer.Typer(
 )
 
 # Each module keeps its heavy imports inside the commands, so `kbsvc --help` stays instant.
-for _group in (auth, demo, handbook, importer, lifecycle, report, search, serve):
+GROUPS = (auth, backup, demo, handbook, hook, importer, lifecycle, report, search, serve)
+for _group in GROUPS:
     _group.register(app)
 
 

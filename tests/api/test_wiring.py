@@ -59,3 +59,34 @@ def test_search_log_writer_close_writes_what_is_queued(engine: Engine) -> None:
     assert not writer._thread.is_alive()
     with Session(engine) as session:
         assert session.get(SearchLog, log_id) is not None
+
+
+def test_every_router_module_is_mounted() -> None:
+    """A router module added to api/routers/ but left out of ROUTERS would silently vanish."""
+    import importlib
+    import pkgutil
+
+    import api.routers
+    from api.app import ROUTERS
+
+    modules = [
+        importlib.import_module(f"api.routers.{m.name}")
+        for m in pkgutil.iter_modules(api.routers.__path__)
+    ]
+    missing = [m.__name__ for m in modules if getattr(m, "router", None) not in ROUTERS]
+    assert missing == []
+
+
+def test_every_cli_module_is_mounted() -> None:
+    """Same for command groups: each kbsvc/cli module with register() is in GROUPS."""
+    import importlib
+    import pkgutil
+
+    import kbsvc.cli
+
+    modules = [
+        importlib.import_module(f"kbsvc.cli.{m.name}")
+        for m in pkgutil.iter_modules(kbsvc.cli.__path__)
+        if not m.name.startswith("_")
+    ]
+    assert [m.__name__ for m in modules if m not in kbsvc.cli.GROUPS] == []
