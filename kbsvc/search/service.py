@@ -131,7 +131,9 @@ def matching_count(engine: SearchEngine, query: str, hits: list[Hit]) -> int:
     one of the query's words (jieba word or dictionary term), which is what a person means
     by "found".
     """
-    words = {display_term(t) for t in engine.analyzer.query_terms(query) if not t.startswith(BIGRAM)}
+    words = {
+        display_term(t) for t in engine.analyzer.query_terms(query) if not t.startswith(BIGRAM)
+    }
     return sum(1 for h in hits if words.intersection(h.matched))
 
 
