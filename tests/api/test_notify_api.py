@@ -81,7 +81,7 @@ def test_settings_channels_are_synced_and_read_only(settings, engine) -> None:  
             events=["review.due"],
         )
     ]
-    with TestClient(create_app(settings, engine=engine)) as c:
+    with TestClient(create_app(settings, db_engine=engine)) as c:
         with Session(engine) as s:
             headers = _key(s, Role.admin)
         (row,) = c.get("/api/v1/notify/channels", headers=headers).json()

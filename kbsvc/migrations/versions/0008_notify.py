@@ -1,7 +1,7 @@
 """notifications: channels, outbox, users.email
 
-Revision ID: 0006_notify
-Revises: 0002_security
+Revision ID: 0008_notify
+Revises: 0007_review_loop
 Create Date: 2026-12-01 06:18:38.118128
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0006_notify"
-down_revision: str | None = "0002_security"
+revision: str = "0008_notify"
+down_revision: str | None = "0007_review_loop"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
