@@ -35,7 +35,7 @@ def test_editor_edit_of_published_entry_waits_for_review(
     assert seen["solution"] == LIVE and seen["pending_revision"] is None
     assert client.get(url, headers=editor_headers).json()["pending_revision"]["status"] == "draft"
     # Search reads the live row too.
-    client.app.state.search.sync()  # type: ignore[attr-defined]
+    client.app.state.search_engine.sync()  # type: ignore[attr-defined]
     hits = client.get("/api/v1/search", params={"q": "重装电脑"}, headers=viewer_headers).json()
     assert all(h["entry"]["solution"] == LIVE for h in hits["data"])
     sug = client.post("/api/v1/suggest", json={"text": "证书无效 登录"}, headers=viewer_headers)
