@@ -29,6 +29,7 @@ from api.routers import (
     tickets,
     vocab,
     web,
+    widget,
 )
 from indexer.engine import SearchEngine
 from kbsvc import __version__, db
@@ -54,6 +55,7 @@ ROUTERS = (
     tickets.router,
     vocab.router,
     web.router,
+    widget.router,
 )
 
 
