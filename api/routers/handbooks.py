@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
-from api.deps import Editor, SearchEngineDep, SessionDep, SettingsDep, Viewer
+from api.deps import Editor, ExportLimiterDep, SearchEngineDep, SessionDep, SettingsDep, Viewer
 from api.errors import ERROR_RESPONSES, MAX_OFFSET
 from kbsvc.handbooks import export, service
-from kbsvc.handbooks.export import ExportLimiter
 from kbsvc.handbooks.models import (
     EditionPublic,
     EditionsPublic,
@@ -22,7 +20,6 @@ from kbsvc.handbooks.models import (
     HandbookUpdate,
 )
 
-_LIMITER_LOCK = threading.Lock()
 router = APIRouter(prefix="/api/v1/handbooks", tags=["handbooks"], responses=ERROR_RESPONSES)
 
 _EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -31,15 +28,6 @@ _EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
         "content": {media.split(";")[0]: {} for media in export.MEDIA_TYPES.values()},
     },
 }
-
-
-def _limiter(request: Request, limit: int) -> ExportLimiter:
-    # One limiter per app, created on first use (export routes run on many threads).
-    with _LIMITER_LOCK:
-        limiter = getattr(request.app.state, "handbook_exports", None)
-        if limiter is None:
-            limiter = request.app.state.handbook_exports = ExportLimiter(limit)
-    return limiter  # type: ignore[no-any-return]
 
 
 def content_disposition(name: str) -> str:
@@ -112,10 +100,10 @@ def list_editions(handbook_id: int, session: SessionDep, _caller: Viewer) -> Edi
 @router.get("/{handbook_id}/export", response_class=Response, responses=_EXPORT_RESPONSES)
 def export_handbook(
     handbook_id: int,
-    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     search: SearchEngineDep,
+    limiter: ExportLimiterDep,
     caller: Viewer,
     format: ExportFormat = ExportFormat.pdf,
     edition: Annotated[int | None, Query(ge=1)] = None,
@@ -124,7 +112,6 @@ def export_handbook(
 
     A plain `def`: FastAPI runs it in the threadpool, so layout never blocks the event loop.
     """
-    limiter = _limiter(request, settings.handbooks.max_concurrent_exports)
     with limiter.slot(format):
         doc = service.build_document(
             session,

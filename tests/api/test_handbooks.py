@@ -167,7 +167,10 @@ def test_concurrent_heavy_exports_are_bounded(
     viewer_headers: H,
     handbook_id: int,  # type: ignore[no-untyped-def]
 ) -> None:
-    limiter = app.state.handbook_exports = ExportLimiter(1)
+    from api.deps import get_export_limiter
+
+    limiter = ExportLimiter(1)
+    app.dependency_overrides[get_export_limiter] = lambda: limiter
     url = f"/api/v1/handbooks/{handbook_id}/export"
     with limiter.slot(ExportFormat.pdf):
         busy = client.get(url, params={"format": "docx"}, headers=viewer_headers)
@@ -190,7 +193,7 @@ def test_query_selection_goes_through_the_real_search_engine(
 ) -> None:
     """Regression: a selection with a `query` called the SearchEngine as a function (500)."""
     ids = build_kb(session)
-    client.app.state.search.sync()  # type: ignore[attr-defined]
+    client.app.state.search_engine.sync()  # type: ignore[attr-defined]
     body = {**BODY, "selection": {"query": "腕带打印错位"}}
     hb = client.post("/api/v1/handbooks", json=body, headers=editor_headers).json()["id"]
     r = client.get(
