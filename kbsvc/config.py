@@ -15,13 +15,15 @@ class EmbeddingSettings(BaseModel):
     """Which embedding backend feeds the dense channel."""
 
     # "auto" picks the best measured configuration (see README, Retrieval).
-    backend: Literal["auto", "lsa", "sbert", "none"] = "auto"
+    backend: Literal["auto", "lsa", "sbert", "e5", "none"] = "auto"
     # Local directory of a sentence-transformers model; empty = the bundled all-MiniLM-L6-v2.
     model_path: str = ""
     query_prompt: str = ""
     passage_prompt: str = ""
     batch_size: int = Field(default=32, ge=1, le=1024)
     lsa_dim: int = Field(default=256, ge=8, le=1024)
+    # OpenMP threads of the bundled e5 model; one keeps the other core free for requests.
+    e5_threads: int = Field(default=1, ge=1, le=64)
 
 
 class SearchSettings(BaseModel):

@@ -84,7 +84,7 @@ def give_feedback(
 @router.get("/review-flags", response_model=FlagsPublic)
 def list_flags(
     session: SessionDep,
-    _caller: Viewer,
+    caller: Viewer,
     status: FlagStatus | None = FlagStatus.open,
     entry_id: int | None = None,
     reason: FlagReason | None = None,
@@ -93,7 +93,13 @@ def list_flags(
 ) -> FlagsPublic:
     """Review flags (open ones by default), oldest first."""
     return feedback.list_flags(
-        session, status=status, entry_id=entry_id, reason=reason, offset=offset, limit=limit
+        session,
+        status=status,
+        entry_id=entry_id,
+        reason=reason,
+        offset=offset,
+        limit=limit,
+        principal=caller,
     )
 
 
