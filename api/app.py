@@ -31,6 +31,7 @@ from api.routers import (
     tickets,
     vocab,
     web,
+    widget,
 )
 from indexer.engine import SearchEngine
 from kbsvc import __version__, db
@@ -59,6 +60,7 @@ ROUTERS = (
     tickets.router,
     vocab.router,
     web.router,
+    widget.router,
 )
 
 

@@ -63,7 +63,7 @@ class RateLimitSettings(BaseModel):
     per_minute: int = Field(default=120, ge=1)
     burst: int = Field(default=30, ge=1)
     # Path prefixes the bucket applies to; login has its own, stricter bucket.
-    paths: list[str] = ["/api/v1/suggest", "/api/v1/search"]
+    paths: list[str] = ["/api/v1/suggest", "/api/v1/search", "/api/v1/widget"]
     login_per_minute: int = Field(default=10, ge=1)
 
 
