@@ -11,6 +11,7 @@ from kbsvc.cli import (
     handbook,
     hook,
     importer,
+    kb,
     lifecycle,
     notify,
     report,
@@ -27,7 +28,20 @@ app = typer.Typer(
 )
 
 # Each module keeps its heavy imports inside the commands, so `kbsvc --help` stays instant.
-GROUPS = (auth, backup, demo, handbook, hook, importer, lifecycle, notify, report, search, serve)
+GROUPS = (
+    auth,
+    backup,
+    demo,
+    handbook,
+    hook,
+    importer,
+    kb,
+    lifecycle,
+    notify,
+    report,
+    search,
+    serve,
+)
 for _group in GROUPS:
     _group.register(app)
 
