@@ -14,19 +14,19 @@ from api.deps import entry_visibility
 from api.logs import configure_logging
 from api.metrics import Metrics
 from api.routers import discover
+from indexer.engine import SearchEngine
 from kbsvc import __version__, db
 from kbsvc.auth.sessions import secret_key
 from kbsvc.config import Settings, get_settings
+from kbsvc.search.engine import build_search_engine
 
 
-def _start_search(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
+def _start_search(settings: Settings, db_engine: Engine) -> SearchEngine:
     """Load (or rebuild) the search index once per process and follow the change sequence."""
-    from indexer.engine import SearchEngine
-
-    search = SearchEngine(settings, engine)
-    search.start()
-    search.run_background(settings.search.sync_interval_s)
-    return search
+    search_engine = build_search_engine(settings, db_engine)
+    search_engine.start()
+    search_engine.run_background(settings.search.sync_interval_s)
+    return search_engine
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:

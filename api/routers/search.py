@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from api.deps import SearchEngineDep, SessionDep, Viewer, WidgetOrViewer
+from api.deps import SearchEngineDep, SessionDep, SettingsDep, Viewer, WidgetOrViewer
 from api.errors import ERROR_RESPONSES
 from kbsvc.analytics.searchlog import record_response
 from kbsvc.entries.models import EntryStatus
@@ -22,10 +22,11 @@ def suggest(
     req: SuggestRequest,
     session: SessionDep,
     engine: SearchEngineDep,
+    settings: SettingsDep,
     caller: WidgetOrViewer,
 ) -> SuggestResponse:
     """Past fixes likely to solve the ticket being typed (published entries only)."""
-    resp = service.suggest(session, engine, req, principal=caller)
+    resp = service.suggest(session, engine, req, principal=caller, settings=settings.search)
     resp.log_id = record_response(
         request.app.state.engine,
         kind="suggest",
@@ -43,6 +44,7 @@ def search(
     request: Request,
     session: SessionDep,
     engine: SearchEngineDep,
+    settings: SettingsDep,
     caller: Viewer,
     q: Annotated[str, Query(max_length=100_000, description="Query (long text is truncated).")],
     k: Annotated[int, Query(ge=1, le=50)] = 10,
@@ -56,6 +58,7 @@ def search(
     resp = service.search(
         session,
         engine,
+        settings=settings.search,
         q=q,
         k=k,
         offset=offset,

@@ -66,7 +66,14 @@ def search(
     from kbsvc.search import service as search_service
 
     result = search_service.search(
-        session, engine, q=q, k=k, offset=offset, principal=principal, **filters
+        session,
+        engine,
+        settings=request.app.state.settings.search,
+        q=q,
+        k=k,
+        offset=offset,
+        principal=principal,
+        **filters,
     )
     return result.model_dump(mode="json")
 

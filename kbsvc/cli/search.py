@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from kbsvc.cli._common import console, fail, handle_errors, is_tty
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
-def _engine(start: bool = True) -> Any:
     from indexer.engine import SearchEngine
-    from kbsvc.cli._common import engine, settings
+    from kbsvc.config import Settings
 
-    eng = SearchEngine(settings(), engine())
+
+def _search_engine(settings: Settings, db_engine: Engine, *, start: bool = True) -> SearchEngine:
+    from kbsvc.search.engine import build_search_engine
+
+    search_engine = build_search_engine(settings, db_engine)
     if start:
-        eng.start()
-    return eng
+        search_engine.start()
+    return search_engine
 
 
 def _print_hits(resp: Any, as_json: bool) -> None:
@@ -53,12 +58,21 @@ def search(
     """Search published entries."""
     from sqlmodel import Session
 
+    from kbsvc.cli._common import engine, settings
     from kbsvc.search import service
 
-    eng = _engine()
-    with Session(eng.db) as session:
+    cfg, db_engine = settings(), engine()
+    search_engine = _search_engine(cfg, db_engine)
+    with Session(db_engine) as session:
         resp = service.search(
-            session, eng, q=query, k=k, system=system, department=department, tag=tag
+            session,
+            search_engine,
+            settings=cfg.search,
+            q=query,
+            k=k,
+            system=system,
+            department=department,
+            tag=tag,
         )
     _print_hits(resp, as_json)
 
@@ -75,29 +89,36 @@ def suggest(
     """Suggest past fixes for a new ticket."""
     from sqlmodel import Session
 
+    from kbsvc.cli._common import engine, settings
     from kbsvc.search import service
     from kbsvc.search.models import SuggestRequest
 
-    eng = _engine()
+    cfg, db_engine = settings(), engine()
+    search_engine = _search_engine(cfg, db_engine)
     req = SuggestRequest(text=text, title=title, system=system, department=department, k=k)
-    with Session(eng.db) as session:
-        resp = service.suggest(session, eng, req)
+    with Session(db_engine) as session:
+        resp = service.suggest(session, search_engine, req, settings=cfg.search)
     _print_hits(resp, as_json)
 
 
 @handle_errors
 def reindex() -> None:
     """Rebuild the search indexes from the database."""
-    eng = _engine(start=False)
+    from kbsvc.cli._common import engine, settings
+
+    search_engine = _search_engine(settings(), engine(), start=False)
     if is_tty():
         from rich.progress import Progress
 
         with Progress(console=console) as bar:
             task = bar.add_task("indexing entries", total=None)
-            n = eng.rebuild(lambda done, total: bar.update(task, completed=done, total=total))
+            n = search_engine.rebuild(
+                lambda done, total: bar.update(task, completed=done, total=total)
+            )
     else:
-        n = eng.rebuild()
-    typer.echo(f"indexed {n} entries (dense channel: {eng.status()['dense']}) into {eng.index_dir}")
+        n = search_engine.rebuild()
+    dense = search_engine.status()["dense"]
+    typer.echo(f"indexed {n} entries (dense channel: {dense}) into {search_engine.index_dir}")
 
 
 @handle_errors
