@@ -22,6 +22,7 @@ class EmbeddingConfig:
     passage_prompt: str
     batch_size: int
     lsa_dim: int
+    e5_threads: int
 
 
 def _lsa(cfg: EmbeddingConfig, preprocess: Preprocess) -> Embedder:
@@ -43,6 +44,13 @@ def _sbert(cfg: EmbeddingConfig, preprocess: Preprocess) -> Embedder:
     )
 
 
+def _e5(cfg: EmbeddingConfig, preprocess: Preprocess) -> Embedder:
+    # Imported here: the model loads its OpenMP runtime on import.
+    from embeddings.e5 import E5Embedder
+
+    return E5Embedder(threads=cfg.e5_threads, batch_size=min(cfg.batch_size, 64))
+
+
 def _none(cfg: EmbeddingConfig, preprocess: Preprocess) -> Embedder | None:
     return None
 
@@ -50,6 +58,7 @@ def _none(cfg: EmbeddingConfig, preprocess: Preprocess) -> Embedder | None:
 BACKENDS: dict[str, Callable[[EmbeddingConfig, Preprocess], Embedder | None]] = {
     "lsa": _lsa,
     "sbert": _sbert,
+    "e5": _e5,
     "none": _none,
 }
 
@@ -71,7 +80,7 @@ def make_embedder(
     """Build the configured embedder; None means lexical-only (backend "none").
 
     Args:
-        cfg: backend name, model path, prompts, batch size, LSA dim.
+        cfg: backend name, model path, prompts, batch size, LSA dim, e5 threads.
         preprocess: text → the form corpus-fitted backends n-gram (supplied by the indexer).
         backend: override cfg.backend (e.g. eval --compare trying each channel).
     Returns:

@@ -15,13 +15,15 @@ class EmbeddingSettings(BaseModel):
     """Which embedding backend feeds the dense channel."""
 
     # "auto" picks the best measured configuration (see README, Retrieval).
-    backend: Literal["auto", "lsa", "sbert", "none"] = "auto"
+    backend: Literal["auto", "lsa", "sbert", "e5", "none"] = "auto"
     # Local directory of a sentence-transformers model; empty = the bundled all-MiniLM-L6-v2.
     model_path: str = ""
     query_prompt: str = ""
     passage_prompt: str = ""
     batch_size: int = Field(default=32, ge=1, le=1024)
     lsa_dim: int = Field(default=256, ge=8, le=1024)
+    # OpenMP threads of the bundled e5 model; one keeps the other core free for requests.
+    e5_threads: int = Field(default=1, ge=1, le=64)
 
 
 class SearchSettings(BaseModel):
@@ -61,7 +63,7 @@ class RateLimitSettings(BaseModel):
     per_minute: int = Field(default=120, ge=1)
     burst: int = Field(default=30, ge=1)
     # Path prefixes the bucket applies to; login has its own, stricter bucket.
-    paths: list[str] = ["/api/v1/suggest", "/api/v1/search"]
+    paths: list[str] = ["/api/v1/suggest", "/api/v1/search", "/api/v1/widget"]
     login_per_minute: int = Field(default=10, ge=1)
 
 
@@ -163,6 +165,13 @@ class HandbookSettings(BaseModel):
     docx_latin_font: str = "Calibri"
 
 
+class BackupSettings(BaseModel):
+    """`kbsvc backup` / `kbsvc restore`."""
+
+    # Folder holding pg_dump/pg_restore; empty = the newest /usr/lib/postgresql/*/bin, else PATH.
+    pg_bin_dir: str = ""
+
+
 class Settings(BaseSettings):
     """Service configuration; invalid values stop start-up with a clear message."""
 
@@ -181,6 +190,7 @@ class Settings(BaseSettings):
     lifecycle: LifecycleSettings = LifecycleSettings()
     privacy: PrivacySettings = PrivacySettings()
     handbooks: HandbookSettings = HandbookSettings()
+    backup: BackupSettings = BackupSettings()
     # Reads without a key are allowed only when a site opts in (intranet kiosks); writes never.
     open_reads: bool = False
     cors_origins: list[str] = []

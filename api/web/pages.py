@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.deps import SessionDep
+from api.deps import SearchEngineDep, SessionDep, SettingsDep
 from api.web import data
 from api.web.render import WebCaller, guard, page, principal_of
 from kbsvc.auth.models import Role
@@ -35,6 +35,8 @@ def _clean(value: str | None) -> str | None:
 def search_page(
     request: Request,
     session: SessionDep,
+    search_engine: SearchEngineDep,
+    settings: SettingsDep,
     _caller: WebCaller,
     q: Annotated[str, Query(max_length=500)] = "",
     system: Annotated[str, Query(max_length=100)] = "",
@@ -51,8 +53,9 @@ def search_page(
     if q:
         try:
             result = data.search(
-                request,
+                search_engine,
                 session,
+                settings=settings.search,
                 q=q,
                 k=PAGE_SIZE,
                 offset=(page_no - 1) * PAGE_SIZE,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import func, or_, select
 
-from api.deps import SessionDep
+from api.deps import SearchEngineDep, SessionDep, SettingsDep
 from api.web import data
 from api.web.render import WebCaller, guard, page, principal_of
 from kbsvc.auth.models import Role
@@ -75,7 +75,12 @@ def capture_page(
 
 @router.get("/capture/{entry_id}")
 def capture_form(
-    request: Request, session: SessionDep, _caller: WebCaller, entry_id: int
+    request: Request,
+    session: SessionDep,
+    search_engine: SearchEngineDep,
+    settings: SettingsDep,
+    _caller: WebCaller,
+    entry_id: int,
 ) -> Response:
     """Step 2: the prefilled draft beside likely duplicates; saving patches the draft."""
     if (denied := guard(request, Role.editor)) is not None:
@@ -100,9 +105,15 @@ def capture_form(
     query = " ".join(x for x in (entry.title, entry.symptom) if x)
     try:
         found = (
-            data.search(request, session, q=query, k=6, offset=0, principal=principal_of(request))[
-                "data"
-            ]
+            data.search(
+                search_engine,
+                session,
+                settings=settings.search,
+                q=query,
+                k=6,
+                offset=0,
+                principal=principal_of(request),
+            )["data"]
             if query
             else []
         )

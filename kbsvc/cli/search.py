@@ -4,26 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
-from kbsvc.cli._common import console, fail, handle_errors, is_tty
-
-if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
-
-    from indexer.engine import SearchEngine
-    from kbsvc.config import Settings
-
-
-def _search_engine(settings: Settings, db_engine: Engine, *, start: bool = True) -> SearchEngine:
-    from kbsvc.search.engine import build_search_engine
-
-    search_engine = build_search_engine(settings, db_engine)
-    if start:
-        search_engine.start()
-    return search_engine
+from kbsvc.cli._common import console, fail, handle_errors, is_tty, search_engine
 
 
 def _print_hits(resp: Any, as_json: bool) -> None:
@@ -61,13 +46,12 @@ def search(
     from kbsvc.cli._common import engine, settings
     from kbsvc.search import service
 
-    cfg, db_engine = settings(), engine()
-    search_engine = _search_engine(cfg, db_engine)
+    db_engine = engine()
     with Session(db_engine) as session:
         resp = service.search(
             session,
-            search_engine,
-            settings=cfg.search,
+            search_engine(db_engine),
+            settings=settings().search,
             q=query,
             k=k,
             system=system,
@@ -93,32 +77,27 @@ def suggest(
     from kbsvc.search import service
     from kbsvc.search.models import SuggestRequest
 
-    cfg, db_engine = settings(), engine()
-    search_engine = _search_engine(cfg, db_engine)
+    db_engine = engine()
     req = SuggestRequest(text=text, title=title, system=system, department=department, k=k)
     with Session(db_engine) as session:
-        resp = service.suggest(session, search_engine, req, settings=cfg.search)
+        resp = service.suggest(session, search_engine(db_engine), req, settings=settings().search)
     _print_hits(resp, as_json)
 
 
 @handle_errors
 def reindex() -> None:
     """Rebuild the search indexes from the database."""
-    from kbsvc.cli._common import engine, settings
-
-    search_engine = _search_engine(settings(), engine(), start=False)
+    built = search_engine(start=False)
     if is_tty():
         from rich.progress import Progress
 
         with Progress(console=console) as bar:
             task = bar.add_task("indexing entries", total=None)
-            n = search_engine.rebuild(
-                lambda done, total: bar.update(task, completed=done, total=total)
-            )
+            n = built.rebuild(lambda done, total: bar.update(task, completed=done, total=total))
     else:
-        n = search_engine.rebuild()
-    dense = search_engine.status()["dense"]
-    typer.echo(f"indexed {n} entries (dense channel: {dense}) into {search_engine.index_dir}")
+        n = built.rebuild()
+    dense = built.status()["dense"]
+    typer.echo(f"indexed {n} entries (dense channel: {dense}) into {built.index_dir}")
 
 
 @handle_errors

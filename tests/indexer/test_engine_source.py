@@ -55,6 +55,7 @@ def _config(index_dir: Path, backend: str = "none") -> EngineConfig:
             passage_prompt="",
             batch_size=32,
             lsa_dim=16,
+            e5_threads=1,
         ),
         ann_threshold=1000,
         version="test",

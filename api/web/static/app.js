@@ -32,6 +32,26 @@
     });
   }
 
+  // The API's `message` may be English; people read Chinese (the code decides the wording).
+  var MESSAGES = {
+    401: '登录已过期，请重新登录。',
+    403: '当前账号没有执行此操作的权限。',
+    404: '要操作的记录不存在或已被删除。',
+    413: '内容太长，请精简后再提交。',
+    429: '操作太频繁，请稍后再试。'
+  };
+
+  function friendly(err) {
+    var data = err && err.data;
+    var message = data && data.message ? String(data.message) : '';
+    if (/[\u4e00-\u9fff]/.test(message)) return message;
+    if (err && err.status === 409) return '这条记录已被别人修改或状态已变化，请刷新页面后再试。';
+    if (err && err.status === 422) return '填写的内容有误，请检查后再提交。';
+    if (err && MESSAGES[err.status]) return MESSAGES[err.status];
+    if (err && err.status >= 500) return '服务器出错了，请稍后再试或联系管理员。';
+    return '网络异常，请检查网络后重试。';
+  }
+
   var toastTimer = null;
   function toast(message, kind) {
     var box = document.getElementById('toast');
@@ -67,7 +87,7 @@
         .then(function () { location.assign(safeNext(form.getAttribute('data-next'))); })
         .catch(function (err) {
           button.disabled = false;
-          showError(error, err.status === 401 || err.status === 403 ? '用户名或密码不正确' : err.message);
+          showError(error, err.status === 401 || err.status === 403 ? '用户名或密码不正确' : friendly(err));
         });
     });
   }
@@ -83,21 +103,42 @@
     var id = box.getAttribute('data-entry-id');
     var msg = box.querySelector('.feedback-msg');
     var buttons = box.querySelectorAll('button[data-feedback]');
+    var commentBox = box.querySelector('.feedback-comment');
+    var sendButton = box.querySelector('[data-feedback-send]');
+
+    function send(helpful, comment, pressed) {
+      var all = box.querySelectorAll('button');
+      Array.prototype.forEach.call(all, function (b) { b.disabled = true; });
+      var body = { helpful: helpful, source: 'web' };
+      if (comment) body.comment = comment;
+      api('POST', '/api/v1/entries/' + id + '/feedback', body)
+        .then(function (res) {
+          pressed.setAttribute('aria-pressed', 'true');
+          if (commentBox) commentBox.hidden = true;
+          msg.textContent = helpful ? '感谢反馈，这会帮助更多同事找到它。'
+            : (res && res.flag_id ? '感谢反馈，已提醒审核人复核这条经验。' : '感谢反馈。');
+        })
+        .catch(function (err) {
+          Array.prototype.forEach.call(all, function (b) { b.disabled = false; });
+          msg.textContent = err.status === 401 ? '请先登录后再反馈' : '反馈未成功：' + friendly(err);
+        });
+    }
+
     Array.prototype.forEach.call(buttons, function (button) {
       button.addEventListener('click', function () {
         var helpful = button.getAttribute('data-feedback') === '1';
-        Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
-        api('POST', '/api/v1/entries/' + id + '/feedback', { helpful: helpful, source: 'web' })
-          .then(function () {
-            button.setAttribute('aria-pressed', 'true');
-            msg.textContent = helpful ? '感谢反馈，这会帮助更多同事找到它。' : '感谢反馈，我们会安排复核这条经验。';
-          })
-          .catch(function (err) {
-            Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
-            msg.textContent = err.status === 401 ? '请先登录后再反馈' : '反馈未成功：' + err.message;
-          });
+        if (helpful || !commentBox) { send(helpful, '', button); return; }
+        commentBox.hidden = false;
+        button.setAttribute('aria-expanded', 'true');
+        commentBox.querySelector('textarea').focus();
       });
     });
+    if (sendButton) {
+      sendButton.addEventListener('click', function () {
+        var comment = commentBox.querySelector('textarea').value.trim();
+        send(false, comment, box.querySelector('button[data-feedback="0"]'));
+      });
+    }
   }
 
   function onReview(item) {
@@ -117,7 +158,7 @@
       button.disabled = true;
       api('POST', '/api/v1/entries/' + id + '/' + path, body)
         .then(function () { done(label); })
-        .catch(function (err) { button.disabled = false; toast('操作未成功：' + err.message, 'error'); });
+        .catch(function (err) { button.disabled = false; toast('操作未成功：' + friendly(err), 'error'); });
     }
 
     item.addEventListener('click', function (ev) {
@@ -148,7 +189,7 @@
       button.disabled = true;
       api('POST', '/api/v1/tickets/' + button.getAttribute('data-capture-ticket') + '/capture')
         .then(function (entry) { location.assign('/capture/' + entry.id); })
-        .catch(function (err) { button.disabled = false; toast('采编未成功：' + err.message, 'error'); });
+        .catch(function (err) { button.disabled = false; toast('采编未成功：' + friendly(err), 'error'); });
     });
   }
 
@@ -192,7 +233,7 @@
         .catch(function (err) {
           if (saved) { location.assign('/entries/' + id); return; }
           Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
-          showError(error, err.status === 409 ? '这条记录已被别人修改，请刷新页面后再保存。' : '保存未成功：' + err.message);
+          showError(error, err.status === 409 ? '这条记录已被别人修改，请刷新页面后再保存。' : '保存未成功：' + friendly(err));
         });
     });
   }
@@ -213,7 +254,7 @@
       };
       api('POST', '/api/v1/handbooks', body)
         .then(function (hb) { location.assign('/handbooks/' + hb.id); })
-        .catch(function (err) { showError(error, '创建未成功：' + err.message); });
+        .catch(function (err) { showError(error, '创建未成功：' + friendly(err)); });
     });
   }
 
@@ -223,7 +264,7 @@
       button.disabled = true;
       api('POST', '/api/v1/handbooks/' + holder.getAttribute('data-handbook-id') + '/editions', {})
         .then(function (ed) { toast('已发布第 ' + ed.number + ' 版', 'ok'); setTimeout(function () { location.reload(); }, 800); })
-        .catch(function (err) { button.disabled = false; toast('发布未成功：' + err.message, 'error'); });
+        .catch(function (err) { button.disabled = false; toast('发布未成功：' + friendly(err), 'error'); });
     });
   }
 
@@ -243,5 +284,5 @@
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready);
   else ready();
-  window.kbsvc = { api: api, toast: toast };
+  window.kbsvc = { api: api, toast: toast, friendly: friendly };
 })();
