@@ -12,6 +12,7 @@ from kbsvc.cli import (
     hook,
     importer,
     lifecycle,
+    notify,
     report,
     search,
     serve,
@@ -26,7 +27,7 @@ app = typer.Typer(
 )
 
 # Each module keeps its heavy imports inside the commands, so `kbsvc --help` stays instant.
-GROUPS = (auth, backup, demo, handbook, hook, importer, lifecycle, report, search, serve)
+GROUPS = (auth, backup, demo, handbook, hook, importer, lifecycle, notify, report, search, serve)
 for _group in GROUPS:
     _group.register(app)
 

@@ -15,7 +15,7 @@ from kbsvc.auth.models import Principal
 from kbsvc.entries.models import Entry, EntryLink, EntryStatus, LinkKind
 from kbsvc.entries.service import tags_of
 from kbsvc.exceptions import ServiceUnavailable, ValidationFailed
-from kbsvc.search import confidence
+from kbsvc.search import confidence, shorthand
 from kbsvc.search.models import (
     HitEntry,
     Reason,
@@ -112,9 +112,10 @@ def _hydrate(
     return out
 
 
-def _engine_ready(search_engine: SearchEngine) -> None:
+def _engine_ready(search_engine: SearchEngine, session: Session) -> None:
     if not search_engine.ready:
         raise ServiceUnavailable("the search index is still being built; retry shortly")
+    shorthand.refresh(session, search_engine.analyzer)  # site abbreviations edited since
 
 
 def _visible(session: Session, principal: Principal | None, hits: list[Hit]) -> list[Hit]:
@@ -152,7 +153,7 @@ def suggest(
 ) -> SuggestResponse:
     """Entries that likely fix the ticket being typed (published, visible to `principal`)."""
     t0 = time.perf_counter()
-    _engine_ready(search_engine)
+    _engine_ready(search_engine, session)
     raw = "\n".join(x for x in (req.title.strip(), req.text.strip()) if x)
     query = clean_query(raw, settings.max_query_chars)
     boost = {"system": req.system.strip(), "department": req.department.strip()}
@@ -183,7 +184,7 @@ def search(
 ) -> SearchResponse:
     """Ranked, filtered, paginated entries for a query, limited to what `principal` may see."""
     t0 = time.perf_counter()
-    _engine_ready(search_engine)
+    _engine_ready(search_engine, session)
     query = clean_query(q, settings.max_query_chars)
     k = max(1, min(k, settings.max_k))
     wanted_status = status or (None if include_unpublished else "published")
