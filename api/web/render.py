@@ -134,6 +134,7 @@ def page(request: Request, name: str, status_code: int = 200, **context: Any) ->
         "csrf": csrf_token(request),
         "can_edit": can(request, Role.editor),
         "can_review": can(request, Role.reviewer),
+        "can_admin": can(request, Role.admin),
     }
     base.update(context)
     response = templates.TemplateResponse(request, name, base, status_code=status_code)

@@ -15,6 +15,7 @@ from kbsvc.cli import (
     report,
     search,
     serve,
+    widget,
 )
 
 app = typer.Typer(
@@ -26,7 +27,7 @@ app = typer.Typer(
 )
 
 # Each module keeps its heavy imports inside the commands, so `kbsvc --help` stays instant.
-GROUPS = (auth, backup, demo, handbook, hook, importer, lifecycle, report, search, serve)
+GROUPS = (auth, backup, demo, handbook, hook, importer, lifecycle, report, search, serve, widget)
 for _group in GROUPS:
     _group.register(app)
 
