@@ -12,6 +12,7 @@ from kbsvc.cli import (
     hook,
     importer,
     lifecycle,
+    notify,
     report,
     search,
     serve,
@@ -27,7 +28,20 @@ app = typer.Typer(
 )
 
 # Each module keeps its heavy imports inside the commands, so `kbsvc --help` stays instant.
-GROUPS = (auth, backup, demo, handbook, hook, importer, lifecycle, report, search, serve, widget)
+GROUPS = (
+    auth,
+    backup,
+    demo,
+    handbook,
+    hook,
+    importer,
+    lifecycle,
+    notify,
+    report,
+    search,
+    serve,
+    widget,
+)
 for _group in GROUPS:
     _group.register(app)
 
