@@ -87,7 +87,10 @@
         .then(function () { location.assign(safeNext(form.getAttribute('data-next'))); })
         .catch(function (err) {
           button.disabled = false;
-          showError(error, err.status === 401 || err.status === 403 ? '用户名或密码不正确' : friendly(err));
+          // Directory sign-in explains itself in Chinese (disabled, no group, server down).
+          var said = err.data && err.data.message ? String(err.data.message) : '';
+          if (/[\u4e00-\u9fff]/.test(said)) showError(error, said);
+          else showError(error, err.status === 401 || err.status === 403 ? '用户名或密码不正确' : friendly(err));
         });
     });
   }
