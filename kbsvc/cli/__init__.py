@@ -17,6 +17,7 @@ from kbsvc.cli import (
     report,
     search,
     serve,
+    widget,
 )
 
 app = typer.Typer(
@@ -41,6 +42,7 @@ GROUPS = (
     report,
     search,
     serve,
+    widget,
 )
 for _group in GROUPS:
     _group.register(app)

@@ -5,6 +5,7 @@
 
   var BANDS = { high: '高', medium: '中', low: '低' };
   var MAX_DEBOUNCE = 300;
+  var WAIT_FOR_FIELDS_MS = 60000;
   var HINT = '填写标题或问题描述后，这里会实时列出知识库中相似的处理经验。';
 
   var CSS = [
@@ -18,6 +19,7 @@
     '.status{font-size:12px;color:#627d98}',
     '.hint,.empty{padding:14px;color:#627d98;margin:0}',
     '.empty strong{display:block;color:#334e68;font-weight:600;margin-bottom:2px}',
+    '.maybe summary{padding:6px 14px;color:#486581;cursor:pointer}',
     'ol{list-style:none;margin:0;padding:0}',
     '.item{padding:12px 14px;border-bottom:1px solid #eef2f6;outline:none;position:relative}',
     '.item:last-child{border-bottom:0}',
@@ -154,9 +156,10 @@
 
   Widget.prototype.mount = function () {
     var self = this;
+    if (this.host) return true;
     var container = pick(this.cfg.container);
     var anchor = pick(this.fields.description) || pick(this.fields.title);
-    if (!container && !anchor) return;
+    if (!container && !anchor) return false;
     this.host = document.createElement('div');
     this.host.setAttribute('data-kbsvc-widget', '');
     var root = this.host.attachShadow({ mode: 'open' });
@@ -213,6 +216,7 @@
     panel.addEventListener('keydown', function (ev) { self.onKey(ev); });
     this.loadCited();
     if ((this.value('title') + this.value('description')).length) this.schedule();
+    return true;
   };
 
   Widget.prototype.captureBar = function () {
@@ -368,8 +372,11 @@
     var res = this.result;
     var pinned = {};
     this.cited.forEach(function (c) { pinned[c.id] = true; });
-    var hits = (res && Array.isArray(res.data) && res.confident !== false) ? res.data : [];
-    hits = hits.filter(function (h) { return h.entry && !pinned[h.entry.id]; }).slice(0, 5);
+    var all = (res && Array.isArray(res.data)) ? res.data : [];
+    all = all.filter(function (h) { return h.entry && !pinned[h.entry.id]; });
+    // Not confident: never shout a near miss, never hide a likely fix (folded under 可能相关).
+    var hits = res && res.confident === false ? [] : all.slice(0, 5);
+    var maybe = hits.length ? [] : all.slice(0, 3);
     this.body.textContent = '';
     this.items = [];
     if (this.cited.length) {
@@ -387,10 +394,19 @@
     }
     if (!hits.length) {
       var empty = el('div', 'empty');
-      empty.appendChild(el('strong', null, '没有找到相似的处理记录'));
+      empty.appendChild(el('strong', null, maybe.length ? '没有把握的匹配' : '没有找到相似的处理记录'));
       empty.appendChild(document.createTextNode('可以补充报错提示或换一种说法再试。'));
       this.body.appendChild(empty);
-      this.status.textContent = '没有相似记录';
+      this.status.textContent = maybe.length ? '没有把握的匹配' : '没有相似记录';
+      if (maybe.length) {
+        var fold = el('details', 'maybe');
+        fold.appendChild(el('summary', null, '可能相关（' + maybe.length + ' 条）'));
+        var few = el('ol');
+        few.setAttribute('aria-label', '可能相关');
+        maybe.forEach(function (hit, i) { few.appendChild(self.renderItem(hit, self.items.length + i)); });
+        fold.appendChild(few);
+        this.body.appendChild(fold);
+      }
       return;
     }
     var list = el('ol');
@@ -566,7 +582,24 @@
       if (!script || script.__kbsvcWidget || !script.dataset.kbsvcKey || !window.fetch) return;
       script.__kbsvcWidget = true;
       var widget = new Widget(script);
-      var go = function () { try { widget.mount(); } catch (e) { /* never break the host page */ } };
+      var tryMount = function () {
+        try { return widget.mount(); } catch (e) { return true; /* never break the host page */ }
+      };
+      // Vendor pages often render the ticket form after load: wait for its fields a while.
+      var go = function () {
+        if (tryMount() || typeof MutationObserver !== 'function') return;
+        var pending = false;
+        var observer = new MutationObserver(function () {
+          if (pending) return;
+          pending = true;
+          setTimeout(function () {
+            pending = false;
+            if (tryMount()) observer.disconnect();
+          }, 100);
+        });
+        observer.observe(document.documentElement, { childList: true, subtree: true });
+        setTimeout(function () { observer.disconnect(); }, WAIT_FOR_FIELDS_MS);
+      };
       if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', go);
       else go();
     } catch (e) { /* never break the host page */ }
