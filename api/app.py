@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
@@ -13,37 +14,81 @@ from api import errors, middleware
 from api.deps import entry_visibility
 from api.logs import configure_logging
 from api.metrics import Metrics
-from api.routers import discover
+from api.routers import (
+    analytics,
+    audit,
+    auth,
+    capture,
+    citations,
+    entries,
+    handbooks,
+    health,
+    hooks,
+    lifecycle,
+    search,
+    tickets,
+    vocab,
+    web,
+)
+from indexer.engine import SearchEngine
 from kbsvc import __version__, db
+from kbsvc.analytics import searchlog
 from kbsvc.auth.sessions import secret_key
+from kbsvc.auth.widgetkeys import DemoWidgetKeys
 from kbsvc.config import Settings, get_settings
+from kbsvc.handbooks.export import ExportLimiter
+
+# Mount order is match order: the fixed paths of one router precede the `{id}` paths of the next.
+ROUTERS = (
+    analytics.router,
+    audit.router,
+    auth.router,
+    capture.router,
+    citations.router,
+    entries.router,
+    handbooks.router,
+    health.router,
+    hooks.router,
+    lifecycle.router,
+    search.router,
+    tickets.router,
+    vocab.router,
+    web.router,
+)
 
 
-def _start_search(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
+def _start_search(settings: Settings, db_engine: Engine) -> SearchEngine:
     """Load (or rebuild) the search index once per process and follow the change sequence."""
-    from indexer.engine import SearchEngine
-
-    search = SearchEngine(settings, engine)
-    search.start()
-    search.run_background(settings.search.sync_interval_s)
-    return search
+    search_engine = SearchEngine(settings, db_engine)
+    search_engine.start()
+    search_engine.run_background(settings.search.sync_interval_s)
+    return search_engine
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
-    """Build the app; the engine and indexes are created once, in the lifespan."""
+def create_app(settings: Settings | None = None, *, db_engine: Engine | None = None) -> FastAPI:
+    """Build the app; every process singleton is created once, in the lifespan."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.engine = engine or db.make_engine(settings)
-        db.upgrade(app.state.engine)
-        app.state.readiness = {}
-        app.state.search = _start_search(settings, app.state.engine)
-        app.state.readiness["search"] = lambda: "ok" if app.state.search.ready else "building"
+        state = app.state
+        state.db_engine = db_engine or db.make_engine(settings)
+        db.upgrade(state.db_engine)
+        await run_in_threadpool(
+            searchlog.purge_expired, state.db_engine, settings.analytics.search_log_days
+        )
+        state.search_log = searchlog.SearchLogWriter(state.db_engine)
+        state.export_limiter = ExportLimiter(settings.handbooks.max_concurrent_exports)
+        state.demo_widget_keys = DemoWidgetKeys(state.db_engine)
+        state.search_engine = _start_search(settings, state.db_engine)
+        state.readiness = {
+            "search": lambda: "ok" if state.search_engine.ready else "building",
+        }
         yield
-        app.state.search.stop()
-        if engine is None:
-            app.state.engine.dispose()
+        state.search_engine.stop()
+        await run_in_threadpool(state.search_log.close, 5.0)
+        if db_engine is None:
+            state.db_engine.dispose()
 
     app = FastAPI(
         title="kbsvc",
@@ -58,7 +103,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     configure_logging(settings.log_level, settings.log_format)
     errors.install(app)
     middleware.install(app, settings)
-    for router in discover():
+    for router in ROUTERS:
         app.include_router(router)
     # Web UI assets (CSS, JS, images); package data, so an installed wheel serves them too.
     app.mount("/static", StaticFiles(packages=[("api.web", "static")]), name="static")

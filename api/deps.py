@@ -1,4 +1,4 @@
-"""Request dependencies: settings, sessions, the caller and role checks."""
+"""Request dependencies: settings, sessions, process singletons, the caller and role checks."""
 
 from __future__ import annotations
 
@@ -12,38 +12,60 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from indexer.engine import SearchEngine
+from kbsvc.analytics.searchlog import SearchLogWriter
 from kbsvc.auth import policy, sessions
 from kbsvc.auth import service as auth_service
 from kbsvc.auth.models import ANONYMOUS, Principal, Role
+from kbsvc.auth.widgetkeys import DemoWidgetKeys
 from kbsvc.config import Settings
-from kbsvc.exceptions import Forbidden, ServiceUnavailable, Unauthorized
+from kbsvc.exceptions import Forbidden, Unauthorized
+from kbsvc.handbooks.export import ExportLimiter
 
 
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_engine(request: Request) -> Engine:
-    return request.app.state.engine  # type: ignore[no-any-return]
+def get_db_engine(request: Request) -> Engine:
+    """The database engine built in the lifespan."""
+    return request.app.state.db_engine  # type: ignore[no-any-return]
 
 
-def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
+DbEngineDep = Annotated[Engine, Depends(get_db_engine)]
+
+
+def get_session(db_engine: DbEngineDep) -> Iterator[Session]:
     # Services own their commits; the request scope only closes (and rolls back leftovers).
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(db_engine, expire_on_commit=False) as session:
         yield session
 
 
-def get_search(request: Request) -> SearchEngine:
-    """The process-wide search engine built in the lifespan (tests may override)."""
-    engine = getattr(request.app.state, "search", None)
-    if engine is None:
-        raise ServiceUnavailable("search is not available in this process")
-    return engine  # type: ignore[no-any-return]
+def get_search_engine(request: Request) -> SearchEngine:
+    """The process-wide search engine built in the lifespan."""
+    return request.app.state.search_engine  # type: ignore[no-any-return]
+
+
+def get_search_log(request: Request) -> SearchLogWriter:
+    """The process-wide search-log writer built in the lifespan."""
+    return request.app.state.search_log  # type: ignore[no-any-return]
+
+
+def get_export_limiter(request: Request) -> ExportLimiter:
+    """The process-wide cap on concurrent PDF/DOCX exports built in the lifespan."""
+    return request.app.state.export_limiter  # type: ignore[no-any-return]
+
+
+def get_demo_widget_keys(request: Request) -> DemoWidgetKeys:
+    """The demo page's widget keys, kept for the process (built in the lifespan)."""
+    return request.app.state.demo_widget_keys  # type: ignore[no-any-return]
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
-SearchEngineDep = Annotated[SearchEngine, Depends(get_search)]
+SearchEngineDep = Annotated[SearchEngine, Depends(get_search_engine)]
+SearchLogDep = Annotated[SearchLogWriter, Depends(get_search_log)]
+ExportLimiterDep = Annotated[ExportLimiter, Depends(get_export_limiter)]
+DemoWidgetKeysDep = Annotated[DemoWidgetKeys, Depends(get_demo_widget_keys)]
 
 
 def _bearer(request: Request) -> str | None:

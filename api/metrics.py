@@ -38,13 +38,13 @@ def _read(obj: Any, names: tuple[str, ...]) -> float | None:
 
 
 class IndexCollector(Collector):
-    """Reads `app.state.search` at scrape time: size and last applied change sequence."""
+    """Reads `app.state.search_engine` at scrape time: size and last applied change sequence."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        search = getattr(self.app.state, "search", None)
+        search = getattr(self.app.state, "search_engine", None)
         size = _read(search, ("size", "entries", "count", "doc_count"))
         seq = _read(search, ("applied_seq", "last_seq"))
         if size is not None:
@@ -60,7 +60,7 @@ class IndexCollector(Collector):
             )
 
     def _latest_seq(self) -> float | None:
-        engine = getattr(self.app.state, "engine", None)
+        engine = getattr(self.app.state, "db_engine", None)
         if engine is None:
             return None
         from sqlmodel import Session

@@ -14,7 +14,9 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from indexer.engine import SearchEngine
 from kbsvc import db
+from kbsvc.auth.models import SYSTEM
 from kbsvc.config import Settings
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import EntryCreate, EntryStatus, LinkKind
@@ -72,13 +74,18 @@ def main() -> None:
     db.upgrade(engine)
     with Session(engine, expire_on_commit=False) as session:
         total = load(session, args.copies)
+    search = SearchEngine(settings, engine)
+    search.start()
+    with Session(engine, expire_on_commit=False) as session:
         data = HandbookCreate(
             title="医院HIS系统常见故障分析与处理方法",
             max_entries=5000,
             selection=Selection(systems=[args.system] if args.system else []),
         )
         t0 = time.perf_counter()
-        doc = service.build_adhoc(session, data=data, settings=settings)
+        doc = service.build_adhoc(
+            session, data=data, settings=settings, search=search, principal=SYSTEM
+        )
         select_s = time.perf_counter() - t0
     print(
         f"KB {total} entries; handbook {doc.entry_count} entries, {len(doc.chapters)} chapters;"

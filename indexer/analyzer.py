@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 
+from indexer.shorthand import Known, Shorthand, default_shorthand
 from indexer.text import normalize
 from indexer.tokenizer import ChineseTokenizer, default_tokenizer
 
@@ -35,6 +36,7 @@ class AnalyzerConfig:
     words: bool = True
     bigrams: bool = True
     fold_synonyms: bool = True
+    shorthand: bool = True  # spell out abbreviations and pinyin in queries
     field_weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_FIELD_WEIGHTS))
 
 
@@ -53,10 +55,29 @@ class Analyzer:
     """Turns query and entry text into weighted index terms."""
 
     def __init__(
-        self, tokenizer: ChineseTokenizer | None = None, config: AnalyzerConfig | None = None
+        self,
+        tokenizer: ChineseTokenizer | None = None,
+        config: AnalyzerConfig | None = None,
+        shorthand: Shorthand | None = None,
     ) -> None:
         self.tokenizer = tokenizer or default_tokenizer()
         self.config = config or AnalyzerConfig()
+        self._shorthand = shorthand
+
+    @property
+    def shorthand(self) -> Shorthand:
+        """The query shorthand table (the shipped one unless a caller set its own)."""
+        if self._shorthand is None:
+            self._shorthand = default_shorthand()
+        return self._shorthand
+
+    @shorthand.setter
+    def shorthand(self, value: Shorthand) -> None:
+        self._shorthand = value  # one reference swap: readers see the old or the new table
+
+    def expand(self, query: str, known: Known | None = None) -> str:
+        """The query with shorthand spelled out (unchanged when shorthand is off)."""
+        return self.shorthand.expand(query, known) if self.config.shorthand else query
 
     def terms(self, text: str) -> list[str]:
         """Index terms of one text, in order (words first, then bigrams)."""

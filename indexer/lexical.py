@@ -171,6 +171,11 @@ class LexicalIndex:
         n = len(self._slot)
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
+    def has_term(self, term: str) -> bool:
+        """Whether a live document contains the term."""
+        tid = self._vocab.get(term)
+        return tid is not None and int(self._df.data[tid]) > 0
+
     def max_score(self, terms: Sequence[str]) -> float:
         """Upper bound of a document's score for these terms (tf → ∞)."""
         return sum(self.idf(t) for t in terms) * (self.k1 + 1.0)

@@ -107,6 +107,7 @@ class Retriever:
     ) -> Ranked:
         """Rank entries for a query; `boost` (system/department) nudges matching entries up."""
         cfg = self.config
+        query = self.analyzer.expand(query, self.knows)
         terms = self.analyzer.query_terms(query)
         n_cand = max(k, cfg.candidates)
         mask = self.lexical.mask(filters)
@@ -143,6 +144,10 @@ class Retriever:
         top = fused[0].score if fused else 0.0
         margin = top - fused[1].score if len(fused) > 1 else top
         return Ranked(hits, total, top, margin)
+
+    def knows(self, word: str) -> bool:
+        """Whether any index term of `word` occurs in a live entry (guards pinyin guesses)."""
+        return any(self.lexical.has_term(t) for t in self.analyzer.tokenizer.tokens(word))
 
     def _dense_scores(self, qvec: np.ndarray, ids: list[int]) -> dict[int, float]:
         """Exact cosine of lexical candidates the dense channel did not return."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from functools import lru_cache
 from importlib import resources
@@ -39,6 +40,8 @@ class ChineseTokenizer:
         with self._lock:
             if self._ready:
                 return
+            # jieba announces its dictionary build on stderr at DEBUG; CLI output stays clean.
+            jieba.setLogLevel(logging.WARNING)
             self._jieba.initialize()
             with resources.as_file(DATA / "hospital_it_dict.txt") as path:
                 self._jieba.load_userdict(str(path))

@@ -163,6 +163,13 @@ class HandbookSettings(BaseModel):
     docx_latin_font: str = "Calibri"
 
 
+class BackupSettings(BaseModel):
+    """`kbsvc backup` / `kbsvc restore`."""
+
+    # Folder holding pg_dump/pg_restore; empty = the newest /usr/lib/postgresql/*/bin, else PATH.
+    pg_bin_dir: str = ""
+
+
 class Settings(BaseSettings):
     """Service configuration; invalid values stop start-up with a clear message."""
 
@@ -181,6 +188,7 @@ class Settings(BaseSettings):
     lifecycle: LifecycleSettings = LifecycleSettings()
     privacy: PrivacySettings = PrivacySettings()
     handbooks: HandbookSettings = HandbookSettings()
+    backup: BackupSettings = BackupSettings()
     # Reads without a key are allowed only when a site opts in (intranet kiosks); writes never.
     open_reads: bool = False
     cors_origins: list[str] = []

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,21 +10,22 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
-import kbsvc
 from kbsvc.config import Settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def import_all_models() -> None:
-    """Import every `kbsvc.<domain>.models` module so SQLModel.metadata is complete."""
-    for mod in pkgutil.iter_modules(kbsvc.__path__):
-        if mod.ispkg:
-            try:
-                importlib.import_module(f"kbsvc.{mod.name}.models")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"kbsvc.{mod.name}.models":
-                    raise
+    """Import every domain's models module so SQLModel.metadata is complete."""
+    import kbsvc.analytics.models  # noqa: F401
+    import kbsvc.auth.models  # noqa: F401
+    import kbsvc.entries.models  # noqa: F401
+    import kbsvc.feedback.models  # noqa: F401
+    import kbsvc.handbooks.models  # noqa: F401
+    import kbsvc.intake.models  # noqa: F401
+    import kbsvc.search.models  # noqa: F401
+    import kbsvc.tickets.models  # noqa: F401
+    import kbsvc.vocab.models  # noqa: F401
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]

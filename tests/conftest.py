@@ -92,7 +92,7 @@ def session(engine: Engine) -> Iterator[Session]:
 def app(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
     from api.app import create_app
 
-    return create_app(settings, engine=engine)
+    return create_app(settings, db_engine=engine)
 
 
 @pytest.fixture

@@ -118,10 +118,7 @@ class AuditMiddleware:
         body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
         ids = [str(v) for v in (scope.get("path_params") or {}).values()]
         ids += [i for i in _ids_from_body(body) if i not in ids]
-        app = scope.get("app")
-        engine = getattr(getattr(app, "state", None), "engine", None)
-        if engine is None:
-            return
+        db_engine = scope["app"].state.db_engine
         fields = {
             "actor": extra.get("actor") or getattr(principal, "label", "anonymous:anonymous"),
             "role": str(getattr(getattr(principal, "role", None), "value", "") or ""),
@@ -134,6 +131,6 @@ class AuditMiddleware:
             "summary": extra.get("summary") or _summary(request_body),
         }
         try:
-            await anyio.to_thread.run_sync(lambda: audit.record(engine, **fields))
+            await anyio.to_thread.run_sync(lambda: audit.record(db_engine, **fields))
         except Exception:  # noqa: BLE001 - the write is committed; report, do not hide it
             log.exception("could not store audit event for %s", fields["action"])

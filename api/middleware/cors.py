@@ -35,15 +35,14 @@ class DynamicCORSMiddleware:
 
     async def allowed(self, scope: Scope) -> set[str]:
         if time.monotonic() - self._cached_at > self.ttl:
-            engine = getattr(scope["app"].state, "engine", None)
-            if engine is not None:
+            db_engine = scope["app"].state.db_engine
 
-                def load() -> set[str]:
-                    with Session(engine) as session:
-                        return active_origins(session)
+            def load() -> set[str]:
+                with Session(db_engine) as session:
+                    return active_origins(session)
 
-                self._cached = await anyio.to_thread.run_sync(load)
-                self._cached_at = time.monotonic()
+            self._cached = await anyio.to_thread.run_sync(load)
+            self._cached_at = time.monotonic()
         return self.static | self._cached
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

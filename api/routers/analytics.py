@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, FastAPI, Path, Query
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -17,19 +15,7 @@ from kbsvc.analytics import export, gaps, page, reports, schemas, searchlog
 from kbsvc.analytics.models import ClickIn, ClickRecorded
 from kbsvc.analytics.sqlfn import Period
 
-
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Apply search-log retention at start-up; flush queued log rows at shutdown."""
-    engine = app.state.engine
-    await run_in_threadpool(
-        searchlog.purge_expired, engine, app.state.settings.analytics.search_log_days
-    )
-    yield
-    await run_in_threadpool(searchlog.writer_for(engine).flush, 5.0)
-
-
-router = APIRouter(tags=["analytics"], responses=ERROR_RESPONSES, lifespan=lifespan)
+router = APIRouter(tags=["analytics"], responses=ERROR_RESPONSES)
 
 FromQ = Annotated[str | None, Query(alias="from", description="First day, YYYY-MM-DD (local)")]
 ToQ = Annotated[str | None, Query(alias="to", description="Last day, YYYY-MM-DD (inclusive)")]

@@ -8,9 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
-from api.deps import Editor, SessionDep, SettingsDep, Viewer
+from api.deps import Admin, Editor, SessionDep, SettingsDep, Viewer
 from api.errors import ERROR_RESPONSES, MAX_OFFSET
-from kbsvc.entries import duplicates, service, workflow
+from kbsvc.auth import policy
+from kbsvc.entries import duplicates, removal, revisions, service, workflow
 from kbsvc.entries.models import (
     EntriesPublic,
     EntryCreate,
@@ -20,6 +21,7 @@ from kbsvc.entries.models import (
     EntryStatus,
     EntryUpdate,
 )
+from kbsvc.entries.schemas import PurgeIn, RevisionPublic
 from kbsvc.exceptions import ValidationFailed
 
 router = APIRouter(prefix="/api/v1/entries", tags=["entries"], responses=ERROR_RESPONSES)
@@ -85,6 +87,8 @@ def get_entry(
     404 when missing or hidden from the caller (drafts, other departments: see auth.policy).
     """
     detail = service.to_detail(session, service.get(session, entry_id=entry_id, principal=caller))
+    if not policy.sees_unpublished(caller):
+        detail.pending_revision = None  # viewers read the live version only
     response.headers["ETag"] = f'"{detail.version}"'
     return detail
 
@@ -106,26 +110,50 @@ def update_entry(
     caller: Editor,
     if_match: Annotated[str | None, Header()] = None,
 ) -> EntryPublic:
-    """Partially update an entry based on `base_version` (or If-Match); stale → 409."""
+    """Edit an entry based on `base_version` (or If-Match); stale → 409.
+
+    A draft changes in place. A published entry stays as it is: the edit goes into its pending
+    revision (`pending_revision` in the answer), which a reviewer publishes as the next version.
+    A reviewer may send `publish: true` to publish their own edit directly.
+    """
     base = data.base_version if data.base_version is not None else _if_match(if_match)
     if base is None:
         raise ValidationFailed(
             "base_version is required: send the version you edited "
             "(body field base_version or an If-Match header)"
         )
-    entry = service.update(
-        session,
-        entry_id=entry_id,
-        data=data,
-        actor=caller.label,
-        base_version=base,
-        principal=caller,
+    entry, rev = revisions.edit(
+        session, entry_id=entry_id, data=data, principal=caller, base_version=base
     )
-    return service.to_public(session, entry)
+    if rev is None:
+        rev = revisions.open_revision(session, entry_id)
+    return service.to_public(session, entry, pending=revisions.ref(rev) if rev else None)
 
 
 @router.delete("/{entry_id}", status_code=204)
 def delete_entry(entry_id: int, session: SessionDep, caller: Editor) -> Response:
-    """Delete an entry."""
-    service.delete(session, entry_id=entry_id, actor=caller.label, principal=caller)
+    """Delete a never-published, never-cited draft; anything else is 409 (archive it instead)."""
+    removal.delete(session, entry_id=entry_id, principal=caller)
+    return Response(status_code=204)
+
+
+@router.post("/{entry_id}/purge", response_model=EntryDetail)
+def purge_entry(entry_id: int, body: PurgeIn, session: SessionDep, caller: Admin) -> EntryDetail:
+    """Destroy an entry's content (admin, with a reason); a tombstone keeps id, links and reason."""
+    entry = removal.purge(session, entry_id=entry_id, principal=caller, reason=body.reason)
+    return service.to_detail(session, entry)
+
+
+@router.get("/{entry_id}/revision", response_model=RevisionPublic)
+def get_revision(entry_id: int, session: SessionDep, caller: Editor) -> RevisionPublic:
+    """The pending revision of a published entry, with its differences from the live version."""
+    entry = service.get(session, entry_id=entry_id, principal=caller)
+    return revisions.to_public(session, entry, revisions.require_open(session, entry_id))
+
+
+@router.delete("/{entry_id}/revision", status_code=204)
+def discard_revision(entry_id: int, session: SessionDep, caller: Editor) -> Response:
+    """Discard the pending revision; the live entry is unchanged."""
+    service.get(session, entry_id=entry_id, principal=caller)
+    revisions.discard(session, entry_id=entry_id, actor=caller.label)
     return Response(status_code=204)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
-from api.deps import Editor, SessionDep, SettingsDep, Viewer
+from api.deps import Editor, ExportLimiterDep, SearchEngineDep, SessionDep, SettingsDep, Viewer
 from api.errors import ERROR_RESPONSES, MAX_OFFSET
 from kbsvc.handbooks import export, service
-from kbsvc.handbooks.export import ExportLimiter
 from kbsvc.handbooks.models import (
     EditionPublic,
     EditionsPublic,
@@ -22,7 +20,6 @@ from kbsvc.handbooks.models import (
     HandbookUpdate,
 )
 
-_LIMITER_LOCK = threading.Lock()
 router = APIRouter(prefix="/api/v1/handbooks", tags=["handbooks"], responses=ERROR_RESPONSES)
 
 _EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -31,20 +28,6 @@ _EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
         "content": {media.split(";")[0]: {} for media in export.MEDIA_TYPES.values()},
     },
 }
-
-
-def _search(request: Request) -> Any:
-    # The retrieval engine, once one is mounted; selection falls back to keyword matching.
-    return getattr(request.app.state, "search", None)
-
-
-def _limiter(request: Request, limit: int) -> ExportLimiter:
-    # One limiter per app, created on first use (export routes run on many threads).
-    with _LIMITER_LOCK:
-        limiter = getattr(request.app.state, "handbook_exports", None)
-        if limiter is None:
-            limiter = request.app.state.handbook_exports = ExportLimiter(limit)
-    return limiter  # type: ignore[no-any-return]
 
 
 def content_disposition(name: str) -> str:
@@ -92,9 +75,9 @@ def update_handbook(
 @router.post("/{handbook_id}/editions", response_model=EditionPublic, status_code=201)
 def publish_edition(
     handbook_id: int,
-    request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    search: SearchEngineDep,
     caller: Editor,
 ) -> EditionPublic:
     """Freeze the entries the handbook selects now as its next edition."""
@@ -103,7 +86,7 @@ def publish_edition(
         handbook_id=handbook_id,
         actor=caller.label,
         settings=settings,
-        search=_search(request),
+        search=search,
     )
     return service.edition_public(edition)
 
@@ -117,9 +100,10 @@ def list_editions(handbook_id: int, session: SessionDep, _caller: Viewer) -> Edi
 @router.get("/{handbook_id}/export", response_class=Response, responses=_EXPORT_RESPONSES)
 def export_handbook(
     handbook_id: int,
-    request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    search: SearchEngineDep,
+    limiter: ExportLimiterDep,
     caller: Viewer,
     format: ExportFormat = ExportFormat.pdf,
     edition: Annotated[int | None, Query(ge=1)] = None,
@@ -128,14 +112,13 @@ def export_handbook(
 
     A plain `def`: FastAPI runs it in the threadpool, so layout never blocks the event loop.
     """
-    limiter = _limiter(request, settings.handbooks.max_concurrent_exports)
     with limiter.slot(format):
         doc = service.build_document(
             session,
             handbook_id=handbook_id,
             settings=settings,
             edition=edition,
-            search=_search(request),
+            search=search,
             principal=caller,
         )
         session.rollback()  # end the read transaction before seconds of layout

@@ -22,7 +22,7 @@ def readyz(request: Request) -> JSONResponse:
     """Database reachable (and, once loaded, indexes caught up)."""
     checks: dict[str, str] = {}
     try:
-        with request.app.state.engine.connect() as conn:
+        with request.app.state.db_engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:  # noqa: BLE001 - any failure means not ready

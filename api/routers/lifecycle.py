@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Query
 
 from api.deps import Editor, Reviewer, SessionDep, SettingsDep, Viewer
 from api.errors import ERROR_RESPONSES, MAX_OFFSET
-from kbsvc.entries import duplicates, merge, service, versions, workflow
+from kbsvc.entries import duplicates, merge, revisions, service, versions, workflow
 from kbsvc.entries.models import DuplicateCandidate, EntriesPublic, EntryDetail, EntryPublic
 from kbsvc.entries.schemas import (
     MergeIn,
@@ -160,9 +160,10 @@ def restore_version(
     caller: Editor,
     body: Annotated[RestoreIn | None, Body()] = None,
 ) -> EntryPublic:
-    """Bring back an earlier version's content as a new version (status unchanged)."""
+    """Bring back an earlier version's content: a new version for drafts; for a published entry
+    a revision under review (`pending_revision`), the live version unchanged until published."""
     body = body or RestoreIn()
-    entry = versions.restore(
+    entry, rev = revisions.restore(
         session,
         entry_id=entry_id,
         version=version,
@@ -170,7 +171,7 @@ def restore_version(
         base_version=body.base_version,
         note=body.note,
     )
-    return service.to_public(session, entry)
+    return service.to_public(session, entry, pending=revisions.ref(rev) if rev else None)
 
 
 @router.get("/entries/{entry_id}/duplicates", response_model=list[DuplicateCandidate])

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
-from api.deps import SearchEngineDep, SessionDep, Viewer, WidgetOrViewer
+from api.deps import SearchEngineDep, SearchLogDep, SessionDep, Viewer, WidgetOrViewer
 from api.errors import ERROR_RESPONSES
 from kbsvc.analytics.searchlog import record_response
 from kbsvc.entries.models import EntryStatus
@@ -18,16 +18,16 @@ router = APIRouter(prefix="/api/v1", tags=["search"], responses=ERROR_RESPONSES)
 
 @router.post("/suggest", response_model=SuggestResponse)
 def suggest(
-    request: Request,
     req: SuggestRequest,
     session: SessionDep,
     engine: SearchEngineDep,
+    search_log: SearchLogDep,
     caller: WidgetOrViewer,
 ) -> SuggestResponse:
     """Past fixes likely to solve the ticket being typed (published entries only)."""
     resp = service.suggest(session, engine, req, principal=caller)
     resp.log_id = record_response(
-        request.app.state.engine,
+        search_log,
         kind="suggest",
         query=f"{req.title} {req.text}".strip(),
         filters={"system": req.system, "department": req.department},
@@ -40,9 +40,9 @@ def suggest(
 
 @router.get("/search", response_model=SearchResponse)
 def search(
-    request: Request,
     session: SessionDep,
     engine: SearchEngineDep,
+    search_log: SearchLogDep,
     caller: Viewer,
     q: Annotated[str, Query(max_length=100_000, description="Query (long text is truncated).")],
     k: Annotated[int, Query(ge=1, le=50)] = 10,
@@ -67,7 +67,7 @@ def search(
     )
     if offset == 0:  # paging through one question is not a new question
         resp.log_id = record_response(
-            request.app.state.engine,
+            search_log,
             kind="search",
             query=q,
             filters={"system": system, "department": department, "tag": tag},

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.web import pages, render, reports, widget, workflow
+from api.web import handbooks, pages, reports, widget, workflow
 
 router = APIRouter(include_in_schema=False)
 router.include_router(pages.router)
 router.include_router(workflow.router)
 router.include_router(widget.router)
 router.include_router(reports.router)
-
-try:  # the handbook screens appear once the handbooks domain is installed
-    from api.web import handbooks
-except ImportError:  # pragma: no cover - only while kbsvc.handbooks is absent
-    handbooks = None  # type: ignore[assignment]
-if handbooks is not None:
-    router.include_router(handbooks.router)
-    render.templates.env.globals["handbooks_enabled"] = True
+router.include_router(handbooks.router)

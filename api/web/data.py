@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import html
-import math
-import time
 from typing import Any
 
-from fastapi import Request
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from indexer.engine import SearchEngine
 from kbsvc.auth.models import Principal
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import Entry, EntryLink, EntryStatus, EntryTag, LinkKind, Tag
+from kbsvc.search import service as search_service
 from kbsvc.tickets.models import Ticket
 
 
@@ -49,94 +47,31 @@ def kb_stats(session: Session) -> dict[str, int]:
 
 
 def search(
-    request: Request,
+    search_engine: SearchEngine,
     session: Session,
     *,
     q: str,
     k: int,
     offset: int,
     principal: Principal | None = None,
-    **filters: str | None,
+    system: str | None = None,
+    department: str | None = None,
+    tag: str | None = None,
 ) -> dict[str, Any]:
     """Search results in the `/api/v1/search` shape: {data, total, took_ms, confident};
     only entries `principal` may see (auth.policy)."""
-    engine = getattr(request.app.state, "search", None)
-    if engine is None:
-        return _fallback_search(session, q=q, k=k, offset=offset, principal=principal, **filters)
-    from kbsvc.search import service as search_service
-
     result = search_service.search(
-        session, engine, q=q, k=k, offset=offset, principal=principal, **filters
+        session,
+        search_engine,
+        q=q,
+        k=k,
+        offset=offset,
+        system=system,
+        department=department,
+        tag=tag,
+        principal=principal,
     )
     return result.model_dump(mode="json")
-
-
-def _fallback_search(
-    session: Session,
-    *,
-    q: str,
-    k: int,
-    offset: int,
-    principal: Principal | None = None,
-    **filters: str | None,
-) -> dict[str, Any]:
-    # Token-overlap ranking used until the retrieval engine is available.
-    from indexer.tokenizer import default_tokenizer
-
-    start = time.perf_counter()
-    tok = default_tokenizer()
-    terms = set(tok.tokens(q))
-    listing = entries.list_entries(
-        session,
-        status=EntryStatus.published,
-        limit=10_000,
-        principal=principal,
-        **{k_: v for k_, v in filters.items() if v},
-    )
-    docs = [
-        (e, set(tok.tokens(" ".join([e.title, e.symptom, e.cause, e.solution]))))
-        for e in listing.data
-    ]
-    df: dict[str, int] = {}
-    for _e, toks in docs:
-        for t in toks & terms:
-            df[t] = df.get(t, 0) + 1
-    n = max(len(docs), 1)
-    scored = []
-    for entry, toks in docs:
-        hits = toks & terms
-        score = sum(math.log(1 + n / df[t]) for t in hits)
-        if score > 0:
-            scored.append((score, entry, hits))
-    scored.sort(key=lambda s: (-s[0], s[1].id))
-    top = max((s[0] for s in scored), default=0.0)
-    items = []
-    for score, entry, hits in scored[offset : offset + k]:
-        rel = score / top if top else 0.0
-        band = "high" if rel > 0.8 and len(hits) >= 2 else "medium" if rel > 0.5 else "low"
-        items.append(
-            {
-                "entry": entry.model_dump(mode="json"),
-                "score": round(rel, 3),
-                "confidence": band,
-                "reasons": [f"关键词：{'、'.join(sorted(hits))}"],
-                "snippet": _mark(entry.symptom or entry.title, hits),
-                "sources": [],
-            }
-        )
-    confident = any(i["confidence"] == "high" for i in items)
-    took = (time.perf_counter() - start) * 1000
-    return {"data": items, "total": len(scored), "took_ms": round(took, 1), "confident": confident}
-
-
-def _mark(text: str, terms: set[str]) -> str:
-    out = html.escape(text[:160])
-    for term in sorted(terms, key=len, reverse=True):
-        esc = html.escape(term)
-        if esc and esc.lower() in out.lower():
-            i = out.lower().index(esc.lower())
-            out = out[:i] + "<mark>" + out[i : i + len(esc)] + "</mark>" + out[i + len(esc) :]
-    return out
 
 
 def visible_entry(session: Session, entry_id: int, principal: Principal) -> Entry:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import SearchEngineDep, SessionDep, SettingsDep
 from api.web import data
 from api.web.render import WebCaller, guard, page
 from kbsvc.auth.models import Role
@@ -49,7 +49,8 @@ def handbook_preview(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    _caller: WebCaller,
+    search: SearchEngineDep,
+    caller: WebCaller,
     handbook_id: int,
 ) -> Response:
     """Preview: the entries the selection holds now, grouped as the chapters will be."""
@@ -66,9 +67,7 @@ def handbook_preview(
             message=f"没有找到编号为 {handbook_id} 的手册。",
         )
     try:
-        rows = service.current_entries(
-            session, handbook, settings, getattr(request.app.state, "search", None), _caller
-        )
+        rows = service.current_entries(session, handbook, settings, search=search, principal=caller)
     except ValidationFailed:
         rows = []
     chapters = _chapters(rows, handbook.grouping)

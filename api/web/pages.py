@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.deps import SessionDep
+from api.deps import SearchEngineDep, SessionDep
 from api.web import data
 from api.web.render import WebCaller, guard, page, principal_of
 from kbsvc.auth.models import Role
@@ -35,6 +35,7 @@ def _clean(value: str | None) -> str | None:
 def search_page(
     request: Request,
     session: SessionDep,
+    search_engine: SearchEngineDep,
     _caller: WebCaller,
     q: Annotated[str, Query(max_length=500)] = "",
     system: Annotated[str, Query(max_length=100)] = "",
@@ -51,7 +52,7 @@ def search_page(
     if q:
         try:
             result = data.search(
-                request,
+                search_engine,
                 session,
                 q=q,
                 k=PAGE_SIZE,

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import threading
 from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import select
-from sqlmodel import Session
 
-from api.deps import SessionDep
+from api.deps import DemoWidgetKeysDep, SessionDep
 from api.web import STATIC_DIR, data
 from api.web.render import WebCaller, guard, page
-from kbsvc.auth import service as auth_service
-from kbsvc.auth.models import ApiKey, Role
+from kbsvc.auth.models import Role
 
 router = APIRouter(include_in_schema=False)
-
-DEMO_KEY_PREFIX = "demo-widget "
-_demo_lock = threading.Lock()
 
 
 @router.get("/widget.js")
@@ -41,30 +34,10 @@ def widget_script(request: Request) -> Response:
     return Response(body, media_type="text/javascript; charset=utf-8", headers=headers)
 
 
-def demo_widget_key(request: Request, session: Session, origin: str) -> str:
-    """A widget key bound to `origin` for the demo page, created once per process and origin."""
-    keys: dict[str, str] = request.app.state.__dict__.setdefault("demo_widget_keys", {})
-    with _demo_lock:
-        if origin in keys:
-            return keys[origin]
-        name = DEMO_KEY_PREFIX + origin
-        # Plaintexts are never stored, so keys left by an earlier process are unusable: revoke.
-        stale = session.execute(
-            select(ApiKey).where(ApiKey.name == name, ApiKey.revoked.is_(False))  # type: ignore[arg-type,attr-defined]
-        ).scalars()
-        for row in stale:
-            row.revoked = True
-            session.add(row)
-        session.commit()
-        _row, plaintext = auth_service.create_api_key(
-            session, name=name, role=Role.widget, origins=[origin]
-        )
-        keys[origin] = plaintext
-        return plaintext
-
-
 @router.get("/demo/ticket")
-def demo_ticket(request: Request, session: SessionDep, _caller: WebCaller) -> Response:
+def demo_ticket(
+    request: Request, session: SessionDep, demo_keys: DemoWidgetKeysDep, _caller: WebCaller
+) -> Response:
     """A helpdesk-style ticket form with the widget embedded, as a third-party page would."""
     if (denied := guard(request, Role.viewer)) is not None:
         return denied
@@ -76,7 +49,7 @@ def demo_ticket(request: Request, session: SessionDep, _caller: WebCaller) -> Re
         request,
         "demo_ticket.html",
         title="报修工单（演示）",
-        widget_key=demo_widget_key(request, session, origin),
+        widget_key=demo_keys.key_for(origin),
         ticket_no=ticket_no,
         options=options,
         nav="demo",

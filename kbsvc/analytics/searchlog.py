@@ -7,7 +7,6 @@ import queue
 import re
 import threading
 import uuid
-import weakref
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,7 +43,10 @@ def scrub(text: str) -> str:
 
 
 class SearchLogWriter:
-    """Bounded queue drained by a daemon thread; a full queue drops rows rather than block."""
+    """Bounded queue drained by a daemon thread; a full queue drops rows rather than block.
+
+    One per process, built by the app lifespan (or a CLI command) and closed at shutdown.
+    """
 
     def __init__(self, engine: Engine, *, maxsize: int = 10_000, batch: int = 200) -> None:
         self.engine = engine
@@ -66,8 +68,15 @@ class SearchLogWriter:
         self._q.put({"_flush": done})
         done.wait(timeout)
 
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued, then stop the thread."""
+        self.flush(timeout)
+        self._q.put(None)
+        self._thread.join(timeout)
+
     def _run(self) -> None:
-        while True:
+        stopping = False
+        while not stopping:
             item = self._q.get()
             rows: list[dict[str, Any]] = []
             events: list[threading.Event] = []
@@ -81,7 +90,8 @@ class SearchLogWriter:
                 try:
                     item = self._q.get_nowait()
                 except queue.Empty:
-                    item = None
+                    break
+            stopping = item is None  # close() queues None after its flush marker
             self._write(rows)
             for ev in events:
                 ev.set()
@@ -96,21 +106,8 @@ class SearchLogWriter:
             log.exception("could not write %d search log rows", len(rows))
 
 
-_writers: weakref.WeakKeyDictionary[Engine, SearchLogWriter] = weakref.WeakKeyDictionary()
-_writers_lock = threading.Lock()
-
-
-def writer_for(engine: Engine) -> SearchLogWriter:
-    """The engine's writer (one thread per engine per process)."""
-    with _writers_lock:
-        w = _writers.get(engine)
-        if w is None:
-            w = _writers[engine] = SearchLogWriter(engine)
-        return w
-
-
 def record_search(
-    engine: Engine,
+    writer: SearchLogWriter,
     *,
     kind: SearchKind | str,
     query: str,
@@ -124,7 +121,7 @@ def record_search(
 ) -> str:
     """Queue a log row and return its id at once (the row is written moments later)."""
     log_id = uuid.uuid4().hex
-    writer_for(engine).submit(
+    writer.submit(
         {
             "id": log_id,
             "at": at or utcnow(),
@@ -176,7 +173,7 @@ BAND_VALUE = {"high": 1.0, "medium": 0.5, "low": 0.0}
 
 
 def record_response(
-    engine: Engine,
+    writer: SearchLogWriter,
     *,
     kind: SearchKind | str,
     query: str,
@@ -188,7 +185,7 @@ def record_response(
     """Log a suggest/search answer (hits carry .entry.id, .score, .confidence)."""
     top = hits[0] if hits else None
     return record_search(
-        engine,
+        writer,
         kind=kind,
         query=query,
         filters=filters,

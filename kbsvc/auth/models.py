@@ -129,3 +129,5 @@ class Principal:
 
 
 ANONYMOUS = Principal(kind="anonymous", name="anonymous", role=None)
+# Internal jobs (editions frozen for every reader, imports, sync): sees every entry, by name.
+SYSTEM = Principal(kind="system", name="system", role=Role.admin)

@@ -62,6 +62,16 @@ def engine():  # type: ignore[no-untyped-def]
     return eng
 
 
+def search_engine(start: bool = True) -> Any:
+    """The search engine over the configured database; started: index loaded and caught up."""
+    from indexer.engine import SearchEngine
+
+    eng = SearchEngine(settings(), engine())
+    if start:
+        eng.start()
+    return eng
+
+
 def settings():  # type: ignore[no-untyped-def]
     from kbsvc.config import Settings
 

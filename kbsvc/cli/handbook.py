@@ -121,12 +121,16 @@ def create_cmd(
 @handle_errors
 def edition_cmd(handbook_id: int = typer.Option(..., "--id", help="Handbook id.")) -> None:
     """Freeze the next edition of a saved handbook."""
-    from kbsvc.cli._common import open_session, settings
+    from kbsvc.cli._common import open_session, search_engine, settings
     from kbsvc.handbooks import service
 
     with open_session() as session:
         edition = service.publish_edition(
-            session, handbook_id=handbook_id, actor="cli", settings=settings()
+            session,
+            handbook_id=handbook_id,
+            actor="cli",
+            settings=settings(),
+            search=search_engine(),
         )
     ch = service.edition_public(edition).changes
     typer.echo(
@@ -155,7 +159,8 @@ def export_cmd(
     max_entries: MaxEntries = 0,
 ) -> None:
     """Export a saved handbook (--id) or an ad-hoc one (--title and filters) to a file."""
-    from kbsvc.cli._common import fail, open_session, settings
+    from kbsvc.auth.models import SYSTEM
+    from kbsvc.cli._common import fail, open_session, search_engine, settings
     from kbsvc.handbooks import service
     from kbsvc.handbooks.models import ExportFormat
 
@@ -164,10 +169,17 @@ def export_cmd(
     if not handbook_id and not title:
         raise fail("give --id of a saved handbook or --title for an ad-hoc one")
     cfg = settings()
+    search = search_engine()
     with open_session() as session:
+        # The operator at the server's shell reads the whole KB (SYSTEM), as `kbsvc search` does.
         if handbook_id:
             doc = service.build_document(
-                session, handbook_id=handbook_id, settings=cfg, edition=edition or None
+                session,
+                handbook_id=handbook_id,
+                settings=cfg,
+                edition=edition or None,
+                search=search,
+                principal=SYSTEM,
             )
         else:
             data = _definition(
@@ -183,7 +195,9 @@ def export_cmd(
                 group_by,
                 max_entries,
             )
-            doc = service.build_adhoc(session, data=data, settings=cfg)
+            doc = service.build_adhoc(
+                session, data=data, settings=cfg, search=search, principal=SYSTEM
+            )
     body = _render_with_progress(doc, ExportFormat(fmt), cfg)
     output.write_bytes(body)
     typer.echo(

@@ -8,17 +8,7 @@ from typing import Any
 
 import typer
 
-from kbsvc.cli._common import console, fail, handle_errors, is_tty
-
-
-def _engine(start: bool = True) -> Any:
-    from indexer.engine import SearchEngine
-    from kbsvc.cli._common import engine, settings
-
-    eng = SearchEngine(settings(), engine())
-    if start:
-        eng.start()
-    return eng
+from kbsvc.cli._common import console, fail, handle_errors, is_tty, search_engine
 
 
 def _print_hits(resp: Any, as_json: bool) -> None:
@@ -55,7 +45,7 @@ def search(
 
     from kbsvc.search import service
 
-    eng = _engine()
+    eng = search_engine()
     with Session(eng.db) as session:
         resp = service.search(
             session, eng, q=query, k=k, system=system, department=department, tag=tag
@@ -78,7 +68,7 @@ def suggest(
     from kbsvc.search import service
     from kbsvc.search.models import SuggestRequest
 
-    eng = _engine()
+    eng = search_engine()
     req = SuggestRequest(text=text, title=title, system=system, department=department, k=k)
     with Session(eng.db) as session:
         resp = service.suggest(session, eng, req)
@@ -88,7 +78,7 @@ def suggest(
 @handle_errors
 def reindex() -> None:
     """Rebuild the search indexes from the database."""
-    eng = _engine(start=False)
+    eng = search_engine(start=False)
     if is_tty():
         from rich.progress import Progress
 

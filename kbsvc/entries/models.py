@@ -7,7 +7,17 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import field_validator
-from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from kbsvc.limits import MAX_DEPARTMENTS, MAX_TAGS, check_text
@@ -65,6 +75,57 @@ class Entry(EntryBase, table=True):
     )
     review_due_at: datetime | None = Field(default=None, index=True)
     review_comment: str = Field(default="", sa_type=Text)  # the last reviewer's rejection note
+    # An admin purge blanks the content but keeps the row, so citing tickets still resolve.
+    purged_at: datetime | None = None
+    purge_reason: str = Field(default="", sa_type=Text)
+
+
+class RevisionStatus(StrEnum):
+    draft = "draft"
+    in_review = "in_review"
+    published = "published"
+    discarded = "discarded"
+
+
+OPEN_REVISION = (RevisionStatus.draft.value, RevisionStatus.in_review.value)
+
+
+class EntryRevision(SQLModel, table=True):
+    """A proposed change to a published entry; the live entry is untouched until it is published."""
+
+    __tablename__ = "entry_revisions"
+    __table_args__ = (
+        # At most one open revision per entry, so two editors cannot fork the live text.
+        Index(
+            "uq_entry_revisions_open",
+            "entry_id",
+            unique=True,
+            sqlite_where=text("status IN ('draft', 'in_review')"),
+            postgresql_where=text("status IN ('draft', 'in_review')"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("entries.id", ondelete="CASCADE"), index=True, nullable=False
+        )
+    )
+    base_version: int  # the live version the revision was started from
+    status: RevisionStatus = Field(
+        default=RevisionStatus.draft, sa_column=Column(String(20), nullable=False, index=True)
+    )
+    # CONTENT_FIELDS plus tags and restricted_departments, as they will be when published.
+    content: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    note: str = Field(default="", max_length=500)
+    review_comment: str = Field(default="", sa_type=Text)
+    created_by: str = Field(default="", max_length=100)
+    updated_by: str = Field(default="", max_length=100)
+    reviewed_by: str = Field(default="", max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    submitted_at: datetime | None = None
+    published_version: int | None = None
 
 
 class EntryVersion(SQLModel, table=True):
@@ -182,6 +243,9 @@ class EntryUpdate(SQLModel):
     # The version this edit was based on (or an If-Match header); stale → 409, nothing written.
     base_version: int | None = Field(default=None, ge=1)
     note: str | None = Field(default=None, max_length=500)
+    # A reviewer editing a published entry may publish at once (recorded as a version);
+    # everyone else's edit of a published entry becomes a revision under review.
+    publish: bool = False
 
     @field_validator("tags", mode="before")
     @classmethod
@@ -200,6 +264,13 @@ class TicketRef(SQLModel):
     kind: LinkKind
 
 
+class RevisionRef(SQLModel):
+    """The pending change to a published entry: the version it would become, and its state."""
+
+    version: int
+    status: RevisionStatus
+
+
 class EntryPublic(EntryBase):
     id: int
     status: EntryStatus
@@ -212,6 +283,8 @@ class EntryPublic(EntryBase):
     updated_at: datetime
     merged_into_id: int | None = None
     review_due_at: datetime | None = None
+    # Shown to editors and reviewers only; viewers always read the live fields above.
+    pending_revision: RevisionRef | None = None
 
 
 class DuplicateCandidate(SQLModel):
@@ -239,6 +312,8 @@ class EntryDetail(EntryPublic):
     helpful_count: int = 0
     not_helpful_count: int = 0
     open_flag_count: int = 0
+    purged_at: datetime | None = None
+    purge_reason: str = ""
 
 
 class EntriesPublic(SQLModel):

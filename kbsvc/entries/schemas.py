@@ -108,3 +108,30 @@ class CitedEntry(SQLModel):
 class CitedEntriesPublic(SQLModel):
     data: list[CitedEntry]
     count: int
+
+
+class RevisionPublic(SQLModel):
+    """A pending (or past) revision of a published entry and how it differs from the live one."""
+
+    id: int
+    entry_id: int
+    version: int
+    base_version: int
+    status: str
+    content: dict[str, Any]
+    note: str
+    review_comment: str
+    created_by: str
+    updated_by: str
+    reviewed_by: str
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None = None
+    published_version: int | None = None
+    changes: list[FieldChange] = []
+
+
+class PurgeIn(SQLModel):
+    """Why an admin destroys an entry's content (kept in the audit log and the tombstone)."""
+
+    reason: str = Field(min_length=4, max_length=500)

@@ -22,6 +22,7 @@ from kbsvc.entries.models import (
     EntryTag,
     EntryUpdate,
     LinkKind,
+    RevisionRef,
     Tag,
     TicketRef,
 )
@@ -73,23 +74,27 @@ def to_public(
     entry: Entry,
     tags: list[str] | None = None,
     restricted: list[str] | None = None,
+    pending: RevisionRef | None = None,
 ) -> EntryPublic:
-    """Public schema of an entry."""
+    """Public schema of an entry (`pending`: its open revision, for editors and up)."""
     assert entry.id is not None
     if tags is None:
         tags = tags_of(session, [entry.id])[entry.id]
     if restricted is None:
         restricted = policy.restrictions_of(session, [entry.id])[entry.id]
     return EntryPublic.model_validate(
-        entry, update={"tags": tags, "restricted_departments": restricted}
+        entry,
+        update={"tags": tags, "restricted_departments": restricted, "pending_revision": pending},
     )
 
 
 def to_detail(session: Session, entry: Entry) -> EntryDetail:
     """Entry with its ticket links, citation and feedback counts."""
+    from kbsvc.entries.revisions import pending_refs
     from kbsvc.feedback.models import Feedback, FlagStatus, ReviewFlag
 
-    base = to_public(session, entry)
+    assert entry.id is not None
+    base = to_public(session, entry, pending=pending_refs(session, [entry.id]).get(entry.id))
     links = links_of(session, entry.id or 0)
     refs = [TicketRef(source=lk.source, external_id=lk.external_id, kind=lk.kind) for lk in links]
     vote_stmt = (
@@ -114,6 +119,8 @@ def to_detail(session: Session, entry: Entry) -> EntryDetail:
         helpful_count=votes.get(True, 0),
         not_helpful_count=votes.get(False, 0),
         open_flag_count=flags,
+        purged_at=entry.purged_at,
+        purge_reason=entry.purge_reason,
     )
 
 
@@ -171,7 +178,8 @@ def update(
     base = base_version if base_version is not None else data.base_version
     versions.bump(session, entry, base_version=base)
     fields = data.model_dump(
-        exclude_unset=True, exclude={"tags", "base_version", "note", "restricted_departments"}
+        exclude_unset=True,
+        exclude={"tags", "base_version", "note", "restricted_departments", "publish"},
     )
     for key, value in fields.items():
         if value is not None:  # an explicit null means "leave as is": the columns are NOT NULL

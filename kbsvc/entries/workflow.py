@@ -5,14 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from kbsvc.auth import policy
 from kbsvc.auth.models import Principal
 from kbsvc.config import LifecycleSettings
-from kbsvc.entries import changes, service, versions
-from kbsvc.entries.models import EntriesPublic, Entry, EntryStatus
+from kbsvc.entries import changes, revisions, service, versions
+from kbsvc.entries.models import (
+    EntriesPublic,
+    Entry,
+    EntryRevision,
+    EntryStatus,
+    RevisionStatus,
+)
 from kbsvc.exceptions import Conflict, ValidationFailed
 from kbsvc.timeutil import as_aware, utcnow
 
@@ -62,6 +68,10 @@ def transition(
     if move is None:
         raise ValidationFailed(f"unknown action {action!r}; known: {sorted(TRANSITIONS)}")
     entry = service.get(session, entry_id=entry_id)
+    if action in REVISION_ACTIONS and entry.status == S.published:
+        rev = revisions.open_revision(session, entry_id)
+        if rev is not None:
+            return _revision_move(session, entry, rev, action, actor, note, settings)
     if entry.status != move.source:
         raise Conflict(
             f"cannot {action.replace('_', ' ')} entry {entry_id}: it is {entry.status}, "
@@ -89,6 +99,30 @@ def transition(
     text = f"{move.note}: {note.strip()}" if note.strip() else move.note
     versions.record(session, entry, actor=actor, note=text)
     session.commit()
+    return entry
+
+
+REVISION_ACTIONS = ("submit", "publish", "reject")
+
+
+def _revision_move(
+    session: Session,
+    entry: Entry,
+    rev: EntryRevision,
+    action: str,
+    actor: str,
+    note: str,
+    settings: LifecycleSettings | None,
+) -> Entry:
+    """Submit, publish or reject the pending revision of a published entry."""
+    if action == "submit":
+        revisions.submit(session, rev=rev, actor=actor, note=note)
+    elif action == "reject":
+        revisions.reject(session, rev=rev, actor=actor, comment=note)
+    else:
+        entry.review_due_at = due_date(rev.content.get("category", entry.category), settings)
+        revisions.publish(session, entry=entry, rev=rev, actor=actor, note=note)
+        session.commit()
     return entry
 
 
@@ -121,8 +155,12 @@ def mark_reviewed(
 def _page(session: Session, stmt, offset: int, limit: int) -> EntriesPublic:  # type: ignore[no-untyped-def]
     count = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     rows = list(session.execute(stmt.offset(offset).limit(limit)).scalars())
-    tags = service.tags_of(session, [e.id for e in rows if e.id is not None])
-    data = [service.to_public(session, e, tags[e.id or 0]) for e in rows]
+    ids = [e.id for e in rows if e.id is not None]
+    tags = service.tags_of(session, ids)
+    pending = revisions.pending_refs(session, ids)
+    data = [
+        service.to_public(session, e, tags[e.id or 0], pending=pending.get(e.id or 0)) for e in rows
+    ]
     return EntriesPublic(data=data, count=count)
 
 
@@ -134,14 +172,24 @@ def review_queue(
     limit: int = 50,
     principal: Principal | None = None,
 ) -> EntriesPublic:
-    """Entries waiting for a reviewer that `principal` may see, longest-waiting first."""
-    stmt = select(Entry).where(
-        Entry.status == S.in_review,  # type: ignore[arg-type]
-        policy.visible_filter(principal),
+    """Entries (or revisions of published ones) waiting for a reviewer that `principal` may
+    see, longest-waiting first."""
+    waiting = and_(
+        EntryRevision.entry_id == Entry.id,  # type: ignore[arg-type]
+        EntryRevision.status == RevisionStatus.in_review,  # type: ignore[arg-type]
+    )
+    stmt = (
+        select(Entry)
+        .outerjoin(EntryRevision, waiting)
+        .where(
+            or_(Entry.status == S.in_review, EntryRevision.id.is_not(None)),  # type: ignore[union-attr,arg-type]
+            policy.visible_filter(principal),
+        )
     )
     if system:
         stmt = stmt.where(Entry.system == system)  # type: ignore[arg-type]
-    return _page(session, stmt.order_by(Entry.updated_at, Entry.id), offset, limit)  # type: ignore[arg-type]
+    since = func.coalesce(EntryRevision.submitted_at, Entry.updated_at)
+    return _page(session, stmt.order_by(since, Entry.id), offset, limit)  # type: ignore[arg-type]
 
 
 def due(

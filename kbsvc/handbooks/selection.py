@@ -6,50 +6,40 @@ import re
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
+from indexer.lexical import Filters
+from indexer.retriever import Ranked
 from kbsvc.auth import policy
 from kbsvc.auth.models import Principal
 from kbsvc.entries import service as entries_service
 from kbsvc.entries.models import Entry, EntryLink, EntryTag, Tag
+from kbsvc.exceptions import ServiceUnavailable
 from kbsvc.handbooks.models import Selection
 
 # Fields copied into a snapshot: everything a rendered handbook shows.
 TEXT_FIELDS = ("title", "symptom", "cause", "solution", "workaround")
 META_FIELDS = ("system", "module", "department", "category")
-_ANY_SPLIT = re.compile(r"[,，、;；。|]+")
 # Control characters are invalid in XML (DOCX) and meaningless in print.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SEARCH_POOL = 2000
+# Fused scores of entries on a topic sit within a few fold of the best match; entries sharing
+# one common word with the query (配置, 问题) score an order of magnitude lower.
+_TOPIC_FLOOR = 0.3
 
 
 class EntrySearch(Protocol):
-    """The retrieval engine's seam: entry ids for a plain-language query, best first."""
+    """The search engine's one shape (indexer.engine.SearchEngine), as every consumer uses it."""
 
-    def __call__(self, query: str, *, limit: int) -> Sequence[int]: ...
+    ready: bool
+
+    def search(self, query: str, k: int, filters: Filters | None = None) -> Ranked: ...
 
 
 def clean_text(value: str | None) -> str:
     """Entry text without control characters and with normalised line ends."""
     return _CONTROL.sub("", (value or "").replace("\r\n", "\n").replace("\r", "\n")).strip()
-
-
-def _term(term: str):  # type: ignore[no-untyped-def]
-    like = f"%{term}%"
-    fields = [getattr(Entry, name).like(like) for name in (*TEXT_FIELDS, "module", "category")]
-    tagged = Entry.id.in_(  # type: ignore[union-attr]
-        select(EntryTag.entry_id)
-        .join(Tag, Tag.id == EntryTag.tag_id)  # type: ignore[arg-type,call-overload]
-        .where(Tag.name.like(like))  # type: ignore[attr-defined]
-    )
-    return or_(*fields, tagged)
-
-
-def _keyword_filter(query: str):  # type: ignore[no-untyped-def]
-    """Fallback without a search engine: "打印 错位、登录" = (打印 AND 错位) OR 登录."""
-    topics = [[t for t in part.split() if t] for part in _ANY_SPLIT.split(query)]
-    return or_(*(and_(*(_term(t) for t in terms)) for terms in topics if terms))
 
 
 def reuse_counts(session: Session, entry_ids: Sequence[int]) -> dict[int, int]:
@@ -67,10 +57,10 @@ def reuse_counts(session: Session, entry_ids: Sequence[int]) -> dict[int, int]:
 def select_entries(
     session: Session,
     selection: Selection,
-    search: EntrySearch | None = None,
     *,
+    search: EntrySearch,
+    principal: Principal,
     limit: int,
-    principal: Principal | None = None,
 ) -> list[dict[str, Any]]:
     """Snapshots of the matching entries the reader may see, most reused first, then newest."""
     stmt = select(Entry).where(Entry.status == selection.status)  # type: ignore[arg-type]
@@ -94,11 +84,14 @@ def select_entries(
             )
         )
     query = selection.query.strip()
-    if query and search is not None:
-        ids = list(search(query, limit=_SEARCH_POOL))
+    if query:
+        if not search.ready:
+            raise ServiceUnavailable("the search index is still being built; retry shortly")
+        # The engine ranks the whole KB; the facets and the visibility rule above still apply.
+        ranked = search.search(query, _SEARCH_POOL, Filters(status=selection.status.value))
+        floor = ranked.top_score * _TOPIC_FLOOR
+        ids = [hit.id for hit in ranked.hits if hit.score > 0 and hit.score >= floor]
         stmt = stmt.where(Entry.id.in_(ids))  # type: ignore[union-attr]
-    elif query:
-        stmt = stmt.where(_keyword_filter(query))
     rows = list(session.execute(stmt).scalars())
     ids = [e.id for e in rows if e.id is not None]
     reuse = reuse_counts(session, ids)

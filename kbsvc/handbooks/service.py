@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from kbsvc.auth import policy
-from kbsvc.auth.models import Principal
+from kbsvc.auth.models import SYSTEM, Principal
 from kbsvc.config import Settings
 from kbsvc.exceptions import Conflict, NotFound, ValidationFailed
 from kbsvc.handbooks import document
@@ -110,14 +110,15 @@ def current_entries(
     session: Session,
     handbook: Handbook,
     settings: Settings,
-    search: EntrySearch | None = None,
-    principal: Principal | None = None,
+    *,
+    search: EntrySearch,
+    principal: Principal,
 ) -> list[dict[str, Any]]:
     """The entries the definition selects now (that `principal` may see), capped;
     ValidationFailed when there are none."""
     limit = min(handbook.max_entries, settings.handbooks.max_entries)
     entries = select_entries(
-        session, Selection(**handbook.selection), search, limit=limit, principal=principal
+        session, Selection(**handbook.selection), search=search, principal=principal, limit=limit
     )
     if not entries:
         raise ValidationFailed(NO_ENTRIES, handbook_id=handbook.id)
@@ -165,11 +166,12 @@ def publish_edition(
     handbook_id: int,
     actor: str,
     settings: Settings,
-    search: EntrySearch | None = None,
+    search: EntrySearch,
 ) -> HandbookEdition:
     """Freeze the entries the handbook selects now as its next edition."""
     handbook = get(session, handbook_id=handbook_id)
-    entries = current_entries(session, handbook, settings, search)
+    # An edition is frozen for every reader; each export drops what its reader may not see.
+    entries = current_entries(session, handbook, settings, search=search, principal=SYSTEM)
     previous = _latest(session, handbook_id)
     changes = diff(previous.snapshot if previous else [], entries)
     edition = HandbookEdition(
@@ -240,15 +242,15 @@ def build_document(
     handbook_id: int,
     settings: Settings,
     edition: int | None = None,
-    search: EntrySearch | None = None,
-    principal: Principal | None = None,
+    search: EntrySearch,
+    principal: Principal,
 ) -> document.HandbookDoc:
     """The document for a saved handbook: live selection, or a frozen edition's snapshot;
     entries hidden from `principal` are left out of either (auth.policy)."""
     handbook = get(session, handbook_id=handbook_id)
     if edition is None:
         return document.build(
-            current_entries(session, handbook, settings, search, principal),
+            current_entries(session, handbook, settings, search=search, principal=principal),
             title=handbook.title,
             subtitle=handbook.subtitle,
             intro=handbook.intro,
@@ -277,14 +279,15 @@ def build_adhoc(
     *,
     data: HandbookCreate,
     settings: Settings,
-    search: EntrySearch | None = None,
+    search: EntrySearch,
+    principal: Principal,
 ) -> document.HandbookDoc:
     """A document for an unsaved definition (CLI one-off exports)."""
     handbook = Handbook(
         **data.model_dump(exclude={"selection"}), selection=data.selection.model_dump(mode="json")
     )
     return document.build(
-        current_entries(session, handbook, settings, search),
+        current_entries(session, handbook, settings, search=search, principal=principal),
         title=handbook.title,
         subtitle=handbook.subtitle,
         intro=handbook.intro,

@@ -278,11 +278,19 @@ def parse_map_options(options: Iterable[str]) -> Mapping:
 def load_mapping_file(path: Path) -> Mapping:
     """Mapping from a TOML file: source, date_formats, [columns] and [defaults]."""
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ValidationFailed(f"mapping file {path}: invalid TOML: {exc}") from None
+        text = Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationFailed(f"mapping file {path}: not UTF-8 text") from None
+    return parse_mapping_toml(text, origin=str(path))
+
+
+def parse_mapping_toml(text: str, *, origin: str = "mapping") -> Mapping:
+    """Mapping from TOML text (a mapping file's content; webhooks store it as text)."""
+    path = origin
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValidationFailed(f"mapping file {path}: invalid TOML: {exc}") from None
     unknown = set(data) - {"source", "date_formats", "columns", "defaults"}
     if unknown:
         raise ValidationFailed(

@@ -109,7 +109,7 @@ def test_cors_allows_configured_and_widget_origins_only(
         session, name="w", role=Role.widget, origins=["http://his.example.cn:8080"]
     )
     settings.cors_origins = ["http://portal.example.cn"]
-    with TestClient(create_app(settings, engine=engine)) as client:
+    with TestClient(create_app(settings, db_engine=engine)) as client:
         for origin in ("http://portal.example.cn", "http://his.example.cn:8080"):
             pre = client.options(
                 "/api/v1/entries",
@@ -146,6 +146,6 @@ def test_open_reads_never_open_writes(settings: Settings, engine) -> None:  # ty
     from api.app import create_app
 
     settings.open_reads = True
-    with TestClient(create_app(settings, engine=engine)) as client:
+    with TestClient(create_app(settings, db_engine=engine)) as client:
         assert client.get("/api/v1/entries").status_code == 200
         assert client.post("/api/v1/entries", json=ENTRY).status_code == 401

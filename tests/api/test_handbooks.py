@@ -167,7 +167,10 @@ def test_concurrent_heavy_exports_are_bounded(
     viewer_headers: H,
     handbook_id: int,  # type: ignore[no-untyped-def]
 ) -> None:
-    limiter = app.state.handbook_exports = ExportLimiter(1)
+    from api.deps import get_export_limiter
+
+    limiter = ExportLimiter(1)
+    app.dependency_overrides[get_export_limiter] = lambda: limiter
     url = f"/api/v1/handbooks/{handbook_id}/export"
     with limiter.slot(ExportFormat.pdf):
         busy = client.get(url, params={"format": "docx"}, headers=viewer_headers)
@@ -183,3 +186,25 @@ def test_bad_format_is_422(client: TestClient, viewer_headers: H, handbook_id: i
         f"/api/v1/handbooks/{handbook_id}/export", params={"format": "exe"}, headers=viewer_headers
     )
     assert r.status_code == 422
+
+
+def test_query_selection_goes_through_the_real_search_engine(
+    client: TestClient, session: Session, viewer_headers: H, editor_headers: H
+) -> None:
+    """Regression: a selection with a `query` called the SearchEngine as a function (500)."""
+    ids = build_kb(session)
+    client.app.state.search_engine.sync()  # type: ignore[attr-defined]
+    body = {**BODY, "selection": {"query": "腕带打印错位"}}
+    hb = client.post("/api/v1/handbooks", json=body, headers=editor_headers).json()["id"]
+    r = client.get(
+        f"/api/v1/handbooks/{hb}/export", params={"format": "md"}, headers=viewer_headers
+    )
+    assert r.status_code == 200, r.text
+    assert "住院护士站腕带打印错位" in r.text and "草稿条目不应出现" not in r.text
+    pdf = client.get(f"/api/v1/handbooks/{hb}/export?format=pdf", headers=viewer_headers)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    edition = client.post(f"/api/v1/handbooks/{hb}/editions", headers=editor_headers)
+    assert edition.status_code == 201, edition.text
+    added = {e["id"] for e in edition.json()["changes"]["added"]}
+    # The engine ranks, the selection keeps only its hits: the unrelated LIS QC entry is out.
+    assert ids["wrist"] in added and ids["lis-qc"] not in added

@@ -27,7 +27,7 @@ def test_import_size_and_rows(settings: Settings, engine: Engine, session: Sessi
     settings.limits.max_import_rows = 50
     _row, key = auth_service.create_api_key(session, name="imp", role=Role.editor)
     h = {"X-API-Key": key}
-    with TestClient(create_app(settings, engine=engine)) as client:
+    with TestClient(create_app(settings, db_engine=engine)) as client:
 
         def post(data: bytes):  # type: ignore[no-untyped-def]
             return client.post(

@@ -75,18 +75,27 @@ def test_done_when(
     assert client.get(url, headers=editor_headers).json()["citation_count"] == 2
 
     v = published["version"]  # 3: created, submitted, published
+    # Editing a published entry proposes a revision; readers keep the live text meanwhile.
     for cause in ("碳带装反导致不显色", "碳带装反（色带面朝外）"):
         r = client.patch(url, json={"cause": cause, "base_version": v}, headers=editor_headers)
-        assert r.status_code == 200
-        v = r.json()["version"]
+        assert r.status_code == 200, r.text
+        assert r.json()["pending_revision"] == {"version": 4, "status": "draft"}
+        assert r.json()["cause"] == "碳带装反" and r.json()["version"] == v
     stale = client.patch(
-        url, json={"cause": "旧页面的修改", "base_version": 3}, headers=editor_headers
+        url, json={"cause": "旧页面的修改", "base_version": 2}, headers=editor_headers
     )
-    assert stale.status_code == 409 and stale.json()["details"]["current_version"] == v == 5
+    assert stale.status_code == 409 and stale.json()["details"]["current_version"] == v == 3
+    client.post(f"{url}/submit", headers=editor_headers)
+    live = client.post(f"{url}/publish", headers=reviewer_headers).json()
+    assert live["version"] == 4 and live["cause"] == "碳带装反（色带面朝外）"
+    assert live["pending_revision"] is None
     restored = client.post(
-        f"{url}/versions/3/restore", json={"base_version": 5}, headers=editor_headers
+        f"{url}/versions/3/restore", json={"base_version": 4}, headers=editor_headers
     ).json()
-    assert restored["version"] == 6 and restored["cause"] == "碳带装反"
+    assert restored["pending_revision"] == {"version": 5, "status": "in_review"}
+    assert restored["version"] == 4 and restored["cause"] == "碳带装反（色带面朝外）"
+    live = client.post(f"{url}/publish", headers=reviewer_headers).json()
+    assert live["version"] == 5 and live["cause"] == "碳带装反"
 
     merged = client.post(
         f"{url}/merge", json={"from_id": dup.id, "append_solution": True}, headers=reviewer_headers
@@ -96,7 +105,7 @@ def test_done_when(
     assert (moved["links"], moved["feedback"], moved["flags"]) == (1, 1, 0)
 
     final = client.get(url, headers=editor_headers).json()
-    assert final["version"] == 7 and final["status"] == "published"
+    assert final["version"] == 6 and final["status"] == "published"
     assert final["citation_count"] == 3 and final["helpful_count"] == 1
     assert set(final["tags"]) == set(draft["tags"]) | {"碳带"}
     assert "更换碳带" in final["solution"]
@@ -109,9 +118,8 @@ def test_done_when(
     history = client.get(f"{url}/versions", headers=editor_headers).json()
     assert [h["note"].split(":")[0].split(" (")[0] for h in history["data"]] == [
         f"merged entry {dup.id} into this entry",
-        "restored from version 3",
-        "edited",
-        "edited",
+        "发布修订：恢复第 3 版",
+        "发布修订",
         "published",
         "submitted for review",
         "created",

@@ -14,7 +14,7 @@ from kbsvc.config import Settings
 def _client(settings: Settings, engine: Engine) -> TestClient:
     from api.app import create_app
 
-    return TestClient(create_app(settings, engine=engine))
+    return TestClient(create_app(settings, db_engine=engine))
 
 
 def test_body_limit_by_length_and_by_stream(
@@ -24,7 +24,7 @@ def test_body_limit_by_length_and_by_stream(
     settings.limits.max_import_bytes = 8192
     from api.app import create_app
 
-    app = create_app(settings, engine=engine)
+    app = create_app(settings, db_engine=engine)
 
     @app.post("/api/v1/zz/import")
     async def fake_import(request: Request) -> dict[str, int]:

@@ -47,7 +47,7 @@ def test_untrusted_host_refused(settings: Settings, engine: Engine) -> None:
     from api.app import create_app
 
     settings.trusted_hosts = ["kb.hospital.cn"]
-    with TestClient(create_app(settings, engine=engine), base_url="http://kb.hospital.cn") as c:
+    with TestClient(create_app(settings, db_engine=engine), base_url="http://kb.hospital.cn") as c:
         assert c.get("/livez").status_code == 200
         assert c.get("/livez", headers={"Host": "evil.example"}).status_code == 400
 
@@ -84,11 +84,10 @@ def test_metrics_read_the_search_service(app) -> None:  # type: ignore[no-untype
             return 7
 
     with TestClient(app) as client:
-        real = getattr(app.state, "search", None)
-        app.state.search = FakeSearch()
+        real = app.state.search_engine
+        app.state.search_engine = FakeSearch()
         body = client.get("/metrics").text
-        if real is not None:
-            app.state.search = real  # the lifespan stops the real engine on exit
+        app.state.search_engine = real  # the lifespan stops the real engine on exit
     assert "kbsvc_index_size 42.0" in body and "kbsvc_index_applied_seq 7.0" in body
 
 

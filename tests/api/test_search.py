@@ -55,7 +55,7 @@ def test_suggest_contract(
     client: TestClient, session: Session, viewer_headers: dict[str, str]
 ) -> None:
     ids = _seed(session)
-    client.app.state.search.sync()  # type: ignore[attr-defined]
+    client.app.state.search_engine.sync()  # type: ignore[attr-defined]
     body = {"text": "医生站登不上，提示证书无效", "title": "", "system": "HIS", "k": 3}
     r = client.post("/api/v1/suggest", json=body, headers=viewer_headers)
     assert r.status_code == 200, r.text
@@ -86,7 +86,7 @@ def test_search_filters_pagination_and_escaping(
     client: TestClient, session: Session, viewer_headers: dict[str, str]
 ) -> None:
     ids = _seed(session)
-    client.app.state.search.sync()  # type: ignore[attr-defined]
+    client.app.state.search_engine.sync()  # type: ignore[attr-defined]
 
     def search(**params: object) -> dict:  # type: ignore[type-arg]
         r = client.get("/api/v1/search", params=params, headers=viewer_headers)
@@ -116,7 +116,7 @@ def test_errors_and_long_text(
     client: TestClient, session: Session, viewer_headers: dict[str, str]
 ) -> None:
     _seed(session)
-    client.app.state.search.sync()  # type: ignore[attr-defined]
+    client.app.state.search_engine.sync()  # type: ignore[attr-defined]
     for body in ({"text": "   "}, {"text": "", "title": "\n"}, {}):
         r = client.post("/api/v1/suggest", json=body, headers=viewer_headers)
         assert r.status_code == 422 and r.json()["message"]
@@ -149,7 +149,7 @@ def test_published_entry_is_found_after_sync(
     r = client.get("/api/v1/search", params={"q": "输液泵"}, headers=editor_headers)
     assert r.json()["data"] == [] and r.json()["confident"] is False
     make_entry(session, title="输液泵联网数据不上传", symptom="护士站看不到输液泵数据")
-    client.app.state.search.sync()  # type: ignore[attr-defined]
+    client.app.state.search_engine.sync()  # type: ignore[attr-defined]
     r = client.get("/api/v1/search", params={"q": "输液泵数据"}, headers=editor_headers)
     assert r.json()["data"][0]["entry"]["title"] == "输液泵联网数据不上传"
 
@@ -164,16 +164,15 @@ def test_suggest_and_search_are_logged(
     from sqlalchemy import select
 
     from kbsvc.analytics.models import SearchLog
-    from kbsvc.analytics.searchlog import writer_for
 
     _seed(session)
-    client.app.state.search.sync()  # type: ignore[attr-defined]
+    client.app.state.search_engine.sync()  # type: ignore[attr-defined]
     r = client.post(
         "/api/v1/suggest", json={"text": "片子打不开 患者张三 13812345678"}, headers=viewer_headers
     )
     log_id = r.json()["log_id"]
     client.get("/api/v1/search", params={"q": "手术室无影灯不亮"}, headers=viewer_headers)
-    writer_for(client.app.state.engine).flush()  # type: ignore[attr-defined]
+    client.app.state.search_log.flush()  # type: ignore[attr-defined]
     rows = {row.id: row for row in session.execute(select(SearchLog)).scalars()}
     assert log_id in rows and rows[log_id].kind == "suggest"
     assert "13812345678" not in rows[log_id].query  # PII scrubbed before it is stored

@@ -38,7 +38,7 @@ def test_search_and_suggest_hide_what_the_caller_may_not_see(
         symptom="输血科工作站无法登录",
         restricted_departments=["输血科"],
     ).id
-    client.app.state.search.sync()  # type: ignore[attr-defined]
+    client.app.state.search_engine.sync()  # type: ignore[attr-defined]
     viewer = _key(session, Role.viewer, ["信息科"])
     lab = _key(session, Role.viewer, ["输血科"])
     editor = _key(session, Role.editor)

@@ -98,7 +98,7 @@ def test_import_limits(tmp_path: Path, engine, editor_headers: dict[str, str]) -
         _env_file=None,  # type: ignore[call-arg]
         limits={"max_import_bytes": 1024, "max_import_rows": 3},
     )
-    with TestClient(create_app(settings, engine=engine)) as client:
+    with TestClient(create_app(settings, db_engine=engine)) as client:
         r = upload(client, editor_headers, b"x" * 2000)
         assert r.status_code == 413 and r.json()["code"] == "too_large"
         rows = "编号,标题\n" + "\n".join(f"{i},故障{i}" for i in range(4))

@@ -16,7 +16,7 @@ def open_client(settings: Settings, engine) -> TestClient:  # type: ignore[no-un
     from api.app import create_app
 
     settings.open_reads = True
-    return TestClient(create_app(settings, engine=engine))
+    return TestClient(create_app(settings, db_engine=engine))
 
 
 def test_snippet_parts_unescape_text_and_keep_marks() -> None:

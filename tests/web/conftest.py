@@ -110,7 +110,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         _row, host_key = auth_service.create_api_key(
             s, name="host-widget", role=Role.widget, origins=[host_origin]
         )
-    app = create_app(settings, engine=engine)
+    app = create_app(settings, db_engine=engine)
     server, thread = serve_in_thread(app, port)
     yield LiveServer(f"http://127.0.0.1:{port}", engine, settings, host_origin, host_port, host_key)
     server.should_exit = True  # type: ignore[attr-defined]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -12,9 +14,18 @@ from kbsvc.analytics.models import ClickAction, SearchClick, SearchLog
 from kbsvc.timeutil import utcnow
 
 
-def test_record_search_returns_id_then_writes(engine: Engine, session: Session) -> None:
+@pytest.fixture
+def writer(engine: Engine) -> Iterator[searchlog.SearchLogWriter]:
+    w = searchlog.SearchLogWriter(engine)
+    yield w
+    w.close()
+
+
+def test_record_search_returns_id_then_writes(
+    writer: searchlog.SearchLogWriter, session: Session
+) -> None:
     log_id = searchlog.record_search(
-        engine,
+        writer,
         kind="suggest",
         query="患者13812345678 身份证110101199003071234 医保卡读不出来",
         filters={"system": "HIS", "module": None},
@@ -25,7 +36,7 @@ def test_record_search_returns_id_then_writes(engine: Engine, session: Session) 
         caller="apikey:widget",
     )
     assert len(log_id) == 32
-    searchlog.writer_for(engine).flush()
+    writer.flush()
     row = session.get(SearchLog, log_id)
     assert row is not None
     assert "13812345678" not in row.query and "110101199003071234" not in row.query
@@ -41,12 +52,12 @@ def test_scrub_masks_numbers_but_keeps_text() -> None:
     assert "打印失败" in out
 
 
-def test_click_and_purge(engine: Engine, session: Session) -> None:
+def test_click_and_purge(writer: searchlog.SearchLogWriter, session: Session) -> None:
     old = searchlog.record_search(
-        engine, kind="search", query="旧的", at=utcnow() - timedelta(days=200)
+        writer, kind="search", query="旧的", at=utcnow() - timedelta(days=200)
     )
-    new = searchlog.record_search(engine, kind="search", query="新的")
-    searchlog.writer_for(engine).flush()
+    new = searchlog.record_search(writer, kind="search", query="新的")
+    writer.flush()
     searchlog.record_click(session, log_id=new, entry_id=7, action=ClickAction.cite)
     assert searchlog.purge(session, days=180) == 1
     assert session.get(SearchLog, old) is None and session.get(SearchLog, new) is not None

@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from indexer.analyzer import Analyzer
+from indexer.engine import SearchEngine
 from kbsvc import db
 from kbsvc.config import Settings
 from kbsvc.entries import service as entries
@@ -43,6 +45,7 @@ class KB:
     engine: Engine
     settings: Settings
     ids: dict[str, int]
+    search: SearchEngine
 
 
 def build_kb(session: Session) -> dict[str, int]:
@@ -99,13 +102,28 @@ def add_xss_entry(session: Session) -> Entry:
     )
 
 
+@pytest.fixture(scope="session")
+def analyzer() -> Analyzer:
+    """One jieba tokenizer for every engine the handbook tests start (it loads in ~1 s)."""
+    return Analyzer()
+
+
 @pytest.fixture
 def kb_ids(session: Session) -> dict[str, int]:
     return build_kb(session)
 
 
+@pytest.fixture
+def search(settings: Settings, engine: Engine, analyzer: Analyzer) -> Iterator[SearchEngine]:
+    """The real search engine over the test database; call `.sync()` after adding entries."""
+    search = SearchEngine(settings, engine, analyzer=analyzer)
+    search.start()
+    yield search
+    search.stop()
+
+
 @pytest.fixture(scope="module")
-def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KB]:
+def kb(tmp_path_factory: pytest.TempPathFactory, analyzer: Analyzer) -> Iterator[KB]:
     """One KB per module, so the slow PDF/DOCX renderings can be shared by its tests."""
     path: Path = tmp_path_factory.mktemp("kb")
     settings = Settings(data_dir=path, database_url="", _env_file=None)  # type: ignore[call-arg]
@@ -114,5 +132,8 @@ def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KB]:
     with Session(engine, expire_on_commit=False) as session:
         ids = build_kb(session)
         ids["xss"] = add_xss_entry(session).id or 0
-    yield KB(engine=engine, settings=settings, ids=ids)
+    search = SearchEngine(settings, engine, analyzer=analyzer)
+    search.start()
+    yield KB(engine=engine, settings=settings, ids=ids, search=search)
+    search.stop()
     engine.dispose()

@@ -10,6 +10,7 @@ from docx import Document
 from docx.oxml.ns import qn
 from sqlmodel import Session
 
+from kbsvc.auth.models import SYSTEM
 from kbsvc.handbooks import service
 from kbsvc.handbooks.models import HandbookCreate, Selection
 from kbsvc.handbooks.render import docx
@@ -25,7 +26,9 @@ def docx_bytes(kb: KB) -> bytes:
             intro="供新员工培训。",
             selection=Selection(),
         )
-        doc = service.build_adhoc(session, data=data, settings=kb.settings)
+        doc = service.build_adhoc(
+            session, data=data, settings=kb.settings, search=kb.search, principal=SYSTEM
+        )
     return docx.render(doc, cfg=kb.settings.handbooks)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
+from indexer.engine import SearchEngine
+from kbsvc.auth.models import SYSTEM
 from kbsvc.config import Settings
 from kbsvc.entries import changes
 from kbsvc.entries import service as entries
@@ -35,14 +37,18 @@ def move_kb(session: Session, ids: dict[str, int]) -> int:
 
 
 def test_second_edition_lists_added_updated_removed(
-    session: Session, settings: Settings, kb_ids: dict[str, int]
+    session: Session, settings: Settings, kb_ids: dict[str, int], search: SearchEngine
 ) -> None:
     hb = create_his(session)
-    first = service.publish_edition(session, handbook_id=hb, actor="t", settings=settings)
+    first = service.publish_edition(
+        session, handbook_id=hb, actor="t", settings=settings, search=search
+    )
     assert first.number == 1 and len(first.snapshot) == 8
     assert len(first.changes["added"]) == 8
     added = move_kb(session, kb_ids)
-    second = service.publish_edition(session, handbook_id=hb, actor="t", settings=settings)
+    second = service.publish_edition(
+        session, handbook_id=hb, actor="t", settings=settings, search=search
+    )
     ch = service.edition_public(second).changes
     assert second.number == 2
     assert [c.id for c in ch.added] == [added]
@@ -51,7 +57,9 @@ def test_second_edition_lists_added_updated_removed(
         (kb_ids["invoice"], "电子发票打印提示模板不存在")
     ]
 
-    doc = service.build_document(session, handbook_id=hb, settings=settings, edition=2)
+    doc = service.build_document(
+        session, handbook_id=hb, settings=settings, edition=2, search=search, principal=SYSTEM
+    )
     text = markdown.render(doc)
     changes_at, toc_at = text.index("## 本版变更"), text.index("## 目录")
     assert changes_at < toc_at < text.index("# 第1章")
@@ -65,34 +73,42 @@ def test_second_edition_lists_added_updated_removed(
 
 
 def test_old_edition_renders_from_its_snapshot(
-    session: Session, settings: Settings, kb_ids: dict[str, int]
+    session: Session, settings: Settings, kb_ids: dict[str, int], search: SearchEngine
 ) -> None:
     hb = create_his(session)
-    service.publish_edition(session, handbook_id=hb, actor="t", settings=settings)
+    service.publish_edition(session, handbook_id=hb, actor="t", settings=settings, search=search)
     move_kb(session, kb_ids)
     service.update(session, handbook_id=hb, data=HandbookUpdate(title="改名后的手册"), actor="t")
     old = markdown.render(
-        service.build_document(session, handbook_id=hb, settings=settings, edition=1)
+        service.build_document(
+            session, handbook_id=hb, settings=settings, edition=1, search=search, principal=SYSTEM
+        )
     )
     assert "# HIS故障手册" in old and "电子发票打印提示模板不存在" in old
     assert "新处理方法" not in old and "自助机挂号失败" not in old and "本版变更" not in old
-    live = markdown.render(service.build_document(session, handbook_id=hb, settings=settings))
+    live = markdown.render(
+        service.build_document(
+            session, handbook_id=hb, settings=settings, search=search, principal=SYSTEM
+        )
+    )
     assert "# 改名后的手册" in live and "新处理方法" in live
     assert "电子发票打印提示模板不存在" not in live
 
 
 def test_second_edition_docx_opens_with_changes(
-    session: Session, settings: Settings, kb_ids: dict[str, int]
+    session: Session, settings: Settings, kb_ids: dict[str, int], search: SearchEngine
 ) -> None:
     import io
 
     from docx import Document
 
     hb = create_his(session)
-    service.publish_edition(session, handbook_id=hb, actor="t", settings=settings)
+    service.publish_edition(session, handbook_id=hb, actor="t", settings=settings, search=search)
     move_kb(session, kb_ids)
-    service.publish_edition(session, handbook_id=hb, actor="t", settings=settings)
-    doc = service.build_document(session, handbook_id=hb, settings=settings, edition=2)
+    service.publish_edition(session, handbook_id=hb, actor="t", settings=settings, search=search)
+    doc = service.build_document(
+        session, handbook_id=hb, settings=settings, edition=2, search=search, principal=SYSTEM
+    )
     document = Document(io.BytesIO(docx.render(doc, cfg=settings.handbooks)))
     h1 = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
     assert h1[0] == "本版变更"
@@ -103,11 +119,17 @@ def test_second_edition_docx_opens_with_changes(
     ]
 
 
-def test_edition_errors(session: Session, settings: Settings) -> None:
+def test_edition_errors(session: Session, settings: Settings, search: SearchEngine) -> None:
     with pytest.raises(NotFound):
-        service.publish_edition(session, handbook_id=999, actor="t", settings=settings)
+        service.publish_edition(
+            session, handbook_id=999, actor="t", settings=settings, search=search
+        )
     hb = create_his(session)  # the KB is empty
     with pytest.raises(ValidationFailed):
-        service.publish_edition(session, handbook_id=hb, actor="t", settings=settings)
+        service.publish_edition(
+            session, handbook_id=hb, actor="t", settings=settings, search=search
+        )
     with pytest.raises(NotFound):
-        service.build_document(session, handbook_id=hb, settings=settings, edition=3)
+        service.build_document(
+            session, handbook_id=hb, settings=settings, edition=3, search=search, principal=SYSTEM
+        )

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from sqlmodel import Session
 
+from kbsvc.auth.models import SYSTEM
 from kbsvc.handbooks import service
 from kbsvc.handbooks.document import HandbookDoc
 from kbsvc.handbooks.models import HandbookCreate, Selection
@@ -27,7 +28,9 @@ def doc(kb: KB) -> HandbookDoc:
             intro="前言第一段\n\n<iframe src=//evil>",
             selection=Selection(),
         )
-        return service.build_adhoc(session, data=data, settings=kb.settings)
+        return service.build_adhoc(
+            session, data=data, settings=kb.settings, search=kb.search, principal=SYSTEM
+        )
 
 
 def visible_text(fragment: str) -> str:

@@ -1,0 +1,1 @@
+"""Consistent backups of the database and settings; restore into an empty site."""
