@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect as pyinspect
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,16 @@ def test_upgrade_head_matches_models(engine: Engine) -> None:
     diff = _schema_diff(engine)
     assert diff == [], f"models and migrations differ: {diff}"
     assert db.current_revision(engine) is not None
+
+
+def test_every_models_module_is_registered() -> None:
+    """A models module missing from import_all_models hides its tables from this comparison."""
+    source = pyinspect.getsource(db.import_all_models)
+    root = Path(db.__file__).parent
+    tables = [p for p in root.glob("*/models.py") if "table=True" in p.read_text("utf-8")]
+    modules = sorted(p.parent.name for p in tables)
+    missing = [m for m in modules if f"import kbsvc.{m}.models" not in source]
+    assert missing == [], f"add to kbsvc.db.import_all_models: {missing}"
 
 
 def test_file_order_is_chain_order(engine: Engine) -> None:
