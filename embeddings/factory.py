@@ -34,9 +34,16 @@ def _sbert(cfg: EmbeddingSettings) -> Embedder:
     )
 
 
+def _e5(cfg: EmbeddingSettings) -> Embedder:
+    from embeddings.e5 import E5Embedder
+
+    return E5Embedder(threads=cfg.e5_threads, batch_size=min(cfg.batch_size, 64))
+
+
 BACKENDS: dict[str, Callable[[EmbeddingSettings], Embedder | None]] = {
     "lsa": _lsa,
     "sbert": _sbert,
+    "e5": _e5,
     "none": lambda cfg: None,
 }
 

@@ -54,9 +54,12 @@ def citing_tickets(entry_id: int, session: SessionDep, _caller: Viewer) -> Citat
 
 @router.get("/tickets/{source}/{external_id}/citations", response_model=CitedEntriesPublic)
 def cited_by_ticket(
-    source: str, external_id: str, session: SessionDep, caller: Viewer
+    source: str, external_id: str, session: SessionDep, caller: WidgetOrViewer
 ) -> CitedEntriesPublic:
-    """Entries a ticket cited (the ticket need not be imported) that the caller may see."""
+    """Entries a ticket cited (the ticket need not be imported) that the caller may see.
+
+    The widget pins these as 已引用 across re-queries and page reloads.
+    """
     return citations.cited_by_ticket(
         session, source=source, external_id=external_id, principal=caller
     )
@@ -81,7 +84,7 @@ def give_feedback(
 @router.get("/review-flags", response_model=FlagsPublic)
 def list_flags(
     session: SessionDep,
-    _caller: Viewer,
+    caller: Viewer,
     status: FlagStatus | None = FlagStatus.open,
     entry_id: int | None = None,
     reason: FlagReason | None = None,
@@ -90,7 +93,13 @@ def list_flags(
 ) -> FlagsPublic:
     """Review flags (open ones by default), oldest first."""
     return feedback.list_flags(
-        session, status=status, entry_id=entry_id, reason=reason, offset=offset, limit=limit
+        session,
+        status=status,
+        entry_id=entry_id,
+        reason=reason,
+        offset=offset,
+        limit=limit,
+        principal=caller,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 
@@ -35,16 +35,24 @@ def list_entries(
     department: Annotated[str | None, Query(max_length=100)] = None,
     tag: Annotated[str | None, Query(max_length=64)] = None,
     status: EntryStatus | None = None,
+    category: Annotated[str | None, Query(max_length=100)] = None,
+    mine: bool = False,
+    sort: Literal["recent", "reuse"] = "recent",
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> EntriesPublic:
-    """List entries the caller may see (drafts for editors only), with filters, newest first."""
+    """List entries the caller may see (drafts for editors only) by filters alone; `sort`:
+    recent (last changed first) or reuse (most cited first); `mine`: entries the caller created.
+    """
     return service.list_entries(
         session,
         system=system,
         department=department,
         tag=tag,
         status=status,
+        category=category,
+        created_by=caller.label if mine else None,
+        sort=sort,
         offset=offset,
         limit=limit,
         principal=caller,

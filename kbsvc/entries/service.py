@@ -237,12 +237,20 @@ def list_entries(
     department: str | None = None,
     tag: str | None = None,
     status: EntryStatus | None = None,
+    category: str | None = None,
+    created_by: str | None = None,
+    sort: str = "recent",
     offset: int = 0,
     limit: int = 50,
     principal: Principal | None = None,
 ) -> EntriesPublic:
-    """Filtered, paginated entries, newest first, limited to what `principal` may see."""
+    """Filtered, paginated entries that `principal` may see; `sort` is "recent" (last changed
+    first) or "reuse" (most cited first)."""
     stmt = select(Entry).where(policy.visible_filter(principal))
+    if category:
+        stmt = stmt.where(Entry.category == category)  # type: ignore[arg-type]
+    if created_by:
+        stmt = stmt.where(Entry.created_by == created_by)  # type: ignore[arg-type]
     if system:
         stmt = stmt.where(Entry.system == system)  # type: ignore[arg-type]
     if department:
@@ -258,9 +266,17 @@ def list_entries(
             )
         )
     count = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    rows = list(
-        session.execute(stmt.order_by(Entry.id.desc()).offset(offset).limit(limit)).scalars()  # type: ignore[union-attr]
-    )
+    if sort == "reuse":
+        cited = (
+            select(func.count())
+            .select_from(EntryLink)
+            .where(EntryLink.entry_id == Entry.id, EntryLink.kind == LinkKind.cited)  # type: ignore[arg-type]
+            .scalar_subquery()
+        )
+        stmt = stmt.order_by(cited.desc(), Entry.updated_at.desc(), Entry.id.desc())  # type: ignore[attr-defined,union-attr]
+    else:
+        stmt = stmt.order_by(Entry.updated_at.desc(), Entry.id.desc())  # type: ignore[attr-defined,union-attr]
+    rows = list(session.execute(stmt.offset(offset).limit(limit)).scalars())
     ids = [e.id for e in rows if e.id is not None]
     tags = tags_of(session, ids)
     restricted = policy.restrictions_of(session, ids)

@@ -6,6 +6,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from kbsvc.auth import policy
+from kbsvc.auth.models import Principal
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import Entry
 from kbsvc.exceptions import Conflict, NotFound, ValidationFailed
@@ -19,14 +21,19 @@ from kbsvc.feedback.models import (
     FlagStatus,
     ReviewFlag,
 )
+from kbsvc.notify import events
 from kbsvc.timeutil import utcnow
 
 
 def voter_key(data: FeedbackIn, actor: str) -> str:
-    """Feedback counts once per ticket when a ticket is named, else once per caller."""
-    if bool(data.source) != bool(data.external_id):
-        raise ValidationFailed("give both source and external_id for a ticket, or neither")
-    if data.source:
+    """Feedback counts once per ticket when a ticket is named, else once per caller.
+
+    `source` alone names the channel (the entry page, a widget with no ticket open), not a
+    ticket: such a vote counts once per caller.
+    """
+    if data.external_id and not data.source:
+        raise ValidationFailed("a ticket needs its source system as well as external_id")
+    if data.external_id:
         return f"ticket:{data.source}:{data.external_id}"
     return f"principal:{actor}"
 
@@ -46,6 +53,9 @@ def raise_flag(
     )
     session.add(flag)
     session.flush()
+    events.flag_opened(
+        session, flag_id=flag.id or 0, entry_id=entry_id, reason=str(reason), comment=comment
+    )
     return flag
 
 
@@ -122,9 +132,14 @@ def list_flags(
     reason: FlagReason | None = None,
     offset: int = 0,
     limit: int = 50,
+    principal: Principal,
 ) -> FlagsPublic:
-    """Review flags, oldest first (the queue order)."""
-    stmt = select(ReviewFlag, Entry.title).join(Entry, Entry.id == ReviewFlag.entry_id)  # type: ignore[call-overload]
+    """Review flags on entries `principal` may see, oldest first (the queue order)."""
+    stmt = (
+        select(ReviewFlag, Entry.title)  # type: ignore[call-overload]
+        .join(Entry, Entry.id == ReviewFlag.entry_id)
+        .where(policy.visible_filter(principal))
+    )
     if status:
         stmt = stmt.where(ReviewFlag.status == status)  # type: ignore[arg-type]
     if entry_id:

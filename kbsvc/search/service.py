@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlmodel import Session
 
+from indexer.analyzer import BIGRAM, display_term
 from indexer.lexical import Filters
 from kbsvc.auth import policy
 from kbsvc.auth.models import Principal
 from kbsvc.entries.models import Entry, EntryLink, LinkKind
 from kbsvc.entries.service import tags_of
 from kbsvc.exceptions import ServiceUnavailable, ValidationFailed
-from kbsvc.search import confidence
+from kbsvc.search import confidence, shorthand
 from kbsvc.search.models import (
     HitEntry,
     Reason,
@@ -108,9 +109,10 @@ def _hydrate(
     return out
 
 
-def _engine_ready(engine: SearchEngine) -> None:
+def _engine_ready(engine: SearchEngine, session: Session) -> None:
     if not engine.ready:
         raise ServiceUnavailable("the search index is still being built; retry shortly")
+    shorthand.refresh(session, engine.analyzer)  # site abbreviations edited since
 
 
 def _visible(session: Session, principal: Principal | None, hits: list[Hit]) -> list[Hit]:
@@ -119,12 +121,29 @@ def _visible(session: Session, principal: Principal | None, hits: list[Hit]) -> 
     return [h for h in hits if h.id in keep]
 
 
+COUNT_POOL = 500  # ranked candidates examined to count matches ("500+" past this)
+
+
+def matching_count(engine: SearchEngine, query: str, hits: list[Hit]) -> int:
+    """How many hits share a word with the query.
+
+    Character bigrams and the dense channel rank almost every entry against any query, so
+    counting every scored entry reported the size of the KB. A hit counts when it matched
+    one of the query's words (jieba word or dictionary term), which is what a person means
+    by "found".
+    """
+    words = {
+        display_term(t) for t in engine.analyzer.query_terms(query) if not t.startswith(BIGRAM)
+    }
+    return sum(1 for h in hits if words.intersection(h.matched))
+
+
 def suggest(
     session: Session, engine: SearchEngine, req: SuggestRequest, principal: Principal | None = None
 ) -> SuggestResponse:
     """Entries that likely fix the ticket being typed (published, visible to `principal`)."""
     t0 = time.perf_counter()
-    _engine_ready(engine)
+    _engine_ready(engine, session)
     raw = "\n".join(x for x in (req.title.strip(), req.text.strip()) if x)
     query = clean_query(raw, engine.settings.search.max_query_chars)
     boost = {"system": req.system.strip(), "department": req.department.strip()}
@@ -153,21 +172,21 @@ def search(
 ) -> SearchResponse:
     """Ranked, filtered, paginated entries for a query, limited to what `principal` may see."""
     t0 = time.perf_counter()
-    _engine_ready(engine)
+    _engine_ready(engine, session)
     query = clean_query(q, engine.settings.search.max_query_chars)
     k = max(1, min(k, engine.settings.search.max_k))
     wanted_status = status or (None if include_unpublished else "published")
     filters = Filters(
         system=system or None, department=department or None, tag=tag or None, status=wanted_status
     )
-    # Fetch extra so hidden entries (drafts, other departments) do not leave the page short.
-    ranked = engine.search(query, 2 * (offset + k), filters)
+    # Rank a pool big enough to count honestly; hidden entries (drafts, other departments)
+    # are dropped before counting, so the number is what this caller can actually open.
+    ranked = engine.search(query, max(2 * (offset + k), COUNT_POOL), filters)
     visible = _visible(session, principal, ranked.hits)
-    hidden = len(ranked.hits) - len(visible)
     data = _hydrate(session, engine, visible[offset : offset + k], query)
     return SearchResponse(
         data=data,
-        total=max(len(visible), ranked.total - hidden),
+        total=matching_count(engine, query, visible),
         took_ms=round((time.perf_counter() - t0) * 1000, 2),
         confident=any(h.confidence != "low" for h in data),
     )

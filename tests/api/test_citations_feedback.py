@@ -70,8 +70,25 @@ def test_feedback_once_per_ticket_and_per_caller(
     assert client.post(url, json={"helpful": True}, headers=editor_headers).status_code == 201
     detail = client.get(f"/api/v1/entries/{entry.id}", headers=viewer_headers).json()
     assert (detail["helpful_count"], detail["not_helpful_count"]) == (2, 1)
-    r = client.post(url, json={"helpful": True, "source": "itsm"}, headers=viewer_headers)
+    # A ticket id needs its source system; a source alone names the channel (the entry page
+    # sends "web", a widget with no ticket open its own name) and counts once per caller.
+    r = client.post(url, json={"helpful": True, "external_id": "INC-8"}, headers=viewer_headers)
     assert r.status_code == 422
+
+
+def test_entry_page_and_widget_votes_without_ticket_are_accepted(
+    client: TestClient, session: Session, viewer_headers: H, reviewer_headers: H
+) -> None:
+    """Regression: 有用/没用 on the entry page failed with 'give both source and external_id'."""
+    entry = make_entry(session)
+    url = f"/api/v1/entries/{entry.id}/feedback"
+    r = client.post(url, json={"helpful": True, "source": "web"}, headers=viewer_headers)
+    assert r.status_code == 201, r.text
+    vote = {"helpful": False, "source": "web", "comment": "第二步找不到证书助手"}
+    r = client.post(url, json=vote, headers=viewer_headers)
+    assert r.status_code == 200 and r.json()["flag_id"] is not None  # the same caller's vote
+    flags = client.get("/api/v1/review-flags", headers=reviewer_headers).json()
+    assert [f["comment"] for f in flags["data"]] == ["第二步找不到证书助手"]
 
 
 def test_not_helpful_with_comment_flags_entry(

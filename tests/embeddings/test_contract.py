@@ -12,7 +12,7 @@ from embeddings.base import BaseEmbedder, Embedder
 TEXTS = ["HIS登不上", "", "   ", "打印机不出纸", "医保结算超时，患者无法结账", "PACS影像打不开"]
 
 
-@pytest.fixture(params=["lsa", "minilm"])
+@pytest.fixture(params=["lsa", "minilm", "e5"])
 def embedder(request: pytest.FixtureRequest) -> BaseEmbedder:
     return request.getfixturevalue(request.param)
 

@@ -43,5 +43,5 @@ def test_sbert_uses_model_path_and_prompts() -> None:
 
 def test_backend_override_and_unknown_names() -> None:
     assert make_embedder(EmbeddingSettings(backend="lsa"), backend="none") is None
-    with pytest.raises(UnknownBackend, match="choose one of: auto, lsa, none, sbert"):
+    with pytest.raises(UnknownBackend, match="choose one of: auto, e5, lsa, none, sbert"):
         make_embedder(EmbeddingSettings(), backend="word2vec")
