@@ -139,9 +139,6 @@ def get_principal(
                     f"missing or wrong CSRF token: send the {sessions.CSRF_HEADER} "
                     "header from the login response"
                 )
-    else:
-        user = getattr(request.state, "user", None)
-        principal = user if isinstance(user, Principal) else ANONYMOUS
     # The audit and rate-limit middleware read the caller from here.
     request.state.principal = principal
     return principal
@@ -156,18 +153,22 @@ def _peek_principal(request: Request, session: Session) -> Principal | None:
     if key:
         return auth_service.principal_for_key(session, key)
     cookie = request.cookies.get(sessions.SESSION_COOKIE)
-    if cookie:
-        resolved = sessions.resolve(session, cookie, request.app.state.secret_key)
-        return resolved[0] if resolved else None
-    user = getattr(request.state, "user", None)
-    return user if isinstance(user, Principal) else None
+    if not cookie:
+        return None
+    resolved = sessions.resolve(session, cookie, request.app.state.secret_key)
+    if resolved is None:
+        return None
+    # A 404 page rendered from the guard shows the same header as the route's own pages.
+    request.state.principal, request.state.csrf_token = resolved
+    return resolved[0]
 
 
 def entry_visibility(request: Request, session: SessionDep) -> None:
-    """App-wide guard: any API route with an `{entry_id}` answers 404 for an entry hidden from
-    the caller (drafts, other departments), so routes added later cannot leak one by id."""
+    """App-wide guard: any route with an `{entry_id}`, API or web page, answers 404 for an entry
+    hidden from the caller (drafts, other departments), so routes added later cannot leak one
+    by id. Pages render the 404 as HTML (api.errors), the same page as for a missing id."""
     raw = request.path_params.get("entry_id")
-    if raw is None or not request.url.path.startswith("/api/"):
+    if raw is None:
         return
     try:
         entry_id = int(raw)

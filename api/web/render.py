@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.deps import CurrentPrincipal
 from api.web import TEMPLATE_DIR
 from kbsvc.auth.models import ANONYMOUS, Principal, Role
+from kbsvc.exceptions import KbError, NotFound
 
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 
@@ -70,18 +71,13 @@ templates.env.globals.update(
 )
 
 
-def _web_caller(request: Request, principal: CurrentPrincipal) -> Principal:
-    request.state.web_principal = principal
-    return principal
-
-
 # Pages declare this so the caller (login session cookie) is resolved before rendering.
-WebCaller = Annotated[Principal, Depends(_web_caller)]
+WebCaller = CurrentPrincipal
 
 
 def principal_of(request: Request) -> Principal:
-    """The caller resolved for this page (a logged-in person), or anonymous."""
-    user = getattr(request.state, "web_principal", None)
+    """The caller resolved for this request (api.deps sets it), or anonymous."""
+    user = getattr(request.state, "principal", None)
     return user if isinstance(user, Principal) else ANONYMOUS
 
 
@@ -123,6 +119,24 @@ def guard(request: Request, role: Role) -> Response | None:
         title="没有权限",
         message="当前账号没有使用此页面的权限，请联系管理员分配相应角色。",
     )
+
+
+def entry_not_found(request: Request, entry_id: object) -> HTMLResponse:
+    """The one answer for an entry id that is missing or hidden from the caller (no id leak)."""
+    return page(
+        request,
+        "error.html",
+        status_code=404,
+        title="记录不存在",
+        message=f"没有找到编号为 {entry_id} 的知识条目，它可能已被删除。",
+    )
+
+
+def error_page(request: Request, exc: KbError) -> HTMLResponse:
+    """A domain error raised on a page (or by the app-wide entry guard), as an HTML page."""
+    if isinstance(exc, NotFound) and "entry_id" in exc.details:
+        return entry_not_found(request, exc.details["entry_id"])
+    return page(request, "error.html", status_code=exc.status, title="出错了", message=exc.message)
 
 
 def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -8,13 +8,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import func, or_, select
 
-from api.deps import SessionDep
+from api.deps import SearchEngineDep, SessionDep
 from api.web import data
-from api.web.render import WebCaller, guard, page, principal_of
+from api.web.render import WebCaller, guard, page
 from kbsvc.auth.models import Role
 from kbsvc.entries import service as entries
+from kbsvc.entries.capture import suggest_ticket_tags
 from kbsvc.entries.models import EntryLink, EntryStatus, LinkKind
-from kbsvc.exceptions import NotFound, ServiceUnavailable
+from kbsvc.exceptions import ServiceUnavailable
 from kbsvc.tickets import service as tickets
 from kbsvc.tickets.models import Ticket
 
@@ -75,21 +76,17 @@ def capture_page(
 
 @router.get("/capture/{entry_id}")
 def capture_form(
-    request: Request, session: SessionDep, _caller: WebCaller, entry_id: int
+    request: Request,
+    session: SessionDep,
+    search_engine: SearchEngineDep,
+    caller: WebCaller,
+    entry_id: int,
 ) -> Response:
     """Step 2: the prefilled draft beside likely duplicates; saving patches the draft."""
     if (denied := guard(request, Role.editor)) is not None:
         return denied
-    try:
-        entry = entries.get(session, entry_id=entry_id)
-    except NotFound:
-        return page(
-            request,
-            "error.html",
-            status_code=404,
-            title="草稿不存在",
-            message=f"没有找到编号为 {entry_id} 的知识条目。",
-        )
+    # Missing and hidden entries raise NotFound: one 404 page for both (api.web.render).
+    entry = entries.get(session, entry_id=entry_id, principal=caller)
     detail = entries.to_detail(session, entry)
     source = next((lk for lk in detail.links if lk.kind == "source"), None)
     ticket = (
@@ -100,9 +97,7 @@ def capture_form(
     query = " ".join(x for x in (entry.title, entry.symptom) if x)
     try:
         found = (
-            data.search(request, session, q=query, k=6, offset=0, principal=principal_of(request))[
-                "data"
-            ]
+            data.search(search_engine, session, q=query, k=6, offset=0, principal=caller)["data"]
             if query
             else []
         )
@@ -124,20 +119,16 @@ def capture_form(
 def _suggested_tags(ticket: Ticket | None, current: list[str]) -> list[str]:
     if ticket is None:
         return []
-    try:
-        from kbsvc.entries.capture import suggest_ticket_tags
-    except ImportError:  # pragma: no cover - before the capture domain is installed
-        return []
     return [t for t in suggest_ticket_tags(ticket) if t not in current]
 
 
 @router.get("/review")
-def review_page(request: Request, session: SessionDep, _caller: WebCaller) -> Response:
+def review_page(request: Request, session: SessionDep, caller: WebCaller) -> Response:
     """Entries waiting for review, with publish / reject actions."""
     if (denied := guard(request, Role.reviewer)) is not None:
         return denied
-    queue = entries.list_entries(session, status=EntryStatus.in_review, limit=200)
-    drafts = entries.list_entries(session, status=EntryStatus.draft, limit=50)
+    queue = entries.list_entries(session, status=EntryStatus.in_review, limit=200, principal=caller)
+    drafts = entries.list_entries(session, status=EntryStatus.draft, limit=50, principal=caller)
     return page(
         request, "review.html", title="审核队列", queue=queue.data, drafts=drafts.data, nav="review"
     )

@@ -43,12 +43,21 @@ def search(
     """Search published entries."""
     from sqlmodel import Session
 
+    from kbsvc.auth.models import SYSTEM
     from kbsvc.search import service
 
     eng = search_engine()
+    # The operator at the server's shell reads the whole KB (published entries of every dept).
     with Session(eng.db) as session:
         resp = service.search(
-            session, eng, q=query, k=k, system=system, department=department, tag=tag
+            session,
+            eng,
+            q=query,
+            k=k,
+            system=system,
+            department=department,
+            tag=tag,
+            principal=SYSTEM,
         )
     _print_hits(resp, as_json)
 
@@ -65,13 +74,14 @@ def suggest(
     """Suggest past fixes for a new ticket."""
     from sqlmodel import Session
 
+    from kbsvc.auth.models import SYSTEM
     from kbsvc.search import service
     from kbsvc.search.models import SuggestRequest
 
     eng = search_engine()
     req = SuggestRequest(text=text, title=title, system=system, department=department, k=k)
     with Session(eng.db) as session:
-        resp = service.suggest(session, eng, req)
+        resp = service.suggest(session, eng, req, principal=SYSTEM)
     _print_hits(resp, as_json)
 
 

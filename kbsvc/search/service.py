@@ -114,7 +114,7 @@ def _engine_ready(engine: SearchEngine) -> None:
         raise ServiceUnavailable("the search index is still being built; retry shortly")
 
 
-def _visible(session: Session, principal: Principal | None, hits: list[Hit]) -> list[Hit]:
+def _visible(session: Session, principal: Principal, hits: list[Hit]) -> list[Hit]:
     # The index holds every entry; what a caller may see is decided here, by auth.policy.
     keep = set(policy.filter_visible(session, principal, [h.id for h in hits]))
     return [h for h in hits if h.id in keep]
@@ -138,7 +138,7 @@ def matching_count(engine: SearchEngine, query: str, hits: list[Hit]) -> int:
 
 
 def suggest(
-    session: Session, engine: SearchEngine, req: SuggestRequest, principal: Principal | None = None
+    session: Session, engine: SearchEngine, req: SuggestRequest, *, principal: Principal
 ) -> SuggestResponse:
     """Entries that likely fix the ticket being typed (published, visible to `principal`)."""
     t0 = time.perf_counter()
@@ -167,7 +167,7 @@ def search(
     tag: str | None = None,
     status: str | None = None,
     include_unpublished: bool = False,
-    principal: Principal | None = None,
+    principal: Principal,
 ) -> SearchResponse:
     """Ranked, filtered, paginated entries for a query, limited to what `principal` may see."""
     t0 = time.perf_counter()
