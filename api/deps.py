@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from api.errors import is_page
 from indexer.engine import SearchEngine
 from kbsvc.analytics.searchlog import SearchLogWriter
 from kbsvc.auth import policy, sessions
@@ -18,7 +19,8 @@ from kbsvc.auth import service as auth_service
 from kbsvc.auth.models import ANONYMOUS, Principal, Role
 from kbsvc.auth.widgetkeys import DemoWidgetKeys
 from kbsvc.config import Settings
-from kbsvc.exceptions import Forbidden, Unauthorized
+from kbsvc.entries.models import Entry
+from kbsvc.exceptions import Forbidden, NotFound, Unauthorized
 from kbsvc.handbooks.export import ExportLimiter
 
 
@@ -166,7 +168,7 @@ def _peek_principal(request: Request, session: Session) -> Principal | None:
 def entry_visibility(request: Request, session: SessionDep) -> None:
     """App-wide guard: any route with an `{entry_id}`, API or web page, answers 404 for an entry
     hidden from the caller (drafts, other departments), so routes added later cannot leak one
-    by id. Pages render the 404 as HTML (api.errors), the same page as for a missing id."""
+    by id. On pages a missing id is refused here too, so both answer the same HTML 404."""
     raw = request.path_params.get("entry_id")
     if raw is None:
         return
@@ -179,11 +181,11 @@ def entry_visibility(request: Request, session: SessionDep) -> None:
     principal = _peek_principal(request, session)
     if principal is None or principal.role is None:
         return  # anonymous: the route's role check answers 401
-    from kbsvc.entries.models import Entry
-
     entry = session.get(Entry, entry_id)
     if entry is not None:
         policy.ensure_visible(session, principal, entry)
+    elif is_page(request):
+        raise NotFound(f"entry {entry_id} not found", entry_id=entry_id)
 
 
 def require(role: Role) -> Callable[..., Principal]:

@@ -61,7 +61,7 @@ def error_json(
     return JSONResponse(jsonable_encoder(body), status_code=status, headers=headers)
 
 
-def _is_page(request: Request) -> bool:
+def is_page(request: Request) -> bool:
     # Web pages are the routes kept out of the OpenAPI document; they answer HTML.
     route = request.scope.get("route")
     return route is not None and getattr(route, "include_in_schema", True) is False
@@ -69,7 +69,7 @@ def _is_page(request: Request) -> bool:
 
 def _kb_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, KbError)
-    if _is_page(request):
+    if is_page(request):
         from api.web.render import error_page
 
         return error_page(request, exc)

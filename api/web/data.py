@@ -32,6 +32,7 @@ def filter_options(session: Session) -> dict[str, list[str]]:
     return {
         "systems": values(Entry.system),
         "departments": values(Entry.department),
+        "categories": values(Entry.category),
         "tags": [name for name, _n in tag_rows],
     }
 

@@ -121,21 +121,10 @@ def guard(request: Request, role: Role) -> Response | None:
     )
 
 
-def entry_not_found(request: Request, entry_id: object) -> HTMLResponse:
-    """The one answer for an entry id that is missing or hidden from the caller (no id leak)."""
-    return page(
-        request,
-        "error.html",
-        status_code=404,
-        title="记录不存在",
-        message=f"没有找到编号为 {entry_id} 的知识条目，它可能已被删除。",
-    )
-
-
 def error_page(request: Request, exc: KbError) -> HTMLResponse:
     """A domain error raised on a page (or by the app-wide entry guard), as an HTML page."""
     if isinstance(exc, NotFound) and "entry_id" in exc.details:
-        return entry_not_found(request, exc.details["entry_id"])
+        return not_found(request, exc.details["entry_id"])
     return page(request, "error.html", status_code=exc.status, title="出错了", message=exc.message)
 
 
@@ -148,9 +137,21 @@ def page(request: Request, name: str, status_code: int = 200, **context: Any) ->
         "csrf": csrf_token(request),
         "can_edit": can(request, Role.editor),
         "can_review": can(request, Role.reviewer),
+        "can_admin": can(request, Role.admin),
     }
     base.update(context)
     response = templates.TemplateResponse(request, name, base, status_code=status_code)
     # Pages carry per-user data; never cache them in shared caches.
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def not_found(request: Request, entry_id: object) -> HTMLResponse:
+    """The 404 page for an entry that is missing or hidden from this caller."""
+    return page(
+        request,
+        "error.html",
+        status_code=404,
+        title="记录不存在",
+        message=f"没有找到编号为 {entry_id} 的知识条目，它可能已被删除或你没有查看权限。",
+    )

@@ -12,9 +12,11 @@ from kbsvc.cli import (
     hook,
     importer,
     lifecycle,
+    notify,
     report,
     search,
     serve,
+    widget,
 )
 
 app = typer.Typer(
@@ -26,7 +28,20 @@ app = typer.Typer(
 )
 
 # Each module keeps its heavy imports inside the commands, so `kbsvc --help` stays instant.
-GROUPS = (auth, backup, demo, handbook, hook, importer, lifecycle, report, search, serve)
+GROUPS = (
+    auth,
+    backup,
+    demo,
+    handbook,
+    hook,
+    importer,
+    lifecycle,
+    notify,
+    report,
+    search,
+    serve,
+    widget,
+)
 for _group in GROUPS:
     _group.register(app)
 

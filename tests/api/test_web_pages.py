@@ -133,5 +133,7 @@ def test_pages_with_an_entry_id_use_the_api_visibility_guard(
     assert hidden_page.replace(f"编号为 {hidden.id} ", "编号为 N ") == missing.text.replace(
         "编号为 99999 ", "编号为 N "
     )
-    ok = client.get(f"/capture/{shown.id}")
+    ok = client.get(f"/capture/{shown.id}")  # old links open the edit form
     assert ok.status_code == 200 and "骨科可见的草稿" in ok.text
+    edit = client.get(f"/entries/{hidden.id}/edit")
+    assert edit.status_code == 404 and "内科专用" not in edit.text
