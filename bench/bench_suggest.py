@@ -214,11 +214,11 @@ def main() -> None:
 
     from sqlmodel import Session
 
-    from indexer.engine import SearchEngine
     from kbsvc import db
     from kbsvc.auth.models import SYSTEM
     from kbsvc.config import EmbeddingSettings, Settings
     from kbsvc.search import service
+    from kbsvc.search.engine import build_search_engine
     from kbsvc.search.models import SuggestRequest
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="kbsvc-bench-"))
@@ -229,7 +229,7 @@ def main() -> None:
     key = seed_db(settings, synth_rows(args.n))
     print(f"seeded {args.n} entries in {time.perf_counter() - t0:.1f} s ({data_dir})")
     eng = db.make_engine(settings)
-    search = SearchEngine(settings, eng)
+    search = build_search_engine(settings, eng)
     search.analyzer.tokenizer.initialize()
     base_rss = rss_mb()
     t0 = time.perf_counter()
@@ -244,11 +244,17 @@ def main() -> None:
     lat = []
     with Session(eng) as s:
         for q in queries[:20]:
-            service.suggest(s, search, SuggestRequest(text=q), principal=SYSTEM)
+            service.suggest(
+                s, search, SuggestRequest(text=q), principal=SYSTEM, settings=settings.search
+            )
         for i in range(max(400, len(queries))):
             t = time.perf_counter()
             service.suggest(
-                s, search, SuggestRequest(text=queries[i % len(queries)], k=5), principal=SYSTEM
+                s,
+                search,
+                SuggestRequest(text=queries[i % len(queries)], k=5),
+                principal=SYSTEM,
+                settings=settings.search,
             )
             lat.append((time.perf_counter() - t) * 1000)
     print(

@@ -44,14 +44,16 @@ def search(
     from sqlmodel import Session
 
     from kbsvc.auth.models import SYSTEM
+    from kbsvc.cli._common import engine, settings
     from kbsvc.search import service
 
-    eng = search_engine()
+    db_engine = engine()
     # The operator at the server's shell reads the whole KB (published entries of every dept).
-    with Session(eng.db) as session:
+    with Session(db_engine) as session:
         resp = service.search(
             session,
-            eng,
+            search_engine(db_engine),
+            settings=settings().search,
             q=query,
             k=k,
             system=system,
@@ -75,29 +77,33 @@ def suggest(
     from sqlmodel import Session
 
     from kbsvc.auth.models import SYSTEM
+    from kbsvc.cli._common import engine, settings
     from kbsvc.search import service
     from kbsvc.search.models import SuggestRequest
 
-    eng = search_engine()
+    db_engine = engine()
     req = SuggestRequest(text=text, title=title, system=system, department=department, k=k)
-    with Session(eng.db) as session:
-        resp = service.suggest(session, eng, req, principal=SYSTEM)
+    with Session(db_engine) as session:
+        resp = service.suggest(
+            session, search_engine(db_engine), req, principal=SYSTEM, settings=settings().search
+        )
     _print_hits(resp, as_json)
 
 
 @handle_errors
 def reindex() -> None:
     """Rebuild the search indexes from the database."""
-    eng = search_engine(start=False)
+    built = search_engine(start=False)
     if is_tty():
         from rich.progress import Progress
 
         with Progress(console=console) as bar:
             task = bar.add_task("indexing entries", total=None)
-            n = eng.rebuild(lambda done, total: bar.update(task, completed=done, total=total))
+            n = built.rebuild(lambda done, total: bar.update(task, completed=done, total=total))
     else:
-        n = eng.rebuild()
-    typer.echo(f"indexed {n} entries (dense channel: {eng.status()['dense']}) into {eng.index_dir}")
+        n = built.rebuild()
+    dense = built.status()["dense"]
+    typer.echo(f"indexed {n} entries (dense channel: {dense}) into {built.index_dir}")
 
 
 @handle_errors
