@@ -94,7 +94,11 @@ def list_terms(session: Session, *, kind: VocabKind | None = None) -> VocabTerms
     return VocabTermsPublic(data=data, count=len(data))
 
 
+NORMALIZER_CACHE = "kbsvc.vocab.normalizer"  # session.info key (see vocab.mapping)
+
+
 def _save(session: Session, term: VocabTerm) -> VocabTerm:
+    session.info.pop(NORMALIZER_CACHE, None)
     try:
         session.add(term)
         session.commit()
@@ -126,6 +130,7 @@ def update(session: Session, *, term_id: int, data: VocabTermUpdate) -> VocabTer
 def delete(session: Session, *, term_id: int) -> None:
     """Remove a term (entries keep their text values)."""
     session.delete(get(session, term_id=term_id))
+    session.info.pop(NORMALIZER_CACHE, None)
     session.commit()
 
 
@@ -142,5 +147,6 @@ def seed_defaults(session: Session) -> int:
                     )
                 )
                 added += 1
+    session.info.pop(NORMALIZER_CACHE, None)
     session.commit()
     return added
