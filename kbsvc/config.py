@@ -165,6 +165,46 @@ class HandbookSettings(BaseModel):
     docx_latin_font: str = "Calibri"
 
 
+class LdapSettings(BaseModel):
+    """Directory sign-in (LDAP / Active Directory); local accounts with a password still work."""
+
+    enabled: bool = False
+    # ldap://host:389 (with start_tls) or ldaps://host:636.
+    url: str = ""
+    start_tls: bool = False
+    # PEM bundle of the CA that issued the directory's certificate (empty = system CAs).
+    ca_file: str = ""
+    # Service account used to find users and groups; empty = anonymous search.
+    bind_dn: str = ""
+    bind_password: str = ""
+    search_base: str = ""
+    # `{username}` is replaced by the escaped login name. AD: (sAMAccountName={username}).
+    user_filter: str = "(uid={username})"
+    # Where groups live and how they name members; AD users also carry memberOf.
+    group_base: str = ""
+    group_filter: str = "(|(member={dn})(uniqueMember={dn}))"
+    # Matching users are refused as disabled. AD: (userAccountControl:1.2.840.113556.1.4.803:=2).
+    disabled_filter: str = ""
+    mail_attribute: str = "mail"
+    name_attribute: str = "displayName"
+    # Group (full DN or CN, case-insensitive) → role; the highest mapped role wins.
+    group_roles: dict[str, Literal["viewer", "editor", "reviewer", "admin"]] = {}
+    # Group → department(s) the person belongs to (restricted entries, reports).
+    group_departments: dict[str, list[str]] = {}
+    timeout_s: float = Field(default=5, gt=0, le=60)
+
+    @model_validator(mode="after")
+    def _complete(self) -> LdapSettings:
+        if self.enabled:
+            if not self.url.startswith(("ldap://", "ldaps://")):
+                raise ValueError("ldap.url must be ldap://… or ldaps://…")
+            if not self.search_base or "{username}" not in self.user_filter:
+                raise ValueError("ldap needs search_base and a user_filter containing {username}")
+            if not self.group_roles:
+                raise ValueError("ldap.group_roles must map at least one group to a role")
+        return self
+
+
 class BackupSettings(BaseModel):
     """`kbsvc backup` / `kbsvc restore`."""
 
@@ -258,6 +298,7 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = PrivacySettings()
     handbooks: HandbookSettings = HandbookSettings()
     backup: BackupSettings = BackupSettings()
+    ldap: LdapSettings = LdapSettings()
     notify: NotifySettings = NotifySettings()
     # Reads without a key are allowed only when a site opts in (intranet kiosks); writes never.
     open_reads: bool = False

@@ -1,4 +1,4 @@
-"""The embedded widget's write: 存为知识 (a widget key may create drafts this way, nothing more)."""
+"""The embedded widget: 存为知识 (drafts, and nothing more, for a widget key) and userscripts."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from api.deps import Admin, CurrentPrincipal, SessionDep, SettingsDep
 from api.errors import ERROR_RESPONSES
 from kbsvc.auth.models import Principal, Role
 from kbsvc.exceptions import Forbidden, Unauthorized
+from kbsvc.widget import userscript
 from kbsvc.widget.capture import WidgetCaptureIn, WidgetCaptureResult, save_as_knowledge
+from kbsvc.widget.userscript import UserscriptIn, UserscriptPublic
 
 router = APIRouter(prefix="/api/v1/widget", tags=["widget"], responses=ERROR_RESPONSES)
 
@@ -42,4 +44,20 @@ def capture(
     session.commit()
     if result.outcome != "created":
         response.status_code = 200
+    return result
+
+
+@router.post("/userscripts", response_model=UserscriptPublic, status_code=201)
+def create_userscript(
+    body: UserscriptIn, session: SessionDep, settings: SettingsDep, _caller: Admin
+) -> UserscriptPublic:
+    """A Tampermonkey/Violentmonkey userscript for a vendor page, with a key bound to its origin."""
+    result = userscript.create(
+        session,
+        match=body.match,
+        fields=body.fields,
+        kb_url=body.kb_url or settings.public_base_url,
+        source=body.source,
+    )
+    session.commit()
     return result

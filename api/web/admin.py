@@ -11,11 +11,16 @@ from kbsvc.auth import admin, service
 from kbsvc.auth.models import Role
 from kbsvc.vocab import mapping
 from kbsvc.vocab import service as vocab
-from kbsvc.vocab.models import VocabKind
 
 router = APIRouter(include_in_schema=False)
 
-KIND_LABELS = {"system": "系统", "module": "模块", "department": "科室", "category": "分类"}
+KIND_LABELS = {
+    "system": "系统",
+    "module": "模块",
+    "department": "科室",
+    "category": "分类",
+    "abbreviation": "缩写",
+}
 
 
 @router.get("/admin")
@@ -61,7 +66,7 @@ def vocab_page(request: Request, session: SessionDep, _caller: WebCaller) -> Res
     if (denied := guard(request, Role.admin)) is not None:
         return denied
     terms = vocab.list_terms(session).data
-    by_kind = {k.value: [t for t in terms if t.kind == k] for k in VocabKind}
+    by_kind = {k: [t for t in terms if t.kind == k] for k in KIND_LABELS}
     return page(
         request,
         "admin_vocab.html",

@@ -16,6 +16,7 @@ from kbsvc.cli import (
     report,
     search,
     serve,
+    widget,
 )
 
 app = typer.Typer(
@@ -27,7 +28,20 @@ app = typer.Typer(
 )
 
 # Each module keeps its heavy imports inside the commands, so `kbsvc --help` stays instant.
-GROUPS = (auth, backup, demo, handbook, hook, importer, lifecycle, notify, report, search, serve)
+GROUPS = (
+    auth,
+    backup,
+    demo,
+    handbook,
+    hook,
+    importer,
+    lifecycle,
+    notify,
+    report,
+    search,
+    serve,
+    widget,
+)
 for _group in GROUPS:
     _group.register(app)
 

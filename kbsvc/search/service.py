@@ -15,7 +15,7 @@ from kbsvc.auth.models import Principal
 from kbsvc.entries.models import Entry, EntryLink, LinkKind
 from kbsvc.entries.service import tags_of
 from kbsvc.exceptions import ServiceUnavailable, ValidationFailed
-from kbsvc.search import confidence
+from kbsvc.search import confidence, shorthand
 from kbsvc.search.models import (
     HitEntry,
     Reason,
@@ -109,9 +109,10 @@ def _hydrate(
     return out
 
 
-def _engine_ready(engine: SearchEngine) -> None:
+def _engine_ready(engine: SearchEngine, session: Session) -> None:
     if not engine.ready:
         raise ServiceUnavailable("the search index is still being built; retry shortly")
+    shorthand.refresh(session, engine.analyzer)  # site abbreviations edited since
 
 
 def _visible(session: Session, principal: Principal | None, hits: list[Hit]) -> list[Hit]:
@@ -142,7 +143,7 @@ def suggest(
 ) -> SuggestResponse:
     """Entries that likely fix the ticket being typed (published, visible to `principal`)."""
     t0 = time.perf_counter()
-    _engine_ready(engine)
+    _engine_ready(engine, session)
     raw = "\n".join(x for x in (req.title.strip(), req.text.strip()) if x)
     query = clean_query(raw, engine.settings.search.max_query_chars)
     boost = {"system": req.system.strip(), "department": req.department.strip()}
@@ -171,7 +172,7 @@ def search(
 ) -> SearchResponse:
     """Ranked, filtered, paginated entries for a query, limited to what `principal` may see."""
     t0 = time.perf_counter()
-    _engine_ready(engine)
+    _engine_ready(engine, session)
     query = clean_query(q, engine.settings.search.max_query_chars)
     k = max(1, min(k, engine.settings.search.max_k))
     wanted_status = status or (None if include_unpublished else "published")

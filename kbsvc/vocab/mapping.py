@@ -21,7 +21,7 @@ from kbsvc.vocab.models import VocabKind, VocabTerm
 from kbsvc.vocab.service import NORMALIZER_CACHE as _CACHE_KEY
 from kbsvc.vocab.service import Normalizer
 
-FIELDS = tuple(k.value for k in VocabKind)  # system, module, department, category
+FIELDS = ("system", "module", "department", "category")  # the kinds entries and tickets carry
 # Exact, alias and "known value inside extra words" only: a closest-spelling guess must not
 # silently rewrite what a person typed.
 _MAPPED = ("exact", "alias", "fuzzy")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from kbsvc.exceptions import Conflict, NotFound
+from kbsvc.exceptions import Conflict, NotFound, ValidationFailed
 from kbsvc.timeutil import utcnow
 from kbsvc.vocab.defaults import DEFAULT_VOCABULARY
 from kbsvc.vocab.models import (
@@ -97,7 +97,20 @@ def list_terms(session: Session, *, kind: VocabKind | None = None) -> VocabTerms
 NORMALIZER_CACHE = "kbsvc.vocab.normalizer"  # session.info key (see vocab.mapping)
 
 
+def _check(term: VocabTerm) -> None:
+    if term.kind != VocabKind.abbreviation:
+        return
+    bad = [a for a in term.aliases if not (a.isascii() and a.isalpha() and 2 <= len(a) <= 16)]
+    if bad or not term.aliases:
+        raise ValidationFailed(
+            "an abbreviation needs 2-16 latin letters as its aliases (e.g. yb for 医保)",
+            field="aliases",
+            invalid=bad,
+        )
+
+
 def _save(session: Session, term: VocabTerm) -> VocabTerm:
+    _check(term)
     session.info.pop(NORMALIZER_CACHE, None)
     try:
         session.add(term)

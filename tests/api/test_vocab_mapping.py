@@ -45,9 +45,8 @@ def test_api_and_import_map_aliases(
 
 
 def tickets_in(ticket):  # type: ignore[no-untyped-def]
-    from tests.factories import ticket_data
-
     from kbsvc.tickets.models import TicketIn
+    from tests.factories import ticket_data
 
     return TicketIn(
         **ticket_data(external_id=ticket.external_id, system="体检系统", department="门诊收费处")

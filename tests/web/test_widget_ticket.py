@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import re
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,20 +42,8 @@ PAGE = """<!doctype html>
 """
 
 
-@pytest.fixture
-def host(live_server: LiveServer, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A second origin (another loopback port) serving the pages a test writes."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", live_server.host_port), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield live_server.host_origin, tmp_path
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def open_ticket(page: Any, server: LiveServer, host: tuple[str, Path], ticket: str) -> None:
-    origin, folder = host
+def open_ticket(page: Any, server: LiveServer, other_origin: tuple[str, Path], ticket: str) -> None:
+    origin, folder = other_origin
     html = PAGE.format(
         ticket=ticket,
         src=f"{server.url}/widget.js",
@@ -83,9 +67,9 @@ def suggest_bodies(page: Any) -> list[dict[str, Any]]:
 
 
 def test_ime_composition_never_queries_half_typed_pinyin(
-    page: Any, live_server: LiveServer, host: tuple[str, Path]
+    page: Any, live_server: LiveServer, other_origin: tuple[str, Path]
 ) -> None:
-    open_ticket(page, live_server, host, "IME-1")
+    open_ticket(page, live_server, other_origin, "IME-1")
     bodies = suggest_bodies(page)
     cdp = page.context.new_cdp_session(page)
     page.locator("#d").focus()
@@ -120,9 +104,9 @@ def test_ime_composition_never_queries_half_typed_pinyin(
 
 
 def test_citation_stays_pinned_across_requery_and_reload(
-    page: Any, live_server: LiveServer, host: tuple[str, Path]
+    page: Any, live_server: LiveServer, other_origin: tuple[str, Path]
 ) -> None:
-    open_ticket(page, live_server, host, "PIN-1")
+    open_ticket(page, live_server, other_origin, "PIN-1")
     page.locator("#d").fill("自助机没纸了，不出凭条")
     item = page.locator(ITEM, has_text="自助机热敏纸用完不出凭条").first
     item.wait_for(timeout=15_000)
@@ -145,9 +129,9 @@ def test_citation_stays_pinned_across_requery_and_reload(
 
 
 def test_insert_fix_fills_the_field_and_records_the_citation(
-    page: Any, live_server: LiveServer, host: tuple[str, Path]
+    page: Any, live_server: LiveServer, other_origin: tuple[str, Path]
 ) -> None:
-    open_ticket(page, live_server, host, "INS-1")
+    open_ticket(page, live_server, other_origin, "INS-1")
     page.locator("#fix").fill("已电话联系科室")
     page.locator("#d").fill("医生站登不上，提示证书无效")
     item = page.locator(ITEM, has_text="门诊医生站CA证书过期导致无法登录").first
@@ -170,9 +154,9 @@ def test_insert_fix_fills_the_field_and_records_the_citation(
 
 
 def test_save_as_knowledge_twice_gives_one_masked_linked_draft(
-    page: Any, live_server: LiveServer, host: tuple[str, Path]
+    page: Any, live_server: LiveServer, other_origin: tuple[str, Path]
 ) -> None:
-    open_ticket(page, live_server, host, "CAP-1")
+    open_ticket(page, live_server, other_origin, "CAP-1")
     page.locator("#t").fill("手麻系统术中记录无法保存")
     page.locator("#d").fill("手术室3间手麻系统保存时报错，患者王五住院号ZY778899")
     page.locator("#fix").fill("清理本地缓存后重新登录手麻系统，回访电话13612345678")

@@ -87,7 +87,10 @@
         .then(function () { location.assign(safeNext(form.getAttribute('data-next'))); })
         .catch(function (err) {
           button.disabled = false;
-          showError(error, err.status === 401 || err.status === 403 ? '用户名或密码不正确' : friendly(err));
+          // Directory sign-in explains itself in Chinese (disabled, no group, server down).
+          var said = err.data && err.data.message ? String(err.data.message) : '';
+          if (/[\u4e00-\u9fff]/.test(said)) showError(error, said);
+          else showError(error, err.status === 401 || err.status === 403 ? '用户名或密码不正确' : friendly(err));
         });
     });
   }
@@ -447,7 +450,51 @@
     });
   }
 
+  function onUserscriptForm(form) {
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var error = form.querySelector('.form-error');
+      error.hidden = true;
+      var fields;
+      try { fields = JSON.parse(form.elements.fields.value); } catch (e) { fields = null; }
+      if (!fields || typeof fields !== 'object') { showError(error, '字段映射不是有效的 JSON 对象'); return; }
+      var body = {
+        match: form.elements.match.value.trim(), fields: fields,
+        source: form.elements.source.value.trim(), kb_url: form.elements.kb_url.value
+      };
+      api('POST', '/api/v1/widget/userscripts', body).then(function (res) {
+        var out = document.getElementById('us-output');
+        out.value = res.userscript;
+        var link = document.getElementById('us-download');
+        link.href = URL.createObjectURL(new Blob([res.userscript], { type: 'text/javascript' }));
+        document.getElementById('us-result').hidden = false;
+        toast('已生成，密钥绑定 ' + res.origin, 'ok');
+      }).catch(function (err) { showError(error, '生成未成功：' + friendly(err)); });
+    });
+  }
+
+  function onReplay(box) {
+    var button = box.querySelector('[data-replay]');
+    button.addEventListener('click', function () {
+      button.disabled = true;
+      var path = '/api/v1/hooks/' + encodeURIComponent(box.getAttribute('data-hook')) +
+        '/dead-letters/' + box.getAttribute('data-letter-id') + '/replay';
+      api('POST', path).then(function (res) {
+        if (res.outcome === 'dead_letter') {
+          button.disabled = false;
+          toast('仍未能处理：' + res.reason, 'error');
+        } else {
+          box.hidden = true;
+          toast('已处理', 'ok');
+        }
+      }).catch(function (err) { button.disabled = false; toast('处理未成功：' + friendly(err), 'error'); });
+    });
+  }
+
   function ready() {
+    var usForm = document.getElementById('userscript-form');
+    if (usForm) onUserscriptForm(usForm);
+    Array.prototype.forEach.call(document.querySelectorAll('.dead-letter[data-letter-id]'), onReplay);
     var hbForm = document.getElementById('handbook-form');
     if (hbForm) onHandbookForm(hbForm);
     Array.prototype.forEach.call(document.querySelectorAll('[data-publish-edition]'), onPublishEdition);

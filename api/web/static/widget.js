@@ -5,6 +5,7 @@
 
   var BANDS = { high: '高', medium: '中', low: '低' };
   var MAX_DEBOUNCE = 300;
+  var WAIT_FOR_FIELDS_MS = 60000;
   var HINT = '填写标题或问题描述后，这里会实时列出知识库中相似的处理经验。';
 
   var CSS = [
@@ -154,9 +155,10 @@
 
   Widget.prototype.mount = function () {
     var self = this;
+    if (this.host) return true;
     var container = pick(this.cfg.container);
     var anchor = pick(this.fields.description) || pick(this.fields.title);
-    if (!container && !anchor) return;
+    if (!container && !anchor) return false;
     this.host = document.createElement('div');
     this.host.setAttribute('data-kbsvc-widget', '');
     var root = this.host.attachShadow({ mode: 'open' });
@@ -213,6 +215,7 @@
     panel.addEventListener('keydown', function (ev) { self.onKey(ev); });
     this.loadCited();
     if ((this.value('title') + this.value('description')).length) this.schedule();
+    return true;
   };
 
   Widget.prototype.captureBar = function () {
@@ -566,7 +569,24 @@
       if (!script || script.__kbsvcWidget || !script.dataset.kbsvcKey || !window.fetch) return;
       script.__kbsvcWidget = true;
       var widget = new Widget(script);
-      var go = function () { try { widget.mount(); } catch (e) { /* never break the host page */ } };
+      var tryMount = function () {
+        try { return widget.mount(); } catch (e) { return true; /* never break the host page */ }
+      };
+      // Vendor pages often render the ticket form after load: wait for its fields a while.
+      var go = function () {
+        if (tryMount() || typeof MutationObserver !== 'function') return;
+        var pending = false;
+        var observer = new MutationObserver(function () {
+          if (pending) return;
+          pending = true;
+          setTimeout(function () {
+            pending = false;
+            if (tryMount()) observer.disconnect();
+          }, 100);
+        });
+        observer.observe(document.documentElement, { childList: true, subtree: true });
+        setTimeout(function () { observer.disconnect(); }, WAIT_FOR_FIELDS_MS);
+      };
       if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', go);
       else go();
     } catch (e) { /* never break the host page */ }
