@@ -23,6 +23,7 @@ from api.routers import (
     capture,
     citations,
     entries,
+    exchange,
     handbooks,
     health,
     hooks,
@@ -43,6 +44,7 @@ from kbsvc.config import Settings, get_settings
 from kbsvc.handbooks.export import ExportLimiter
 from kbsvc.notify import service as notify_service
 from kbsvc.notify.worker import OutboxWorker
+from kbsvc.search.engine import build_search_engine
 
 # Mount order is match order: the fixed paths of one router precede the `{id}` paths of the next.
 ROUTERS = (
@@ -53,6 +55,7 @@ ROUTERS = (
     capture.router,
     citations.router,
     entries.router,
+    exchange.router,
     handbooks.router,
     health.router,
     hooks.router,
@@ -68,7 +71,7 @@ ROUTERS = (
 
 def _start_search(settings: Settings, db_engine: Engine) -> SearchEngine:
     """Load (or rebuild) the search index once per process and follow the change sequence."""
-    search_engine = SearchEngine(settings, db_engine)
+    search_engine = build_search_engine(settings, db_engine)
     search_engine.start()
     search_engine.run_background(settings.search.sync_interval_s)
     return search_engine

@@ -42,7 +42,7 @@ def _touch_linked_entries(session: Session, ticket: Ticket) -> None:
 
 
 def upsert_one(session: Session, item: TicketIn) -> tuple[Ticket, str]:
-    """Insert or update one ticket (no commit); returns (ticket, created|updated|unchanged).
+    """Insert or update one ticket (no commit); the outcome is created, updated or unchanged.
 
     System, module, department and category are stored in the vocabulary's spelling."""
     ext = item.resolved_external_id()
