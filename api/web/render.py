@@ -27,7 +27,13 @@ STATUS_LABELS = {
     "merged": "已合并",
 }
 CONFIDENCE_LABELS = {"high": "高", "medium": "中", "low": "低"}
-ROLE_LABELS = {"viewer": "查阅", "editor": "编辑", "reviewer": "审核", "admin": "管理员"}
+ROLE_LABELS = {
+    "viewer": "查阅",
+    "editor": "编辑",
+    "reviewer": "审核",
+    "admin": "管理员",
+    "widget": "小组件",
+}
 
 # The retrieval service escapes snippet text and wraps hits in these literal tags.
 _MARK = re.compile(r"(<mark>|</mark>)")

@@ -98,6 +98,37 @@ def vocab_list(
         typer.echo(f"{term.kind}\t{term.value}\t{'、'.join(term.aliases)}")
 
 
+@vocab_app.command("unmapped")
+@handle_errors
+def vocab_unmapped() -> None:
+    """Values in entries and tickets the vocabulary does not know: kind, value, uses, suggestion."""
+    from kbsvc.cli._common import open_session
+    from kbsvc.vocab import mapping
+
+    with open_session() as session:
+        rows = mapping.unmapped(session)
+    for row in rows:
+        hint = f"\t→ {row.suggestion}?" if row.suggestion else ""
+        typer.echo(f"{row.kind}\t{row.value}\t{row.entries} entries, {row.tickets} tickets{hint}")
+    typer.echo(f"{len(rows)} unmapped values", err=True)
+
+
+@vocab_app.command("map")
+@handle_errors
+def vocab_map(
+    kind: str = typer.Argument(..., help="system | module | department | category"),
+    value: str = typer.Argument(..., help="The value as stored (e.g. HIS系统)."),
+    target: str = typer.Argument(..., help="The canonical value (added if new)."),
+) -> None:
+    """Map a value onto a canonical one: kept as an alias, existing rows fixed."""
+    from kbsvc.cli._common import open_session
+    from kbsvc.vocab import mapping
+
+    with open_session() as session:
+        fixed = mapping.apply_mapping(session, kind=kind, value=value, target=target)
+    typer.echo(f"{value} → {target}: {fixed['entries']} entries, {fixed['tickets']} tickets fixed")
+
+
 @review_app.command("due")
 @handle_errors
 def review_due(

@@ -22,6 +22,7 @@ from kbsvc.intake.readers import read_table
 from kbsvc.intake.service import import_table
 from kbsvc.tickets import service as tickets
 from kbsvc.tickets.models import Ticket
+from kbsvc.vocab import service as vocab_service
 
 ACTOR = "demo"
 ADMIN_USER = "admin"
@@ -91,6 +92,8 @@ def load(
 ) -> DemoReport:
     """Import the demo tickets and capture entries; running it again adds nothing."""
     report = DemoReport()
+    # The vocabulary first, so imported tickets and captured entries carry canonical names.
+    vocab_service.seed_defaults(session)
     rows: list[dict[str, object]] = []
     for path in data_files():
         table = read_table(path.read_bytes(), path.name, max_rows=100_000)

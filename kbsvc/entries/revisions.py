@@ -28,6 +28,7 @@ from kbsvc.entries.models import (
 from kbsvc.entries.schemas import FieldChange, RevisionPublic
 from kbsvc.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from kbsvc.timeutil import utcnow
+from kbsvc.vocab import mapping as vocab_mapping
 
 R = RevisionStatus
 LIST_FIELDS = ("tags", "restricted_departments")
@@ -111,7 +112,9 @@ def edit(
             created_by=principal.label,
         )
     content = dict(rev.content)  # a new dict, so the JSON column is seen as changed
-    changed = data.model_dump(exclude_unset=True, exclude={"base_version", "note", "publish"})
+    changed = vocab_mapping.canonical_fields(
+        session, data.model_dump(exclude_unset=True, exclude={"base_version", "note", "publish"})
+    )
     for key, value in changed.items():
         if value is not None:
             content[key] = value

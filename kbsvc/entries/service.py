@@ -27,6 +27,7 @@ from kbsvc.entries.models import (
     TicketRef,
 )
 from kbsvc.exceptions import NotFound
+from kbsvc.vocab import mapping as vocab_mapping
 
 
 def get(session: Session, *, entry_id: int, principal: Principal) -> Entry:
@@ -148,7 +149,9 @@ def create(
 ) -> Entry:
     """Create an entry with its tags; stores version 1 and records a change."""
     entry = Entry(
-        **data.model_dump(exclude={"tags", "restricted_departments"}),
+        **vocab_mapping.canonical_fields(
+            session, data.model_dump(exclude={"tags", "restricted_departments"})
+        ),
         status=status,
         created_by=actor,
         updated_by=actor,
@@ -181,7 +184,7 @@ def update(
         exclude_unset=True,
         exclude={"tags", "base_version", "note", "restricted_departments", "publish"},
     )
-    for key, value in fields.items():
+    for key, value in vocab_mapping.canonical_fields(session, fields).items():
         if value is not None:  # an explicit null means "leave as is": the columns are NOT NULL
             setattr(entry, key, value)
     if data.tags is not None:
