@@ -16,6 +16,7 @@ from api.deps import entry_visibility
 from api.logs import configure_logging
 from api.metrics import Metrics
 from api.routers import (
+    admin,
     analytics,
     audit,
     auth,
@@ -47,6 +48,7 @@ from kbsvc.search.engine import build_search_engine
 
 # Mount order is match order: the fixed paths of one router precede the `{id}` paths of the next.
 ROUTERS = (
+    admin.router,
     analytics.router,
     audit.router,
     auth.router,
