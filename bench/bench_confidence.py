@@ -25,31 +25,42 @@ from embeddings.factory import make_embedder
 from indexer import calibration
 from indexer.analyzer import Analyzer, AnalyzerConfig
 from indexer.fusion import fuse
-from indexer.retriever import Retriever, RetrieverConfig
-from kbsvc.config import EmbeddingSettings
+from indexer.retriever import Retriever, RetrieverConfig, build_retriever
+from indexer.text import ngram_text
+from kbsvc.config import EmbeddingSettings, Settings
+from kbsvc.search.engine import embedding_config, retriever_config
 from kbsvc.search.eval import Judgment, evaluate
-from kbsvc.search.evalrun import PUBLISHED, build_retriever
+from kbsvc.search.evalrun import PUBLISHED
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 BASELINE = "BM25 over jieba"
 PLAIN = AnalyzerConfig(bigrams=False, fold_synonyms=False, shorthand=False, field_weights={})
-LEX = RetrieverConfig(dense_weight=0.0)
-ALONE = RetrieverConfig(lexical_weight=0.0, dense_weight=1.0)
+SETTINGS = Settings(_env_file=None)  # type: ignore[call-arg]
+BASE = retriever_config(SETTINGS.search)
+LEX = dataclasses.replace(BASE, dense_weight=0.0)
+ALONE = dataclasses.replace(BASE, lexical_weight=0.0, dense_weight=1.0)
+SCORE = dataclasses.replace(BASE, dense_weight=0.5, method="score")
+RRF = dataclasses.replace(BASE, dense_weight=1.0, method="rrf")
 # (name, analyzer, backend, retriever config, calibration key)
 CONFIGS: list[tuple[str, AnalyzerConfig, str | None, RetrieverConfig, str]] = [
     (BASELINE, PLAIN, None, LEX, "lexical"),
     ("lexical (words + bigrams + shorthand)", AnalyzerConfig(), None, LEX, "lexical"),
     ("LSA alone", AnalyzerConfig(), "lsa", ALONE, "lsa-alone"),
     ("e5 alone", AnalyzerConfig(), "e5", ALONE, "e5-alone"),
-    ("lexical + LSA, score w 0.5", AnalyzerConfig(), "lsa", RetrieverConfig(), "lsa:score"),
+    ("lexical + LSA, score w 0.5", AnalyzerConfig(), "lsa", SCORE, "lsa:score"),
     (
         "lexical + e5, RRF",
         AnalyzerConfig(),
         "e5",
-        RetrieverConfig(dense_weight=1.0, method="rrf"),
+        RRF,
         "e5:rrf",
     ),
 ]
+
+
+def _embedder(backend: str) -> Any:
+    cfg = embedding_config(EmbeddingSettings(backend=backend))  # type: ignore[arg-type]
+    return make_embedder(cfg, preprocess=ngram_text)
 
 
 class Cached:
@@ -104,7 +115,7 @@ def three_way(rs: dict[str, Retriever]) -> Callable[[str], list[str]]:
 
 
 def run(sizes: Sequence[str], e5: bool) -> dict[str, Any]:
-    cached = Cached(make_embedder(EmbeddingSettings(backend="e5"))) if e5 else None
+    cached = Cached(_embedder("e5")) if e5 else None
     out: dict[str, Any] = {}
     for size in sizes:
         docs, res, sets = build(size)
@@ -122,7 +133,13 @@ def run(sizes: Sequence[str], e5: bool) -> dict[str, Any]:
                 else None
             )
             build_cfg = dataclasses.replace(cfg, dense_weight=1.0) if backend else cfg
-            r = build_retriever(docs, Analyzer(config=acfg), emb, build_cfg)
+            r = build_retriever(
+                docs,
+                Analyzer(config=acfg),
+                emb,
+                build_cfg,
+                ann_threshold=SETTINGS.search.ann_threshold,
+            )
             r.config = cfg
             built[backend or name] = r
             cal = calibration.calibrate(r, docs, key)
@@ -175,18 +192,21 @@ def print_table(results: dict[str, Any]) -> None:
         for set_name in data["queries"]:
             print(f"\n### {set_name}\n")
             print(
-                "| configuration | MRR@10 (× BM25) | R@5 | nDCG@10 | right top confident | no-answer high | no-answer confident |"
+                "| configuration | MRR@10 (× BM25) | R@5 | nDCG@10 | right top confident"
+                " | no-answer high | no-answer confident |"
             )
             print("|---|---|---|---|---|---|---|")
             for r in data["rows"]:
                 m = r[set_name]
                 conf = (
-                    f"{m['right_top_confident']:.0%} | {m['no_answer_high']:.0%} | {m['no_answer_confident']:.0%}"
+                    f"{m['right_top_confident']:.0%} | {m['no_answer_high']:.0%}"
+                    f" | {m['no_answer_confident']:.0%}"
                     if "right_top_confident" in m
                     else "n/a | n/a | n/a"
                 )
                 print(
-                    f"| {r['name']} | {m['mrr@10']:.3f} ({m['mrr@10'] / base[set_name]:.2f}) | {m['recall@5']:.3f} | {m['ndcg@10']:.3f} | {conf} |"
+                    f"| {r['name']} | {m['mrr@10']:.3f} ({m['mrr@10'] / base[set_name]:.2f})"
+                    f" | {m['recall@5']:.3f} | {m['ndcg@10']:.3f} | {conf} |"
                 )
 
 

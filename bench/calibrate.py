@@ -1,4 +1,4 @@
-"""Fit the shipped confidence prior on the demo KB's own evidence (indexer/data/confidence_prior.json).
+"""Fit the shipped confidence prior (indexer/data/confidence_prior.json) on the demo KB.
 
     python -m bench.calibrate [--dry-run] [--backends lsa:score,e5:rrf]
 
@@ -11,35 +11,37 @@ unrelated text), never on the labelled query sets that bench/bench_confidence.py
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
 from bench.evalkb import family_kb, load_tickets
-from embeddings.factory import make_embedder
 from indexer import calibration
 from indexer.analyzer import Analyzer
 from indexer.retriever import RetrieverConfig
-from kbsvc.config import EmbeddingSettings
-from kbsvc.search.evalrun import build_retriever
+from kbsvc.config import Settings
+from kbsvc.search.engine import retriever_config
+from kbsvc.search.evalrun import offline_retriever
 
+SETTINGS = Settings(_env_file=None)  # type: ignore[call-arg]
 OUT = Path(__file__).resolve().parents[1] / "indexer/data/confidence_prior.json"
 
 
 def plan(spec: str) -> tuple[str, str | None, RetrieverConfig]:
     """ "lexical" or "backend:method" → (key, backend, retriever config)."""
+    base = retriever_config(SETTINGS.search)
     if spec == "lexical":
-        return "lexical", None, RetrieverConfig(dense_weight=0.0)
+        return "lexical", None, dataclasses.replace(base, dense_weight=0.0)
     backend, method = spec.split(":")
     weight = 0.5 if method == "score" else 1.0
-    return spec, backend, RetrieverConfig(dense_weight=weight, method=method)  # type: ignore[arg-type]
+    return spec, backend, dataclasses.replace(base, dense_weight=weight, method=method)  # type: ignore[arg-type]
 
 
 def fit_one(spec: str) -> dict[str, Any]:
     key, backend, cfg = plan(spec)
     docs, _ = family_kb(load_tickets())
-    emb = make_embedder(EmbeddingSettings(backend=backend)) if backend else None
-    r = build_retriever(docs, Analyzer(), emb, cfg)
+    r = offline_retriever(docs, Analyzer(), backend, cfg, SETTINGS)
     probes = calibration.probes_from_links(docs, calibration.unrelated_queries())
     cal = calibration.fit(calibration.collect(r, docs, probes), key)
     print(key, round(cal.high, 4), round(cal.medium, 4), cal.report)

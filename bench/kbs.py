@@ -3,9 +3,9 @@
 Set "written" is bench/eval/queries_{a,b}.jsonl (queries written by hand, 31 with no answer).
 Set "held-out tickets" is built differently: one linked ticket per fault family (never the
 entry's source) is taken out of the KB before anything is indexed or calibrated, and its
-title + symptom is the query. KBs: "small" leaves out up to 27 families that are alone in their
-system and module (their queries become no-answer queries: near misses by construction), "demo" all 108,
-"large" adds 900 synthetic entries recombined from the same symptom vocabulary.
+title + symptom is the query. KBs: "small" leaves out up to 27 families that are alone in
+their system and module (their queries become no-answer queries: near misses by construction),
+"demo" keeps all 108, "large" adds 900 synthetic entries recombined from one symptom vocabulary.
 """
 
 from __future__ import annotations

@@ -16,13 +16,16 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from indexer.confidence_features import FEATURES, hit_features
 from indexer.docs import EntryDoc
+from indexer.errors import IndexStoreError
 from indexer.lexical import Filters
+from indexer.manifest import read_json_file, write_atomic
 from indexer.retriever import Hit, Retriever
 
 Band = Literal["high", "medium", "low"]
@@ -32,6 +35,7 @@ NO_ANSWER_CONFIDENT = 0.75  # quantile of near misses that bounds `medium` from 
 MIN_EVIDENCE = 30  # answerable queries below which the shipped prior is used
 MAX_QUERIES = 400  # evidence queries per fit (the fit runs at reindex, inside its budget)
 K = 5
+FILE = "calibration.json"
 PUBLISHED = Filters(status="published")
 
 
@@ -115,9 +119,12 @@ def unrelated_queries() -> list[str]:
 def collect(r: Retriever, docs: Sequence[EntryDoc], probes: Sequence[Probe]) -> Evidence:
     """Run every probe; hits are labelled against the probe's entry."""
     by_id = {d.id: d for d in docs}
-    xs, ys, gs, answerable = [], [], [], []
+    xs: list[np.ndarray] = []
+    ys: list[int] = []
+    gs: list[int] = []
+    answerable: list[bool] = []
     learn = r.config.learn_from_use
-    for n, p in enumerate(probes):
+    for p in probes:
         doc = by_id.get(p.entry_id) if p.entry_id is not None else None
         trimmed = doc is not None and not p.hide and p.own_text in doc.ticket_texts
         if trimmed and doc is not None:
@@ -230,10 +237,29 @@ def prior(key: str) -> Calibration:
 
 def calibrate(r: Retriever, docs: Sequence[EntryDoc], key: str) -> Calibration:
     """Fit on the KB's own evidence, or the shipped prior when it has too little."""
+    docs = [d for d in docs if d.status == "published"]
     probes = probes_from_links(docs, unrelated_queries())
     if sum(1 for p in probes if not p.hide) < MIN_EVIDENCE:
         return prior(key)
     ev = collect(r, docs, probes)
     if sum(ev.answerable) < MIN_EVIDENCE or len(set(ev.y.tolist())) < 2:
         return prior(key)
-    return fit(ev, key)
+    cal = fit(ev, key)
+    r.lexical.compact()  # the leave-one-out swaps left a delta behind
+    return cal
+
+
+def save(cal: Calibration, directory: Path) -> None:
+    """Write the calibration beside the index it was fitted on (atomically)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(cal.to_json(), ensure_ascii=False, indent=1)
+    write_atomic(directory / FILE, text.encode("utf-8"))
+
+
+def load(directory: Path, key: str) -> Calibration | None:
+    """The saved calibration for this channel configuration (None: missing or another one)."""
+    try:
+        cal = Calibration.from_json(read_json_file(directory / FILE))
+    except (IndexStoreError, ValueError, TypeError):
+        return None
+    return cal if cal.key == key else None

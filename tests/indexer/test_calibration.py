@@ -14,11 +14,13 @@ from indexer.confidence_features import FEATURES, hit_features, is_key
 from indexer.docs import EntryDoc
 from indexer.retriever import Retriever, RetrieverConfig
 
+LEXICAL = RetrieverConfig(lexical_weight=1.0, dense_weight=0.0, method="score", learn_from_use=True)
+
 
 @pytest.fixture(scope="module")
 def demo() -> tuple[Retriever, list[EntryDoc]]:
     docs, _ = family_kb(load_tickets())
-    r = Retriever(Analyzer(), None, RetrieverConfig(dense_weight=0.0))
+    r = Retriever(Analyzer(), None, LEXICAL)
     r.add(docs)
     r.lexical.compact()
     return r, docs
@@ -76,7 +78,7 @@ def test_leave_one_out_restores_the_index(demo: tuple[Retriever, list[EntryDoc]]
 
 def test_little_evidence_uses_the_shipped_prior() -> None:
     docs = [EntryDoc(id=1, title="打印机卡纸", symptom="打印机卡纸不出票", ticket_texts=["卡纸了"])]
-    r = Retriever(Analyzer(), None, RetrieverConfig(dense_weight=0.0))
+    r = Retriever(Analyzer(), None, LEXICAL)
     r.add(docs)
     cal = calibration.calibrate(r, docs, "lexical")
     assert cal.source == "prior" and cal.high >= cal.medium
