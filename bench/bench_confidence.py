@@ -198,12 +198,15 @@ def print_table(results: dict[str, Any]) -> None:
             print("|---|---|---|---|---|---|---|")
             for r in data["rows"]:
                 m = r[set_name]
-                conf = (
-                    f"{m['right_top_confident']:.0%} | {m['no_answer_high']:.0%}"
-                    f" | {m['no_answer_confident']:.0%}"
-                    if "right_top_confident" in m
-                    else "n/a | n/a | n/a"
-                )
+                if "right_top_confident" not in m:
+                    conf = "n/a | n/a | n/a"
+                elif not m["no_answer"]:  # this set has no no-answer query on this KB
+                    conf = f"{m['right_top_confident']:.0%} | – | –"
+                else:
+                    conf = (
+                        f"{m['right_top_confident']:.0%} | {m['no_answer_high']:.0%}"
+                        f" | {m['no_answer_confident']:.0%}"
+                    )
                 print(
                     f"| {r['name']} | {m['mrr@10']:.3f} ({m['mrr@10'] / base[set_name]:.2f})"
                     f" | {m['recall@5']:.3f} | {m['ndcg@10']:.3f} | {conf} |"
