@@ -99,3 +99,17 @@ def test_demo_ticket_key_is_a_widget_key_bound_to_own_origin(
     assert len(demo) == 1
     assert Role(demo[0].role) is Role.widget
     assert demo[0].origins == ["http://testserver"]
+
+
+def test_demo_ticket_keeps_its_number_in_the_address(
+    settings: Settings,
+    engine,
+    session: Session,  # type: ignore[no-untyped-def]
+) -> None:
+    with open_client(settings, engine) as c:
+        first = c.get("/demo/ticket", follow_redirects=False)
+        assert first.status_code == 303
+        assert first.headers["location"].startswith("/demo/ticket?ticket=HD-")
+        html = c.get("/demo/ticket?ticket=HD-20250314-0815").text
+        assert 'value="HD-20250314-0815"' in html
+        assert c.get("/demo/ticket?ticket=<x>").status_code == 422
