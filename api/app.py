@@ -42,6 +42,7 @@ from kbsvc.config import Settings, get_settings
 from kbsvc.handbooks.export import ExportLimiter
 from kbsvc.notify import service as notify_service
 from kbsvc.notify.worker import OutboxWorker
+from kbsvc.search.engine import build_search_engine
 
 # Mount order is match order: the fixed paths of one router precede the `{id}` paths of the next.
 ROUTERS = (
@@ -66,7 +67,7 @@ ROUTERS = (
 
 def _start_search(settings: Settings, db_engine: Engine) -> SearchEngine:
     """Load (or rebuild) the search index once per process and follow the change sequence."""
-    search_engine = SearchEngine(settings, db_engine)
+    search_engine = build_search_engine(settings, db_engine)
     search_engine.start()
     search_engine.run_background(settings.search.sync_interval_s)
     return search_engine

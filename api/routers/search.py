@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import SearchEngineDep, SearchLogDep, SessionDep, Viewer, WidgetOrViewer
+from api.deps import SearchEngineDep, SearchLogDep, SessionDep, SettingsDep, Viewer, WidgetOrViewer
 from api.errors import ERROR_RESPONSES
 from kbsvc.analytics.searchlog import record_response
 from kbsvc.entries.models import EntryStatus
@@ -21,11 +21,12 @@ def suggest(
     req: SuggestRequest,
     session: SessionDep,
     engine: SearchEngineDep,
+    settings: SettingsDep,
     search_log: SearchLogDep,
     caller: WidgetOrViewer,
 ) -> SuggestResponse:
     """Past fixes likely to solve the ticket being typed (published entries only)."""
-    resp = service.suggest(session, engine, req, principal=caller)
+    resp = service.suggest(session, engine, req, principal=caller, settings=settings.search)
     resp.log_id = record_response(
         search_log,
         kind="suggest",
@@ -42,6 +43,7 @@ def suggest(
 def search(
     session: SessionDep,
     engine: SearchEngineDep,
+    settings: SettingsDep,
     search_log: SearchLogDep,
     caller: Viewer,
     q: Annotated[str, Query(max_length=100_000, description="Query (long text is truncated).")],
@@ -56,6 +58,7 @@ def search(
     resp = service.search(
         session,
         engine,
+        settings=settings.search,
         q=q,
         k=k,
         offset=offset,

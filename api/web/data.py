@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from indexer.engine import SearchEngine
 from kbsvc.auth.models import Principal
+from kbsvc.config import SearchSettings
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import Entry, EntryLink, EntryStatus, EntryTag, LinkKind, Tag
 from kbsvc.search import service as search_service
@@ -51,6 +52,7 @@ def search(
     search_engine: SearchEngine,
     session: Session,
     *,
+    settings: SearchSettings,
     q: str,
     k: int,
     offset: int,
@@ -64,6 +66,7 @@ def search(
     result = search_service.search(
         session,
         search_engine,
+        settings=settings,
         q=q,
         k=k,
         offset=offset,

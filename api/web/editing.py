@@ -135,7 +135,9 @@ def capture_form(
         review_comment="",
         deletable=False,
         options=labels.vocab_options(session),
-        duplicates=labels.similar(search_engine, session, prefill.title, prefill.symptom, caller),
+        duplicates=labels.similar(
+            search_engine, session, settings.search, prefill.title, prefill.symptom, caller
+        ),
         ticket=ticket,
         nav="capture",
     )

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from indexer.engine import SearchEngine
 from kbsvc.auth.models import ApiKey, Principal, User
+from kbsvc.config import SearchSettings
 from kbsvc.entries.versions import list_versions
 from kbsvc.exceptions import ServiceUnavailable
 from kbsvc.search import service as search_service
@@ -95,6 +96,7 @@ def vocab_options(session: Session) -> dict[str, list[str]]:
 def similar(
     search_engine: SearchEngine,
     session: Session,
+    settings: SearchSettings,
     title: str,
     symptom: str,
     principal: Principal,
@@ -106,7 +108,7 @@ def similar(
         return []
     try:
         found = search_service.search(
-            session, search_engine, q=query, k=6, principal=principal
+            session, search_engine, settings=settings, q=query, k=6, principal=principal
         ).model_dump(mode="json")["data"]
     except ServiceUnavailable:
         return []

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.deps import SearchEngineDep, SessionDep
+from api.deps import SearchEngineDep, SessionDep, SettingsDep
 from api.web import data, labels
 from api.web.render import WebCaller, can, guard, page, principal_of
 from kbsvc.auth.models import Role
@@ -40,6 +40,7 @@ def search_page(
     request: Request,
     session: SessionDep,
     search_engine: SearchEngineDep,
+    settings: SettingsDep,
     _caller: WebCaller,
     q: str = "",
     system: Annotated[str, Query(max_length=100)] = "",
@@ -74,6 +75,7 @@ def search_page(
             result = data.search(
                 search_engine,
                 session,
+                settings=settings.search,
                 q=q,
                 k=PAGE_SIZE,
                 offset=(page_no - 1) * PAGE_SIZE,

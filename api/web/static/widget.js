@@ -19,6 +19,7 @@
     '.status{font-size:12px;color:#627d98}',
     '.hint,.empty{padding:14px;color:#627d98;margin:0}',
     '.empty strong{display:block;color:#334e68;font-weight:600;margin-bottom:2px}',
+    '.maybe summary{padding:6px 14px;color:#486581;cursor:pointer}',
     'ol{list-style:none;margin:0;padding:0}',
     '.item{padding:12px 14px;border-bottom:1px solid #eef2f6;outline:none;position:relative}',
     '.item:last-child{border-bottom:0}',
@@ -371,8 +372,11 @@
     var res = this.result;
     var pinned = {};
     this.cited.forEach(function (c) { pinned[c.id] = true; });
-    var hits = (res && Array.isArray(res.data) && res.confident !== false) ? res.data : [];
-    hits = hits.filter(function (h) { return h.entry && !pinned[h.entry.id]; }).slice(0, 5);
+    var all = (res && Array.isArray(res.data)) ? res.data : [];
+    all = all.filter(function (h) { return h.entry && !pinned[h.entry.id]; });
+    // Not confident: never shout a near miss, never hide a likely fix (folded under 可能相关).
+    var hits = res && res.confident === false ? [] : all.slice(0, 5);
+    var maybe = hits.length ? [] : all.slice(0, 3);
     this.body.textContent = '';
     this.items = [];
     if (this.cited.length) {
@@ -390,10 +394,19 @@
     }
     if (!hits.length) {
       var empty = el('div', 'empty');
-      empty.appendChild(el('strong', null, '没有找到相似的处理记录'));
+      empty.appendChild(el('strong', null, maybe.length ? '没有把握的匹配' : '没有找到相似的处理记录'));
       empty.appendChild(document.createTextNode('可以补充报错提示或换一种说法再试。'));
       this.body.appendChild(empty);
-      this.status.textContent = '没有相似记录';
+      this.status.textContent = maybe.length ? '没有把握的匹配' : '没有相似记录';
+      if (maybe.length) {
+        var fold = el('details', 'maybe');
+        fold.appendChild(el('summary', null, '可能相关（' + maybe.length + ' 条）'));
+        var few = el('ol');
+        few.setAttribute('aria-label', '可能相关');
+        maybe.forEach(function (hit, i) { few.appendChild(self.renderItem(hit, self.items.length + i)); });
+        fold.appendChild(few);
+        this.body.appendChild(fold);
+      }
       return;
     }
     var list = el('ol');

@@ -261,7 +261,8 @@ def test_failing_batch_is_rolled_back_and_redone_row_by_row(session: Session) ->
         session.execute(
             text_sql(
                 "CREATE FUNCTION refuse_bad() RETURNS trigger AS $$ BEGIN "
-                "IF NEW.external_id = 'BAD' THEN RAISE EXCEPTION 'refused by the database'; END IF; "
+                "IF NEW.external_id = 'BAD' THEN "
+                "RAISE EXCEPTION 'refused by the database'; END IF; "
                 "RETURN NEW; END $$ LANGUAGE plpgsql"
             )
         )
