@@ -131,12 +131,12 @@ class SearchEngine:
             saved = store.load(
                 r, self.index_dir, backend=self.backend, ann_threshold=self.config.ann_threshold
             )
-        except (IndexStoreError, OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("search index not loaded (%s); rebuilding from the database", exc)
+        except (IndexStoreError, OSError) as exc:
+            log.warning("search index not loaded (%s); rebuilding from the source", exc)
             return False
         with self._lock.write():
-            self.retriever, self.last_seq = r, int(saved["last_seq"])
-            self.fitted_count = int(saved.get("fitted_count", 0))
+            self.retriever, self.last_seq = r, saved.last_seq
+            self.fitted_count = saved.fitted_count
         return True
 
     def rebuild(self, progress: Progress | None = None) -> int:
