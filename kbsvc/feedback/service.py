@@ -83,10 +83,10 @@ def _flag_for_feedback(session: Session, fb: Feedback, actor: str) -> ReviewFlag
 
 
 def give(
-    session: Session, *, entry_id: int, data: FeedbackIn, actor: str
+    session: Session, *, entry_id: int, data: FeedbackIn, actor: str, principal: Principal
 ) -> tuple[FeedbackPublic, bool]:
-    """Record or update a vote; returns (feedback, created)."""
-    entry = entries.resolve(session, entry_id=entry_id)
+    """Record or update a vote on an entry `principal` may see; returns (feedback, created)."""
+    entry = entries.resolve(session, entry_id=entry_id, principal=principal)
     key = voter_key(data, actor)
     for _attempt in range(2):
         stmt = select(Feedback).where(

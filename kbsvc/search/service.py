@@ -118,7 +118,7 @@ def _engine_ready(search_engine: SearchEngine, session: Session) -> None:
     shorthand.refresh(session, search_engine.analyzer)  # site abbreviations edited since
 
 
-def _visible(session: Session, principal: Principal | None, hits: list[Hit]) -> list[Hit]:
+def _visible(session: Session, principal: Principal, hits: list[Hit]) -> list[Hit]:
     # The index holds every entry; what a caller may see is decided here, by auth.policy.
     keep = set(policy.filter_visible(session, principal, [h.id for h in hits]))
     return [h for h in hits if h.id in keep]
@@ -147,8 +147,8 @@ def suggest(
     session: Session,
     search_engine: SearchEngine,
     req: SuggestRequest,
-    principal: Principal | None = None,
     *,
+    principal: Principal,
     settings: SearchSettings,
 ) -> SuggestResponse:
     """Entries that likely fix the ticket being typed (published, visible to `principal`)."""
@@ -180,7 +180,7 @@ def search(
     tag: str | None = None,
     status: str | None = None,
     include_unpublished: bool = False,
-    principal: Principal | None = None,
+    principal: Principal,
 ) -> SearchResponse:
     """Ranked, filtered, paginated entries for a query, limited to what `principal` may see."""
     t0 = time.perf_counter()

@@ -22,6 +22,9 @@ pytestmark = pytest.mark.postgres  # the same body runs on SQLite and, in the PG
 def test_round_trip_restores_every_row(
     settings: Settings, seeded: Engine, empty_site: Settings, tmp_path: Path
 ) -> None:
+    from kbsvc.exchange.service import site_id
+
+    site = site_id(settings)  # exchange provenance must name the same site after a restore
     report = service.backup(settings, seeded, tmp_path / "nightly")
     assert report.tables["entries"] == 2 and report.tables["users"] == 1
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
@@ -35,6 +38,7 @@ def test_round_trip_restores_every_row(
     for table in ("tickets", "entries", "entry_versions", "entry_links", "users", "audit_events"):
         assert before[table], table
     assert after == before
+    assert site_id(empty_site) == site
 
 
 def test_settings_are_kept_without_secrets(

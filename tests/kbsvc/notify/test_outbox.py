@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from kbsvc.auth import service as auth_service
-from kbsvc.auth.models import Role
+from kbsvc.auth.models import SYSTEM, Role
 from kbsvc.config import Settings
 from kbsvc.entries import workflow
 from kbsvc.entries.models import EntryStatus
@@ -42,9 +42,16 @@ def test_workflow_events_are_written_with_the_move(session: Session) -> None:
     entry = make_entry(session, status=EntryStatus.draft)
     entry.created_by = "user:wang"
     session.commit()
-    workflow.transition(session, entry_id=entry.id or 0, action="submit", actor="user:wang")
     workflow.transition(
-        session, entry_id=entry.id or 0, action="reject", actor="user:li", note="步骤缺少截图"
+        session, entry_id=entry.id or 0, action="submit", actor="user:wang", principal=SYSTEM
+    )
+    workflow.transition(
+        session,
+        entry_id=entry.id or 0,
+        action="reject",
+        actor="user:li",
+        note="步骤缺少截图",
+        principal=SYSTEM,
     )
     rows = _rows(session)
     assert [(r.event, r.delivery_key.split("@")[0]) for r in rows] == [
@@ -61,7 +68,9 @@ def test_rolled_back_event_leaves_no_delivery(session: Session) -> None:
     add_channel(session, "hook", "webhook", ALL, url="http://127.0.0.1:9/x")
     entry = make_entry(session, status=EntryStatus.in_review)
     try:
-        workflow.transition(session, entry_id=entry.id or 0, action="reject", actor="u", note=" ")
+        workflow.transition(
+            session, entry_id=entry.id or 0, action="reject", actor="u", note=" ", principal=SYSTEM
+        )
     except Exception:
         session.rollback()
     service.emit(
@@ -82,6 +91,7 @@ def test_feedback_flag_enqueues_flag_opened(session: Session) -> None:
         entry_id=entry.id or 0,
         data=FeedbackIn(helpful=False, comment="按步骤操作后仍报错"),
         actor="u",
+        principal=SYSTEM,
     )
     (row,) = _rows(session)
     assert row.event == "flag.opened" and "按步骤操作后仍报错" in row.payload["text"]
