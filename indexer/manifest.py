@@ -163,15 +163,7 @@ def open_part(
         IndexMismatch: another kind of part or another format version.
     """
     path = Path(directory) / MANIFEST
-    if not path.is_file():
-        raise IndexMissing(f"no index state at {path}")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IndexCorrupt(f"unreadable index manifest {path}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise IndexCorrupt(f"index manifest {path} is not a JSON object")
-    manifest = Manifest.from_json(data, path)
+    manifest = Manifest.from_json(read_json_file(path), path)
     if manifest.kind != kind or manifest.format_version != format_version:
         raise IndexMismatch(
             f"{path} holds {manifest.kind} format {manifest.format_version}, "
@@ -179,6 +171,19 @@ def open_part(
         )
     paths = {role: verify_file(directory, f.name, f.sha256) for role, f in manifest.files.items()}
     return manifest, paths
+
+
+def read_json_file(path: Path) -> dict[str, Any]:
+    """A JSON object from disk; IndexMissing if absent, IndexCorrupt if unreadable."""
+    if not path.is_file():
+        raise IndexMissing(f"no index state at {path}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IndexCorrupt(f"unreadable index state {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise IndexCorrupt(f"index state {path} is not a JSON object")
+    return data
 
 
 def verify_file(directory: Path, name: str, sha256: str) -> Path:

@@ -60,6 +60,7 @@ def search(
             department=department,
             tag=tag,
             principal=SYSTEM,
+            search_log=None,  # the operator's own queries are not the users' questions
         )
     _print_hits(resp, as_json)
 
@@ -85,7 +86,12 @@ def suggest(
     req = SuggestRequest(text=text, title=title, system=system, department=department, k=k)
     with Session(db_engine) as session:
         resp = service.suggest(
-            session, search_engine(db_engine), req, principal=SYSTEM, settings=settings().search
+            session,
+            search_engine(db_engine),
+            req,
+            principal=SYSTEM,
+            settings=settings().search,
+            search_log=None,  # the operator's own queries are not the users' questions
         )
     _print_hits(resp, as_json)
 
@@ -137,6 +143,18 @@ def eval_cmd(
             *(f"{row[m]:.3f}" for m in ("mrr@10", "ndcg@10", "recall@5", "recall@10", "p@5")),
         )
     Console().print(table)
+    for row in rows:
+        c = row["confidence"]
+        line = (
+            f"{row['name']}: confidence {c['source']}, high ≥ {c['high']:.3f}, "
+            f"medium ≥ {c['medium']:.3f}"
+        )
+        if "right_top" in c:
+            line += (
+                f"; here {c['right_top_confident']:.0%} of right top hits confident, "
+                f"{c['no_answer_high']:.0%} of no-answer queries high"
+            )
+        typer.echo(line)
 
 
 def register(app: typer.Typer) -> None:

@@ -249,7 +249,10 @@ def system_upgraded(session: Session, *, system: str, actor: str, note: str = ""
             reason=FlagReason.system_upgraded,
             comment=comment,
             actor=actor,
+            notify=False,
         )
         flagged.append(entry.id or 0)
+    if flagged:  # one notice for the upgrade, not one chat message per entry
+        events.system_upgraded(session, system=system, entry_ids=flagged, comment=comment)
     session.commit()
     return flagged

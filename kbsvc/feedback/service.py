@@ -46,16 +46,18 @@ def raise_flag(
     comment: str,
     actor: str,
     feedback_id: int | None = None,
+    notify: bool = True,
 ) -> ReviewFlag:
-    """Open a review flag (no commit)."""
+    """Open a review flag (no commit); `notify=False` when the caller sends one summary."""
     flag = ReviewFlag(
         entry_id=entry_id, reason=reason, comment=comment, created_by=actor, feedback_id=feedback_id
     )
     session.add(flag)
     session.flush()
-    events.flag_opened(
-        session, flag_id=flag.id or 0, entry_id=entry_id, reason=str(reason), comment=comment
-    )
+    if notify:
+        events.flag_opened(
+            session, flag_id=flag.id or 0, entry_id=entry_id, reason=str(reason), comment=comment
+        )
     return flag
 
 

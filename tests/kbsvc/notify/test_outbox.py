@@ -175,3 +175,16 @@ def test_review_due_and_digest_are_enqueued_once(
     schedule._done.clear()
     schedule.enqueue_due(engine, settings, monday.replace(hour=7))  # before the daily hour
     assert len(_rows(session)) == 2
+
+
+def test_system_upgrade_sends_one_summary_not_one_per_entry(session: Session) -> None:
+    add_channel(session, "hook", "webhook", ["flag.opened"], url="http://127.0.0.1:9/x")
+    for i in range(12):
+        make_entry(session, title=f"HIS条目{i}", system="HIS")
+    make_entry(session, title="受限HIS条目", system="HIS", restricted_departments=["财务科"])
+    flagged = workflow.system_upgraded(session, system="HIS", actor="user:admin")
+    assert len(flagged) == 13
+    (row,) = _rows(session)
+    assert row.payload["title"] == "HIS 升级：13 条知识待复核"
+    assert "HIS条目0" in row.payload["text"] and "受限HIS条目" not in row.payload["text"]
+    assert "另有 3 条" in row.payload["text"]  # 10 listed, 2 more visible, 1 restricted
