@@ -253,3 +253,13 @@ def test_hook_admin_needs_admin(
     r = client.post("/api/v1/hooks", json={"name": "dup"}, headers=admin_headers)
     assert r.status_code == 409
     assert "secret" not in client.get("/api/v1/hooks", headers=admin_headers).json()["data"][0]
+
+
+def test_rotated_secret_replaces_the_old_one(
+    client: TestClient, session: Session, admin_headers: dict[str, str]
+) -> None:
+    old = make_hook(client, admin_headers)
+    r = client.post("/api/v1/hooks/itsm/secret", headers=admin_headers)
+    assert r.status_code == 200 and r.json()["secret"] != old
+    assert post(client, "itsm", old, event("e1")).status_code == 401
+    assert post(client, "itsm", r.json()["secret"], event("e1")).json()["applied"] == 1
