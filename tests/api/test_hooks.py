@@ -82,6 +82,10 @@ def test_good_signature_upserts_and_resolve_captures_one_masked_draft(
     assert (ticket.source, ticket.external_id) == ("itsm", "INC-1001")
     assert "张三" not in ticket.symptom  # the site's masking applies before storage
     assert count(session, Entry) == 0  # created, not resolved: no knowledge yet
+    audit = client.get("/api/v1/audit", params={"actor": "hook:itsm"}, headers=admin_headers)
+    events = audit.json()["data"]
+    assert events and events[0]["object_type"] == "tickets"
+    assert events[0]["summary"] == "1 applied, 0 duplicates, 0 dead letters"
 
     resolved = event("e2", "resolved", solution="更换热敏纸，患者电话13812345678已回访")
     r = post(client, "itsm", secret, [resolved])
