@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Confidence = Literal["high", "medium", "low"]
+Channel = Literal["lexical", "dense", "boost"]
 
 
 class SuggestRequest(BaseModel):
@@ -35,7 +36,7 @@ class HitEntry(BaseModel):
 class Reason(BaseModel):
     """Why an entry matched: one item per channel that found it (and any boost)."""
 
-    channel: Literal["lexical", "dense", "boost"]
+    channel: Channel
     score: float
     rank: int | None = None
     terms: list[str] = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -17,6 +17,7 @@ from kbsvc.entries.service import tags_of
 from kbsvc.exceptions import ServiceUnavailable, ValidationFailed
 from kbsvc.search import confidence, shorthand
 from kbsvc.search.models import (
+    Channel,
     Confidence,
     HitEntry,
     Reason,
@@ -80,9 +81,9 @@ def _hydrate(
         refs = sorted(links.get(h.id, []), key=lambda r: r.kind != LinkKind.source.value)
         reasons = [
             Reason(
-                channel=name,
+                channel=cast(Channel, name),
                 score=round(ch.score, 4),
-                rank=ch.rank or None,  # type: ignore[arg-type]
+                rank=ch.rank or None,
                 terms=h.matched if name == "lexical" else [],
             )
             for name, ch in h.channels.items()
