@@ -45,6 +45,8 @@ def save(
         "backend": backend,
         "embedder": r.embedder.model_id if r.dense else "none",
         "dim": int(r.embedder.dim) if r.dense else 0,
+        # Fewer than `count` while a slow channel embeds in the background (indexer/backfill.py).
+        "vector_count": len(r.vectors) if r.dense and r.vectors is not None else 0,
         "fitted_count": fitted_count,
         "params": _params(r),
         "created_at": utc_now(),
@@ -101,7 +103,7 @@ def load(
     vectors, _vm = VectorIndex.load(
         folder / "vector", model_id=m["embedder"], dim=m["dim"], ann_threshold=ann_threshold
     )
-    if len(vectors) != m["count"]:
+    if len(vectors) != m.get("vector_count", m["count"]):
         raise IndexCorrupt("vector index count differs from its manifest")
     r.vectors = vectors
     return m

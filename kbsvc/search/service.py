@@ -160,7 +160,13 @@ def suggest(
     raw = "\n".join(x for x in (req.title.strip(), req.text.strip()) if x)
     query = clean_query(raw, settings.max_query_chars)
     boost = {"system": req.system.strip(), "department": req.department.strip()}
-    ranked = search_engine.search(query, req.k * 2, Filters(status="published"), boost=boost)
+    ranked = search_engine.search(
+        query,
+        req.k * 2,
+        Filters(status="published"),
+        boost=boost,
+        dense=True if req.settled else None,
+    )
     visible = _visible(session, principal, ranked.hits)[: req.k]
     data = _hydrate(
         session,
@@ -174,6 +180,8 @@ def suggest(
         data=data,
         took_ms=round((time.perf_counter() - t0) * 1000, 2),
         confident=any(h.confidence != "low" for h in data),
+        channels=ranked.channels,
+        refinable=search_engine.retriever.dense and "dense" not in ranked.channels,
     )
 
 
@@ -208,6 +216,7 @@ def search(
     banded = _bands(search_engine, settings, query, visible[: offset + k])
     data = _hydrate(session, search_engine, settings, visible[offset : offset + k], query, banded)
     return SearchResponse(
+        channels=ranked.channels,
         data=data,
         total=matching_count(search_engine, query, visible),
         took_ms=round((time.perf_counter() - t0) * 1000, 2),
