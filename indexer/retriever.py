@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -58,7 +58,7 @@ class Ranked:
     channels: list[str] = field(default_factory=list)  # the channels that ranked this list
 
 
-Prepared = tuple[EntryDoc, Counter[str], np.ndarray | None]
+Prepared = tuple[EntryDoc, dict[str, float], np.ndarray | None]
 
 
 class Retriever:

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from kbsvc.entries.models import Entry, EntryLink
+from kbsvc.entries.models import Entry, EntryLink, EntryStatus
 from kbsvc.tickets.models import Ticket
 
 NESTED_MAPPING = """
@@ -100,6 +100,17 @@ def test_good_signature_upserts_and_resolve_captures_one_masked_draft(
     post(client, "itsm", secret, event("e3", "resolved", solution="更换热敏纸并清洁打印头"))
     session.expire_all()
     assert count(session, Entry) == 1
+    assert session.get(Entry, entry_id).solution == "更换热敏纸并清洁打印头"  # type: ignore[union-attr]
+
+    # Once it left draft (here: published), the ticket no longer rewrites it: review rules apply.
+    entry = session.get(Entry, entry_id)
+    assert entry is not None
+    entry.status = EntryStatus.published
+    session.add(entry)
+    session.commit()
+    r = post(client, "itsm", secret, event("e4", "resolved", solution="别的说法"))
+    assert r.json()["events"][0]["entry_id"] == entry_id
+    session.expire_all()
     assert session.get(Entry, entry_id).solution == "更换热敏纸并清洁打印头"  # type: ignore[union-attr]
 
 
@@ -242,3 +253,13 @@ def test_hook_admin_needs_admin(
     r = client.post("/api/v1/hooks", json={"name": "dup"}, headers=admin_headers)
     assert r.status_code == 409
     assert "secret" not in client.get("/api/v1/hooks", headers=admin_headers).json()["data"][0]
+
+
+def test_rotated_secret_replaces_the_old_one(
+    client: TestClient, session: Session, admin_headers: dict[str, str]
+) -> None:
+    old = make_hook(client, admin_headers)
+    r = client.post("/api/v1/hooks/itsm/secret", headers=admin_headers)
+    assert r.status_code == 200 and r.json()["secret"] != old
+    assert post(client, "itsm", old, event("e1")).status_code == 401
+    assert post(client, "itsm", r.json()["secret"], event("e1")).json()["applied"] == 1

@@ -137,3 +137,17 @@ def test_pages_with_an_entry_id_use_the_api_visibility_guard(
     assert ok.status_code == 200 and "骨科可见的草稿" in ok.text
     edit = client.get(f"/entries/{hidden.id}/edit")
     assert edit.status_code == 404 and "内科专用" not in edit.text
+
+
+def test_demo_ticket_keeps_its_number_in_the_address(
+    settings: Settings,
+    engine,
+    session: Session,  # type: ignore[no-untyped-def]
+) -> None:
+    with open_client(settings, engine) as c:
+        first = c.get("/demo/ticket", follow_redirects=False)
+        assert first.status_code == 303
+        assert first.headers["location"].startswith("/demo/ticket?ticket=HD-")
+        html = c.get("/demo/ticket?ticket=HD-20250314-0815").text
+        assert 'value="HD-20250314-0815"' in html
+        assert c.get("/demo/ticket?ticket=<x>").status_code == 422
