@@ -127,20 +127,25 @@ def _visible(session: Session, principal: Principal | None, hits: list[Hit]) -> 
 COUNT_POOL = 500  # ranked candidates examined to count matches ("500+" past this)
 
 
-def matching_count(search_engine: SearchEngine, query: str, hits: list[Hit]) -> int:
-    """How many hits share a word with the query.
+def matching_count(engine: SearchEngine, query: str, hits: list[Hit]) -> int:
+    """How many hits contain one of the query's words.
 
     Character bigrams and the dense channel rank almost every entry against any query, so
-    counting every scored entry reported the size of the KB. A hit counts when it matched
-    one of the query's words (jieba word or dictionary term), which is what a person means
-    by "found".
+    counting every scored entry reported the size of the KB. A hit counts when it matched one
+    of the query's words: as a word, or (segmented differently in the entry) through every
+    bigram of that word. That is what a person means by "found".
     """
-    words = {
-        display_term(t)
-        for t in search_engine.analyzer.query_terms(query)
-        if not t.startswith(BIGRAM)
-    }
-    return sum(1 for h in hits if words.intersection(h.matched))
+    words = [
+        display_term(t) for t in engine.analyzer.query_terms(query) if not t.startswith(BIGRAM)
+    ]
+
+    def found(matched: set[str]) -> bool:
+        return any(
+            w in matched or (len(w) > 2 and all(w[i : i + 2] in matched for i in range(len(w) - 1)))
+            for w in words
+        )
+
+    return sum(1 for h in hits if found(set(h.matched)))
 
 
 def suggest(
