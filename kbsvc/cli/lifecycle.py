@@ -13,15 +13,18 @@ ACTOR = "cli"
 
 
 def _transition(entry_id: int, action: str, note: str) -> None:
+    from kbsvc.auth.models import SYSTEM
     from kbsvc.cli._common import open_session, settings
     from kbsvc.entries import workflow
 
+    # The operator at the server's shell acts for the site (SYSTEM), as the other commands do.
     with open_session() as session:
         entry = workflow.transition(
             session,
             entry_id=entry_id,
             action=action,
             actor=ACTOR,
+            principal=SYSTEM,
             note=note,
             settings=settings().lifecycle,
         )
@@ -134,14 +137,17 @@ def review_due(
     """Published entries due for review."""
     from datetime import timedelta
 
+    from kbsvc.auth.models import SYSTEM
     from kbsvc.cli._common import open_session
     from kbsvc.entries import service, workflow
     from kbsvc.timeutil import utcnow
 
     with open_session() as session:
-        page = workflow.due(session, before=utcnow() + timedelta(days=days), limit=200)
+        page = workflow.due(
+            session, before=utcnow() + timedelta(days=days), limit=200, principal=SYSTEM
+        )
         for item in page.data:
-            entry = service.get(session, entry_id=item.id)
+            entry = service.get(session, entry_id=item.id, principal=SYSTEM)
             due = entry.review_due_at.date().isoformat() if entry.review_due_at else "-"
             typer.echo(f"{item.id}\t{due}\t{item.system}\t{item.title}")
     typer.echo(f"{page.count} entries due", err=True)

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlmodel import Session
 
 from kbsvc.auth import service as auth
-from kbsvc.auth.models import Role, User
+from kbsvc.auth.models import SYSTEM, Role, User
 from kbsvc.config import PrivacySettings, Settings
 from kbsvc.demo import DEMO_SOURCE, data_files
 from kbsvc.entries import service as entries
@@ -67,7 +67,7 @@ def reset(session: Session) -> None:
     )
     owned = {lk.entry_id for lk in links if lk.kind == LinkKind.source}
     for entry_id in sorted(owned):
-        entries.delete(session, entry_id=entry_id, actor=ACTOR)
+        entries.delete(session, entry_id=entry_id, actor=ACTOR, principal=SYSTEM)
     session.execute(delete(EntryLink).where(EntryLink.source == DEMO_SOURCE))  # type: ignore[arg-type]
     session.execute(delete(Ticket).where(Ticket.source == DEMO_SOURCE))  # type: ignore[arg-type]
     session.commit()

@@ -278,9 +278,10 @@ def restore(
     actor: str,
     base_version: int | None = None,
     note: str = "",
+    principal: Principal,
 ) -> tuple[Entry, EntryRevision | None]:
     """Bring back an old version: in place for drafts, as a revision under review if published."""
-    entry = service.get(session, entry_id=entry_id)
+    entry = service.get(session, entry_id=entry_id, principal=principal)
     if entry.status != EntryStatus.published:
         entry = versions.restore(
             session,
@@ -289,6 +290,7 @@ def restore(
             actor=actor,
             base_version=base_version,
             note=note,
+            principal=principal,
         )
         return entry, None
     if base_version is not None and base_version != entry.version:
