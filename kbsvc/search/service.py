@@ -27,6 +27,7 @@ from kbsvc.search.models import (
     SuggestResponse,
 )
 from kbsvc.search.snippet import snippet
+from kbsvc.vocab import mapping as vocab_mapping
 
 if TYPE_CHECKING:
     from indexer.engine import SearchEngine
@@ -203,7 +204,10 @@ def search(
     k = max(1, min(k, settings.max_k))
     wanted_status = status or (None if include_unpublished else "published")
     filters = Filters(
-        system=system or None, department=department or None, tag=tag or None, status=wanted_status
+        system=vocab_mapping.canonical(session, "system", system or "") or None,
+        department=vocab_mapping.canonical(session, "department", department or "") or None,
+        tag=tag or None,
+        status=wanted_status,
     )
     # Rank a pool big enough to count honestly; hidden entries (drafts, other departments)
     # are dropped before counting, so the number is what this caller can actually open.
