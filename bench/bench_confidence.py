@@ -125,13 +125,7 @@ def run(sizes: Sequence[str], e5: bool) -> dict[str, Any]:
             if backend == "e5" and cached is None:
                 continue
             t0 = time.perf_counter()
-            emb = (
-                cached
-                if backend == "e5"
-                else make_embedder(EmbeddingSettings(backend=backend))
-                if backend
-                else None
-            )
+            emb = cached if backend == "e5" else _embedder(backend) if backend else None
             build_cfg = dataclasses.replace(cfg, dense_weight=1.0) if backend else cfg
             r = build_retriever(
                 docs,

@@ -81,7 +81,11 @@ def build_kb(session: Session) -> dict[str, int]:
         ids[key] = entry.id or 0
     ids["draft"] = (
         make_entry(
-            session, status=EntryStatus.draft, title="草稿条目不应出现", system="HIS", module="号源管理"
+            session,
+            status=EntryStatus.draft,
+            title="草稿条目不应出现",
+            system="HIS",
+            module="号源管理",
         ).id
         or 0
     )
