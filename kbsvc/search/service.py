@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -18,6 +18,7 @@ from kbsvc.entries.service import tags_of
 from kbsvc.exceptions import ServiceUnavailable, ValidationFailed
 from kbsvc.search import confidence, shorthand
 from kbsvc.search.models import (
+    Channel,
     Confidence,
     HitEntry,
     Reason,
@@ -82,9 +83,9 @@ def _hydrate(
         refs = sorted(links.get(h.id, []), key=lambda r: r.kind != LinkKind.source.value)
         reasons = [
             Reason(
-                channel=name,
+                channel=cast(Channel, name),
                 score=round(ch.score, 4),
-                rank=ch.rank or None,  # type: ignore[arg-type]
+                rank=ch.rank or None,
                 terms=h.matched if name == "lexical" else [],
             )
             for name, ch in h.channels.items()
@@ -169,7 +170,13 @@ def suggest(
     raw = "\n".join(x for x in (req.title.strip(), req.text.strip()) if x)
     query = clean_query(raw, settings.max_query_chars)
     boost = {"system": req.system.strip(), "department": req.department.strip()}
-    ranked = search_engine.search(query, req.k * 2, Filters(status="published"), boost=boost)
+    ranked = search_engine.search(
+        query,
+        req.k * 2,
+        Filters(status="published"),
+        boost=boost,
+        dense=True if req.settled else None,
+    )
     visible = _visible(session, principal, ranked.hits)[: req.k]
     data = _hydrate(
         session,
@@ -183,6 +190,8 @@ def suggest(
         data=data,
         took_ms=round((time.perf_counter() - t0) * 1000, 2),
         confident=any(h.confidence != "low" for h in data),
+        channels=ranked.channels,
+        refinable=search_engine.retriever.dense and "dense" not in ranked.channels,
     )
     if search_log is not None:
         resp.log_id = _log(
@@ -252,6 +261,7 @@ def search(
     banded = _bands(search_engine, settings, query, visible[: offset + k])
     data = _hydrate(session, search_engine, settings, visible[offset : offset + k], query, banded)
     resp = SearchResponse(
+        channels=ranked.channels,
         data=data,
         total=matching_count(search_engine, query, visible),
         took_ms=round((time.perf_counter() - t0) * 1000, 2),
