@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import and_, delete, exists, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from kbsvc.auth.models import EntryRestriction, Principal, Role
 from kbsvc.entries.models import Entry, EntryStatus
@@ -97,7 +97,7 @@ def hidden_ids(session: Session, principal: Principal | None, ids: Sequence[int]
     """Ids that exist but `principal` may not see (for frozen snapshots of deleted entries)."""
     if not ids or (sees_unpublished(principal) and sees_all_departments(principal)):
         return set()
-    stmt = select(Entry.id).where(Entry.id.in_(list(ids)))  # type: ignore[call-overload,union-attr]
+    stmt = select(col(Entry.id)).where(col(Entry.id).in_(list(ids)))
     existing = set(session.execute(stmt).scalars())
     return existing - set(filter_visible(session, principal, list(existing)))
 
@@ -108,11 +108,8 @@ def filter_visible(session: Session, principal: Principal | None, ids: Sequence[
         return []
     if sees_unpublished(principal) and sees_all_departments(principal):
         # Still drop ids the index knows but the database no longer has.
-        stmt = select(Entry.id).where(Entry.id.in_(list(ids)))  # type: ignore[call-overload,union-attr]
+        stmt = select(col(Entry.id)).where(col(Entry.id).in_(list(ids)))
     else:
-        stmt = select(Entry.id).where(  # type: ignore[call-overload]
-            Entry.id.in_(list(ids)),
-            visible_filter(principal),  # type: ignore[union-attr]
-        )
+        stmt = select(col(Entry.id)).where(col(Entry.id).in_(list(ids)), visible_filter(principal))
     keep = set(session.execute(stmt).scalars())
     return [i for i in ids if i in keep]

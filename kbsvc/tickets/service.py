@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from kbsvc.exceptions import NotFound
 from kbsvc.tickets.models import Ticket, TicketIn, TicketPublic, TicketsPublic
@@ -32,9 +32,9 @@ def _touch_linked_entries(session: Session, ticket: Ticket) -> None:
     from kbsvc.entries import changes
     from kbsvc.entries.models import EntryLink
 
-    stmt = select(EntryLink.entry_id).where(
-        EntryLink.source == ticket.source,
-        EntryLink.external_id == ticket.external_id,  # type: ignore[arg-type]
+    stmt = select(col(EntryLink.entry_id)).where(
+        col(EntryLink.source) == ticket.source,
+        col(EntryLink.external_id) == ticket.external_id,
     )
     for entry_id in sorted(set(session.execute(stmt).scalars())):
         changes.touch(session, entry_id)
