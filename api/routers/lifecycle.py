@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
+from sqlmodel import Session
 
 from api.deps import Editor, Reviewer, SessionDep, SettingsDep, Viewer
 from api.errors import ERROR_RESPONSES, MAX_OFFSET
+from kbsvc.config import Settings
 from kbsvc.entries import duplicates, merge, revisions, service, versions, workflow
 from kbsvc.entries.models import DuplicateCandidate, EntriesPublic, EntryDetail, EntryPublic
 from kbsvc.entries.schemas import (
@@ -26,12 +28,7 @@ OptionalNote = Annotated[TransitionIn | None, Body()]
 
 
 def _move(
-    session,
-    settings,
-    entry_id: int,
-    action: str,
-    actor: str,
-    note: str,  # type: ignore[no-untyped-def]
+    session: Session, settings: Settings, entry_id: int, action: str, actor: str, note: str
 ) -> EntryDetail:
     entry = workflow.transition(
         session,

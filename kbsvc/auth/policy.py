@@ -40,13 +40,13 @@ def visible_filter(principal: Principal | None) -> ColumnElement[bool]:
     """SQL condition on `entries` selecting the rows `principal` may see."""
     clauses: list[ColumnElement[bool]] = []
     if not sees_unpublished(principal):
-        clauses.append(Entry.status.not_in(UNPUBLISHED))  # type: ignore[attr-defined]
+        clauses.append(col(Entry.status).not_in(UNPUBLISHED))
     if not sees_all_departments(principal):
         assert principal is not None
-        restricted = exists().where(EntryRestriction.entry_id == Entry.id)  # type: ignore[arg-type]
+        restricted = exists().where(col(EntryRestriction.entry_id) == col(Entry.id))
         allowed = exists().where(
-            EntryRestriction.entry_id == Entry.id,  # type: ignore[arg-type]
-            EntryRestriction.department.in_(list(principal.departments)),  # type: ignore[attr-defined]
+            col(EntryRestriction.entry_id) == col(Entry.id),
+            col(EntryRestriction.department).in_(list(principal.departments)),
         )
         clauses.append(or_(~restricted, allowed))
     return and_(true(), *clauses)
@@ -58,9 +58,9 @@ def restrictions_of(session: Session, entry_ids: Sequence[int]) -> dict[int, lis
     if not entry_ids:
         return out
     rows = session.execute(
-        select(EntryRestriction.entry_id, EntryRestriction.department)  # type: ignore[call-overload]
-        .where(EntryRestriction.entry_id.in_(list(entry_ids)))  # type: ignore[attr-defined]
-        .order_by(EntryRestriction.department)
+        select(col(EntryRestriction.entry_id), col(EntryRestriction.department))
+        .where(col(EntryRestriction.entry_id).in_(list(entry_ids)))
+        .order_by(col(EntryRestriction.department))
     )
     for entry_id, department in rows:
         out[entry_id].append(department)
@@ -69,7 +69,7 @@ def restrictions_of(session: Session, entry_ids: Sequence[int]) -> dict[int, lis
 
 def set_restrictions(session: Session, entry_id: int, departments: Iterable[str]) -> None:
     """Replace an entry's department restriction (no commit)."""
-    session.execute(delete(EntryRestriction).where(EntryRestriction.entry_id == entry_id))  # type: ignore[arg-type]
+    session.execute(delete(EntryRestriction).where(col(EntryRestriction.entry_id) == entry_id))
     for dept in dict.fromkeys(d.strip() for d in departments if d and d.strip()):
         session.add(EntryRestriction(entry_id=entry_id, department=dept))
     session.flush()

@@ -49,10 +49,15 @@ def touch(session: Session, entry_id: int) -> int:
 
 def latest_seq(session: Session) -> int:
     """Highest committed change sequence (0 when nothing changed yet)."""
-    return int(session.execute(select(func.max(EntryChange.seq))).scalar_one() or 0)
+    return int(session.execute(select(func.max(col(EntryChange.seq)))).scalar_one() or 0)
 
 
 def changes_since(session: Session, seq: int, limit: int = 10_000) -> list[EntryChange]:
     """Changes after `seq`, in order."""
-    stmt = select(EntryChange).where(EntryChange.seq > seq).order_by(EntryChange.seq).limit(limit)  # type: ignore[arg-type]
+    stmt = (
+        select(EntryChange)
+        .where(col(EntryChange.seq) > seq)
+        .order_by(col(EntryChange.seq))
+        .limit(limit)
+    )
     return list(session.execute(stmt).scalars())

@@ -22,7 +22,9 @@ def get(session: Session, *, ticket_id: int) -> Ticket:
 
 def get_by_key(session: Session, *, source: str, external_id: str) -> Ticket | None:
     """The ticket with this (source, external_id), if imported."""
-    stmt = select(Ticket).where(Ticket.source == source, Ticket.external_id == external_id)  # type: ignore[arg-type]
+    stmt = select(Ticket).where(
+        col(Ticket.source) == source, col(Ticket.external_id) == external_id
+    )
     return session.execute(stmt).scalar_one_or_none()
 
 
@@ -98,14 +100,16 @@ def list_tickets(
     """Filtered, paginated tickets, newest first."""
     stmt = select(Ticket)
     if source:
-        stmt = stmt.where(Ticket.source == source)  # type: ignore[arg-type]
+        stmt = stmt.where(col(Ticket.source) == source)
     if system:
-        stmt = stmt.where(Ticket.system == system)  # type: ignore[arg-type]
+        stmt = stmt.where(col(Ticket.system) == system)
     if department:
-        stmt = stmt.where(Ticket.department == department)  # type: ignore[arg-type]
+        stmt = stmt.where(col(Ticket.department) == department)
     if q:
         like = f"%{q}%"
-        stmt = stmt.where(Ticket.title.like(like) | Ticket.symptom.like(like))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(Ticket.title).like(like) | col(Ticket.symptom).like(like))
     count = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    rows = session.execute(stmt.order_by(Ticket.id.desc()).offset(offset).limit(limit)).scalars()  # type: ignore[union-attr]
+    rows = session.execute(
+        stmt.order_by(col(Ticket.id).desc()).offset(offset).limit(limit)
+    ).scalars()
     return TicketsPublic(data=[TicketPublic.model_validate(t) for t in rows], count=count)
