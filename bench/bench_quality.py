@@ -43,7 +43,9 @@ ANALYZERS = {
 def configurations(sbert: bool) -> list[tuple[str, str, str | None, RetrieverConfig]]:
     """(name, analyzer, embedding backend, retriever config)."""
     lex = dataclasses.replace(BASE, dense_weight=0.0)
-    rows = [(name, name, None, lex) for name in ANALYZERS]
+    rows: list[tuple[str, str, str | None, RetrieverConfig]] = [
+        (name, name, None, lex) for name in ANALYZERS
+    ]
     full = "bm25-words+bigrams"
     backends = ["lsa", "sbert"] if sbert else ["lsa"]
     for backend in backends:

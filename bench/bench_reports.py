@@ -12,6 +12,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -160,7 +161,7 @@ def naive_reuse(session: Session) -> float:
     return sum((t.source, t.external_id) in linked for t in resolved) / max(len(resolved), 1)
 
 
-def timed(fn, runs: int = 3) -> float:  # type: ignore[no-untyped-def]
+def timed(fn: Callable[[], object], runs: int = 3) -> float:
     best = float("inf")
     for _ in range(runs):
         t0 = time.perf_counter()

@@ -46,7 +46,7 @@ def load(session: Session, copies: int) -> int:
     n = 0
     for copy in range(copies):
         for rows in groups.values():
-            data = EntryCreate(**{k: rows[0].get(k) or "" for k in FIELDS})
+            data = EntryCreate.model_validate({k: rows[0].get(k) or "" for k in FIELDS})
             entry = entries.create(
                 session, data=data, actor="bench", status=EntryStatus.published, commit=False
             )
