@@ -16,12 +16,14 @@ from api.deps import entry_visibility
 from api.logs import configure_logging
 from api.metrics import Metrics
 from api.routers import (
+    admin,
     analytics,
     audit,
     auth,
     capture,
     citations,
     entries,
+    exchange,
     handbooks,
     health,
     hooks,
@@ -46,12 +48,14 @@ from kbsvc.search.engine import build_search_engine
 
 # Mount order is match order: the fixed paths of one router precede the `{id}` paths of the next.
 ROUTERS = (
+    admin.router,
     analytics.router,
     audit.router,
     auth.router,
     capture.router,
     citations.router,
     entries.router,
+    exchange.router,
     handbooks.router,
     health.router,
     hooks.router,

@@ -40,7 +40,8 @@ class SearchSettings(BaseModel):
     fusion: Literal["score", "rrf"] = "score"
     # Index the text of tickets linked to an entry with it ("learning from use").
     learn_from_use: bool = True
-    # Confidence bands on the fused score; None = the calibrated values shipped with kbsvc.
+    # Confidence band thresholds on the calibrated probability that a hit answers the query;
+    # None = the operating point fitted to this KB at reindex time (see /readyz).
     confidence_high: float | None = Field(default=None, ge=0, le=1)
     confidence_medium: float | None = Field(default=None, ge=0, le=1)
     sync_interval_s: float = Field(default=0.3, gt=0, le=60)
@@ -205,6 +206,19 @@ class LdapSettings(BaseModel):
         return self
 
 
+class ExchangeSettings(BaseModel):
+    """Knowledge exchange files (`kbsvc kb export` / `import`)."""
+
+    # Shown to the receiving hospital as the entries' origin, e.g. "市第一人民医院信息科".
+    site_name: str = Field(default="", max_length=200)
+    # Stable id in provenance; empty = generated once into DATA_DIR/site_id. Set it when several
+    # hosts share one PostgreSQL database so they export under one identity.
+    site_id: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9._-]*$")
+    max_entries: int = Field(default=50_000, ge=1)
+    # Uncompressed size cap for an imported file (zip bombs).
+    max_unpacked_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
+
+
 class BackupSettings(BaseModel):
     """`kbsvc backup` / `kbsvc restore`."""
 
@@ -299,6 +313,7 @@ class Settings(BaseSettings):
     handbooks: HandbookSettings = HandbookSettings()
     backup: BackupSettings = BackupSettings()
     ldap: LdapSettings = LdapSettings()
+    exchange: ExchangeSettings = ExchangeSettings()
     notify: NotifySettings = NotifySettings()
     # Reads without a key are allowed only when a site opts in (intranet kiosks); writes never.
     open_reads: bool = False

@@ -26,6 +26,7 @@ def import_all_models() -> None:
     import kbsvc.analytics.models  # noqa: F401
     import kbsvc.auth.models  # noqa: F401
     import kbsvc.entries.models  # noqa: F401
+    import kbsvc.exchange.models  # noqa: F401
     import kbsvc.feedback.models  # noqa: F401
     import kbsvc.handbooks.models  # noqa: F401
     import kbsvc.hooks.models  # noqa: F401

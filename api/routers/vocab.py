@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Response
 from sqlmodel import Field, SQLModel
 
-from api.deps import Editor, Reviewer, SessionDep, SettingsDep, Viewer
+from api.deps import Admin, Editor, Reviewer, SessionDep, SettingsDep, Viewer
 from api.errors import ERROR_RESPONSES
 from kbsvc.entries import tags, workflow
 from kbsvc.privacy.pii import ScrubResult, scrub_text
+from kbsvc.vocab import mapping
 from kbsvc.vocab import service as vocab
 from kbsvc.vocab.models import (
     Normalized,
@@ -64,6 +65,33 @@ def normalize(
 ) -> Normalized:
     """Map a raw value to a known one (exact, alias, closest) or report it flagged."""
     return vocab.normalize_value(session, kind, value, settings.lifecycle.vocab_match_cutoff)
+
+
+class MapIn(SQLModel):
+    kind: VocabKind
+    value: str = Field(min_length=1, max_length=100)
+    target: str = Field(min_length=1, max_length=100)
+    add_alias: bool = True
+
+
+class MapResult(SQLModel):
+    entries: int
+    tickets: int
+
+
+@router.get("/vocabularies/unmapped", response_model=list[mapping.UnmappedValue])
+def unmapped_values(session: SessionDep, _caller: Admin) -> list[mapping.UnmappedValue]:
+    """Values in entries and tickets the vocabulary does not know, most used first."""
+    return mapping.unmapped(session)
+
+
+@router.post("/vocabularies/map", response_model=MapResult)
+def map_value(body: MapIn, session: SessionDep, _caller: Admin) -> MapResult:
+    """Map a stored value onto a canonical one (added if new): an alias, rows fixed now."""
+    fixed = mapping.apply_mapping(
+        session, kind=body.kind, value=body.value, target=body.target, add_alias=body.add_alias
+    )
+    return MapResult(**fixed)
 
 
 @router.post("/vocabularies", response_model=VocabTermPublic, status_code=201)

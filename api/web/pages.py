@@ -14,7 +14,7 @@ from kbsvc.auth.models import Role
 from kbsvc.entries import revisions
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import EntryStatus
-from kbsvc.exceptions import NotFound, ServiceUnavailable
+from kbsvc.exceptions import ServiceUnavailable
 from kbsvc.feedback import service as feedback
 
 router = APIRouter(include_in_schema=False)
@@ -119,16 +119,8 @@ def entry_page(
     """One knowledge entry with its tickets, citations, feedback buttons and versions."""
     if (denied := guard(request, Role.viewer)) is not None:
         return denied
-    try:
-        entry = data.visible_entry(session, entry_id, _caller)
-    except NotFound:
-        return page(
-            request,
-            "error.html",
-            status_code=404,
-            title="记录不存在",
-            message=f"没有找到编号为 {entry_id} 的知识条目，它可能已被删除。",
-        )
+    # Missing and hidden entries raise NotFound: one 404 page for both (api.web.render).
+    entry = entries.get(session, entry_id=entry_id, principal=_caller)
     survivor = getattr(entry, "merged_into_id", None) or getattr(entry, "merged_into", None)
     if survivor:
         return RedirectResponse(f"/entries/{int(survivor)}", status_code=301)

@@ -84,7 +84,7 @@ def review_page(request: Request, session: SessionDep, caller: WebCaller) -> Res
     authors: list[str] = []
     for e in queue:
         rev = revisions.open_revision(session, e.id) if e.pending_revision else None
-        live = entries.get(session, entry_id=e.id)
+        live = entries.get(session, entry_id=e.id, principal=caller)
         author = rev.updated_by if rev else e.updated_by
         authors.append(author)
         items.append(

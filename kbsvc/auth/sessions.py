@@ -108,7 +108,9 @@ def authenticate(
     Local accounts with a password (the admin's break-glass account) are checked here first;
     everyone else goes to the directory when `ldap_cfg.enabled`.
     """
-    user = session.execute(select(User).where(col(User.username) == username)).scalar_one_or_none()
+    user: User | None = session.execute(
+        select(User).where(col(User.username) == username)
+    ).scalar_one_or_none()
     if ldap_cfg is not None and ldap_cfg.enabled and (user is None or not user.password_hash):
         return _directory_login(session, user, username, password, ldap_cfg)
     if user is None or not user.active or not user.password_hash:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from kbsvc.config import PrivacySettings
 from kbsvc.exceptions import Conflict, NotFound
@@ -34,10 +33,10 @@ MAX_EVENTS = 1000
 
 
 def _seen(session: Session, hook: Hook, event_id: str) -> bool:
-    stmt = select(col(HookEvent.id)).where(
+    stmt = select(HookEvent.id).where(
         col(HookEvent.hook_id) == hook.id, col(HookEvent.event_id) == event_id
     )
-    return session.execute(stmt).first() is not None
+    return session.exec(stmt).first() is not None
 
 
 def _open_letter(session: Session, hook: Hook, event_id: str) -> HookDeadLetter | None:
@@ -48,7 +47,7 @@ def _open_letter(session: Session, hook: Hook, event_id: str) -> HookDeadLetter 
         col(HookDeadLetter.event_id) == event_id,
         col(HookDeadLetter.status) == DeadLetterStatus.open,
     )
-    return session.execute(stmt).scalars().first()
+    return session.exec(stmt).first()
 
 
 def _dead_letter(
@@ -172,7 +171,7 @@ def dead_letters(
     stmt = select(HookDeadLetter).where(col(HookDeadLetter.hook_id) == hook.id)
     if status is not None:
         stmt = stmt.where(col(HookDeadLetter.status) == status)
-    rows = session.execute(stmt.order_by(col(HookDeadLetter.id))).scalars().all()
+    rows = session.exec(stmt.order_by(col(HookDeadLetter.id))).all()
     data = [_letter_public(r, hook) for r in rows]
     return DeadLettersPublic(data=data, count=len(data))
 

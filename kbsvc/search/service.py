@@ -17,6 +17,7 @@ from kbsvc.entries.service import tags_of
 from kbsvc.exceptions import ServiceUnavailable, ValidationFailed
 from kbsvc.search import confidence, shorthand
 from kbsvc.search.models import (
+    Confidence,
     HitEntry,
     Reason,
     SearchHit,
@@ -43,9 +44,12 @@ def clean_query(text: str, max_chars: int) -> str:
     return text[:max_chars]
 
 
-def _band_key(search_engine: SearchEngine) -> str:
-    r = search_engine.retriever
-    return f"{search_engine.backend}:{r.config.method}" if r.dense else "lexical"
+def _bands(
+    search_engine: SearchEngine, settings: SearchSettings, query: str, hits: list[Hit]
+) -> dict[int, Confidence]:
+    # Rated over the list as ranked from its top: margins and agreement are relative to it.
+    rated = confidence.bands(search_engine, settings, query, hits)
+    return {h.id: b for h, b in zip(hits, rated, strict=True)}
 
 
 def _hydrate(
@@ -54,6 +58,7 @@ def _hydrate(
     settings: SearchSettings,
     hits: list[Hit],
     query: str,
+    banded: dict[int, Confidence],
 ) -> list[SearchHit]:
     ids = [h.id for h in hits]
     if not ids:
@@ -66,9 +71,6 @@ def _hydrate(
         links.setdefault(lk.entry_id, []).append(
             SourceRef(source=lk.source, external_id=lk.external_id, kind=str(lk.kind))
         )
-    high, medium = confidence.thresholds(
-        _band_key(search_engine), settings.confidence_high, settings.confidence_medium
-    )
     terms = search_engine.analyzer.query_terms(query)
     out = []
     for h in hits:
@@ -104,7 +106,7 @@ def _hydrate(
                     status=EntryStatus(e.status).value,
                 ),
                 score=round(h.score, 4),
-                confidence=confidence.band(h.score, high, medium),
+                confidence=banded[h.id],
                 reasons=reasons,
                 snippet=snippet(
                     (e.symptom, e.title, e.solution, e.cause), terms, search_engine.analyzer
@@ -121,7 +123,7 @@ def _engine_ready(search_engine: SearchEngine, session: Session) -> None:
     shorthand.refresh(session, search_engine.analyzer)  # site abbreviations edited since
 
 
-def _visible(session: Session, principal: Principal | None, hits: list[Hit]) -> list[Hit]:
+def _visible(session: Session, principal: Principal, hits: list[Hit]) -> list[Hit]:
     # The index holds every entry; what a caller may see is decided here, by auth.policy.
     keep = set(policy.filter_visible(session, principal, [h.id for h in hits]))
     return [h for h in hits if h.id in keep]
@@ -150,8 +152,8 @@ def suggest(
     session: Session,
     search_engine: SearchEngine,
     req: SuggestRequest,
-    principal: Principal | None = None,
     *,
+    principal: Principal,
     settings: SearchSettings,
 ) -> SuggestResponse:
     """Entries that likely fix the ticket being typed (published, visible to `principal`)."""
@@ -162,7 +164,14 @@ def suggest(
     boost = {"system": req.system.strip(), "department": req.department.strip()}
     ranked = search_engine.search(query, req.k * 2, Filters(status="published"), boost=boost)
     visible = _visible(session, principal, ranked.hits)[: req.k]
-    data = _hydrate(session, search_engine, settings, visible, query)
+    data = _hydrate(
+        session,
+        search_engine,
+        settings,
+        visible,
+        query,
+        _bands(search_engine, settings, query, visible),
+    )
     return SuggestResponse(
         data=data,
         took_ms=round((time.perf_counter() - t0) * 1000, 2),
@@ -183,7 +192,7 @@ def search(
     tag: str | None = None,
     status: str | None = None,
     include_unpublished: bool = False,
-    principal: Principal | None = None,
+    principal: Principal,
 ) -> SearchResponse:
     """Ranked, filtered, paginated entries for a query, limited to what `principal` may see."""
     t0 = time.perf_counter()
@@ -198,7 +207,8 @@ def search(
     # are dropped before counting, so the number is what this caller can actually open.
     ranked = search_engine.search(query, max(2 * (offset + k), COUNT_POOL), filters)
     visible = _visible(session, principal, ranked.hits)
-    data = _hydrate(session, search_engine, settings, visible[offset : offset + k], query)
+    banded = _bands(search_engine, settings, query, visible[: offset + k])
+    data = _hydrate(session, search_engine, settings, visible[offset : offset + k], query, banded)
     return SearchResponse(
         data=data,
         total=matching_count(search_engine, query, visible),

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from kbsvc.auth import service as auth_service
-from kbsvc.auth.models import Role
+from kbsvc.auth.models import SYSTEM, Role
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import Entry, EntryStatus, EntryUpdate, LinkKind
 from tests.factories import make_entry, make_ticket
@@ -74,7 +74,9 @@ def test_review_page_shows_revision_diff_and_flags(client: TestClient, session: 
         principal=editor,
         base_version=1,
     )
-    workflow.transition(session, entry_id=entry.id or 0, action="submit", actor="user:lisi")
+    workflow.transition(
+        session, entry_id=entry.id or 0, action="submit", actor="user:lisi", principal=SYSTEM
+    )
     _login(client, session, "zhaoliu", Role.reviewer)
     html = client.get("/review").text
     assert "修改已发布条目" in html and "重新插拔CA Key" in html and "更新CA证书后重新登录" in html
@@ -90,6 +92,7 @@ def test_compare_versions_and_chinese_notes(client: TestClient, session: Session
         data=EntryUpdate(cause="证书到期"),
         actor="user:lisi",
         base_version=1,
+        principal=SYSTEM,
     )
     _login(client, session, "lisi", Role.editor)
     html = client.get(f"/entries/{entry.id}/compare", params={"from": 1, "to": 2}).text
