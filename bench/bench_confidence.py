@@ -35,7 +35,7 @@ from kbsvc.search.evalrun import PUBLISHED, rank_fn
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 BASELINE = "BM25 over jieba"
 PLAIN = AnalyzerConfig(bigrams=False, fold_synonyms=False, shorthand=False, field_weights={})
-SETTINGS = Settings(_env_file=None)  # type: ignore[call-arg]
+SETTINGS = Settings(_env_file=None)
 BASE = retriever_config(SETTINGS.search)
 LEX = dataclasses.replace(BASE, dense_weight=0.0)
 ALONE = dataclasses.replace(BASE, lexical_weight=0.0, dense_weight=1.0)
@@ -59,7 +59,7 @@ CONFIGS: list[tuple[str, AnalyzerConfig, str | None, RetrieverConfig, str]] = [
 
 
 def _embedder(backend: str) -> Any:
-    cfg = embedding_config(EmbeddingSettings(backend=backend))  # type: ignore[arg-type]
+    cfg = embedding_config(EmbeddingSettings(backend=backend))
     return make_embedder(cfg, preprocess=ngram_text)
 
 

@@ -28,7 +28,7 @@ from kbsvc.search.evalrun import offline_retriever, rank_fn
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 BASELINE = "bm25-jieba"
-SETTINGS = Settings(_env_file=None)  # type: ignore[call-arg]
+SETTINGS = Settings(_env_file=None)
 BASE = retriever_config(SETTINGS.search)
 
 ANALYZERS = {

@@ -34,7 +34,7 @@ SUFFIX = ["", "，很急", "，影响病人", "（第二次）", "，重启无�
 def build(n_tickets: int, path: Path) -> Settings:
     """Bulk-insert tickets, entries, links and a search log into a fresh SQLite file."""
     rng = random.Random(42)
-    settings = Settings(data_dir=path, database_url="", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(data_dir=path, database_url="", _env_file=None)
     engine = db.make_engine(settings)
     db.upgrade(engine)
     demo = _rows()
