@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None, *, db_engine: Engine | None = N
         await run_in_threadpool(
             searchlog.purge_expired, state.db_engine, settings.analytics.search_log_days
         )
-        state.search_log = searchlog.SearchLogWriter(state.db_engine)
+        state.search_log = searchlog.SearchLogWriter(state.db_engine, privacy=settings.privacy)
         state.export_limiter = ExportLimiter(settings.handbooks.max_concurrent_exports)
         state.demo_widget_keys = DemoWidgetKeys(state.db_engine)
         state.search_engine = _start_search(settings, state.db_engine)

@@ -245,7 +245,12 @@ def main() -> None:
     with Session(eng) as s:
         for q in queries[:20]:
             service.suggest(
-                s, search, SuggestRequest(text=q), principal=SYSTEM, settings=settings.search
+                s,
+                search,
+                SuggestRequest(text=q),
+                principal=SYSTEM,
+                settings=settings.search,
+                search_log=None,
             )
         for i in range(max(400, len(queries))):
             t = time.perf_counter()
@@ -255,6 +260,7 @@ def main() -> None:
                 SuggestRequest(text=queries[i % len(queries)], k=5),
                 principal=SYSTEM,
                 settings=settings.search,
+                search_log=None,
             )
             lat.append((time.perf_counter() - t) * 1000)
     print(

@@ -74,7 +74,8 @@ class Calibration:
 
     def prob(self, x: np.ndarray) -> np.ndarray:
         z = (x - np.asarray(self.mean)) / np.asarray(self.scale)
-        return 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.coef) + self.intercept)))
+        p: np.ndarray = 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.coef) + self.intercept)))
+        return p
 
     def band(self, p: float) -> Band:
         return "high" if p >= self.high else "medium" if p >= self.medium else "low"

@@ -147,16 +147,16 @@ class SearchEngine:
             saved = store.load(
                 r, self.index_dir, backend=self.backend, ann_threshold=self.config.ann_threshold
             )
-        except (IndexStoreError, OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("search index not loaded (%s); rebuilding from the database", exc)
+        except (IndexStoreError, OSError) as exc:
+            log.warning("search index not loaded (%s); rebuilding from the source", exc)
             return False
         cal = calibration.load(self.index_dir, self.calibration_key(r))
         if cal is None:  # saved before calibration existed, or under other channels
             cal = self._calibrate(r, self.source.load_docs())
             calibration.save(cal, self.index_dir)
         with self._lock.write():
-            self.retriever, self.last_seq = r, int(saved["last_seq"])
-            self.fitted_count = int(saved.get("fitted_count", 0))
+            self.retriever, self.last_seq = r, saved.last_seq
+            self.fitted_count = saved.fitted_count
             self.calibration = cal
         return True
 

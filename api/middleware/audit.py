@@ -2,7 +2,8 @@
 
 The response is held until the event is stored, so a write the client saw succeed is audited.
 Routes may refine an event through `request.state.audit = {"actor"|"object_type"|"object_ids"|
-"summary": ...}` (login does, to name the person who tried).
+"summary": ...}` (login does, to name the person who tried). A read sent as POST (suggest: the
+ticket text is too long for a URL) declares `openapi_extra={READ_FLAG: True}` and is not audited.
 """
 
 from __future__ import annotations
@@ -21,6 +22,15 @@ log = logging.getLogger("kbsvc.audit")
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 HOLD_BYTES = 256 * 1024  # larger responses (exports) are sent on and audited afterwards
 AUDITED_FAILURES = {"/api/v1/auth/login": {401}}
+READ_FLAG = "x-kbsvc-read"
+
+
+def is_read(scope: Scope) -> bool:
+    """True for safe methods and for routes that declare READ_FLAG (reads sent as POST)."""
+    if scope["method"] in SAFE:
+        return True
+    extra = getattr(scope.get("route"), "openapi_extra", None) or {}
+    return bool(extra.get(READ_FLAG))
 
 
 def _object_type(template: str) -> str:
@@ -84,6 +94,7 @@ class AuditMiddleware:
             nonlocal status, held_size, done
             if message["type"] == "http.response.start":
                 status = message["status"]
+                done = done or is_read(scope)  # routed by now: a read passes straight through
             if done:
                 await send(message)
                 return

@@ -9,6 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from api.deps import Admin, Editor, Reviewer, SessionDep, SettingsDep, Viewer
 from api.errors import ERROR_RESPONSES
+from api.middleware.audit import READ_FLAG
 from kbsvc.entries import tags, workflow
 from kbsvc.privacy.pii import ScrubResult, scrub_text
 from kbsvc.vocab import mapping
@@ -143,7 +144,7 @@ class ScrubIn(SQLModel):
     text: str = Field(max_length=20_000)
 
 
-@router.post("/privacy/scrub", response_model=ScrubResult)
+@router.post("/privacy/scrub", response_model=ScrubResult, openapi_extra={READ_FLAG: True})
 def scrub(body: ScrubIn, settings: SettingsDep, _caller: Editor) -> ScrubResult:
     """Preview what patient-identifier masking does to a text."""
     return scrub_text(body.text, settings.privacy)

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from indexer.engine import SearchEngine
+from kbsvc.analytics.searchlog import SearchLogWriter
 from kbsvc.auth.models import Principal
 from kbsvc.config import SearchSettings
 from kbsvc.entries.models import Entry, EntryLink, EntryStatus, EntryTag, LinkKind, Tag
@@ -56,6 +57,7 @@ def search(
     k: int,
     offset: int,
     principal: Principal,
+    search_log: SearchLogWriter,
     system: str | None = None,
     department: str | None = None,
     tag: str | None = None,
@@ -73,6 +75,7 @@ def search(
         department=department,
         tag=tag,
         principal=principal,
+        search_log=search_log,
     )
     return result.model_dump(mode="json")
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.deps import SearchEngineDep, SessionDep, SettingsDep
+from api.deps import SearchEngineDep, SearchLogDep, SessionDep, SettingsDep
 from api.web import data, labels
 from api.web.render import WebCaller, can, guard, page, principal_of
 from kbsvc.auth.models import Role
@@ -41,7 +41,8 @@ def search_page(
     session: SessionDep,
     search_engine: SearchEngineDep,
     settings: SettingsDep,
-    _caller: WebCaller,
+    search_log: SearchLogDep,
+    caller: WebCaller,
     q: str = "",
     system: Annotated[str, Query(max_length=100)] = "",
     department: Annotated[str, Query(max_length=100)] = "",
@@ -67,7 +68,7 @@ def search_page(
             sort=sort,
             offset=(page_no - 1) * PAGE_SIZE,
             limit=PAGE_SIZE,
-            principal=principal_of(request),
+            principal=caller,
             **filters,
         )
     if q:
@@ -79,7 +80,8 @@ def search_page(
                 q=q,
                 k=PAGE_SIZE,
                 offset=(page_no - 1) * PAGE_SIZE,
-                principal=principal_of(request),
+                principal=caller,
+                search_log=search_log,
                 **filters,
             )
         except ServiceUnavailable:

@@ -60,6 +60,7 @@ def search(
             department=department,
             tag=tag,
             principal=SYSTEM,
+            search_log=None,  # the operator's own queries are not the users' questions
         )
     _print_hits(resp, as_json)
 
@@ -85,7 +86,12 @@ def suggest(
     req = SuggestRequest(text=text, title=title, system=system, department=department, k=k)
     with Session(db_engine) as session:
         resp = service.suggest(
-            session, search_engine(db_engine), req, principal=SYSTEM, settings=settings().search
+            session,
+            search_engine(db_engine),
+            req,
+            principal=SYSTEM,
+            settings=settings().search,
+            search_log=None,  # the operator's own queries are not the users' questions
         )
     _print_hits(resp, as_json)
 

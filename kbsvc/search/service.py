@@ -10,6 +10,7 @@ from sqlmodel import Session, col
 
 from indexer.analyzer import BIGRAM, display_term
 from indexer.lexical import Filters
+from kbsvc.analytics.searchlog import SearchLogWriter, record_response
 from kbsvc.auth import policy
 from kbsvc.auth.models import Principal
 from kbsvc.entries.models import Entry, EntryLink, EntryStatus, LinkKind
@@ -155,8 +156,11 @@ def suggest(
     *,
     principal: Principal,
     settings: SearchSettings,
+    search_log: SearchLogWriter | None,
 ) -> SuggestResponse:
-    """Entries that likely fix the ticket being typed (published, visible to `principal`)."""
+    """Entries that likely fix the ticket being typed (published, visible to `principal`);
+    the answer is queued on `search_log` for the insight reports (None: not a user's question,
+    e.g. the operator at the shell)."""
     t0 = time.perf_counter()
     _engine_ready(search_engine, session)
     raw = "\n".join(x for x in (req.title.strip(), req.text.strip()) if x)
@@ -172,10 +176,39 @@ def suggest(
         query,
         _bands(search_engine, settings, query, visible),
     )
-    return SuggestResponse(
+    resp = SuggestResponse(
         data=data,
         took_ms=round((time.perf_counter() - t0) * 1000, 2),
         confident=any(h.confidence != "low" for h in data),
+    )
+    if search_log is not None:
+        resp.log_id = _log(
+            search_log,
+            "suggest",
+            f"{req.title} {req.text}".strip(),
+            {"system": req.system, "department": req.department},
+            resp,
+            principal,
+        )
+    return resp
+
+
+def _log(
+    search_log: SearchLogWriter,
+    kind: str,
+    query: str,
+    filters: dict[str, str | None],
+    resp: SuggestResponse | SearchResponse,
+    principal: Principal,
+) -> str:
+    return record_response(
+        search_log,
+        kind=kind,
+        query=query,
+        filters=filters,
+        hits=resp.data,
+        took_ms=resp.took_ms,
+        caller=principal.label,
     )
 
 
@@ -193,8 +226,11 @@ def search(
     status: str | None = None,
     include_unpublished: bool = False,
     principal: Principal,
+    search_log: SearchLogWriter | None,
 ) -> SearchResponse:
-    """Ranked, filtered, paginated entries for a query, limited to what `principal` may see."""
+    """Ranked, filtered, paginated entries for a query, limited to what `principal` may see;
+    a first page is queued on `search_log` (paging through one question is not a new one;
+    None: not a user's question, e.g. duplicates shown beside the edit form)."""
     t0 = time.perf_counter()
     _engine_ready(search_engine, session)
     query = clean_query(q, settings.max_query_chars)
@@ -209,9 +245,13 @@ def search(
     visible = _visible(session, principal, ranked.hits)
     banded = _bands(search_engine, settings, query, visible[: offset + k])
     data = _hydrate(session, search_engine, settings, visible[offset : offset + k], query, banded)
-    return SearchResponse(
+    resp = SearchResponse(
         data=data,
         total=matching_count(search_engine, query, visible),
         took_ms=round((time.perf_counter() - t0) * 1000, 2),
         confident=any(h.confidence != "low" for h in data),
     )
+    if search_log is not None and offset == 0:
+        filters_used = {"system": system, "department": department, "tag": tag}
+        resp.log_id = _log(search_log, "search", q, filters_used, resp, principal)
+    return resp

@@ -82,6 +82,10 @@ def test_good_signature_upserts_and_resolve_captures_one_masked_draft(
     assert (ticket.source, ticket.external_id) == ("itsm", "INC-1001")
     assert "张三" not in ticket.symptom  # the site's masking applies before storage
     assert count(session, Entry) == 0  # created, not resolved: no knowledge yet
+    audit = client.get("/api/v1/audit", params={"actor": "hook:itsm"}, headers=admin_headers)
+    events = audit.json()["data"]
+    assert events and events[0]["object_type"] == "tickets"
+    assert events[0]["summary"] == "1 applied, 0 duplicates, 0 dead letters"
 
     resolved = event("e2", "resolved", solution="更换热敏纸，患者电话13812345678已回访")
     r = post(client, "itsm", secret, [resolved])
@@ -253,3 +257,13 @@ def test_hook_admin_needs_admin(
     r = client.post("/api/v1/hooks", json={"name": "dup"}, headers=admin_headers)
     assert r.status_code == 409
     assert "secret" not in client.get("/api/v1/hooks", headers=admin_headers).json()["data"][0]
+
+
+def test_rotated_secret_replaces_the_old_one(
+    client: TestClient, session: Session, admin_headers: dict[str, str]
+) -> None:
+    old = make_hook(client, admin_headers)
+    r = client.post("/api/v1/hooks/itsm/secret", headers=admin_headers)
+    assert r.status_code == 200 and r.json()["secret"] != old
+    assert post(client, "itsm", old, event("e1")).status_code == 401
+    assert post(client, "itsm", r.json()["secret"], event("e1")).json()["applied"] == 1
