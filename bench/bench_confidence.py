@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from bench.kbs import build
+from embeddings.base import EmbedderState
 from embeddings.factory import make_embedder
 from indexer import calibration
 from indexer.analyzer import Analyzer, AnalyzerConfig
@@ -83,10 +84,10 @@ class Cached:
     def fit(self, corpus: Sequence[str]) -> None:
         pass
 
-    def save(self, directory: Path) -> None:
-        pass
+    def state(self) -> EmbedderState | None:
+        return None
 
-    def load(self, directory: Path) -> None:
+    def restore(self, state: EmbedderState) -> None:
         pass
 
 
