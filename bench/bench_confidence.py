@@ -60,7 +60,7 @@ CONFIGS: list[tuple[str, AnalyzerConfig, str | None, RetrieverConfig, str]] = [
 
 
 def _embedder(backend: str) -> Any:
-    cfg = embedding_config(EmbeddingSettings(backend=backend))
+    cfg = dataclasses.replace(embedding_config(EmbeddingSettings()), backend=backend)
     return make_embedder(cfg, preprocess=ngram_text)
 
 
@@ -136,7 +136,7 @@ def run(sizes: Sequence[str], e5: bool) -> dict[str, Any]:
             if backend == "e5" and cached is None:
                 continue
             t0 = time.perf_counter()
-            emb = cached if backend == "e5" else _embedder(backend) if backend else None
+            emb: Any = cached if backend == "e5" else _embedder(backend) if backend else None
             build_cfg = dataclasses.replace(cfg, dense_weight=1.0) if backend else cfg
             r = build_retriever(
                 docs,

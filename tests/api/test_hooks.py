@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
+import subprocess
 import time
 from typing import Any
 
@@ -267,3 +269,28 @@ def test_rotated_secret_replaces_the_old_one(
     assert r.status_code == 200 and r.json()["secret"] != old
     assert post(client, "itsm", old, event("e1")).status_code == 401
     assert post(client, "itsm", r.json()["secret"], event("e1")).json()["applied"] == 1
+
+
+def test_the_readme_openssl_signature_is_accepted(
+    client: TestClient, session: Session, admin_headers: dict[str, str]
+) -> None:
+    """The README's curl example signs with `openssl dgst -sha256 -hmac`: it must verify."""
+    secret = make_hook(client, admin_headers)
+    body = '{"event":"created","id":"evt-1","ticket":{"external_id":"INC-1","title":"打印机卡纸"}}'
+    stamp = str(int(time.time()))
+    script = (
+        'printf \'%s.%s\' "$TS" "$BODY" | openssl dgst -sha256 -hmac "$SECRET" | sed \'s/^.* //\''
+    )
+    sig = subprocess.run(
+        ["bash", "-c", script],
+        env={"TS": stamp, "BODY": body, "SECRET": secret, "PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    r = client.post(
+        "/api/v1/hooks/itsm",
+        content=body.encode(),
+        headers={"X-Kbsvc-Timestamp": stamp, "X-Kbsvc-Signature": f"sha256={sig}"},
+    )
+    assert r.status_code == 200 and r.json()["applied"] == 1, r.text
