@@ -29,6 +29,7 @@ from kbsvc.exchange.models import (
     Provenance,
 )
 from kbsvc.timeutil import as_aware, utcnow
+from kbsvc.vocab import mapping as vocab_mapping
 from kbsvc.vocab.models import VocabKind, VocabTerm
 
 # What leaves the hospital: what any staff member of no particular department may read.
@@ -75,13 +76,15 @@ def export_kb(
     )
     filters = {"system": system, "department": department, "category": category}
     for field, value in filters.items():
-        if value:
-            stmt = stmt.where(getattr(Entry, field) == value)
+        if value:  # "叫号" finds entries stored under the canonical "叫号系统"
+            stmt = stmt.where(
+                getattr(Entry, field) == vocab_mapping.canonical(session, field, value)
+            )
     if tag:
         tagged = select(EntryTag.entry_id).join(Tag, col(Tag.id) == EntryTag.tag_id)
         stmt = stmt.where(col(Entry.id).in_(tagged.where(Tag.name == tag)))
     if since:  # a naive time (a date from the CLI or API) is hospital-local
-        stmt = stmt.where(Entry.updated_at >= as_aware(since))
+        stmt = stmt.where(col(Entry.updated_at) >= as_aware(since))
     rows = session.exec(stmt.order_by(col(Entry.id)).limit(settings.exchange.max_entries)).all()
     tags = entries.tags_of(session, [r.id or 0 for r in rows])
     me, name = site_id(settings), settings.exchange.site_name
@@ -134,6 +137,7 @@ def _merge_vocab(session: Session, vocab: list[ExchangeVocab]) -> int:
             row.aliases = [*row.aliases, *missing]
             session.add(row)
     session.flush()
+    vocab_mapping.forget(session)  # entries created next map onto the merged vocabulary
     return added
 
 
