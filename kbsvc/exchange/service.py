@@ -76,10 +76,9 @@ def export_kb(
     )
     filters = {"system": system, "department": department, "category": category}
     for field, value in filters.items():
-        if value:  # "叫号" finds entries stored under the canonical "叫号系统"
-            stmt = stmt.where(
-                getattr(Entry, field) == vocab_mapping.canonical(session, field, value)
-            )
+        if value:  # 叫号 finds entries stored as 叫号系统 (the vocabulary's spelling)
+            wanted = vocab_mapping.canonical(session, field, value)
+            stmt = stmt.where(getattr(Entry, field) == wanted)
     if tag:
         tagged = select(EntryTag.entry_id).join(Tag, col(Tag.id) == EntryTag.tag_id)
         stmt = stmt.where(col(Entry.id).in_(tagged.where(Tag.name == tag)))
