@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from bench.kbs import build
+from embeddings.base import EmbedderState
 from embeddings.factory import make_embedder
 from indexer import calibration
 from indexer.analyzer import Analyzer, AnalyzerConfig
@@ -30,12 +31,12 @@ from indexer.text import ngram_text
 from kbsvc.config import EmbeddingSettings, Settings
 from kbsvc.search.engine import embedding_config, retriever_config
 from kbsvc.search.eval import Judgment, evaluate
-from kbsvc.search.evalrun import PUBLISHED
+from kbsvc.search.evalrun import PUBLISHED, rank_fn
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 BASELINE = "BM25 over jieba"
 PLAIN = AnalyzerConfig(bigrams=False, fold_synonyms=False, shorthand=False, field_weights={})
-SETTINGS = Settings(_env_file=None)  # type: ignore[call-arg]
+SETTINGS = Settings(_env_file=None)
 BASE = retriever_config(SETTINGS.search)
 LEX = dataclasses.replace(BASE, dense_weight=0.0)
 ALONE = dataclasses.replace(BASE, lexical_weight=0.0, dense_weight=1.0)
@@ -59,7 +60,7 @@ CONFIGS: list[tuple[str, AnalyzerConfig, str | None, RetrieverConfig, str]] = [
 
 
 def _embedder(backend: str) -> Any:
-    cfg = embedding_config(EmbeddingSettings(backend=backend))  # type: ignore[arg-type]
+    cfg = dataclasses.replace(embedding_config(EmbeddingSettings()), backend=backend)
     return make_embedder(cfg, preprocess=ngram_text)
 
 
@@ -78,6 +79,16 @@ class Cached:
         return (
             np.stack([self.cache[(kind, t)] for t in texts]) if texts else np.zeros((0, self.dim))
         )
+
+    # Pretrained: nothing to fit or persist (the Embedder protocol asks for these).
+    def fit(self, corpus: Sequence[str]) -> None:
+        pass
+
+    def state(self) -> EmbedderState | None:
+        return None
+
+    def restore(self, state: EmbedderState) -> None:
+        pass
 
 
 def confidence(
@@ -125,13 +136,7 @@ def run(sizes: Sequence[str], e5: bool) -> dict[str, Any]:
             if backend == "e5" and cached is None:
                 continue
             t0 = time.perf_counter()
-            emb = (
-                cached
-                if backend == "e5"
-                else make_embedder(EmbeddingSettings(backend=backend))
-                if backend
-                else None
-            )
+            emb: Any = cached if backend == "e5" else _embedder(backend) if backend else None
             build_cfg = dataclasses.replace(cfg, dense_weight=1.0) if backend else cfg
             r = build_retriever(
                 docs,
@@ -153,9 +158,7 @@ def run(sizes: Sequence[str], e5: bool) -> dict[str, Any]:
                 },
             }
             for set_name, js in sets.items():
-                m = evaluate(
-                    js, lambda q, r=r: [str(h.id) for h in r.search(q, 10, PUBLISHED).hits], resolve
-                )
+                m = evaluate(js, rank_fn(r), resolve)
                 row[set_name] = {
                     **{k: round(m[k], 4) for k in ("mrr@10", "recall@5", "ndcg@10")},
                     **confidence(r, cal, js, resolve),

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -27,6 +27,25 @@ class UnknownBackend(EmbedderError, ValueError):
     """The configured backend name is not one the factory knows."""
 
 
+class StateMismatch(EmbedderError):
+    """Saved state is intact but was fitted under other settings (dimension, n-grams)."""
+
+
+class StateCorrupt(EmbedderError):
+    """Saved state is inconsistent (shapes, fingerprint): it cannot be trusted."""
+
+
+@dataclass(frozen=True)
+class EmbedderState:
+    """Fitted state as plain values: JSON-able `params` and numeric or string `arrays`.
+
+    The embedder knows nothing of files; the index store writes this under its manifest.
+    """
+
+    params: dict[str, Any] = field(default_factory=dict)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+
+
 @runtime_checkable
 class Embedder(Protocol):
     """Maps texts to float32, L2-normalised rows of width `dim`."""
@@ -44,6 +63,11 @@ class Embedder(Protocol):
         """True for corpus-fitted backends (call `fit` or `load` before `encode`)."""
         ...
 
+    @property
+    def slow(self) -> bool:
+        """True when passages cost ~0.1 s or more each: index them in the background."""
+        ...
+
     def encode(self, texts: Sequence[str], kind: Kind = "passage") -> np.ndarray:
         """Embed texts.
 
@@ -59,12 +83,12 @@ class Embedder(Protocol):
         """Learn corpus-dependent state (no-op for pretrained models)."""
         ...
 
-    def save(self, directory: Path) -> None:
-        """Persist fitted state into `directory` (no-op for pretrained models)."""
+    def state(self) -> EmbedderState | None:
+        """Fitted state to persist (None for pretrained models: nothing to save)."""
         ...
 
-    def load(self, directory: Path) -> None:
-        """Restore fitted state saved by `save` (no-op for pretrained models)."""
+    def restore(self, state: EmbedderState) -> None:
+        """Adopt state from `state()`; StateMismatch / StateCorrupt when it cannot be used."""
         ...
 
 
@@ -80,8 +104,9 @@ class BaseEmbedder:
     """Batching, empty-text handling and normalisation; backends implement `_encode_batch`."""
 
     needs_fit: bool = False
+    slow: bool = False
 
-    def __init__(self, *, batch_size: int = 32) -> None:
+    def __init__(self, *, batch_size: int) -> None:
         self.batch_size = max(1, batch_size)
 
     @property
@@ -117,10 +142,10 @@ class BaseEmbedder:
     def fit(self, corpus: Sequence[str]) -> None:
         return None
 
-    def save(self, directory: Path) -> None:
+    def state(self) -> EmbedderState | None:
         return None
 
-    def load(self, directory: Path) -> None:
+    def restore(self, state: EmbedderState) -> None:
         return None
 
     def __repr__(self) -> str:

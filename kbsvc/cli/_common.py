@@ -13,8 +13,10 @@ from rich.markup import escape
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+    from sqlmodel import Session
 
     from indexer.engine import SearchEngine
+    from kbsvc.config import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 console = Console(stderr=True)
@@ -57,7 +59,7 @@ def settings_problems(exc: Any) -> str:
     return "; ".join(parts)
 
 
-def engine():  # type: ignore[no-untyped-def]
+def engine() -> Engine:
     """Engine for the configured database, migrated to head."""
     from kbsvc import db
     from kbsvc.config import Settings
@@ -77,7 +79,7 @@ def search_engine(db_engine: Engine | None = None, *, start: bool = True) -> Sea
     return built
 
 
-def settings():  # type: ignore[no-untyped-def]
+def settings() -> Settings:
     from kbsvc.config import Settings
 
     return Settings()
@@ -87,7 +89,7 @@ def is_tty() -> bool:
     return sys.stderr.isatty()
 
 
-def open_session():  # type: ignore[no-untyped-def]
+def open_session() -> Session:
     """A session on the migrated database; objects stay readable after commit."""
     from sqlmodel import Session
 

@@ -1,13 +1,17 @@
-"""`kbsvc hook add | list | mapping | dead-letters | replay`: signed inbound webhooks."""
+"""`kbsvc hook add | list | mapping | rotate | dead-letters | replay`: signed inbound webhooks."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from kbsvc.cli._common import handle_errors
 from kbsvc.hooks import HookCapture
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 hook_app = typer.Typer(help="Webhooks helpdesks sign and post tickets to.", no_args_is_help=True)
 
@@ -22,7 +26,7 @@ def _read_mapping(path: Path | None) -> str:
     return text
 
 
-def _audit(session, action: str, name: str, summary: str = "") -> None:  # type: ignore[no-untyped-def]
+def _audit(session: Session, action: str, name: str, summary: str = "") -> None:
     import getpass
 
     from kbsvc.auth import audit
@@ -97,6 +101,21 @@ def hook_mapping(
         session.commit()
         _audit(session, "mapping", name, mapping.name)
     typer.echo(f"mapping of {name!r} replaced")
+
+
+@hook_app.command("rotate")
+@handle_errors
+def hook_rotate(name: str) -> None:
+    """Replace a webhook's secret; the new one is printed alone on the last line, once."""
+    from kbsvc.cli._common import open_session
+    from kbsvc.hooks import service
+
+    with open_session() as session:
+        hook = service.rotate_secret(session, name=name)
+        session.commit()
+        _audit(session, "rotate", name)
+    typer.echo(f"new secret for {name!r}; the old one no longer verifies:")
+    typer.echo(hook.secret)
 
 
 @hook_app.command("dead-letters")
