@@ -136,6 +136,7 @@ def _merge_vocab(session: Session, vocab: list[ExchangeVocab]) -> int:
             row.aliases = [*row.aliases, *missing]
             session.add(row)
     session.flush()
+    vocab_mapping.forget(session)  # entries created next map onto the merged vocabulary
     return added
 
 
