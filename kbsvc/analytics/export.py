@@ -13,7 +13,6 @@ from pydantic import BaseModel
 from kbsvc.analytics import schemas as s
 from kbsvc.exceptions import ValidationFailed
 
-
 # Control characters are invalid in XLSX's XML (and noise in a CSV); a cell starting with one
 # of these is run as a formula by Excel (CSV/formula injection from ticket text).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

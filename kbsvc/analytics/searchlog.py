@@ -15,6 +15,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from indexer.text import normalize
 from kbsvc.analytics.models import ClickAction, SearchClick, SearchKind, SearchLog
 from kbsvc.config import PrivacySettings
 from kbsvc.privacy.pii import scrub_text
@@ -26,8 +27,12 @@ _LONG_DIGITS = re.compile(r"(?<![0-9])\d{11,}(?![0-9])")  # medical record / car
 
 
 def scrub(text: str, privacy: PrivacySettings) -> str:
-    """Mask personal data per the site's privacy rules, plus any long number, before storing."""
-    return _LONG_DIGITS.sub("[号码]", scrub_text(text, privacy).text)
+    """Mask personal data per the site's privacy rules, plus any long number, before storing.
+
+    The text is normalised first (the one toolkit's normaliser), so full-width digits and
+    traditional characters cannot slip a number or a name past the patterns.
+    """
+    return _LONG_DIGITS.sub("[号码]", scrub_text(normalize(text), privacy).text)
 
 
 class SearchLogWriter:
