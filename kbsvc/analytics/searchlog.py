@@ -43,13 +43,13 @@ class SearchLogWriter:
 
     def __init__(
         self,
-        engine: Engine,
+        db_engine: Engine,
         *,
         privacy: PrivacySettings,
         maxsize: int = 10_000,
         batch: int = 200,
     ) -> None:
-        self.engine = engine
+        self.db_engine = db_engine
         self.privacy = privacy
         self.batch = batch
         self.dropped = 0
@@ -101,7 +101,7 @@ class SearchLogWriter:
         if not rows:
             return
         try:
-            with self.engine.begin() as conn:
+            with self.db_engine.begin() as conn:
                 conn.execute(insert(SearchLog), rows)
         except Exception:  # noqa: BLE001 - logging must never break searching
             log.exception("could not write %d search log rows", len(rows))
@@ -159,10 +159,10 @@ def purge(session: Session, *, days: int, now: datetime | None = None) -> int:
     return int(res.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def purge_expired(engine: Engine, days: int) -> int:
+def purge_expired(db_engine: Engine, days: int) -> int:
     """Start-up hook: apply the retention setting; never fails start-up."""
     try:
-        with Session(engine) as session:
+        with Session(db_engine) as session:
             return purge(session, days=days)
     except Exception:  # noqa: BLE001
         log.exception("search log purge failed")

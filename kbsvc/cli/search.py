@@ -44,10 +44,10 @@ def search(
     from sqlmodel import Session
 
     from kbsvc.auth.models import SYSTEM
-    from kbsvc.cli._common import engine, settings
+    from kbsvc.cli._common import open_db_engine, settings
     from kbsvc.search import service
 
-    db_engine = engine()
+    db_engine = open_db_engine()
     # The operator at the server's shell reads the whole KB (published entries of every dept).
     with Session(db_engine) as session:
         resp = service.search(
@@ -78,11 +78,11 @@ def suggest(
     from sqlmodel import Session
 
     from kbsvc.auth.models import SYSTEM
-    from kbsvc.cli._common import engine, settings
+    from kbsvc.cli._common import open_db_engine, settings
     from kbsvc.search import service
     from kbsvc.search.models import SuggestRequest
 
-    db_engine = engine()
+    db_engine = open_db_engine()
     req = SuggestRequest(text=text, title=title, system=system, department=department, k=k)
     with Session(db_engine) as session:
         resp = service.suggest(
