@@ -130,12 +130,12 @@ def eval_cmd(
     if judgments is None and not from_links:
         raise fail("give a JUDGMENTS.jsonl file or --from-links")
     if choose:
-        from kbsvc.cli._common import engine, settings
+        from kbsvc.cli._common import open_db_engine, settings
         from kbsvc.search import choice
 
         if not from_links:
             raise fail("--choose judges with the KB's own evidence: add --from-links")
-        out = choice.choose(settings(), engine())
+        out = choice.choose(settings(), open_db_engine())
         typer.echo(json.dumps(out, ensure_ascii=False, indent=2) if as_json else out["why"])
         return
     rows = run(judgments, compare=compare, from_links=from_links)
