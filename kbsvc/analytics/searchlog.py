@@ -13,11 +13,12 @@ from typing import Any
 
 from sqlalchemy import delete, insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from indexer.text import normalize
 from kbsvc.analytics.models import ClickAction, SearchClick, SearchKind, SearchLog
 from kbsvc.config import PrivacySettings
+from kbsvc.db import rowcount
 from kbsvc.privacy.pii import scrub_text
 from kbsvc.timeutil import utcnow
 
@@ -167,10 +168,10 @@ def record_click(
 def purge(session: Session, *, days: int, now: datetime | None = None) -> int:
     """Delete log rows and clicks older than `days`; returns the number of log rows removed."""
     cutoff = (now or utcnow()) - timedelta(days=days)
-    res = session.execute(delete(SearchLog).where(SearchLog.at < cutoff))  # type: ignore[arg-type]
-    session.execute(delete(SearchClick).where(SearchClick.at < cutoff))  # type: ignore[arg-type]
+    res = session.execute(delete(SearchLog).where(col(SearchLog.at) < cutoff))
+    session.execute(delete(SearchClick).where(col(SearchClick.at) < cutoff))
     session.commit()
-    return int(res.rowcount or 0)  # type: ignore[attr-defined]
+    return rowcount(res)
 
 
 def purge_expired(db_engine: Engine, days: int) -> int:

@@ -13,8 +13,10 @@ from rich.markup import escape
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+    from sqlmodel import Session
 
     from indexer.engine import SearchEngine
+    from kbsvc.config import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 console = Console(stderr=True)
@@ -78,7 +80,7 @@ def search_engine(over: Engine | None = None, *, start: bool = True) -> SearchEn
     return built
 
 
-def settings():  # type: ignore[no-untyped-def]
+def settings() -> Settings:
     from kbsvc.config import Settings
 
     return Settings()
@@ -88,7 +90,7 @@ def is_tty() -> bool:
     return sys.stderr.isatty()
 
 
-def open_session():  # type: ignore[no-untyped-def]
+def open_session() -> Session:
     """A session on the migrated database; objects stay readable after commit."""
     from sqlmodel import Session
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -14,8 +15,8 @@ from kbsvc.search.engine import engine_config
 
 
 def test_choice_is_saved_with_its_reason_and_auto_follows_it(
-    settings: Settings, engine: Engine, session: Session, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    settings: Settings, engine: Engine, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
     loader.load(session, privacy=settings.privacy)
     session.commit()
     # e5 costs minutes on the demo KB; its figures are in bench/bench_confidence.py.
