@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.deps import CurrentPrincipal
 from api.web import TEMPLATE_DIR
+from kbsvc.auth import sessions
 from kbsvc.auth.models import ANONYMOUS, Principal, Role
 from kbsvc.exceptions import KbError, NotFound
 
@@ -23,8 +24,7 @@ STATUS_LABELS = {
     "in_review": "待审核",
     "published": "已发布",
     "archived": "已归档",
-    "rejected": "已退回",
-    "merged": "已合并",
+    "discarded": "已放弃",  # a revision nobody will publish
 }
 CONFIDENCE_LABELS = {"high": "高", "medium": "中", "low": "低"}
 ROLE_LABELS = {
@@ -92,10 +92,7 @@ def csrf_token(request: Request) -> str:
     token = getattr(request.state, "csrf_token", None)
     if token:
         return str(token)
-    for name in ("kbsvc_csrf", "csrftoken", "csrf_token"):
-        if request.cookies.get(name):
-            return request.cookies[name]
-    return ""
+    return request.cookies.get(sessions.CSRF_COOKIE, "")
 
 
 def can(request: Request, role: Role) -> bool:
