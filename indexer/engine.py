@@ -340,6 +340,20 @@ class SearchEngine:
         self._dirty = True
         return done
 
+    def embed_pending(self, progress: Progress | None = None) -> int:
+        """Embed the whole queue now (`kbsvc reindex`), refit confidence on it, save."""
+        total, done = len(self.retriever.pending), 0
+        while n := self.backfill_step():
+            done += n
+            if progress:
+                progress(done, total)
+        if done:
+            self._refit_after_backfill = False
+            self.calibration = self._calibrate(self.retriever, self.source.load_docs())
+            self._dirty = True
+            self.save()
+        return done
+
     def _backfill_loop(self) -> None:
         while not self._stop.is_set():
             try:

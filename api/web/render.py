@@ -15,6 +15,7 @@ from sqlmodel import Session, col
 
 from api.deps import CurrentPrincipal
 from api.web import TEMPLATE_DIR
+from kbsvc.auth import sessions
 from kbsvc.auth.models import ANONYMOUS, Principal, Role, User
 from kbsvc.exceptions import KbError, NotFound
 
@@ -25,8 +26,7 @@ STATUS_LABELS = {
     "in_review": "待审核",
     "published": "已发布",
     "archived": "已归档",
-    "rejected": "已退回",
-    "merged": "已合并",
+    "discarded": "已放弃",  # a revision nobody will publish
 }
 CONFIDENCE_LABELS = {"high": "高", "medium": "中", "low": "低"}
 ROLE_LABELS = {
@@ -94,10 +94,7 @@ def csrf_token(request: Request) -> str:
     token = getattr(request.state, "csrf_token", None)
     if token:
         return str(token)
-    for name in ("kbsvc_csrf", "csrftoken", "csrf_token"):
-        if request.cookies.get(name):
-            return request.cookies[name]
-    return ""
+    return request.cookies.get(sessions.CSRF_COOKIE, "")
 
 
 def can(request: Request, role: Role) -> bool:
@@ -141,7 +138,7 @@ def display_name(request: Request, principal: Principal) -> str:
     if principal.kind != "user":
         return principal.name
     with Session(request.app.state.db_engine) as session:
-        stmt = select(User.display_name).where(col(User.username) == principal.name)
+        stmt = select(col(User.display_name)).where(col(User.username) == principal.name)
         name = session.execute(stmt).scalar_one_or_none()
     return name or principal.name
 

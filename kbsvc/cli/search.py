@@ -83,7 +83,10 @@ def suggest(
     from kbsvc.search.models import SuggestRequest
 
     db_engine = engine()
-    req = SuggestRequest(text=text, title=title, system=system, department=department, k=k)
+    # One question from a terminal, not keystrokes: every channel answers it.
+    req = SuggestRequest(
+        text=text, title=title, system=system, department=department, k=k, settled=True
+    )
     with Session(db_engine) as session:
         resp = service.suggest(
             session,
@@ -108,6 +111,15 @@ def reindex() -> None:
             n = built.rebuild(lambda done, total: bar.update(task, completed=done, total=total))
     else:
         n = built.rebuild()
+    if built.slow_dense:  # a slow model's vectors: embedded here rather than by the server
+        if is_tty():
+            from rich.progress import Progress
+
+            with Progress(console=console) as bar:
+                task = bar.add_task("embedding entries (e5)", total=None)
+                built.embed_pending(lambda d, t: bar.update(task, completed=d, total=t))
+        else:
+            built.embed_pending()
     dense = built.status()["dense"]
     typer.echo(f"indexed {n} entries (dense channel: {dense}) into {built.index_dir}")
 

@@ -7,7 +7,7 @@
   function csrf() {
     var token = csrfMeta ? csrfMeta.getAttribute('content') : '';
     if (token) return token;
-    var m = document.cookie.match(/(?:^|;\s*)(?:kbsvc_csrf|csrftoken|csrf_token)=([^;]+)/);
+    var m = document.cookie.match(/(?:^|;\s*)kbsvc_csrf=([^;]+)/);
     return m ? decodeURIComponent(m[1]) : '';
   }
 
