@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from indexer.engine import SearchEngine
     from kbsvc.config import Settings
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 console = Console(stderr=True)
 
 
@@ -29,11 +30,11 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def handle_errors(fn: F) -> F:
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn expected errors (bad settings, domain errors, missing files) into one line."""
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         from pydantic import ValidationError
 
         from kbsvc.exceptions import KbError
@@ -47,7 +48,7 @@ def handle_errors(fn: F) -> F:
         except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
             raise fail(f"{exc.strerror}: {exc.filename}") from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def settings_problems(exc: Any) -> str:
