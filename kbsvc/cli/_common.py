@@ -1,4 +1,4 @@
-"""Shared CLI plumbing: settings, engine, error translation, output."""
+"""Shared CLI plumbing: settings, the database and search engines, error translation, output."""
 
 from __future__ import annotations
 
@@ -60,21 +60,22 @@ def settings_problems(exc: Any) -> str:
     return "; ".join(parts)
 
 
-def engine() -> Engine:
-    """Engine for the configured database, migrated to head."""
+def open_db_engine() -> Engine:
+    """The SQLAlchemy engine for the configured database, migrated to head."""
     from kbsvc import db
     from kbsvc.config import Settings
 
-    eng = db.make_engine(Settings())
-    db.upgrade(eng)
-    return eng
+    built = db.make_engine(Settings())
+    db.upgrade(built)
+    return built
 
 
-def search_engine(db_engine: Engine | None = None, *, start: bool = True) -> SearchEngine:
-    """The search engine over the configured database; started: index loaded and caught up."""
+def search_engine(over: Engine | None = None, *, start: bool = True) -> SearchEngine:
+    """The search engine over `over` (default: the configured database); started: index
+    loaded and caught up."""
     from kbsvc.search.engine import build_search_engine
 
-    built = build_search_engine(settings(), db_engine or engine())
+    built = build_search_engine(settings(), over or open_db_engine())
     if start:
         built.start()
     return built
@@ -94,4 +95,4 @@ def open_session() -> Session:
     """A session on the migrated database; objects stay readable after commit."""
     from sqlmodel import Session
 
-    return Session(engine(), expire_on_commit=False)
+    return Session(open_db_engine(), expire_on_commit=False)

@@ -5,15 +5,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from kbsvc.entries.duplicates import bigrams, cosine, find_duplicates
+from kbsvc.entries.duplicates import find_duplicates
 from kbsvc.entries.models import EntryStatus
 from tests.factories import make_entry
-
-
-def test_bigrams_fold_width_case_and_punctuation() -> None:
-    assert bigrams("ＨＩＳ 登录！") == bigrams("his登录")
-    assert cosine(bigrams("打印机卡纸"), bigrams("打印机卡纸")) == 1.0
-    assert cosine(bigrams("打印机卡纸"), bigrams("网络中断")) == 0.0
 
 
 def test_finds_same_fault_with_reasons(session: Session) -> None:
