@@ -297,10 +297,6 @@ class SearchEngine:
         }
 
     # ---- background loop ---------------------------------------------------------------
-    def notify(self) -> None:
-        """Wake the sync loop now (a write just happened in this process)."""
-        self._wake.set()
-
     def run_background(self, interval: float, save_every: float = 60.0) -> None:
         """Follow the change sequence in a daemon thread until `stop()`."""
 
