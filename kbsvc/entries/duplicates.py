@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from indexer.text import char_ngrams, cosine
+from kbsvc.auth import policy
 from kbsvc.auth.models import Principal
 from kbsvc.config import LifecycleSettings
 from kbsvc.entries.models import DuplicateCandidate, Entry, EntryStatus
@@ -81,6 +82,7 @@ def _score(query: _Profile, cand: _Profile) -> tuple[float, list[str]]:
 def _pool(
     session: Session,
     *,
+    principal: Principal,
     system: str | None,
     exclude_system: str | None,
     exclude_id: int | None,
@@ -98,6 +100,7 @@ def _pool(
     stmt = select(*cols).where(
         col(Entry.status).in_([EntryStatus.published, EntryStatus.in_review]),
         col(Entry.merged_into_id).is_(None),
+        policy.visible_filter(principal),
     )
     if system is not None:
         stmt = stmt.where(col(Entry.system) == system)
@@ -119,10 +122,11 @@ def find_duplicates(
     exclude_id: int | None = None,
     k: int = 5,
     *,
+    principal: Principal,
     min_score: float | None = None,
     settings: LifecycleSettings | None = None,
 ) -> list[DuplicateCandidate]:
-    """Published / in-review entries most likely describing the same fault, best first.
+    """Published / in-review entries `principal` may see most likely describing the same fault.
 
     `text_fields` takes title, symptom, cause, system and module (an entry or ticket dict).
     Entries of the same system are scored first; other systems only fill up the list.
@@ -137,6 +141,7 @@ def find_duplicates(
     for system, exclude_system in passes:
         for row in _pool(
             session,
+            principal=principal,
             system=system,
             exclude_system=exclude_system,
             exclude_id=exclude_id,
@@ -177,4 +182,6 @@ def duplicates_of_entry(
     from kbsvc.entries.service import get
 
     entry = get(session, entry_id=entry_id, principal=principal)
-    return find_duplicates(session, fields_of(entry), exclude_id=entry_id, k=k, settings=settings)
+    return find_duplicates(
+        session, fields_of(entry), exclude_id=entry_id, k=k, principal=principal, settings=settings
+    )
