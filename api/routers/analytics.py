@@ -57,14 +57,16 @@ def _report(name: str, build: Callable[..., BaseModel], model: type[BaseModel]) 
     def endpoint(
         session: SessionDep,
         settings: SettingsDep,
-        _caller: Reviewer,
+        caller: Reviewer,
         from_: FromQ = None,
         to: ToQ = None,
         fmt: FormatQ = "json",
         table: TableQ = None,
     ) -> Any:
         period = Period.parse(from_, to)
-        kwargs = {"cfg": settings.analytics} if build is gaps.gaps else {}
+        kwargs: dict[str, Any] = {"cfg": settings.analytics} if build is gaps.gaps else {}
+        if build in (reports.reuse, reports.health):
+            kwargs["principal"] = caller  # entry titles listed as the caller may see them
         return _respond(name, period, build(session, period, **kwargs), fmt, table)
 
     endpoint.__doc__ = f"The {name} report for a period (JSON, or format=csv|xlsx)."
@@ -92,11 +94,11 @@ _report("health", reports.health, schemas.HealthReport)
 def monthly_pdf(
     session: SessionDep,
     settings: SettingsDep,
-    _caller: Reviewer,
+    caller: Reviewer,
     month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", examples=["2025-06"])],
 ) -> Response:
     """One month's insight summary as a printable PDF."""
-    pdf = page.monthly_pdf(session, month, settings.analytics)
+    pdf = page.monthly_pdf(session, month, settings.analytics, principal=caller)
     return Response(
         pdf,
         media_type="application/pdf",

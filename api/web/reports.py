@@ -25,7 +25,7 @@ def reports_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    _caller: WebCaller,
+    caller: WebCaller,
     from_: Annotated[str, Query(alias="from", max_length=10)] = "",
     to: DateQ = "",
 ) -> Response:
@@ -36,7 +36,7 @@ def reports_page(
         period = Period.parse(from_ or None, to or None)
     except ValidationFailed as exc:
         return page(request, "error.html", status_code=422, title="日期无效", message=exc.message)
-    ctx = insight.context(session, period, settings.analytics)
+    ctx = insight.context(session, period, settings.analytics, principal=caller)
     return page(
         request,
         "reports.html",

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from kbsvc.analytics import charts, gaps, reports
 from kbsvc.analytics.sqlfn import Period
+from kbsvc.auth.models import Principal
 from kbsvc.config import AnalyticsSettings
 from kbsvc.exceptions import ValidationFailed
 
@@ -33,12 +34,14 @@ def context(
     session: Session,
     period: Period,
     cfg: AnalyticsSettings | None = None,
+    *,
+    principal: Principal,
 ) -> dict[str, Any]:
-    """All four reports and their charts."""
+    """All four reports and their charts, entries listed as `principal` may see them."""
     d = reports.demand(session, period)
-    r = reports.reuse(session, period)
+    r = reports.reuse(session, period, principal=principal)
     g = gaps.gaps(session, period, cfg)
-    h = reports.health(session, period)
+    h = reports.health(session, period, principal=principal)
     months = [x.month for x in r.by_month]
     return {
         "period": period,
@@ -114,9 +117,11 @@ def month_period(month: str) -> Period:
     return Period(date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1]))
 
 
-def monthly_pdf(session: Session, month: str, cfg: AnalyticsSettings | None = None) -> bytes:
-    """The month's summary as PDF."""
-    ctx = context(session, month_period(month), cfg)
+def monthly_pdf(
+    session: Session, month: str, cfg: AnalyticsSettings | None = None, *, principal: Principal
+) -> bytes:
+    """The month's summary as PDF, as `principal` may see it."""
+    ctx = context(session, month_period(month), cfg, principal=principal)
     ctx["title_suffix"] = f"{month} 月度小结"
     return html_to_pdf(render(ctx, printable=True))
 

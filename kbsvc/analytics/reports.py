@@ -12,6 +12,8 @@ from sqlmodel import Session, SQLModel
 
 from kbsvc.analytics import schemas as s
 from kbsvc.analytics.sqlfn import Period, hours_between, month_of
+from kbsvc.auth import policy
+from kbsvc.auth.models import Principal
 from kbsvc.db import table_of
 from kbsvc.entries.models import Entry, EntryLink, EntryStatus, LinkKind
 from kbsvc.tickets.models import Ticket
@@ -134,8 +136,13 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def reuse(session: Session, period: Period, *, top: int = 20, listed: int = 50) -> s.ReuseReport:
-    """Link rate by month, new vs known, reuse per entry, never-reused entries, feedback."""
+def reuse(
+    session: Session, period: Period, *, principal: Principal, top: int = 20, listed: int = 50
+) -> s.ReuseReport:
+    """Link rate by month, new vs known, reuse per entry, never-reused entries, feedback.
+
+    Counts cover the whole KB; listed entries are only those `principal` may see (auth.policy).
+    """
     tl = _ticket_links()
     month = month_of(T.resolved_at)
     linked = case((tl.c.source.is_not(None), 1), else_=0)
@@ -161,7 +168,7 @@ def reuse(session: Session, period: Period, *, top: int = 20, listed: int = 50) 
     resolved = sum(x.resolved for x in by_month)
     linked_n = sum(x.linked for x in by_month)
     new_n, known_n = sum(x.new for x in by_month), sum(x.known for x in by_month)
-    never_count, never = never_reused(session, limit=listed)
+    never_count, never = never_reused(session, principal=principal, limit=listed)
     return s.ReuseReport(
         period=_period_out(period),
         resolved=resolved,
@@ -171,15 +178,17 @@ def reuse(session: Session, period: Period, *, top: int = 20, listed: int = 50) 
         known=known_n,
         unlinked=resolved - linked_n,
         by_month=by_month,
-        top_entries=top_entries(session, period, limit=top),
+        top_entries=top_entries(session, period, principal=principal, limit=top),
         never_reused_count=never_count,
         never_reused=never,
         feedback=feedback(session, period),
     )
 
 
-def top_entries(session: Session, period: Period, *, limit: int = 20) -> list[s.EntryReuse]:
-    """Entries by citations, then by linked tickets, in the period (by the ticket's time)."""
+def top_entries(
+    session: Session, period: Period, *, principal: Principal, limit: int = 20
+) -> list[s.EntryReuse]:
+    """Entries `principal` may see by citations, then by linked tickets, in the period."""
     tickets_t = table_of(Ticket)
     join = table_of(EntryLink).outerjoin(
         tickets_t, and_(T.source == L.source, T.external_id == L.external_id)
@@ -197,7 +206,7 @@ def top_entries(session: Session, period: Period, *, limit: int = 20) -> list[s.
     rows = session.execute(
         select(sub.c.entry_id, E.title, E.system, E.status, sub.c.cites, sub.c.tickets)
         .join(table_of(Entry), E.id == sub.c.entry_id)
-        .where(sub.c.cites > 0)
+        .where(sub.c.cites > 0, policy.visible_filter(principal))
         .order_by(sub.c.cites.desc(), sub.c.tickets.desc(), sub.c.entry_id)
         .limit(limit)
     )
@@ -214,8 +223,11 @@ def top_entries(session: Session, period: Period, *, limit: int = 20) -> list[s.
     ]
 
 
-def never_reused(session: Session, *, limit: int = 50) -> tuple[int, list[s.EntryBrief]]:
-    """Published entries no ticket ever cited (oldest first: the likeliest dead weight)."""
+def never_reused(
+    session: Session, *, principal: Principal, limit: int = 50
+) -> tuple[int, list[s.EntryBrief]]:
+    """Published entries no ticket ever cited: how many, and those `principal` may see (oldest
+    first: the likeliest dead weight)."""
     cited = select(L.entry_id).where(L.kind == LinkKind.cited.value, L.entry_id == E.id).exists()
     cond = and_(E.status == EntryStatus.published.value, ~cited)
     count = session.execute(
@@ -223,7 +235,7 @@ def never_reused(session: Session, *, limit: int = 50) -> tuple[int, list[s.Entr
     ).scalar_one()
     rows = session.execute(
         select(E.id, E.title, E.system, E.created_at)
-        .where(cond)
+        .where(cond, policy.visible_filter(principal))
         .order_by(E.created_at, E.id)
         .limit(limit)
     )
@@ -254,8 +266,11 @@ def feedback(session: Session, period: Period) -> s.Feedback | None:
     return s.Feedback(helpful=helpful, not_helpful=total - helpful, ratio=_rate(helpful, total))
 
 
-def health(session: Session, period: Period, *, limit: int = 20) -> s.HealthReport:
-    """Entries by state, overdue reviews and open flags (a snapshot of now)."""
+def health(
+    session: Session, period: Period, *, principal: Principal, limit: int = 20
+) -> s.HealthReport:
+    """Entries by state, overdue reviews and open flags (a snapshot of now); listed entries
+    are only those `principal` may see."""
     by_status = {st.value: 0 for st in EntryStatus}
     for st, n in session.execute(select(E.status, func.count()).group_by(E.status)):
         by_status[st] = int(n)
@@ -270,12 +285,12 @@ def health(session: Session, period: Period, *, limit: int = 20) -> s.HealthRepo
             s.EntryBrief(entry_id=i, title=t, system=y, created_at=c)
             for i, t, y, c in session.execute(
                 select(E.id, E.title, E.system, E.review_due_at)
-                .where(cond)
+                .where(cond, policy.visible_filter(principal))
                 .order_by(E.review_due_at)
                 .limit(limit)
             )
         ]
-    flags_n, flagged = _open_flags(session, limit)
+    flags_n, flagged = _open_flags(session, principal, limit)
     return s.HealthReport(
         period=_period_out(period),
         total=sum(by_status.values()),
@@ -284,11 +299,13 @@ def health(session: Session, period: Period, *, limit: int = 20) -> s.HealthRepo
         overdue=overdue,
         open_flags=flags_n,
         flagged=flagged,
-        published_never_reused=never_reused(session, limit=0)[0],
+        published_never_reused=never_reused(session, principal=principal, limit=0)[0],
     )
 
 
-def _open_flags(session: Session, limit: int) -> tuple[int | None, list[s.EntryBrief]]:
+def _open_flags(
+    session: Session, principal: Principal, limit: int
+) -> tuple[int | None, list[s.EntryBrief]]:
     flags = optional_table("review_flags", "entry_id")
     if flags is None:
         return None, []
@@ -301,7 +318,7 @@ def _open_flags(session: Session, limit: int) -> tuple[int | None, list[s.EntryB
     rows = session.execute(
         select(E.id, E.title, E.system, E.created_at)
         .join(flags, flags.c.entry_id == E.id)
-        .where(*conds)
+        .where(*conds, policy.visible_filter(principal))
         .distinct()
         .order_by(E.id)
         .limit(limit)

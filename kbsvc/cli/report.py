@@ -40,10 +40,13 @@ def _run(kind: str, start: str | None, end: str | None, fmt: Fmt, table: str | N
 
     period = Period.parse(start, end)
     cfg = settings()
+    from kbsvc.auth.models import SYSTEM
+
+    # The operator at the server's shell reads the whole KB (SYSTEM), as `kbsvc search` does.
     builders: dict[str, Callable[[Session, Period], BaseModel]] = {
         "demand": reports.demand,
-        "reuse": reports.reuse,
-        "health": reports.health,
+        "reuse": lambda s, p: reports.reuse(s, p, principal=SYSTEM),
+        "health": lambda s, p: reports.health(s, p, principal=SYSTEM),
     }
     with Session(open_db_engine()) as session:
         if kind == "gaps":

@@ -48,7 +48,8 @@ def digest_data(session: Session, settings: Settings, today: date) -> dict[str, 
 
     period = Period(start=today - timedelta(days=7), end=today - timedelta(days=1))
     report = gaps.gaps(session, period, settings.analytics, top=5)
-    top = reports.top_entries(session, period, limit=5)
+    # A digest reaches a whole channel: list only what any staff member may read.
+    top = reports.top_entries(session, period, principal=_REVIEWER, limit=5)
     year, week, _ = today.isocalendar()
     return {
         "week": f"{year}-W{week:02d}",

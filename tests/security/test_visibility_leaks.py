@@ -104,3 +104,27 @@ def test_duplicates_never_list_hidden_entries(client: TestClient, session: Sessi
     new_id = r.json()["id"]
     r = client.get(f"/api/v1/entries/{new_id}/duplicates", headers=outsider)
     assert r.status_code == 200 and SECRET not in r.text
+
+
+def test_reports_list_only_entries_the_reviewer_may_see(
+    client: TestClient, session: Session
+) -> None:
+    """Regression: reuse/health reports showed restricted titles to reviewers of other
+    departments (never-reused list, JSON, CSV and the reports page)."""
+    _secret(session)
+    make_entry(session, title="公开：打印机脱机")
+    outsider = _key(session, Role.reviewer, ["信息科"])
+    inside = _key(session, Role.reviewer, ["输血科"])
+    for name in ("reuse", "health"):
+        for fmt in ("json", "csv"):
+            url = f"/api/v1/reports/{name}"
+            r = client.get(
+                url,
+                params={"format": fmt, "table": "never_reused"}
+                if fmt == "csv" and name == "reuse"
+                else {"format": fmt},
+                headers=outsider,
+            )
+            assert r.status_code == 200 and SECRET not in r.text, (name, fmt)
+    r = client.get("/api/v1/reports/reuse", headers=inside)
+    assert SECRET in r.text and "公开：打印机脱机" in r.text

@@ -6,10 +6,11 @@ from sqlmodel import Session
 
 from kbsvc.analytics import reports
 from kbsvc.analytics.sqlfn import Period
+from kbsvc.auth.models import SYSTEM
 
 
 def test_link_rate_new_known_by_resolved_month(session: Session, world) -> None:  # type: ignore[no-untyped-def]
-    r = reports.reuse(session, Period())
+    r = reports.reuse(session, Period(), principal=SYSTEM)
     rows = [(m.month, m.resolved, m.linked, m.link_rate, m.new, m.known) for m in r.by_month]
     assert rows == [
         ("2025-01", 2, 2, 1.0, 1, 1),  # T1 created E1, T2 cited it
@@ -21,7 +22,7 @@ def test_link_rate_new_known_by_resolved_month(session: Session, world) -> None:
 
 
 def test_reuse_per_entry_and_never_reused(session: Session, world) -> None:  # type: ignore[no-untyped-def]
-    r = reports.reuse(session, Period())
+    r = reports.reuse(session, Period(), principal=SYSTEM)
     top = [(e.entry_id, e.citations, e.linked_tickets) for e in r.top_entries]
     assert top == [(world.e[0].id, 2, 3), (world.e[1].id, 1, 1)]
     assert r.never_reused_count == 1
@@ -29,7 +30,7 @@ def test_reuse_per_entry_and_never_reused(session: Session, world) -> None:  # t
 
 
 def test_reuse_in_a_period_counts_by_ticket_time(session: Session, world) -> None:  # type: ignore[no-untyped-def]
-    r = reports.reuse(session, Period.parse("2025-01-01", "2025-01-31"))
+    r = reports.reuse(session, Period.parse("2025-01-01", "2025-01-31"), principal=SYSTEM)
     assert [(e.entry_id, e.citations, e.linked_tickets) for e in r.top_entries] == [
         (world.e[0].id, 1, 2)
     ]
@@ -37,14 +38,14 @@ def test_reuse_in_a_period_counts_by_ticket_time(session: Session, world) -> Non
 
 
 def test_empty_period_reuse(session: Session, world) -> None:  # type: ignore[no-untyped-def]
-    r = reports.reuse(session, Period.parse("2024-05-01", "2024-05-31"))
+    r = reports.reuse(session, Period.parse("2024-05-01", "2024-05-31"), principal=SYSTEM)
     assert (r.resolved, r.linked, r.link_rate) == (0, 0, None)
     assert [(m.month, m.resolved, m.link_rate) for m in r.by_month] == [("2024-05", 0, None)]
     assert r.top_entries == []
 
 
 def test_feedback_ratio_absent_or_empty(session: Session, world) -> None:  # type: ignore[no-untyped-def]
-    fb = reports.reuse(session, Period()).feedback
+    fb = reports.reuse(session, Period(), principal=SYSTEM).feedback
     if reports.optional_table("entry_feedback", "helpful") is None:
         assert fb is None
     else:
@@ -52,7 +53,7 @@ def test_feedback_ratio_absent_or_empty(session: Session, world) -> None:  # typ
 
 
 def test_health_counts_states(session: Session, world) -> None:  # type: ignore[no-untyped-def]
-    h = reports.health(session, Period())
+    h = reports.health(session, Period(), principal=SYSTEM)
     assert h.by_status == {"draft": 1, "in_review": 0, "published": 3, "archived": 0}
     assert h.total == 4
     assert h.published_never_reused == 1
@@ -82,8 +83,8 @@ def test_feedback_overdue_and_flags(session: Session, world) -> None:  # type: i
     e1.review_due_at = utcnow() + timedelta(days=30)
     session.add_all([e0, e1])
     session.commit()
-    fb = reports.reuse(session, Period()).feedback
+    fb = reports.reuse(session, Period(), principal=SYSTEM).feedback
     assert fb is not None and (fb.helpful, fb.not_helpful, fb.ratio) == (2, 1, 0.6667)
-    h = reports.health(session, Period())
+    h = reports.health(session, Period(), principal=SYSTEM)
     assert h.overdue_reviews == 1 and [x.entry_id for x in h.overdue] == [e0.id]
     assert h.open_flags == 1 and [x.entry_id for x in h.flagged] == [e1.id]
