@@ -6,10 +6,16 @@ from fastapi import APIRouter, Response
 
 from api.deps import Editor, SessionDep, SettingsDep
 from api.errors import ERROR_RESPONSES
+from api.uow import UnitOfWorkRoute
 from kbsvc.entries import capture as service
 from kbsvc.entries.capture import CapturePublic
 
-router = APIRouter(prefix="/api/v1/tickets", tags=["capture"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1/tickets",
+    tags=["capture"],
+    responses=ERROR_RESPONSES,
+    route_class=UnitOfWorkRoute,
+)
 
 
 @router.post(

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Query
 
 from api.deps import Editor, Reviewer, SessionDep, SettingsDep, Viewer
 from api.errors import ERROR_RESPONSES, MAX_OFFSET
+from api.uow import UnitOfWorkRoute
 from kbsvc.entries import duplicates, merge, revisions, service, versions, workflow
 from kbsvc.entries.models import DuplicateCandidate, EntriesPublic, EntryDetail, EntryPublic
 from kbsvc.entries.schemas import (
@@ -21,7 +22,9 @@ from kbsvc.entries.schemas import (
     VersionsPublic,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["lifecycle"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1", tags=["lifecycle"], responses=ERROR_RESPONSES, route_class=UnitOfWorkRoute
+)
 OptionalNote = Annotated[TransitionIn | None, Body()]
 
 

@@ -9,6 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from api.deps import Editor, Reviewer, SessionDep, SettingsDep, Viewer
 from api.errors import ERROR_RESPONSES
+from api.uow import UnitOfWorkRoute
 from kbsvc.entries import tags, workflow
 from kbsvc.privacy.pii import ScrubResult, scrub_text
 from kbsvc.vocab import service as vocab
@@ -21,7 +22,12 @@ from kbsvc.vocab.models import (
     VocabTermUpdate,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["tags and vocabularies"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["tags and vocabularies"],
+    responses=ERROR_RESPONSES,
+    route_class=UnitOfWorkRoute,
+)
 
 
 @router.get("/tags", response_model=tags.TagsPublic)

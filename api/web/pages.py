@@ -8,13 +8,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.deps import SearchEngineDep, SessionDep
+from api.uow import UnitOfWorkRoute
 from api.web import data
 from api.web.render import WebCaller, guard, page, principal_of
 from kbsvc.auth.models import Role
 from kbsvc.entries import service as entries
 from kbsvc.exceptions import NotFound, ServiceUnavailable
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
 PAGE_SIZE = 10
 EXAMPLES = [

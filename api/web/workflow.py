@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy import func, or_, select
 
 from api.deps import SessionDep
+from api.uow import UnitOfWorkRoute
 from api.web import data
 from api.web.render import WebCaller, guard, page, principal_of
 from kbsvc.auth.models import Role
@@ -18,7 +19,7 @@ from kbsvc.exceptions import NotFound, ServiceUnavailable
 from kbsvc.tickets import service as tickets
 from kbsvc.tickets.models import Ticket
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
 TICKET_PAGE = 20
 

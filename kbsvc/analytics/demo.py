@@ -97,7 +97,6 @@ def seed(engine: Engine, *, seed_value: int = 8, source: str = "demo") -> dict[s
                 ),
                 actor="demo",
                 status=status,
-                commit=False,
             )
             entries.link_ticket(
                 session,

@@ -145,7 +145,7 @@ def record_click(
     """Store a click / citation / feedback on a logged result."""
     click = SearchClick(log_id=log_id, entry_id=entry_id, action=action)
     session.add(click)
-    session.commit()
+    session.flush()
     return click
 
 
@@ -154,7 +154,7 @@ def purge(session: Session, *, days: int, now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - timedelta(days=days)
     res = session.execute(delete(SearchLog).where(SearchLog.at < cutoff))  # type: ignore[arg-type]
     session.execute(delete(SearchClick).where(SearchClick.at < cutoff))  # type: ignore[arg-type]
-    session.commit()
+    session.flush()
     return int(res.rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -162,7 +162,9 @@ def purge_expired(engine: Engine, days: int) -> int:
     """Start-up hook: apply the retention setting; never fails start-up."""
     try:
         with Session(engine) as session:
-            return purge(session, days=days)
+            removed = purge(session, days=days)
+            session.commit()
+            return removed
     except Exception:  # noqa: BLE001
         log.exception("search log purge failed")
         return 0

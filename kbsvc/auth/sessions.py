@@ -99,7 +99,7 @@ def login(
     session.add(
         AuthSession(token_hash=_hash(token), user_id=user.id, csrf_token=csrf, expires_at=expires)
     )
-    session.commit()
+    session.flush()
     return user, _serializer(secret_key(settings)).dumps(token), csrf
 
 
@@ -141,7 +141,7 @@ def logout(session: Session, cookie: str, secret: str) -> bool:
         .where(AuthSession.token_hash == _hash(token), AuthSession.revoked.is_(False))  # type: ignore[arg-type,attr-defined]
         .values(revoked=True)
     )
-    session.commit()
+    session.flush()
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 F = TypeVar("F", bound=Callable[..., Any])
 console = Console(stderr=True)
@@ -82,8 +86,13 @@ def is_tty() -> bool:
     return sys.stderr.isatty()
 
 
-def open_session():  # type: ignore[no-untyped-def]
-    """A session on the migrated database; objects stay readable after commit."""
-    from sqlmodel import Session
+@contextmanager
+def open_session() -> Iterator[Session]:
+    """The command's unit of work: commits when the block ends cleanly, else rolls back.
 
-    return Session(engine(), expire_on_commit=False)
+    Services only flush; this is the one place a CLI command's changes are committed.
+    """
+    from kbsvc import db
+
+    with db.session_scope(engine()) as session:
+        yield session

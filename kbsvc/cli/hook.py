@@ -55,7 +55,6 @@ def hook_add(
         hook = service.create(
             session, name=name, capture=capture, source=source, mapping_toml=_read_mapping(mapping)
         )
-        session.commit()
         _audit(session, "add", name, f"capture={hook.capture}")
     url = settings().public_base_url.rstrip("/") + f"/api/v1/hooks/{hook.name}"
     typer.echo(f"created webhook {hook.name!r} (source {hook.source}, capture {hook.capture})")
@@ -94,7 +93,6 @@ def hook_mapping(
 
     with open_session() as session:
         service.set_mapping(session, name=name, mapping_toml=_read_mapping(mapping))
-        session.commit()
         _audit(session, "mapping", name, mapping.name)
     typer.echo(f"mapping of {name!r} replaced")
 
@@ -137,7 +135,6 @@ def hook_replay(
             ]
         else:
             outcomes = delivery.replay_all(session, name=name, privacy=privacy).events
-        session.commit()
         _audit(session, "replay", name, f"{len(outcomes)} dead letters")
     for o in outcomes:
         detail = o.reason if o.outcome == "dead_letter" else f"ticket {o.ticket_id}"

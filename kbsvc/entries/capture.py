@@ -144,9 +144,7 @@ def capture_ticket(
     """
     entry = find_source_entry(session, source=ticket.source, external_id=ticket.external_id)
     if entry is None:
-        entry = entries.create(
-            session, data=prefill(ticket, privacy), actor=actor, status=status, commit=False
-        )
+        entry = entries.create(session, data=prefill(ticket, privacy), actor=actor, status=status)
         entries.link_ticket(
             session,
             entry_id=entry.id or 0,
@@ -167,9 +165,7 @@ def capture_ticket(
         diff["tags"] = data.tags
     if not diff:
         return entry, "unchanged"
-    entries.update(
-        session, entry_id=entry.id or 0, data=EntryUpdate(**diff), actor=actor, commit=False
-    )
+    entries.update(session, entry_id=entry.id or 0, data=EntryUpdate(**diff), actor=actor)
     return entry, "updated"
 
 
@@ -180,7 +176,7 @@ def capture(
     cfg = settings or get_settings()
     ticket = tickets.get(session, ticket_id=ticket_id)
     entry, outcome = capture_ticket(session, ticket, actor=actor, privacy=cfg.privacy)
-    session.commit()
+    session.flush()
     public = entries.to_public(session, entry)
     suggested = suggest_ticket_tags(ticket)  # entry tags come back sorted; this keeps rank
     source = SourceTicket(

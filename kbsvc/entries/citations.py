@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from kbsvc.auth import policy
 from kbsvc.auth.models import Principal
+from kbsvc.db import savepoint
 from kbsvc.entries import service
 from kbsvc.entries.models import Entry, EntryLink, LinkKind
 from kbsvc.entries.schemas import CitationPublic, CitationsPublic, CitedEntriesPublic, CitedEntry
@@ -36,7 +37,7 @@ def cite(
     entry = service.resolve(session, entry_id=entry_id)
     source, external_id = source.strip(), external_id.strip()
     try:
-        with session.begin_nested():
+        with savepoint(session):
             link, created = service.link_ticket(
                 session,
                 entry_id=entry.id or 0,
@@ -45,10 +46,8 @@ def cite(
                 kind=LinkKind.cited,
                 actor=actor,
             )
-        session.commit()
     except IntegrityError:
-        # A concurrent request recorded the same citation first: that one counts.
-        session.rollback()
+        # A concurrent request recorded the same citation first (only the savepoint is undone).
         link = session.execute(_link_stmt(entry.id or 0, source, external_id)).scalar_one()
         created = False
     ticket = session.execute(

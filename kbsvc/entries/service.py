@@ -143,7 +143,6 @@ def create(
     data: EntryCreate,
     actor: str,
     status: EntryStatus = EntryStatus.draft,
-    commit: bool = True,
     note: str = "created",
 ) -> Entry:
     """Create an entry with its tags; stores version 1 and records a change."""
@@ -158,8 +157,7 @@ def create(
     set_tags(session, entry.id or 0, data.tags)
     policy.set_restrictions(session, entry.id or 0, data.restricted_departments)
     versions.record(session, entry, actor=actor, note=note)
-    if commit:
-        session.commit()
+    session.flush()
     return entry
 
 
@@ -170,7 +168,6 @@ def update(
     data: EntryUpdate,
     actor: str,
     base_version: int | None = None,
-    commit: bool = True,
     principal: Principal | None = None,
 ) -> Entry:
     """Apply a partial update based on `base_version`; stale → Conflict, nothing written."""
@@ -189,8 +186,7 @@ def update(
     if data.restricted_departments is not None:
         policy.set_restrictions(session, entry_id, data.restricted_departments)
     versions.record(session, entry, actor=actor, note=data.note or "edited")
-    if commit:
-        session.commit()
+    session.flush()
     return entry
 
 
@@ -204,7 +200,7 @@ def delete(
     session.execute(sa_delete(EntryLink).where(EntryLink.entry_id == entry_id))  # type: ignore[arg-type]
     session.delete(entry)
     changes.record_change(session, entry_id, op="delete")
-    session.commit()
+    session.flush()
 
 
 def link_ticket(

@@ -98,7 +98,7 @@ def transition(
         entry.review_due_at = due_date(entry.category, settings)
     text = f"{move.note}: {note.strip()}" if note.strip() else move.note
     versions.record(session, entry, actor=actor, note=text)
-    session.commit()
+    session.flush()
     return entry
 
 
@@ -122,7 +122,7 @@ def _revision_move(
     else:
         entry.review_due_at = due_date(rev.content.get("category", entry.category), settings)
         revisions.publish(session, entry=entry, rev=rev, actor=actor, note=note)
-        session.commit()
+        session.flush()
     return entry
 
 
@@ -148,7 +148,7 @@ def mark_reviewed(
     entry.review_due_at = due_date(entry.category, settings)
     session.add(entry)
     changes.record_change(session, entry)
-    session.commit()
+    session.flush()
     return entry
 
 
@@ -237,5 +237,5 @@ def system_upgraded(session: Session, *, system: str, actor: str, note: str = ""
             actor=actor,
         )
         flagged.append(entry.id or 0)
-    session.commit()
+    session.flush()
     return flagged

@@ -41,7 +41,7 @@ def _touch_linked_entries(session: Session, ticket: Ticket) -> None:
 
 
 def upsert_one(session: Session, item: TicketIn) -> tuple[Ticket, str]:
-    """Insert or update one ticket (no commit). Returns (ticket, 'created'|'updated'|'unchanged')."""
+    """Insert or update one ticket (flushes). Returns (ticket, 'created'|'updated'|'unchanged')."""
     ext = item.resolved_external_id()
     fields = item.model_dump(exclude={"raw", "external_id"})
     existing = get_by_key(session, source=item.source, external_id=ext)
@@ -70,18 +70,14 @@ def upsert_one(session: Session, item: TicketIn) -> tuple[Ticket, str]:
 def upsert_many(
     session: Session, *, items: Iterable[TicketIn]
 ) -> tuple[list[Ticket], dict[str, int]]:
-    """Upsert a batch in one transaction; all or nothing."""
+    """Upsert a batch in the caller's transaction; all or nothing (the caller rolls back)."""
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     tickets = []
-    try:
-        for item in items:
-            ticket, outcome = upsert_one(session, item)
-            counts[outcome] += 1
-            tickets.append(ticket)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    for item in items:
+        ticket, outcome = upsert_one(session, item)
+        counts[outcome] += 1
+        tickets.append(ticket)
+    session.flush()
     return tickets, counts
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from kbsvc.db import savepoint
 from kbsvc.exceptions import Conflict, NotFound
 from kbsvc.timeutil import utcnow
 from kbsvc.vocab.defaults import DEFAULT_VOCABULARY
@@ -96,10 +97,9 @@ def list_terms(session: Session, *, kind: VocabKind | None = None) -> VocabTerms
 
 def _save(session: Session, term: VocabTerm) -> VocabTerm:
     try:
-        session.add(term)
-        session.commit()
+        with savepoint(session):  # a duplicate undoes only this term
+            session.add(term)
     except IntegrityError:
-        session.rollback()
         raise Conflict(
             f"{term.kind} {term.value!r} is already in the vocabulary",
             kind=str(term.kind),
@@ -126,7 +126,7 @@ def update(session: Session, *, term_id: int, data: VocabTermUpdate) -> VocabTer
 def delete(session: Session, *, term_id: int) -> None:
     """Remove a term (entries keep their text values)."""
     session.delete(get(session, term_id=term_id))
-    session.commit()
+    session.flush()
 
 
 def seed_defaults(session: Session) -> int:
@@ -142,5 +142,5 @@ def seed_defaults(session: Session) -> int:
                     )
                 )
                 added += 1
-    session.commit()
+    session.flush()
     return added

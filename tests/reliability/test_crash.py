@@ -224,7 +224,6 @@ def _seed_entries(settings: Settings, start: int, n: int) -> None:
                 ),
                 actor="crash",
                 status=EntryStatus.published,
-                commit=False,
             )
         session.commit()
     engine.dispose()
