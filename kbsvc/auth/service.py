@@ -79,9 +79,7 @@ def principal_for_key(session: Session, key: str) -> Principal | None:
     # short transaction: bookkeeping, not part of the request's change (kept if that fails).
     if last is None or now - last > LAST_USED_RESOLUTION:
         with Session(session.get_bind()) as touch:
-            touch.execute(
-                update(ApiKey).where(col(ApiKey.id) == row.id).values(last_used_at=now)
-            )
+            touch.execute(update(ApiKey).where(col(ApiKey.id) == row.id).values(last_used_at=now))
             touch.commit()
     return Principal(
         kind="apikey",

@@ -50,10 +50,12 @@ def test_import_stores_masked_text_and_raw_row(session: Session) -> None:
         '12床", "solution": "重新结算"}\n'
     )
     report = import_table(session, read_table(line.encode(), "x.jsonl", max_rows=10), source="itsm")
+    session.commit()
     assert report.imported == 1 and report.pii_masked == 3
     ticket = tickets.get_by_key(session, source="itsm", external_id="GD-1")
     assert ticket is not None
     assert ticket.symptom == "患者【患者姓名】住院号【住院号】，【床号】"
     assert "李四" not in str(ticket.raw) and "ZY2025001" not in str(ticket.raw)
     again = import_table(session, read_table(line.encode(), "x.jsonl", max_rows=10), source="itsm")
+    session.commit()
     assert again.unchanged == 1  # masking is deterministic, so re-imports stay idempotent

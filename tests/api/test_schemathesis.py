@@ -50,6 +50,7 @@ def test_api_conforms(method: str, path: str, app: Any, session: Session) -> Non
     make_entry(session, title="检验科LIS接口中断", status=EntryStatus.draft)
     make_ticket(session)
     _row, key = auth_service.create_api_key(session, name="fuzz", role=Role.admin)
+    session.commit()
     headers = {"Authorization": f"Bearer {key}"}
     # Schemathesis runs the app's lifespan itself (engine, search index) and keeps it until
     # shut down: stop it after each operation so no index thread outlives its database.

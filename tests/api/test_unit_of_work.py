@@ -19,12 +19,13 @@ from kbsvc.auth.models import AuditEvent
 from kbsvc.exceptions import ServiceUnavailable
 from kbsvc.vocab.models import VocabTerm
 
-TERM = {"kind": "system", "value": "手麻系统"}
+TERM = {"kind": "system", "value": "测试用系统"}
 
 
-def _count(engine: Engine, model: type) -> int:
+def _terms(engine: Engine) -> int:
     with Session(engine) as s:
-        return int(s.execute(select(func.count()).select_from(model)).scalar_one())
+        stmt = select(func.count()).where(VocabTerm.value == TERM["value"])  # type: ignore[arg-type]
+        return int(s.execute(stmt).scalar_one())
 
 
 def _events(engine: Engine, action: str) -> list[AuditEvent]:
@@ -37,7 +38,7 @@ def test_a_write_and_its_audit_event_commit_together(
 ) -> None:
     r = client.post("/api/v1/vocabularies", json=TERM, headers=reviewer_headers)
     assert r.status_code == 201
-    assert _count(engine, VocabTerm) == 1
+    assert _terms(engine) == 1
     [ev] = _events(engine, "POST /api/v1/vocabularies")
     assert ev.object_ids == [str(r.json()["id"])] and ev.role == "reviewer"
 
@@ -59,7 +60,7 @@ def test_a_failing_commit_is_a_json_error_and_stores_nothing(
         r = client.post("/api/v1/vocabularies", json=TERM, headers=reviewer_headers)
     # The commit runs before the response is sent, so its failure is the response.
     assert r.status_code == 503 and r.json()["code"] == "unavailable"
-    assert _count(engine, VocabTerm) == 0
+    assert _terms(engine) == 0
     assert _events(engine, "POST /api/v1/vocabularies") == []
 
 
@@ -71,7 +72,7 @@ def test_a_route_that_raises_leaves_nothing_behind(
     )
     dup = client.post("/api/v1/vocabularies", json=TERM, headers=reviewer_headers)
     assert dup.status_code == 409 and dup.json()["code"] == "conflict"
-    assert _count(engine, VocabTerm) == 1
+    assert _terms(engine) == 1
     assert len(_events(engine, "POST /api/v1/vocabularies")) == 1  # refused writes not audited
 
 

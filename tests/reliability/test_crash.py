@@ -249,8 +249,10 @@ def _churn(settings: Settings, rnd: random.Random, next_id: int) -> int:
                 actor="crash",
                 data=EntryUpdate(solution=f"更新于{next_id}", base_version=e.version),
             )
+            session.commit()
         for entry_id in rnd.sample(ids, 2):
             service.delete(session, entry_id=entry_id, actor="crash")
+            session.commit()
     engine.dispose()
     return next_id + 10
 
