@@ -1,4 +1,5 @@
-# Two entry points: `make demo` (service with demo data) and `make test` (the whole suite).
+# Entry points: `make demo` (service with demo data), `make test` (the whole suite),
+# `make test-fast` (the developer loop) and `make lint` (the quality gate CI runs first).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -6,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export KBSVC_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: demo test install install-dev system-deps lint bench clean
+.PHONY: demo test test-fast install install-dev system-deps lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +38,15 @@ test: install-dev
 	bash scripts/system-deps.sh all
 	bash scripts/run-tests.sh
 
+# Developer loop: SQLite only, no browser/slow/postgres tests, stop at the first failure,
+# last failures first. Narrow it further with ARGS, e.g. `make test-fast ARGS=tests/indexer`.
+test-fast: install-dev
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 KBSVC_TEST_DATABASE_URL= $(BIN)/python -m pytest \
+	  -x -q --ff -m "not (browser or slow or postgres)" $(ARGS)
+
+# ruff check, ruff format --check, mypy (strict for indexer/ and embeddings/), import contract.
 lint: install-dev
-	$(BIN)/ruff check kbsvc indexer embeddings api tests bench
+	bash scripts/lint.sh
 
 bench: install
 	$(BIN)/python -m bench.run_all

@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from api import errors, middleware
 from api.deps import entry_visibility
@@ -21,14 +22,17 @@ from api.routers import (
     capture,
     citations,
     entries,
+    exchange,
     handbooks,
     health,
     hooks,
     lifecycle,
+    notify,
     search,
     tickets,
     vocab,
     web,
+    widget,
 )
 from indexer.engine import SearchEngine
 from kbsvc import __version__, db
@@ -37,6 +41,9 @@ from kbsvc.auth.sessions import secret_key
 from kbsvc.auth.widgetkeys import DemoWidgetKeys
 from kbsvc.config import Settings, get_settings
 from kbsvc.handbooks.export import ExportLimiter
+from kbsvc.notify import service as notify_service
+from kbsvc.notify.worker import OutboxWorker
+from kbsvc.search.engine import build_search_engine
 
 # Mount order is match order: the fixed paths of one router precede the `{id}` paths of the next.
 ROUTERS = (
@@ -46,23 +53,37 @@ ROUTERS = (
     capture.router,
     citations.router,
     entries.router,
+    exchange.router,
     handbooks.router,
     health.router,
     hooks.router,
     lifecycle.router,
+    notify.router,
     search.router,
     tickets.router,
     vocab.router,
     web.router,
+    widget.router,
 )
 
 
 def _start_search(settings: Settings, db_engine: Engine) -> SearchEngine:
     """Load (or rebuild) the search index once per process and follow the change sequence."""
-    search_engine = SearchEngine(settings, db_engine)
+    search_engine = build_search_engine(settings, db_engine)
     search_engine.start()
     search_engine.run_background(settings.search.sync_interval_s)
     return search_engine
+
+
+def _start_notify(settings: Settings, db_engine: Engine) -> OutboxWorker:
+    """Apply the channels declared in settings, then start the outbox worker (if enabled)."""
+    with Session(db_engine) as session:
+        notify_service.sync_settings_channels(session, settings.notify.channels)
+        session.commit()
+    worker = OutboxWorker(settings, db_engine)
+    if settings.notify.worker:
+        worker.start()
+    return worker
 
 
 def create_app(settings: Settings | None = None, *, db_engine: Engine | None = None) -> FastAPI:
@@ -84,7 +105,9 @@ def create_app(settings: Settings | None = None, *, db_engine: Engine | None = N
         state.readiness = {
             "search": lambda: "ok" if state.search_engine.ready else "building",
         }
+        state.notify_worker = _start_notify(settings, state.db_engine)
         yield
+        state.notify_worker.stop()
         state.search_engine.stop()
         await run_in_threadpool(state.search_log.close, 5.0)
         if db_engine is None:

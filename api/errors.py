@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,6 +14,8 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kbsvc.exceptions import KbError, RateLimited
+
+log = logging.getLogger("kbsvc.errors")
 
 
 class ErrorResponse(BaseModel):
@@ -33,6 +36,7 @@ _DESCRIPTIONS = {
     415: "Unsupported media type",
     422: "Invalid input",
     429: "Rate limited",
+    500: "Unexpected server error (details.request_id names it in the server log)",
     503: "Service not ready",
 }
 
@@ -94,6 +98,27 @@ def _out_of_range(_request: Request, _exc: Exception) -> JSONResponse:
     return error_json(422, "validation_failed", "a number in the request is out of range")
 
 
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # Registered for Exception, so Starlette runs it outside every middleware: bugs in
+    # middleware answer JSON too. The exception text stays in the log, never in the body.
+    rid = str(getattr(request.state, "request_id", "") or "")
+    log.error(
+        "unhandled %s on %s %s",
+        type(exc).__name__,
+        request.method,
+        request.url.path,
+        exc_info=exc,
+        extra={"request_id": rid},
+    )
+    return error_json(
+        500,
+        "internal_error",
+        "internal server error; details.request_id names it in the server log",
+        {"request_id": rid} if rid else None,
+        headers={"X-Request-ID": rid} if rid else None,
+    )
+
+
 def install(app: FastAPI) -> None:
     """Register the translators."""
     from api.middleware.limits import BodyTooLarge
@@ -104,3 +129,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(KbError, _kb_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

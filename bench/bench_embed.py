@@ -16,6 +16,7 @@ import numpy as np  # noqa: E402
 from bench._stats import host_line, latencies_ms, pct, rss_mb, timed  # noqa: E402
 from bench.synth import synthetic_queries, synthetic_tickets  # noqa: E402
 from embeddings.lsa import LsaEmbedder  # noqa: E402
+from indexer.text import ngram_text  # noqa: E402
 
 
 def main() -> None:
@@ -31,7 +32,7 @@ def main() -> None:
     queries = synthetic_queries(args.queries)
     print(f"mean ticket length: {np.mean([len(d) for d in docs]):.0f} chars")  # type: ignore[union-attr]
 
-    lsa = LsaEmbedder(dim=args.dim)
+    lsa = LsaEmbedder(args.dim, preprocess=ngram_text, batch_size=1024)
     _, fit_s = timed(f"LSA fit ({args.docs} docs, char 1-2 grams)", lambda: lsa.fit(docs))  # type: ignore[arg-type]
     print(f"LSA vocabulary: {lsa._proj.shape[0]} n-grams, model_id {lsa.model_id}")
     vecs, enc_s = timed(f"LSA encode {args.docs} passages", lambda: lsa.encode(docs))  # type: ignore[arg-type]
@@ -45,7 +46,12 @@ def main() -> None:
 
     from embeddings.sbert import SentenceTransformerEmbedder
 
-    minilm, _ = timed("MiniLM load (bundled, offline)", SentenceTransformerEmbedder)
+    minilm, _ = timed(
+        "MiniLM load (bundled, offline)",
+        lambda: SentenceTransformerEmbedder(
+            None, query_prompt="", passage_prompt="", batch_size=32
+        ),
+    )
     mq = latencies_ms(lambda i: minilm.encode([queries[i]], "query"), min(args.queries, 200))  # type: ignore[attr-defined]
     print(f"MiniLM query encode     {pct(mq)}")
     sample = docs[: args.minilm_passages]  # type: ignore[index]

@@ -19,15 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from bench.evalkb import family_kb, load_queries, load_tickets, ticket_kb
-from embeddings.factory import make_embedder
 from indexer.analyzer import Analyzer, AnalyzerConfig
 from indexer.retriever import RetrieverConfig
-from kbsvc.config import EmbeddingSettings
+from kbsvc.config import Settings
+from kbsvc.search.engine import retriever_config
 from kbsvc.search.eval import Judgment, evaluate
-from kbsvc.search.evalrun import build_retriever, rank_fn
+from kbsvc.search.evalrun import offline_retriever, rank_fn
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 BASELINE = "bm25-jieba"
+SETTINGS = Settings(_env_file=None)  # type: ignore[call-arg]
+BASE = retriever_config(SETTINGS.search)
 
 ANALYZERS = {
     # Plain BM25 over jieba words: no synonym folding, no bigrams, all fields weight 1.
@@ -40,7 +42,7 @@ ANALYZERS = {
 
 def configurations(sbert: bool) -> list[tuple[str, str, str | None, RetrieverConfig]]:
     """(name, analyzer, embedding backend, retriever config)."""
-    lex = RetrieverConfig(dense_weight=0.0)
+    lex = dataclasses.replace(BASE, dense_weight=0.0)
     rows = [(name, name, None, lex) for name in ANALYZERS]
     full = "bm25-words+bigrams"
     backends = ["lsa", "sbert"] if sbert else ["lsa"]
@@ -50,7 +52,7 @@ def configurations(sbert: bool) -> list[tuple[str, str, str | None, RetrieverCon
                 f"{backend} dense only",
                 full,
                 backend,
-                RetrieverConfig(lexical_weight=0.0, dense_weight=1.0),
+                dataclasses.replace(BASE, lexical_weight=0.0, dense_weight=1.0),
             )
         )
         for w in (0.25, 0.5, 1.0):
@@ -59,7 +61,7 @@ def configurations(sbert: bool) -> list[tuple[str, str, str | None, RetrieverCon
                     f"words+bigrams + {backend} (score, w={w})",
                     full,
                     backend,
-                    RetrieverConfig(dense_weight=w, method="score"),
+                    dataclasses.replace(BASE, dense_weight=w, method="score"),
                 )
             )
         for w in (0.5, 1.0):
@@ -68,7 +70,7 @@ def configurations(sbert: bool) -> list[tuple[str, str, str | None, RetrieverCon
                     f"words+bigrams + {backend} (rrf, w={w})",
                     full,
                     backend,
-                    RetrieverConfig(dense_weight=w, method="rrf"),
+                    dataclasses.replace(BASE, dense_weight=w, method="rrf"),
                 )
             )
     return rows
@@ -99,9 +101,9 @@ def run(sbert: bool = True) -> dict[str, Any]:
             # One build per (analyzer, backend): weights and fusion only matter at query time.
             r = built.get((analyzer, backend))
             if r is None:
-                emb = make_embedder(EmbeddingSettings(backend=backend)) if backend else None
                 build_cfg = dataclasses.replace(cfg, dense_weight=1.0) if backend else cfg
-                r = build_retriever(docs, Analyzer(config=ANALYZERS[analyzer]), emb, build_cfg)
+                analyzer_ = Analyzer(config=ANALYZERS[analyzer])
+                r = offline_retriever(docs, analyzer_, backend, build_cfg, SETTINGS)
                 built[(analyzer, backend)] = r
             r.config = cfg
             rank = rank_fn(r)

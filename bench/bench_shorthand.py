@@ -17,9 +17,10 @@ from typing import Any
 
 from bench.evalkb import ROOT, family_kb, load_queries, load_tickets
 from indexer.analyzer import Analyzer, AnalyzerConfig
-from indexer.retriever import RetrieverConfig
+from kbsvc.config import Settings
+from kbsvc.search.engine import retriever_config
 from kbsvc.search.eval import evaluate, load_judgments
-from kbsvc.search.evalrun import build_retriever, rank_fn
+from kbsvc.search.evalrun import offline_retriever, rank_fn
 
 SHORTHAND = ROOT / "bench/eval/queries_shorthand.jsonl"
 ANALYZERS = {
@@ -29,13 +30,15 @@ ANALYZERS = {
 
 
 def run() -> dict[str, Any]:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    lexical = dataclasses.replace(retriever_config(settings.search), dense_weight=0.0)
     docs, res = family_kb(load_tickets())
     sets = {"shorthand": load_judgments(SHORTHAND), "A+B": load_queries()}
     rows = []
     for name, acfg in ANALYZERS.items():
         for on in (False, True):
             analyzer = Analyzer(config=dataclasses.replace(acfg, shorthand=on))
-            r = build_retriever(docs, analyzer, None, RetrieverConfig(dense_weight=0.0))
+            r = offline_retriever(docs, analyzer, None, lexical, settings)
             row: dict[str, Any] = {"analyzer": name, "expand": on}
             for set_name, judgments in sets.items():
                 m = evaluate(judgments, rank_fn(r), lambda x: res.get(x, set()))

@@ -214,10 +214,10 @@ def main() -> None:
 
     from sqlmodel import Session
 
-    from indexer.engine import SearchEngine
     from kbsvc import db
     from kbsvc.config import EmbeddingSettings, Settings
     from kbsvc.search import service
+    from kbsvc.search.engine import build_search_engine
     from kbsvc.search.models import SuggestRequest
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="kbsvc-bench-"))
@@ -228,7 +228,7 @@ def main() -> None:
     key = seed_db(settings, synth_rows(args.n))
     print(f"seeded {args.n} entries in {time.perf_counter() - t0:.1f} s ({data_dir})")
     eng = db.make_engine(settings)
-    search = SearchEngine(settings, eng)
+    search = build_search_engine(settings, eng)
     search.analyzer.tokenizer.initialize()
     base_rss = rss_mb()
     t0 = time.perf_counter()
@@ -243,10 +243,15 @@ def main() -> None:
     lat = []
     with Session(eng) as s:
         for q in queries[:20]:
-            service.suggest(s, search, SuggestRequest(text=q))
+            service.suggest(s, search, SuggestRequest(text=q), settings=settings.search)
         for i in range(max(400, len(queries))):
             t = time.perf_counter()
-            service.suggest(s, search, SuggestRequest(text=queries[i % len(queries)], k=5))
+            service.suggest(
+                s,
+                search,
+                SuggestRequest(text=queries[i % len(queries)], k=5),
+                settings=settings.search,
+            )
             lat.append((time.perf_counter() - t) * 1000)
     print(
         f"in-process suggest: p50 {pct(lat, 50):.2f} ms, p99 {pct(lat, 99):.2f} ms "

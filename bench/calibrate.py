@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.evalkb import family_kb, load_queries, load_tickets
-from embeddings.factory import make_embedder
 from indexer.analyzer import Analyzer
 from indexer.retriever import RetrieverConfig
-from kbsvc.config import EmbeddingSettings, SearchSettings
-from kbsvc.search.evalrun import PUBLISHED, build_retriever
+from kbsvc.config import Settings
+from kbsvc.search.engine import retriever_config
+from kbsvc.search.evalrun import PUBLISHED, offline_retriever
 
 OUT = Path(__file__).resolve().parents[1] / "kbsvc/search/confidence.json"
 
@@ -31,8 +31,8 @@ def _scores(
     backend: str | None, cfg: RetrieverConfig
 ) -> tuple[list[float], list[float], list[bool]]:
     docs, res = family_kb(load_tickets())
-    emb = make_embedder(EmbeddingSettings(backend=backend)) if backend else None
-    r = build_retriever(docs, Analyzer(), emb, cfg)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    r = offline_retriever(docs, Analyzer(), backend, cfg, settings)
     answerable, none_, correct = [], [], []
     for j in load_queries():
         ranked = r.search(j.query, 5, PUBLISHED)
@@ -77,12 +77,7 @@ def main() -> None:
     ap.add_argument("--dry-run", action="store_true")
     ap.add_argument("--backends", default="lsa,sbert")
     args = ap.parse_args()
-    defaults = SearchSettings()
-    base = RetrieverConfig(
-        lexical_weight=defaults.lexical_weight,
-        dense_weight=defaults.dense_weight,
-        method=defaults.fusion,
-    )
+    base = retriever_config(Settings(_env_file=None).search)  # type: ignore[call-arg]
     plans: list[tuple[str, str | None, RetrieverConfig]] = [
         ("lexical", None, dataclasses.replace(base, dense_weight=0.0))
     ]

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from indexer.engine import SearchEngine
 from kbsvc import db
 from kbsvc.auth.models import SYSTEM
 from kbsvc.config import Settings
@@ -22,6 +21,7 @@ from kbsvc.entries import service as entries
 from kbsvc.entries.models import EntryCreate, EntryStatus, LinkKind
 from kbsvc.handbooks import export, service
 from kbsvc.handbooks.models import ExportFormat, HandbookCreate, Selection
+from kbsvc.search.engine import build_search_engine
 
 DATA = Path(__file__).resolve().parents[1] / "kbsvc" / "demo" / "data"
 FIELDS = (
@@ -74,7 +74,7 @@ def main() -> None:
     db.upgrade(engine)
     with Session(engine, expire_on_commit=False) as session:
         total = load(session, args.copies)
-    search = SearchEngine(settings, engine)
+    search = build_search_engine(settings, engine)
     search.start()
     with Session(engine, expire_on_commit=False) as session:
         data = HandbookCreate(

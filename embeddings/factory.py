@@ -1,31 +1,41 @@
-"""Name → embedding backend, built from settings; heavy imports happen only when chosen."""
+"""Name → embedding backend, built from a plain config; heavy imports happen only when chosen."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from embeddings.base import Embedder, EmbedderUnavailable, UnknownBackend
-from kbsvc.config import EmbeddingSettings
+from embeddings.base import Embedder, UnknownBackend
 
 # What "auto" resolves to: the best configuration measured on our eval set (README, Retrieval).
 AUTO_BACKEND = "lsa"
+Preprocess = Callable[[str], str]
 
 
-def _lsa(cfg: EmbeddingSettings) -> Embedder:
-    try:
-        from embeddings.lsa import LsaEmbedder
-    except ImportError as exc:  # pragma: no cover - scikit-learn is a core dependency
-        raise EmbedderUnavailable("install scikit-learn to enable the lsa backend") from exc
-    return LsaEmbedder(dim=cfg.lsa_dim, batch_size=cfg.batch_size)
+@dataclass(frozen=True)
+class EmbeddingConfig:
+    """What the factory reads; the application fills every field from its own settings."""
+
+    backend: str
+    model_path: str
+    query_prompt: str
+    passage_prompt: str
+    batch_size: int
+    lsa_dim: int
+    e5_threads: int
 
 
-def _sbert(cfg: EmbeddingSettings) -> Embedder:
-    try:
-        from embeddings.sbert import SentenceTransformerEmbedder
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise EmbedderUnavailable(
-            "install sentence-transformers (and torch) to enable the sbert backend"
-        ) from exc
+def _lsa(cfg: EmbeddingConfig, preprocess: Preprocess) -> Embedder:
+    # Imported here: scikit-learn takes about a second to import.
+    from embeddings.lsa import LsaEmbedder
+
+    return LsaEmbedder(cfg.lsa_dim, preprocess=preprocess, batch_size=cfg.batch_size)
+
+
+def _sbert(cfg: EmbeddingConfig, preprocess: Preprocess) -> Embedder:
+    # Imported here: torch and sentence-transformers take seconds to import.
+    from embeddings.sbert import SentenceTransformerEmbedder
+
     return SentenceTransformerEmbedder(
         cfg.model_path or None,
         query_prompt=cfg.query_prompt,
@@ -34,17 +44,22 @@ def _sbert(cfg: EmbeddingSettings) -> Embedder:
     )
 
 
-def _e5(cfg: EmbeddingSettings) -> Embedder:
+def _e5(cfg: EmbeddingConfig, preprocess: Preprocess) -> Embedder:
+    # Imported here: the model loads its OpenMP runtime on import.
     from embeddings.e5 import E5Embedder
 
     return E5Embedder(threads=cfg.e5_threads, batch_size=min(cfg.batch_size, 64))
 
 
-BACKENDS: dict[str, Callable[[EmbeddingSettings], Embedder | None]] = {
+def _none(cfg: EmbeddingConfig, preprocess: Preprocess) -> Embedder | None:
+    return None
+
+
+BACKENDS: dict[str, Callable[[EmbeddingConfig, Preprocess], Embedder | None]] = {
     "lsa": _lsa,
     "sbert": _sbert,
     "e5": _e5,
-    "none": lambda cfg: None,
+    "none": _none,
 }
 
 
@@ -59,13 +74,16 @@ def resolve_backend(name: str) -> str:
     return name
 
 
-def make_embedder(cfg: EmbeddingSettings, *, backend: str | None = None) -> Embedder | None:
+def make_embedder(
+    cfg: EmbeddingConfig, *, preprocess: Preprocess, backend: str | None = None
+) -> Embedder | None:
     """Build the configured embedder; None means lexical-only (backend "none").
 
     Args:
-        cfg: embedding settings (backend name, model path, prompts, batch size, LSA dim).
+        cfg: backend name, model path, prompts, batch size, LSA dim, e5 threads.
+        preprocess: text → the form corpus-fitted backends n-gram (supplied by the indexer).
         backend: override cfg.backend (e.g. eval --compare trying each channel).
     Returns:
-        An Embedder (corpus-fitted ones still need `fit` or `load`), or None.
+        An Embedder (corpus-fitted ones still need `fit` or `restore`), or None.
     """
-    return BACKENDS[resolve_backend(backend or cfg.backend)](cfg)
+    return BACKENDS[resolve_backend(backend or cfg.backend)](cfg, preprocess)

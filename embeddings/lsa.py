@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +26,9 @@ from indexer.manifest import (
     verify_file,
     write_atomic,
 )
-from indexer.text import normalize
 
 STATE = "lsa.json"
 FORMAT_VERSION = 1
-_NON_WORD = re.compile(r"[^\w]+")
-
-
-def prepare(text: str) -> str:
-    """NFKC, traditional → simplified, lowercase; punctuation becomes a space."""
-    return _NON_WORD.sub(" ", normalize(text, lower=True)).strip()
 
 
 class LsaEmbedder(BaseEmbedder):
@@ -50,16 +42,19 @@ class LsaEmbedder(BaseEmbedder):
 
     def __init__(
         self,
-        dim: int = 256,
+        dim: int,
         *,
+        preprocess: Callable[[str], str],
+        batch_size: int,
         ngram_range: tuple[int, int] = (1, 2),
         max_features: int = 200_000,
         n_iter: int = 4,
-        batch_size: int = 1024,
     ) -> None:
         # Sparse products are cheap per row, so encode in larger batches than a neural model.
         super().__init__(batch_size=max(batch_size, 256))
         self._dim = dim
+        # Text → the form that is n-grammed (the indexer's normaliser), bm25s-style.
+        self.preprocess = preprocess
         self.ngram_range = ngram_range
         self.max_features = max_features
         self.n_iter = n_iter
@@ -99,7 +94,7 @@ class LsaEmbedder(BaseEmbedder):
 
     def fit(self, corpus: Sequence[str]) -> None:
         """Learn vocabulary, idf and the SVD projection from the corpus."""
-        docs = [d for d in (prepare(t) for t in corpus if t) if d]
+        docs = [d for d in (self.preprocess(t) for t in corpus if t) if d]
         if len(docs) < 2:
             raise EmbedderError("LSA needs at least 2 non-empty documents to fit")
         # Single-occurrence n-grams are mostly noise once the corpus is large.
@@ -147,7 +142,7 @@ class LsaEmbedder(BaseEmbedder):
     def _encode_batch(self, texts: list[str], kind: Kind) -> np.ndarray:
         if self._vectorizer is None:
             raise NotFitted("the LSA embedder must be fitted (or loaded) before encoding")
-        tfidf = self._weigh(self._vectorizer.transform([prepare(t) for t in texts]).tocsr())
+        tfidf = self._weigh(self._vectorizer.transform([self.preprocess(t) for t in texts]).tocsr())
         out = np.zeros((len(texts), self._dim), dtype=np.float32)
         out[:, : self._proj.shape[1]] = tfidf @ self._proj
         return out

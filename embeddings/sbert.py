@@ -75,11 +75,11 @@ class SentenceTransformerEmbedder(BaseEmbedder):
 
     def __init__(
         self,
-        model_path: str | Path | None = None,
+        model_path: str | Path | None,
         *,
-        query_prompt: str = "",
-        passage_prompt: str = "",
-        batch_size: int = 32,
+        query_prompt: str,
+        passage_prompt: str,
+        batch_size: int,
         device: str = "cpu",
         threads: int | None = None,
     ) -> None:

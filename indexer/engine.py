@@ -1,69 +1,64 @@
-"""SearchEngine: the process-wide retriever kept in step with the database's change sequence."""
+"""SearchEngine: the process-wide retriever kept in step with a change source."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
-
+from embeddings.base import Embedder, EmbedderError
+from embeddings.factory import EmbeddingConfig, make_embedder, resolve_backend
+from indexer import store
 from indexer.analyzer import Analyzer
-from indexer.dbsource import load_docs
+from indexer.docs import EntryDoc
+from indexer.errors import IndexStoreError
 from indexer.lexical import Filters
 from indexer.locks import RWLock
-from indexer.retriever import Ranked, Retriever, RetrieverConfig
-from kbsvc.config import Settings
-from kbsvc.entries.changes import changes_since, latest_seq
+from indexer.retriever import (
+    MIN_FIT_DOCS,
+    Progress,
+    Ranked,
+    Retriever,
+    RetrieverConfig,
+    build_retriever,
+)
+from indexer.source import ChangeSource
+from indexer.text import ngram_text
 
 log = logging.getLogger(__name__)
-Progress = Callable[[int, int], None]
 REFIT_GROWTH = 1.5  # a corpus-fitted embedder is refitted once the KB grows by this factor
-MIN_FIT_DOCS = 10  # below this a corpus-fitted embedder has nothing to learn from
-BATCH = 256
 
 
-def _vector_cls() -> Any:
-    try:
-        from indexer.vector import VectorIndex
-    except ImportError:  # the dense channel ships separately; lexical-only until then
-        return None
-    return VectorIndex
+@dataclass(frozen=True)
+class EngineConfig:
+    """Everything the engine reads, as plain values; the application maps its settings here."""
+
+    index_dir: Path
+    retriever: RetrieverConfig
+    embedding: EmbeddingConfig
+    ann_threshold: int  # vectors past which the dense channel switches from flat to HNSW
+    version: str  # the application's version, recorded in every index manifest
 
 
 class SearchEngine:
     """Owns tokenizer, indexes and embedder; one writer (build/sync), many readers."""
 
     def __init__(
-        self,
-        settings: Settings,
-        db_engine: Engine,
-        *,
-        embedder_factory: Callable[[], Any] | None = None,
-        config: RetrieverConfig | None = None,
-        index_dir: Path | None = None,
-        analyzer: Analyzer | None = None,
+        self, config: EngineConfig, source: ChangeSource, *, analyzer: Analyzer | None = None
     ) -> None:
-        self.settings = settings
-        self.db = db_engine
-        self.index_dir = index_dir or settings.index_dir
+        self.config = config
+        self.source = source
+        self.index_dir = config.index_dir
         self.analyzer = analyzer or Analyzer()
-        self.config = config or RetrieverConfig(
-            lexical_weight=settings.search.lexical_weight,
-            dense_weight=settings.search.dense_weight,
-            method=settings.search.fusion,
-            learn_from_use=settings.search.learn_from_use,
-        )
-        self._make_embedder = embedder_factory or self._settings_embedder
-        self._shared_embedder: Any = None
+        self._shared_embedder: Embedder | None = None
         self.backend = self._backend_name()
         self._lock = RWLock()
         self._writer = threading.Lock()
-        self.retriever = Retriever(self.analyzer, None, self.config)
+        self.retriever = Retriever(self.analyzer, None, config.retriever)
         self.last_seq = 0
         self.fitted_count = 0
         self.ready = False
@@ -75,15 +70,10 @@ class SearchEngine:
 
     # ---- construction ------------------------------------------------------------------
     def _backend_name(self) -> str:
-        """The concrete dense backend ("none" when it cannot be built here)."""
-        try:
-            from embeddings.base import EmbedderError
-            from embeddings.factory import resolve_backend
-        except ImportError:
+        """The concrete dense backend ("none" when off or when it cannot be built here)."""
+        name = resolve_backend(self.config.embedding.backend)
+        if name == "none" or self.config.retriever.dense_weight <= 0:
             return "none"
-        name = resolve_backend(self.settings.embedding.backend)
-        if name == "none":
-            return name
         try:
             probe = self._make_embedder()
         except EmbedderError as exc:
@@ -95,13 +85,11 @@ class SearchEngine:
             self._shared_embedder = probe
         return name
 
-    def _settings_embedder(self) -> Any:
-        from embeddings.factory import make_embedder
+    def _make_embedder(self) -> Embedder | None:
+        return make_embedder(self.config.embedding, preprocess=ngram_text)
 
-        return make_embedder(self.settings.embedding)
-
-    def _new_embedder(self) -> Any:
-        # Pretrained models are loaded once and shared; corpus-fitted ones are fresh per fit.
+    def new_embedder(self) -> Embedder | None:
+        """The configured embedder: pretrained models shared, corpus-fitted ones fresh per fit."""
         if self.backend == "none":
             return None
         if self._shared_embedder is not None:
@@ -110,6 +98,24 @@ class SearchEngine:
         if emb is not None and not emb.needs_fit:
             self._shared_embedder = emb
         return emb
+
+    def build_retriever(
+        self,
+        docs: Sequence[EntryDoc],
+        config: RetrieverConfig | None = None,
+        progress: Progress | None = None,
+    ) -> Retriever:
+        """A fresh retriever over `docs` with this engine's analyzer and embedder."""
+        cfg = config or self.config.retriever
+        emb = self.new_embedder() if cfg.dense_weight > 0 else None
+        return build_retriever(
+            docs,
+            self.analyzer,
+            emb,
+            cfg,
+            ann_threshold=self.config.ann_threshold,
+            progress=progress,
+        )
 
     def start(self) -> None:
         """Load the saved index if it can be trusted, else rebuild; then catch up."""
@@ -120,53 +126,27 @@ class SearchEngine:
         self.ready = True
 
     def _try_load(self) -> bool:
+        r = Retriever(self.analyzer, self.new_embedder(), self.config.retriever)
         try:
-            from indexer import store
-            from indexer.errors import IndexStoreError
-        except ImportError:
-            return False
-        emb = self._new_embedder()
-        r = Retriever(self.analyzer, emb, self.config)
-        vcls = _vector_cls() if emb is not None and emb.dim > 0 else None
-        try:
-            m = store.load(
-                r,
-                self.index_dir,
-                backend=self.backend,
-                vector_cls=vcls,
-                vector_options={"ann_threshold": self.settings.search.ann_threshold},
+            saved = store.load(
+                r, self.index_dir, backend=self.backend, ann_threshold=self.config.ann_threshold
             )
         except (IndexStoreError, OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("search index not loaded (%s); rebuilding from the database", exc)
             return False
         with self._lock.write():
-            self.retriever, self.last_seq = r, int(m["last_seq"])
-            self.fitted_count = int(m.get("fitted_count", 0))
+            self.retriever, self.last_seq = r, int(saved["last_seq"])
+            self.fitted_count = int(saved.get("fitted_count", 0))
         return True
 
     def rebuild(self, progress: Progress | None = None) -> int:
-        """Build every channel from the database and swap it in; returns the entry count."""
+        """Build every channel from the source and swap it in; returns the entry count."""
         with self._writer:
-            with Session(self.db) as session:
-                seq = latest_seq(session)
-                docs = load_docs(session)
-            emb = self._new_embedder()
-            fitted = 0
-            if emb is not None and emb.needs_fit:
-                if len(docs) >= MIN_FIT_DOCS:
-                    emb.fit([d.passage(learn_from_use=self.config.learn_from_use) for d in docs])
-                    fitted = len(docs)
-                else:
-                    emb = None
-            vcls = _vector_cls() if emb is not None and emb.dim > 0 else None
-            ann = self.settings.search.ann_threshold
-            vectors = vcls(emb.dim, emb.model_id, ann_threshold=ann) if vcls else None
-            r = Retriever(self.analyzer, emb if vectors is not None else None, self.config, vectors)
-            for start in range(0, len(docs), BATCH):
-                r.add(docs[start : start + BATCH])
-                if progress:
-                    progress(min(start + BATCH, len(docs)), len(docs))
-            r.lexical.compact()
+            # The sequence is read before the documents: anything newer is re-applied by sync.
+            seq = self.source.latest_seq()
+            docs = self.source.load_docs()
+            r = self.build_retriever(docs, progress=progress)
+            fitted = len(docs) if r.embedder is not None and r.embedder.needs_fit else 0
             with self._lock.write():
                 self.retriever, self.last_seq, self.fitted_count = r, seq, fitted
             self._dirty = True
@@ -177,15 +157,11 @@ class SearchEngine:
     def sync(self) -> int:
         """Apply changes since the last applied sequence, in order; returns how many."""
         with self._writer:
-            with Session(self.db) as session:
-                changes = changes_since(session, self.last_seq)
-                if not changes:
-                    return 0
-                last: dict[int, str] = {}
-                for ch in changes:
-                    last[ch.entry_id] = ch.op
-                upserts = [i for i, op in last.items() if op != "delete"]
-                docs = load_docs(session, upserts)
+            changes = self.source.changes_since(self.last_seq)
+            if not changes:
+                return 0
+            last = {ch.entry_id: ch.op for ch in changes}
+            docs = self.source.load_docs([i for i, op in last.items() if op != "delete"])
             target = changes[-1].seq
             if self._needs_refit(len(self.retriever.lexical) + len(docs)):
                 self._writer.release()
@@ -212,15 +188,11 @@ class SearchEngine:
         emb = self.retriever.embedder
         if emb is None:  # a corpus-fitted channel waiting for enough entries to fit on
             return self._shared_embedder is None and count >= MIN_FIT_DOCS
-        return bool(emb.needs_fit) and count > max(self.fitted_count * REFIT_GROWTH, MIN_FIT_DOCS)
+        return emb.needs_fit and count > max(self.fitted_count * REFIT_GROWTH, MIN_FIT_DOCS)
 
     def save(self) -> None:
         """Persist the current state (skipped when nothing changed since the last save)."""
         if not self._dirty:
-            return
-        try:
-            from indexer import store
-        except ImportError:
             return
         with self._lock.write():  # compaction inside the dump reorders slots
             store.save(
@@ -229,6 +201,7 @@ class SearchEngine:
                 last_seq=self.last_seq,
                 backend=self.backend,
                 fitted_count=self.fitted_count,
+                version=self.config.version,
             )
             self._dirty = False
             self._saved_at = time.monotonic()
@@ -246,12 +219,13 @@ class SearchEngine:
             return self.retriever.search(query, k, filters, boost=boost)
 
     def status(self) -> dict[str, Any]:
+        """Readiness, size, last applied sequence and the dense model id (or "none")."""
         r = self.retriever
         return {
             "ready": self.ready,
             "entries": len(r.lexical),
             "last_seq": self.last_seq,
-            "dense": r.embedder.model_id if r.dense else "none",
+            "dense": r.embedder.model_id if r.embedder is not None and r.dense else "none",
         }
 
     # ---- background loop ---------------------------------------------------------------
@@ -259,7 +233,7 @@ class SearchEngine:
         """Wake the sync loop now (a write just happened in this process)."""
         self._wake.set()
 
-    def run_background(self, interval: float = 0.3, save_every: float = 60.0) -> None:
+    def run_background(self, interval: float, save_every: float = 60.0) -> None:
         """Follow the change sequence in a daemon thread until `stop()`."""
 
         def loop() -> None:
@@ -284,5 +258,5 @@ class SearchEngine:
             self._thread.join(timeout=10)
         try:
             self.save()
-        except Exception:  # noqa: BLE001 - the database can always rebuild the index
+        except Exception:  # noqa: BLE001 - the source can always rebuild the index
             log.exception("saving the search index failed")

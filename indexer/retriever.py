@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
+from embeddings.base import Embedder
 from indexer.analyzer import Analyzer, readable_terms
 from indexer.docs import EntryDoc
-from indexer.fusion import ChannelHit, Method, fuse
+from indexer.fusion import ChannelHit, Fused, Method, fuse
 from indexer.lexical import Filters, LexicalIndex
+from indexer.vector import VectorIndex
+
+Progress = Callable[[int, int], None]
+MIN_FIT_DOCS = 10  # below this a corpus-fitted embedder has nothing to learn from
+BATCH = 256
 
 
 @dataclass(frozen=True)
 class RetrieverConfig:
-    """How channels are combined (see README, Retrieval and evaluation)."""
+    """How channels are combined (see README, Retrieval); the application sets each value."""
 
-    lexical_weight: float = 1.0
-    dense_weight: float = 0.5
-    method: Method = "score"
-    learn_from_use: bool = True
-    candidates: int = 100
+    lexical_weight: float
+    dense_weight: float
+    method: Method
+    learn_from_use: bool
+    candidates: int = 100  # per-channel candidates before fusion (not a setting)
 
 
 @dataclass
@@ -43,19 +49,22 @@ class Ranked:
     margin: float = 0.0  # top score minus the runner-up's (0 when fewer than two)
 
 
+Prepared = tuple[EntryDoc, Counter[str], np.ndarray | None]
+
+
 class Retriever:
     """Owns one lexical index and (optionally) one vector index plus the embedder feeding it."""
 
     def __init__(
         self,
         analyzer: Analyzer,
-        embedder: Any = None,
-        config: RetrieverConfig | None = None,
-        vectors: Any = None,
+        embedder: Embedder | None,
+        config: RetrieverConfig,
+        vectors: VectorIndex | None = None,
     ) -> None:
         self.analyzer = analyzer
         self.embedder = embedder
-        self.config = config or RetrieverConfig()
+        self.config = config
         self.lexical = LexicalIndex()
         self.vectors = vectors
 
@@ -63,25 +72,28 @@ class Retriever:
     def dense(self) -> bool:
         return self.vectors is not None and self.embedder is not None
 
-    def prepare(self, docs: Sequence[EntryDoc]) -> list[tuple[EntryDoc, Any, Any]]:
+    def prepare(self, docs: Sequence[EntryDoc]) -> list[Prepared]:
         """Analyse and embed documents (slow part; needs no lock)."""
         learn = self.config.learn_from_use
-        vecs: Any = [None] * len(docs)
-        if self.dense and docs:
-            vecs = self.embedder.encode(
-                [d.passage(learn_from_use=learn) for d in docs], kind="passage"
+        vecs: Sequence[np.ndarray | None] = [None] * len(docs)
+        if self.embedder is not None and self.vectors is not None and docs:
+            vecs = list(
+                self.embedder.encode(
+                    [d.passage(learn_from_use=learn) for d in docs], kind="passage"
+                )
             )
         return [
             (d, self.analyzer.weighted(d.fields(learn_from_use=learn)), v)
             for d, v in zip(docs, vecs, strict=True)
         ]
 
-    def apply(self, prepared: list[tuple[EntryDoc, Any, Any]]) -> None:
+    def apply(self, prepared: Sequence[Prepared]) -> None:
         """Insert or replace prepared documents in every channel (fast; under the write lock)."""
         for doc, tf, _vec in prepared:
             self.lexical.add(doc.id, tf, doc.meta())
-        if self.dense and prepared:
-            self.vectors.add([d.id for d, _, _ in prepared], np.stack([v for _, _, v in prepared]))
+        if self.vectors is not None and prepared:
+            rows = [v for _, _, v in prepared if v is not None]
+            self.vectors.add([d.id for d, _, _ in prepared], np.stack(rows))
 
     def add(self, docs: Sequence[EntryDoc]) -> None:
         """Insert or replace documents in every channel."""
@@ -89,7 +101,7 @@ class Retriever:
 
     def remove(self, ids: Sequence[int]) -> None:
         self.lexical.remove(ids)
-        if self.dense and ids:
+        if self.vectors is not None and ids:
             self.vectors.remove(list(ids))
 
     def maintain(self) -> None:
@@ -117,11 +129,11 @@ class Retriever:
         lex = [(d, s / bound) for d, s in self.lexical.top(scores, n_cand)]
         channels: dict[str, list[tuple[int, float]]] = {"lexical": lex}
         exact: dict[str, dict[int, float]] = {"lexical": {}, "dense": {}}
-        weights = {"lexical": cfg.lexical_weight, "dense": cfg.dense_weight if self.dense else 0}
+        weights = {"lexical": cfg.lexical_weight, "dense": cfg.dense_weight if self.dense else 0.0}
         total = int(np.count_nonzero(scores))
-        if weights["dense"] > 0:
+        if weights["dense"] > 0 and self.embedder is not None and self.vectors is not None:
             qvec = self.embedder.encode([query], kind="query")[0]
-            dense = []
+            dense: list[tuple[int, float]] = []
             if np.any(qvec):
                 for doc, sim in self.vectors.search(qvec, n_cand * 2):
                     slot = self.lexical.slot_of(doc)
@@ -134,7 +146,8 @@ class Retriever:
                 if slot is not None and scores[slot] <= 0:
                     total += 1
                 exact["lexical"][doc] = float(scores[slot]) / bound if slot is not None else 0.0
-            exact["dense"] = self._dense_scores(qvec, [d for d, _ in lex])
+            lex_ids = [d for d, _ in lex]
+            exact["dense"] = self.vectors.score(qvec, lex_ids) if lex_ids else {}
         fused = fuse(channels, weights, method=cfg.method, exact=exact)
         if boost and any(boost.values()):
             fused = self._boost(fused[: max(k * 4, 50)], boost) + fused[max(k * 4, 50) :]
@@ -149,11 +162,7 @@ class Retriever:
         """Whether any index term of `word` occurs in a live entry (guards pinyin guesses)."""
         return any(self.lexical.has_term(t) for t in self.analyzer.tokenizer.tokens(word))
 
-    def _dense_scores(self, qvec: np.ndarray, ids: list[int]) -> dict[int, float]:
-        """Exact cosine of lexical candidates the dense channel did not return."""
-        return self.vectors.score(qvec, ids) if ids else {}
-
-    def _boost(self, fused: list[Any], boost: dict[str, str]) -> list[Any]:
+    def _boost(self, fused: list[Fused], boost: dict[str, str]) -> list[Fused]:
         # A ticket filed against the same system is more likely the same fault; a nudge, not a
         # filter, because tickets are often filed under the wrong system.
         for f in fused:
@@ -166,3 +175,34 @@ class Retriever:
                 f.score = min(1.0, f.score * 1.02)
         fused.sort(key=lambda f: (-f.score, f.id))
         return fused
+
+
+def build_retriever(
+    docs: Sequence[EntryDoc],
+    analyzer: Analyzer,
+    embedder: Embedder | None,
+    config: RetrieverConfig,
+    *,
+    ann_threshold: int,
+    progress: Progress | None = None,
+) -> Retriever:
+    """A retriever over `docs` in every channel: the one way the engine, eval and bench build.
+
+    A corpus-fitted embedder is fitted on `docs` first, or left out while the corpus is too
+    small to learn from; a backend without dimensions ("none") gives a lexical-only retriever.
+    """
+    if embedder is not None and embedder.needs_fit:
+        if len(docs) >= MIN_FIT_DOCS:
+            embedder.fit([d.passage(learn_from_use=config.learn_from_use) for d in docs])
+        else:
+            embedder = None
+    vectors = None
+    if embedder is not None and embedder.dim > 0:
+        vectors = VectorIndex(embedder.dim, embedder.model_id, ann_threshold=ann_threshold)
+    r = Retriever(analyzer, embedder if vectors is not None else None, config, vectors)
+    for start in range(0, len(docs), BATCH):
+        r.add(docs[start : start + BATCH])
+        if progress:
+            progress(min(start + BATCH, len(docs)), len(docs))
+    r.lexical.compact()
+    return r

@@ -10,6 +10,7 @@ from indexer import lexstore
 from indexer.errors import IndexCorrupt, IndexMismatch
 from indexer.manifest import check_manifest, read_manifest, utc_now, verify_file, write_manifest
 from indexer.retriever import Retriever
+from indexer.vector import VectorIndex
 
 KIND = "kbsvc-search"
 FORMAT = 1
@@ -20,7 +21,9 @@ def _params(r: Retriever) -> dict[str, Any]:
     return {"learn_from_use": cfg.learn_from_use, "k1": r.lexical.k1, "b": r.lexical.b}
 
 
-def save(r: Retriever, root: Path, *, last_seq: int, backend: str, fitted_count: int) -> None:
+def save(
+    r: Retriever, root: Path, *, last_seq: int, backend: str, fitted_count: int, version: str
+) -> None:
     """Write a new generation, then the manifest that points at it, then drop older ones."""
     root.mkdir(parents=True, exist_ok=True)
     try:
@@ -45,6 +48,7 @@ def save(r: Retriever, root: Path, *, last_seq: int, backend: str, fitted_count:
         "fitted_count": fitted_count,
         "params": _params(r),
         "created_at": utc_now(),
+        "library_version": version,
     }
     if r.dense:
         r.embedder.save(folder / "embedder")
@@ -60,8 +64,7 @@ def load(
     root: Path,
     *,
     backend: str,
-    vector_cls: Any = None,
-    vector_options: dict[str, Any] | None = None,
+    ann_threshold: int,
 ) -> dict[str, Any]:
     """Fill an empty Retriever from disk; raises IndexStoreError when it cannot be trusted."""
     m = read_manifest(root)
@@ -83,11 +86,11 @@ def load(
     if len(r.lexical) != m["count"]:
         raise IndexCorrupt("lexical index count differs from its manifest")
     if m["embedder"] == "none":
-        if r.embedder is not None and vector_cls is not None:
+        if r.embedder is not None and r.embedder.dim > 0:
             raise IndexMismatch("index was saved without a dense channel")
         r.embedder = None
         return m
-    if r.embedder is None or vector_cls is None:
+    if r.embedder is None or r.embedder.dim <= 0:
         raise IndexMismatch("index has a dense channel this process does not use")
     try:
         r.embedder.load(folder / "embedder")
@@ -95,8 +98,8 @@ def load(
         raise IndexCorrupt(f"embedder state unreadable: {exc}") from exc
     if r.embedder.model_id != m["embedder"] or r.embedder.dim != m["dim"]:
         raise IndexMismatch("embedder differs from the saved index")
-    vectors, _vm = vector_cls.load(
-        folder / "vector", model_id=m["embedder"], dim=m["dim"], **(vector_options or {})
+    vectors, _vm = VectorIndex.load(
+        folder / "vector", model_id=m["embedder"], dim=m["dim"], ann_threshold=ann_threshold
     )
     if len(vectors) != m["count"]:
         raise IndexCorrupt("vector index count differs from its manifest")

@@ -46,7 +46,7 @@ class VectorIndex:
         dim: int,
         model_id: str,
         *,
-        ann_threshold: int = 200_000,
+        ann_threshold: int,
         hnsw_m: int = 32,
         ef_search: int = 128,
         ef_construction: int = 40,
@@ -287,7 +287,7 @@ class VectorIndex:
 
     @classmethod
     def load(
-        cls, directory: Path, *, model_id: str, dim: int, **options: Any
+        cls, directory: Path, *, model_id: str, dim: int, ann_threshold: int, **options: Any
     ) -> tuple[VectorIndex, dict[str, Any]]:
         """Load a saved index after verifying manifest, checksums and shape.
 
@@ -320,7 +320,7 @@ class VectorIndex:
         live = labels[labels >= 0]
         if len(np.unique(live)) != len(live) or len(live) != manifest.get("count"):
             raise IndexCorrupt(f"vector index ids in {directory} disagree with the manifest")
-        obj = cls(dim, model_id, **options)
+        obj = cls(dim, model_id, ann_threshold=ann_threshold, **options)
         obj._install(index, labels)
         if isinstance(index, faiss.IndexHNSWFlat):
             index.hnsw.efSearch = obj.ef_search

@@ -63,7 +63,7 @@ class RateLimitSettings(BaseModel):
     per_minute: int = Field(default=120, ge=1)
     burst: int = Field(default=30, ge=1)
     # Path prefixes the bucket applies to; login has its own, stricter bucket.
-    paths: list[str] = ["/api/v1/suggest", "/api/v1/search"]
+    paths: list[str] = ["/api/v1/suggest", "/api/v1/search", "/api/v1/widget"]
     login_per_minute: int = Field(default=10, ge=1)
 
 
@@ -165,11 +165,131 @@ class HandbookSettings(BaseModel):
     docx_latin_font: str = "Calibri"
 
 
+class LdapSettings(BaseModel):
+    """Directory sign-in (LDAP / Active Directory); local accounts with a password still work."""
+
+    enabled: bool = False
+    # ldap://host:389 (with start_tls) or ldaps://host:636.
+    url: str = ""
+    start_tls: bool = False
+    # PEM bundle of the CA that issued the directory's certificate (empty = system CAs).
+    ca_file: str = ""
+    # Service account used to find users and groups; empty = anonymous search.
+    bind_dn: str = ""
+    bind_password: str = ""
+    search_base: str = ""
+    # `{username}` is replaced by the escaped login name. AD: (sAMAccountName={username}).
+    user_filter: str = "(uid={username})"
+    # Where groups live and how they name members; AD users also carry memberOf.
+    group_base: str = ""
+    group_filter: str = "(|(member={dn})(uniqueMember={dn}))"
+    # Matching users are refused as disabled. AD: (userAccountControl:1.2.840.113556.1.4.803:=2).
+    disabled_filter: str = ""
+    mail_attribute: str = "mail"
+    name_attribute: str = "displayName"
+    # Group (full DN or CN, case-insensitive) → role; the highest mapped role wins.
+    group_roles: dict[str, Literal["viewer", "editor", "reviewer", "admin"]] = {}
+    # Group → department(s) the person belongs to (restricted entries, reports).
+    group_departments: dict[str, list[str]] = {}
+    timeout_s: float = Field(default=5, gt=0, le=60)
+
+    @model_validator(mode="after")
+    def _complete(self) -> LdapSettings:
+        if self.enabled:
+            if not self.url.startswith(("ldap://", "ldaps://")):
+                raise ValueError("ldap.url must be ldap://… or ldaps://…")
+            if not self.search_base or "{username}" not in self.user_filter:
+                raise ValueError("ldap needs search_base and a user_filter containing {username}")
+            if not self.group_roles:
+                raise ValueError("ldap.group_roles must map at least one group to a role")
+        return self
+
+
+class ExchangeSettings(BaseModel):
+    """Knowledge exchange files (`kbsvc kb export` / `import`)."""
+
+    # Shown to the receiving hospital as the entries' origin, e.g. "市第一人民医院信息科".
+    site_name: str = Field(default="", max_length=200)
+    # Stable id in provenance; empty = generated once into DATA_DIR/site_id. Set it when several
+    # hosts share one PostgreSQL database so they export under one identity.
+    site_id: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9._-]*$")
+    max_entries: int = Field(default=50_000, ge=1)
+    # Uncompressed size cap for an imported file (zip bombs).
+    max_unpacked_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
+
+
 class BackupSettings(BaseModel):
     """`kbsvc backup` / `kbsvc restore`."""
 
     # Folder holding pg_dump/pg_restore; empty = the newest /usr/lib/postgresql/*/bin, else PATH.
     pg_bin_dir: str = ""
+
+
+NOTIFY_EVENTS = ("entry.submitted", "entry.rejected", "flag.opened", "review.due", "digest.weekly")
+CHANNEL_KINDS = ("wecom", "dingtalk", "feishu", "webhook", "email")
+
+
+class ChannelSettings(BaseModel):
+    """A notification channel declared in settings (admins add more in the web UI / API)."""
+
+    name: str = Field(min_length=1, max_length=64)
+    kind: Literal["wecom", "dingtalk", "feishu", "webhook", "email"]
+    # Robot/webhook URL with its token (WeCom ?key=, DingTalk ?access_token=, Feishu hook id).
+    url: str = ""
+    # DingTalk 加签 secret (SEC…), Feishu 签名校验 secret, or the HMAC key of a generic webhook.
+    secret: str = ""
+    events: list[str] = Field(min_length=1)
+    mail_to: list[str] = []
+    audience: bool = False
+    enabled: bool = True
+
+    @field_validator("events")
+    @classmethod
+    def _known_events(cls, v: list[str]) -> list[str]:
+        unknown = sorted(set(v) - set(NOTIFY_EVENTS))
+        if unknown:
+            raise ValueError(f"unknown events {unknown}; known: {list(NOTIFY_EVENTS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _target(self) -> ChannelSettings:
+        if self.kind == "email" and not (self.mail_to or self.audience):
+            raise ValueError(f"mail channel {self.name!r} needs mail_to or audience=true")
+        if self.kind != "email" and not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"channel {self.name!r} needs an http(s) url")
+        return self
+
+
+class SmtpSettings(BaseModel):
+    """Outgoing mail server for `email` channels."""
+
+    host: str = ""
+    port: int = Field(default=25, ge=1, le=65535)
+    # starttls: upgrade on port 25/587; ssl: implicit TLS on 465; none: trusted relay only.
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str = ""
+    password: str = ""
+    sender: str = "kbsvc@localhost"
+    # PEM bundle of the hospital's own CA, when the mail server's certificate is issued by it.
+    ca_file: str = ""
+    timeout_s: float = Field(default=15, gt=0, le=300)
+
+
+class NotifySettings(BaseModel):
+    """The delivery worker: retries with exponential backoff, leases against double sends."""
+
+    worker: bool = True
+    channels: list[ChannelSettings] = []
+    smtp: SmtpSettings = SmtpSettings()
+    max_attempts: int = Field(default=8, ge=1, le=50)
+    backoff_base_s: float = Field(default=30, gt=0)
+    backoff_max_s: float = Field(default=3600, gt=0)
+    # A claimed delivery not finished within the lease (a crashed worker) is sent again.
+    lease_s: float = Field(default=120, ge=5)
+    poll_interval_s: float = Field(default=2, gt=0, le=300)
+    http_timeout_s: float = Field(default=10, gt=0, le=120)
+    # Local (Asia/Shanghai) hour for the daily review-due notice and the Monday digest.
+    daily_hour: int = Field(default=8, ge=0, le=23)
 
 
 class Settings(BaseSettings):
@@ -191,6 +311,9 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = PrivacySettings()
     handbooks: HandbookSettings = HandbookSettings()
     backup: BackupSettings = BackupSettings()
+    ldap: LdapSettings = LdapSettings()
+    exchange: ExchangeSettings = ExchangeSettings()
+    notify: NotifySettings = NotifySettings()
     # Reads without a key are allowed only when a site opts in (intranet kiosks); writes never.
     open_reads: bool = False
     cors_origins: list[str] = []

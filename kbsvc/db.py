@@ -20,9 +20,12 @@ def import_all_models() -> None:
     import kbsvc.analytics.models  # noqa: F401
     import kbsvc.auth.models  # noqa: F401
     import kbsvc.entries.models  # noqa: F401
+    import kbsvc.exchange.models  # noqa: F401
     import kbsvc.feedback.models  # noqa: F401
     import kbsvc.handbooks.models  # noqa: F401
+    import kbsvc.hooks.models  # noqa: F401
     import kbsvc.intake.models  # noqa: F401
+    import kbsvc.notify.models  # noqa: F401
     import kbsvc.search.models  # noqa: F401
     import kbsvc.tickets.models  # noqa: F401
     import kbsvc.vocab.models  # noqa: F401

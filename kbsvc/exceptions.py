@@ -44,6 +44,18 @@ class Unauthorized(KbError):
     code = "unauthorized"
 
 
+class AccountDisabled(Forbidden):
+    """The directory (or an admin) disabled this account."""
+
+    code = "account_disabled"
+
+
+class NoRole(Forbidden):
+    """Signed in correctly, but no group grants a role in the knowledge base."""
+
+    code = "no_role"
+
+
 class TooLarge(KbError):
     status = 413
     code = "too_large"

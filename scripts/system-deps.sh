@@ -10,6 +10,9 @@ if [ "$what" = "all" ]; then
   need chromium
   need postgresql
   need poppler-utils
+  need openssl  # throwaway TLS certificates for the SMTP and LDAP tests
+  need slapd
+  need ldap-utils
 fi
 [ ${#pkgs[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${pkgs[*]}"

@@ -24,8 +24,13 @@ def main() -> None:
 
     data_dir = tempfile.mkdtemp(prefix="kbsvc-shots-")
     env = {**os.environ, "KBSVC_DATA_DIR": data_dir, "HF_HUB_OFFLINE": "1"}
-    subprocess.run([sys.executable, "-m", "kbsvc", "demo"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "kbsvc", "demo"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     os.environ.update(env)
     from api.app import create_app
     from kbsvc.config import Settings
@@ -48,7 +53,9 @@ def main() -> None:
         page.screenshot(path=str(OUT / "search.png"))
         page.goto(f"{url}/demo/ticket")
         page.locator("#title").fill("自助机不出条")
-        page.locator("#desc").fill("门诊大厅2号自助机挂号后不出凭条，病人拿不到挂号单，屏幕没有报错")
+        page.locator("#desc").fill(
+            "门诊大厅2号自助机挂号后不出凭条，病人拿不到挂号单，屏幕没有报错"
+        )
         page.locator("[data-kbsvc-widget] li.item").first.wait_for(timeout=20_000)
         page.wait_for_timeout(400)
         page.screenshot(path=str(OUT / "widget.png"))

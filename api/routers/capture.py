@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Response
 
 from api.deps import Editor, SessionDep, SettingsDep
 from api.errors import ERROR_RESPONSES
 from api.uow import UnitOfWorkRoute
 from kbsvc.entries import capture as service
 from kbsvc.entries.capture import CapturePublic
+from kbsvc.entries.models import EntryCreate
 
 router = APIRouter(
     prefix="/api/v1/tickets",
@@ -30,10 +33,12 @@ def capture_ticket(
     settings: SettingsDep,
     caller: Editor,
     response: Response,
+    body: Annotated[EntryCreate | None, Body()] = None,
 ) -> CapturePublic:
-    """Create a draft entry prefilled from the ticket (201), or return its existing entry (200)."""
+    """Create a draft entry from the ticket (201): from `body` (the editor's edited form) or
+    prefilled from the ticket; an already captured ticket returns its entry (200)."""
     entry, created = service.capture(
-        session, ticket_id=ticket_id, actor=caller.label, settings=settings
+        session, ticket_id=ticket_id, actor=caller.label, settings=settings, data=body
     )
     if not created:
         response.status_code = 200

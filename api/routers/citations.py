@@ -60,9 +60,12 @@ def citing_tickets(entry_id: int, session: SessionDep, _caller: Viewer) -> Citat
 
 @router.get("/tickets/{source}/{external_id}/citations", response_model=CitedEntriesPublic)
 def cited_by_ticket(
-    source: str, external_id: str, session: SessionDep, caller: Viewer
+    source: str, external_id: str, session: SessionDep, caller: WidgetOrViewer
 ) -> CitedEntriesPublic:
-    """Entries a ticket cited (the ticket need not be imported) that the caller may see."""
+    """Entries a ticket cited (the ticket need not be imported) that the caller may see.
+
+    The widget pins these as 已引用 across re-queries and page reloads.
+    """
     return citations.cited_by_ticket(
         session, source=source, external_id=external_id, principal=caller
     )

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import SearchEngineDep, SearchLogDep, SessionDep, Viewer, WidgetOrViewer
+from api.deps import SearchEngineDep, SearchLogDep, SessionDep, SettingsDep, Viewer, WidgetOrViewer
 from api.errors import ERROR_RESPONSES
 from api.uow import UnitOfWorkRoute
 from kbsvc.analytics.searchlog import record_response
@@ -24,11 +24,12 @@ def suggest(
     req: SuggestRequest,
     session: SessionDep,
     engine: SearchEngineDep,
+    settings: SettingsDep,
     search_log: SearchLogDep,
     caller: WidgetOrViewer,
 ) -> SuggestResponse:
     """Past fixes likely to solve the ticket being typed (published entries only)."""
-    resp = service.suggest(session, engine, req, principal=caller)
+    resp = service.suggest(session, engine, req, principal=caller, settings=settings.search)
     resp.log_id = record_response(
         search_log,
         kind="suggest",
@@ -45,6 +46,7 @@ def suggest(
 def search(
     session: SessionDep,
     engine: SearchEngineDep,
+    settings: SettingsDep,
     search_log: SearchLogDep,
     caller: Viewer,
     q: Annotated[str, Query(max_length=100_000, description="Query (long text is truncated).")],
@@ -59,6 +61,7 @@ def search(
     resp = service.search(
         session,
         engine,
+        settings=settings.search,
         q=q,
         k=k,
         offset=offset,

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from indexer.engine import SearchEngine
 from kbsvc.auth.models import Principal
+from kbsvc.config import SearchSettings
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import Entry, EntryLink, EntryStatus, EntryTag, LinkKind, Tag
 from kbsvc.search import service as search_service
@@ -33,6 +34,7 @@ def filter_options(session: Session) -> dict[str, list[str]]:
     return {
         "systems": values(Entry.system),
         "departments": values(Entry.department),
+        "categories": values(Entry.category),
         "tags": [name for name, _n in tag_rows],
     }
 
@@ -50,6 +52,7 @@ def search(
     search_engine: SearchEngine,
     session: Session,
     *,
+    settings: SearchSettings,
     q: str,
     k: int,
     offset: int,
@@ -63,6 +66,7 @@ def search(
     result = search_service.search(
         session,
         search_engine,
+        settings=settings,
         q=q,
         k=k,
         offset=offset,

@@ -7,17 +7,21 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.deps import SearchEngineDep, SessionDep
+from api.deps import SearchEngineDep, SessionDep, SettingsDep
 from api.uow import UnitOfWorkRoute
-from api.web import data
-from api.web.render import WebCaller, guard, page, principal_of
+from api.web import data, labels
+from api.web.render import WebCaller, can, guard, page, principal_of
 from kbsvc.auth.models import Role
+from kbsvc.entries import revisions
 from kbsvc.entries import service as entries
+from kbsvc.entries.models import EntryStatus
 from kbsvc.exceptions import NotFound, ServiceUnavailable
+from kbsvc.feedback import service as feedback
 
 router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
 PAGE_SIZE = 10
+MAX_QUERY = 500
 EXAMPLES = [
     "门诊医生站登不上怎么办",
     "自助机不出条",
@@ -37,24 +41,42 @@ def search_page(
     request: Request,
     session: SessionDep,
     search_engine: SearchEngineDep,
+    settings: SettingsDep,
     _caller: WebCaller,
-    q: Annotated[str, Query(max_length=500)] = "",
+    q: str = "",
     system: Annotated[str, Query(max_length=100)] = "",
     department: Annotated[str, Query(max_length=100)] = "",
     tag: Annotated[str, Query(max_length=64)] = "",
+    category: Annotated[str, Query(max_length=100)] = "",
+    sort: Annotated[str, Query(pattern="^(recent|reuse)$")] = "reuse",
     page_no: Annotated[int, Query(alias="page", ge=1, le=100)] = 1,
 ) -> Response:
-    """The search page: one box for a plain-language question, filters, ranked results."""
+    """The search page: a plain-language question, or filters alone to browse entries."""
     if (denied := guard(request, Role.viewer)) is not None:
         return denied
-    q = q.strip()
+    q, notice = q.strip(), ""
+    if len(q) > MAX_QUERY:
+        # A pasted ticket body: search its beginning rather than answering with an error.
+        q, notice = q[:MAX_QUERY], f"问题描述太长，只按前 {MAX_QUERY} 个字搜索。"
     filters = {"system": _clean(system), "department": _clean(department), "tag": _clean(tag)}
-    result, notice = None, ""
+    result, browse = None, None
+    if not q and (any(filters.values()) or category):
+        browse = entries.list_entries(
+            session,
+            status=EntryStatus.published,
+            category=_clean(category),
+            sort=sort,
+            offset=(page_no - 1) * PAGE_SIZE,
+            limit=PAGE_SIZE,
+            principal=principal_of(request),
+            **filters,
+        )
     if q:
         try:
             result = data.search(
                 search_engine,
                 session,
+                settings=settings.search,
                 q=q,
                 k=PAGE_SIZE,
                 offset=(page_no - 1) * PAGE_SIZE,
@@ -69,13 +91,17 @@ def search_page(
         for item in result["data"]:
             if not item.get("sources"):
                 item["sources"] = sources.get(item["entry"]["id"], [])
-    pages = 0 if result is None else min(100, -(-int(result["total"]) // PAGE_SIZE))
+    total = result["total"] if result is not None else browse.count if browse is not None else 0
+    pages = min(100, -(-int(total) // PAGE_SIZE))
     return page(
         request,
         "search.html",
         title=f"{q} - 搜索" if q else "搜索处理经验",
         q=q,
         filters=filters,
+        category=_clean(category) or "",
+        sort=sort,
+        browse=browse,
         result=result,
         notice=notice,
         page_no=page_no,
@@ -108,15 +134,21 @@ def entry_page(
     if survivor:
         return RedirectResponse(f"/entries/{int(survivor)}", status_code=301)
     detail = entries.to_detail(session, entry)
+    staff = can(request, Role.editor)
+    rev = revisions.open_revision(session, entry_id) if staff else None
+    flags = feedback.list_flags(session, entry_id=entry_id, principal=_caller).data if staff else []
     return page(
         request,
         "entry.html",
         title=detail.title,
         entry=detail,
+        revision=rev,
+        flags=flags,
+        names=labels.display_names(session, [detail.created_by, detail.updated_by]),
         sources=[lk for lk in detail.links if lk.kind == "source"],
         cited=[lk for lk in detail.links if lk.kind == "cited"],
         citations=data.citation_count(session, entry_id),
-        versions=data.versions(session, entry_id),
+        versions=labels.versions(session, entry_id),
         nav="search",
     )
 

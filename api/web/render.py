@@ -134,9 +134,21 @@ def page(request: Request, name: str, status_code: int = 200, **context: Any) ->
         "csrf": csrf_token(request),
         "can_edit": can(request, Role.editor),
         "can_review": can(request, Role.reviewer),
+        "can_admin": can(request, Role.admin),
     }
     base.update(context)
     response = templates.TemplateResponse(request, name, base, status_code=status_code)
     # Pages carry per-user data; never cache them in shared caches.
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def not_found(request: Request, entry_id: int) -> HTMLResponse:
+    """The 404 page for an entry that is missing or hidden from this caller."""
+    return page(
+        request,
+        "error.html",
+        status_code=404,
+        title="记录不存在",
+        message=f"没有找到编号为 {entry_id} 的知识条目，它可能已被删除或你没有查看权限。",
+    )

@@ -1,4 +1,4 @@
-"""Editor and reviewer pages: capture a resolved ticket into a draft, the review queue."""
+"""Editor and reviewer pages: resolved tickets to capture, the review queue."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from sqlalchemy import func, or_, select
 
 from api.deps import SessionDep
 from api.uow import UnitOfWorkRoute
-from api.web import data
-from api.web.render import WebCaller, guard, page, principal_of
+from api.web import labels
+from api.web.render import WebCaller, guard, page
 from kbsvc.auth.models import Role
+from kbsvc.entries import revisions, workflow
 from kbsvc.entries import service as entries
-from kbsvc.entries.models import EntryLink, EntryStatus, LinkKind
-from kbsvc.exceptions import NotFound, ServiceUnavailable
-from kbsvc.tickets import service as tickets
+from kbsvc.entries.models import EntryLink, LinkKind
+from kbsvc.feedback import service as feedback
 from kbsvc.tickets.models import Ticket
 
 router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
@@ -74,71 +74,31 @@ def capture_page(
     )
 
 
-@router.get("/capture/{entry_id}")
-def capture_form(
-    request: Request, session: SessionDep, _caller: WebCaller, entry_id: int
-) -> Response:
-    """Step 2: the prefilled draft beside likely duplicates; saving patches the draft."""
-    if (denied := guard(request, Role.editor)) is not None:
-        return denied
-    try:
-        entry = entries.get(session, entry_id=entry_id)
-    except NotFound:
-        return page(
-            request,
-            "error.html",
-            status_code=404,
-            title="草稿不存在",
-            message=f"没有找到编号为 {entry_id} 的知识条目。",
-        )
-    detail = entries.to_detail(session, entry)
-    source = next((lk for lk in detail.links if lk.kind == "source"), None)
-    ticket = (
-        tickets.get_by_key(session, source=source.source, external_id=source.external_id)
-        if source
-        else None
-    )
-    query = " ".join(x for x in (entry.title, entry.symptom) if x)
-    try:
-        found = (
-            data.search(request, session, q=query, k=6, offset=0, principal=principal_of(request))[
-                "data"
-            ]
-            if query
-            else []
-        )
-    except ServiceUnavailable:
-        found = []
-    dupes = [hit for hit in found if hit["entry"]["id"] != entry_id][:5]
-    return page(
-        request,
-        "capture_form.html",
-        title="采编知识",
-        entry=detail,
-        ticket=ticket,
-        suggested=_suggested_tags(ticket, detail.tags),
-        duplicates=dupes,
-        nav="capture",
-    )
-
-
-def _suggested_tags(ticket: Ticket | None, current: list[str]) -> list[str]:
-    if ticket is None:
-        return []
-    try:
-        from kbsvc.entries.capture import suggest_ticket_tags
-    except ImportError:  # pragma: no cover - before the capture domain is installed
-        return []
-    return [t for t in suggest_ticket_tags(ticket) if t not in current]
-
-
 @router.get("/review")
-def review_page(request: Request, session: SessionDep, _caller: WebCaller) -> Response:
-    """Entries waiting for review, with publish / reject actions."""
+def review_page(request: Request, session: SessionDep, caller: WebCaller) -> Response:
+    """The review queue, oldest first: new entries, and revisions with their diff to live."""
     if (denied := guard(request, Role.reviewer)) is not None:
         return denied
-    queue = entries.list_entries(session, status=EntryStatus.in_review, limit=200)
-    drafts = entries.list_entries(session, status=EntryStatus.draft, limit=50)
+    queue = workflow.review_queue(session, limit=200, principal=caller).data
+    items = []
+    for e in queue:
+        rev = revisions.open_revision(session, e.id) if e.pending_revision else None
+        live = entries.get(session, entry_id=e.id)
+        items.append(
+            {
+                "entry": e,
+                "revision": revisions.to_public(session, live, rev) if rev else None,
+                "author": rev.updated_by if rev else e.updated_by,
+            }
+        )
+    flags = feedback.list_flags(session, principal=caller, limit=200).data
+    authors = [i["author"] for i in items] + [f.created_by for f in flags]
     return page(
-        request, "review.html", title="审核队列", queue=queue.data, drafts=drafts.data, nav="review"
+        request,
+        "review.html",
+        title="审核队列",
+        queue=items,
+        flags=flags,
+        names=labels.display_names(session, authors),
+        nav="review",
     )

@@ -30,6 +30,8 @@ class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=64, unique=True, index=True)
     display_name: str = Field(default="", max_length=100)
+    # Where review notices go (`email` channels with audience=true); directory sign-in fills it.
+    email: str = Field(default="", max_length=200)
     role: Role = Field(sa_column=Column(String(20), nullable=False))
     password_hash: str = Field(default="", max_length=200)
     departments: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

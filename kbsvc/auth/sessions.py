@@ -16,8 +16,8 @@ from sqlmodel import Session
 
 from kbsvc.auth.models import AuthSession, Principal, Role, User
 from kbsvc.auth.service import hash_password, verify_password
-from kbsvc.config import Settings
-from kbsvc.exceptions import Unauthorized
+from kbsvc.config import LdapSettings, Settings
+from kbsvc.exceptions import AccountDisabled, NoRole, Unauthorized
 from kbsvc.timeutil import utcnow
 
 SESSION_COOKIE = "kbsvc_session"
@@ -75,11 +75,45 @@ def principal_for_user(user: User) -> Principal:
     )
 
 
-def authenticate(session: Session, *, username: str, password: str) -> User:
-    """The active user with this password, else Unauthorized (same message either way)."""
+def _directory_login(
+    session: Session, user: User | None, username: str, password: str, cfg: LdapSettings
+) -> User:
+    """Sign in through the directory and bring the local copy of the person up to date."""
+    from kbsvc.auth import ldap
+
+    if user is not None and not user.active:  # an admin switched the account off here
+        raise AccountDisabled(ldap.DISABLED)
+    try:
+        found = ldap.authenticate(cfg, username, password)
+    except (AccountDisabled, NoRole):
+        if user is not None:  # disabled or removed from the groups: end open sessions now
+            # Its own transaction: the refused login rolls back, the revocation must stand.
+            with Session(session.get_bind()) as own:
+                revoke_user_sessions(own, user.id or 0)
+                own.commit()
+        raise
+    # The directory is the source of truth for role, departments, name and mail.
+    user = user or User(username=found.username, role=found.role, password_hash="")
+    user.role, user.departments = found.role, found.departments
+    user.display_name, user.email = found.display_name[:100], found.email[:200]
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(
+    session: Session, *, username: str, password: str, ldap_cfg: LdapSettings | None = None
+) -> User:
+    """The active user with this password, else Unauthorized (same message either way).
+
+    Local accounts with a password (the admin's break-glass account) are checked here first;
+    everyone else goes to the directory when `ldap_cfg.enabled`.
+    """
     user = session.execute(
         select(User).where(User.username == username)  # type: ignore[arg-type]
     ).scalar_one_or_none()
+    if ldap_cfg is not None and ldap_cfg.enabled and (user is None or not user.password_hash):
+        return _directory_login(session, user, username, password, ldap_cfg)
     if user is None or not user.active or not user.password_hash:
         verify_password(_dummy_hash(), password)  # same work as a real check: no user probing
         raise Unauthorized("wrong username or password")
@@ -92,7 +126,7 @@ def login(
     session: Session, *, username: str, password: str, settings: Settings
 ) -> tuple[User, str, str]:
     """Check the password and open a session: returns (user, cookie value, CSRF token)."""
-    user = authenticate(session, username=username, password=password)
+    user = authenticate(session, username=username, password=password, ldap_cfg=settings.ldap)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     expires = utcnow() + timedelta(hours=settings.auth.session_hours)
     assert user.id is not None

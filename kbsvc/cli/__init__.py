@@ -11,10 +11,13 @@ from kbsvc.cli import (
     handbook,
     hook,
     importer,
+    kb,
     lifecycle,
+    notify,
     report,
     search,
     serve,
+    widget,
 )
 
 app = typer.Typer(
@@ -26,7 +29,21 @@ app = typer.Typer(
 )
 
 # Each module keeps its heavy imports inside the commands, so `kbsvc --help` stays instant.
-GROUPS = (auth, backup, demo, handbook, hook, importer, lifecycle, report, search, serve)
+GROUPS = (
+    auth,
+    backup,
+    demo,
+    handbook,
+    hook,
+    importer,
+    kb,
+    lifecycle,
+    notify,
+    report,
+    search,
+    serve,
+    widget,
+)
 for _group in GROUPS:
     _group.register(app)
 

@@ -13,7 +13,10 @@ from rich.console import Console
 from rich.markup import escape
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
     from sqlmodel import Session
+
+    from indexer.engine import SearchEngine
 
 F = TypeVar("F", bound=Callable[..., Any])
 console = Console(stderr=True)
@@ -66,14 +69,14 @@ def engine():  # type: ignore[no-untyped-def]
     return eng
 
 
-def search_engine(start: bool = True) -> Any:
+def search_engine(db_engine: Engine | None = None, *, start: bool = True) -> SearchEngine:
     """The search engine over the configured database; started: index loaded and caught up."""
-    from indexer.engine import SearchEngine
+    from kbsvc.search.engine import build_search_engine
 
-    eng = SearchEngine(settings(), engine())
+    built = build_search_engine(settings(), db_engine or engine())
     if start:
-        eng.start()
-    return eng
+        built.start()
+    return built
 
 
 def settings():  # type: ignore[no-untyped-def]

@@ -28,9 +28,11 @@ def demo(
 
             with Progress(console=console, transient=True) as bar:
                 task = bar.add_task("loading demo tickets", total=None)
-                report = loader.load(session, progress=lambda n: bar.advance(task, n))
+                report = loader.load(
+                    session, privacy=cfg.privacy, progress=lambda n: bar.advance(task, n)
+                )
         else:
-            report = loader.load(session)
+            report = loader.load(session, privacy=cfg.privacy)
         loader.ensure_admin(session, cfg, report)
         from kbsvc.analytics.demo import seed_searches
 

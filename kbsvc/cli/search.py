@@ -43,12 +43,20 @@ def search(
     """Search published entries."""
     from sqlmodel import Session
 
+    from kbsvc.cli._common import engine, settings
     from kbsvc.search import service
 
-    eng = search_engine()
-    with Session(eng.db) as session:
+    db_engine = engine()
+    with Session(db_engine) as session:
         resp = service.search(
-            session, eng, q=query, k=k, system=system, department=department, tag=tag
+            session,
+            search_engine(db_engine),
+            settings=settings().search,
+            q=query,
+            k=k,
+            system=system,
+            department=department,
+            tag=tag,
         )
     _print_hits(resp, as_json)
 
@@ -65,29 +73,31 @@ def suggest(
     """Suggest past fixes for a new ticket."""
     from sqlmodel import Session
 
+    from kbsvc.cli._common import engine, settings
     from kbsvc.search import service
     from kbsvc.search.models import SuggestRequest
 
-    eng = search_engine()
+    db_engine = engine()
     req = SuggestRequest(text=text, title=title, system=system, department=department, k=k)
-    with Session(eng.db) as session:
-        resp = service.suggest(session, eng, req)
+    with Session(db_engine) as session:
+        resp = service.suggest(session, search_engine(db_engine), req, settings=settings().search)
     _print_hits(resp, as_json)
 
 
 @handle_errors
 def reindex() -> None:
     """Rebuild the search indexes from the database."""
-    eng = search_engine(start=False)
+    built = search_engine(start=False)
     if is_tty():
         from rich.progress import Progress
 
         with Progress(console=console) as bar:
             task = bar.add_task("indexing entries", total=None)
-            n = eng.rebuild(lambda done, total: bar.update(task, completed=done, total=total))
+            n = built.rebuild(lambda done, total: bar.update(task, completed=done, total=total))
     else:
-        n = eng.rebuild()
-    typer.echo(f"indexed {n} entries (dense channel: {eng.status()['dense']}) into {eng.index_dir}")
+        n = built.rebuild()
+    dense = built.status()["dense"]
+    typer.echo(f"indexed {n} entries (dense channel: {dense}) into {built.index_dir}")
 
 
 @handle_errors

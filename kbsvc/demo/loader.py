@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from kbsvc.auth import service as auth
 from kbsvc.auth.models import Role, User
-from kbsvc.config import Settings
+from kbsvc.config import PrivacySettings, Settings
 from kbsvc.demo import DEMO_SOURCE, data_files
 from kbsvc.entries import service as entries
 from kbsvc.entries.capture import capture_ticket, find_source_entry
@@ -83,14 +83,21 @@ def _families(rows: list[dict[str, object]]) -> dict[str, list[str]]:
     return families
 
 
-def load(session: Session, *, progress: Callable[[int], None] | None = None) -> DemoReport:
+def load(
+    session: Session,
+    *,
+    privacy: PrivacySettings,
+    progress: Callable[[int], None] | None = None,
+) -> DemoReport:
     """Import the demo tickets and capture entries; running it again adds nothing."""
     report = DemoReport()
     rows: list[dict[str, object]] = []
     for path in data_files():
         table = read_table(path.read_bytes(), path.name, max_rows=100_000)
         rows.extend(r.values for r in table.rows)
-        result = import_table(session, table, source=DEMO_SOURCE, actor=ACTOR, progress=progress)
+        result = import_table(
+            session, table, source=DEMO_SOURCE, actor=ACTOR, progress=progress, privacy=privacy
+        )
         report.tickets += result.rows - result.invalid
         report.tickets_new += result.imported
         report.invalid_rows += result.invalid
@@ -105,7 +112,12 @@ def load(session: Session, *, progress: Callable[[int], None] | None = None) -> 
             continue
         # KCS reuse: the first solved ticket is the source, later ones of the family cite it.
         entry, outcome = capture_ticket(
-            session, solved[0], actor=ACTOR, status=family_status(index), refresh=True
+            session,
+            solved[0],
+            actor=ACTOR,
+            status=family_status(index),
+            refresh=True,
+            privacy=privacy,
         )
         report.entries_new += outcome == "created"
         report.statuses[entry.status] += 1

@@ -85,14 +85,12 @@ def suggest_ticket_tags(ticket: Ticket) -> list[str]:
     )
 
 
-def prefill(ticket: Ticket, privacy: PrivacySettings | None = None) -> EntryCreate:
+def prefill(ticket: Ticket, privacy: PrivacySettings) -> EntryCreate:
     """Entry fields carried over from a ticket, patient identifiers masked, with suggested tags."""
     return _masked(_prefill(ticket), privacy)[0]
 
 
-def _masked(
-    data: EntryCreate, privacy: PrivacySettings | None
-) -> tuple[EntryCreate, list[PiiFinding]]:
+def _masked(data: EntryCreate, privacy: PrivacySettings) -> tuple[EntryCreate, list[PiiFinding]]:
     fields, findings = scrub_ticket_fields(data.model_dump(), privacy)
     return EntryCreate(**fields), findings
 
@@ -135,7 +133,8 @@ def capture_ticket(
     actor: str,
     status: EntryStatus = EntryStatus.draft,
     refresh: bool = False,
-    privacy: PrivacySettings | None = None,
+    privacy: PrivacySettings,
+    data: EntryCreate | None = None,
 ) -> tuple[Entry, str]:
     """Create the ticket's entry, or with `refresh` bring it in line with the ticket (no commit).
 
@@ -144,7 +143,9 @@ def capture_ticket(
     """
     entry = find_source_entry(session, source=ticket.source, external_id=ticket.external_id)
     if entry is None:
-        entry = entries.create(session, data=prefill(ticket, privacy), actor=actor, status=status)
+        # The editor's own wording (from the capture form) is masked like the prefill.
+        fields = prefill(ticket, privacy) if data is None else _masked(data, privacy)[0]
+        entry = entries.create(session, data=fields, actor=actor, status=status)
         entries.link_ticket(
             session,
             entry_id=entry.id or 0,
@@ -170,12 +171,19 @@ def capture_ticket(
 
 
 def capture(
-    session: Session, *, ticket_id: int, actor: str, settings: Settings | None = None
+    session: Session,
+    *,
+    ticket_id: int,
+    actor: str,
+    settings: Settings | None = None,
+    data: EntryCreate | None = None,
 ) -> tuple[CapturePublic, bool]:
-    """One-click capture: (entry, created). An already captured ticket returns its entry."""
+    """Capture a ticket: (entry, created), from `data` (the editor's form) or the prefill.
+
+    An already captured ticket returns its entry and creates nothing."""
     cfg = settings or get_settings()
     ticket = tickets.get(session, ticket_id=ticket_id)
-    entry, outcome = capture_ticket(session, ticket, actor=actor, privacy=cfg.privacy)
+    entry, outcome = capture_ticket(session, ticket, actor=actor, privacy=cfg.privacy, data=data)
     session.flush()
     public = entries.to_public(session, entry)
     suggested = suggest_ticket_tags(ticket)  # entry tags come back sorted; this keeps rank

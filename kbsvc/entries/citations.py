@@ -107,6 +107,10 @@ def cited_by_ticket(
             status=str(entry.status),
             merged_into_id=entry.merged_into_id,
             cited_at=link.created_at,
+            solution=entry.solution,
+            workaround=entry.workaround,
+            system=entry.system,
+            department=entry.department,
         )
         for link, entry in session.execute(stmt).all()
     ]

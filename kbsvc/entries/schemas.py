@@ -96,13 +96,17 @@ class CitationsPublic(SQLModel):
 
 
 class CitedEntry(SQLModel):
-    """An entry cited by a ticket."""
+    """An entry cited by a ticket, with the fix (the widget pins it and can insert it)."""
 
     entry_id: int
     title: str
     status: str
     merged_into_id: int | None = None
     cited_at: datetime
+    solution: str = ""
+    workaround: str = ""
+    system: str = ""
+    department: str = ""
 
 
 class CitedEntriesPublic(SQLModel):

@@ -20,6 +20,7 @@ from kbsvc.entries.models import (
     RevisionStatus,
 )
 from kbsvc.exceptions import Conflict, ValidationFailed
+from kbsvc.notify import events
 from kbsvc.timeutil import as_aware, utcnow
 
 S = EntryStatus
@@ -98,6 +99,13 @@ def transition(
         entry.review_due_at = due_date(entry.category, settings)
     text = f"{move.note}: {note.strip()}" if note.strip() else move.note
     versions.record(session, entry, actor=actor, note=text)
+    # In the same transaction as the move: the notice exists exactly when the move does.
+    if action == "submit":
+        events.entry_submitted(session, entry, actor=actor, version=entry.version)
+    elif action == "reject":
+        events.entry_rejected(
+            session, entry, actor=actor, comment=entry.review_comment, version=entry.version
+        )
     session.flush()
     return entry
 

@@ -22,6 +22,7 @@ from kbsvc.feedback.models import (
     FlagStatus,
     ReviewFlag,
 )
+from kbsvc.notify import events
 from kbsvc.timeutil import utcnow
 
 
@@ -53,6 +54,9 @@ def raise_flag(
     )
     session.add(flag)
     session.flush()
+    events.flag_opened(
+        session, flag_id=flag.id or 0, entry_id=entry_id, reason=str(reason), comment=comment
+    )
     return flag
 
 

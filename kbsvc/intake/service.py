@@ -103,7 +103,7 @@ def parse_table(
 
 
 def _mask_rows(
-    rows: list[ParsedRow], privacy: PrivacySettings | None, report: ImportReport
+    rows: list[ParsedRow], privacy: PrivacySettings, report: ImportReport
 ) -> list[ParsedRow]:
     """Mask patient identifiers before anything is stored (raw row too, unless kept by setting)."""
     from kbsvc.privacy.pii import scrub_ticket_in
@@ -116,20 +116,32 @@ def _mask_rows(
     return masked
 
 
-def _write_row(
-    session: Session, parsed: ParsedRow, capture: CaptureMode, actor: str, report: ImportReport
-) -> None:
+@dataclass(frozen=True)
+class _Writes:
+    """How rows are written: capture mode, actor, and the site's privacy rules for drafts."""
+
+    capture: CaptureMode
+    actor: str
+    privacy: PrivacySettings
+
+
+def _write_row(session: Session, parsed: ParsedRow, how: _Writes, report: ImportReport) -> None:
     from kbsvc.entries.capture import capture_ticket
 
     ticket, outcome = tickets.upsert_one(session, parsed.item)
     counter = {"created": "imported", "updated": "updated", "unchanged": "unchanged"}[outcome]
     setattr(report, counter, getattr(report, counter) + 1)
-    if capture is CaptureMode.none or not ticket.solution.strip():
+    if how.capture is CaptureMode.none or not ticket.solution.strip():
         return
-    status = EntryStatus.published if capture is CaptureMode.published else EntryStatus.draft
+    status = EntryStatus.published if how.capture is CaptureMode.published else EntryStatus.draft
     # An unchanged ticket leaves its entry alone; a changed one refreshes what the import owns.
     _entry, result = capture_ticket(
-        session, ticket, actor=actor, status=status, refresh=outcome != "unchanged"
+        session,
+        ticket,
+        actor=how.actor,
+        status=status,
+        refresh=outcome != "unchanged",
+        privacy=how.privacy,
     )
     if result == "created":
         report.entries_created += 1
@@ -138,14 +150,14 @@ def _write_row(
 
 
 def _write_batch(
-    session: Session, batch: list[ParsedRow], capture: CaptureMode, actor: str, report: ImportReport
+    session: Session, batch: list[ParsedRow], how: _Writes, report: ImportReport
 ) -> None:
     """One savepoint per batch; if it fails, redo it row by row so one bad row costs one row."""
     snapshot = report.model_copy(deep=True)
     try:
         with savepoint(session):
             for parsed in batch:
-                _write_row(session, parsed, capture, actor, report)
+                _write_row(session, parsed, how, report)
         return
     except SQLAlchemyError:
         pass  # the batch's savepoint is undone; earlier batches stand
@@ -154,7 +166,7 @@ def _write_batch(
     for parsed in batch:
         try:
             with savepoint(session):
-                _write_row(session, parsed, capture, actor, report)
+                _write_row(session, parsed, how, report)
         except SQLAlchemyError as exc:
             report.errors.append(
                 RowError(line=parsed.line, message=f"not saved: {_db_reason(exc)}")
@@ -168,7 +180,7 @@ def _db_reason(exc: SQLAlchemyError) -> str:
 
 
 def _write_all_or_nothing(
-    session: Session, rows: list[ParsedRow], capture: CaptureMode, actor: str, report: ImportReport
+    session: Session, rows: list[ParsedRow], how: _Writes, report: ImportReport
 ) -> None:
     """--strict: one savepoint; a row the database refuses undoes all of it."""
     line = 0
@@ -176,7 +188,7 @@ def _write_all_or_nothing(
         with savepoint(session):
             for parsed in rows:
                 line = parsed.line
-                _write_row(session, parsed, capture, actor, report)
+                _write_row(session, parsed, how, report)
     except SQLAlchemyError as exc:
         raise ValidationFailed(
             f"line {line}: not saved: {_db_reason(exc)}; strict import wrote nothing", line=line
@@ -194,11 +206,11 @@ def import_table(
     actor: str = "",
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
-    privacy: PrivacySettings | None = None,
+    privacy: PrivacySettings,
 ) -> ImportReport:
     """Upsert a table's valid rows; `strict` writes nothing unless every row is valid.
 
-    Patient identifiers are masked per `privacy` (default settings: masked, raw row included).
+    Patient identifiers in tickets and captured drafts are masked per the site's `privacy`.
     """
     mapping = mapping or Mapping()
     source = (source or mapping.source or "default").strip()
@@ -219,13 +231,14 @@ def import_table(
         return report
     rows = _mask_rows(rows, privacy, report)
     # --strict is all-or-nothing, so it is a single transaction; otherwise batches.
+    how = _Writes(capture=capture, actor=actor, privacy=privacy)
     size = (len(rows) or 1) if strict else max(1, batch_size)
     for start in range(0, len(rows), size):
         batch = rows[start : start + size]
         if strict:
-            _write_all_or_nothing(session, batch, capture, actor, report)
+            _write_all_or_nothing(session, batch, how, report)
         else:
-            _write_batch(session, batch, capture, actor, report)
+            _write_batch(session, batch, how, report)
         if progress:
             progress(len(batch))
     report.errors.sort(key=lambda e: e.line)

@@ -9,13 +9,7 @@ from typing import Any
 from sqlmodel import Session
 
 from kbsvc.search.eval import evaluate, load_judgments
-from kbsvc.search.evalrun import (
-    build_retriever,
-    evaluate_loo,
-    judgments_from_links,
-    rank_fn,
-    resolver,
-)
+from kbsvc.search.evalrun import evaluate_loo, judgments_from_links, rank_fn, resolver
 
 
 def run(
@@ -25,16 +19,16 @@ def run(
     from_links: bool = False,
 ) -> list[dict[str, Any]]:
     """Metrics rows, one per configuration evaluated."""
-    from indexer.dbsource import load_docs
-    from indexer.engine import SearchEngine
     from kbsvc import db
     from kbsvc.config import Settings
+    from kbsvc.search.engine import build_search_engine
+    from kbsvc.search.source import load_docs
 
     settings = Settings()
-    eng = db.make_engine(settings)
-    db.upgrade(eng)
-    search = SearchEngine(settings, eng)
-    with Session(eng) as session:
+    db_engine = db.make_engine(settings)
+    db.upgrade(db_engine)
+    search_engine = build_search_engine(settings, db_engine)
+    with Session(db_engine) as session:
         docs = [d for d in load_docs(session) if d.status == "published"]
         held: dict[str, tuple[int, str]] = {}
         if from_links:
@@ -43,7 +37,7 @@ def run(
             assert path is not None
             judgments = load_judgments(path)
     resolve = resolver(docs)
-    base = search.config
+    base = search_engine.config.retriever
     configs = [("current", base)]
     if compare:
         configs = [
@@ -53,10 +47,9 @@ def run(
         ]
     rows = []
     for name, cfg in configs:
-        if cfg.lexical_weight == 0 and search.backend == "none":
+        if cfg.lexical_weight == 0 and search_engine.backend == "none":
             continue  # no dense channel configured
-        emb = search._new_embedder() if cfg.dense_weight > 0 else None  # noqa: SLF001
-        r = build_retriever(docs, search.analyzer, emb, cfg)
+        r = search_engine.build_retriever(docs, cfg)
         if from_links:
             metrics = evaluate_loo(r, docs, judgments, held, resolve)
         else:

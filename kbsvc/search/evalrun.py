@@ -7,33 +7,35 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+from embeddings.factory import make_embedder
 from indexer.analyzer import Analyzer
 from indexer.docs import EntryDoc
 from indexer.lexical import Filters
-from indexer.retriever import Retriever, RetrieverConfig
+from indexer.retriever import Retriever, RetrieverConfig, build_retriever
+from indexer.text import ngram_text
+from kbsvc.config import Settings
+from kbsvc.search.engine import embedding_config
 from kbsvc.search.eval import Judgment, evaluate
 
 PUBLISHED = Filters(status="published")
 
 
-def build_retriever(
-    docs: Sequence[EntryDoc], analyzer: Analyzer, embedder: Any, config: RetrieverConfig
+def offline_retriever(
+    docs: Sequence[EntryDoc],
+    analyzer: Analyzer,
+    backend: str | None,
+    config: RetrieverConfig,
+    settings: Settings,
 ) -> Retriever:
-    """An in-memory retriever over `docs` (fits a corpus-fitted embedder first)."""
-    vectors = None
-    if embedder is not None and config.dense_weight > 0:
-        from indexer.vector import VectorIndex
-
-        if embedder.needs_fit:
-            embedder.fit([d.passage(learn_from_use=config.learn_from_use) for d in docs])
-        vectors = VectorIndex(embedder.dim, embedder.model_id)
-    r = Retriever(analyzer, embedder if vectors is not None else None, config, vectors)
-    for i in range(0, len(docs), 256):
-        r.add(docs[i : i + 256])
-    r.lexical.compact()
-    return r
+    """A retriever over in-memory docs (bench/): the engine's builder, `backend` for embedder."""
+    emb = None
+    if backend:
+        emb = make_embedder(
+            embedding_config(settings.embedding), preprocess=ngram_text, backend=backend
+        )
+    return build_retriever(docs, analyzer, emb, config, ann_threshold=settings.search.ann_threshold)
 
 
 def rank_fn(r: Retriever, k: int = 10) -> Callable[[str], list[str]]:
@@ -56,27 +58,27 @@ def judgments_from_links(session: Session) -> tuple[list[Judgment], dict[str, tu
     Returns judgments and, per query text, (entry id, ticket text) so the caller can drop the
     ticket's own text from its entry while it is the query (leave-one-out).
     """
-    from indexer.dbsource import _ticket_text
     from kbsvc.entries.models import Entry, EntryLink
+    from kbsvc.search.source import ticket_text
     from kbsvc.tickets.models import Ticket
 
     stmt = (
-        select(EntryLink.entry_id, Ticket)
+        select(col(EntryLink.entry_id), Ticket)
         .join(
             Ticket,
-            (Ticket.source == EntryLink.source)  # type: ignore[arg-type]
-            & (Ticket.external_id == EntryLink.external_id),
+            (col(Ticket.source) == col(EntryLink.source))
+            & (col(Ticket.external_id) == col(EntryLink.external_id)),
         )
-        .join(Entry, Entry.id == EntryLink.entry_id)  # type: ignore[arg-type]
-        .where(Entry.status == "published")  # type: ignore[arg-type]
-        .order_by(EntryLink.id)
+        .join(Entry, col(Entry.id) == col(EntryLink.entry_id))
+        .where(col(Entry.status) == "published")
+        .order_by(col(EntryLink.id))
     )
     out, held = [], {}
     for entry_id, ticket in session.execute(stmt):
         query = "\n".join(x for x in (ticket.title, ticket.symptom) if x)
         if query and query not in held:
             out.append(Judgment(query, [str(entry_id)], "from_links"))
-            held[query] = (entry_id, _ticket_text(ticket))
+            held[query] = (entry_id, ticket_text(ticket))
     return out, held
 
 

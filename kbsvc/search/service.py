@@ -12,10 +12,10 @@ from indexer.analyzer import BIGRAM, display_term
 from indexer.lexical import Filters
 from kbsvc.auth import policy
 from kbsvc.auth.models import Principal
-from kbsvc.entries.models import Entry, EntryLink, LinkKind
+from kbsvc.entries.models import Entry, EntryLink, EntryStatus, LinkKind
 from kbsvc.entries.service import tags_of
 from kbsvc.exceptions import ServiceUnavailable, ValidationFailed
-from kbsvc.search import confidence
+from kbsvc.search import confidence, shorthand
 from kbsvc.search.models import (
     HitEntry,
     Reason,
@@ -30,6 +30,7 @@ from kbsvc.search.snippet import snippet
 if TYPE_CHECKING:
     from indexer.engine import SearchEngine
     from indexer.retriever import Hit
+    from kbsvc.config import SearchSettings
 
 MAX_SOURCES = 20
 
@@ -42,14 +43,15 @@ def clean_query(text: str, max_chars: int) -> str:
     return text[:max_chars]
 
 
-def _band_key(engine: SearchEngine) -> str:
-    r = engine.retriever
-    return f"{engine.backend}:{engine.config.method}" if r.dense else "lexical"
+def _band_key(search_engine: SearchEngine) -> str:
+    r = search_engine.retriever
+    return f"{search_engine.backend}:{r.config.method}" if r.dense else "lexical"
 
 
 def _hydrate(
     session: Session,
-    engine: SearchEngine,
+    search_engine: SearchEngine,
+    settings: SearchSettings,
     hits: list[Hit],
     query: str,
 ) -> list[SearchHit]:
@@ -64,11 +66,10 @@ def _hydrate(
         links.setdefault(lk.entry_id, []).append(
             SourceRef(source=lk.source, external_id=lk.external_id, kind=str(lk.kind))
         )
-    settings = engine.settings.search
     high, medium = confidence.thresholds(
-        _band_key(engine), settings.confidence_high, settings.confidence_medium
+        _band_key(search_engine), settings.confidence_high, settings.confidence_medium
     )
-    terms = engine.analyzer.query_terms(query)
+    terms = search_engine.analyzer.query_terms(query)
     out = []
     for h in hits:
         e = rows.get(h.id)
@@ -97,21 +98,24 @@ def _hydrate(
                     system=e.system,
                     department=e.department,
                     tags=tags.get(h.id, []),
-                    status=str(e.status.value if hasattr(e.status, "value") else e.status),
+                    status=EntryStatus(e.status).value,
                 ),
                 score=round(h.score, 4),
                 confidence=confidence.band(h.score, high, medium),
                 reasons=reasons,
-                snippet=snippet((e.symptom, e.title, e.solution, e.cause), terms, engine.analyzer),
+                snippet=snippet(
+                    (e.symptom, e.title, e.solution, e.cause), terms, search_engine.analyzer
+                ),
                 sources=refs[:MAX_SOURCES],
             )
         )
     return out
 
 
-def _engine_ready(engine: SearchEngine) -> None:
-    if not engine.ready:
+def _engine_ready(search_engine: SearchEngine, session: Session) -> None:
+    if not search_engine.ready:
         raise ServiceUnavailable("the search index is still being built; retry shortly")
+    shorthand.refresh(session, search_engine.analyzer)  # site abbreviations edited since
 
 
 def _visible(session: Session, principal: Principal | None, hits: list[Hit]) -> list[Hit]:
@@ -123,7 +127,7 @@ def _visible(session: Session, principal: Principal | None, hits: list[Hit]) -> 
 COUNT_POOL = 500  # ranked candidates examined to count matches ("500+" past this)
 
 
-def matching_count(engine: SearchEngine, query: str, hits: list[Hit]) -> int:
+def matching_count(search_engine: SearchEngine, query: str, hits: list[Hit]) -> int:
     """How many hits share a word with the query.
 
     Character bigrams and the dense channel rank almost every entry against any query, so
@@ -132,22 +136,30 @@ def matching_count(engine: SearchEngine, query: str, hits: list[Hit]) -> int:
     by "found".
     """
     words = {
-        display_term(t) for t in engine.analyzer.query_terms(query) if not t.startswith(BIGRAM)
+        display_term(t)
+        for t in search_engine.analyzer.query_terms(query)
+        if not t.startswith(BIGRAM)
     }
     return sum(1 for h in hits if words.intersection(h.matched))
 
 
 def suggest(
-    session: Session, engine: SearchEngine, req: SuggestRequest, principal: Principal | None = None
+    session: Session,
+    search_engine: SearchEngine,
+    req: SuggestRequest,
+    principal: Principal | None = None,
+    *,
+    settings: SearchSettings,
 ) -> SuggestResponse:
     """Entries that likely fix the ticket being typed (published, visible to `principal`)."""
     t0 = time.perf_counter()
-    _engine_ready(engine)
+    _engine_ready(search_engine, session)
     raw = "\n".join(x for x in (req.title.strip(), req.text.strip()) if x)
-    query = clean_query(raw, engine.settings.search.max_query_chars)
+    query = clean_query(raw, settings.max_query_chars)
     boost = {"system": req.system.strip(), "department": req.department.strip()}
-    ranked = engine.search(query, req.k * 2, Filters(status="published"), boost=boost)
-    data = _hydrate(session, engine, _visible(session, principal, ranked.hits)[: req.k], query)
+    ranked = search_engine.search(query, req.k * 2, Filters(status="published"), boost=boost)
+    visible = _visible(session, principal, ranked.hits)[: req.k]
+    data = _hydrate(session, search_engine, settings, visible, query)
     return SuggestResponse(
         data=data,
         took_ms=round((time.perf_counter() - t0) * 1000, 2),
@@ -157,8 +169,9 @@ def suggest(
 
 def search(
     session: Session,
-    engine: SearchEngine,
+    search_engine: SearchEngine,
     *,
+    settings: SearchSettings,
     q: str,
     k: int = 10,
     offset: int = 0,
@@ -171,21 +184,21 @@ def search(
 ) -> SearchResponse:
     """Ranked, filtered, paginated entries for a query, limited to what `principal` may see."""
     t0 = time.perf_counter()
-    _engine_ready(engine)
-    query = clean_query(q, engine.settings.search.max_query_chars)
-    k = max(1, min(k, engine.settings.search.max_k))
+    _engine_ready(search_engine, session)
+    query = clean_query(q, settings.max_query_chars)
+    k = max(1, min(k, settings.max_k))
     wanted_status = status or (None if include_unpublished else "published")
     filters = Filters(
         system=system or None, department=department or None, tag=tag or None, status=wanted_status
     )
     # Rank a pool big enough to count honestly; hidden entries (drafts, other departments)
     # are dropped before counting, so the number is what this caller can actually open.
-    ranked = engine.search(query, max(2 * (offset + k), COUNT_POOL), filters)
+    ranked = search_engine.search(query, max(2 * (offset + k), COUNT_POOL), filters)
     visible = _visible(session, principal, ranked.hits)
-    data = _hydrate(session, engine, visible[offset : offset + k], query)
+    data = _hydrate(session, search_engine, settings, visible[offset : offset + k], query)
     return SearchResponse(
         data=data,
-        total=matching_count(engine, query, visible),
+        total=matching_count(search_engine, query, visible),
         took_ms=round((time.perf_counter() - t0) * 1000, 2),
         confident=any(h.confidence != "low" for h in data),
     )

@@ -41,7 +41,7 @@ def _touch_linked_entries(session: Session, ticket: Ticket) -> None:
 
 
 def upsert_one(session: Session, item: TicketIn) -> tuple[Ticket, str]:
-    """Insert or update one ticket (flushes). Returns (ticket, 'created'|'updated'|'unchanged')."""
+    """Insert or update one ticket (flushes); the outcome is created, updated or unchanged."""
     ext = item.resolved_external_id()
     fields = item.model_dump(exclude={"raw", "external_id"})
     existing = get_by_key(session, source=item.source, external_id=ext)

@@ -18,6 +18,9 @@ class VocabKind(StrEnum):
     module = "module"
     department = "department"
     category = "category"
+    # value: what staff mean ("医保"); aliases: the shorthand they type ("yb"). Adds to and
+    # overrides the shipped table (indexer/data/abbreviations.txt) for query expansion.
+    abbreviation = "abbreviation"
 
 
 class VocabTerm(SQLModel, table=True):

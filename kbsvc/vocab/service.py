@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from kbsvc.db import savepoint
-from kbsvc.exceptions import Conflict, NotFound
+from kbsvc.exceptions import Conflict, NotFound, ValidationFailed
 from kbsvc.timeutil import utcnow
 from kbsvc.vocab.defaults import DEFAULT_VOCABULARY
 from kbsvc.vocab.models import (
@@ -95,7 +95,20 @@ def list_terms(session: Session, *, kind: VocabKind | None = None) -> VocabTerms
     return VocabTermsPublic(data=data, count=len(data))
 
 
+def _check(term: VocabTerm) -> None:
+    if term.kind != VocabKind.abbreviation:
+        return
+    bad = [a for a in term.aliases if not (a.isascii() and a.isalpha() and 2 <= len(a) <= 16)]
+    if bad or not term.aliases:
+        raise ValidationFailed(
+            "an abbreviation needs 2-16 latin letters as its aliases (e.g. yb for 医保)",
+            field="aliases",
+            invalid=bad,
+        )
+
+
 def _save(session: Session, term: VocabTerm) -> VocabTerm:
+    _check(term)
     try:
         with savepoint(session):  # a duplicate undoes only this term
             session.add(term)

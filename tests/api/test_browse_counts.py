@@ -74,7 +74,7 @@ def test_search_total_counts_matches_not_the_kb(
 ) -> None:
     """Regression: every search said 找到 N 条 where N was the number of published entries."""
     ids = _seed(session)
-    client.app.state.search.sync()  # type: ignore[attr-defined]
+    client.app.state.search_engine.sync()  # type: ignore[attr-defined]
 
     def search(**params: object) -> dict:  # type: ignore[type-arg]
         r = client.get("/api/v1/search", params=params, headers=viewer_headers)

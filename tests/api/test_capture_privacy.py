@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from kbsvc.config import Settings
+from kbsvc.config import PrivacySettings, Settings
 from kbsvc.intake.readers import read_table
 from kbsvc.intake.service import import_table
 from kbsvc.tickets import service as tickets
@@ -49,13 +49,21 @@ def test_import_stores_masked_text_and_raw_row(session: Session) -> None:
         '{"external_id": "GD-1", "title": "出院结算失败", "symptom": "患者李四住院号ZY2025001，'
         '12床", "solution": "重新结算"}\n'
     )
-    report = import_table(session, read_table(line.encode(), "x.jsonl", max_rows=10), source="itsm")
-    session.commit()
+    report = import_table(
+        session,
+        read_table(line.encode(), "x.jsonl", max_rows=10),
+        source="itsm",
+        privacy=PrivacySettings(),
+    )
     assert report.imported == 1 and report.pii_masked == 3
     ticket = tickets.get_by_key(session, source="itsm", external_id="GD-1")
     assert ticket is not None
     assert ticket.symptom == "患者【患者姓名】住院号【住院号】，【床号】"
     assert "李四" not in str(ticket.raw) and "ZY2025001" not in str(ticket.raw)
-    again = import_table(session, read_table(line.encode(), "x.jsonl", max_rows=10), source="itsm")
-    session.commit()
+    again = import_table(
+        session,
+        read_table(line.encode(), "x.jsonl", max_rows=10),
+        source="itsm",
+        privacy=PrivacySettings(),
+    )
     assert again.unchanged == 1  # masking is deterministic, so re-imports stay idempotent

@@ -26,6 +26,8 @@ WIDGET_WRITES = {
     "the ticket (hidden entries answer 404)",
     ("post", "/api/v1/entries/{entry_id}/feedback"): "helpful / not helpful on a result",
     ("post", "/api/v1/search-log/{log_id}/clicks"): "which result of a search was opened",
+    ("post", "/api/v1/widget/capture"): "存为知识: the host ticket becomes a draft awaiting review "
+    "(viewers get 403, see tests/api/test_widget_capture.py)",
 }
 # Reads open without a key, and why.
 OPEN_READS = {

@@ -27,6 +27,9 @@ from kbsvc.config import Settings
 from kbsvc.entries.models import EntryStatus
 from tests.factories import make_entry, make_ticket
 
+# Minutes of fuzzing: in `make test`, not in `make test-fast`.
+pytestmark = pytest.mark.slow
+
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 MAX_EXAMPLES = 15
 

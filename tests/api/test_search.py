@@ -180,3 +180,30 @@ def test_suggest_and_search_are_logged(
     assert "13812345678" not in rows[log_id].query  # PII scrubbed before it is stored
     assert rows[log_id].caller.startswith("apikey:")
     assert {r.kind for r in rows.values()} == {"suggest", "search"}
+
+
+def test_site_abbreviation_added_over_http_is_used_by_suggest(
+    client: TestClient,
+    session: Session,
+    viewer_headers: dict[str, str],
+    reviewer_headers: dict[str, str],
+) -> None:
+    entry = make_entry(
+        session, title="医技科室电脑蓝屏", symptom="医技楼电脑开机蓝屏", system="终端"
+    )
+    client.app.state.search_engine.sync()  # type: ignore[attr-defined]
+    body = {"text": "yj电脑蓝屏", "k": 3}
+    term = {"kind": "abbreviation", "value": "医技", "aliases": ["yj"]}
+    bad = client.post(
+        "/api/v1/vocabularies", json={**term, "aliases": ["医技"]}, headers=reviewer_headers
+    )
+    assert bad.status_code == 422 and bad.json()["code"] == "validation_failed"
+    assert (
+        client.post("/api/v1/vocabularies", json=term, headers=reviewer_headers).status_code == 201
+    )
+    from kbsvc.search import shorthand
+
+    shorthand._seen.clear()  # noqa: SLF001 - as if the periodic check had come round
+    hit = client.post("/api/v1/suggest", json=body, headers=viewer_headers).json()["data"][0]
+    assert hit["entry"]["id"] == entry.id
+    assert "医技" in hit["reasons"][0]["terms"]

@@ -88,6 +88,9 @@ OWN_TRANSACTIONS = {
     "kbsvc/db.py",  # session_scope: the CLI's (and jobs') unit of work
     "kbsvc/auth/audit.py",  # events of failed requests, written apart from the rolled-back work
     "kbsvc/auth/service.py",  # API key last-used touch: bookkeeping, never the request's change
+    "kbsvc/auth/sessions.py",  # revoking a disabled person's sessions while the login fails
+    "kbsvc/notify/worker.py",  # outbox delivery worker
+    "kbsvc/notify/schedule.py",  # scheduled notices
     "kbsvc/auth/widgetkeys.py",  # demo widget keys cached for the process
     "kbsvc/analytics/searchlog.py",  # start-up retention purge
     "kbsvc/analytics/demo.py",  # demo analytics loader

@@ -7,6 +7,7 @@ import pytest
 from embeddings.e5 import E5Embedder
 from embeddings.lsa import LsaEmbedder
 from embeddings.sbert import SentenceTransformerEmbedder
+from indexer.text import ngram_text
 
 # Five topics × ten phrasings, so paraphrases share characters and topics differ.
 HOSPITAL_CORPUS: list[str] = [
@@ -76,7 +77,7 @@ def corpus() -> list[str]:
 @pytest.fixture(scope="session")
 def lsa() -> LsaEmbedder:
     """LSA fitted on the hospital corpus (small dim: the corpus has 50 documents)."""
-    embedder = LsaEmbedder(dim=32)
+    embedder = LsaEmbedder(32, preprocess=ngram_text, batch_size=256)
     embedder.fit(HOSPITAL_CORPUS)
     return embedder
 
@@ -84,7 +85,7 @@ def lsa() -> LsaEmbedder:
 @pytest.fixture(scope="session")
 def minilm() -> SentenceTransformerEmbedder:
     """The bundled all-MiniLM-L6-v2, loaded offline once per session."""
-    return SentenceTransformerEmbedder()
+    return SentenceTransformerEmbedder(None, query_prompt="", passage_prompt="", batch_size=32)
 
 
 @pytest.fixture(scope="session")

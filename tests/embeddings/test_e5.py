@@ -9,7 +9,9 @@ import numpy as np
 
 from embeddings.e5 import MODEL_SHA256, E5Embedder, model_path
 from embeddings.factory import make_embedder
+from indexer.text import ngram_text
 from kbsvc.config import EmbeddingSettings
+from kbsvc.search.engine import embedding_config
 
 
 def test_model_is_the_pinned_file_inside_the_package(e5: E5Embedder) -> None:
@@ -18,7 +20,7 @@ def test_model_is_the_pinned_file_inside_the_package(e5: E5Embedder) -> None:
 
 
 def test_factory_builds_it_and_shares_one_loaded_model(e5: E5Embedder) -> None:
-    other = make_embedder(EmbeddingSettings(backend="e5"))
+    other = make_embedder(embedding_config(EmbeddingSettings(backend="e5")), preprocess=ngram_text)
     assert isinstance(other, E5Embedder)
     assert other.model_id == e5.model_id
     assert other._model is e5._model  # noqa: SLF001 - one ~60 MB model per process

@@ -5,17 +5,26 @@ from __future__ import annotations
 import pytest
 
 from embeddings.base import Embedder, UnknownBackend
-from embeddings.factory import AUTO_BACKEND, make_embedder, resolve_backend
+from embeddings.factory import AUTO_BACKEND, EmbeddingConfig, resolve_backend
+from embeddings.factory import make_embedder as _make
 from embeddings.lsa import LsaEmbedder
-from embeddings.none import NoneEmbedder
 from embeddings.sbert import SentenceTransformerEmbedder, bundled_model_dir
+from indexer.text import ngram_text
 from kbsvc.config import EmbeddingSettings
+from kbsvc.search.engine import embedding_config
+
+
+def make_embedder(cfg: EmbeddingSettings, backend: str | None = None) -> Embedder | None:
+    return _make(embedding_config(cfg), preprocess=ngram_text, backend=backend)
 
 
 def test_none_means_lexical_only() -> None:
     assert make_embedder(EmbeddingSettings(backend="none")) is None
-    null = NoneEmbedder()
-    assert null.dim == 0 and null.encode(["打印机"]).shape == (1, 0)
+
+
+def test_config_mirrors_every_embedding_setting() -> None:
+    """The plain config carries each setting (and only those): one default, in Settings."""
+    assert set(EmbeddingConfig.__dataclass_fields__) == set(EmbeddingSettings.model_fields)
 
 
 def test_auto_resolves_to_the_measured_default() -> None:

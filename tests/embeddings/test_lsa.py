@@ -8,8 +8,13 @@ import numpy as np
 import pytest
 
 from embeddings.base import EmbedderError, NotFitted
-from embeddings.lsa import STATE, LsaEmbedder, prepare
+from embeddings.lsa import STATE, LsaEmbedder
 from indexer.errors import IndexCorrupt, IndexMismatch, IndexMissing
+from indexer.text import ngram_text
+
+
+def _lsa(dim: int) -> LsaEmbedder:
+    return LsaEmbedder(dim, preprocess=ngram_text, batch_size=256)
 
 
 def _cos(a: np.ndarray, b: np.ndarray) -> float:
@@ -41,12 +46,12 @@ def test_paraphrase_closer_than_unrelated(
     assert _cos(q, near) > _cos(q, far)
 
 
-def test_prepare_normalises_script_width_and_punctuation() -> None:
-    assert prepare("ＨＩＳ登錄不了！！") == "his登录不了"
+def test_ngram_text_normalises_script_width_and_punctuation() -> None:
+    assert ngram_text("ＨＩＳ登錄不了！！") == "his登录不了"
 
 
 def test_unfitted_refuses_to_encode(tmp_path: Path) -> None:
-    embedder = LsaEmbedder(dim=16)
+    embedder = _lsa(16)
     assert embedder.needs_fit and embedder.model_id == "lsa:unfitted"
     with pytest.raises(NotFitted):
         embedder.encode(["打印机"])
@@ -57,14 +62,14 @@ def test_unfitted_refuses_to_encode(tmp_path: Path) -> None:
 
 
 def test_dim_is_stable_on_a_tiny_corpus() -> None:
-    embedder = LsaEmbedder(dim=64)
+    embedder = _lsa(64)
     embedder.fit(["打印机坏了", "医保刷卡失败", "网络断了"])
     assert embedder.encode(["打印机"]).shape == (1, 64)
 
 
 def test_save_load_round_trip_is_exact(lsa: LsaEmbedder, corpus: list[str], tmp_path: Path) -> None:
     lsa.save(tmp_path)
-    restored = LsaEmbedder(dim=lsa.dim)
+    restored = _lsa(lsa.dim)
     restored.load(tmp_path)
     assert restored.model_id == lsa.model_id
     np.testing.assert_array_equal(restored.encode(corpus), lsa.encode(corpus))
@@ -74,7 +79,7 @@ def test_save_load_round_trip_is_exact(lsa: LsaEmbedder, corpus: list[str], tmp_
 
 
 def test_model_id_tracks_the_corpus(corpus: list[str]) -> None:
-    a, b, c = LsaEmbedder(dim=16), LsaEmbedder(dim=16), LsaEmbedder(dim=16)
+    a, b, c = _lsa(16), _lsa(16), _lsa(16)
     a.fit(corpus)
     b.fit(corpus)
     c.fit([*corpus, "新增一条：输液泵数据无法上传到护理系统"])
@@ -87,17 +92,17 @@ def test_load_rejects_missing_corrupt_and_mismatched_state(
     lsa: LsaEmbedder, tmp_path: Path
 ) -> None:
     with pytest.raises(IndexMissing):
-        LsaEmbedder(dim=lsa.dim).load(tmp_path)
+        _lsa(lsa.dim).load(tmp_path)
     lsa.save(tmp_path)
     with pytest.raises(IndexMismatch):
-        LsaEmbedder(dim=lsa.dim * 2).load(tmp_path)
+        _lsa(lsa.dim * 2).load(tmp_path)
     arrays = next(tmp_path.glob("lsa-*.npz"))
     arrays.write_bytes(arrays.read_bytes()[:-10])
     with pytest.raises(IndexCorrupt):
-        LsaEmbedder(dim=lsa.dim).load(tmp_path)
+        _lsa(lsa.dim).load(tmp_path)
     (tmp_path / STATE).write_text("{not json", encoding="utf-8")
     with pytest.raises(IndexCorrupt):
-        LsaEmbedder(dim=lsa.dim).load(tmp_path)
+        _lsa(lsa.dim).load(tmp_path)
 
 
 def test_tfidf_weighting_matches_scikit_learn(lsa: LsaEmbedder, corpus: list[str]) -> None:
@@ -105,7 +110,7 @@ def test_tfidf_weighting_matches_scikit_learn(lsa: LsaEmbedder, corpus: list[str
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     assert lsa._vectorizer is not None
-    docs = [prepare(t) for t in corpus]
+    docs = [ngram_text(t) for t in corpus]
     reference = TfidfVectorizer(
         analyzer="char",
         ngram_range=lsa.ngram_range,

@@ -30,7 +30,7 @@ def test_bundled_minilm_loads_offline(minilm: SentenceTransformerEmbedder) -> No
 
 def test_query_and_passage_prompts_are_applied(minilm: SentenceTransformerEmbedder) -> None:
     prompted = SentenceTransformerEmbedder(
-        bundled_model_dir(), query_prompt="query: ", passage_prompt="passage: "
+        bundled_model_dir(), query_prompt="query: ", passage_prompt="passage: ", batch_size=32
     )
     text = "printer jam"
     q = prompted.encode([text], "query")[0]
@@ -48,7 +48,9 @@ def test_any_local_model_directory_works(
 ) -> None:
     local = tmp_path / "my-local-model"
     shutil.copytree(bundled_model_dir(), local)
-    embedder = SentenceTransformerEmbedder(str(local), batch_size=2)
+    embedder = SentenceTransformerEmbedder(
+        str(local), query_prompt="", passage_prompt="", batch_size=2
+    )
     assert embedder.model_id.startswith("sbert:my-local-model@")
     # Same files, same hash: only the directory name differs.
     assert embedder.model_id.split("@")[1] == minilm.model_id.split("@")[1]
@@ -58,4 +60,6 @@ def test_any_local_model_directory_works(
 
 def test_missing_model_directory_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(EmbedderUnavailable, match="not a local sentence-transformers model"):
-        SentenceTransformerEmbedder(tmp_path / "nope")
+        SentenceTransformerEmbedder(
+            tmp_path / "nope", query_prompt="", passage_prompt="", batch_size=32
+        )

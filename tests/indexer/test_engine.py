@@ -12,11 +12,12 @@ from indexer.lexical import Filters
 from kbsvc.config import Settings
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import EntryStatus, EntryUpdate, LinkKind
+from kbsvc.search.engine import build_search_engine
 from tests.factories import make_entry, make_ticket
 
 
 def _engine(settings: Settings, db: Engine, index_dir: Path | None = None) -> SearchEngine:
-    eng = SearchEngine(settings, db, index_dir=index_dir)
+    eng = build_search_engine(settings, db, index_dir=index_dir)
     eng.start()
     return eng
 

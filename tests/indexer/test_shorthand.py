@@ -9,6 +9,8 @@ from indexer.docs import EntryDoc
 from indexer.retriever import Retriever, RetrieverConfig
 from indexer.shorthand import Shorthand, default_shorthand, parse_table, shipped_table
 
+LEXICAL = RetrieverConfig(lexical_weight=1.0, dense_weight=0.0, method="score", learn_from_use=True)
+
 
 def _doc(i: int, title: str, symptom: str = "", system: str = "") -> EntryDoc:
     return EntryDoc(id=i, title=title, symptom=symptom, system=system)
@@ -16,7 +18,7 @@ def _doc(i: int, title: str, symptom: str = "", system: str = "") -> EntryDoc:
 
 def _retriever(shorthand: bool = True) -> Retriever:
     cfg = dataclasses.replace(AnalyzerConfig(), shorthand=shorthand)
-    r = Retriever(Analyzer(config=cfg), None, RetrieverConfig(dense_weight=0.0))
+    r = Retriever(Analyzer(config=cfg), None, LEXICAL)
     r.add(
         [
             _doc(1, "门诊医保结算失败", "门诊刷医保卡结算提示交易失败", "医保结算"),

@@ -113,7 +113,7 @@ def test_empty_index_and_bad_input(make) -> None:  # type: ignore[no-untyped-def
     with pytest.raises(ValueError):
         index.search(np.ones(DIM + 1, np.float32), 3)
     with pytest.raises(ValueError):
-        VectorIndex(0, "none")
+        VectorIndex(0, "none", ann_threshold=1000)
 
 
 def test_duplicate_ids_in_one_batch_keep_the_last(make) -> None:  # type: ignore[no-untyped-def]
@@ -151,7 +151,7 @@ def test_persistence_round_trip(make, tmp_path: Path) -> None:  # type: ignore[n
     index.add(np.arange(120), vecs)
     index.remove([3])
     manifest = index.save(tmp_path, last_seq=42)
-    loaded, saved = VectorIndex.load(tmp_path, model_id="test-model", dim=DIM)
+    loaded, saved = VectorIndex.load(tmp_path, model_id="test-model", dim=DIM, ann_threshold=1000)
     assert saved == manifest
     assert saved["last_seq"] == 42 and saved["count"] == 119 and saved["kind"] == "vector"
     assert saved["index_type"] == index.mode and saved["faiss_version"]
@@ -163,7 +163,7 @@ def test_persistence_round_trip(make, tmp_path: Path) -> None:  # type: ignore[n
 
 
 def test_manifest_is_readable_json_with_checksums(tmp_path: Path) -> None:
-    index = VectorIndex(DIM, "sbert:中文模型@abc")
+    index = VectorIndex(DIM, "sbert:中文模型@abc", ann_threshold=1000)
     index.add([1], unit(1))
     index.save(tmp_path, last_seq=1)
     text = (tmp_path / "manifest.json").read_text(encoding="utf-8")
@@ -174,29 +174,29 @@ def test_manifest_is_readable_json_with_checksums(tmp_path: Path) -> None:
 
 def test_missing_corrupt_and_mismatched(tmp_path: Path) -> None:
     with pytest.raises(IndexMissing):
-        VectorIndex.load(tmp_path, model_id="m", dim=DIM)
-    index = VectorIndex(DIM, "m")
+        VectorIndex.load(tmp_path, model_id="m", dim=DIM, ann_threshold=1000)
+    index = VectorIndex(DIM, "m", ann_threshold=1000)
     index.add(np.arange(10), unit(10))
     manifest = index.save(tmp_path, last_seq=5)
     with pytest.raises(IndexMismatch, match="model_id"):
-        VectorIndex.load(tmp_path, model_id="other", dim=DIM)
+        VectorIndex.load(tmp_path, model_id="other", dim=DIM, ann_threshold=1000)
     with pytest.raises(IndexMismatch, match="dim"):
-        VectorIndex.load(tmp_path, model_id="m", dim=DIM * 2)
+        VectorIndex.load(tmp_path, model_id="m", dim=DIM * 2, ann_threshold=1000)
     faiss_file = tmp_path / manifest["files"]["index"]["name"]
     good = faiss_file.read_bytes()
     faiss_file.write_bytes(good[: len(good) // 2])
     with pytest.raises(IndexCorrupt, match="checksum"):
-        VectorIndex.load(tmp_path, model_id="m", dim=DIM)
+        VectorIndex.load(tmp_path, model_id="m", dim=DIM, ann_threshold=1000)
     faiss_file.unlink()
     with pytest.raises(IndexCorrupt, match="missing"):
-        VectorIndex.load(tmp_path, model_id="m", dim=DIM)
+        VectorIndex.load(tmp_path, model_id="m", dim=DIM, ann_threshold=1000)
     (tmp_path / "manifest.json").write_text("{", encoding="utf-8")
     with pytest.raises(IndexCorrupt):
-        VectorIndex.load(tmp_path, model_id="m", dim=DIM)
+        VectorIndex.load(tmp_path, model_id="m", dim=DIM, ann_threshold=1000)
 
 
 def test_garbage_with_a_matching_checksum_is_still_corrupt(tmp_path: Path) -> None:
-    index = VectorIndex(DIM, "m")
+    index = VectorIndex(DIM, "m", ann_threshold=1000)
     index.add(np.arange(10), unit(10))
     manifest = index.save(tmp_path, last_seq=5)
     faiss_file = tmp_path / manifest["files"]["index"]["name"]
@@ -204,7 +204,7 @@ def test_garbage_with_a_matching_checksum_is_still_corrupt(tmp_path: Path) -> No
     manifest["files"]["index"]["sha256"] = hashlib.sha256(b"not a faiss index").hexdigest()
     (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(IndexCorrupt, match="unreadable"):
-        VectorIndex.load(tmp_path, model_id="m", dim=DIM)
+        VectorIndex.load(tmp_path, model_id="m", dim=DIM, ann_threshold=1000)
 
 
 def test_searches_run_safely_during_writes_and_rebuilds() -> None:

@@ -24,6 +24,7 @@ def test_demo_data_ships_and_is_realistic() -> None:
     assert len(lines) >= 300
 
 
+@pytest.mark.slow
 def test_demo_loads_and_is_idempotent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KBSVC_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("KBSVC_DATABASE_URL", "")

@@ -261,13 +261,13 @@ def _assert_index_catches_up(settings: Settings) -> None:
     """A restarted engine (load or rebuild, then sync) finds every published entry, no more."""
     from sqlmodel import Session, select
 
-    from indexer.engine import SearchEngine
     from indexer.lexical import Filters
     from kbsvc import db
     from kbsvc.entries.models import Entry, EntryStatus
+    from kbsvc.search.engine import build_search_engine
 
     engine = db.make_engine(settings)
-    search = SearchEngine(settings, engine)
+    search = build_search_engine(settings, engine)
     search.start()
     with Session(engine) as session:
         rows = list(
@@ -290,7 +290,6 @@ def _assert_index_catches_up(settings: Settings) -> None:
 
 
 def test_reindex_survives_sigkill(tmp_path: Path) -> None:
-    pytest.importorskip("indexer.engine", reason="the retrieval engine is not installed yet")
     settings = Settings(data_dir=tmp_path / "data", database_url="", _env_file=None)  # type: ignore[call-arg]
     _seed_entries(settings, 0, ENTRIES)
     duration, out = timed_run(settings.data_dir, "reindex")

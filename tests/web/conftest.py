@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
 import socket
 import threading
 import time
@@ -167,3 +169,15 @@ def login(page, server: LiveServer, username: str = "editor1", next_path: str = 
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(f"{server.url}{next_path}*")
+
+
+@pytest.fixture
+def other_origin(live_server: LiveServer, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A second origin (another loopback port) serving the pages a test writes."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", live_server.host_port), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield live_server.host_origin, tmp_path
+    httpd.shutdown()
+    httpd.server_close()

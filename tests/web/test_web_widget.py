@@ -212,3 +212,36 @@ def test_stale_response_never_overwrites_newer(page, live_server: LiveServer) ->
     page.wait_for_timeout(400)
     assert page.locator(ITEM, has_text="过期的结果").count() == 0
     assert page.locator(ITEM, has_text="PACS").count() >= 1
+
+
+def test_unsure_matches_are_folded_under_maybe_related(page, live_server: LiveServer) -> None:
+    """No confident hit: the widget says so and still offers the best few, folded."""
+    unsure = {
+        "data": [
+            {
+                "entry": {"id": 1, "title": "也许是这条处理记录", "solution": "重启打印服务"},
+                "score": 0.2,
+                "confidence": "low",
+                "reasons": [],
+                "snippet": "",
+                "sources": [],
+            }
+        ],
+        "took_ms": 1,
+        "confident": False,
+    }
+    page.route(
+        "**/api/v1/suggest",
+        lambda route: route.fulfill(
+            status=200, content_type="application/json", body=json.dumps(unsure)
+        ),
+    )
+    login(page, live_server, "viewer1", "/demo/ticket")
+    page.locator("#desc").fill("打印机有点不对劲")
+    fold = page.locator(f"{WIDGET} details.maybe")
+    fold.wait_for(state="attached", timeout=15_000)
+    assert "没有把握的匹配" in page.locator(f"{WIDGET} .empty").inner_text()
+    item = page.locator(ITEM, has_text="也许是这条处理记录")
+    assert not item.is_visible()
+    fold.locator("summary").click()
+    assert item.is_visible() and "可能相关（1 条）" in fold.inner_text()

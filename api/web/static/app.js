@@ -87,7 +87,10 @@
         .then(function () { location.assign(safeNext(form.getAttribute('data-next'))); })
         .catch(function (err) {
           button.disabled = false;
-          showError(error, err.status === 401 || err.status === 403 ? '用户名或密码不正确' : friendly(err));
+          // Directory sign-in explains itself in Chinese (disabled, no group, server down).
+          var said = err.data && err.data.message ? String(err.data.message) : '';
+          if (/[\u4e00-\u9fff]/.test(said)) showError(error, said);
+          else showError(error, err.status === 401 || err.status === 403 ? '用户名或密码不正确' : friendly(err));
         });
     });
   }
@@ -184,57 +187,164 @@
     });
   }
 
-  function onCaptureTicket(button) {
-    button.addEventListener('click', function () {
-      button.disabled = true;
-      api('POST', '/api/v1/tickets/' + button.getAttribute('data-capture-ticket') + '/capture')
-        .then(function (entry) { location.assign('/capture/' + entry.id); })
-        .catch(function (err) { button.disabled = false; toast('采编未成功：' + friendly(err), 'error'); });
-    });
-  }
-
   function splitTags(value) {
     return value.split(/[,，、;；]+/).map(function (t) { return t.trim(); }).filter(Boolean);
   }
 
-  function onCapture(form) {
-    var id = form.getAttribute('data-entry-id');
-    Array.prototype.forEach.call(form.querySelectorAll('[data-add-tag]'), function (chip) {
-      chip.addEventListener('click', function () {
-        var input = form.elements.tags;
-        var tags = splitTags(input.value);
-        var tag = chip.getAttribute('data-add-tag');
-        if (tags.indexOf(tag) < 0) tags.push(tag);
-        input.value = tags.join('，');
-        chip.remove();
-        input.focus();
-      });
+  var FORM_FIELDS = ['title', 'symptom', 'cause', 'solution', 'workaround', 'system', 'module',
+    'department', 'category', 'tags', 'note'];
+
+  // What was typed survives an expired session: kept here while the person signs in again.
+  function draftKey() { return 'kbsvc-unsaved:' + location.pathname; }
+
+  function keepTyped(form) {
+    var values = {};
+    FORM_FIELDS.forEach(function (name) { if (form.elements[name]) values[name] = form.elements[name].value; });
+    try { sessionStorage.setItem(draftKey(), JSON.stringify(values)); } catch (e) { /* private mode */ }
+  }
+
+  function restoreTyped(form) {
+    var raw = null;
+    try { raw = sessionStorage.getItem(draftKey()); } catch (e) { raw = null; }
+    if (!raw) return;
+    try { sessionStorage.removeItem(draftKey()); } catch (e) { /* ignore */ }
+    var values = JSON.parse(raw);
+    FORM_FIELDS.forEach(function (name) {
+      var field = form.elements[name];
+      if (!field || values[name] === undefined) return;
+      if (field.tagName === 'SELECT' && !Array.prototype.some.call(field.options, function (o) { return o.value === values[name]; })) {
+        var opt = document.createElement('option');
+        opt.value = values[name]; opt.textContent = values[name];
+        field.appendChild(opt);
+      }
+      field.value = values[name];
     });
+    toast('已恢复登录前未保存的内容，请确认后再保存。', 'ok');
+  }
+
+  function toLogin(form) {
+    if (form) keepTyped(form);
+    location.assign('/login?next=' + encodeURIComponent(location.pathname + location.search));
+  }
+
+  function onEntryForm(form) {
+    var mode = form.getAttribute('data-mode');
+    var id = form.getAttribute('data-entry-id');
+    var error = form.querySelector('.form-error');
+    var buttons = form.querySelectorAll('button');
+    restoreTyped(form);
+
+    function busy(on) { Array.prototype.forEach.call(buttons, function (b) { b.disabled = on; }); }
+
+    function fail(err) {
+      busy(false);
+      if (err.status === 401) { toLogin(form); return; }
+      showError(error, '保存未成功：' + friendly(err));
+    }
+
     form.addEventListener('submit', function (ev) {
       ev.preventDefault();
-      var error = form.querySelector('.form-error');
       error.hidden = true;
-      var fields = ['title', 'symptom', 'cause', 'solution', 'workaround', 'system', 'module',
-        'department', 'category'];
-      var body = { base_version: parseInt(form.getAttribute('data-version'), 10) };
-      fields.forEach(function (name) { body[name] = form.elements[name].value.trim(); });
-      body.tags = splitTags(form.elements.tags.value);
+      var then = (ev.submitter && ev.submitter.getAttribute('data-then')) || 'save';
+      var body = {};
+      FORM_FIELDS.forEach(function (name) {
+        if (form.elements[name]) body[name] = form.elements[name].value.trim();
+      });
+      body.tags = splitTags(body.tags || '');
+      if (!body.note) delete body.note;
       if (!body.title) { showError(error, '请填写标题'); form.elements.title.focus(); return; }
-      var review = ev.submitter && ev.submitter.getAttribute('data-then') === 'review';
-      var buttons = form.querySelectorAll('button[type="submit"]');
-      Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
-      var saved = false;
-      api('PATCH', '/api/v1/entries/' + id, body)
-        .then(function () {
-          saved = true;
-          return review ? api('POST', '/api/v1/entries/' + id + '/submit') : null;
-        })
-        .then(function () { location.assign('/entries/' + id); })
+      busy(true);
+      var saved;
+      if (mode === 'capture') {
+        delete body.note;
+        saved = api('POST', '/api/v1/tickets/' + form.getAttribute('data-ticket-id') + '/capture', body);
+      } else {
+        body.base_version = parseInt(form.getAttribute('data-version'), 10);
+        if (then === 'publish') body.publish = true;
+        saved = api('PATCH', '/api/v1/entries/' + id, body);
+      }
+      saved.then(function (entry) {
+        id = entry.id;
+        if (then !== 'submit') return entry;
+        return api('POST', '/api/v1/entries/' + id + '/submit').then(function () { return entry; });
+      }).then(function () {
+        if (then === 'publish') { location.assign('/entries/' + id); return; }
+        location.assign('/my?saved=' + id);
+      }).catch(fail);
+    });
+
+    var discard = form.querySelector('[data-discard-revision]');
+    if (discard) discard.addEventListener('click', function () {
+      if (!window.confirm('放弃后这份修改将不再保留，已发布的版本不受影响。确定放弃吗？')) return;
+      busy(true);
+      api('DELETE', '/api/v1/entries/' + id + '/revision')
+        .then(function () { location.assign('/entries/' + id); }).catch(fail);
+    });
+    var del = form.querySelector('[data-delete-draft]');
+    if (del) del.addEventListener('click', function () {
+      if (!window.confirm('删除后无法恢复。确定删除这份草稿吗？')) return;
+      busy(true);
+      api('DELETE', '/api/v1/entries/' + id)
+        .then(function () { location.assign('/my'); }).catch(fail);
+    });
+  }
+
+  var ACTION_DONE = { 'submit': '已提交审核', 'archive': '已归档', 'restore-draft': '已重新打开为草稿' };
+
+  function onEntryAction(button) {
+    button.addEventListener('click', function () {
+      var holder = button.closest('[data-entry-id]');
+      var id = button.getAttribute('data-entry-id') || holder.getAttribute('data-entry-id');
+      var action = button.getAttribute('data-entry-action');
+      var ask = button.getAttribute('data-confirm');
+      if (ask && !window.confirm(ask)) return;
+      button.disabled = true;
+      api('POST', '/api/v1/entries/' + id + '/' + action)
+        .then(function () { toast(ACTION_DONE[action] || '已完成', 'ok'); setTimeout(function () { location.reload(); }, 600); })
         .catch(function (err) {
-          if (saved) { location.assign('/entries/' + id); return; }
-          Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
-          showError(error, err.status === 409 ? '这条记录已被别人修改，请刷新页面后再保存。' : '保存未成功：' + friendly(err));
+          button.disabled = false;
+          if (err.status === 401) { toLogin(null); return; }
+          toast('操作未成功：' + friendly(err), 'error');
         });
+    });
+  }
+
+  function onRestoreVersion(button) {
+    button.addEventListener('click', function () {
+      var id = button.getAttribute('data-entry-id');
+      var version = button.getAttribute('data-restore-version');
+      if (!window.confirm('恢复第 ' + version + ' 版的内容？已发布的条目会先作为待审核的修改，审核通过后才生效。')) return;
+      button.disabled = true;
+      api('POST', '/api/v1/entries/' + id + '/versions/' + version + '/restore',
+        { base_version: parseInt(button.getAttribute('data-base'), 10) })
+        .then(function () { toast('已恢复', 'ok'); setTimeout(function () { location.reload(); }, 600); })
+        .catch(function (err) { button.disabled = false; toast('恢复未成功：' + friendly(err), 'error'); });
+    });
+  }
+
+  function onMerge(form) {
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var into = form.getAttribute('data-merge-into');
+      var from = parseInt(form.elements.from_id.value, 10);
+      if (!from) { toast('请填写重复条目的编号', 'error'); return; }
+      if (!window.confirm('把条目 #' + from + ' 合并到本条？被合并的条目会归档并跳转到这里。')) return;
+      api('POST', '/api/v1/entries/' + into + '/merge', { from_id: from })
+        .then(function () { toast('已合并', 'ok'); setTimeout(function () { location.reload(); }, 600); })
+        .catch(function (err) { toast('合并未成功：' + friendly(err), 'error'); });
+    });
+  }
+
+  function onResolveFlag(button) {
+    button.addEventListener('click', function () {
+      button.disabled = true;
+      api('POST', '/api/v1/review-flags/' + button.getAttribute('data-resolve-flag') + '/resolve', { resolution: '已处理' })
+        .then(function () {
+          var item = button.closest('.flag-item');
+          if (item) item.classList.add('review-done');
+          button.textContent = '已处理';
+        })
+        .catch(function (err) { button.disabled = false; toast('操作未成功：' + friendly(err), 'error'); });
     });
   }
 
@@ -268,7 +378,51 @@
     });
   }
 
+  function onUserscriptForm(form) {
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var error = form.querySelector('.form-error');
+      error.hidden = true;
+      var fields;
+      try { fields = JSON.parse(form.elements.fields.value); } catch (e) { fields = null; }
+      if (!fields || typeof fields !== 'object') { showError(error, '字段映射不是有效的 JSON 对象'); return; }
+      var body = {
+        match: form.elements.match.value.trim(), fields: fields,
+        source: form.elements.source.value.trim(), kb_url: form.elements.kb_url.value
+      };
+      api('POST', '/api/v1/widget/userscripts', body).then(function (res) {
+        var out = document.getElementById('us-output');
+        out.value = res.userscript;
+        var link = document.getElementById('us-download');
+        link.href = URL.createObjectURL(new Blob([res.userscript], { type: 'text/javascript' }));
+        document.getElementById('us-result').hidden = false;
+        toast('已生成，密钥绑定 ' + res.origin, 'ok');
+      }).catch(function (err) { showError(error, '生成未成功：' + friendly(err)); });
+    });
+  }
+
+  function onReplay(box) {
+    var button = box.querySelector('[data-replay]');
+    button.addEventListener('click', function () {
+      button.disabled = true;
+      var path = '/api/v1/hooks/' + encodeURIComponent(box.getAttribute('data-hook')) +
+        '/dead-letters/' + box.getAttribute('data-letter-id') + '/replay';
+      api('POST', path).then(function (res) {
+        if (res.outcome === 'dead_letter') {
+          button.disabled = false;
+          toast('仍未能处理：' + res.reason, 'error');
+        } else {
+          box.hidden = true;
+          toast('已处理', 'ok');
+        }
+      }).catch(function (err) { button.disabled = false; toast('处理未成功：' + friendly(err), 'error'); });
+    });
+  }
+
   function ready() {
+    var usForm = document.getElementById('userscript-form');
+    if (usForm) onUserscriptForm(usForm);
+    Array.prototype.forEach.call(document.querySelectorAll('.dead-letter[data-letter-id]'), onReplay);
     var hbForm = document.getElementById('handbook-form');
     if (hbForm) onHandbookForm(hbForm);
     Array.prototype.forEach.call(document.querySelectorAll('[data-publish-edition]'), onPublishEdition);
@@ -277,9 +431,12 @@
     Array.prototype.forEach.call(document.querySelectorAll('[data-action="logout"]'), onLogout);
     Array.prototype.forEach.call(document.querySelectorAll('.feedback[data-entry-id]'), onFeedback);
     Array.prototype.forEach.call(document.querySelectorAll('.review-item[data-entry-id]'), onReview);
-    var capture = document.getElementById('capture-form');
-    if (capture) onCapture(capture);
-    Array.prototype.forEach.call(document.querySelectorAll('[data-capture-ticket]'), onCaptureTicket);
+    var entryForm = document.getElementById('entry-form');
+    if (entryForm) onEntryForm(entryForm);
+    Array.prototype.forEach.call(document.querySelectorAll('[data-entry-action]'), onEntryAction);
+    Array.prototype.forEach.call(document.querySelectorAll('[data-restore-version]'), onRestoreVersion);
+    Array.prototype.forEach.call(document.querySelectorAll('form[data-merge-into]'), onMerge);
+    Array.prototype.forEach.call(document.querySelectorAll('[data-resolve-flag]'), onResolveFlag);
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready);

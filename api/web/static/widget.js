@@ -5,6 +5,8 @@
 
   var BANDS = { high: '高', medium: '中', low: '低' };
   var MAX_DEBOUNCE = 300;
+  var WAIT_FOR_FIELDS_MS = 60000;
+  var HINT = '填写标题或问题描述后，这里会实时列出知识库中相似的处理经验。';
 
   var CSS = [
     ':host{all:initial;display:block;font:14px/1.55 "Noto Sans CJK SC","PingFang SC","Microsoft YaHei",system-ui,sans-serif;color:#1f2933}',
@@ -17,6 +19,7 @@
     '.status{font-size:12px;color:#627d98}',
     '.hint,.empty{padding:14px;color:#627d98;margin:0}',
     '.empty strong{display:block;color:#334e68;font-weight:600;margin-bottom:2px}',
+    '.maybe summary{padding:6px 14px;color:#486581;cursor:pointer}',
     'ol{list-style:none;margin:0;padding:0}',
     '.item{padding:12px 14px;border-bottom:1px solid #eef2f6;outline:none;position:relative}',
     '.item:last-child{border-bottom:0}',
@@ -41,6 +44,12 @@
     'button.cite[aria-pressed="true"]{background:#146c43;border-color:#146c43;color:#fff}',
     'a.open{border-color:transparent;color:#0f6c81;margin-left:auto}',
     '.note{font-size:12px;color:#146c43}',
+    '.group{padding:8px 14px 4px;font-size:12px;font-weight:600;color:#146c43;background:#f3faf6;border-bottom:1px solid #e3f5ec}',
+    '.item.cited{background:#fbfefc}',
+    '.band-cited{background:#146c43;color:#fff}',
+    'button.insert{border-color:#0f6c81;color:#0f6c81}',
+    '.capture{display:flex;align-items:center;gap:8px;padding:10px 14px;border-top:1px solid #eef2f6}',
+    'button.save{background:#fff;border-color:#146c43;color:#146c43;font-weight:600}',
     '.foot{padding:8px 14px;font-size:11px;color:#829ab1;border-top:1px solid #eef2f6;background:#fbfcfd}'
   ].join('\n');
 
@@ -74,6 +83,29 @@
     });
   }
 
+  // Host-page fields: data-fields='{"ticket_id": "#no", ...}' and/or data-*-field attributes
+  // (an attribute wins over the map). `insert` is where 插入处理方法 writes (default: solution).
+  var FIELD_ATTRS = {
+    ticket_id: 'ticketIdField', title: 'titleField', description: 'textField',
+    cause: 'causeField', solution: 'solutionField', workaround: 'workaroundField',
+    system: 'systemField', department: 'departmentField', insert: 'insertField'
+  };
+  var QUERY_FIELDS = ['title', 'description', 'system', 'department'];
+
+  function fieldMap(d) {
+    var map = {};
+    var given = {};
+    try { given = d.fields ? JSON.parse(d.fields) : {}; } catch (e) { given = {}; }
+    if (!given || typeof given !== 'object') given = {};
+    if (typeof given.text === 'string' && !given.description) given.description = given.text;
+    Object.keys(FIELD_ATTRS).forEach(function (name) {
+      var sel = d[FIELD_ATTRS[name]] || given[name];
+      if (typeof sel === 'string' && sel) map[name] = sel;
+    });
+    if (!map.insert && map.solution) map.insert = map.solution;
+    return map;
+  }
+
   function pick(selector) {
     try { return selector ? document.querySelector(selector) : null; } catch (e) { return null; }
   }
@@ -84,24 +116,50 @@
     return String(node.value != null ? node.value : node.textContent || '').trim();
   }
 
+  function fixText(entry) {
+    var text = String(entry.solution || '').trim();
+    var workaround = String(entry.workaround || '').trim();
+    if (workaround) text += (text ? '\n' : '') + '应急处理：' + workaround;
+    return text;
+  }
+
+  // Plain text only, then the events a host framework listens for (it sees a typed value).
+  function writeInto(node, text) {
+    var editable = node.isContentEditable;
+    var current = String(editable ? node.textContent : node.value || '');
+    if (current.indexOf(text) >= 0) return;
+    var next = current.trim() ? current.replace(/\s+$/, '') + '\n\n' + text : text;
+    if (editable) node.textContent = next; else node.value = next;
+    node.dispatchEvent(new Event('input', { bubbles: true }));
+    node.dispatchEvent(new Event('change', { bubbles: true }));
+  }
+
   function Widget(script) {
     var d = script.dataset;
     this.key = d.kbsvcKey || '';
     this.api = (d.apiBase || new URL(script.src, location.href).origin).replace(/\/+$/, '');
     this.cfg = d;
+    this.fields = fieldMap(d);
+    this.source = d.source || 'widget';
     var wait = parseInt(d.debounce || '250', 10);
     this.wait = isNaN(wait) ? 250 : Math.max(0, Math.min(MAX_DEBOUNCE, wait));
     this.seq = 0;
     this.timer = null;
     this.controller = null;
     this.items = [];
+    this.cited = [];   // entries this ticket cites, pinned on top as 已引用
+    this.result = null; // the last suggest response
+    this.composing = false;
   }
+
+  Widget.prototype.value = function (name) { return valueOf(this.fields[name]); };
 
   Widget.prototype.mount = function () {
     var self = this;
+    if (this.host) return true;
     var container = pick(this.cfg.container);
-    var anchor = pick(this.cfg.textField) || pick(this.cfg.titleField);
-    if (!container && !anchor) return;
+    var anchor = pick(this.fields.description) || pick(this.fields.title);
+    if (!container && !anchor) return false;
     this.host = document.createElement('div');
     this.host.setAttribute('data-kbsvc-widget', '');
     var root = this.host.attachShadow({ mode: 'open' });
@@ -126,58 +184,136 @@
     panel.appendChild(head);
     this.body = el('div', 'body');
     panel.appendChild(this.body);
-    var foot = el('div', 'foot', '↑↓ 选择 · Enter 展开处理方法 · Esc 返回输入框');
-    panel.appendChild(foot);
+    if (this.fields.solution) panel.appendChild(this.captureBar());
+    panel.appendChild(el('div', 'foot', '↑↓ 选择 · Enter 展开处理方法 · Esc 返回输入框'));
     root.appendChild(panel);
     this.root = root;
     this.showHint();
     if (container) {
       container.appendChild(this.host);
     } else {
-      this.host.hidden = true; // inline mode stays out of the way until there is something to show
+      // Inline mode stays out of the way until there is something to show (or to save).
+      this.host.hidden = !this.fields.solution;
       anchor.insertAdjacentElement('afterend', this.host);
     }
-    ['titleField', 'textField', 'systemField', 'departmentField'].forEach(function (name) {
-      var node = pick(self.cfg[name]);
+    QUERY_FIELDS.forEach(function (name) {
+      var node = pick(self.fields[name]);
       if (!node) return;
-      node.addEventListener('input', function () { self.schedule(); });
+      // An input method's composition (pinyin → 汉字) is not text yet: never query it.
+      node.addEventListener('compositionstart', function () {
+        self.composing = true;
+        clearTimeout(self.timer);
+      });
+      node.addEventListener('compositionend', function () {
+        self.composing = false;
+        self.schedule();
+      });
+      node.addEventListener('input', function (ev) {
+        if (!ev.isComposing && !self.composing) self.schedule();
+      });
       node.addEventListener('change', function () { self.schedule(); });
     });
     panel.addEventListener('keydown', function (ev) { self.onKey(ev); });
-    if ((valueOf(this.cfg.titleField) + valueOf(this.cfg.textField)).length) this.schedule();
+    this.loadCited();
+    if ((this.value('title') + this.value('description')).length) this.schedule();
+    return true;
+  };
+
+  Widget.prototype.captureBar = function () {
+    var self = this;
+    var bar = el('div', 'capture');
+    var button = el('button', 'save', '存为知识');
+    button.type = 'button';
+    button.title = '把本工单的现象和处理方法存为知识库草稿，审核后发布';
+    var note = el('span', 'note');
+    note.setAttribute('aria-live', 'polite');
+    button.addEventListener('click', function () { self.saveTicket(button, note); });
+    bar.appendChild(button);
+    bar.appendChild(note);
+    return bar;
+  };
+
+  Widget.prototype.saveTicket = function (button, note) {
+    var self = this;
+    var ticket = this.ticketId();
+    if (!ticket) { note.textContent = '未找到工单号'; return; }
+    if (!this.value('solution')) { note.textContent = '请先填写处理方法'; return; }
+    var body = { source: this.source, external_id: ticket };
+    ['title', 'description', 'cause', 'solution', 'workaround', 'system', 'department']
+      .forEach(function (name) { body[name] = self.value(name); });
+    button.disabled = true;
+    note.textContent = '正在保存…';
+    this.request('/api/v1/widget/capture', body).then(function (res) {
+      button.disabled = false;
+      button.textContent = '更新知识草稿';
+      note.textContent = {
+        created: '已存为草稿，等待审核',
+        updated: '已更新草稿，等待审核',
+        unchanged: '草稿已是最新'
+      }[res.outcome] || '草稿已由他人编辑，未覆盖';
+    }, function () {
+      button.disabled = false;
+      note.textContent = '保存未成功，请稍后再试';
+    });
   };
 
   Widget.prototype.showHint = function () {
-    this.body.textContent = '';
-    this.body.appendChild(el('p', 'hint', '填写标题或问题描述后，这里会实时列出知识库中相似的处理经验。'));
-    this.items = [];
+    this.result = null;
+    this.draw();
   };
 
   Widget.prototype.schedule = function () {
     var self = this;
     clearTimeout(this.timer);
-    this.timer = setTimeout(function () { self.query().catch(function () { self.quiet(); }); }, this.wait);
+    if (this.composing) return;
+    this.timer = setTimeout(function () {
+      if (self.composing) return;
+      self.query().catch(function () { self.quiet(); });
+    }, this.wait);
   };
 
   Widget.prototype.request = function (path, body, signal) {
-    return fetch(this.api + path, {
-      method: 'POST',
+    var init = {
+      method: body === undefined ? 'GET' : 'POST',
       mode: 'cors',
       credentials: 'omit', // the widget key is the credential; never the KB login cookie
-      headers: { 'Content-Type': 'application/json', 'X-API-Key': this.key },
-      body: JSON.stringify(body),
+      headers: { 'X-API-Key': this.key },
       signal: signal
-    }).then(function (res) {
+    };
+    if (body !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    return fetch(this.api + path, init).then(function (res) {
       if (!res.ok) throw new Error('kbsvc ' + res.status);
       return res.status === 204 ? {} : res.json();
     });
   };
 
+  Widget.prototype.loadCited = function () {
+    var self = this;
+    var ticket = this.ticketId();
+    if (!ticket) return;
+    var path = '/api/v1/tickets/' + encodeURIComponent(this.source) + '/' +
+      encodeURIComponent(ticket) + '/citations';
+    this.request(path).then(function (res) {
+      var data = (res && Array.isArray(res.data)) ? res.data : [];
+      self.cited = data.filter(function (c) { return !c.merged_into_id; }).map(function (c) {
+        return {
+          id: c.entry_id, title: c.title, solution: c.solution, workaround: c.workaround,
+          system: c.system, department: c.department
+        };
+      });
+      if (self.cited.length) self.host.hidden = false;
+      self.draw();
+    }, function () { /* pinning is a convenience: the list still works without it */ });
+  };
+
   Widget.prototype.query = function () {
     var self = this;
-    var title = valueOf(this.cfg.titleField);
-    var text = valueOf(this.cfg.textField);
-    var fields = [title, text, valueOf(this.cfg.systemField), valueOf(this.cfg.departmentField)];
+    var title = this.value('title');
+    var text = this.value('description');
+    var fields = [title, text, this.value('system'), this.value('department')];
     var key = JSON.stringify(fields);
     // 'change' fires on blur (e.g. clicking 引用): same fields, so keep the list and its state.
     if (key === this.lastKey) return Promise.resolve();
@@ -188,15 +324,13 @@
       this.controller = null;
       this.showHint();
       this.status.textContent = '';
-      if (!pick(this.cfg.container)) this.host.hidden = true;
+      this.autoHide();
       return Promise.resolve();
     }
     this.controller = typeof AbortController === 'function' ? new AbortController() : null;
     var body = { title: title, text: text, k: 5 };
-    var system = valueOf(this.cfg.systemField);
-    var dept = valueOf(this.cfg.departmentField);
-    if (system) body.system = system;
-    if (dept) body.department = dept;
+    if (fields[2]) body.system = fields[2];
+    if (fields[3]) body.department = fields[3];
     this.status.textContent = '正在查找…';
     return this.request('/api/v1/suggest', body, this.controller && this.controller.signal)
       .then(function (res) {
@@ -209,67 +343,119 @@
       });
   };
 
+  Widget.prototype.autoHide = function () {
+    if (!pick(this.cfg.container) && !this.cited.length && !this.fields.solution) {
+      this.host.hidden = true;
+    }
+  };
+
   Widget.prototype.quiet = function () {
     // Service down or refusing: say nothing, keep the host page exactly as it was.
     this.status.textContent = '';
     this.showHint();
-    if (!pick(this.cfg.container)) this.host.hidden = true;
+    this.autoHide();
   };
 
   Widget.prototype.ticketId = function () {
-    return valueOf(this.cfg.ticketIdField) || this.cfg.ticketId || '';
+    return this.value('ticket_id') || this.cfg.ticketId || '';
   };
 
   Widget.prototype.render = function (res) {
+    this.result = res || { data: [] };
+    this.host.hidden = false;
+    this.draw();
+  };
+
+  // Pinned citations first, then this query's results without them.
+  Widget.prototype.draw = function () {
     var self = this;
-    var data = (res && Array.isArray(res.data)) ? res.data.slice(0, 5) : [];
+    var res = this.result;
+    var pinned = {};
+    this.cited.forEach(function (c) { pinned[c.id] = true; });
+    var all = (res && Array.isArray(res.data)) ? res.data : [];
+    all = all.filter(function (h) { return h.entry && !pinned[h.entry.id]; });
+    // Not confident: never shout a near miss, never hide a likely fix (folded under 可能相关).
+    var hits = res && res.confident === false ? [] : all.slice(0, 5);
+    var maybe = hits.length ? [] : all.slice(0, 3);
     this.body.textContent = '';
     this.items = [];
-    this.host.hidden = false;
-    if (!res || res.confident === false || !data.length) {
+    if (this.cited.length) {
+      var cited = el('ol', 'pinned');
+      cited.setAttribute('aria-label', '已引用');
+      this.cited.forEach(function (entry, i) {
+        cited.appendChild(self.renderItem({ entry: entry, pinned: true }, i));
+      });
+      this.body.appendChild(el('div', 'group', '已引用'));
+      this.body.appendChild(cited);
+    }
+    if (!res) {
+      this.body.appendChild(el('p', 'hint', HINT));
+      return;
+    }
+    if (!hits.length) {
       var empty = el('div', 'empty');
-      empty.appendChild(el('strong', null, '没有找到相似的处理记录'));
+      empty.appendChild(el('strong', null, maybe.length ? '没有把握的匹配' : '没有找到相似的处理记录'));
       empty.appendChild(document.createTextNode('可以补充报错提示或换一种说法再试。'));
       this.body.appendChild(empty);
-      this.status.textContent = '没有相似记录';
+      this.status.textContent = maybe.length ? '没有把握的匹配' : '没有相似记录';
+      if (maybe.length) {
+        var fold = el('details', 'maybe');
+        fold.appendChild(el('summary', null, '可能相关（' + maybe.length + ' 条）'));
+        var few = el('ol');
+        few.setAttribute('aria-label', '可能相关');
+        maybe.forEach(function (hit, i) { few.appendChild(self.renderItem(hit, self.items.length + i)); });
+        fold.appendChild(few);
+        this.body.appendChild(fold);
+      }
       return;
     }
     var list = el('ol');
     list.setAttribute('aria-label', '相似处理记录');
-    data.forEach(function (hit, i) { list.appendChild(self.renderItem(hit, i)); });
+    var offset = this.items.length;
+    hits.forEach(function (hit, i) { list.appendChild(self.renderItem(hit, offset + i)); });
     this.body.appendChild(list);
     // A confident best match opens with its fix showing: that is what the engineer needs.
-    if (data[0].confidence === 'high') this.toggle(this.items[0]);
-    this.status.textContent = '找到 ' + data.length + ' 条';
+    if (hits[0].confidence === 'high') this.toggle(this.items[offset]);
+    this.status.textContent = '找到 ' + hits.length + ' 条';
   };
 
   Widget.prototype.renderItem = function (hit, index) {
     var self = this;
     var entry = hit.entry || {};
-    var li = el('li', 'item');
+    var li = el('li', hit.pinned ? 'item cited' : 'item');
     li.tabIndex = index === 0 ? 0 : -1;
     li.setAttribute('aria-label', String(entry.title || ''));
     var row = el('div', 'row');
     row.appendChild(el('h3', 'title', entry.title || ''));
-    var bandKey = BANDS[hit.confidence] ? hit.confidence : 'low';
-    var band = el('span', 'band band-' + bandKey, BANDS[bandKey]);
-    band.setAttribute('title', '匹配度' + BANDS[bandKey]);
-    band.setAttribute('aria-label', '匹配度' + BANDS[bandKey]);
-    row.appendChild(band);
+    if (hit.pinned) {
+      row.appendChild(el('span', 'band band-cited', '已引用'));
+    } else {
+      var bandKey = BANDS[hit.confidence] ? hit.confidence : 'low';
+      var band = el('span', 'band band-' + bandKey, BANDS[bandKey]);
+      band.setAttribute('title', '匹配度' + BANDS[bandKey]);
+      band.setAttribute('aria-label', '匹配度' + BANDS[bandKey]);
+      row.appendChild(band);
+    }
     li.appendChild(row);
     var meta = [entry.system, entry.department].filter(Boolean).join(' · ');
     if (meta) li.appendChild(el('div', 'meta', meta));
-    var snip = el('p', 'snippet');
-    renderSnippet(snip, hit.snippet || entry.symptom || '');
-    li.appendChild(snip);
+    if (!hit.pinned) {
+      var snip = el('p', 'snippet');
+      renderSnippet(snip, hit.snippet || entry.symptom || '');
+      li.appendChild(snip);
+    }
     var detail = el('div', 'detail');
     detail.hidden = true;
     if (entry.solution) {
       detail.appendChild(el('b', null, '处理方法'));
       detail.appendChild(document.createTextNode(String(entry.solution)));
     }
+    if (entry.workaround) {
+      detail.appendChild(el('b', null, '应急处理'));
+      detail.appendChild(document.createTextNode(String(entry.workaround)));
+    }
     li.appendChild(detail);
-    li.appendChild(this.renderActions(entry, li));
+    li.appendChild(this.renderActions(entry, hit.pinned));
     li.addEventListener('click', function (ev) {
       if (ev.target === li || ev.target.className === 'snippet' || ev.target.className === 'title') self.toggle(li);
     });
@@ -277,26 +463,55 @@
     return li;
   };
 
-  Widget.prototype.renderActions = function (entry, li) {
+  // Record the citation, then pin the entry (the server's list is the truth on reload).
+  Widget.prototype.cite = function (entry) {
+    var self = this;
+    var ticket = this.ticketId();
+    if (!ticket) return Promise.reject(new Error('no ticket'));
+    return this.request('/api/v1/entries/' + encodeURIComponent(entry.id) + '/citations',
+      { source: this.source, external_id: ticket })
+      .then(function (res) {
+        var id = (res && res.entry_id) || entry.id; // a merged entry's citation goes to its survivor
+        if (!self.cited.some(function (c) { return c.id === id; })) {
+          self.cited.push({
+            id: id, title: entry.title, solution: entry.solution, workaround: entry.workaround,
+            system: entry.system, department: entry.department
+          });
+        }
+        self.draw();
+      });
+  };
+
+  Widget.prototype.renderActions = function (entry, pinned) {
     var self = this;
     var actions = el('div', 'actions');
     var note = el('span', 'note');
     note.setAttribute('aria-live', 'polite');
-    var cite = el('button', 'cite', '引用');
+    var target = pick(this.fields.insert);
+    if (target && fixText(entry)) {
+      var insert = el('button', 'insert', '插入处理方法');
+      insert.type = 'button';
+      insert.setAttribute('aria-label', '插入处理方法：' + (entry.title || ''));
+      insert.addEventListener('click', function () {
+        writeInto(pick(self.fields.insert) || target, fixText(entry));
+        if (pinned) { note.textContent = '已插入'; return; }
+        if (!self.ticketId()) { note.textContent = '已插入（未找到工单号，未记录引用）'; return; }
+        self.cite(entry).catch(function () { note.textContent = '已插入，引用未记录'; });
+      });
+      actions.appendChild(insert);
+    }
+    var cite = el('button', 'cite', pinned ? '已引用' : '引用');
     cite.type = 'button';
-    cite.setAttribute('aria-pressed', 'false');
-    cite.setAttribute('aria-label', '引用到本工单：' + (entry.title || ''));
+    cite.setAttribute('aria-pressed', pinned ? 'true' : 'false');
+    cite.setAttribute('aria-label', (pinned ? '已引用到本工单：' : '引用到本工单：') + (entry.title || ''));
+    cite.disabled = !!pinned;
     cite.addEventListener('click', function () {
-      var ticket = self.ticketId();
-      if (!ticket) { note.textContent = '未找到工单号'; return; }
+      if (!self.ticketId()) { note.textContent = '未找到工单号'; return; }
       cite.disabled = true;
-      self.request('/api/v1/entries/' + encodeURIComponent(entry.id) + '/citations',
-        { source: self.cfg.source || 'widget', external_id: ticket })
-        .then(function () {
-          cite.textContent = '已引用';
-          cite.setAttribute('aria-pressed', 'true');
-          note.textContent = '已关联工单 ' + ticket;
-        }, function () { cite.disabled = false; note.textContent = '引用未成功，请稍后再试'; });
+      self.cite(entry).catch(function () {
+        cite.disabled = false;
+        note.textContent = '引用未成功，请稍后再试';
+      });
     });
     actions.appendChild(cite);
     [['有用', true], ['没用', false]].forEach(function (spec) {
@@ -306,7 +521,7 @@
       b.addEventListener('click', function () {
         var all = actions.querySelectorAll('button.fb');
         Array.prototype.forEach.call(all, function (x) { x.disabled = true; });
-        var body = { helpful: spec[1], source: self.cfg.source || 'widget' };
+        var body = { helpful: spec[1], source: self.source };
         var ticket = self.ticketId();
         if (ticket) body.external_id = ticket;
         self.request('/api/v1/entries/' + encodeURIComponent(entry.id) + '/feedback', body)
@@ -330,7 +545,7 @@
   };
 
   Widget.prototype.toggle = function (li) {
-    var detail = li.querySelector('.detail');
+    var detail = li && li.querySelector('.detail');
     if (detail && detail.childNodes.length) {
       detail.hidden = !detail.hidden;
       li.setAttribute('aria-expanded', String(!detail.hidden));
@@ -357,7 +572,7 @@
       ev.preventDefault();
       this.toggle(this.items[current]);
     } else if (ev.key === 'Escape') {
-      var field = pick(this.cfg.textField) || pick(this.cfg.titleField);
+      var field = pick(this.fields.description) || pick(this.fields.title);
       if (field) { ev.preventDefault(); field.focus(); }
     }
   };
@@ -367,7 +582,24 @@
       if (!script || script.__kbsvcWidget || !script.dataset.kbsvcKey || !window.fetch) return;
       script.__kbsvcWidget = true;
       var widget = new Widget(script);
-      var go = function () { try { widget.mount(); } catch (e) { /* never break the host page */ } };
+      var tryMount = function () {
+        try { return widget.mount(); } catch (e) { return true; /* never break the host page */ }
+      };
+      // Vendor pages often render the ticket form after load: wait for its fields a while.
+      var go = function () {
+        if (tryMount() || typeof MutationObserver !== 'function') return;
+        var pending = false;
+        var observer = new MutationObserver(function () {
+          if (pending) return;
+          pending = true;
+          setTimeout(function () {
+            pending = false;
+            if (tryMount()) observer.disconnect();
+          }, 100);
+        });
+        observer.observe(document.documentElement, { childList: true, subtree: true });
+        setTimeout(function () { observer.disconnect(); }, WAIT_FOR_FIELDS_MS);
+      };
       if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', go);
       else go();
     } catch (e) { /* never break the host page */ }

@@ -17,6 +17,7 @@ from kbsvc import db
 from kbsvc.config import Settings
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import Entry, EntryStatus, LinkKind
+from kbsvc.search.engine import build_search_engine
 from kbsvc.timeutil import utcnow
 from tests.factories import make_entry
 
@@ -116,7 +117,7 @@ def kb_ids(session: Session) -> dict[str, int]:
 @pytest.fixture
 def search(settings: Settings, engine: Engine, analyzer: Analyzer) -> Iterator[SearchEngine]:
     """The real search engine over the test database; call `.sync()` after adding entries."""
-    search = SearchEngine(settings, engine, analyzer=analyzer)
+    search = build_search_engine(settings, engine, analyzer=analyzer)
     search.start()
     yield search
     search.stop()
@@ -132,7 +133,7 @@ def kb(tmp_path_factory: pytest.TempPathFactory, analyzer: Analyzer) -> Iterator
     with Session(engine, expire_on_commit=False) as session:
         ids = build_kb(session)
         ids["xss"] = add_xss_entry(session).id or 0
-    search = SearchEngine(settings, engine, analyzer=analyzer)
+    search = build_search_engine(settings, engine, analyzer=analyzer)
     search.start()
     yield KB(engine=engine, settings=settings, ids=ids, search=search)
     search.stop()

@@ -103,3 +103,33 @@ def test_invalid_settings_are_one_line(cli_env: Path, monkeypatch: pytest.Monkey
         "error: invalid settings: KBSVC_LIMITS__MAX_IMPORT_ROWS: Input should be greater than "
         "or equal to 1 (got '0')"
     )
+
+
+def test_capture_draft_masks_with_the_sites_privacy_rules(
+    cli_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: captured drafts were masked with default rules, not the site's."""
+    from sqlmodel import Session, select
+
+    from kbsvc import db
+    from kbsvc.config import Settings
+    from kbsvc.entries.models import Entry
+
+    monkeypatch.setenv(
+        "KBSVC_PRIVACY__EXTRA_PATTERNS",
+        '[{"kind": "mrn", "pattern": "MRN\\\\d{6}", "replacement": "【病历号】"}]',
+    )
+    # Tickets keep their text as given; the draft an editor sees must still be masked.
+    monkeypatch.setenv("KBSVC_PRIVACY__KEEP_RAW_TICKET_TEXT", "true")
+    export = cli_env / "tickets.csv"
+    export.write_text(
+        "工单号,标题,现象,处理方法\nP-1,病人 MRN123456 医嘱打不开,医嘱界面空白,重启医生站\n",
+        encoding="utf-8",
+    )
+    result = invoke("import", str(export), "--source", "itsm", "--capture", "draft")
+    assert result.exit_code == 0, result.output
+    eng = db.make_engine(Settings())
+    with Session(eng) as session:
+        entry = session.execute(select(Entry)).scalars().one()
+    eng.dispose()
+    assert "MRN123456" not in entry.title and "【病历号】" in entry.title

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy import text as text_sql
 from sqlmodel import Session
 
+from kbsvc.config import PrivacySettings
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import Entry, EntryLink, EntryStatus, EntryUpdate, LinkKind
 from kbsvc.exceptions import TooLarge, ValidationFailed
@@ -23,6 +24,7 @@ from kbsvc.intake.service import import_bytes, import_table
 from kbsvc.tickets import service as tickets
 from kbsvc.tickets.models import Ticket
 
+PRIVACY = PrivacySettings()
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "zhidian_export_gb18030.csv"
 
 
@@ -32,6 +34,7 @@ def count(session: Session, model: type) -> int:
 
 def run(session: Session, data: bytes, name: str = "export.csv", **kw: object):  # type: ignore[no-untyped-def]
     kw.setdefault("source", "zd")
+    kw.setdefault("privacy", PrivacySettings())
     return import_bytes(session, data, name, max_rows=10_000, **kw)  # type: ignore[arg-type]
 
 
@@ -203,7 +206,9 @@ def test_batches_commit_independently(session: Session) -> None:
     data = ["编号,标题,处理方法"] + [f"B{i},故障{i},处理{i}" for i in range(7)]
     table = read_table("\n".join(data).encode(), "x.csv", max_rows=100)
     steps: list[int] = []
-    report = import_table(session, table, source="b", batch_size=3, progress=steps.append)
+    report = import_table(
+        session, table, source="b", batch_size=3, progress=steps.append, privacy=PRIVACY
+    )
     assert report.imported == 7 and steps == [3, 3, 1]
 
 
@@ -256,7 +261,8 @@ def test_failing_batch_is_rolled_back_and_redone_row_by_row(session: Session) ->
         session.execute(
             text_sql(
                 "CREATE FUNCTION refuse_bad() RETURNS trigger AS $$ BEGIN "
-                "IF NEW.external_id = 'BAD' THEN RAISE EXCEPTION 'refused by the database'; END IF; "
+                "IF NEW.external_id = 'BAD' THEN "
+                "RAISE EXCEPTION 'refused by the database'; END IF; "
                 "RETURN NEW; END $$ LANGUAGE plpgsql"
             )
         )
@@ -276,7 +282,9 @@ def test_failing_batch_is_rolled_back_and_redone_row_by_row(session: Session) ->
     session.commit()
     data = "编号,标题,处理方法\nG1,故障1,处理1\nBAD,故障2,处理2\nG3,故障3,处理3\nG4,故障4,处理4\n"
     table = read_table(data.encode(), "x.csv", max_rows=100)
-    report = import_table(session, table, source="b", batch_size=3, capture=CaptureMode.draft)
+    report = import_table(
+        session, table, source="b", batch_size=3, capture=CaptureMode.draft, privacy=PRIVACY
+    )
     assert (report.imported, report.invalid, report.entries_created) == (3, 1, 3)
     assert [(e.line, e.message) for e in report.errors] == [
         (3, "not saved: refused by the database")
@@ -289,5 +297,5 @@ def test_failing_batch_is_rolled_back_and_redone_row_by_row(session: Session) ->
     session.execute(text_sql("DELETE FROM tickets"))
     session.commit()
     with pytest.raises(ValidationFailed, match="line 3: not saved: refused by the database"):
-        import_table(session, table, source="b", strict=True)
+        import_table(session, table, source="b", strict=True, privacy=PRIVACY)
     assert count(session, Ticket) == 0

@@ -1,7 +1,9 @@
 """handbooks and editions
 
 Revision ID: 0004_handbooks
-Revises: 0001
+Revises: 0003_lifecycle
+File name follows chain order; the revision id "0004_handbooks" is kept so existing
+databases upgrade (the ids were assigned on parallel branches).
 Create Date: 2026-11-26 02:32:44.232824
 """
 

@@ -2,6 +2,8 @@
 
 Revision ID: 0002_security
 Revises: 0005_analytics
+File name follows chain order; the revision id "0002_security" is kept so existing
+databases upgrade (the ids were assigned on parallel branches).
 Create Date: 2026-11-26 02:35:03.596472
 """
 

@@ -2,6 +2,8 @@
 
 Revision ID: 0005_analytics
 Revises: 0004_handbooks
+File name follows chain order; the revision id "0005_analytics" is kept so existing
+databases upgrade (the ids were assigned on parallel branches).
 Create Date: 2026-11-26 02:49:27.825923
 """
 

@@ -2,6 +2,8 @@
 
 Revision ID: 0003_lifecycle
 Revises: 0001
+File name follows chain order; the revision id "0003_lifecycle" is kept so existing
+databases upgrade (the ids were assigned on parallel branches).
 Create Date: 2026-11-26 02:35:09.581984
 """
 

@@ -1,0 +1,1 @@
+"""Knowledge exchange between hospitals: a documented zip of JSON lines, imported as drafts."""

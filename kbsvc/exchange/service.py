@@ -1,0 +1,219 @@
+"""Export published knowledge to an exchange file; import one as drafts, idempotently."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+
+from kbsvc import __version__
+from kbsvc.auth import policy
+from kbsvc.auth.models import SYSTEM, Principal, Role
+from kbsvc.config import Settings
+from kbsvc.entries import service as entries
+from kbsvc.entries.duplicates import find_duplicates
+from kbsvc.entries.models import Entry, EntryCreate, EntryStatus, EntryTag, EntryUpdate, Tag
+from kbsvc.exceptions import ValidationFailed
+from kbsvc.exchange import archive
+from kbsvc.exchange.models import (
+    EntryProvenance,
+    ExchangeEntry,
+    ExchangeManifest,
+    ExchangeVocab,
+    ImportedEntry,
+    ImportReport,
+    Provenance,
+)
+from kbsvc.timeutil import utcnow
+from kbsvc.vocab.models import VocabKind, VocabTerm
+
+# What leaves the hospital: what any staff member of no particular department may read.
+_OUTSIDE = Principal(kind="system", name="exchange", role=Role.viewer)
+CONTENT = (
+    *("title", "symptom", "cause", "solution", "workaround"),
+    *("system", "module", "department", "category"),
+)
+SITE_FILE = "site_id"
+
+
+def site_id(settings: Settings) -> str:
+    """This site's stable exchange id (settings, else generated once into the data dir)."""
+    if settings.exchange.site_id:
+        return settings.exchange.site_id
+    path = settings.data_dir / SITE_FILE
+    if not path.is_file():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        try:  # O_EXCL: of several processes starting at once, one writes the id
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(secrets.token_hex(8) + "\n")
+        except FileExistsError:
+            pass
+    return path.read_text(encoding="ascii").strip()
+
+
+def export_kb(
+    session: Session,
+    settings: Settings,
+    *,
+    system: str | None = None,
+    department: str | None = None,
+    category: str | None = None,
+    tag: str | None = None,
+    since: datetime | None = None,
+) -> tuple[bytes, ExchangeManifest]:
+    """Published, unrestricted entries (optionally filtered) and the vocabulary, as a zip."""
+    stmt = select(Entry).where(
+        Entry.status == EntryStatus.published,
+        policy.visible_filter(_OUTSIDE),
+        col(Entry.merged_into_id).is_(None),
+        col(Entry.purged_at).is_(None),
+    )
+    filters = {"system": system, "department": department, "category": category}
+    for field, value in filters.items():
+        if value:
+            stmt = stmt.where(getattr(Entry, field) == value)
+    if tag:
+        tagged = select(EntryTag.entry_id).join(Tag, col(Tag.id) == EntryTag.tag_id)
+        stmt = stmt.where(col(Entry.id).in_(tagged.where(Tag.name == tag)))
+    if since:
+        stmt = stmt.where(Entry.updated_at >= since)
+    rows = session.exec(stmt.order_by(col(Entry.id)).limit(settings.exchange.max_entries)).all()
+    tags = entries.tags_of(session, [r.id or 0 for r in rows])
+    me, name = site_id(settings), settings.exchange.site_name
+    out = [
+        ExchangeEntry(
+            provenance=Provenance(
+                site_id=me,
+                site_name=name,
+                entry_id=r.id or 0,
+                version=r.version,
+                published_at=r.updated_at,
+            ),
+            tags=tags.get(r.id or 0, []),
+            **{f: getattr(r, f) for f in CONTENT},
+        )
+        for r in rows
+    ]
+    terms = session.exec(
+        select(VocabTerm).order_by(col(VocabTerm.kind), col(VocabTerm.value))
+    ).all()
+    vocab = [
+        ExchangeVocab(kind=t.kind, value=t.value, aliases=t.aliases, parent=t.parent) for t in terms
+    ]
+    used = {k: str(v) for k, v in {**filters, "tag": tag, "since": since}.items() if v}
+    manifest = ExchangeManifest(
+        site_id=me,
+        site_name=name,
+        exported_at=utcnow(),
+        kbsvc_version=__version__,
+        filter=used,
+        entries=0,
+        vocabulary=0,
+    )
+    return archive.write(manifest, out, vocab), manifest
+
+
+def _merge_vocab(session: Session, vocab: list[ExchangeVocab]) -> int:
+    """Add unknown terms and unknown aliases of known terms; returns terms added."""
+    added = 0
+    for v in vocab:
+        row = session.exec(
+            select(VocabTerm).where(VocabTerm.kind == v.kind, VocabTerm.value == v.value)
+        ).first()
+        if row is None:
+            session.add(
+                VocabTerm(kind=VocabKind(v.kind), value=v.value, aliases=v.aliases, parent=v.parent)
+            )
+            added += 1
+        elif missing := [a for a in v.aliases if a not in row.aliases]:
+            row.aliases = [*row.aliases, *missing]
+            session.add(row)
+    session.flush()
+    return added
+
+
+def _validated(rows: list[ExchangeEntry]) -> list[EntryCreate]:
+    out = []
+    for n, row in enumerate(rows, start=1):
+        try:
+            out.append(EntryCreate(tags=row.tags, **{f: getattr(row, f) for f in CONTENT}))
+        except ValidationError as exc:
+            msg = exc.errors()[0].get("msg")
+            raise ValidationFailed(f"entries.jsonl line {n}: {msg}", line=n) from None
+    return out
+
+
+def import_kb(session: Session, settings: Settings, data: bytes, *, actor: str) -> ImportReport:
+    """Bring an exchange file in as drafts (flush; the caller commits, so it is all or nothing)."""
+    cfg = settings.exchange
+    manifest, rows, vocab = archive.read(
+        data, max_unpacked=cfg.max_unpacked_bytes, max_entries=cfg.max_entries
+    )
+    if manifest.site_id == site_id(settings):
+        raise ValidationFailed("this file was exported by this site; nothing to import")
+    kinds = {k.value for k in VocabKind}
+    if bad := sorted({v.kind for v in vocab} - kinds):
+        raise ValidationFailed(f"vocabulary.jsonl: unknown kinds {bad}; known: {sorted(kinds)}")
+    creates = _validated(rows)  # everything is checked before the first write
+    report = ImportReport(site_name=manifest.site_name, exported_at=manifest.exported_at)
+    report.vocabulary_added = _merge_vocab(session, vocab)
+    for row, create in zip(rows, creates, strict=True):
+        report.entries.append(_import_one(session, row, create, actor, manifest.exported_at))
+    for e in report.entries:
+        setattr(report, e.outcome, getattr(report, e.outcome) + 1)
+    report.possible_duplicates = sum(1 for e in report.entries if e.duplicates)
+    session.flush()
+    return report
+
+
+def _import_one(
+    session: Session, row: ExchangeEntry, create: EntryCreate, actor: str, exported: datetime
+) -> ImportedEntry:
+    src = row.provenance
+    done: dict[str, Any] = {"source_entry_id": src.entry_id, "title": row.title}
+    prov = session.exec(
+        select(EntryProvenance).where(
+            EntryProvenance.site_id == src.site_id, EntryProvenance.source_entry_id == src.entry_id
+        )
+    ).first()
+    if prov is not None:
+        entry = session.get(Entry, prov.entry_id)
+        if entry is None or src.version <= prov.source_version:
+            return ImportedEntry(**done, outcome="unchanged", entry_id=prov.entry_id)
+        if entry.status != EntryStatus.draft:  # reviewed here already: the local copy stands
+            return ImportedEntry(**done, outcome="kept", entry_id=entry.id)
+        update = EntryUpdate(**create.model_dump(exclude={"restricted_departments"}))
+        update.note = (
+            f"从{src.site_name or src.site_id}更新（原条目 #{src.entry_id} 第 {src.version} 版）"
+        )
+        entries.update(
+            session,
+            entry_id=entry.id or 0,
+            data=update,
+            actor=actor,
+            principal=SYSTEM,
+        )
+        prov.source_version, prov.imported_at = src.version, utcnow()
+        session.add(prov)
+        return ImportedEntry(**done, outcome="updated", entry_id=entry.id)
+    dups = [d.id for d in find_duplicates(session, create.model_dump(), k=3)]
+    note = f"从{src.site_name or src.site_id}导入（原条目 #{src.entry_id} 第 {src.version} 版）"
+    if dups:
+        note += "；可能与本地条目重复：" + "、".join(f"#{d}" for d in dups)
+    entry = entries.create(session, data=create, actor=actor, status=EntryStatus.draft, note=note)
+    session.add(
+        EntryProvenance(
+            entry_id=entry.id or 0,
+            site_id=src.site_id,
+            site_name=src.site_name,
+            source_entry_id=src.entry_id,
+            source_version=src.version,
+            exported_at=exported,
+        )
+    )
+    return ImportedEntry(**done, outcome="created", entry_id=entry.id, duplicates=dups)

@@ -1,0 +1,1 @@
+"""Notifications: events go to an outbox in the caller's transaction; a worker sends them."""

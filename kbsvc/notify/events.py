@@ -1,0 +1,63 @@
+"""Domain events → outbox rows in the caller's transaction (its commit makes them real)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from kbsvc.auth import policy
+from kbsvc.auth.models import Role, User
+from kbsvc.entries.models import Entry
+from kbsvc.notify import service
+from kbsvc.notify.models import EventType
+
+
+def _reviewer_emails(session: Session) -> list[str]:
+    rows = session.exec(
+        select(User.email).where(
+            User.active == True,  # noqa: E712
+            col(User.role).in_([Role.reviewer, Role.admin]),
+            User.email != "",
+        )
+    ).all()
+    return sorted(set(rows))
+
+
+def _email_of(session: Session, actor: str) -> list[str]:
+    # Actors are principal labels ("user:zhangsan"); only people have mailboxes.
+    kind, _, name = actor.partition(":")
+    if kind != "user":
+        return []
+    user = session.exec(select(User).where(User.username == name)).first()
+    return [user.email] if user and user.email and user.active else []
+
+
+def _title(session: Session, entry_id: int, title: str) -> str:
+    # Chat groups are wider than a department: restricted entries go out without their title.
+    return "受限条目" if policy.restrictions_of(session, [entry_id]) else title
+
+
+def entry_submitted(session: Session, entry: Entry, *, actor: str, version: int) -> None:
+    title = _title(session, entry.id or 0, entry.title)
+    data = {"entry_id": entry.id, "title": title, "system": entry.system, "actor": actor}
+    key = f"entry.submitted:{entry.id}:v{version}"
+    service.emit(session, EventType.entry_submitted, key, data, _reviewer_emails(session))
+
+
+def entry_rejected(
+    session: Session, entry: Entry, *, actor: str, comment: str, version: int
+) -> None:
+    title = _title(session, entry.id or 0, entry.title)
+    data = {"entry_id": entry.id, "title": title, "actor": actor, "comment": comment}
+    key = f"entry.rejected:{entry.id}:v{version}"
+    service.emit(session, EventType.entry_rejected, key, data, _email_of(session, entry.created_by))
+
+
+def flag_opened(
+    session: Session, *, flag_id: int, entry_id: int, reason: str, comment: str
+) -> None:
+    entry = session.get(Entry, entry_id)
+    title = _title(session, entry_id, entry.title) if entry else f"#{entry_id}"
+    data = {"entry_id": entry_id, "title": title, "reason": reason, "comment": comment}
+    service.emit(
+        session, EventType.flag_opened, f"flag.opened:{flag_id}", data, _reviewer_emails(session)
+    )

@@ -1,0 +1,61 @@
+"""Build the search engine from Settings: the one place settings become indexer config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from embeddings.factory import EmbeddingConfig
+from indexer.analyzer import Analyzer
+from indexer.engine import EngineConfig, SearchEngine
+from indexer.retriever import RetrieverConfig
+from kbsvc import __version__
+from kbsvc.config import EmbeddingSettings, SearchSettings, Settings
+from kbsvc.search.source import DbChangeSource
+
+
+def retriever_config(search: SearchSettings) -> RetrieverConfig:
+    """How channels are weighed and fused, from the search settings."""
+    return RetrieverConfig(
+        lexical_weight=search.lexical_weight,
+        dense_weight=search.dense_weight,
+        method=search.fusion,
+        learn_from_use=search.learn_from_use,
+    )
+
+
+def embedding_config(embedding: EmbeddingSettings) -> EmbeddingConfig:
+    """Which embedder feeds the dense channel, from the embedding settings."""
+    return EmbeddingConfig(
+        backend=embedding.backend,
+        model_path=embedding.model_path,
+        query_prompt=embedding.query_prompt,
+        passage_prompt=embedding.passage_prompt,
+        batch_size=embedding.batch_size,
+        lsa_dim=embedding.lsa_dim,
+        e5_threads=embedding.e5_threads,
+    )
+
+
+def engine_config(settings: Settings, index_dir: Path | None = None) -> EngineConfig:
+    """The search engine's whole configuration (index folder defaults to the data dir's)."""
+    return EngineConfig(
+        index_dir=index_dir or settings.index_dir,
+        retriever=retriever_config(settings.search),
+        embedding=embedding_config(settings.embedding),
+        ann_threshold=settings.search.ann_threshold,
+        version=__version__,
+    )
+
+
+def build_search_engine(
+    settings: Settings,
+    db_engine: Engine,
+    *,
+    index_dir: Path | None = None,
+    analyzer: Analyzer | None = None,
+) -> SearchEngine:
+    """A SearchEngine following `db_engine`'s entry change sequence (not started yet)."""
+    config = engine_config(settings, index_dir)
+    return SearchEngine(config, DbChangeSource(db_engine), analyzer=analyzer)
