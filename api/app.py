@@ -16,6 +16,7 @@ from api.deps import entry_visibility
 from api.logs import configure_logging
 from api.metrics import Metrics
 from api.routers import (
+    admin,
     analytics,
     audit,
     auth,
@@ -47,6 +48,7 @@ from kbsvc.search.engine import build_search_engine
 
 # Mount order is match order: the fixed paths of one router precede the `{id}` paths of the next.
 ROUTERS = (
+    admin.router,
     analytics.router,
     audit.router,
     auth.router,
@@ -98,7 +100,7 @@ def create_app(settings: Settings | None = None, *, db_engine: Engine | None = N
         await run_in_threadpool(
             searchlog.purge_expired, state.db_engine, settings.analytics.search_log_days
         )
-        state.search_log = searchlog.SearchLogWriter(state.db_engine)
+        state.search_log = searchlog.SearchLogWriter(state.db_engine, privacy=settings.privacy)
         state.export_limiter = ExportLimiter(settings.handbooks.max_concurrent_exports)
         state.demo_widget_keys = DemoWidgetKeys(state.db_engine)
         state.search_engine = _start_search(settings, state.db_engine)

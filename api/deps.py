@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from api.errors import is_page
 from api.uow import SESSION_STATE
 from indexer.engine import SearchEngine
 from kbsvc.analytics.searchlog import SearchLogWriter
@@ -19,7 +20,8 @@ from kbsvc.auth import service as auth_service
 from kbsvc.auth.models import ANONYMOUS, Principal, Role
 from kbsvc.auth.widgetkeys import DemoWidgetKeys
 from kbsvc.config import Settings
-from kbsvc.exceptions import Forbidden, Unauthorized
+from kbsvc.entries.models import Entry
+from kbsvc.exceptions import Forbidden, NotFound, Unauthorized
 from kbsvc.handbooks.export import ExportLimiter
 
 
@@ -142,9 +144,6 @@ def get_principal(
                     f"missing or wrong CSRF token: send the {sessions.CSRF_HEADER} "
                     "header from the login response"
                 )
-    else:
-        user = getattr(request.state, "user", None)
-        principal = user if isinstance(user, Principal) else ANONYMOUS
     # The audit and rate-limit middleware read the caller from here.
     request.state.principal = principal
     return principal
@@ -159,18 +158,22 @@ def _peek_principal(request: Request, session: Session) -> Principal | None:
     if key:
         return auth_service.principal_for_key(session, key)
     cookie = request.cookies.get(sessions.SESSION_COOKIE)
-    if cookie:
-        resolved = sessions.resolve(session, cookie, request.app.state.secret_key)
-        return resolved[0] if resolved else None
-    user = getattr(request.state, "user", None)
-    return user if isinstance(user, Principal) else None
+    if not cookie:
+        return None
+    resolved = sessions.resolve(session, cookie, request.app.state.secret_key)
+    if resolved is None:
+        return None
+    # A 404 page rendered from the guard shows the same header as the route's own pages.
+    request.state.principal, request.state.csrf_token = resolved
+    return resolved[0]
 
 
 def entry_visibility(request: Request, session: SessionDep) -> None:
-    """App-wide guard: any API route with an `{entry_id}` answers 404 for an entry hidden from
-    the caller (drafts, other departments), so routes added later cannot leak one by id."""
+    """App-wide guard: any route with an `{entry_id}`, API or web page, answers 404 for an entry
+    hidden from the caller (drafts, other departments), so routes added later cannot leak one
+    by id. On pages a missing id is refused here too, so both answer the same HTML 404."""
     raw = request.path_params.get("entry_id")
-    if raw is None or not request.url.path.startswith("/api/"):
+    if raw is None:
         return
     try:
         entry_id = int(raw)
@@ -181,11 +184,11 @@ def entry_visibility(request: Request, session: SessionDep) -> None:
     principal = _peek_principal(request, session)
     if principal is None or principal.role is None:
         return  # anonymous: the route's role check answers 401
-    from kbsvc.entries.models import Entry
-
     entry = session.get(Entry, entry_id)
     if entry is not None:
         policy.ensure_visible(session, principal, entry)
+    elif is_page(request):
+        raise NotFound(f"entry {entry_id} not found", entry_id=entry_id)
 
 
 def require(role: Role) -> Callable[..., Principal]:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -61,8 +61,18 @@ def error_json(
     return JSONResponse(jsonable_encoder(body), status_code=status, headers=headers)
 
 
-def _kb_error(_request: Request, exc: Exception) -> JSONResponse:
+def is_page(request: Request) -> bool:
+    # Web pages are the routes kept out of the OpenAPI document; they answer HTML.
+    route = request.scope.get("route")
+    return route is not None and getattr(route, "include_in_schema", True) is False
+
+
+def _kb_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, KbError)
+    if is_page(request):
+        from api.web.render import error_page
+
+        return error_page(request, exc)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
     return error_json(exc.status, exc.code, exc.message, exc.details or None, headers)
 

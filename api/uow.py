@@ -18,7 +18,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.middleware.audit import AUDITED, REQUEST_BODY, SAFE, event_fields
+from api.middleware.audit import AUDITED, REQUEST_BODY, event_fields
 from kbsvc.auth import audit
 
 SESSION_STATE = "db_session"  # request.state attribute the session dependency fills
@@ -42,15 +42,13 @@ class UnitOfWorkRoute(APIRoute):
             if session is None:
                 return response
             state = request.scope.setdefault("state", {})
-            event = None
-            if request.method not in SAFE:
-                body = getattr(response, "body", b"")
-                event = event_fields(
-                    request.scope,
-                    response.status_code,
-                    bytes(state.get(REQUEST_BODY) or b""),
-                    body if isinstance(body, bytes) else b"",
-                )
+            body = getattr(response, "body", b"")
+            event = event_fields(  # None for reads, GET or declared (suggest)
+                request.scope,
+                response.status_code,
+                bytes(state.get(REQUEST_BODY) or b""),
+                body if isinstance(body, bytes) else b"",
+            )
             await run_in_threadpool(_commit, session, event)
             state[AUDITED] = event is not None
             return response

@@ -215,6 +215,7 @@ def main() -> None:
     from sqlmodel import Session
 
     from kbsvc import db
+    from kbsvc.auth.models import SYSTEM
     from kbsvc.config import EmbeddingSettings, Settings
     from kbsvc.search import service
     from kbsvc.search.engine import build_search_engine
@@ -243,14 +244,23 @@ def main() -> None:
     lat = []
     with Session(eng) as s:
         for q in queries[:20]:
-            service.suggest(s, search, SuggestRequest(text=q), settings=settings.search)
+            service.suggest(
+                s,
+                search,
+                SuggestRequest(text=q),
+                principal=SYSTEM,
+                settings=settings.search,
+                search_log=None,
+            )
         for i in range(max(400, len(queries))):
             t = time.perf_counter()
             service.suggest(
                 s,
                 search,
                 SuggestRequest(text=queries[i % len(queries)], k=5),
+                principal=SYSTEM,
                 settings=settings.search,
+                search_log=None,
             )
             lat.append((time.perf_counter() - t) * 1000)
     print(

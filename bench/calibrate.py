@@ -1,12 +1,11 @@
-"""Calibrate confidence bands on the eval set and write kbsvc/search/confidence.json.
+"""Fit the shipped confidence prior (indexer/data/confidence_prior.json) on the demo KB.
 
-    python -m bench.calibrate [--dry-run]
+    python -m bench.calibrate [--dry-run] [--backends lsa:score,e5:rrf]
 
-For each shipped configuration (lexical only, and fused with each dense backend at the default
-weights) the top-1 fused score of every query is collected on the demo KB. `high` is set just
-above the best no-answer score, so a query without a right answer never gets a high-confidence
-suggestion; `medium` maximises (answerable queries confident) + (no-answer queries not
-confident) with at least 80 % of no-answer queries left not confident.
+The prior is what a KB with too little evidence of its own (fewer than
+`calibration.MIN_EVIDENCE` linked tickets) uses. It is fitted exactly as a served KB fits its
+own at reindex time (linked tickets leave-one-out, the same tickets with their entry hidden,
+unrelated text), never on the labelled query sets that bench/bench_confidence.py reports.
 """
 
 from __future__ import annotations
@@ -17,84 +16,50 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench.evalkb import family_kb, load_queries, load_tickets
+from bench.evalkb import family_kb, load_tickets
+from indexer import calibration
 from indexer.analyzer import Analyzer
 from indexer.retriever import RetrieverConfig
 from kbsvc.config import Settings
 from kbsvc.search.engine import retriever_config
-from kbsvc.search.evalrun import PUBLISHED, offline_retriever
+from kbsvc.search.evalrun import offline_retriever
 
-OUT = Path(__file__).resolve().parents[1] / "kbsvc/search/confidence.json"
-
-
-def _scores(
-    backend: str | None, cfg: RetrieverConfig
-) -> tuple[list[float], list[float], list[bool]]:
-    docs, res = family_kb(load_tickets())
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    r = offline_retriever(docs, Analyzer(), backend, cfg, settings)
-    answerable, none_, correct = [], [], []
-    for j in load_queries():
-        ranked = r.search(j.query, 5, PUBLISHED)
-        top = ranked.hits[0] if ranked.hits else None
-        score = top.score if top else 0.0
-        if j.relevant:
-            answerable.append(score)
-            rel = set().union(*(res.get(x, set()) for x in j.relevant))
-            correct.append(top is not None and str(top.id) in rel)
-        else:
-            none_.append(score)
-    return answerable, none_, correct
+SETTINGS = Settings(_env_file=None)  # type: ignore[call-arg]
+OUT = Path(__file__).resolve().parents[1] / "indexer/data/confidence_prior.json"
 
 
-def choose(answerable: list[float], none_: list[float]) -> dict[str, Any]:
-    high = round(max(none_) * 1.02 + 1e-4, 4) if none_ else 0.5
-    best = (-1.0, high)
-    for t in sorted(set(answerable + none_)):
-        if t > high:
-            break
-        no_ok = sum(s < t for s in none_) / max(1, len(none_))
-        if no_ok < 0.8:
-            continue
-        yes_ok = sum(s >= t for s in answerable) / max(1, len(answerable))
-        if yes_ok + no_ok > best[0]:
-            best = (yes_ok + no_ok, t)
-    medium = round(best[1], 4)
-    return {
-        "high": high,
-        "medium": medium,
-        "answerable_high": round(sum(s >= high for s in answerable) / len(answerable), 3),
-        "answerable_confident": round(sum(s >= medium for s in answerable) / len(answerable), 3),
-        "no_answer_not_high": round(sum(s < high for s in none_) / max(1, len(none_)), 3),
-        "no_answer_not_confident": round(sum(s < medium for s in none_) / max(1, len(none_)), 3),
-        "answerable": len(answerable),
-        "no_answer": len(none_),
-    }
+def plan(spec: str) -> tuple[str, str | None, RetrieverConfig]:
+    """ "lexical" or "backend:method" → (key, backend, retriever config)."""
+    base = retriever_config(SETTINGS.search)
+    if spec == "lexical":
+        return "lexical", None, dataclasses.replace(base, dense_weight=0.0)
+    backend, method = spec.split(":")
+    weight = 0.5 if method == "score" else 1.0
+    return spec, backend, dataclasses.replace(base, dense_weight=weight, method=method)  # type: ignore[arg-type]
+
+
+def fit_one(spec: str) -> dict[str, Any]:
+    key, backend, cfg = plan(spec)
+    docs, _ = family_kb(load_tickets())
+    r = offline_retriever(docs, Analyzer(), backend, cfg, SETTINGS)
+    probes = calibration.probes_from_links(docs, calibration.unrelated_queries())
+    cal = calibration.fit(calibration.collect(r, docs, probes), key)
+    print(key, round(cal.high, 4), round(cal.medium, 4), cal.report)
+    return cal.to_json()
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--dry-run", action="store_true")
-    ap.add_argument("--backends", default="lsa,sbert")
+    ap.add_argument("--backends", default="lsa:score,lsa:rrf,e5:rrf,e5:score")
     args = ap.parse_args()
-    base = retriever_config(Settings(_env_file=None).search)  # type: ignore[call-arg]
-    plans: list[tuple[str, str | None, RetrieverConfig]] = [
-        ("lexical", None, dataclasses.replace(base, dense_weight=0.0))
-    ]
-    for b in filter(None, args.backends.split(",")):
-        plans.append((f"{b}:{base.method}", b, base))
-    thresholds = {}
-    for key, backend, cfg in plans:
-        answerable, none_, correct = _scores(backend, cfg)
-        thresholds[key] = choose(answerable, none_)
-        thresholds[key]["top1_correct"] = round(sum(correct) / len(correct), 3)
-        print(key, thresholds[key])
+    models = {spec: fit_one(spec) for spec in ["lexical", *filter(None, args.backends.split(","))]}
     if not args.dry_run:
         doc = {
-            "note": "written by bench/calibrate.py on the demo KB and bench/eval queries",
-            "thresholds": thresholds,
+            "note": "written by bench/calibrate.py from the demo KB's linked tickets",
+            "models": models,
         }
-        OUT.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        OUT.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from kbsvc import db
-from kbsvc.config import Settings
+from kbsvc.config import PrivacySettings, Settings
 from kbsvc.entries.duplicates import find_duplicates
 from kbsvc.entries.models import Entry, EntryStatus
 from kbsvc.privacy.pii import scrub_ticket_fields
@@ -35,9 +35,10 @@ def main() -> None:
         if line.strip()
     ]
 
+    privacy = PrivacySettings()
     start = time.perf_counter()
     for row in rows:
-        scrub_ticket_fields(row)
+        scrub_ticket_fields(row, privacy)
     per_ticket = (time.perf_counter() - start) / len(rows) * 1000
     print(f"pii: {len(rows)} tickets, {per_ticket:.3f} ms per ticket")
 

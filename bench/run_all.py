@@ -7,6 +7,8 @@ import sys
 
 BENCHES = [
     ["bench.bench_quality"],
+    ["bench.bench_confidence"],
+    ["bench.bench_shorthand"],
     ["bench.bench_suggest"],
     ["bench.bench_vector"],
     ["bench.bench_embed"],

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -25,6 +25,25 @@ class NotFitted(EmbedderError):
 
 class UnknownBackend(EmbedderError, ValueError):
     """The configured backend name is not one the factory knows."""
+
+
+class StateMismatch(EmbedderError):
+    """Saved state is intact but was fitted under other settings (dimension, n-grams)."""
+
+
+class StateCorrupt(EmbedderError):
+    """Saved state is inconsistent (shapes, fingerprint): it cannot be trusted."""
+
+
+@dataclass(frozen=True)
+class EmbedderState:
+    """Fitted state as plain values: JSON-able `params` and numeric or string `arrays`.
+
+    The embedder knows nothing of files; the index store writes this under its manifest.
+    """
+
+    params: dict[str, Any] = field(default_factory=dict)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @runtime_checkable
@@ -59,12 +78,12 @@ class Embedder(Protocol):
         """Learn corpus-dependent state (no-op for pretrained models)."""
         ...
 
-    def save(self, directory: Path) -> None:
-        """Persist fitted state into `directory` (no-op for pretrained models)."""
+    def state(self) -> EmbedderState | None:
+        """Fitted state to persist (None for pretrained models: nothing to save)."""
         ...
 
-    def load(self, directory: Path) -> None:
-        """Restore fitted state saved by `save` (no-op for pretrained models)."""
+    def restore(self, state: EmbedderState) -> None:
+        """Adopt state from `state()`; StateMismatch / StateCorrupt when it cannot be used."""
         ...
 
 
@@ -81,7 +100,7 @@ class BaseEmbedder:
 
     needs_fit: bool = False
 
-    def __init__(self, *, batch_size: int = 32) -> None:
+    def __init__(self, *, batch_size: int) -> None:
         self.batch_size = max(1, batch_size)
 
     @property
@@ -117,10 +136,10 @@ class BaseEmbedder:
     def fit(self, corpus: Sequence[str]) -> None:
         return None
 
-    def save(self, directory: Path) -> None:
+    def state(self) -> EmbedderState | None:
         return None
 
-    def load(self, directory: Path) -> None:
+    def restore(self, state: EmbedderState) -> None:
         return None
 
     def __repr__(self) -> str:

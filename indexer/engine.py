@@ -12,14 +12,16 @@ from typing import Any
 
 from embeddings.base import Embedder, EmbedderError
 from embeddings.factory import EmbeddingConfig, make_embedder, resolve_backend
-from indexer import store
+from indexer import calibration, store
 from indexer.analyzer import Analyzer
+from indexer.calibration import Band
 from indexer.docs import EntryDoc
 from indexer.errors import IndexStoreError
 from indexer.lexical import Filters
 from indexer.locks import RWLock
 from indexer.retriever import (
     MIN_FIT_DOCS,
+    Hit,
     Progress,
     Ranked,
     Retriever,
@@ -59,6 +61,7 @@ class SearchEngine:
         self._lock = RWLock()
         self._writer = threading.Lock()
         self.retriever = Retriever(self.analyzer, None, config.retriever)
+        self.calibration = calibration.prior(self.calibration_key(self.retriever))
         self.last_seq = 0
         self.fitted_count = 0
         self.ready = False
@@ -117,6 +120,19 @@ class SearchEngine:
             progress=progress,
         )
 
+    def calibration_key(self, r: Retriever) -> str:
+        """The channel configuration a confidence calibration belongs to."""
+        return f"{self.backend}:{r.config.method}" if r.dense else "lexical"
+
+    def _calibrate(self, r: Retriever, docs: Sequence[EntryDoc]) -> calibration.Calibration:
+        t0 = time.perf_counter()
+        cal = calibration.calibrate(r, docs, self.calibration_key(r))
+        log.info(
+            "confidence %s (%s) high %.3f medium %.3f in %.1f s: %s",
+            cal.key, cal.source, cal.high, cal.medium, time.perf_counter() - t0, cal.report,
+        )  # fmt: skip
+        return cal
+
     def start(self) -> None:
         """Load the saved index if it can be trusted, else rebuild; then catch up."""
         self.analyzer.tokenizer.initialize()
@@ -131,12 +147,17 @@ class SearchEngine:
             saved = store.load(
                 r, self.index_dir, backend=self.backend, ann_threshold=self.config.ann_threshold
             )
-        except (IndexStoreError, OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("search index not loaded (%s); rebuilding from the database", exc)
+        except (IndexStoreError, OSError) as exc:
+            log.warning("search index not loaded (%s); rebuilding from the source", exc)
             return False
+        cal = calibration.load(self.index_dir, self.calibration_key(r))
+        if cal is None:  # saved before calibration existed, or under other channels
+            cal = self._calibrate(r, self.source.load_docs())
+            calibration.save(cal, self.index_dir)
         with self._lock.write():
-            self.retriever, self.last_seq = r, int(saved["last_seq"])
-            self.fitted_count = int(saved.get("fitted_count", 0))
+            self.retriever, self.last_seq = r, saved.last_seq
+            self.fitted_count = saved.fitted_count
+            self.calibration = cal
         return True
 
     def rebuild(self, progress: Progress | None = None) -> int:
@@ -147,8 +168,10 @@ class SearchEngine:
             docs = self.source.load_docs()
             r = self.build_retriever(docs, progress=progress)
             fitted = len(docs) if r.embedder is not None and r.embedder.needs_fit else 0
+            cal = self._calibrate(r, docs)  # before the swap: its leave-one-out edits r
             with self._lock.write():
                 self.retriever, self.last_seq, self.fitted_count = r, seq, fitted
+                self.calibration = cal
             self._dirty = True
             self.save()
             return len(docs)
@@ -203,6 +226,7 @@ class SearchEngine:
                 fitted_count=self.fitted_count,
                 version=self.config.version,
             )
+            calibration.save(self.calibration, self.index_dir)
             self._dirty = False
             self._saved_at = time.monotonic()
 
@@ -218,14 +242,26 @@ class SearchEngine:
         with self._lock.read():
             return self.retriever.search(query, k, filters, boost=boost)
 
+    def rate(self, query: str, hits: Sequence[Hit]) -> list[tuple[float, Band]]:
+        """Calibrated (probability, band) of each hit `search(query, …)` returned."""
+        with self._lock.read():
+            return self.calibration.rate(self.retriever, query, hits)
+
     def status(self) -> dict[str, Any]:
-        """Readiness, size, last applied sequence and the dense model id (or "none")."""
-        r = self.retriever
+        """Readiness, size, last applied sequence, dense model id and confidence operating point."""
+        r, cal = self.retriever, self.calibration
         return {
             "ready": self.ready,
             "entries": len(r.lexical),
             "last_seq": self.last_seq,
             "dense": r.embedder.model_id if r.embedder is not None and r.dense else "none",
+            "confidence": {
+                "key": cal.key,
+                "source": cal.source,
+                "high": round(cal.high, 4),
+                "medium": round(cal.medium, 4),
+                **cal.report,
+            },
         }
 
     # ---- background loop ---------------------------------------------------------------

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import io
+import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
-from indexer.lexstore import ArrayColumn, CodeColumn
+from indexer.columns import ArrayColumn, CodeColumn
+from indexer.errors import IndexCorrupt
+from indexer.manifest import Manifest, commit, open_part, write_atomic
+
+KIND = "lexical"
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,9 @@ class Filters:
     status: str | None = "published"
 
 
+_Doc = tuple[int, np.ndarray, np.ndarray, "DocMeta | None"]  # id, term ids, tfs, meta
+
+
 class LexicalIndex:
     """BM25 (Lucene idf) in two segments: a CSR base plus a small delta rebuilt on demand.
 
@@ -42,6 +53,9 @@ class LexicalIndex:
 
     def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
         self.k1, self.b = k1, b
+        self._reset()
+
+    def _reset(self) -> None:
         self._vocab: dict[str, int] = {}
         self._terms: list[str] = []
         self._df = ArrayColumn(np.int64)
@@ -110,9 +124,14 @@ class LexicalIndex:
 
     def compact(self) -> None:
         """Renumber live documents and terms into one CSR segment."""
-        live = [s for s in range(len(self._ids)) if self._doc_tids[s] is not None]
-        old_tids = [self._doc_tids[s] for s in live]
-        tfs = [self._doc_tfs[s] for s in live]
+        live: list[int] = []
+        old_tids: list[np.ndarray] = []
+        tfs: list[np.ndarray] = []
+        for slot, (t, f) in enumerate(zip(self._doc_tids, self._doc_tfs, strict=True)):
+            if t is not None and f is not None:
+                live.append(slot)
+                old_tids.append(t)
+                tfs.append(f)
         used = np.unique(np.concatenate(old_tids)) if old_tids else np.zeros(0, np.int32)
         remap = np.full(len(self._terms), -1, dtype=np.int32)
         remap[used] = np.arange(len(used), dtype=np.int32)
@@ -123,11 +142,11 @@ class LexicalIndex:
         ]
         self._load_docs(terms, docs)
 
-    def _load_docs(self, terms: list[str], docs: Sequence[tuple]) -> None:  # type: ignore[type-arg]
+    def _load_docs(self, terms: list[str], docs: Sequence[_Doc]) -> None:
         ids = [d[0] for d in docs]
         metas = [d[3] or DocMeta() for d in docs]
         lens = np.array([float(d[2].sum()) for d in docs], dtype=np.float32)
-        self.__init__(self.k1, self.b)  # type: ignore[misc]
+        self._reset()
         self._terms = terms
         self._vocab = {t: i for i, t in enumerate(terms)}
         self._ids = ids
@@ -233,9 +252,6 @@ class LexicalIndex:
     def slot_of(self, doc_id: int) -> int | None:
         return self._slot.get(doc_id)
 
-    def id_at(self, slot: int) -> int:
-        return self._ids[slot]
-
     def matched(self, doc_id: int, terms: Sequence[str]) -> list[str]:
         """Query terms present in a document, in query order."""
         slot = self._slot.get(doc_id)
@@ -244,6 +260,63 @@ class LexicalIndex:
             return []
         have = set(tids.tolist())
         return [t for t in terms if self._vocab.get(t, -1) in have]
+
+    # ---- persistence --------------------------------------------------------------------
+    def save(self, folder: Path, *, version: str) -> Manifest:
+        """Compact, write postings and document metadata, then the manifest that commits them."""
+        self.compact()
+        folder.mkdir(parents=True, exist_ok=True)
+        tids = [t for t in self._doc_tids if t is not None]
+        tfs = [f for f in self._doc_tfs if f is not None]
+        offsets = np.zeros(len(tids) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([len(t) for t in tids])
+        buf = io.BytesIO()
+        np.savez(
+            buf,
+            ids=np.array(self._ids, dtype=np.int64),
+            offsets=offsets,
+            tids=np.concatenate(tids) if tids else np.zeros(0, np.int32),
+            tfs=np.concatenate(tfs) if tfs else np.zeros(0, np.float32),
+        )
+        meta = {
+            "terms": self._terms,
+            "meta": [
+                [m.system, m.department, m.status, list(m.tags)] if m else None for m in self._meta
+            ],
+        }
+        write_atomic(folder / "postings.npz", buf.getvalue())
+        write_atomic(folder / "docs.json", json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+        return commit(
+            folder,
+            kind=KIND,
+            format_version=FORMAT_VERSION,
+            version=version,
+            files={"postings": "postings.npz", "docs": "docs.json"},
+            params={"k1": self.k1, "b": self.b, "count": len(self)},
+        )
+
+    @classmethod
+    def load(cls, folder: Path, *, k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
+        """An index saved by `save`; IndexStoreError when missing, damaged or built otherwise."""
+        manifest, paths = open_part(folder, kind=KIND, format_version=FORMAT_VERSION)
+        manifest.expect(k1=k1, b=b)
+        index = cls(k1, b)
+        try:
+            with np.load(paths["postings"], allow_pickle=False) as z:
+                ids, offsets, tids, tfs = z["ids"], z["offsets"], z["tids"], z["tfs"]
+            meta = json.loads(paths["docs"].read_text(encoding="utf-8"))
+            docs: list[_Doc] = []
+            for i, doc_id in enumerate(ids.tolist()):
+                a, z_ = offsets[i], offsets[i + 1]
+                m = meta["meta"][i]
+                dm = DocMeta(m[0], m[1], m[2], tuple(m[3])) if m else DocMeta()
+                docs.append((int(doc_id), tids[a:z_], tfs[a:z_], dm))
+            index._load_docs([str(t) for t in meta["terms"]], docs)
+        except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+            raise IndexCorrupt(f"lexical index in {folder} is unreadable: {exc!r}") from exc
+        if len(index) != manifest.params.get("count") or len(meta["meta"]) != len(ids):
+            raise IndexCorrupt(f"lexical index in {folder} disagrees with its manifest")
+        return index
 
     # ---- internals ----------------------------------------------------------------------
     def _term_id(self, term: str) -> int:
@@ -257,14 +330,16 @@ class LexicalIndex:
 
     def _matrix(self, start: int, stop: int) -> sparse.csr_matrix:
         """Term × slot CSR of slots [start, stop) (dead slots contribute nothing)."""
-        rows, cols, vals = [], [], []
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        vals: list[np.ndarray] = []
         for slot in range(start, stop):
-            tids = self._doc_tids[slot]
-            if tids is None:
+            tids, tfs = self._doc_tids[slot], self._doc_tfs[slot]
+            if tids is None or tfs is None:
                 continue
             rows.append(tids)
             cols.append(np.full(len(tids), slot, dtype=np.int32))
-            vals.append(self._doc_tfs[slot])
+            vals.append(tfs)
         shape = (len(self._terms), max(stop, 1))
         if not rows:
             return sparse.csr_matrix(shape, dtype=np.float32)

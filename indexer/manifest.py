@@ -1,4 +1,4 @@
-"""Atomic file writes and the JSON manifest that every saved index folder carries."""
+"""Atomic file writes and the one manifest schema that every saved index part carries."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -63,10 +64,113 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def write_manifest(directory: Path, manifest: dict[str, Any]) -> None:
-    """Atomically (re)write `directory/manifest.json`; write it last, it commits the save."""
-    text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True)
+@dataclass(frozen=True)
+class FileRef:
+    """One file of a saved part, by name relative to the part's folder."""
+
+    name: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The one schema of every saved index part (lexical, vector, embedder state, the root).
+
+    `library_version` is the application's version, passed in by the caller; `params` holds
+    what the part was built with, so a reader can refuse a part built otherwise.
+    """
+
+    kind: str
+    format_version: int
+    library_version: str
+    created_at: str
+    files: dict[str, FileRef]
+    params: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "format_version": self.format_version,
+            "library_version": self.library_version,
+            "created_at": self.created_at,
+            "files": {role: {"name": f.name, "sha256": f.sha256} for role, f in self.files.items()},
+            "params": self.params,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], where: Path) -> Manifest:
+        """Parse a manifest; IndexCorrupt when a field is missing or of the wrong type."""
+        try:
+            files = {
+                str(role): FileRef(str(f["name"]), str(f["sha256"]))
+                for role, f in dict(data["files"]).items()
+            }
+            manifest = cls(
+                kind=str(data["kind"]),
+                format_version=int(data["format_version"]),
+                library_version=str(data["library_version"]),
+                created_at=str(data["created_at"]),
+                files=files,
+                params=dict(data["params"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise IndexCorrupt(f"index manifest in {where} is malformed: {exc!r}") from exc
+        return manifest
+
+    def expect(self, **params: Any) -> None:
+        """IndexMismatch naming the first parameter whose saved value differs from `params`."""
+        for key, want in params.items():
+            if key not in self.params:
+                raise IndexCorrupt(f"{self.kind} manifest lacks parameter {key!r}")
+            if self.params[key] != want:
+                got = self.params[key]
+                raise IndexMismatch(
+                    f"{self.kind} index was built with {key}={got!r}, expected {want!r}"
+                )
+
+
+def commit(
+    directory: Path,
+    *,
+    kind: str,
+    format_version: int,
+    version: str,
+    files: Mapping[str, str],
+    params: dict[str, Any],
+) -> Manifest:
+    """Checksum the already written `files` ({role: name}) and write the manifest, last."""
+    manifest = Manifest(
+        kind=kind,
+        format_version=format_version,
+        library_version=version,
+        created_at=utc_now(),
+        files={role: FileRef(name, sha256_file(directory / name)) for role, name in files.items()},
+        params=params,
+    )
+    text = json.dumps(manifest.to_json(), ensure_ascii=False, indent=2, sort_keys=True)
     write_atomic(directory / MANIFEST, text.encode("utf-8"))
+    return manifest
+
+
+def open_part(
+    directory: Path, *, kind: str, format_version: int
+) -> tuple[Manifest, dict[str, Path]]:
+    """A saved part's manifest and verified file paths.
+
+    Raises:
+        IndexMissing: no manifest (first start, or the folder was deleted).
+        IndexCorrupt: unreadable manifest, missing file or failed checksum.
+        IndexMismatch: another kind of part or another format version.
+    """
+    path = Path(directory) / MANIFEST
+    manifest = Manifest.from_json(read_json_file(path), path)
+    if manifest.kind != kind or manifest.format_version != format_version:
+        raise IndexMismatch(
+            f"{path} holds {manifest.kind} format {manifest.format_version}, "
+            f"expected {kind} format {format_version}"
+        )
+    paths = {role: verify_file(directory, f.name, f.sha256) for role, f in manifest.files.items()}
+    return manifest, paths
 
 
 def read_json_file(path: Path) -> dict[str, Any]:
@@ -82,23 +186,12 @@ def read_json_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def read_manifest(directory: Path) -> dict[str, Any]:
-    """Read `directory/manifest.json`; IndexMissing if absent, IndexCorrupt if unreadable."""
-    return read_json_file(Path(directory) / MANIFEST)
-
-
-def check_manifest(manifest: dict[str, Any], **expected: Any) -> None:
-    """Raise IndexMismatch naming the first field whose saved value differs from `expected`."""
-    for key, want in expected.items():
-        if key not in manifest:
-            raise IndexCorrupt(f"index manifest lacks {key!r}")
-        if manifest[key] != want:
-            raise IndexMismatch(f"index was built with {key}={manifest[key]!r}, expected {want!r}")
-
-
 def verify_file(directory: Path, name: str, sha256: str) -> Path:
     """Path of a manifest-listed file after checking it exists and matches its checksum."""
-    if not name or "/" in name or name.startswith("."):
+    parts = Path(name).parts
+    if not name or Path(name).is_absolute() or any(p in ("..", ".") for p in parts):
+        raise IndexCorrupt(f"bad file name in manifest: {name!r}")
+    if parts[-1].startswith("."):
         raise IndexCorrupt(f"bad file name in manifest: {name!r}")
     path = directory / name
     if not path.is_file():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -49,7 +48,7 @@ class Ranked:
     margin: float = 0.0  # top score minus the runner-up's (0 when fewer than two)
 
 
-Prepared = tuple[EntryDoc, Counter[str], np.ndarray | None]
+Prepared = tuple[EntryDoc, dict[str, float], np.ndarray | None]
 
 
 class Retriever:

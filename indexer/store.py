@@ -1,24 +1,91 @@
-"""Save and load a Retriever as one generation folder committed by a top-level manifest."""
+"""Save and load a Retriever as one generation folder committed by a top-level manifest.
+
+Layout: ROOT/manifest.json (kind "search-index") names the generation and the manifests of
+its parts, ROOT/gen-N/{lexical,vector,embedder}/, each part under the one manifest schema.
+The root manifest is written last, so a crash mid-save leaves the previous generation live.
+"""
 
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from indexer import lexstore
-from indexer.errors import IndexCorrupt, IndexMismatch
-from indexer.manifest import check_manifest, read_manifest, utc_now, verify_file, write_manifest
+import numpy as np
+
+from embeddings.base import Embedder, EmbedderError, EmbedderState, StateMismatch
+from indexer.errors import IndexCorrupt, IndexMismatch, IndexStoreError
+from indexer.lexical import LexicalIndex
+from indexer.manifest import MANIFEST, atomic_target, commit, open_part
 from indexer.retriever import Retriever
 from indexer.vector import VectorIndex
 
-KIND = "kbsvc-search"
-FORMAT = 1
+KIND = "search-index"
+EMBEDDER_KIND = "embedder"
+FORMAT_VERSION = 2
 
 
-def _params(r: Retriever) -> dict[str, Any]:
-    cfg = r.config
-    return {"learn_from_use": cfg.learn_from_use, "k1": r.lexical.k1, "b": r.lexical.b}
+@dataclass(frozen=True)
+class Saved:
+    """What a loaded index says about itself."""
+
+    last_seq: int
+    fitted_count: int
+
+
+def _params(r: Retriever, backend: str) -> dict[str, Any]:
+    # Everything that shapes the stored terms or vectors: a change means rebuild.
+    return {
+        "analyzer": r.analyzer.signature(),
+        "backend": backend,
+        "learn_from_use": r.config.learn_from_use,
+        "k1": r.lexical.k1,
+        "b": r.lexical.b,
+    }
+
+
+def _previous_generation(root: Path) -> int:
+    try:
+        manifest, _ = open_part(root, kind=KIND, format_version=FORMAT_VERSION)
+        return int(str(manifest.params["generation"]).split("-")[1])
+    except (IndexStoreError, KeyError, IndexError, ValueError):
+        return 0  # no usable previous manifest: start numbering afresh
+
+
+def _save_embedder(emb: Embedder, folder: Path, version: str) -> None:
+    state = emb.state()
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
+    if state is not None and state.arrays:
+        arrays: dict[str, Any] = dict(state.arrays)
+        with atomic_target(folder / "state.npz") as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+        files["arrays"] = "state.npz"
+    params = {"model_id": emb.model_id, "dim": emb.dim, **(state.params if state else {})}
+    commit(
+        folder,
+        kind=EMBEDDER_KIND,
+        format_version=FORMAT_VERSION,
+        version=version,
+        files=files,
+        params=params,
+    )
+
+
+def _load_embedder(emb: Embedder, folder: Path) -> None:
+    manifest, paths = open_part(folder, kind=EMBEDDER_KIND, format_version=FORMAT_VERSION)
+    if not emb.needs_fit:  # pretrained: nothing saved but its identity
+        manifest.expect(model_id=emb.model_id, dim=emb.dim)
+        return
+    try:
+        with np.load(paths["arrays"], allow_pickle=False) as z:
+            arrays = {name: z[name] for name in z.files}
+        emb.restore(EmbedderState(manifest.params, arrays))
+    except StateMismatch as exc:
+        raise IndexMismatch(str(exc)) from exc
+    except (EmbedderError, OSError, ValueError, KeyError) as exc:
+        raise IndexCorrupt(f"embedder state in {folder} is unusable: {exc}") from exc
 
 
 def save(
@@ -26,82 +93,66 @@ def save(
 ) -> None:
     """Write a new generation, then the manifest that points at it, then drop older ones."""
     root.mkdir(parents=True, exist_ok=True)
-    try:
-        prev = int(read_manifest(root).get("generation", "gen-0").split("-")[1])
-    except Exception:  # noqa: BLE001 - no usable previous manifest: start numbering afresh
-        prev = 0
-    gen = f"gen-{prev + 1:06d}"
+    gen = f"gen-{_previous_generation(root) + 1:06d}"
     folder = root / gen
     shutil.rmtree(folder, ignore_errors=True)
-    lex = lexstore.dump(r.lexical, folder / "lexical")
-    manifest: dict[str, Any] = {
-        "kind": KIND,
-        "format": FORMAT,
-        "generation": gen,
-        "last_seq": last_seq,
-        "count": lex["count"],
-        "checksum": lex["files"],
-        "analyzer": r.analyzer.signature(),
-        "backend": backend,
-        "embedder": r.embedder.model_id if r.dense else "none",
-        "dim": int(r.embedder.dim) if r.dense else 0,
-        "fitted_count": fitted_count,
-        "params": _params(r),
-        "created_at": utc_now(),
-        "library_version": version,
-    }
-    if r.dense:
-        r.embedder.save(folder / "embedder")
-        r.vectors.save(folder / "vector", last_seq=last_seq)
-    write_manifest(root, manifest)
+    r.lexical.save(folder / "lexical", version=version)
+    parts = {"lexical": f"{gen}/lexical/{MANIFEST}"}
+    if r.embedder is not None and r.vectors is not None:
+        _save_embedder(r.embedder, folder / "embedder", version)
+        r.vectors.save(folder / "vector", last_seq=last_seq, version=version)
+        parts |= {"embedder": f"{gen}/embedder/{MANIFEST}", "vector": f"{gen}/vector/{MANIFEST}"}
+    commit(
+        root,
+        kind=KIND,
+        format_version=FORMAT_VERSION,
+        version=version,
+        files=parts,
+        params={
+            **_params(r, backend),
+            "generation": gen,
+            "last_seq": last_seq,
+            "count": len(r.lexical),
+            "embedder": r.embedder.model_id if r.embedder is not None and r.dense else "none",
+            "dim": r.embedder.dim if r.embedder is not None and r.dense else 0,
+            "fitted_count": fitted_count,
+        },
+    )
     for old in root.glob("gen-*"):
         if old.name != gen:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def load(
-    r: Retriever,
-    root: Path,
-    *,
-    backend: str,
-    ann_threshold: int,
-) -> dict[str, Any]:
-    """Fill an empty Retriever from disk; raises IndexStoreError when it cannot be trusted."""
-    m = read_manifest(root)
-    check_manifest(
-        m,
-        kind=KIND,
-        format=FORMAT,
-        analyzer=r.analyzer.signature(),
-        backend=backend,
-        params=_params(r),
-    )
-    folder = root / str(m.get("generation", ""))
+def load(r: Retriever, root: Path, *, backend: str, ann_threshold: int) -> Saved:
+    """Fill an empty Retriever from disk; IndexStoreError when it cannot be trusted."""
+    manifest, _paths = open_part(root, kind=KIND, format_version=FORMAT_VERSION)
+    manifest.expect(**_params(r, backend))
     try:
-        for name, digest in dict(m["checksum"]).items():
-            verify_file(folder / "lexical", name, digest)
-        lexstore.load(r.lexical, folder / "lexical")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise IndexCorrupt(f"lexical index unreadable: {exc}") from exc
-    if len(r.lexical) != m["count"]:
-        raise IndexCorrupt("lexical index count differs from its manifest")
-    if m["embedder"] == "none":
-        if r.embedder is not None and r.embedder.dim > 0:
+        m = manifest.params
+        folder = root / str(m["generation"])
+        count, model_id, dim = int(m["count"]), str(m["embedder"]), int(m["dim"])
+        saved = Saved(int(m["last_seq"]), int(m["fitted_count"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise IndexCorrupt(f"index manifest in {root} lacks {exc}") from exc
+    lexical = LexicalIndex.load(folder / "lexical", k1=r.lexical.k1, b=r.lexical.b)
+    if len(lexical) != count:
+        raise IndexCorrupt("lexical index count differs from the index manifest")
+    r.lexical = lexical
+    dense_wanted = r.embedder is not None and r.embedder.dim > 0
+    if model_id == "none":
+        if dense_wanted:
             raise IndexMismatch("index was saved without a dense channel")
         r.embedder = None
-        return m
-    if r.embedder is None or r.embedder.dim <= 0:
+        return saved
+    if r.embedder is None or not dense_wanted:
         raise IndexMismatch("index has a dense channel this process does not use")
-    try:
-        r.embedder.load(folder / "embedder")
-    except Exception as exc:  # noqa: BLE001 - any failure to restore state means rebuild
-        raise IndexCorrupt(f"embedder state unreadable: {exc}") from exc
-    if r.embedder.model_id != m["embedder"] or r.embedder.dim != m["dim"]:
+    _load_embedder(r.embedder, folder / "embedder")
+    if r.embedder.model_id != model_id or r.embedder.dim != dim:
         raise IndexMismatch("embedder differs from the saved index")
     vectors, _vm = VectorIndex.load(
-        folder / "vector", model_id=m["embedder"], dim=m["dim"], ann_threshold=ann_threshold
+        folder / "vector", model_id=model_id, dim=dim, ann_threshold=ann_threshold
     )
-    if len(vectors) != m["count"]:
-        raise IndexCorrupt("vector index count differs from its manifest")
+    if len(vectors) != count:
+        raise IndexCorrupt("vector index count differs from the index manifest")
     r.vectors = vectors
-    return m
+    return saved

@@ -13,18 +13,9 @@ import numpy as np
 
 from indexer.errors import IndexCorrupt
 from indexer.locks import RWLock
-from indexer.manifest import (
-    atomic_target,
-    check_manifest,
-    read_manifest,
-    remove_stale,
-    sha256_file,
-    utc_now,
-    verify_file,
-    write_manifest,
-)
+from indexer.manifest import Manifest, atomic_target, commit, open_part, remove_stale
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 KIND = "vector"
 # In HNSW mode, filters this small are scanned exactly instead of walking the graph.
 EXACT_FILTER_LIMIT = 16_384
@@ -254,7 +245,7 @@ class VectorIndex:
 
     # -- persistence ---------------------------------------------------------------------
 
-    def save(self, directory: Path, *, last_seq: int) -> dict[str, Any]:
+    def save(self, directory: Path, *, last_seq: int, version: str) -> Manifest:
         """Write a new generation of files, then the manifest that commits it; returns it."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
@@ -265,30 +256,30 @@ class VectorIndex:
                 faiss.write_index(self._index, str(tmp))
             with atomic_target(directory / names["ids"]) as tmp, open(tmp, "wb") as fh:
                 np.save(fh, self._labels, allow_pickle=False)
-            manifest = {
-                "kind": KIND,
-                "format_version": FORMAT_VERSION,
+            params = {
                 "model_id": self.model_id,
                 "dim": self.dim,
                 "count": len(self),
                 "tombstones": self.tombstones,
                 "index_type": self.mode,
                 "last_seq": int(last_seq),
-                "created_at": utc_now(),
                 "faiss_version": faiss.__version__,
-                "files": {
-                    role: {"name": name, "sha256": sha256_file(directory / name)}
-                    for role, name in names.items()
-                },
             }
-            write_manifest(directory, manifest)
+            manifest = commit(
+                directory,
+                kind=KIND,
+                format_version=FORMAT_VERSION,
+                version=version,
+                files=names,
+                params=params,
+            )
         remove_stale(directory, set(names.values()), ("vectors-", "ids-"))
         return manifest
 
     @classmethod
     def load(
         cls, directory: Path, *, model_id: str, dim: int, ann_threshold: int, **options: Any
-    ) -> tuple[VectorIndex, dict[str, Any]]:
+    ) -> tuple[VectorIndex, Manifest]:
         """Load a saved index after verifying manifest, checksums and shape.
 
         Raises:
@@ -296,14 +287,10 @@ class VectorIndex:
             IndexMismatch: built for another model id, dimension or format version.
         """
         directory = Path(directory)
-        manifest = read_manifest(directory)
-        check_manifest(manifest, kind=KIND, format_version=FORMAT_VERSION)
-        check_manifest(manifest, model_id=model_id, dim=dim)
-        try:
-            files = {role: manifest["files"][role] for role in ("index", "ids")}
-            paths = {r: verify_file(directory, f["name"], f["sha256"]) for r, f in files.items()}
-        except (KeyError, TypeError) as exc:
-            raise IndexCorrupt(f"index manifest in {directory} lists no valid files") from exc
+        manifest, paths = open_part(directory, kind=KIND, format_version=FORMAT_VERSION)
+        manifest.expect(model_id=model_id, dim=dim)
+        if set(paths) != {"index", "ids"}:
+            raise IndexCorrupt(f"index manifest in {directory} lists no valid files")
         try:
             index = faiss.read_index(str(paths["index"]))  # already the concrete type
             labels = np.load(paths["ids"], allow_pickle=False)
@@ -318,7 +305,7 @@ class VectorIndex:
         ):
             raise IndexCorrupt(f"vector index in {directory} has an unexpected layout")
         live = labels[labels >= 0]
-        if len(np.unique(live)) != len(live) or len(live) != manifest.get("count"):
+        if len(np.unique(live)) != len(live) or len(live) != manifest.params.get("count"):
             raise IndexCorrupt(f"vector index ids in {directory} disagree with the manifest")
         obj = cls(dim, model_id, ann_threshold=ann_threshold, **options)
         obj._install(index, labels)

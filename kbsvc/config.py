@@ -40,7 +40,8 @@ class SearchSettings(BaseModel):
     fusion: Literal["score", "rrf"] = "score"
     # Index the text of tickets linked to an entry with it ("learning from use").
     learn_from_use: bool = True
-    # Confidence bands on the fused score; None = the calibrated values shipped with kbsvc.
+    # Confidence band thresholds on the calibrated probability that a hit answers the query;
+    # None = the operating point fitted to this KB at reindex time (see /readyz).
     confidence_high: float | None = Field(default=None, ge=0, le=1)
     confidence_medium: float | None = Field(default=None, ge=0, le=1)
     sync_interval_s: float = Field(default=0.3, gt=0, le=60)

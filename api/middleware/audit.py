@@ -4,7 +4,8 @@ A route's database writes and their event commit together (api.uow); this middle
 the rest (refused logins, writes that touched no session) in their own transaction, holding
 the response until the event is stored, so a write the client saw succeed is audited.
 Routes may refine an event through `request.state.audit = {"actor"|"object_type"|"object_ids"|
-"summary": ...}` (login does, to name the person who tried).
+"summary": ...}` (login does, to name the person who tried). A read sent as POST (suggest: the
+ticket text is too long for a URL) declares `openapi_extra={READ_FLAG: True}` and is not audited.
 """
 
 from __future__ import annotations
@@ -25,6 +26,15 @@ HOLD_BYTES = 256 * 1024  # larger responses (exports) are sent on and audited af
 AUDITED_FAILURES = {"/api/v1/auth/login": {401}}
 AUDITED = "audited"  # scope state flag: the event is already stored
 REQUEST_BODY = "audit_request_body"  # scope state: the write's body as received so far
+READ_FLAG = "x-kbsvc-read"
+
+
+def is_read(scope: Scope) -> bool:
+    """True for safe methods and for routes that declare READ_FLAG (reads sent as POST)."""
+    if scope["method"] in SAFE:
+        return True
+    extra = getattr(scope.get("route"), "openapi_extra", None) or {}
+    return bool(extra.get(READ_FLAG))
 
 
 def _object_type(template: str) -> str:
@@ -89,6 +99,7 @@ class AuditMiddleware:
             nonlocal status, held_size, done
             if message["type"] == "http.response.start":
                 status = message["status"]
+                done = done or is_read(scope)  # routed by now: a read passes straight through
             if done:
                 await send(message)
                 return
@@ -129,6 +140,8 @@ def event_fields(
     scope: Scope, status: int, request_body: bytes, response_body: bytes
 ) -> dict[str, Any] | None:
     """The audit event of a finished write, or None when the request is not audited."""
+    if is_read(scope):
+        return None
     template = route_template(scope)
     if template == "unmatched":
         return None

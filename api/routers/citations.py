@@ -46,6 +46,7 @@ def cite(
         source=body.source,
         external_id=body.external_id,
         actor=caller.label,
+        principal=caller,
     )
     if not created:
         response.status_code = 200
@@ -53,9 +54,9 @@ def cite(
 
 
 @router.get("/entries/{entry_id}/citations", response_model=CitationsPublic)
-def citing_tickets(entry_id: int, session: SessionDep, _caller: Viewer) -> CitationsPublic:
+def citing_tickets(entry_id: int, session: SessionDep, caller: Viewer) -> CitationsPublic:
     """Tickets that cited this entry."""
-    return citations.citing_tickets(session, entry_id=entry_id)
+    return citations.citing_tickets(session, entry_id=entry_id, principal=caller)
 
 
 @router.get("/tickets/{source}/{external_id}/citations", response_model=CitedEntriesPublic)
@@ -81,7 +82,9 @@ def give_feedback(
     entry_id: int, body: FeedbackIn, session: SessionDep, caller: WidgetOrViewer, response: Response
 ) -> FeedbackPublic:
     """Helpful / not helpful, once per ticket (or per caller); not helpful + comment flags it."""
-    result, created = feedback.give(session, entry_id=entry_id, data=body, actor=caller.label)
+    result, created = feedback.give(
+        session, entry_id=entry_id, data=body, actor=caller.label, principal=caller
+    )
     if not created:
         response.status_code = 200
     return result

@@ -20,7 +20,7 @@ def livez() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: {"description": "Not ready"}})
 def readyz(request: Request) -> JSONResponse:
-    """Database reachable (and, once loaded, indexes caught up)."""
+    """Database reachable, indexes caught up; search setup and its confidence operating point."""
     checks: dict[str, str] = {}
     try:
         with request.app.state.db_engine.connect() as conn:
@@ -35,8 +35,10 @@ def readyz(request: Request) -> JSONResponse:
         except Exception as exc:  # noqa: BLE001 - a failing probe means not ready
             checks[name] = f"error: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
+    # What the search service runs on, with the confidence operating point fitted to this KB.
+    search = request.app.state.search_engine.status()
     return JSONResponse(
-        {"status": "ok" if ready else "not ready", "checks": checks},
+        {"status": "ok" if ready else "not ready", "checks": checks, "search": search},
         status_code=200 if ready else 503,
     )
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
+from sqlmodel import Session
 
 from api.deps import Editor, Reviewer, SessionDep, SettingsDep, Viewer
 from api.errors import ERROR_RESPONSES, MAX_OFFSET
 from api.uow import UnitOfWorkRoute
+from kbsvc.auth.models import Principal
+from kbsvc.config import Settings
 from kbsvc.entries import duplicates, merge, revisions, service, versions, workflow
 from kbsvc.entries.models import DuplicateCandidate, EntriesPublic, EntryDetail, EntryPublic
 from kbsvc.entries.schemas import (
@@ -29,18 +32,19 @@ OptionalNote = Annotated[TransitionIn | None, Body()]
 
 
 def _move(
-    session,
-    settings,
+    session: Session,
+    settings: Settings,
     entry_id: int,
     action: str,
-    actor: str,
-    note: str,  # type: ignore[no-untyped-def]
+    caller: Principal,
+    note: str,
 ) -> EntryDetail:
     entry = workflow.transition(
         session,
         entry_id=entry_id,
         action=action,
-        actor=actor,
+        actor=caller.label,
+        principal=caller,
         note=note,
         settings=settings.lifecycle,
     )
@@ -56,7 +60,7 @@ def submit(
     body: OptionalNote = None,
 ) -> EntryDetail:
     """Draft → in_review (editor)."""
-    return _move(session, settings, entry_id, "submit", caller.label, body.note if body else "")
+    return _move(session, settings, entry_id, "submit", caller, body.note if body else "")
 
 
 @router.post("/entries/{entry_id}/publish", response_model=EntryDetail)
@@ -68,7 +72,7 @@ def publish(
     body: OptionalNote = None,
 ) -> EntryDetail:
     """In_review → published (reviewer); sets the review-due date."""
-    return _move(session, settings, entry_id, "publish", caller.label, body.note if body else "")
+    return _move(session, settings, entry_id, "publish", caller, body.note if body else "")
 
 
 @router.post("/entries/{entry_id}/reject", response_model=EntryDetail)
@@ -76,7 +80,7 @@ def reject(
     entry_id: int, body: RejectIn, session: SessionDep, settings: SettingsDep, caller: Reviewer
 ) -> EntryDetail:
     """In_review → draft with a required comment (reviewer)."""
-    return _move(session, settings, entry_id, "reject", caller.label, body.comment)
+    return _move(session, settings, entry_id, "reject", caller, body.comment)
 
 
 @router.post("/entries/{entry_id}/archive", response_model=EntryDetail)
@@ -88,7 +92,7 @@ def archive(
     body: OptionalNote = None,
 ) -> EntryDetail:
     """Published → archived (reviewer)."""
-    return _move(session, settings, entry_id, "archive", caller.label, body.note if body else "")
+    return _move(session, settings, entry_id, "archive", caller, body.note if body else "")
 
 
 @router.post("/entries/{entry_id}/restore-draft", response_model=EntryDetail)
@@ -100,9 +104,7 @@ def restore_draft(
     body: OptionalNote = None,
 ) -> EntryDetail:
     """Archived → draft, to revise it (editor)."""
-    return _move(
-        session, settings, entry_id, "restore_draft", caller.label, body.note if body else ""
-    )
+    return _move(session, settings, entry_id, "restore_draft", caller, body.note if body else "")
 
 
 @router.post("/entries/{entry_id}/reviewed", response_model=EntryDetail)
@@ -111,7 +113,11 @@ def mark_reviewed(
 ) -> EntryDetail:
     """A published entry still holds: set its next review date (reviewer)."""
     entry = workflow.mark_reviewed(
-        session, entry_id=entry_id, actor=caller.label, settings=settings.lifecycle
+        session,
+        entry_id=entry_id,
+        actor=caller.label,
+        principal=caller,
+        settings=settings.lifecycle,
     )
     return service.to_detail(session, entry)
 
@@ -131,9 +137,9 @@ def review_queue(
 
 
 @router.get("/entries/{entry_id}/versions", response_model=VersionsPublic)
-def list_versions(entry_id: int, session: SessionDep, _caller: Viewer) -> VersionsPublic:
+def list_versions(entry_id: int, session: SessionDep, caller: Viewer) -> VersionsPublic:
     """Every version of an entry, newest first."""
-    service.get(session, entry_id=entry_id)
+    service.get(session, entry_id=entry_id, principal=caller)
     return versions.list_versions(session, entry_id=entry_id)
 
 
@@ -173,6 +179,7 @@ def restore_version(
         actor=caller.label,
         base_version=body.base_version,
         note=body.note,
+        principal=caller,
     )
     return service.to_public(session, entry, pending=revisions.ref(rev) if rev else None)
 
@@ -182,12 +189,12 @@ def entry_duplicates(
     entry_id: int,
     session: SessionDep,
     settings: SettingsDep,
-    _caller: Viewer,
+    caller: Viewer,
     k: Annotated[int, Query(ge=1, le=50)] = 5,
 ) -> list[DuplicateCandidate]:
     """Published or in-review entries that likely describe the same fault."""
     return duplicates.duplicates_of_entry(
-        session, entry_id=entry_id, k=k, settings=settings.lifecycle
+        session, entry_id=entry_id, principal=caller, k=k, settings=settings.lifecycle
     )
 
 
@@ -201,6 +208,7 @@ def merge_entries(
         survivor_id=entry_id,
         loser_id=body.from_id,
         actor=caller.label,
+        principal=caller,
         append_solution=body.append_solution,
     )
     return MergeResult(

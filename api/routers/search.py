@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 
 from api.deps import SearchEngineDep, SearchLogDep, SessionDep, SettingsDep, Viewer, WidgetOrViewer
 from api.errors import ERROR_RESPONSES
+from api.middleware.audit import READ_FLAG
 from api.uow import UnitOfWorkRoute
-from kbsvc.analytics.searchlog import record_response
 from kbsvc.entries.models import EntryStatus
 from kbsvc.search import service
 from kbsvc.search.models import SearchResponse, SuggestRequest, SuggestResponse
@@ -19,7 +19,7 @@ router = APIRouter(
 )
 
 
-@router.post("/suggest", response_model=SuggestResponse)
+@router.post("/suggest", response_model=SuggestResponse, openapi_extra={READ_FLAG: True})
 def suggest(
     req: SuggestRequest,
     session: SessionDep,
@@ -29,17 +29,14 @@ def suggest(
     caller: WidgetOrViewer,
 ) -> SuggestResponse:
     """Past fixes likely to solve the ticket being typed (published entries only)."""
-    resp = service.suggest(session, engine, req, principal=caller, settings=settings.search)
-    resp.log_id = record_response(
-        search_log,
-        kind="suggest",
-        query=f"{req.title} {req.text}".strip(),
-        filters={"system": req.system, "department": req.department},
-        hits=resp.data,
-        took_ms=resp.took_ms,
-        caller=caller.label,
+    return service.suggest(
+        session,
+        engine,
+        req,
+        principal=caller,
+        settings=settings.search,
+        search_log=search_log,
     )
-    return resp
 
 
 @router.get("/search", response_model=SearchResponse)
@@ -58,7 +55,7 @@ def search(
     status: EntryStatus | None = None,
 ) -> SearchResponse:
     """Ranked entries with filters; published only unless `status` asks for another."""
-    resp = service.search(
+    return service.search(
         session,
         engine,
         settings=settings.search,
@@ -70,15 +67,5 @@ def search(
         tag=tag,
         status=status.value if status else None,
         principal=caller,
+        search_log=search_log,
     )
-    if offset == 0:  # paging through one question is not a new question
-        resp.log_id = record_response(
-            search_log,
-            kind="search",
-            query=q,
-            filters={"system": system, "department": department, "tag": tag},
-            hits=resp.data,
-            took_ms=resp.took_ms,
-            caller=caller.label,
-        )
-    return resp

@@ -7,11 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Response
 from sqlmodel import Field, SQLModel
 
-from api.deps import Editor, Reviewer, SessionDep, SettingsDep, Viewer
+from api.deps import Admin, Editor, Reviewer, SessionDep, SettingsDep, Viewer
 from api.errors import ERROR_RESPONSES
+from api.middleware.audit import READ_FLAG
 from api.uow import UnitOfWorkRoute
 from kbsvc.entries import tags, workflow
 from kbsvc.privacy.pii import ScrubResult, scrub_text
+from kbsvc.vocab import mapping
 from kbsvc.vocab import service as vocab
 from kbsvc.vocab.models import (
     Normalized,
@@ -72,6 +74,33 @@ def normalize(
     return vocab.normalize_value(session, kind, value, settings.lifecycle.vocab_match_cutoff)
 
 
+class MapIn(SQLModel):
+    kind: VocabKind
+    value: str = Field(min_length=1, max_length=100)
+    target: str = Field(min_length=1, max_length=100)
+    add_alias: bool = True
+
+
+class MapResult(SQLModel):
+    entries: int
+    tickets: int
+
+
+@router.get("/vocabularies/unmapped", response_model=list[mapping.UnmappedValue])
+def unmapped_values(session: SessionDep, _caller: Admin) -> list[mapping.UnmappedValue]:
+    """Values in entries and tickets the vocabulary does not know, most used first."""
+    return mapping.unmapped(session)
+
+
+@router.post("/vocabularies/map", response_model=MapResult)
+def map_value(body: MapIn, session: SessionDep, _caller: Admin) -> MapResult:
+    """Map a stored value onto a canonical one (added if new): an alias, rows fixed now."""
+    fixed = mapping.apply_mapping(
+        session, kind=body.kind, value=body.value, target=body.target, add_alias=body.add_alias
+    )
+    return MapResult(**fixed)
+
+
 @router.post("/vocabularies", response_model=VocabTermPublic, status_code=201)
 def create_term(body: VocabTermIn, session: SessionDep, _caller: Reviewer) -> VocabTermPublic:
     """Add a known value."""
@@ -121,7 +150,7 @@ class ScrubIn(SQLModel):
     text: str = Field(max_length=20_000)
 
 
-@router.post("/privacy/scrub", response_model=ScrubResult)
+@router.post("/privacy/scrub", response_model=ScrubResult, openapi_extra={READ_FLAG: True})
 def scrub(body: ScrubIn, settings: SettingsDep, _caller: Editor) -> ScrubResult:
     """Preview what patient-identifier masking does to a text."""
     return scrub_text(body.text, settings.privacy)

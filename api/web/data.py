@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from indexer.engine import SearchEngine
+from kbsvc.analytics.searchlog import SearchLogWriter
 from kbsvc.auth.models import Principal
 from kbsvc.config import SearchSettings
-from kbsvc.entries import service as entries
 from kbsvc.entries.models import Entry, EntryLink, EntryStatus, EntryTag, LinkKind, Tag
 from kbsvc.search import service as search_service
 from kbsvc.tickets.models import Ticket
@@ -56,7 +56,8 @@ def search(
     q: str,
     k: int,
     offset: int,
-    principal: Principal | None = None,
+    principal: Principal,
+    search_log: SearchLogWriter,
     system: str | None = None,
     department: str | None = None,
     tag: str | None = None,
@@ -74,18 +75,9 @@ def search(
         department=department,
         tag=tag,
         principal=principal,
+        search_log=search_log,
     )
     return result.model_dump(mode="json")
-
-
-def visible_entry(session: Session, entry_id: int, principal: Principal) -> Entry:
-    """The entry if this caller may see it (drafts, department restrictions), else NotFound."""
-    entry = entries.get(session, entry_id=entry_id)
-    try:
-        from kbsvc.auth import policy
-    except ImportError:  # pragma: no cover - before visibility rules are installed
-        return entry
-    return policy.ensure_visible(session, principal, entry)
 
 
 def source_tickets(session: Session, entry_ids: list[int]) -> dict[int, list[dict[str, str]]]:

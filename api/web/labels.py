@@ -108,7 +108,13 @@ def similar(
         return []
     try:
         found = search_service.search(
-            session, search_engine, settings=settings, q=query, k=6, principal=principal
+            session,
+            search_engine,
+            settings=settings,
+            q=query,
+            k=6,
+            principal=principal,
+            search_log=None,  # the editor did not ask a question: keep the insights clean
         ).model_dump(mode="json")["data"]
     except ServiceUnavailable:
         return []

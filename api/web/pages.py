@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.deps import SearchEngineDep, SessionDep, SettingsDep
+from api.deps import SearchEngineDep, SearchLogDep, SessionDep, SettingsDep
 from api.uow import UnitOfWorkRoute
 from api.web import data, labels
 from api.web.render import WebCaller, can, guard, page, principal_of
@@ -15,7 +15,7 @@ from kbsvc.auth.models import Role
 from kbsvc.entries import revisions
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import EntryStatus
-from kbsvc.exceptions import NotFound, ServiceUnavailable
+from kbsvc.exceptions import ServiceUnavailable
 from kbsvc.feedback import service as feedback
 
 router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
@@ -42,7 +42,8 @@ def search_page(
     session: SessionDep,
     search_engine: SearchEngineDep,
     settings: SettingsDep,
-    _caller: WebCaller,
+    search_log: SearchLogDep,
+    caller: WebCaller,
     q: str = "",
     system: Annotated[str, Query(max_length=100)] = "",
     department: Annotated[str, Query(max_length=100)] = "",
@@ -68,7 +69,7 @@ def search_page(
             sort=sort,
             offset=(page_no - 1) * PAGE_SIZE,
             limit=PAGE_SIZE,
-            principal=principal_of(request),
+            principal=caller,
             **filters,
         )
     if q:
@@ -80,7 +81,8 @@ def search_page(
                 q=q,
                 k=PAGE_SIZE,
                 offset=(page_no - 1) * PAGE_SIZE,
-                principal=principal_of(request),
+                principal=caller,
+                search_log=search_log,
                 **filters,
             )
         except ServiceUnavailable:
@@ -120,16 +122,8 @@ def entry_page(
     """One knowledge entry with its tickets, citations, feedback buttons and versions."""
     if (denied := guard(request, Role.viewer)) is not None:
         return denied
-    try:
-        entry = data.visible_entry(session, entry_id, _caller)
-    except NotFound:
-        return page(
-            request,
-            "error.html",
-            status_code=404,
-            title="记录不存在",
-            message=f"没有找到编号为 {entry_id} 的知识条目，它可能已被删除。",
-        )
+    # Missing and hidden entries raise NotFound: one 404 page for both (api.web.render).
+    entry = entries.get(session, entry_id=entry_id, principal=_caller)
     survivor = getattr(entry, "merged_into_id", None) or getattr(entry, "merged_into", None)
     if survivor:
         return RedirectResponse(f"/entries/{int(survivor)}", status_code=301)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.deps import CurrentPrincipal
 from api.web import TEMPLATE_DIR
 from kbsvc.auth.models import ANONYMOUS, Principal, Role
+from kbsvc.exceptions import KbError, NotFound
 
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 
@@ -26,7 +27,13 @@ STATUS_LABELS = {
     "merged": "已合并",
 }
 CONFIDENCE_LABELS = {"high": "高", "medium": "中", "low": "低"}
-ROLE_LABELS = {"viewer": "查阅", "editor": "编辑", "reviewer": "审核", "admin": "管理员"}
+ROLE_LABELS = {
+    "viewer": "查阅",
+    "editor": "编辑",
+    "reviewer": "审核",
+    "admin": "管理员",
+    "widget": "小组件",
+}
 
 # The retrieval service escapes snippet text and wraps hits in these literal tags.
 _MARK = re.compile(r"(<mark>|</mark>)")
@@ -70,18 +77,13 @@ templates.env.globals.update(
 )
 
 
-def _web_caller(request: Request, principal: CurrentPrincipal) -> Principal:
-    request.state.web_principal = principal
-    return principal
-
-
 # Pages declare this so the caller (login session cookie) is resolved before rendering.
-WebCaller = Annotated[Principal, Depends(_web_caller)]
+WebCaller = CurrentPrincipal
 
 
 def principal_of(request: Request) -> Principal:
-    """The caller resolved for this page (a logged-in person), or anonymous."""
-    user = getattr(request.state, "web_principal", None)
+    """The caller resolved for this request (api.deps sets it), or anonymous."""
+    user = getattr(request.state, "principal", None)
     return user if isinstance(user, Principal) else ANONYMOUS
 
 
@@ -125,6 +127,13 @@ def guard(request: Request, role: Role) -> Response | None:
     )
 
 
+def error_page(request: Request, exc: KbError) -> HTMLResponse:
+    """A domain error raised on a page (or by the app-wide entry guard), as an HTML page."""
+    if isinstance(exc, NotFound) and "entry_id" in exc.details:
+        return not_found(request, exc.details["entry_id"])
+    return page(request, "error.html", status_code=exc.status, title="出错了", message=exc.message)
+
+
 def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render a page template with the shared context."""
     principal = principal_of(request)
@@ -143,7 +152,7 @@ def page(request: Request, name: str, status_code: int = 200, **context: Any) ->
     return response
 
 
-def not_found(request: Request, entry_id: int) -> HTMLResponse:
+def not_found(request: Request, entry_id: object) -> HTMLResponse:
     """The 404 page for an entry that is missing or hidden from this caller."""
     return page(
         request,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
 
 from api.deps import DemoWidgetKeysDep, SessionDep
 from api.uow import UnitOfWorkRoute
@@ -37,15 +38,23 @@ def widget_script(request: Request) -> Response:
 
 @router.get("/demo/ticket")
 def demo_ticket(
-    request: Request, session: SessionDep, demo_keys: DemoWidgetKeysDep, _caller: WebCaller
+    request: Request,
+    session: SessionDep,
+    demo_keys: DemoWidgetKeysDep,
+    _caller: WebCaller,
+    ticket: Annotated[str, Query(max_length=20, pattern=r"^[A-Za-z0-9-]*$")] = "",
 ) -> Response:
     """A helpdesk-style ticket form with the widget embedded, as a third-party page would."""
     if (denied := guard(request, Role.viewer)) is not None:
         return denied
+    if not ticket:
+        # The ticket number lives in the address, so a reload shows the same ticket (and the
+        # widget its 已引用 entries), as a real helpdesk's ticket page does.
+        now = datetime.now()
+        return RedirectResponse(f"/demo/ticket?ticket=HD-{now:%Y%m%d}-{now:%H%M%S}", 303)
     origin = str(request.base_url).rstrip("/")
     options = data.filter_options(session)
-    now = datetime.now()
-    ticket_no = f"HD-{now:%Y%m%d}-{now:%H%M%S}"[:20]
+    ticket_no = ticket
     return page(
         request,
         "demo_ticket.html",

@@ -83,7 +83,7 @@ def review_page(request: Request, session: SessionDep, caller: WebCaller) -> Res
     items = []
     for e in queue:
         rev = revisions.open_revision(session, e.id) if e.pending_revision else None
-        live = entries.get(session, entry_id=e.id)
+        live = entries.get(session, entry_id=e.id, principal=caller)
         items.append(
             {
                 "entry": e,

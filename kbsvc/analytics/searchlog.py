@@ -16,30 +16,18 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from kbsvc.analytics.models import ClickAction, SearchClick, SearchKind, SearchLog
+from kbsvc.config import PrivacySettings
+from kbsvc.privacy.pii import scrub_text
 from kbsvc.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
-# Minimal fallback masking; the privacy package's scrub replaces it when present.
-_ID_CARD = re.compile(
-    r"(?<![0-9])[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx](?![0-9])"
-)
-_MOBILE = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
-_PHONE = re.compile(r"(?<![0-9])0\d{2,3}-?\d{7,8}(?![0-9])")
 _LONG_DIGITS = re.compile(r"(?<![0-9])\d{11,}(?![0-9])")  # medical record / card numbers
 
 
-def scrub(text: str) -> str:
-    """Mask personal data (ID-card, phone, long record numbers) before a query is stored."""
-    try:
-        from kbsvc.privacy.pii import scrub_text
-    except ImportError:  # pragma: no cover - only without the privacy package
-        text = _ID_CARD.sub("[身份证号]", text)
-        text = _MOBILE.sub("[手机号]", text)
-        text = _PHONE.sub("[电话]", text)
-        return _LONG_DIGITS.sub("[号码]", text)
-    # The privacy rules (names, beds, record numbers, site patterns) plus our number sweep.
-    return _LONG_DIGITS.sub("[号码]", scrub_text(text).text)
+def scrub(text: str, privacy: PrivacySettings) -> str:
+    """Mask personal data per the site's privacy rules, plus any long number, before storing."""
+    return _LONG_DIGITS.sub("[号码]", scrub_text(text, privacy).text)
 
 
 class SearchLogWriter:
@@ -48,8 +36,16 @@ class SearchLogWriter:
     One per process, built by the app lifespan (or a CLI command) and closed at shutdown.
     """
 
-    def __init__(self, engine: Engine, *, maxsize: int = 10_000, batch: int = 200) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        privacy: PrivacySettings,
+        maxsize: int = 10_000,
+        batch: int = 200,
+    ) -> None:
         self.engine = engine
+        self.privacy = privacy
         self.batch = batch
         self.dropped = 0
         self._q: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=maxsize)
@@ -126,7 +122,7 @@ def record_search(
             "id": log_id,
             "at": at or utcnow(),
             "kind": SearchKind(kind).value,
-            "query": scrub(query)[:500],
+            "query": scrub(query, writer.privacy)[:500],
             "filters": {k: v for k, v in (filters or {}).items() if v not in (None, "", [])},
             "result_ids": [int(i) for i in result_ids][:50],
             "result_count": len(result_ids),

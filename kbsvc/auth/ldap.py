@@ -118,7 +118,8 @@ def _lookup_and_check(
             raise Unauthorized(WRONG_PASSWORD)
     finally:
         user_conn.unbind()
-    groups = [str(g) for g in entry.get("memberOf") or []]  # type: ignore[attr-defined]
+    member_of = entry.get("memberOf") or []
+    groups = [str(g) for g in member_of] if isinstance(member_of, list) else [str(member_of)]
     if cfg.group_base:
         gflt = cfg.group_filter.replace("{dn}", escape_filter_chars(dn))
         conn.search(cfg.group_base, gflt, SUBTREE, attributes=["cn"])

@@ -3,7 +3,8 @@
 Rule: drafts and entries in review are visible to editors, reviewers and admins only; an entry
 restricted to departments (rows in `entry_restrictions`) is visible only to principals of one of
 those departments, and to admins. Everything that returns entries applies it alike: direct id
-access (404, not 403, so ids do not leak), lists, search, suggest and handbook export.
+access (404, not 403, so ids do not leak), lists, search, suggest and handbook export. Every
+hook takes the principal asking; internal jobs pass `auth.models.SYSTEM`, by name.
 
 Hooks for other packages:
 - SQL queries over `entries`: `stmt.where(visible_filter(principal))`.
@@ -26,23 +27,22 @@ from kbsvc.exceptions import NotFound
 UNPUBLISHED = (EntryStatus.draft.value, EntryStatus.in_review.value)
 
 
-def sees_unpublished(principal: Principal | None) -> bool:
-    """Editors and above see drafts and entries in review (None = internal caller)."""
-    return principal is None or principal.has(Role.editor)
+def sees_unpublished(principal: Principal) -> bool:
+    """Editors and above (and the SYSTEM principal of internal jobs) see drafts and reviews."""
+    return principal.has(Role.editor)
 
 
-def sees_all_departments(principal: Principal | None) -> bool:
-    """Admins (and internal callers) are not bound by department restrictions."""
-    return principal is None or principal.role is Role.admin
+def sees_all_departments(principal: Principal) -> bool:
+    """Admins (and the SYSTEM principal) are not bound by department restrictions."""
+    return principal.role is Role.admin
 
 
-def visible_filter(principal: Principal | None) -> ColumnElement[bool]:
+def visible_filter(principal: Principal) -> ColumnElement[bool]:
     """SQL condition on `entries` selecting the rows `principal` may see."""
     clauses: list[ColumnElement[bool]] = []
     if not sees_unpublished(principal):
         clauses.append(Entry.status.not_in(UNPUBLISHED))  # type: ignore[attr-defined]
     if not sees_all_departments(principal):
-        assert principal is not None
         restricted = exists().where(EntryRestriction.entry_id == Entry.id)  # type: ignore[arg-type]
         allowed = exists().where(
             EntryRestriction.entry_id == Entry.id,  # type: ignore[arg-type]
@@ -75,25 +75,25 @@ def set_restrictions(session: Session, entry_id: int, departments: Iterable[str]
     session.flush()
 
 
-def can_view(session: Session, principal: Principal | None, entry: Entry) -> bool:
+def can_view(session: Session, principal: Principal, entry: Entry) -> bool:
     """True when `principal` may see this entry."""
     if not sees_unpublished(principal) and entry.status in UNPUBLISHED:
         return False
     if sees_all_departments(principal):
         return True
-    assert principal is not None and entry.id is not None
+    assert entry.id is not None
     depts = restrictions_of(session, [entry.id])[entry.id]
     return not depts or bool(set(depts) & set(principal.departments))
 
 
-def ensure_visible(session: Session, principal: Principal | None, entry: Entry) -> Entry:
+def ensure_visible(session: Session, principal: Principal, entry: Entry) -> Entry:
     """The entry, or NotFound (same answer as a missing id, so hidden ids do not leak)."""
     if not can_view(session, principal, entry):
         raise NotFound(f"entry {entry.id} not found", entry_id=entry.id)
     return entry
 
 
-def hidden_ids(session: Session, principal: Principal | None, ids: Sequence[int]) -> set[int]:
+def hidden_ids(session: Session, principal: Principal, ids: Sequence[int]) -> set[int]:
     """Ids that exist but `principal` may not see (for frozen snapshots of deleted entries)."""
     if not ids or (sees_unpublished(principal) and sees_all_departments(principal)):
         return set()
@@ -102,7 +102,7 @@ def hidden_ids(session: Session, principal: Principal | None, ids: Sequence[int]
     return existing - set(filter_visible(session, principal, list(existing)))
 
 
-def filter_visible(session: Session, principal: Principal | None, ids: Sequence[int]) -> list[int]:
+def filter_visible(session: Session, principal: Principal, ids: Sequence[int]) -> list[int]:
     """The ids `principal` may see, in the given order (for ranked index results)."""
     if not ids:
         return []

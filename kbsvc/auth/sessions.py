@@ -109,7 +109,7 @@ def authenticate(
     Local accounts with a password (the admin's break-glass account) are checked here first;
     everyone else goes to the directory when `ldap_cfg.enabled`.
     """
-    user = session.execute(
+    user: User | None = session.execute(
         select(User).where(User.username == username)  # type: ignore[arg-type]
     ).scalar_one_or_none()
     if ldap_cfg is not None and ldap_cfg.enabled and (user is None or not user.password_hash):

@@ -27,6 +27,7 @@ from kbsvc.backup.models import (
 )
 from kbsvc.config import Settings
 from kbsvc.exceptions import Conflict, ValidationFailed
+from kbsvc.exchange.service import SITE_FILE
 from kbsvc.timeutil import utcnow
 
 # Settings keys whose values never go into a backup's settings.json.
@@ -99,10 +100,11 @@ def backup(settings: Settings, engine: Engine, dest: Path) -> BackupReport:
         (work / SETTINGS_FILE).write_text(
             json.dumps(cfg, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8"
         )
-        secret = settings.data_dir / SECRET_FILE
-        if secret.is_file():
-            shutil.copyfile(secret, work / SECRET_FILE)
-            os.chmod(work / SECRET_FILE, 0o600)
+        # The cookie secret (sessions survive) and the exchange site id (provenance stays).
+        for name in (SECRET_FILE, SITE_FILE):
+            if (settings.data_dir / name).is_file():
+                shutil.copyfile(settings.data_dir / name, work / name)
+                os.chmod(work / name, 0o600)
         files = []
         for path in sorted(p for p in work.iterdir() if p.is_file()):
             _fsync_file(path)
@@ -198,11 +200,11 @@ def restore(settings: Settings, source: Path) -> BackupReport:
         db.upgrade(engine)
     finally:
         engine.dispose()
-    if manifest.file(SECRET_FILE) and not settings.auth.secret_key:
-        target = settings.data_dir / SECRET_FILE
-        shutil.copyfile(source / SECRET_FILE, target)
-        with contextlib.suppress(OSError):
-            os.chmod(target, 0o600)
+    for name, wanted in ((SECRET_FILE, not settings.auth.secret_key), (SITE_FILE, True)):
+        if manifest.file(name) and wanted:
+            shutil.copyfile(source / name, settings.data_dir / name)
+            with contextlib.suppress(OSError):
+                os.chmod(settings.data_dir / name, 0o600)
     # The search index is not in the backup: the service rebuilds it from the database at start.
     return BackupReport(
         path=str(source),

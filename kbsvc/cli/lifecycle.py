@@ -13,15 +13,18 @@ ACTOR = "cli"
 
 
 def _transition(entry_id: int, action: str, note: str) -> None:
+    from kbsvc.auth.models import SYSTEM
     from kbsvc.cli._common import open_session, settings
     from kbsvc.entries import workflow
 
+    # The operator at the server's shell acts for the site (SYSTEM), as the other commands do.
     with open_session() as session:
         entry = workflow.transition(
             session,
             entry_id=entry_id,
             action=action,
             actor=ACTOR,
+            principal=SYSTEM,
             note=note,
             settings=settings().lifecycle,
         )
@@ -95,6 +98,37 @@ def vocab_list(
         typer.echo(f"{term.kind}\t{term.value}\t{'、'.join(term.aliases)}")
 
 
+@vocab_app.command("unmapped")
+@handle_errors
+def vocab_unmapped() -> None:
+    """Values in entries and tickets the vocabulary does not know: kind, value, uses, suggestion."""
+    from kbsvc.cli._common import open_session
+    from kbsvc.vocab import mapping
+
+    with open_session() as session:
+        rows = mapping.unmapped(session)
+    for row in rows:
+        hint = f"\t→ {row.suggestion}?" if row.suggestion else ""
+        typer.echo(f"{row.kind}\t{row.value}\t{row.entries} entries, {row.tickets} tickets{hint}")
+    typer.echo(f"{len(rows)} unmapped values", err=True)
+
+
+@vocab_app.command("map")
+@handle_errors
+def vocab_map(
+    kind: str = typer.Argument(..., help="system | module | department | category"),
+    value: str = typer.Argument(..., help="The value as stored (e.g. HIS系统)."),
+    target: str = typer.Argument(..., help="The canonical value (added if new)."),
+) -> None:
+    """Map a value onto a canonical one: kept as an alias, existing rows fixed."""
+    from kbsvc.cli._common import open_session
+    from kbsvc.vocab import mapping
+
+    with open_session() as session:
+        fixed = mapping.apply_mapping(session, kind=kind, value=value, target=target)
+    typer.echo(f"{value} → {target}: {fixed['entries']} entries, {fixed['tickets']} tickets fixed")
+
+
 @review_app.command("due")
 @handle_errors
 def review_due(
@@ -103,14 +137,17 @@ def review_due(
     """Published entries due for review."""
     from datetime import timedelta
 
+    from kbsvc.auth.models import SYSTEM
     from kbsvc.cli._common import open_session
     from kbsvc.entries import service, workflow
     from kbsvc.timeutil import utcnow
 
     with open_session() as session:
-        page = workflow.due(session, before=utcnow() + timedelta(days=days), limit=200)
+        page = workflow.due(
+            session, before=utcnow() + timedelta(days=days), limit=200, principal=SYSTEM
+        )
         for item in page.data:
-            entry = service.get(session, entry_id=item.id)
+            entry = service.get(session, entry_id=item.id, principal=SYSTEM)
             due = entry.review_due_at.date().isoformat() if entry.review_due_at else "-"
             typer.echo(f"{item.id}\t{due}\t{item.system}\t{item.title}")
     typer.echo(f"{page.count} entries due", err=True)

@@ -43,10 +43,12 @@ def search(
     """Search published entries."""
     from sqlmodel import Session
 
+    from kbsvc.auth.models import SYSTEM
     from kbsvc.cli._common import engine, settings
     from kbsvc.search import service
 
     db_engine = engine()
+    # The operator at the server's shell reads the whole KB (published entries of every dept).
     with Session(db_engine) as session:
         resp = service.search(
             session,
@@ -57,6 +59,8 @@ def search(
             system=system,
             department=department,
             tag=tag,
+            principal=SYSTEM,
+            search_log=None,  # the operator's own queries are not the users' questions
         )
     _print_hits(resp, as_json)
 
@@ -73,6 +77,7 @@ def suggest(
     """Suggest past fixes for a new ticket."""
     from sqlmodel import Session
 
+    from kbsvc.auth.models import SYSTEM
     from kbsvc.cli._common import engine, settings
     from kbsvc.search import service
     from kbsvc.search.models import SuggestRequest
@@ -80,7 +85,14 @@ def suggest(
     db_engine = engine()
     req = SuggestRequest(text=text, title=title, system=system, department=department, k=k)
     with Session(db_engine) as session:
-        resp = service.suggest(session, search_engine(db_engine), req, settings=settings().search)
+        resp = service.suggest(
+            session,
+            search_engine(db_engine),
+            req,
+            principal=SYSTEM,
+            settings=settings().search,
+            search_log=None,  # the operator's own queries are not the users' questions
+        )
     _print_hits(resp, as_json)
 
 
@@ -131,6 +143,18 @@ def eval_cmd(
             *(f"{row[m]:.3f}" for m in ("mrr@10", "ndcg@10", "recall@5", "recall@10", "p@5")),
         )
     Console().print(table)
+    for row in rows:
+        c = row["confidence"]
+        line = (
+            f"{row['name']}: confidence {c['source']}, high ≥ {c['high']:.3f}, "
+            f"medium ≥ {c['medium']:.3f}"
+        )
+        if "right_top" in c:
+            line += (
+                f"; here {c['right_top_confident']:.0%} of right top hits confident, "
+                f"{c['no_answer_high']:.0%} of no-answer queries high"
+            )
+        typer.echo(line)
 
 
 def register(app: typer.Typer) -> None:

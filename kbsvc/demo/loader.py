@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlmodel import Session
 
 from kbsvc.auth import service as auth
-from kbsvc.auth.models import Role, User
+from kbsvc.auth.models import SYSTEM, Role, User
 from kbsvc.config import PrivacySettings, Settings
 from kbsvc.demo import DEMO_SOURCE, data_files
 from kbsvc.entries import service as entries
@@ -22,6 +22,7 @@ from kbsvc.intake.readers import read_table
 from kbsvc.intake.service import import_table
 from kbsvc.tickets import service as tickets
 from kbsvc.tickets.models import Ticket
+from kbsvc.vocab import service as vocab_service
 
 ACTOR = "demo"
 ADMIN_USER = "admin"
@@ -66,7 +67,7 @@ def reset(session: Session) -> None:
     )
     owned = {lk.entry_id for lk in links if lk.kind == LinkKind.source}
     for entry_id in sorted(owned):
-        entries.delete(session, entry_id=entry_id, actor=ACTOR)
+        entries.delete(session, entry_id=entry_id, actor=ACTOR, principal=SYSTEM)
     session.execute(delete(EntryLink).where(EntryLink.source == DEMO_SOURCE))  # type: ignore[arg-type]
     session.execute(delete(Ticket).where(Ticket.source == DEMO_SOURCE))  # type: ignore[arg-type]
     session.commit()
@@ -91,6 +92,8 @@ def load(
 ) -> DemoReport:
     """Import the demo tickets and capture entries; running it again adds nothing."""
     report = DemoReport()
+    # The vocabulary first, so imported tickets and captured entries carry canonical names.
+    vocab_service.seed_defaults(session)
     rows: list[dict[str, object]] = []
     for path in data_files():
         table = read_table(path.read_bytes(), path.name, max_rows=100_000)

@@ -7,6 +7,7 @@ import re
 from sqlalchemy import select
 from sqlmodel import Session, SQLModel
 
+from kbsvc.auth.models import SYSTEM
 from kbsvc.config import PrivacySettings, Settings, get_settings
 from kbsvc.entries import service as entries
 from kbsvc.entries.duplicates import fields_of, find_duplicates
@@ -166,7 +167,14 @@ def capture_ticket(
         diff["tags"] = data.tags
     if not diff:
         return entry, "unchanged"
-    entries.update(session, entry_id=entry.id or 0, data=EntryUpdate(**diff), actor=actor)
+    # The import owns this draft (the caller decided to refresh it): a system job.
+    entries.update(
+        session,
+        entry_id=entry.id or 0,
+        data=EntryUpdate(**diff),
+        actor=actor,
+        principal=SYSTEM,
+    )
     return entry, "updated"
 
 

@@ -28,13 +28,19 @@ def _public(link: EntryLink, ticket: Ticket | None) -> CitationPublic:
 
 
 def cite(
-    session: Session, *, entry_id: int, source: str, external_id: str, actor: str
+    session: Session,
+    *,
+    entry_id: int,
+    source: str,
+    external_id: str,
+    actor: str,
+    principal: Principal,
 ) -> tuple[CitationPublic, bool]:
     """Record that a ticket used an entry; returns (citation, created).
 
     Citing a merged entry cites its survivor. The ticket need not be imported yet.
     """
-    entry = service.resolve(session, entry_id=entry_id)
+    entry = service.resolve(session, entry_id=entry_id, principal=principal)
     source, external_id = source.strip(), external_id.strip()
     try:
         with savepoint(session):
@@ -68,9 +74,9 @@ def _link_stmt(entry_id: int, source: str, external_id: str):  # type: ignore[no
     )
 
 
-def citing_tickets(session: Session, *, entry_id: int) -> CitationsPublic:
+def citing_tickets(session: Session, *, entry_id: int, principal: Principal) -> CitationsPublic:
     """Tickets that cited an entry, oldest first, with the imported ticket where known."""
-    service.get(session, entry_id=entry_id)
+    service.get(session, entry_id=entry_id, principal=principal)
     stmt = (
         select(EntryLink, Ticket)
         .outerjoin(
@@ -86,7 +92,7 @@ def citing_tickets(session: Session, *, entry_id: int) -> CitationsPublic:
 
 
 def cited_by_ticket(
-    session: Session, *, source: str, external_id: str, principal: Principal | None = None
+    session: Session, *, source: str, external_id: str, principal: Principal
 ) -> CitedEntriesPublic:
     """Entries a ticket cited that `principal` may see, oldest citation first."""
     stmt = (

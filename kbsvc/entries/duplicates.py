@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
+from kbsvc.auth.models import Principal
 from kbsvc.config import LifecycleSettings
 from kbsvc.entries.models import DuplicateCandidate, Entry, EntryStatus
 
@@ -191,10 +192,15 @@ def find_duplicates(
 
 
 def duplicates_of_entry(
-    session: Session, *, entry_id: int, k: int = 5, settings: LifecycleSettings | None = None
+    session: Session,
+    *,
+    entry_id: int,
+    principal: Principal,
+    k: int = 5,
+    settings: LifecycleSettings | None = None,
 ) -> list[DuplicateCandidate]:
     """Likely duplicates of an existing entry."""
     from kbsvc.entries.service import get
 
-    entry = get(session, entry_id=entry_id)
+    entry = get(session, entry_id=entry_id, principal=principal)
     return find_duplicates(session, fields_of(entry), exclude_id=entry_id, k=k, settings=settings)

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy import update as sa_update
 from sqlmodel import Session
 
+from kbsvc.auth.models import Principal
 from kbsvc.entries import changes, service, versions
 from kbsvc.entries.models import Entry, EntryStatus
 from kbsvc.exceptions import Conflict, ValidationFailed
@@ -76,13 +77,19 @@ def _move_flags(session: Session, loser: Entry, survivor: Entry) -> int:
 
 
 def merge(
-    session: Session, *, survivor_id: int, loser_id: int, actor: str, append_solution: bool = False
+    session: Session,
+    *,
+    survivor_id: int,
+    loser_id: int,
+    actor: str,
+    principal: Principal,
+    append_solution: bool = False,
 ) -> tuple[Entry, Entry, dict[str, int]]:
     """Merge `loser_id` into `survivor_id`; the loser is archived and redirects to the survivor."""
     if survivor_id == loser_id:
         raise ValidationFailed("an entry cannot be merged into itself")
-    survivor = service.get(session, entry_id=survivor_id)
-    loser = service.get(session, entry_id=loser_id)
+    survivor = service.get(session, entry_id=survivor_id, principal=principal)
+    loser = service.get(session, entry_id=loser_id, principal=principal)
     for entry in (survivor, loser):
         if entry.merged_into_id is not None:
             raise Conflict(

@@ -65,7 +65,7 @@ def delete(session: Session, *, entry_id: int, principal: Principal) -> None:
 
 def purge(session: Session, *, entry_id: int, principal: Principal, reason: str) -> Entry:
     """Destroy an entry's content (admin): a tombstone keeps the id, links and the reason."""
-    entry = service.get(session, entry_id=entry_id)
+    entry = service.get(session, entry_id=entry_id, principal=principal)
     if entry.purged_at is not None:
         raise Conflict(f"entry {entry_id} was already purged", entry_id=entry_id)
     versions.bump(session, entry)

@@ -28,6 +28,7 @@ from kbsvc.entries.models import (
 from kbsvc.entries.schemas import FieldChange, RevisionPublic
 from kbsvc.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from kbsvc.timeutil import utcnow
+from kbsvc.vocab import mapping as vocab_mapping
 
 R = RevisionStatus
 LIST_FIELDS = ("tags", "restricted_departments")
@@ -111,7 +112,9 @@ def edit(
             created_by=principal.label,
         )
     content = dict(rev.content)  # a new dict, so the JSON column is seen as changed
-    changed = data.model_dump(exclude_unset=True, exclude={"base_version", "note", "publish"})
+    changed = vocab_mapping.canonical_fields(
+        session, data.model_dump(exclude_unset=True, exclude={"base_version", "note", "publish"})
+    )
     for key, value in changed.items():
         if value is not None:
             content[key] = value
@@ -275,9 +278,10 @@ def restore(
     actor: str,
     base_version: int | None = None,
     note: str = "",
+    principal: Principal,
 ) -> tuple[Entry, EntryRevision | None]:
     """Bring back an old version: in place for drafts, as a revision under review if published."""
-    entry = service.get(session, entry_id=entry_id)
+    entry = service.get(session, entry_id=entry_id, principal=principal)
     if entry.status != EntryStatus.published:
         entry = versions.restore(
             session,
@@ -286,6 +290,7 @@ def restore(
             actor=actor,
             base_version=base_version,
             note=note,
+            principal=principal,
         )
         return entry, None
     if base_version is not None and base_version != entry.version:

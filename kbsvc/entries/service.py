@@ -27,23 +27,24 @@ from kbsvc.entries.models import (
     TicketRef,
 )
 from kbsvc.exceptions import NotFound
+from kbsvc.vocab import mapping as vocab_mapping
 
 
-def get(session: Session, *, entry_id: int, principal: Principal | None = None) -> Entry:
-    """The entry or NotFound; with a principal, hidden entries are NotFound too (see policy)."""
+def get(session: Session, *, entry_id: int, principal: Principal) -> Entry:
+    """The entry, or NotFound when it is missing or hidden from `principal` (see policy)."""
     entry = session.get(Entry, entry_id)
     if entry is None:
         raise NotFound(f"entry {entry_id} not found", entry_id=entry_id)
-    return policy.ensure_visible(session, principal, entry) if principal is not None else entry
+    return policy.ensure_visible(session, principal, entry)
 
 
-def resolve(session: Session, *, entry_id: int) -> Entry:
+def resolve(session: Session, *, entry_id: int, principal: Principal) -> Entry:
     """The entry, following merge redirects to the surviving entry."""
-    entry = get(session, entry_id=entry_id)
+    entry = get(session, entry_id=entry_id, principal=principal)
     for _hop in range(20):  # merges repoint chains, so this is one hop in practice
         if entry.merged_into_id is None:
             break
-        entry = get(session, entry_id=entry.merged_into_id)
+        entry = get(session, entry_id=entry.merged_into_id, principal=principal)
     return entry
 
 
@@ -147,7 +148,9 @@ def create(
 ) -> Entry:
     """Create an entry with its tags; stores version 1 and records a change."""
     entry = Entry(
-        **data.model_dump(exclude={"tags", "restricted_departments"}),
+        **vocab_mapping.canonical_fields(
+            session, data.model_dump(exclude={"tags", "restricted_departments"})
+        ),
         status=status,
         created_by=actor,
         updated_by=actor,
@@ -168,7 +171,7 @@ def update(
     data: EntryUpdate,
     actor: str,
     base_version: int | None = None,
-    principal: Principal | None = None,
+    principal: Principal,
 ) -> Entry:
     """Apply a partial update based on `base_version`; stale → Conflict, nothing written."""
     entry = get(session, entry_id=entry_id, principal=principal)
@@ -178,7 +181,7 @@ def update(
         exclude_unset=True,
         exclude={"tags", "base_version", "note", "restricted_departments", "publish"},
     )
-    for key, value in fields.items():
+    for key, value in vocab_mapping.canonical_fields(session, fields).items():
         if value is not None:  # an explicit null means "leave as is": the columns are NOT NULL
             setattr(entry, key, value)
     if data.tags is not None:
@@ -190,9 +193,7 @@ def update(
     return entry
 
 
-def delete(
-    session: Session, *, entry_id: int, actor: str, principal: Principal | None = None
-) -> None:
+def delete(session: Session, *, entry_id: int, actor: str, principal: Principal) -> None:
     """Delete an entry (links and tags cascade); the indexer sees a delete change."""
     entry = get(session, entry_id=entry_id, principal=principal)
     session.execute(sa_delete(EntryTag).where(EntryTag.entry_id == entry_id))  # type: ignore[arg-type]
@@ -238,7 +239,7 @@ def list_entries(
     sort: str = "recent",
     offset: int = 0,
     limit: int = 50,
-    principal: Principal | None = None,
+    principal: Principal,
 ) -> EntriesPublic:
     """Filtered, paginated entries that `principal` may see; `sort` is "recent" (last changed
     first) or "reuse" (most cited first)."""

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy import update as sa_update
 from sqlmodel import Session
 
+from kbsvc.auth.models import Principal
 from kbsvc.entries import changes
 from kbsvc.entries.models import Entry, EntryVersion
 from kbsvc.entries.schemas import (
@@ -154,11 +155,12 @@ def restore(
     actor: str,
     base_version: int | None = None,
     note: str = "",
+    principal: Principal,
 ) -> Entry:
     """Bring back an old version's content and tags as a new version (status is kept)."""
     from kbsvc.entries.service import get, set_tags
 
-    entry = get(session, entry_id=entry_id)
+    entry = get(session, entry_id=entry_id, principal=principal)
     old = get_version(session, entry_id=entry_id, version=version).snapshot
     bump(session, entry, base_version=base_version)
     for field in CONTENT_FIELDS:

@@ -61,6 +61,7 @@ def transition(
     action: str,
     actor: str,
     note: str = "",
+    principal: Principal,
     settings: LifecycleSettings | None = None,
     base_version: int | None = None,
 ) -> Entry:
@@ -68,7 +69,7 @@ def transition(
     move = TRANSITIONS.get(action)
     if move is None:
         raise ValidationFailed(f"unknown action {action!r}; known: {sorted(TRANSITIONS)}")
-    entry = service.get(session, entry_id=entry_id)
+    entry = service.get(session, entry_id=entry_id, principal=principal)
     if action in REVISION_ACTIONS and entry.status == S.published:
         rev = revisions.open_revision(session, entry_id)
         if rev is not None:
@@ -143,10 +144,15 @@ def due_date(
 
 
 def mark_reviewed(
-    session: Session, *, entry_id: int, actor: str, settings: LifecycleSettings | None = None
+    session: Session,
+    *,
+    entry_id: int,
+    actor: str,
+    principal: Principal,
+    settings: LifecycleSettings | None = None,
 ) -> Entry:
     """A reviewer confirmed a published entry still holds: next due date, flags stay for triage."""
-    entry = service.get(session, entry_id=entry_id)
+    entry = service.get(session, entry_id=entry_id, principal=principal)
     if entry.status != S.published:
         raise Conflict(
             f"only published entries can be marked reviewed; entry {entry_id} is {entry.status}",
@@ -178,7 +184,7 @@ def review_queue(
     system: str | None = None,
     offset: int = 0,
     limit: int = 50,
-    principal: Principal | None = None,
+    principal: Principal,
 ) -> EntriesPublic:
     """Entries (or revisions of published ones) waiting for a reviewer that `principal` may
     see, longest-waiting first."""
@@ -207,7 +213,7 @@ def due(
     system: str | None = None,
     offset: int = 0,
     limit: int = 50,
-    principal: Principal | None = None,
+    principal: Principal,
 ) -> EntriesPublic:
     """Published entries (that `principal` may see) due for review at `before` (default now)."""
     cutoff = as_aware(before) or utcnow()
@@ -243,7 +249,10 @@ def system_upgraded(session: Session, *, system: str, actor: str, note: str = ""
             reason=FlagReason.system_upgraded,
             comment=comment,
             actor=actor,
+            notify=False,
         )
         flagged.append(entry.id or 0)
+    if flagged:  # one notice for the upgrade, not one chat message per entry
+        events.system_upgraded(session, system=system, entry_ids=flagged, comment=comment)
     session.flush()
     return flagged

@@ -28,7 +28,7 @@ from kbsvc.exchange.models import (
     ImportReport,
     Provenance,
 )
-from kbsvc.timeutil import utcnow
+from kbsvc.timeutil import as_aware, utcnow
 from kbsvc.vocab.models import VocabKind, VocabTerm
 
 # What leaves the hospital: what any staff member of no particular department may read.
@@ -80,8 +80,8 @@ def export_kb(
     if tag:
         tagged = select(EntryTag.entry_id).join(Tag, col(Tag.id) == EntryTag.tag_id)
         stmt = stmt.where(col(Entry.id).in_(tagged.where(Tag.name == tag)))
-    if since:
-        stmt = stmt.where(Entry.updated_at >= since)
+    if since:  # a naive time (a date from the CLI or API) is hospital-local
+        stmt = stmt.where(Entry.updated_at >= as_aware(since))
     rows = session.exec(stmt.order_by(col(Entry.id)).limit(settings.exchange.max_entries)).all()
     tags = entries.tags_of(session, [r.id or 0 for r in rows])
     me, name = site_id(settings), settings.exchange.site_name

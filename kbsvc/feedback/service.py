@@ -47,16 +47,18 @@ def raise_flag(
     comment: str,
     actor: str,
     feedback_id: int | None = None,
+    notify: bool = True,
 ) -> ReviewFlag:
-    """Open a review flag (no commit)."""
+    """Open a review flag (no commit); `notify=False` when the caller sends one summary."""
     flag = ReviewFlag(
         entry_id=entry_id, reason=reason, comment=comment, created_by=actor, feedback_id=feedback_id
     )
     session.add(flag)
     session.flush()
-    events.flag_opened(
-        session, flag_id=flag.id or 0, entry_id=entry_id, reason=str(reason), comment=comment
-    )
+    if notify:
+        events.flag_opened(
+            session, flag_id=flag.id or 0, entry_id=entry_id, reason=str(reason), comment=comment
+        )
     return flag
 
 
@@ -84,10 +86,10 @@ def _flag_for_feedback(session: Session, fb: Feedback, actor: str) -> ReviewFlag
 
 
 def give(
-    session: Session, *, entry_id: int, data: FeedbackIn, actor: str
+    session: Session, *, entry_id: int, data: FeedbackIn, actor: str, principal: Principal
 ) -> tuple[FeedbackPublic, bool]:
-    """Record or update a vote; returns (feedback, created)."""
-    entry = entries.resolve(session, entry_id=entry_id)
+    """Record or update a vote on an entry `principal` may see; returns (feedback, created)."""
+    entry = entries.resolve(session, entry_id=entry_id, principal=principal)
     key = voter_key(data, actor)
     for _attempt in range(2):
         stmt = select(Feedback).where(

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from kbsvc.config import PrivacySettings
 from kbsvc.db import savepoint
@@ -35,19 +34,21 @@ MAX_EVENTS = 1000
 
 
 def _seen(session: Session, hook: Hook, event_id: str) -> bool:
-    stmt = select(HookEvent.id).where(HookEvent.hook_id == hook.id, HookEvent.event_id == event_id)  # type: ignore[arg-type,call-overload]
-    return session.execute(stmt).first() is not None
+    stmt = select(HookEvent.id).where(
+        col(HookEvent.hook_id) == hook.id, col(HookEvent.event_id) == event_id
+    )
+    return session.exec(stmt).first() is not None
 
 
 def _open_letter(session: Session, hook: Hook, event_id: str) -> HookDeadLetter | None:
     if not event_id:
         return None
     stmt = select(HookDeadLetter).where(
-        HookDeadLetter.hook_id == hook.id,  # type: ignore[arg-type]
-        HookDeadLetter.event_id == event_id,  # type: ignore[arg-type]
-        HookDeadLetter.status == DeadLetterStatus.open,  # type: ignore[arg-type]
+        col(HookDeadLetter.hook_id) == hook.id,
+        col(HookDeadLetter.event_id) == event_id,
+        col(HookDeadLetter.status) == DeadLetterStatus.open,
     )
-    return session.execute(stmt).scalars().first()
+    return session.exec(stmt).first()
 
 
 def _dead_letter(
@@ -168,10 +169,10 @@ def dead_letters(
 ) -> DeadLettersPublic:
     """A hook's dead letters (open ones by default), oldest first."""
     hook = get(session, name=name)
-    stmt = select(HookDeadLetter).where(HookDeadLetter.hook_id == hook.id)  # type: ignore[arg-type]
+    stmt = select(HookDeadLetter).where(col(HookDeadLetter.hook_id) == hook.id)
     if status is not None:
-        stmt = stmt.where(HookDeadLetter.status == status)  # type: ignore[arg-type]
-    rows = session.execute(stmt.order_by(HookDeadLetter.id)).scalars().all()  # type: ignore[arg-type]
+        stmt = stmt.where(col(HookDeadLetter.status) == status)
+    rows = session.exec(stmt.order_by(col(HookDeadLetter.id))).all()
     data = [_letter_public(r, hook) for r in rows]
     return DeadLettersPublic(data=data, count=len(data))
 

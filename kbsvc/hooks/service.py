@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from kbsvc.exceptions import Conflict, NotFound, ValidationFailed
 from kbsvc.hooks import HookCapture, signing
@@ -28,18 +28,20 @@ def hook_mapping(hook: Hook) -> Mapping:
 
 
 def _public(session: Session, hook: Hook) -> HookPublic:
-    open_count = session.execute(
-        select(func.count()).where(
-            HookDeadLetter.hook_id == hook.id,  # type: ignore[arg-type]
-            HookDeadLetter.status == DeadLetterStatus.open,  # type: ignore[arg-type]
+    open_count = session.exec(
+        select(func.count())
+        .select_from(HookDeadLetter)
+        .where(
+            col(HookDeadLetter.hook_id) == hook.id,
+            col(HookDeadLetter.status) == DeadLetterStatus.open,
         )
-    ).scalar_one()
+    ).one()
     return HookPublic.model_validate(hook, update={"open_dead_letters": open_count})
 
 
 def get(session: Session, *, name: str) -> Hook:
     """The hook or NotFound."""
-    hook = session.execute(select(Hook).where(Hook.name == name)).scalar_one_or_none()  # type: ignore[arg-type]
+    hook = session.exec(select(Hook).where(col(Hook.name) == name)).first()
     if hook is None:
         raise NotFound(f"no webhook named {name!r}", hook=name)
     return hook
@@ -61,7 +63,7 @@ def create(
             f"hook name {name!r}: use 1–63 lower-case letters, digits, '-' or '_'", hook=name
         )
     parse_mapping_toml(mapping_toml, origin=f"hook {name}")
-    if session.execute(select(Hook.id).where(Hook.name == name)).first() is not None:  # type: ignore[arg-type,call-overload]
+    if session.exec(select(Hook.id).where(col(Hook.name) == name)).first() is not None:
         raise Conflict(f"a webhook named {name!r} already exists", hook=name)
     hook = Hook(
         name=name,
@@ -77,7 +79,7 @@ def create(
 
 def list_hooks(session: Session) -> HooksPublic:
     """Every hook, by name (no secrets)."""
-    hooks = session.execute(select(Hook).order_by(Hook.name)).scalars().all()  # type: ignore[arg-type]
+    hooks = session.exec(select(Hook).order_by(col(Hook.name))).all()
     data = [_public(session, h) for h in hooks]
     return HooksPublic(data=data, count=len(data))
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from kbsvc.auth import policy
-from kbsvc.auth.models import Role, User
+from kbsvc.auth.models import Principal, Role, User
 from kbsvc.entries.models import Entry
 from kbsvc.notify import service
 from kbsvc.notify.models import EventType
+from kbsvc.timeutil import utcnow
+
+# Group chats are wider than one department: list only what any reviewer may see.
+_REVIEWER = Principal(kind="system", name="notify", role=Role.reviewer)
 
 
 def _reviewer_emails(session: Session) -> list[str]:
@@ -50,6 +54,22 @@ def entry_rejected(
     data = {"entry_id": entry.id, "title": title, "actor": actor, "comment": comment}
     key = f"entry.rejected:{entry.id}:v{version}"
     service.emit(session, EventType.entry_rejected, key, data, _email_of(session, entry.created_by))
+
+
+def system_upgraded(session: Session, *, system: str, entry_ids: list[int], comment: str) -> None:
+    titles = session.exec(
+        select(Entry.title).where(col(Entry.id).in_(entry_ids), policy.visible_filter(_REVIEWER))
+    ).all()
+    data = {
+        "system": system,
+        "count": len(entry_ids),
+        "titles": list(titles),
+        "hidden": len(entry_ids) - len(titles),
+        "reason": "system_upgraded",
+        "comment": comment,
+    }
+    key = f"flag.opened:upgrade:{system}:{min(entry_ids)}-{max(entry_ids)}:{utcnow():%Y%m%d%H%M%S}"
+    service.emit(session, EventType.flag_opened, key[:180], data, _reviewer_emails(session))
 
 
 def flag_opened(

@@ -33,6 +33,12 @@ def render(event: EventType, data: dict[str, Any]) -> dict[str, str]:
             f"被 {data['actor']} 退回修改。\n审核意见：{data['comment']}",
             "path": f"/entries/{data['entry_id']}",
         }
+    if event is EventType.flag_opened and "count" in data:  # one notice for a system upgrade
+        return {
+            "title": f"{data['system']} 升级：{data['count']} 条知识待复核",
+            "text": f"{data['comment']}\n" + _lines(data["titles"], data.get("hidden", 0)),
+            "path": "/review",
+        }
     if event is EventType.flag_opened:
         return {
             "title": f"条目被标记待核查：{data['title']}",

@@ -43,7 +43,7 @@ def emit(
         if event.value not in ch.events:
             continue
         payload: dict[str, Any] = {**text, "event": event.value, "data": data}
-        if ch.kind is ChannelKind.email or ch.kind == "email":
+        if ChannelKind(ch.kind) is ChannelKind.email:
             payload["to"] = sorted(
                 set(ch.mail_to) | (set(audience or []) if ch.audience else set())
             )

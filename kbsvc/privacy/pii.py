@@ -107,9 +107,9 @@ def _spans(text: str, kinds: set[str]) -> Iterator[tuple[str, int, int, str]]:
             yield "name", start, end, REPLACEMENTS["name"]
 
 
-def scrub_text(text: str, settings: PrivacySettings | None = None, field: str = "") -> ScrubResult:
+def scrub_text(text: str, settings: PrivacySettings, field: str = "") -> ScrubResult:
     """Masked text and what was masked (offsets refer to the original text)."""
-    cfg = settings or PrivacySettings()
+    cfg = settings
     if not text:
         return ScrubResult(text=text or "", findings=[])
     spans = list(_spans(text, set(cfg.enabled_kinds)))
@@ -136,7 +136,7 @@ def scrub_text(text: str, settings: PrivacySettings | None = None, field: str = 
 
 def scrub_ticket_fields(
     fields: Mapping[str, Any],
-    settings: PrivacySettings | None = None,
+    settings: PrivacySettings,
     text_fields: tuple[str, ...] = TICKET_TEXT_FIELDS,
 ) -> tuple[dict[str, Any], list[PiiFinding]]:
     """Mask the free-text fields of a ticket (or capture draft); other fields pass through."""
@@ -151,21 +151,19 @@ def scrub_ticket_fields(
     return masked, findings
 
 
-def scrub_raw(raw: Mapping[str, Any], settings: PrivacySettings | None = None) -> dict[str, Any]:
+def scrub_raw(raw: Mapping[str, Any], settings: PrivacySettings) -> dict[str, Any]:
     """Mask every string value of an intake row (used when keep_raw_ticket_text is off)."""
     return {k: scrub_text(v, settings).text if isinstance(v, str) else v for k, v in raw.items()}
 
 
-def scrub_ticket_in(
-    item: Any, settings: PrivacySettings | None = None
-) -> tuple[Any, list[PiiFinding]]:
+def scrub_ticket_in(item: Any, settings: PrivacySettings) -> tuple[Any, list[PiiFinding]]:
     """Prepare a TicketIn-like object for storage at import.
 
     With privacy.keep_raw_ticket_text off (the default) the stored ticket, raw row included,
     holds only masked text; with it on the ticket is stored as given (drafts are still masked
     at capture) and the findings only report what is there.
     """
-    cfg = settings or PrivacySettings()
+    cfg = settings
     fields, findings = scrub_ticket_fields(item.model_dump(), cfg)
     if cfg.keep_raw_ticket_text:
         return item, findings

@@ -1,42 +1,38 @@
-"""Confidence bands on the fused score, calibrated on the eval set (bench/calibrate.py)."""
+"""Confidence bands from the engine's calibration, fitted to the served KB at reindex time.
+
+`indexer.calibration` turns each hit's evidence (coverage of the query's informative words,
+margin, channel agreement, matched error codes) into a probability and reads the operating
+point from the KB's own linked tickets; settings may pin the two thresholds instead.
+"""
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
-from importlib import resources
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+from kbsvc.config import SearchSettings
 from kbsvc.search.models import Confidence
 
-# Used only if the shipped calibration file lacks the running configuration.
-FALLBACK = {"high": 0.5, "medium": 0.3}
+if TYPE_CHECKING:
+    from indexer.engine import SearchEngine
+    from indexer.retriever import Hit
 
 
-@lru_cache(maxsize=1)
-def calibration() -> dict[str, dict[str, float]]:
-    """Shipped thresholds per configuration key ("lexical", "lsa", "sbert", ...)."""
-    path = resources.files("kbsvc.search") / "confidence.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return {k: v for k, v in data.get("thresholds", {}).items() if isinstance(v, dict)}
-
-
-def thresholds(
-    key: str, high: float | None = None, medium: float | None = None
-) -> tuple[float, float]:
-    """(high, medium) for a configuration; explicit settings win over the shipped file."""
-    cal = calibration().get(key, FALLBACK)
-    h = high if high is not None else float(cal.get("high", FALLBACK["high"]))
-    m = medium if medium is not None else float(cal.get("medium", FALLBACK["medium"]))
-    return h, min(m, h)
-
-
-def band(score: float, high: float, medium: float) -> Confidence:
-    """Band of one fused score."""
-    if score >= high:
+def band(p: float, high: float, medium: float) -> Confidence:
+    """Band of one calibrated probability."""
+    if p >= high:
         return "high"
-    if score >= medium:
+    if p >= medium:
         return "medium"
     return "low"
+
+
+def bands(
+    search_engine: SearchEngine, settings: SearchSettings, query: str, hits: Sequence[Hit]
+) -> list[Confidence]:
+    """One band per hit, in order (explicit settings win over the fitted thresholds)."""
+    cal = search_engine.calibration
+    high = settings.confidence_high if settings.confidence_high is not None else cal.high
+    medium = settings.confidence_medium if settings.confidence_medium is not None else cal.medium
+    medium = min(medium, high)
+    return [band(p, high, medium) for p, _ in search_engine.rate(query, hits)]

@@ -8,8 +8,15 @@ from typing import Any
 
 from sqlmodel import Session
 
+from indexer import calibration
 from kbsvc.search.eval import evaluate, load_judgments
-from kbsvc.search.evalrun import evaluate_loo, judgments_from_links, rank_fn, resolver
+from kbsvc.search.evalrun import (
+    confidence_on,
+    evaluate_loo,
+    judgments_from_links,
+    rank_fn,
+    resolver,
+)
 
 
 def run(
@@ -54,5 +61,9 @@ def run(
             metrics = evaluate_loo(r, docs, judgments, held, resolve)
         else:
             metrics = evaluate(judgments, rank_fn(r), resolve)
-        rows.append({"name": name, **metrics})
+        # The operating point `kbsvc reindex` would fit here, and how it bands these queries.
+        cal = calibration.calibrate(r, docs, search_engine.calibration_key(r))
+        point = {"source": cal.source, "high": round(cal.high, 4), "medium": round(cal.medium, 4)}
+        on_set = {} if from_links else confidence_on(r, cal, judgments, resolve)
+        rows.append({"name": name, **metrics, "confidence": {**point, **cal.report, **on_set}})
     return rows

@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 
 from embeddings.factory import make_embedder
 from indexer.analyzer import Analyzer
+from indexer.calibration import Calibration
 from indexer.docs import EntryDoc
 from indexer.lexical import Filters
 from indexer.retriever import Retriever, RetrieverConfig, build_retriever
@@ -108,3 +109,32 @@ def evaluate_loo(
             r.add([doc])
 
     return evaluate(judgments, rank, resolve)
+
+
+def confidence_on(
+    r: Retriever,
+    cal: Calibration,
+    judgments: Sequence[Judgment],
+    resolve: Callable[[str], set[str]],
+    k: int = 5,
+) -> dict[str, float | int]:
+    """How a calibration bands these judgments' top hits: right ones confident, no-answer high."""
+    right, none_ = [], []
+    for j in judgments:
+        hits = r.search(j.query, k, PUBLISHED).hits
+        band = cal.rate(r, j.query, hits)[0][1] if hits else "low"
+        if not j.relevant:
+            none_.append(band)
+        elif hits and str(hits[0].id) in set().union(*(resolve(x) for x in j.relevant)):
+            right.append(band)
+
+    def share(bands: Sequence[str], ok: set[str]) -> float:
+        return round(sum(b in ok for b in bands) / len(bands), 3) if bands else 0.0
+
+    return {
+        "right_top_confident": share(right, {"high", "medium"}),
+        "no_answer_high": share(none_, {"high"}),
+        "no_answer_confident": share(none_, {"high", "medium"}),
+        "right_top": len(right),
+        "no_answer": len(none_),
+    }

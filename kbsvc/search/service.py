@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from indexer.analyzer import BIGRAM, display_term
 from indexer.lexical import Filters
+from kbsvc.analytics.searchlog import SearchLogWriter, record_response
 from kbsvc.auth import policy
 from kbsvc.auth.models import Principal
 from kbsvc.entries.models import Entry, EntryLink, EntryStatus, LinkKind
@@ -17,6 +18,7 @@ from kbsvc.entries.service import tags_of
 from kbsvc.exceptions import ServiceUnavailable, ValidationFailed
 from kbsvc.search import confidence, shorthand
 from kbsvc.search.models import (
+    Confidence,
     HitEntry,
     Reason,
     SearchHit,
@@ -43,9 +45,12 @@ def clean_query(text: str, max_chars: int) -> str:
     return text[:max_chars]
 
 
-def _band_key(search_engine: SearchEngine) -> str:
-    r = search_engine.retriever
-    return f"{search_engine.backend}:{r.config.method}" if r.dense else "lexical"
+def _bands(
+    search_engine: SearchEngine, settings: SearchSettings, query: str, hits: list[Hit]
+) -> dict[int, Confidence]:
+    # Rated over the list as ranked from its top: margins and agreement are relative to it.
+    rated = confidence.bands(search_engine, settings, query, hits)
+    return {h.id: b for h, b in zip(hits, rated, strict=True)}
 
 
 def _hydrate(
@@ -54,6 +59,7 @@ def _hydrate(
     settings: SearchSettings,
     hits: list[Hit],
     query: str,
+    banded: dict[int, Confidence],
 ) -> list[SearchHit]:
     ids = [h.id for h in hits]
     if not ids:
@@ -66,9 +72,6 @@ def _hydrate(
         links.setdefault(lk.entry_id, []).append(
             SourceRef(source=lk.source, external_id=lk.external_id, kind=str(lk.kind))
         )
-    high, medium = confidence.thresholds(
-        _band_key(search_engine), settings.confidence_high, settings.confidence_medium
-    )
     terms = search_engine.analyzer.query_terms(query)
     out = []
     for h in hits:
@@ -101,7 +104,7 @@ def _hydrate(
                     status=EntryStatus(e.status).value,
                 ),
                 score=round(h.score, 4),
-                confidence=confidence.band(h.score, high, medium),
+                confidence=banded[h.id],
                 reasons=reasons,
                 snippet=snippet(
                     (e.symptom, e.title, e.solution, e.cause), terms, search_engine.analyzer
@@ -118,7 +121,7 @@ def _engine_ready(search_engine: SearchEngine, session: Session) -> None:
     shorthand.refresh(session, search_engine.analyzer)  # site abbreviations edited since
 
 
-def _visible(session: Session, principal: Principal | None, hits: list[Hit]) -> list[Hit]:
+def _visible(session: Session, principal: Principal, hits: list[Hit]) -> list[Hit]:
     # The index holds every entry; what a caller may see is decided here, by auth.policy.
     keep = set(policy.filter_visible(session, principal, [h.id for h in hits]))
     return [h for h in hits if h.id in keep]
@@ -147,11 +150,14 @@ def suggest(
     session: Session,
     search_engine: SearchEngine,
     req: SuggestRequest,
-    principal: Principal | None = None,
     *,
+    principal: Principal,
     settings: SearchSettings,
+    search_log: SearchLogWriter | None,
 ) -> SuggestResponse:
-    """Entries that likely fix the ticket being typed (published, visible to `principal`)."""
+    """Entries that likely fix the ticket being typed (published, visible to `principal`);
+    the answer is queued on `search_log` for the insight reports (None: not a user's question,
+    e.g. the operator at the shell)."""
     t0 = time.perf_counter()
     _engine_ready(search_engine, session)
     raw = "\n".join(x for x in (req.title.strip(), req.text.strip()) if x)
@@ -159,11 +165,47 @@ def suggest(
     boost = {"system": req.system.strip(), "department": req.department.strip()}
     ranked = search_engine.search(query, req.k * 2, Filters(status="published"), boost=boost)
     visible = _visible(session, principal, ranked.hits)[: req.k]
-    data = _hydrate(session, search_engine, settings, visible, query)
-    return SuggestResponse(
+    data = _hydrate(
+        session,
+        search_engine,
+        settings,
+        visible,
+        query,
+        _bands(search_engine, settings, query, visible),
+    )
+    resp = SuggestResponse(
         data=data,
         took_ms=round((time.perf_counter() - t0) * 1000, 2),
         confident=any(h.confidence != "low" for h in data),
+    )
+    if search_log is not None:
+        resp.log_id = _log(
+            search_log,
+            "suggest",
+            f"{req.title} {req.text}".strip(),
+            {"system": req.system, "department": req.department},
+            resp,
+            principal,
+        )
+    return resp
+
+
+def _log(
+    search_log: SearchLogWriter,
+    kind: str,
+    query: str,
+    filters: dict[str, str | None],
+    resp: SuggestResponse | SearchResponse,
+    principal: Principal,
+) -> str:
+    return record_response(
+        search_log,
+        kind=kind,
+        query=query,
+        filters=filters,
+        hits=resp.data,
+        took_ms=resp.took_ms,
+        caller=principal.label,
     )
 
 
@@ -180,9 +222,12 @@ def search(
     tag: str | None = None,
     status: str | None = None,
     include_unpublished: bool = False,
-    principal: Principal | None = None,
+    principal: Principal,
+    search_log: SearchLogWriter | None,
 ) -> SearchResponse:
-    """Ranked, filtered, paginated entries for a query, limited to what `principal` may see."""
+    """Ranked, filtered, paginated entries for a query, limited to what `principal` may see;
+    a first page is queued on `search_log` (paging through one question is not a new one;
+    None: not a user's question, e.g. duplicates shown beside the edit form)."""
     t0 = time.perf_counter()
     _engine_ready(search_engine, session)
     query = clean_query(q, settings.max_query_chars)
@@ -195,10 +240,15 @@ def search(
     # are dropped before counting, so the number is what this caller can actually open.
     ranked = search_engine.search(query, max(2 * (offset + k), COUNT_POOL), filters)
     visible = _visible(session, principal, ranked.hits)
-    data = _hydrate(session, search_engine, settings, visible[offset : offset + k], query)
-    return SearchResponse(
+    banded = _bands(search_engine, settings, query, visible[: offset + k])
+    data = _hydrate(session, search_engine, settings, visible[offset : offset + k], query, banded)
+    resp = SearchResponse(
         data=data,
         total=matching_count(search_engine, query, visible),
         took_ms=round((time.perf_counter() - t0) * 1000, 2),
         confident=any(h.confidence != "low" for h in data),
     )
+    if search_log is not None and offset == 0:
+        filters_used = {"system": system, "department": department, "tag": tag}
+        resp.log_id = _log(search_log, "search", q, filters_used, resp, principal)
+    return resp

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from kbsvc.exceptions import NotFound
 from kbsvc.tickets.models import Ticket, TicketIn, TicketPublic, TicketsPublic
 from kbsvc.timeutil import utcnow
+from kbsvc.vocab import mapping as vocab_mapping
 
 
 def get(session: Session, *, ticket_id: int) -> Ticket:
@@ -41,9 +42,13 @@ def _touch_linked_entries(session: Session, ticket: Ticket) -> None:
 
 
 def upsert_one(session: Session, item: TicketIn) -> tuple[Ticket, str]:
-    """Insert or update one ticket (flushes); the outcome is created, updated or unchanged."""
+    """Insert or update one ticket (flushes); the outcome is created, updated or unchanged.
+
+    System, module, department and category are stored in the vocabulary's spelling."""
     ext = item.resolved_external_id()
-    fields = item.model_dump(exclude={"raw", "external_id"})
+    fields = vocab_mapping.canonical_fields(
+        session, item.model_dump(exclude={"raw", "external_id"})
+    )
     existing = get_by_key(session, source=item.source, external_id=ext)
     if existing is None:
         ticket = Ticket(**fields, external_id=ext, raw=item.raw)

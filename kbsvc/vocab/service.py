@@ -95,6 +95,9 @@ def list_terms(session: Session, *, kind: VocabKind | None = None) -> VocabTerms
     return VocabTermsPublic(data=data, count=len(data))
 
 
+NORMALIZER_CACHE = "kbsvc.vocab.normalizer"  # session.info key (see vocab.mapping)
+
+
 def _check(term: VocabTerm) -> None:
     if term.kind != VocabKind.abbreviation:
         return
@@ -109,6 +112,7 @@ def _check(term: VocabTerm) -> None:
 
 def _save(session: Session, term: VocabTerm) -> VocabTerm:
     _check(term)
+    session.info.pop(NORMALIZER_CACHE, None)
     try:
         with savepoint(session):  # a duplicate undoes only this term
             session.add(term)
@@ -139,6 +143,7 @@ def update(session: Session, *, term_id: int, data: VocabTermUpdate) -> VocabTer
 def delete(session: Session, *, term_id: int) -> None:
     """Remove a term (entries keep their text values)."""
     session.delete(get(session, term_id=term_id))
+    session.info.pop(NORMALIZER_CACHE, None)
     session.flush()
 
 
@@ -155,5 +160,6 @@ def seed_defaults(session: Session) -> int:
                     )
                 )
                 added += 1
+    session.info.pop(NORMALIZER_CACHE, None)
     session.flush()
     return added

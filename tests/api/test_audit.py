@@ -93,3 +93,36 @@ def test_logins_are_audited(
     ).json()["data"]
     assert [(e["actor"], e["status"]) for e in events] == [("user:zhao", 200), ("user:zhao", 401)]
     assert "password" in events[0]["summary"] and "s3cret" not in str(events)
+
+
+def test_reads_over_post_are_not_audited_but_are_search_logged(
+    client: TestClient,
+    session: Session,
+    viewer_headers: dict[str, str],
+    editor_headers: dict[str, str],
+) -> None:
+    """Regression: every POST /suggest committed an audit row as if it were a write."""
+    from sqlalchemy import func, select
+
+    from kbsvc.analytics.models import SearchLog
+    from kbsvc.auth.models import AuditEvent
+    from tests.factories import make_entry
+
+    make_entry(session)
+    client.app.state.search_engine.sync()  # type: ignore[attr-defined]
+
+    def count(model: type) -> int:
+        session.expire_all()
+        return int(session.execute(select(func.count()).select_from(model)).scalar_one())
+
+    before = count(AuditEvent)
+    for text in ("医生站", "医生站登不上", "医生站登不上，提示证书无效"):
+        r = client.post("/api/v1/suggest", json={"text": text}, headers=viewer_headers)
+        assert r.status_code == 200 and r.json()["log_id"]
+    assert count(AuditEvent) == before
+    # The search service logged each answer through the app's search-log writer.
+    client.app.state.search_log.flush()  # type: ignore[attr-defined]
+    assert count(SearchLog) == 3
+    # Writes are still audited.
+    r = client.post("/api/v1/entries", json={"title": "打印机卡纸"}, headers=editor_headers)
+    assert r.status_code == 201 and count(AuditEvent) == before + 1

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from kbsvc.entries.models import Entry, EntryLink
+from kbsvc.entries.models import Entry, EntryLink, EntryStatus
 from kbsvc.tickets.models import Ticket
 
 NESTED_MAPPING = """
@@ -100,6 +100,17 @@ def test_good_signature_upserts_and_resolve_captures_one_masked_draft(
     post(client, "itsm", secret, event("e3", "resolved", solution="更换热敏纸并清洁打印头"))
     session.expire_all()
     assert count(session, Entry) == 1
+    assert session.get(Entry, entry_id).solution == "更换热敏纸并清洁打印头"  # type: ignore[union-attr]
+
+    # Once it left draft (here: published), the ticket no longer rewrites it: review rules apply.
+    entry = session.get(Entry, entry_id)
+    assert entry is not None
+    entry.status = EntryStatus.published
+    session.add(entry)
+    session.commit()
+    r = post(client, "itsm", secret, event("e4", "resolved", solution="别的说法"))
+    assert r.json()["events"][0]["entry_id"] == entry_id
+    session.expire_all()
     assert session.get(Entry, entry_id).solution == "更换热敏纸并清洁打印头"  # type: ignore[union-attr]
 
 

@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from kbsvc.auth import policy
 from kbsvc.auth import service as auth_service
-from kbsvc.auth.models import ANONYMOUS, Principal, Role
+from kbsvc.auth.models import ANONYMOUS, SYSTEM, Principal, Role
 from kbsvc.entries.models import Entry, EntryStatus
 from tests.factories import make_entry
 
@@ -79,7 +79,7 @@ def test_policy_helpers_agree(session: Session) -> None:
         (lab, [restricted.id, pub.id]),
         (widget, [pub.id]),
         (ANONYMOUS, [pub.id]),
-        (None, [restricted.id, draft.id, pub.id]),
+        (SYSTEM, [restricted.id, draft.id, pub.id]),
     ):
         assert policy.filter_visible(session, who, ids) == expected  # type: ignore[arg-type]
         via_sql = set(session.execute(select(Entry.id).where(policy.visible_filter(who))).scalars())

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from kbsvc.auth import service as auth_service
-from kbsvc.auth.models import Role
+from kbsvc.auth.models import SYSTEM, Role
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import Entry, EntryStatus, EntryUpdate, LinkKind
 from tests.factories import make_entry, make_ticket
@@ -75,7 +75,9 @@ def test_review_page_shows_revision_diff_and_flags(client: TestClient, session: 
         principal=editor,
         base_version=1,
     )
-    workflow.transition(session, entry_id=entry.id or 0, action="submit", actor="user:lisi")
+    workflow.transition(
+        session, entry_id=entry.id or 0, action="submit", actor="user:lisi", principal=SYSTEM
+    )
     session.commit()
     _login(client, session, "zhaoliu", Role.reviewer)
     html = client.get("/review").text
@@ -92,6 +94,7 @@ def test_compare_versions_and_chinese_notes(client: TestClient, session: Session
         data=EntryUpdate(cause="证书到期"),
         actor="user:lisi",
         base_version=1,
+        principal=SYSTEM,
     )
     session.commit()
     _login(client, session, "lisi", Role.editor)

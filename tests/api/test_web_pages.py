@@ -99,3 +99,55 @@ def test_demo_ticket_key_is_a_widget_key_bound_to_own_origin(
     assert len(demo) == 1
     assert Role(demo[0].role) is Role.widget
     assert demo[0].origins == ["http://testserver"]
+
+
+def test_pages_with_an_entry_id_use_the_api_visibility_guard(
+    client: TestClient, session: Session
+) -> None:
+    """Regression: an editor of 骨科 opened /capture/{id} of a 内科-only entry and saw it."""
+    from kbsvc.auth import service as auth_service
+    from kbsvc.entries.models import EntryStatus
+
+    auth_service.create_user(
+        session, username="gk", role=Role.editor, password="s3cret-pass", departments=["骨科"]
+    )
+    hidden = make_entry(
+        session,
+        status=EntryStatus.draft,
+        title="内科专用：输液系统配置",
+        restricted_departments=["内科"],
+    )
+    shown = make_entry(session, status=EntryStatus.draft, title="骨科可见的草稿")
+    login = {"username": "gk", "password": "s3cret-pass"}
+    assert client.post("/api/v1/auth/login", json=login).status_code == 200
+    client.app.state.search_engine.sync()  # type: ignore[attr-defined]
+    missing = client.get("/capture/99999")
+    assert missing.status_code == 404
+    for path in (f"/capture/{hidden.id}", f"/entries/{hidden.id}"):
+        r = client.get(path)
+        assert r.status_code == 404, path
+        assert "内科专用" not in r.text and "记录不存在" in r.text
+        assert r.headers["content-type"].startswith("text/html")
+    # A hidden id answers exactly what a missing id answers, so ids do not leak.
+    hidden_page = client.get(f"/capture/{hidden.id}").text
+    assert hidden_page.replace(f"编号为 {hidden.id} ", "编号为 N ") == missing.text.replace(
+        "编号为 99999 ", "编号为 N "
+    )
+    ok = client.get(f"/capture/{shown.id}")  # old links open the edit form
+    assert ok.status_code == 200 and "骨科可见的草稿" in ok.text
+    edit = client.get(f"/entries/{hidden.id}/edit")
+    assert edit.status_code == 404 and "内科专用" not in edit.text
+
+
+def test_demo_ticket_keeps_its_number_in_the_address(
+    settings: Settings,
+    engine,
+    session: Session,  # type: ignore[no-untyped-def]
+) -> None:
+    with open_client(settings, engine) as c:
+        first = c.get("/demo/ticket", follow_redirects=False)
+        assert first.status_code == 303
+        assert first.headers["location"].startswith("/demo/ticket?ticket=HD-")
+        html = c.get("/demo/ticket?ticket=HD-20250314-0815").text
+        assert 'value="HD-20250314-0815"' in html
+        assert c.get("/demo/ticket?ticket=<x>").status_code == 422

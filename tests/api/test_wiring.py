@@ -52,8 +52,9 @@ def test_demo_widget_keys_one_per_origin_and_stale_revoked(engine: Engine) -> No
 def test_search_log_writer_close_writes_what_is_queued(engine: Engine) -> None:
     from kbsvc.analytics.models import SearchLog
     from kbsvc.analytics.searchlog import record_search
+    from kbsvc.config import PrivacySettings
 
-    writer = SearchLogWriter(engine)
+    writer = SearchLogWriter(engine, privacy=PrivacySettings())
     log_id = record_search(writer, kind="search", query="打印机卡纸")
     writer.close()
     assert not writer._thread.is_alive()

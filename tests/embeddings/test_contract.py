@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -48,7 +46,11 @@ def test_empty_input_and_bad_arguments(embedder: BaseEmbedder) -> None:
         embedder.encode(["x"], "document")  # type: ignore[arg-type]
 
 
-def test_save_load_keeps_model_id(embedder: BaseEmbedder, tmp_path: Path) -> None:
-    embedder.save(tmp_path)
-    embedder.load(tmp_path)
+def test_state_restore_keeps_model_id(embedder: BaseEmbedder) -> None:
+    before = embedder.model_id
+    state = embedder.state()
+    assert (state is None) == (not embedder.needs_fit)  # pretrained models have none
+    if state is not None:
+        embedder.restore(state)
+    assert embedder.model_id == before
     assert embedder.encode(["打印机"]).shape == (1, embedder.dim)

@@ -1,15 +1,12 @@
-"""LSA backend: Chinese paraphrases land close, fits persist exactly, fits are fingerprinted."""
+"""LSA backend: paraphrases land close, fitted state restores exactly, fits are fingerprinted."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from embeddings.base import EmbedderError, NotFitted
-from embeddings.lsa import STATE, LsaEmbedder
-from indexer.errors import IndexCorrupt, IndexMismatch, IndexMissing
+from embeddings.base import EmbedderError, EmbedderState, NotFitted, StateCorrupt, StateMismatch
+from embeddings.lsa import LsaEmbedder
 from indexer.text import ngram_text
 
 
@@ -50,13 +47,13 @@ def test_ngram_text_normalises_script_width_and_punctuation() -> None:
     assert ngram_text("ＨＩＳ登錄不了！！") == "his登录不了"
 
 
-def test_unfitted_refuses_to_encode(tmp_path: Path) -> None:
+def test_unfitted_refuses_to_encode() -> None:
     embedder = _lsa(16)
     assert embedder.needs_fit and embedder.model_id == "lsa:unfitted"
     with pytest.raises(NotFitted):
         embedder.encode(["打印机"])
     with pytest.raises(NotFitted):
-        embedder.save(tmp_path)
+        embedder.state()
     with pytest.raises(EmbedderError):
         embedder.fit(["只有一条"])
 
@@ -67,15 +64,11 @@ def test_dim_is_stable_on_a_tiny_corpus() -> None:
     assert embedder.encode(["打印机"]).shape == (1, 64)
 
 
-def test_save_load_round_trip_is_exact(lsa: LsaEmbedder, corpus: list[str], tmp_path: Path) -> None:
-    lsa.save(tmp_path)
+def test_state_restore_round_trip_is_exact(lsa: LsaEmbedder, corpus: list[str]) -> None:
     restored = _lsa(lsa.dim)
-    restored.load(tmp_path)
+    restored.restore(lsa.state())
     assert restored.model_id == lsa.model_id
     np.testing.assert_array_equal(restored.encode(corpus), lsa.encode(corpus))
-    # Saving again replaces the previous generation instead of piling files up.
-    lsa.save(tmp_path)
-    assert len(list(tmp_path.glob("lsa-*"))) == 2
 
 
 def test_model_id_tracks_the_corpus(corpus: list[str]) -> None:
@@ -88,21 +81,18 @@ def test_model_id_tracks_the_corpus(corpus: list[str]) -> None:
     assert a.model_id.startswith("lsa:16d:") and a.fitted_docs == len(corpus)
 
 
-def test_load_rejects_missing_corrupt_and_mismatched_state(
-    lsa: LsaEmbedder, tmp_path: Path
-) -> None:
-    with pytest.raises(IndexMissing):
-        _lsa(lsa.dim).load(tmp_path)
-    lsa.save(tmp_path)
-    with pytest.raises(IndexMismatch):
-        _lsa(lsa.dim * 2).load(tmp_path)
-    arrays = next(tmp_path.glob("lsa-*.npz"))
-    arrays.write_bytes(arrays.read_bytes()[:-10])
-    with pytest.raises(IndexCorrupt):
-        _lsa(lsa.dim).load(tmp_path)
-    (tmp_path / STATE).write_text("{not json", encoding="utf-8")
-    with pytest.raises(IndexCorrupt):
-        _lsa(lsa.dim).load(tmp_path)
+def test_restore_rejects_mismatched_and_inconsistent_state(lsa: LsaEmbedder) -> None:
+    state = lsa.state()
+    with pytest.raises(StateMismatch):
+        _lsa(lsa.dim * 2).restore(state)
+    short = EmbedderState(state.params, {**state.arrays, "idf": state.arrays["idf"][:-1]})
+    with pytest.raises(StateCorrupt):
+        _lsa(lsa.dim).restore(short)
+    wrong_id = EmbedderState({**state.params, "model_id": "lsa:forged"}, state.arrays)
+    with pytest.raises(StateCorrupt):
+        _lsa(lsa.dim).restore(wrong_id)
+    with pytest.raises(StateCorrupt):
+        _lsa(lsa.dim).restore(EmbedderState({}, {}))
 
 
 def test_tfidf_weighting_matches_scikit_learn(lsa: LsaEmbedder, corpus: list[str]) -> None:

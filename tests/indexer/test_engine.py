@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from indexer.engine import SearchEngine
 from indexer.lexical import Filters
+from kbsvc.auth.models import SYSTEM
 from kbsvc.config import Settings
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import EntryStatus, EntryUpdate, LinkKind
@@ -49,9 +50,9 @@ def test_build_then_sync_sees_publish_update_delete(
         entry_id=pacs.id or 0,
         data=EntryUpdate(title="超声工作站黑屏", symptom="超声工作站开机黑屏"),
         actor="t",
+        principal=SYSTEM,
     )
-    session.commit()
-    entries.delete(session, entry_id=printer.id or 0, actor="t")
+    entries.delete(session, entry_id=printer.id or 0, actor="t", principal=SYSTEM)
     session.commit()
     eng.sync()
     assert _top(eng, "超声工作站黑屏") == [pacs.id]
@@ -126,7 +127,7 @@ def test_two_engines_on_one_database_converge(
         make_entry(session, title=f"HIS挂号模块故障{i}", symptom="挂号时系统报错").id
         for i in range(3)
     ]
-    entries.delete(session, entry_id=ids[0] or 0, actor="t")
+    entries.delete(session, entry_id=ids[0] or 0, actor="t", principal=SYSTEM)
     session.commit()
     a.sync()
     b.sync()
@@ -147,7 +148,7 @@ def test_dense_channel_fits_persists_and_follows_changes(
     assert eng.status()["dense"].startswith("lsa:")
     hits = eng.search("PACS系统页面报错", 3, Filters()).hits
     assert hits[0].id in {made[2].id, made[8].id} and "dense" in hits[0].channels
-    entries.delete(session, entry_id=made[2].id or 0, actor="t")
+    entries.delete(session, entry_id=made[2].id or 0, actor="t", principal=SYSTEM)
     session.commit()
     eng.sync()
     assert made[2].id not in {h.id for h in eng.search("PACS", 12, Filters()).hits}

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer import lexstore
+from indexer.errors import IndexCorrupt, IndexMismatch, IndexMissing
 from indexer.lexical import DocMeta, Filters, LexicalIndex
 
 
@@ -105,10 +105,24 @@ def test_save_load_roundtrip(tmp_path: Path) -> None:
     for doc_id, tf in docs.items():
         index.add(doc_id, tf, DocMeta(system="HIS", tags=("a",)))
     index.remove([1])
-    lexstore.dump(index, tmp_path)
-    loaded = LexicalIndex()
-    lexstore.load(loaded, tmp_path)
+    manifest = index.save(tmp_path, version="t")
+    assert manifest.kind == "lexical" and manifest.params["count"] == len(index) == len(docs) - 1
+    loaded = LexicalIndex.load(tmp_path)
     q = ["t3", "t4"]
     assert index.search(q, 10) == loaded.search(q, 10)
     assert loaded.meta(2) == DocMeta(system="HIS", tags=("a",))
     assert np.isclose(loaded.idf("t3"), index.idf("t3"))
+
+
+def test_load_refuses_missing_damaged_and_other_parameters(tmp_path: Path) -> None:
+    with pytest.raises(IndexMissing):
+        LexicalIndex.load(tmp_path)
+    index = LexicalIndex()
+    index.add(1, {"打印机": 1.0})
+    index.save(tmp_path, version="t")
+    with pytest.raises(IndexMismatch, match="k1"):
+        LexicalIndex.load(tmp_path, k1=2.0)
+    docs = tmp_path / "docs.json"
+    docs.write_bytes(docs.read_bytes()[:-3])
+    with pytest.raises(IndexCorrupt, match="checksum"):
+        LexicalIndex.load(tmp_path)

@@ -150,22 +150,23 @@ def test_persistence_round_trip(make, tmp_path: Path) -> None:  # type: ignore[n
     vecs = unit(120, seed=7)
     index.add(np.arange(120), vecs)
     index.remove([3])
-    manifest = index.save(tmp_path, last_seq=42)
+    manifest = index.save(tmp_path, last_seq=42, version="t")
     loaded, saved = VectorIndex.load(tmp_path, model_id="test-model", dim=DIM, ann_threshold=1000)
     assert saved == manifest
-    assert saved["last_seq"] == 42 and saved["count"] == 119 and saved["kind"] == "vector"
-    assert saved["index_type"] == index.mode and saved["faiss_version"]
+    assert saved.params["last_seq"] == 42 and saved.params["count"] == 119
+    assert saved.kind == "vector" and saved.library_version == "t"
+    assert saved.params["index_type"] == index.mode and saved.params["faiss_version"]
     assert len(loaded) == 119 and 3 not in loaded
     assert loaded.search(vecs[9], 3) == index.search(vecs[9], 3)
     # A second save replaces the files of the first instead of accumulating them.
-    index.save(tmp_path, last_seq=43)
+    index.save(tmp_path, last_seq=43, version="t")
     assert sorted(p.suffix for p in tmp_path.iterdir()) == [".faiss", ".json", ".npy"]
 
 
 def test_manifest_is_readable_json_with_checksums(tmp_path: Path) -> None:
     index = VectorIndex(DIM, "sbert:中文模型@abc", ann_threshold=1000)
     index.add([1], unit(1))
-    index.save(tmp_path, last_seq=1)
+    index.save(tmp_path, last_seq=1, version="t")
     text = (tmp_path / "manifest.json").read_text(encoding="utf-8")
     assert "中文模型" in text  # ensure_ascii=False
     files = json.loads(text)["files"]
@@ -177,12 +178,12 @@ def test_missing_corrupt_and_mismatched(tmp_path: Path) -> None:
         VectorIndex.load(tmp_path, model_id="m", dim=DIM, ann_threshold=1000)
     index = VectorIndex(DIM, "m", ann_threshold=1000)
     index.add(np.arange(10), unit(10))
-    manifest = index.save(tmp_path, last_seq=5)
+    manifest = index.save(tmp_path, last_seq=5, version="t")
     with pytest.raises(IndexMismatch, match="model_id"):
         VectorIndex.load(tmp_path, model_id="other", dim=DIM, ann_threshold=1000)
     with pytest.raises(IndexMismatch, match="dim"):
         VectorIndex.load(tmp_path, model_id="m", dim=DIM * 2, ann_threshold=1000)
-    faiss_file = tmp_path / manifest["files"]["index"]["name"]
+    faiss_file = tmp_path / manifest.files["index"].name
     good = faiss_file.read_bytes()
     faiss_file.write_bytes(good[: len(good) // 2])
     with pytest.raises(IndexCorrupt, match="checksum"):
@@ -198,11 +199,12 @@ def test_missing_corrupt_and_mismatched(tmp_path: Path) -> None:
 def test_garbage_with_a_matching_checksum_is_still_corrupt(tmp_path: Path) -> None:
     index = VectorIndex(DIM, "m", ann_threshold=1000)
     index.add(np.arange(10), unit(10))
-    manifest = index.save(tmp_path, last_seq=5)
-    faiss_file = tmp_path / manifest["files"]["index"]["name"]
+    manifest = index.save(tmp_path, last_seq=5, version="t")
+    faiss_file = tmp_path / manifest.files["index"].name
     faiss_file.write_bytes(b"not a faiss index")
-    manifest["files"]["index"]["sha256"] = hashlib.sha256(b"not a faiss index").hexdigest()
-    (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    data = manifest.to_json()
+    data["files"]["index"]["sha256"] = hashlib.sha256(b"not a faiss index").hexdigest()
+    (tmp_path / "manifest.json").write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(IndexCorrupt, match="unreadable"):
         VectorIndex.load(tmp_path, model_id="m", dim=DIM, ann_threshold=1000)
 

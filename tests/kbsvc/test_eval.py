@@ -100,3 +100,7 @@ def test_eval_cli_from_links_and_file(tmp_path: Path) -> None:
         assert out.returncode == 0, out.stderr
         rows = json.loads(out.stdout)
         assert rows[0]["queries"] >= 1 and rows[-1]["mrr@10"] == pytest.approx(1.0)
+        # Two linked tickets are too little evidence: the shipped prior, reported as such.
+        conf = rows[-1]["confidence"]
+        assert conf["source"] == "prior" and 0 < conf["medium"] <= conf["high"] < 1
+        assert "--from-links" in args or conf["right_top"] == 1

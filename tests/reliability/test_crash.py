@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from kbsvc.auth.models import SYSTEM
 from kbsvc.config import Settings
 from kbsvc.intake.service import BATCH_SIZE
 
@@ -242,16 +243,17 @@ def _churn(settings: Settings, rnd: random.Random, next_id: int) -> int:
     with Session(engine, expire_on_commit=False) as session:
         ids = list(session.execute(select(Entry.id)).scalars())
         for entry_id in rnd.sample(ids, 3):
-            e = service.get(session, entry_id=entry_id)
+            e = service.get(session, entry_id=entry_id, principal=SYSTEM)
             service.update(
                 session,
                 entry_id=entry_id,
                 actor="crash",
                 data=EntryUpdate(solution=f"更新于{next_id}", base_version=e.version),
+                principal=SYSTEM,
             )
             session.commit()
         for entry_id in rnd.sample(ids, 2):
-            service.delete(session, entry_id=entry_id, actor="crash")
+            service.delete(session, entry_id=entry_id, actor="crash", principal=SYSTEM)
             session.commit()
     engine.dispose()
     return next_id + 10

@@ -348,6 +348,78 @@
     });
   }
 
+
+  function formBody(form) {
+    var body = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.type === 'submit' || el.type === 'button') return;
+      body[el.name] = el.hasAttribute('data-list') ? splitTags(el.value) : el.value.trim();
+    });
+    return body;
+  }
+
+  function showSecret(label, value) {
+    var box = document.querySelector('.secret-box');
+    if (!box) { toast(label + value, 'ok'); return; }
+    box.querySelector('.secret-label').textContent = label;
+    box.querySelector('.secret-value').textContent = value;
+    box.hidden = false;
+    box.scrollIntoView({ block: 'center' });
+  }
+
+  function apiDone(node, res) {
+    var secret = node.getAttribute('data-secret');
+    if (secret && res && res[secret]) {
+      showSecret(node.getAttribute('data-secret-label') || '', res[secret]);
+      return;
+    }
+    toast(node.getAttribute('data-done') || '已保存', 'ok');
+    setTimeout(function () { location.reload(); }, 700);
+  }
+
+  function onApiForm(form) {
+    var spec = form.getAttribute('data-api-form').split(' ');
+    var error = form.querySelector('.form-error');
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      if (error) error.hidden = true;
+      var button = form.querySelector('button[type="submit"]');
+      if (button) button.disabled = true;
+      api(spec[0], spec[1], formBody(form))
+        .then(function (res) { if (button) button.disabled = false; apiDone(form, res); })
+        .catch(function (err) {
+          if (button) button.disabled = false;
+          if (err.status === 401) { toLogin(null); return; }
+          if (error) showError(error, friendly(err)); else toast('操作未成功：' + friendly(err), 'error');
+        });
+    });
+    Array.prototype.forEach.call(form.querySelectorAll('[data-autosubmit]'), function (el) {
+      el.addEventListener('change', function () { form.requestSubmit(); });
+    });
+  }
+
+  function onApiCall(button) {
+    var spec = button.getAttribute('data-api-call').split(' ');
+    button.addEventListener('click', function () {
+      var ask = button.getAttribute('data-confirm');
+      if (ask && !window.confirm(ask)) return;
+      var raw = button.getAttribute('data-body');
+      button.disabled = true;
+      api(spec[0], spec[1], raw ? JSON.parse(raw) : undefined)
+        .then(function (res) { button.disabled = false; apiDone(button, res); })
+        .catch(function (err) { button.disabled = false; toast('操作未成功：' + friendly(err), 'error'); });
+    });
+  }
+
+  function onNavToggle(button) {
+    var nav = document.getElementById(button.getAttribute('aria-controls'));
+    button.addEventListener('click', function () {
+      var open = button.getAttribute('aria-expanded') === 'true';
+      button.setAttribute('aria-expanded', String(!open));
+      nav.classList.toggle('open', !open);
+    });
+  }
+
   function onHandbookForm(form) {
     form.addEventListener('submit', function (ev) {
       ev.preventDefault();
@@ -437,6 +509,9 @@
     Array.prototype.forEach.call(document.querySelectorAll('[data-restore-version]'), onRestoreVersion);
     Array.prototype.forEach.call(document.querySelectorAll('form[data-merge-into]'), onMerge);
     Array.prototype.forEach.call(document.querySelectorAll('[data-resolve-flag]'), onResolveFlag);
+    Array.prototype.forEach.call(document.querySelectorAll('form[data-api-form]'), onApiForm);
+    Array.prototype.forEach.call(document.querySelectorAll('[data-api-call]'), onApiCall);
+    Array.prototype.forEach.call(document.querySelectorAll('[data-nav-toggle]'), onNavToggle);
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready);

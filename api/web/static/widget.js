@@ -250,7 +250,7 @@
         created: '已存为草稿，等待审核',
         updated: '已更新草稿，等待审核',
         unchanged: '草稿已是最新'
-      }[res.outcome] || '草稿已由他人编辑，未覆盖';
+      }[res.outcome] || '这条知识已由他人编辑或已提交审核，未覆盖';
     }, function () {
       button.disabled = false;
       note.textContent = '保存未成功，请稍后再试';

@@ -11,12 +11,13 @@ from sqlmodel import Session, select
 
 from kbsvc.analytics import searchlog
 from kbsvc.analytics.models import ClickAction, SearchClick, SearchLog
+from kbsvc.config import ExtraPattern, PrivacySettings
 from kbsvc.timeutil import utcnow
 
 
 @pytest.fixture
 def writer(engine: Engine) -> Iterator[searchlog.SearchLogWriter]:
-    w = searchlog.SearchLogWriter(engine)
+    w = searchlog.SearchLogWriter(engine, privacy=PrivacySettings())
     yield w
     w.close()
 
@@ -47,9 +48,16 @@ def test_record_search_returns_id_then_writes(
 
 
 def test_scrub_masks_numbers_but_keeps_text() -> None:
-    out = searchlog.scrub("请拨 0571-87654321 或 13912345678，住院号 20250101123456 打印失败")
+    text = "请拨 0571-87654321 或 13912345678，住院号 20250101123456 打印失败"
+    out = searchlog.scrub(text, PrivacySettings())
     assert "87654321" not in out and "13912345678" not in out and "20250101123456" not in out
     assert "打印失败" in out
+
+
+def test_scrub_applies_the_sites_own_patterns() -> None:
+    site = PrivacySettings(extra_patterns=[ExtraPattern(kind="mrn", pattern=r"MRN\d{6}")])
+    assert "MRN123456" not in searchlog.scrub("MRN123456 医嘱打不开", site)
+    assert "MRN123456" in searchlog.scrub("MRN123456 医嘱打不开", PrivacySettings())
 
 
 def test_click_and_purge(writer: searchlog.SearchLogWriter, session: Session) -> None:

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from kbsvc.auth import audit
 from kbsvc.auth import service as auth_service
-from kbsvc.auth.models import Role
+from kbsvc.auth.models import SYSTEM, Role
 from kbsvc.config import Settings
 from kbsvc.entries import citations
 from kbsvc.entries import service as entries
@@ -30,8 +30,15 @@ def seed(session: Session) -> None:
     first = make_entry(session)
     make_entry(session, title="LIS条码打印机卡纸", system="LIS")
     edit = EntryUpdate(solution="更新证书；重启客户端")
-    entries.update(session, entry_id=first.id or 0, data=edit, actor="t")
-    citations.cite(session, entry_id=first.id or 0, source="test", external_id="BK-1", actor="t")
+    entries.update(session, entry_id=first.id or 0, data=edit, actor="t", principal=SYSTEM)
+    citations.cite(
+        session,
+        entry_id=first.id or 0,
+        source="test",
+        external_id="BK-1",
+        actor="t",
+        principal=SYSTEM,
+    )
     auth_service.create_user(
         session,
         username="zhangsan",

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from kbsvc import db
@@ -22,6 +23,9 @@ pytestmark = pytest.mark.postgres  # the same body runs on SQLite and, in the PG
 def test_round_trip_restores_every_row(
     settings: Settings, seeded: Engine, empty_site: Settings, tmp_path: Path
 ) -> None:
+    from kbsvc.exchange.service import site_id
+
+    site = site_id(settings)  # exchange provenance must name the same site after a restore
     report = service.backup(settings, seeded, tmp_path / "nightly")
     assert report.tables["entries"] == 2 and report.tables["users"] == 1
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
@@ -35,6 +39,32 @@ def test_round_trip_restores_every_row(
     for table in ("tickets", "entries", "entry_versions", "entry_links", "users", "audit_events"):
         assert before[table], table
     assert after == before
+    assert site_id(empty_site) == site
+
+
+def test_restored_site_rebuilds_its_index(
+    settings: Settings, seeded: Engine, empty_site: Settings, tmp_path: Path
+) -> None:
+    from kbsvc.search.engine import build_search_engine
+
+    service.backup(settings, seeded, tmp_path / "b")
+    service.restore(empty_site, tmp_path / "b")
+    assert not empty_site.index_dir.exists()  # the index is not in the backup
+    empty_site.embedding.backend = "none"
+    restored = db.make_engine(empty_site)
+    search = build_search_engine(empty_site, restored)
+    try:
+        search.start()  # finds no index, rebuilds it from the restored database
+        hits = search.search("LIS条码打印机卡纸", 5)
+        with restored.connect() as conn:
+            top = conn.execute(
+                text("SELECT title FROM entries WHERE id = :i"), {"i": hits.hits[0].id}
+            )
+            assert top.scalar_one() == "LIS条码打印机卡纸"
+    finally:
+        search.stop()
+        restored.dispose()
+    assert empty_site.index_dir.is_dir()
 
 
 def test_settings_are_kept_without_secrets(

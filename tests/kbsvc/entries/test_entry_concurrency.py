@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from kbsvc.auth.models import SYSTEM
 from kbsvc.entries import service
 from kbsvc.entries.models import EntryChange, EntryUpdate, EntryVersion
 from kbsvc.exceptions import Conflict
@@ -22,7 +23,7 @@ def test_two_concurrent_writers_one_wins(engine: Engine, session: Session) -> No
 
     def writer(name: str) -> None:
         with Session(engine, expire_on_commit=False) as s:
-            loaded = service.get(s, entry_id=entry_id)
+            loaded = service.get(s, entry_id=entry_id, principal=SYSTEM)
             assert loaded.version == 1
             barrier.wait()  # both have read version 1 before either writes
             try:
@@ -32,6 +33,7 @@ def test_two_concurrent_writers_one_wins(engine: Engine, session: Session) -> No
                     base_version=1,
                     actor=name,
                     data=EntryUpdate(cause=f"{name}的原因", tags=[name]),
+                    principal=SYSTEM,
                 )
                 s.commit()  # the caller's unit of work, as a request or CLI command commits
                 outcome[name] = "ok"
@@ -47,7 +49,7 @@ def test_two_concurrent_writers_one_wins(engine: Engine, session: Session) -> No
     winner = next(n for n, o in outcome.items() if o == "ok")
 
     with Session(engine) as s:
-        final = service.get(s, entry_id=entry_id)
+        final = service.get(s, entry_id=entry_id, principal=SYSTEM)
         assert final.version == 2 and final.cause == f"{winner}的原因"
         assert service.tags_of(s, [entry_id])[entry_id] == [winner]
         rows = s.execute(

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
+from kbsvc.auth.models import SYSTEM
 from kbsvc.entries import citations, merge, service, versions
 from kbsvc.entries.models import EntryLink, EntryStatus, LinkKind
 from kbsvc.exceptions import Conflict, ValidationFailed
@@ -32,20 +33,39 @@ def test_merge_moves_everything(session: Session) -> None:
             actor="t",
         )
     for ext in ("C1", "C2"):
-        citations.cite(session, entry_id=lose.id or 0, source="itsm", external_id=ext, actor="w")
-    citations.cite(session, entry_id=keep.id or 0, source="itsm", external_id="C1", actor="w")
+        citations.cite(
+            session,
+            entry_id=lose.id or 0,
+            source="itsm",
+            external_id=ext,
+            actor="w",
+            principal=SYSTEM,
+        )
+    citations.cite(
+        session, entry_id=keep.id or 0, source="itsm", external_id="C1", actor="w", principal=SYSTEM
+    )
     feedback.give(
         session,
         entry_id=lose.id or 0,
         actor="w",
         data=FeedbackIn(helpful=False, comment="步骤不全", source="itsm", external_id="C2"),
+        principal=SYSTEM,
     )
-    feedback.give(session, entry_id=lose.id or 0, actor="u", data=FeedbackIn(helpful=True))
-    feedback.give(session, entry_id=keep.id or 0, actor="u", data=FeedbackIn(helpful=False))
+    feedback.give(
+        session, entry_id=lose.id or 0, actor="u", data=FeedbackIn(helpful=True), principal=SYSTEM
+    )
+    feedback.give(
+        session, entry_id=keep.id or 0, actor="u", data=FeedbackIn(helpful=False), principal=SYSTEM
+    )
     session.commit()
 
     survivor, loser, moved = merge.merge(
-        session, survivor_id=keep.id or 0, loser_id=lose.id or 0, actor="rev", append_solution=True
+        session,
+        survivor_id=keep.id or 0,
+        loser_id=lose.id or 0,
+        actor="rev",
+        append_solution=True,
+        principal=SYSTEM,
     )
     assert _links(session, keep.id or 0) == {
         ("itsm", "T1", "source"),
@@ -68,10 +88,10 @@ def test_merge_moves_everything(session: Session) -> None:
     lose_history = versions.list_versions(session, entry_id=lose.id or 0).data
     assert keep_history[0].note.startswith(f"merged entry {lose.id} into this entry")
     assert [v.note for v in lose_history] == [f"merged into entry {keep.id}", "created"]
-    assert service.resolve(session, entry_id=lose.id or 0).id == keep.id
+    assert service.resolve(session, entry_id=lose.id or 0, principal=SYSTEM).id == keep.id
     # A later citation of the old id lands on the survivor.
     cited, created = citations.cite(
-        session, entry_id=lose.id or 0, source="itsm", external_id="C3", actor="w"
+        session, entry_id=lose.id or 0, source="itsm", external_id="C3", actor="w", principal=SYSTEM
     )
     assert cited.entry_id == keep.id and created
 
@@ -79,10 +99,10 @@ def test_merge_moves_everything(session: Session) -> None:
 def test_merge_guards_and_chains(session: Session) -> None:
     a, b, c = (make_entry(session, title=t) for t in ("甲", "乙", "丙"))
     with pytest.raises(ValidationFailed):
-        merge.merge(session, survivor_id=a.id or 0, loser_id=a.id or 0, actor="r")
-    merge.merge(session, survivor_id=b.id or 0, loser_id=a.id or 0, actor="r")
+        merge.merge(session, survivor_id=a.id or 0, loser_id=a.id or 0, actor="r", principal=SYSTEM)
+    merge.merge(session, survivor_id=b.id or 0, loser_id=a.id or 0, actor="r", principal=SYSTEM)
     with pytest.raises(Conflict):
-        merge.merge(session, survivor_id=a.id or 0, loser_id=c.id or 0, actor="r")
-    merge.merge(session, survivor_id=c.id or 0, loser_id=b.id or 0, actor="r")
+        merge.merge(session, survivor_id=a.id or 0, loser_id=c.id or 0, actor="r", principal=SYSTEM)
+    merge.merge(session, survivor_id=c.id or 0, loser_id=b.id or 0, actor="r", principal=SYSTEM)
     session.refresh(a)
     assert a.merged_into_id == c.id  # the redirect chain was flattened

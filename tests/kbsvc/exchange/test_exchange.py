@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import datetime
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -92,8 +93,12 @@ def test_export_import_round_trip_is_idempotent(
 
         # Once reviewed and published here, the local copy is not overwritten.
         local_id = _local(other)[0].id or 0
-        workflow.transition(other, entry_id=local_id, action="submit", actor="user:a")
-        workflow.transition(other, entry_id=local_id, action="publish", actor="user:b")
+        workflow.transition(
+            other, entry_id=local_id, action="submit", actor="user:a", principal=SYSTEM
+        )
+        workflow.transition(
+            other, entry_id=local_id, action="publish", actor="user:b", principal=SYSTEM
+        )
         entries.update(
             session,
             entry_id=shown[0].id or 0,
@@ -125,6 +130,10 @@ def test_filters_and_bad_files(
     _seed(session)
     data, manifest = service.export_kb(session, settings, tag="打印机")
     assert manifest.entries == 1 and manifest.filter == {"tag": "打印机"}
+    # Regression: a date filter arrives naive (CLI --since, API since=) and means local time.
+    _, recent = service.export_kb(session, settings, since=datetime(2020, 1, 1))
+    _, future = service.export_kb(session, settings, since=datetime(2999, 1, 1))
+    assert (recent.entries, future.entries) == (3, 0)
     with pytest.raises(ValidationFailed, match="exported by this site"):
         service.import_kb(session, settings, data, actor="t")
     cfg, eng = sister

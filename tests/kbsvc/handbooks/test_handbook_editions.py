@@ -27,9 +27,13 @@ def move_kb(session: Session, ids: dict[str, int]) -> int:
     """Add one HIS entry, update one, archive one; returns the new entry's id."""
     added = make_entry(session, title="新增：自助机挂号失败", module="挂号", category="配置").id
     entries.update(
-        session, entry_id=ids["slow"], data=EntryUpdate(solution="新处理方法"), actor="t"
+        session,
+        entry_id=ids["slow"],
+        data=EntryUpdate(solution="新处理方法"),
+        actor="t",
+        principal=SYSTEM,
     )
-    archived = entries.get(session, entry_id=ids["invoice"])
+    archived = entries.get(session, entry_id=ids["invoice"], principal=SYSTEM)
     archived.status = EntryStatus.archived
     changes.record_change(session, archived)
     session.commit()

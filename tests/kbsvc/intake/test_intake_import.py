@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy import text as text_sql
 from sqlmodel import Session
 
+from kbsvc.auth.models import SYSTEM
 from kbsvc.config import PrivacySettings
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import Entry, EntryLink, EntryStatus, EntryUpdate, LinkKind
@@ -244,7 +245,11 @@ def test_capture_reimport_updates_the_same_entry(session: Session) -> None:
 
     # Once a person edits the entry, re-imports leave their edit alone.
     entries.update(
-        session, entry_id=entry.id or 0, data=EntryUpdate(title="人工修订"), actor="user:li"
+        session,
+        entry_id=entry.id or 0,
+        data=EntryUpdate(title="人工修订"),
+        actor="user:li",
+        principal=SYSTEM,
     )
     run(
         session,

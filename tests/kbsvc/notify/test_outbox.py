@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from kbsvc.auth import service as auth_service
-from kbsvc.auth.models import Role
+from kbsvc.auth.models import SYSTEM, Role
 from kbsvc.config import Settings
 from kbsvc.entries import workflow
 from kbsvc.entries.models import EntryStatus
@@ -42,9 +42,16 @@ def test_workflow_events_are_written_with_the_move(session: Session) -> None:
     entry = make_entry(session, status=EntryStatus.draft)
     entry.created_by = "user:wang"
     session.commit()
-    workflow.transition(session, entry_id=entry.id or 0, action="submit", actor="user:wang")
     workflow.transition(
-        session, entry_id=entry.id or 0, action="reject", actor="user:li", note="步骤缺少截图"
+        session, entry_id=entry.id or 0, action="submit", actor="user:wang", principal=SYSTEM
+    )
+    workflow.transition(
+        session,
+        entry_id=entry.id or 0,
+        action="reject",
+        actor="user:li",
+        note="步骤缺少截图",
+        principal=SYSTEM,
     )
     rows = _rows(session)
     assert [(r.event, r.delivery_key.split("@")[0]) for r in rows] == [
@@ -61,7 +68,9 @@ def test_rolled_back_event_leaves_no_delivery(session: Session) -> None:
     add_channel(session, "hook", "webhook", ALL, url="http://127.0.0.1:9/x")
     entry = make_entry(session, status=EntryStatus.in_review)
     try:
-        workflow.transition(session, entry_id=entry.id or 0, action="reject", actor="u", note=" ")
+        workflow.transition(
+            session, entry_id=entry.id or 0, action="reject", actor="u", note=" ", principal=SYSTEM
+        )
     except Exception:
         session.rollback()
     service.emit(
@@ -82,6 +91,7 @@ def test_feedback_flag_enqueues_flag_opened(session: Session) -> None:
         entry_id=entry.id or 0,
         data=FeedbackIn(helpful=False, comment="按步骤操作后仍报错"),
         actor="u",
+        principal=SYSTEM,
     )
     (row,) = _rows(session)
     assert row.event == "flag.opened" and "按步骤操作后仍报错" in row.payload["text"]
@@ -165,3 +175,16 @@ def test_review_due_and_digest_are_enqueued_once(
     schedule._done.clear()
     schedule.enqueue_due(engine, settings, monday.replace(hour=7))  # before the daily hour
     assert len(_rows(session)) == 2
+
+
+def test_system_upgrade_sends_one_summary_not_one_per_entry(session: Session) -> None:
+    add_channel(session, "hook", "webhook", ["flag.opened"], url="http://127.0.0.1:9/x")
+    for i in range(12):
+        make_entry(session, title=f"HIS条目{i}", system="HIS")
+    make_entry(session, title="受限HIS条目", system="HIS", restricted_departments=["财务科"])
+    flagged = workflow.system_upgraded(session, system="HIS", actor="user:admin")
+    assert len(flagged) == 13
+    (row,) = _rows(session)
+    assert row.payload["title"] == "HIS 升级：13 条知识待复核"
+    assert "HIS条目0" in row.payload["text"] and "受限HIS条目" not in row.payload["text"]
+    assert "另有 3 条" in row.payload["text"]  # 10 listed, 2 more visible, 1 restricted

@@ -36,7 +36,7 @@ VALID_ID_X = "11010519491231002X"  # GB 11643 sample number, check digit X
     ],
 )
 def test_masks(text: str, masked: str, kinds: list[str]) -> None:
-    result = scrub_text(text)
+    result = scrub_text(text, PrivacySettings())
     assert result.text == masked
     assert [f.kind for f in result.findings] == kinds
     for f in result.findings:  # offsets point into the original text
@@ -64,7 +64,7 @@ def test_masks(text: str, masked: str, kinds: list[str]) -> None:
     ],
 )
 def test_leaves_non_pii_alone(text: str) -> None:
-    result = scrub_text(text)
+    result = scrub_text(text, PrivacySettings())
     assert (result.text, result.findings) == (text, [])
 
 
@@ -92,12 +92,12 @@ def test_ticket_fields_and_raw_row() -> None:
         "system": "HIS",
         "handler": "王工",
     }
-    masked, findings = scrub_ticket_fields(fields)
+    masked, findings = scrub_ticket_fields(fields, PrivacySettings())
     assert masked == {**fields, "title": "【床号】腕带打印失败", "symptom": "患者【患者姓名】反映"}
     assert [(f.field, f.kind) for f in findings] == [("title", "bed"), ("symptom", "name")]
 
     item = TicketIn(title="患者李明住院号：ZY001234", raw={"描述": "患者李明 13812345678"})
-    stored, found = scrub_ticket_in(item)
+    stored, found = scrub_ticket_in(item, PrivacySettings())
     assert stored.title == "患者【患者姓名】住院号：【住院号】"
     assert stored.raw == {"描述": "患者【患者姓名】 【电话】"} and len(found) == 2
     kept, found = scrub_ticket_in(item, PrivacySettings(keep_raw_ticket_text=True))

@@ -6,6 +6,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from indexer.source import Change, ChangeSource
+from kbsvc.auth.models import SYSTEM
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import EntryStatus, EntryUpdate, LinkKind
 from kbsvc.search.source import DbChangeSource
@@ -18,8 +19,10 @@ def test_sequence_and_changes_follow_writes_in_order(engine: Engine, session: Se
     a = make_entry(session, title="收费处打印机卡纸")
     b = make_entry(session, title="PACS影像调阅很慢", status=EntryStatus.draft)
     assert a.id is not None and b.id is not None
-    entries.update(session, entry_id=a.id, data=EntryUpdate(symptom="发票卡纸"), actor="t")
-    entries.delete(session, entry_id=b.id, actor="t")
+    entries.update(
+        session, entry_id=a.id, data=EntryUpdate(symptom="发票卡纸"), actor="t", principal=SYSTEM
+    )
+    entries.delete(session, entry_id=b.id, actor="t", principal=SYSTEM)
     changes = list(source.changes_since(0))
     assert [c.seq for c in changes] == sorted(c.seq for c in changes)
     assert changes[-1] == Change(source.latest_seq(), b.id, "delete")
@@ -45,7 +48,7 @@ def test_load_docs_gives_current_state_and_drops_deleted_ids(
         actor="t",
     )
     session.commit()
-    entries.delete(session, entry_id=gone.id, actor="t")
+    entries.delete(session, entry_id=gone.id, actor="t", principal=SYSTEM)
     docs = source.load_docs([gone.id, kept.id])
     assert [d.id for d in docs] == [kept.id]
     doc = docs[0]

@@ -11,7 +11,7 @@ from kbsvc.vocab.models import VocabKind, VocabTermIn
 
 def test_migration_seeds_defaults_and_seed_is_idempotent(session: Session) -> None:
     systems = [t.value for t in service.list_terms(session, kind=VocabKind.system).data]
-    assert {"HIS", "LIS", "PACS", "医保结算", "自助机", "账号与CA", "集成平台"} <= set(systems)
+    assert {"HIS", "LIS", "PACS", "医保", "体检", "自助机", "账号与CA", "集成平台"} <= set(systems)
     categories = {t.value for t in service.list_terms(session, kind=VocabKind.category).data}
     assert {"登录与账号", "打印", "性能卡顿", "医保", "其他"} <= categories
     assert service.seed_defaults(session) == 0

@@ -1,0 +1,266 @@
+"""Confidence fitted to the KB being served, from the KB's own evidence.
+
+Evidence: each ticket linked to an entry is a query whose right answer is known. Asked with
+its own words removed from the entry (leave-one-out) it gives a positive (the entry) and
+negatives (the other hits); asked with the entry hidden it is a no-answer query, a near miss
+by construction; unrelated text gives more no-answers. A logistic model over
+`confidence_features.FEATURES` turns a hit into a probability; the operating point is read
+from out-of-fold predictions: `medium` lets 90 % of right top hits show as confident, `high`
+lets at most 5 % of no-answer queries show a high top hit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from indexer.confidence_features import FEATURES, hit_features
+from indexer.docs import EntryDoc
+from indexer.errors import IndexStoreError
+from indexer.lexical import Filters
+from indexer.manifest import read_json_file, write_atomic
+from indexer.retriever import Hit, Retriever
+
+Band = Literal["high", "medium", "low"]
+RIGHT_CONFIDENT = 0.90  # share of right top hits that must show as confident
+NO_ANSWER_HIGH = 0.05  # share of no-answer queries allowed a high top hit
+NO_ANSWER_CONFIDENT = 0.75  # quantile of near misses that bounds `medium` from above
+MIN_EVIDENCE = 30  # answerable queries below which the shipped prior is used
+MAX_QUERIES = 400  # evidence queries per fit (the fit runs at reindex, inside its budget)
+K = 5
+FILE = "calibration.json"
+PUBLISHED = Filters(status="published")
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One evidence query: its text and the entry that answers it (None: nothing does)."""
+
+    query: str
+    entry_id: int | None
+    own_text: str = ""  # the ticket's own text, removed from the entry while it is asked
+    hide: bool = False  # ask with the entry hidden: a near-miss no-answer query
+
+
+@dataclass
+class Evidence:
+    x: np.ndarray  # (n hits, features)
+    y: np.ndarray  # 1 = the hit answers its query
+    group: np.ndarray  # query index of each hit
+    answerable: list[bool] = field(default_factory=list)  # per query
+
+
+@dataclass
+class Calibration:
+    """A fitted (or prior) logistic model plus its operating point."""
+
+    key: str
+    mean: list[float]
+    scale: list[float]
+    coef: list[float]
+    intercept: float
+    high: float
+    medium: float
+    source: str = "fitted"  # fitted | prior
+    report: dict[str, Any] = field(default_factory=dict)
+    features: list[str] = field(default_factory=lambda: list(FEATURES))
+
+    def prob(self, x: np.ndarray) -> np.ndarray:
+        z = (x - np.asarray(self.mean)) / np.asarray(self.scale)
+        p: np.ndarray = 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.coef) + self.intercept)))
+        return p
+
+    def band(self, p: float) -> Band:
+        return "high" if p >= self.high else "medium" if p >= self.medium else "low"
+
+    def rate(self, r: Retriever, query: str, hits: Sequence[Hit]) -> list[tuple[float, Band]]:
+        """(probability, band) per hit."""
+        probs = self.prob(hit_features(r, query, hits)) if hits else np.zeros(0)
+        return [(float(p), self.band(float(p))) for p in probs]
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Calibration:
+        names = {f.name for f in dataclasses.fields(cls)}
+        cal = cls(**{k: v for k, v in data.items() if k in names})
+        if list(cal.features) != list(FEATURES):
+            raise ValueError("calibration was fitted on other features")
+        return cal
+
+
+def probes_from_links(
+    docs: Sequence[EntryDoc], unrelated: Sequence[str] = (), limit: int = MAX_QUERIES
+) -> list[Probe]:
+    """Linked tickets asked with their entry (leave-one-out) and with it hidden, plus
+    unrelated text; at most `limit` linked-ticket queries, spread evenly over the KB."""
+    pairs = [(d.id, t) for d in docs for t in d.ticket_texts]
+    step = max(1, -(-len(pairs) // max(1, limit // 2)))
+    out = []
+    for entry_id, text in pairs[::step]:
+        query = "\n".join(text.splitlines()[:2])
+        out += [Probe(query, entry_id, text), Probe(query, entry_id, hide=True)]
+    return out + [Probe(u, None) for u in unrelated]
+
+
+def unrelated_queries() -> list[str]:
+    """Shipped text that no hospital-IT entry answers (cafeteria, parking, HR, weather …)."""
+    text = (resources.files("indexer") / "data" / "unrelated_queries.txt").read_text("utf-8")
+    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+def collect(r: Retriever, docs: Sequence[EntryDoc], probes: Sequence[Probe]) -> Evidence:
+    """Run every probe; hits are labelled against the probe's entry."""
+    by_id = {d.id: d for d in docs}
+    xs: list[np.ndarray] = []
+    ys: list[int] = []
+    gs: list[int] = []
+    answerable: list[bool] = []
+    learn = r.config.learn_from_use
+    for p in probes:
+        doc = by_id.get(p.entry_id) if p.entry_id is not None else None
+        trimmed = doc is not None and not p.hide and p.own_text in doc.ticket_texts
+        if trimmed and doc is not None:
+            # Lexical only: re-embedding per probe would cost seconds with a neural model.
+            # Every linked ticket's words go, not just the probe's: a family's tickets are
+            # near-paraphrases, and staff queries are worded unlike any of them.
+            rest: list[str] = []
+            one = dataclasses.replace(doc, ticket_texts=rest)
+            r.lexical.add(doc.id, r.analyzer.weighted(one.fields(learn_from_use=learn)), one.meta())
+        try:
+            hits = r.search(p.query, K + 1, PUBLISHED).hits
+        finally:
+            if trimmed and doc is not None:
+                r.lexical.add(
+                    doc.id, r.analyzer.weighted(doc.fields(learn_from_use=learn)), doc.meta()
+                )
+        if p.hide or doc is None:
+            hits = [h for h in hits if h.id != p.entry_id]
+        hits = hits[:K]
+        if not hits:
+            continue
+        answer = None if p.hide else p.entry_id
+        xs.append(hit_features(r, p.query, hits))
+        ys += [1 if h.id == answer else 0 for h in hits]
+        gs += [len(answerable)] * len(hits)
+        answerable.append(answer is not None)
+    x = np.vstack(xs) if xs else np.zeros((0, len(FEATURES)))
+    return Evidence(x, np.asarray(ys), np.asarray(gs), answerable)
+
+
+def _fit_lr(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    model = LogisticRegression(C=0.1, class_weight="balanced", max_iter=1000)
+    model.fit((x - mean) / scale, y)
+    return mean, scale, model.coef_[0], float(model.intercept_[0])
+
+
+def _tops(ev: Evidence, probs: np.ndarray) -> tuple[list[float], list[float]]:
+    """Top-hit probabilities of answerable queries answered right, and of no-answer queries."""
+    right, none = [], []
+    for g, ok in enumerate(ev.answerable):
+        idx = np.flatnonzero(ev.group == g)
+        if not len(idx):
+            continue
+        first = idx[0]
+        if ok and ev.y[first] == 1:
+            right.append(float(probs[first]))
+        elif not ok:
+            none.append(float(probs[first]))
+    return right, none
+
+
+def operating_point(right: list[float], none: list[float]) -> tuple[float, float]:
+    """(high, medium) from top-hit probabilities of right answers and of no-answer queries.
+
+    Evidence queries are easier than what staff type (a ticket is worded like its entry), so
+    right answers here score higher than in use: `medium` is the lower of the value that
+    keeps 90 % of right top hits confident and the one three quarters of near misses stay
+    under, which holds up when the wording drifts; `high` is what only 5 % of near misses reach.
+    """
+    medium = float(np.quantile(right, 1 - RIGHT_CONFIDENT, method="lower")) if right else 0.5
+    if none:
+        medium = min(medium, float(np.quantile(none, NO_ANSWER_CONFIDENT, method="higher")))
+    high = float(np.quantile(none, 1 - NO_ANSWER_HIGH, method="higher")) + 1e-6 if none else 0.9
+    return max(high, medium), medium
+
+
+def share(values: list[float], threshold: float) -> float:
+    return round(float(np.mean([v >= threshold for v in values])), 3) if values else 0.0
+
+
+def fit(ev: Evidence, key: str, folds: int = 5) -> Calibration:
+    """Fit on all evidence; thresholds and the report come from out-of-fold predictions."""
+    n_groups = len(ev.answerable)
+    oof = np.zeros(len(ev.y))
+    for f in range(folds):
+        test = ev.group % folds == f
+        train = ~test
+        if test.any() and len(set(ev.y[train].tolist())) == 2:
+            mean, scale, coef, b = _fit_lr(ev.x[train], ev.y[train])
+            oof[test] = 1.0 / (1.0 + np.exp(-(((ev.x[test] - mean) / scale) @ coef + b)))
+    right, none = _tops(ev, oof)
+    high, medium = operating_point(right, none)
+    mean, scale, coef, b = _fit_lr(ev.x, ev.y)
+    report = {
+        "queries": n_groups,
+        "answerable": int(sum(ev.answerable)),
+        "no_answer": int(n_groups - sum(ev.answerable)),
+        "right_top_confident": share(right, medium),
+        "right_top_high": share(right, high),
+        "no_answer_high": share(none, high),
+        "no_answer_confident": share(none, medium),
+    }
+    return Calibration(
+        key, mean.tolist(), scale.tolist(), coef.tolist(), b, high, medium, report=report
+    )
+
+
+def prior(key: str) -> Calibration:
+    """The shipped calibration for a channel configuration (fitted on the demo KB by bench)."""
+    path = resources.files("indexer") / "data" / "confidence_prior.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    models = data["models"]
+    cal = Calibration.from_json(models.get(key) or models["lexical"])
+    return dataclasses.replace(cal, source="prior")
+
+
+def calibrate(r: Retriever, docs: Sequence[EntryDoc], key: str) -> Calibration:
+    """Fit on the KB's own evidence, or the shipped prior when it has too little."""
+    docs = [d for d in docs if d.status == "published"]
+    probes = probes_from_links(docs, unrelated_queries())
+    if sum(1 for p in probes if not p.hide) < MIN_EVIDENCE:
+        return prior(key)
+    ev = collect(r, docs, probes)
+    if sum(ev.answerable) < MIN_EVIDENCE or len(set(ev.y.tolist())) < 2:
+        return prior(key)
+    cal = fit(ev, key)
+    r.lexical.compact()  # the leave-one-out swaps left a delta behind
+    return cal
+
+
+def save(cal: Calibration, directory: Path) -> None:
+    """Write the calibration beside the index it was fitted on (atomically)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(cal.to_json(), ensure_ascii=False, indent=1)
+    write_atomic(directory / FILE, text.encode("utf-8"))
+
+
+def load(directory: Path, key: str) -> Calibration | None:
+    """The saved calibration for this channel configuration (None: missing or another one)."""
+    try:
+        cal = Calibration.from_json(read_json_file(directory / FILE))
+    except (IndexStoreError, ValueError, TypeError):
+        return None
+    return cal if cal.key == key else None
