@@ -129,6 +129,49 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# What a person reading a page sees instead of the API's JSON (the API keeps its contract).
+_PAGE_TEXT = {
+    400: ("请求有误", "请求的内容不正确，请返回上一页检查后重试。"),
+    401: ("需要登录", "登录已过期或尚未登录，请重新登录。"),
+    403: ("没有权限", "当前账号没有使用此页面的权限，请联系管理员分配相应角色。"),
+    404: ("页面不存在", "没有找到这个页面，它可能已被删除或地址有误。"),
+    413: ("内容太长", "提交的内容太长，请精简后再试。"),
+    422: ("参数不正确", "地址中的参数不正确（例如页码、筛选条件或问题描述），请返回上一页重试。"),
+    429: ("操作太频繁", "操作太频繁，请稍后再试。"),
+    500: ("服务器出错了", "服务器处理时出错，请稍后再试；如果一直出现，请联系信息科。"),
+}
+
+
+def _for_people(request: Request) -> bool:
+    """A browser asking for a page (not the API, not an asset)."""
+    path = request.url.path
+    if path.startswith(("/api/", "/static/", "/docs", "/openapi", "/widget")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _page_error(request: Request, status: int) -> Response:
+    from api.web.render import page
+
+    title, message = _PAGE_TEXT.get(status, _PAGE_TEXT[500 if status >= 500 else 400])
+    return page(request, "error.html", status_code=status, title=title, message=message)
+
+
+def _people_or(handler: Any) -> Any:
+    """Wrap an error translator: pages get a Chinese error page, the API its JSON."""
+
+    def translate(request: Request, exc: Exception) -> Response:
+        response = handler(request, exc)
+        if _for_people(request):
+            try:
+                return _page_error(request, response.status_code)
+            except Exception:  # noqa: BLE001 - never let the error page hide the error
+                log.exception("error page failed")
+        return response  # type: ignore[no-any-return]
+
+    return translate
+
+
 def install(app: FastAPI) -> None:
     """Register the translators."""
     from api.middleware.limits import BodyTooLarge
@@ -136,7 +179,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(BodyTooLarge, _too_large)
     app.add_exception_handler(OverflowError, _out_of_range)
     app.add_exception_handler(DataError, _out_of_range)
-    app.add_exception_handler(KbError, _kb_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(KbError, _people_or(_kb_error))
+    app.add_exception_handler(RequestValidationError, _people_or(_validation_error))
+    app.add_exception_handler(StarletteHTTPException, _people_or(_http_error))
+    app.add_exception_handler(Exception, _people_or(_unexpected))

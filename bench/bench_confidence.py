@@ -30,7 +30,7 @@ from indexer.text import ngram_text
 from kbsvc.config import EmbeddingSettings, Settings
 from kbsvc.search.engine import embedding_config, retriever_config
 from kbsvc.search.eval import Judgment, evaluate
-from kbsvc.search.evalrun import PUBLISHED
+from kbsvc.search.evalrun import PUBLISHED, rank_fn
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 BASELINE = "BM25 over jieba"
@@ -59,7 +59,7 @@ CONFIGS: list[tuple[str, AnalyzerConfig, str | None, RetrieverConfig, str]] = [
 
 
 def _embedder(backend: str) -> Any:
-    cfg = embedding_config(EmbeddingSettings(backend=backend))  # type: ignore[arg-type]
+    cfg = dataclasses.replace(embedding_config(EmbeddingSettings()), backend=backend)
     return make_embedder(cfg, preprocess=ngram_text)
 
 
@@ -125,7 +125,7 @@ def run(sizes: Sequence[str], e5: bool) -> dict[str, Any]:
             if backend == "e5" and cached is None:
                 continue
             t0 = time.perf_counter()
-            emb = cached if backend == "e5" else _embedder(backend) if backend else None
+            emb: Any = cached if backend == "e5" else _embedder(backend) if backend else None
             build_cfg = dataclasses.replace(cfg, dense_weight=1.0) if backend else cfg
             r = build_retriever(
                 docs,
@@ -147,9 +147,7 @@ def run(sizes: Sequence[str], e5: bool) -> dict[str, Any]:
                 },
             }
             for set_name, js in sets.items():
-                m = evaluate(
-                    js, lambda q, r=r: [str(h.id) for h in r.search(q, 10, PUBLISHED).hits], resolve
-                )
+                m = evaluate(js, rank_fn(r), resolve)
                 row[set_name] = {
                     **{k: round(m[k], 4) for k in ("mrr@10", "recall@5", "ndcg@10")},
                     **confidence(r, cal, js, resolve),

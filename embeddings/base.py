@@ -63,6 +63,11 @@ class Embedder(Protocol):
         """True for corpus-fitted backends (call `fit` or `load` before `encode`)."""
         ...
 
+    @property
+    def slow(self) -> bool:
+        """True when passages cost ~0.1 s or more each: index them in the background."""
+        ...
+
     def encode(self, texts: Sequence[str], kind: Kind = "passage") -> np.ndarray:
         """Embed texts.
 
@@ -99,6 +104,7 @@ class BaseEmbedder:
     """Batching, empty-text handling and normalisation; backends implement `_encode_batch`."""
 
     needs_fit: bool = False
+    slow: bool = False
 
     def __init__(self, *, batch_size: int) -> None:
         self.batch_size = max(1, batch_size)

@@ -84,6 +84,8 @@ def _model(threads: int) -> tuple[Any, threading.Lock]:
 class E5Embedder(BaseEmbedder):
     """`query: ` / `passage: ` prompts as the model was trained; vectors are 384-d."""
 
+    slow = True  # ~0.35 CPU-s per entry: the engine embeds entries in the background
+
     def __init__(self, *, threads: int = 1, batch_size: int = 16) -> None:
         super().__init__(batch_size=batch_size)
         self.threads = max(1, threads)

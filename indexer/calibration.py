@@ -74,8 +74,8 @@ class Calibration:
 
     def prob(self, x: np.ndarray) -> np.ndarray:
         z = (x - np.asarray(self.mean)) / np.asarray(self.scale)
-        p: np.ndarray = 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.coef) + self.intercept)))
-        return p
+        out: np.ndarray = 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.coef) + self.intercept)))
+        return out
 
     def band(self, p: float) -> Band:
         return "high" if p >= self.high else "medium" if p >= self.medium else "low"
@@ -237,17 +237,24 @@ def prior(key: str) -> Calibration:
 
 
 def calibrate(r: Retriever, docs: Sequence[EntryDoc], key: str) -> Calibration:
-    """Fit on the KB's own evidence, or the shipped prior when it has too little."""
+    """Fit on the KB's own evidence, or the shipped prior when it has too little.
+
+    Runs on a lexical copy sharing `r`'s vectors (the leave-one-out edits only the copy), so
+    it can run beside searches on the live retriever.
+    """
     docs = [d for d in docs if d.status == "published"]
     probes = probes_from_links(docs, unrelated_queries())
     if sum(1 for p in probes if not p.hide) < MIN_EVIDENCE:
         return prior(key)
-    ev = collect(r, docs, probes)
+    copy = Retriever(r.analyzer, r.embedder, r.config, r.vectors)
+    learn = r.config.learn_from_use
+    for d in docs:
+        copy.lexical.add(d.id, r.analyzer.weighted(d.fields(learn_from_use=learn)), d.meta())
+    copy.lexical.compact()
+    ev = collect(copy, docs, probes)
     if sum(ev.answerable) < MIN_EVIDENCE or len(set(ev.y.tolist())) < 2:
         return prior(key)
-    cal = fit(ev, key)
-    r.lexical.compact()  # the leave-one-out swaps left a delta behind
-    return cal
+    return fit(ev, key)
 
 
 def save(cal: Calibration, directory: Path) -> None:

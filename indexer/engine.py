@@ -12,7 +12,7 @@ from typing import Any
 
 from embeddings.base import Embedder, EmbedderError
 from embeddings.factory import EmbeddingConfig, make_embedder, resolve_backend
-from indexer import calibration, store
+from indexer import backfill, calibration, store
 from indexer.analyzer import Analyzer
 from indexer.calibration import Band
 from indexer.docs import EntryDoc
@@ -70,6 +70,8 @@ class SearchEngine:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._embedder_thread: threading.Thread | None = None
+        self._refit_after_backfill = False
 
     # ---- construction ------------------------------------------------------------------
     def _backend_name(self) -> str:
@@ -107,6 +109,8 @@ class SearchEngine:
         docs: Sequence[EntryDoc],
         config: RetrieverConfig | None = None,
         progress: Progress | None = None,
+        *,
+        embed: bool = True,
     ) -> Retriever:
         """A fresh retriever over `docs` with this engine's analyzer and embedder."""
         cfg = config or self.config.retriever
@@ -118,7 +122,14 @@ class SearchEngine:
             cfg,
             ann_threshold=self.config.ann_threshold,
             progress=progress,
+            embed=embed,
         )
+
+    @property
+    def slow_dense(self) -> bool:
+        """A dense channel too slow to embed inline: entries are embedded in the background."""
+        emb = self._shared_embedder
+        return emb is not None and emb.slow
 
     def calibration_key(self, r: Retriever) -> str:
         """The channel configuration a confidence calibration belongs to."""
@@ -150,6 +161,7 @@ class SearchEngine:
         except (IndexStoreError, OSError) as exc:
             log.warning("search index not loaded (%s); rebuilding from the source", exc)
             return False
+        backfill.restore_state(r, self.index_dir, self.source.load_docs)
         cal = calibration.load(self.index_dir, self.calibration_key(r))
         if cal is None:  # saved before calibration existed, or under other channels
             cal = self._calibrate(r, self.source.load_docs())
@@ -166,9 +178,13 @@ class SearchEngine:
             # The sequence is read before the documents: anything newer is re-applied by sync.
             seq = self.source.latest_seq()
             docs = self.source.load_docs()
-            r = self.build_retriever(docs, progress=progress)
+            r = self.build_retriever(docs, progress=progress, embed=not self.slow_dense)
+            if self.slow_dense:
+                with self._lock.read():
+                    kept = backfill.carry_over(self.retriever, r)
+                log.info("dense channel: %d vectors kept, %d to embed", kept, len(r.pending))
             fitted = len(docs) if r.embedder is not None and r.embedder.needs_fit else 0
-            cal = self._calibrate(r, docs)  # before the swap: its leave-one-out edits r
+            cal = self._calibrate(r, docs)
             with self._lock.write():
                 self.retriever, self.last_seq, self.fitted_count = r, seq, fitted
                 self.calibration = cal
@@ -196,7 +212,8 @@ class SearchEngine:
             found = {d.id for d in docs}
             gone = [i for i in last if i not in found]
             r = self.retriever
-            prepared = r.prepare(docs)
+            # A slow model never holds a write back: its vectors follow in the background.
+            prepared = r.prepare(docs, embed=not self.slow_dense)
             with self._lock.write():
                 r.remove(gone)
                 r.apply(prepared)
@@ -227,6 +244,7 @@ class SearchEngine:
                 version=self.config.version,
             )
             calibration.save(self.calibration, self.index_dir)
+            backfill.save_state(self.retriever, self.index_dir)
             self._dirty = False
             self._saved_at = time.monotonic()
 
@@ -237,10 +255,19 @@ class SearchEngine:
         k: int,
         filters: Filters | None = None,
         boost: dict[str, str] | None = None,
+        *,
+        dense: bool | None = True,
     ) -> Ranked:
-        """Ranked entry ids for a query (a consistent snapshot between writes)."""
+        """Ranked entry ids for a query (a consistent snapshot between writes).
+
+        `dense=None` (typing in the widget): a slow dense channel joins only when the query's
+        vector is already cached, so the answer stays inside the suggest latency budget.
+        """
         with self._lock.read():
-            return self.retriever.search(query, k, filters, boost=boost)
+            r = self.retriever
+            if dense is None:
+                dense = not self.slow_dense or r.has_query_vector(query)
+            return r.search(query, k, filters, boost=boost, dense=dense)
 
     def rate(self, query: str, hits: Sequence[Hit]) -> list[tuple[float, Band]]:
         """Calibrated (probability, band) of each hit `search(query, …)` returned."""
@@ -255,6 +282,11 @@ class SearchEngine:
             "entries": len(r.lexical),
             "last_seq": self.last_seq,
             "dense": r.embedder.model_id if r.embedder is not None and r.dense else "none",
+            "dense_progress": {
+                "embedded": len(r.vectors) if r.vectors is not None else 0,
+                "pending": len(r.pending),
+                "background": self.slow_dense,
+            },
             "confidence": {
                 "key": cal.key,
                 "source": cal.source,
@@ -285,13 +317,50 @@ class SearchEngine:
 
         self._thread = threading.Thread(target=loop, name="kbsvc-index-sync", daemon=True)
         self._thread.start()
+        if self.slow_dense:
+            self._embedder_thread = threading.Thread(
+                target=self._backfill_loop, name="kbsvc-dense-backfill", daemon=True
+            )
+            self._embedder_thread.start()
+
+    def backfill_step(self) -> int:
+        """Embed the next few pending passages (outside every lock); returns how many landed."""
+        with self._lock.read():
+            r = self.retriever
+            items = backfill.take(r)
+        if not items or r.embedder is None:
+            return 0
+        vecs = r.embedder.encode([text for _, text in items], kind="passage")
+        with self._lock.write():
+            if self.retriever is not r:  # rebuilt meanwhile: the new one has its own queue
+                return 0
+            done = r.set_vectors(items, vecs)
+            if not r.pending:
+                self._refit_after_backfill = True
+        self._dirty = True
+        return done
+
+    def _backfill_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self.backfill_step():
+                    continue
+                if self._refit_after_backfill:  # the dense channel is complete: refit on it
+                    self._refit_after_backfill = False
+                    cal = self._calibrate(self.retriever, self.source.load_docs())
+                    self.calibration = cal
+                    self._dirty = True
+            except Exception:  # noqa: BLE001 - keep going; the queue is still there
+                log.exception("background embedding failed")
+            self._stop.wait(1.0)
 
     def stop(self) -> None:
         """Stop the loop and save what was applied."""
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        for thread in (self._thread, self._embedder_thread):
+            if thread is not None:
+                thread.join(timeout=10)
         try:
             self.save()
         except Exception:  # noqa: BLE001 - the source can always rebuild the index

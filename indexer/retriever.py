@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -15,8 +18,14 @@ from indexer.lexical import Filters, LexicalIndex
 from indexer.vector import VectorIndex
 
 Progress = Callable[[int, int], None]
+QUERY_CACHE = 1024  # query vectors kept: a settled query re-asked costs no model call
 MIN_FIT_DOCS = 10  # below this a corpus-fitted embedder has nothing to learn from
 BATCH = 256
+
+
+def passage_hash(text: str) -> str:
+    """Identifies the passage a vector was made from."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,7 @@ class Ranked:
     total: int
     top_score: float = 0.0
     margin: float = 0.0  # top score minus the runner-up's (0 when fewer than two)
+    channels: list[str] = field(default_factory=list)  # the channels that ranked this list
 
 
 Prepared = tuple[EntryDoc, dict[str, float], np.ndarray | None]
@@ -66,16 +76,23 @@ class Retriever:
         self.config = config
         self.lexical = LexicalIndex()
         self.vectors = vectors
+        # Background embedding (slow embedders): passages awaiting a vector, and the hash of
+        # the passage each stored vector was made from (so a rebuild can keep it).
+        self.pending: dict[int, str] = {}
+        self.embedded: dict[int, str] = {}
+        self._qvecs: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._qlock = threading.Lock()  # readers share the cache
 
     @property
     def dense(self) -> bool:
         return self.vectors is not None and self.embedder is not None
 
-    def prepare(self, docs: Sequence[EntryDoc]) -> list[Prepared]:
-        """Analyse and embed documents (slow part; needs no lock)."""
+    def prepare(self, docs: Sequence[EntryDoc], *, embed: bool = True) -> list[Prepared]:
+        """Analyse and embed documents (slow part; needs no lock); `embed=False` leaves the
+        vectors to `set_vectors` later (the documents wait in `pending`)."""
         learn = self.config.learn_from_use
         vecs: Sequence[np.ndarray | None] = [None] * len(docs)
-        if self.embedder is not None and self.vectors is not None and docs:
+        if embed and self.embedder is not None and self.vectors is not None and docs:
             vecs = list(
                 self.embedder.encode(
                     [d.passage(learn_from_use=learn) for d in docs], kind="passage"
@@ -88,20 +105,63 @@ class Retriever:
 
     def apply(self, prepared: Sequence[Prepared]) -> None:
         """Insert or replace prepared documents in every channel (fast; under the write lock)."""
+        learn = self.config.learn_from_use
         for doc, tf, _vec in prepared:
             self.lexical.add(doc.id, tf, doc.meta())
-        if self.vectors is not None and prepared:
-            rows = [v for _, _, v in prepared if v is not None]
-            self.vectors.add([d.id for d, _, _ in prepared], np.stack(rows))
+        if self.vectors is None or not prepared:
+            return
+        done = [(d, v) for d, _, v in prepared if v is not None]
+        if done:
+            self.vectors.add([d.id for d, _ in done], np.stack([v for _, v in done]))
+        for doc, _, vec in prepared:
+            text = doc.passage(learn_from_use=learn)
+            if vec is None:  # its old vector (if any) serves until the new one is made
+                self.pending[doc.id] = text
+            else:
+                self.pending.pop(doc.id, None)
+                self.embedded[doc.id] = passage_hash(text)
 
-    def add(self, docs: Sequence[EntryDoc]) -> None:
+    def set_vectors(self, items: Sequence[tuple[int, str]], vecs: np.ndarray) -> int:
+        """Store background-made vectors whose passage is still the one awaiting a vector."""
+        keep = [i for i, (doc, text) in enumerate(items) if self.pending.get(doc) == text]
+        if not keep or self.vectors is None:
+            return 0
+        self.vectors.add([items[i][0] for i in keep], vecs[keep])
+        for i in keep:
+            doc, text = items[i]
+            del self.pending[doc]
+            self.embedded[doc] = passage_hash(text)
+        return len(keep)
+
+    def add(self, docs: Sequence[EntryDoc], *, embed: bool = True) -> None:
         """Insert or replace documents in every channel."""
-        self.apply(self.prepare(docs))
+        self.apply(self.prepare(docs, embed=embed))
 
     def remove(self, ids: Sequence[int]) -> None:
         self.lexical.remove(ids)
+        for doc in ids:
+            self.pending.pop(doc, None)
+            self.embedded.pop(doc, None)
         if self.vectors is not None and ids:
             self.vectors.remove(list(ids))
+
+    def has_query_vector(self, query: str) -> bool:
+        """Whether this query's vector is cached (the dense channel then costs nothing)."""
+        return self.analyzer.expand(query, self.knows) in self._qvecs
+
+    def _query_vector(self, text: str) -> np.ndarray:
+        with self._qlock:
+            cached = self._qvecs.get(text)
+            if cached is not None:
+                self._qvecs.move_to_end(text)
+                return cached
+        assert self.embedder is not None
+        vec = np.asarray(self.embedder.encode([text], kind="query")[0], dtype=np.float32)
+        with self._qlock:
+            self._qvecs[text] = vec
+            while len(self._qvecs) > QUERY_CACHE:
+                self._qvecs.popitem(last=False)
+        return vec
 
     def maintain(self) -> None:
         """Fold accumulated writes when they start to cost query time."""
@@ -115,8 +175,10 @@ class Retriever:
         filters: Filters | None = None,
         *,
         boost: dict[str, str] | None = None,
+        dense: bool = True,
     ) -> Ranked:
-        """Rank entries for a query; `boost` (system/department) nudges matching entries up."""
+        """Rank entries for a query; `boost` (system/department) nudges matching entries up;
+        `dense=False` answers from the lexical channel alone (inside a tight latency budget)."""
         cfg = self.config
         query = self.analyzer.expand(query, self.knows)
         terms = self.analyzer.query_terms(query)
@@ -128,19 +190,20 @@ class Retriever:
         lex = [(d, s / bound) for d, s in self.lexical.top(scores, n_cand)]
         channels: dict[str, list[tuple[int, float]]] = {"lexical": lex}
         exact: dict[str, dict[int, float]] = {"lexical": {}, "dense": {}}
-        weights = {"lexical": cfg.lexical_weight, "dense": cfg.dense_weight if self.dense else 0.0}
+        on = self.dense and dense
+        weights = {"lexical": cfg.lexical_weight, "dense": cfg.dense_weight if on else 0.0}
         total = int(np.count_nonzero(scores))
         if weights["dense"] > 0 and self.embedder is not None and self.vectors is not None:
-            qvec = self.embedder.encode([query], kind="query")[0]
-            dense: list[tuple[int, float]] = []
+            qvec = self._query_vector(query)
+            near: list[tuple[int, float]] = []
             if np.any(qvec):
                 for doc, sim in self.vectors.search(qvec, n_cand * 2):
                     slot = self.lexical.slot_of(doc)
                     if slot is not None and mask[slot]:
-                        dense.append((doc, float(sim)))
-            dense = dense[:n_cand]
-            channels["dense"] = dense
-            for doc, _ in dense:
+                        near.append((doc, float(sim)))
+            near = near[:n_cand]
+            channels["dense"] = near
+            for doc, _ in near:
                 slot = self.lexical.slot_of(doc)
                 if slot is not None and scores[slot] <= 0:
                     total += 1
@@ -155,7 +218,8 @@ class Retriever:
             hit.matched = readable_terms(self.lexical.matched(hit.id, terms))
         top = fused[0].score if fused else 0.0
         margin = top - fused[1].score if len(fused) > 1 else top
-        return Ranked(hits, total, top, margin)
+        used = [c for c, w in weights.items() if w > 0]
+        return Ranked(hits, total, top, margin, used)
 
     def knows(self, word: str) -> bool:
         """Whether any index term of `word` occurs in a live entry (guards pinyin guesses)."""
@@ -184,6 +248,7 @@ def build_retriever(
     *,
     ann_threshold: int,
     progress: Progress | None = None,
+    embed: bool = True,
 ) -> Retriever:
     """A retriever over `docs` in every channel: the one way the engine, eval and bench build.
 
@@ -200,7 +265,7 @@ def build_retriever(
         vectors = VectorIndex(embedder.dim, embedder.model_id, ann_threshold=ann_threshold)
     r = Retriever(analyzer, embedder if vectors is not None else None, config, vectors)
     for start in range(0, len(docs), BATCH):
-        r.add(docs[start : start + BATCH])
+        r.add(docs[start : start + BATCH], embed=embed)
         if progress:
             progress(min(start + BATCH, len(docs)), len(docs))
     r.lexical.compact()

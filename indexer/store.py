@@ -116,6 +116,8 @@ def save(
             "embedder": r.embedder.model_id if r.embedder is not None and r.dense else "none",
             "dim": r.embedder.dim if r.embedder is not None and r.dense else 0,
             "fitted_count": fitted_count,
+            # Fewer than `count` while a slow channel embeds in the background (backfill.py).
+            "vector_count": len(r.vectors) if r.dense and r.vectors is not None else 0,
         },
     )
     for old in root.glob("gen-*"):
@@ -152,7 +154,7 @@ def load(r: Retriever, root: Path, *, backend: str, ann_threshold: int) -> Saved
     vectors, _vm = VectorIndex.load(
         folder / "vector", model_id=model_id, dim=dim, ann_threshold=ann_threshold
     )
-    if len(vectors) != count:
+    if len(vectors) != int(m.get("vector_count", count)):
         raise IndexCorrupt("vector index count differs from the index manifest")
     r.vectors = vectors
     return saved

@@ -98,6 +98,13 @@ class VectorIndex:
         )
         return faiss.rev_swig_ptr(flat.get_xb(), n * self.dim).reshape(n, self.dim)
 
+    def vectors_of(self, ids: Iterable[int]) -> tuple[list[int], np.ndarray]:
+        """The stored vectors of those ids that have one (a copy), with their ids."""
+        with self._lock.read():
+            have = [i for i in ids if i in self._pos]
+            rows = self._vectors()[[self._pos[i] for i in have]] if have else None
+        return have, rows.copy() if rows is not None else np.empty((0, self.dim), np.float32)
+
     # -- writes --------------------------------------------------------------------------
 
     def add(self, ids: Iterable[int] | np.ndarray, vecs: np.ndarray) -> None:

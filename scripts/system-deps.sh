@@ -10,7 +10,7 @@ if [ "$what" = "all" ]; then
   need chromium
   need postgresql
   need poppler-utils
-  need openssl  # throwaway TLS certificates for the SMTP and LDAP tests
+  need openssl  # TLS certificates for the SMTP and LDAP tests; the README webhook signature
   need slapd
   need ldap-utils
 fi

@@ -102,6 +102,14 @@ def set_mapping(name: HookName, body: MappingIn, session: SessionDep, _caller: A
     return hook
 
 
+@router.post("/{name}/secret", response_model=HookCreated)
+def rotate_secret(name: HookName, session: SessionDep, _caller: Admin) -> HookCreated:
+    """Replace the signing secret (shown once); deliveries signed with the old one get 401."""
+    hook = service.rotate_secret(session, name=name)
+    session.commit()
+    return hook
+
+
 @router.get("/{name}/dead-letters", response_model=DeadLettersPublic)
 def list_dead_letters(
     name: HookName,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,24 @@ from pydantic import BaseModel
 
 from kbsvc.analytics import schemas as s
 from kbsvc.exceptions import ValidationFailed
+
+
+# Control characters are invalid in XLSX's XML (and noise in a CSV); a cell starting with one
+# of these is run as a formula by Excel (CSV/formula injection from ticket text).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A value a spreadsheet shows as plain text: controls removed, formulas quoted."""
+    if not isinstance(value, str):
+        return value
+    value = _CONTROL.sub("", value)
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _safe_rows(table: Table) -> list[list[Any]]:
+    return [[safe_cell(v) for v in row] for row in [table.headers, *table.rows]]
 
 
 @dataclass
@@ -178,8 +197,7 @@ def to_csv(table: Table) -> bytes:
     """CSV with a UTF-8 BOM so Excel on Chinese Windows shows the headers correctly."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(table.headers)
-    w.writerows(["" if v is None else v for v in row] for row in table.rows)
+    w.writerows(["" if v is None else v for v in row] for row in _safe_rows(table))
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -192,12 +210,11 @@ def to_xlsx(tables: list[Table]) -> bytes:
     wb.remove(wb.active)
     for t in tables:
         ws = wb.create_sheet(title=t.title[:31])
-        ws.append(t.headers)
+        for row in _safe_rows(t):
+            ws.append(row)
         for cell in ws[1]:
             cell.font = Font(bold=True, color="FFFFFF")
             cell.fill = PatternFill("solid", fgColor="1F4E79")
-        for row in t.rows:
-            ws.append(row)
         ws.freeze_panes = "A2"
         for i, header in enumerate(t.headers, start=1):
             width = max([len(str(header))] + [len(str(r[i - 1] or "")) for r in t.rows[:200]])

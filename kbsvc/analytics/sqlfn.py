@@ -60,12 +60,29 @@ def _hours_pg(element: Any, compiler: Any, **kw: Any) -> str:
     return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 3600.0)"
 
 
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(9998, 12, 31)
+
+
+def _ym(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
 @dataclass(frozen=True)
 class Period:
     """Inclusive local dates; either end may be open."""
 
     start: date | None = None
     end: date | None = None
+
+    def __post_init__(self) -> None:
+        # Reports count tickets and searches: a year outside this range is a typo, and
+        # year 9999 overflows the exclusive end bound (the day after the last one).
+        for name, day in (("from", self.start), ("to", self.end)):
+            if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+                raise ValidationFailed(
+                    f"{name} must lie between {FIRST_DAY} and {LAST_DAY}", field=name
+                )
 
     @classmethod
     def parse(cls, start: str | date | None, end: str | date | None) -> Period:
@@ -114,8 +131,9 @@ class Period:
 
     def months(self, seen: list[str]) -> list[str]:
         """Every month of the period (or of the data, for an open end), gaps filled."""
-        first = self.start.strftime("%Y-%m") if self.start else min(seen, default=None)
-        last = self.end.strftime("%Y-%m") if self.end else max(seen, default=None)
+        # f-strings, not strftime: glibc writes year 887 as "887", not "0887".
+        first = _ym(self.start) if self.start else min(seen, default=None)
+        last = _ym(self.end) if self.end else max(seen, default=None)
         if first is None or last is None:
             return []
         y, m = int(first[:4]), int(first[5:])

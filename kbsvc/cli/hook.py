@@ -1,4 +1,4 @@
-"""`kbsvc hook add | list | mapping | dead-letters | replay`: signed inbound webhooks."""
+"""`kbsvc hook add | list | mapping | rotate | dead-letters | replay`: signed inbound webhooks."""
 
 from __future__ import annotations
 
@@ -95,6 +95,21 @@ def hook_mapping(
         service.set_mapping(session, name=name, mapping_toml=_read_mapping(mapping))
         _audit(session, "mapping", name, mapping.name)
     typer.echo(f"mapping of {name!r} replaced")
+
+
+@hook_app.command("rotate")
+@handle_errors
+def hook_rotate(name: str) -> None:
+    """Replace a webhook's secret; the new one is printed alone on the last line, once."""
+    from kbsvc.cli._common import open_session
+    from kbsvc.hooks import service
+
+    with open_session() as session:
+        hook = service.rotate_secret(session, name=name)
+        session.commit()
+        _audit(session, "rotate", name)
+    typer.echo(f"new secret for {name!r}; the old one no longer verifies:")
+    typer.echo(hook.secret)
 
 
 @hook_app.command("dead-letters")

@@ -244,6 +244,10 @@ def list_entries(
     """Filtered, paginated entries that `principal` may see; `sort` is "recent" (last changed
     first) or "reuse" (most cited first)."""
     stmt = select(Entry).where(policy.visible_filter(principal))
+    # Filters accept any spelling the vocabulary knows (HIS系统 lists HIS entries).
+    system = vocab_mapping.canonical(session, "system", system or "") or None
+    department = vocab_mapping.canonical(session, "department", department or "") or None
+    category = vocab_mapping.canonical(session, "category", category or "") or None
     if category:
         stmt = stmt.where(Entry.category == category)  # type: ignore[arg-type]
     if created_by:

@@ -29,6 +29,7 @@ from kbsvc.exchange.models import (
     Provenance,
 )
 from kbsvc.timeutil import as_aware, utcnow
+from kbsvc.vocab import mapping as vocab_mapping
 from kbsvc.vocab.models import VocabKind, VocabTerm
 
 # What leaves the hospital: what any staff member of no particular department may read.
@@ -75,8 +76,9 @@ def export_kb(
     )
     filters = {"system": system, "department": department, "category": category}
     for field, value in filters.items():
-        if value:
-            stmt = stmt.where(getattr(Entry, field) == value)
+        if value:  # 叫号 finds entries stored as 叫号系统 (the vocabulary's spelling)
+            wanted = vocab_mapping.canonical(session, field, value)
+            stmt = stmt.where(getattr(Entry, field) == wanted)
     if tag:
         tagged = select(EntryTag.entry_id).join(Tag, col(Tag.id) == EntryTag.tag_id)
         stmt = stmt.where(col(Entry.id).in_(tagged.where(Tag.name == tag)))

@@ -104,3 +104,13 @@ def authenticate(
     hook = get(session, name=name)
     signing.verify(hook.secret, timestamp, sig, body)
     return hook
+
+
+def rotate_secret(session: Session, *, name: str) -> HookCreated:
+    """A fresh secret for the hook (shown once); the old one stops working at once."""
+    hook = get(session, name=name)
+    hook.secret = signing.new_secret()
+    hook.updated_at = utcnow()
+    session.add(hook)
+    session.flush()
+    return HookCreated(**_public(session, hook).model_dump(), secret=hook.secret)

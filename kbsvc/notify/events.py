@@ -37,7 +37,7 @@ def _email_of(session: Session, actor: str) -> list[str]:
 
 def _title(session: Session, entry_id: int, title: str) -> str:
     # Chat groups are wider than a department: restricted entries go out without their title.
-    return "受限条目" if policy.restrictions_of(session, [entry_id]) else title
+    return "受限条目" if policy.restrictions_of(session, [entry_id]).get(entry_id) else title
 
 
 def entry_submitted(session: Session, entry: Entry, *, actor: str, version: int) -> None:

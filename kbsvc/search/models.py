@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Confidence = Literal["high", "medium", "low"]
+Channel = Literal["lexical", "dense", "boost"]
 
 
 class SuggestRequest(BaseModel):
@@ -17,6 +18,11 @@ class SuggestRequest(BaseModel):
     system: str = Field(default="", max_length=100)
     department: str = Field(default="", max_length=100)
     k: int = Field(default=5, ge=1, le=50)
+    settled: bool = Field(
+        default=False,
+        description="The writer paused: let a slow dense channel refine (otherwise it joins"
+        " only when this query's vector is cached).",
+    )
 
 
 class HitEntry(BaseModel):
@@ -35,7 +41,7 @@ class HitEntry(BaseModel):
 class Reason(BaseModel):
     """Why an entry matched: one item per channel that found it (and any boost)."""
 
-    channel: Literal["lexical", "dense", "boost"]
+    channel: Channel
     score: float
     rank: int | None = None
     terms: list[str] = []
@@ -61,6 +67,13 @@ class SuggestResponse(BaseModel):
     took_ms: float
     confident: bool = Field(description="False when no hit is high or medium confidence.")
     log_id: str | None = Field(default=None, description="Search-log id for click reporting.")
+    channels: list[str] = Field(
+        default_factory=list, description="Channels that ranked these results."
+    )
+    refinable: bool = Field(
+        default=False,
+        description="A dense channel sat out to stay fast; ask again with settled=true to refine.",
+    )
 
 
 class SearchResponse(SuggestResponse):

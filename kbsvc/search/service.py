@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -18,6 +18,7 @@ from kbsvc.entries.service import tags_of
 from kbsvc.exceptions import ServiceUnavailable, ValidationFailed
 from kbsvc.search import confidence, shorthand
 from kbsvc.search.models import (
+    Channel,
     Confidence,
     HitEntry,
     Reason,
@@ -28,6 +29,7 @@ from kbsvc.search.models import (
     SuggestResponse,
 )
 from kbsvc.search.snippet import snippet
+from kbsvc.vocab import mapping as vocab_mapping
 
 if TYPE_CHECKING:
     from indexer.engine import SearchEngine
@@ -81,9 +83,9 @@ def _hydrate(
         refs = sorted(links.get(h.id, []), key=lambda r: r.kind != LinkKind.source.value)
         reasons = [
             Reason(
-                channel=name,
+                channel=cast(Channel, name),
                 score=round(ch.score, 4),
-                rank=ch.rank or None,  # type: ignore[arg-type]
+                rank=ch.rank or None,
                 terms=h.matched if name == "lexical" else [],
             )
             for name, ch in h.channels.items()
@@ -130,20 +132,25 @@ def _visible(session: Session, principal: Principal, hits: list[Hit]) -> list[Hi
 COUNT_POOL = 500  # ranked candidates examined to count matches ("500+" past this)
 
 
-def matching_count(search_engine: SearchEngine, query: str, hits: list[Hit]) -> int:
-    """How many hits share a word with the query.
+def matching_count(engine: SearchEngine, query: str, hits: list[Hit]) -> int:
+    """How many hits contain one of the query's words.
 
     Character bigrams and the dense channel rank almost every entry against any query, so
-    counting every scored entry reported the size of the KB. A hit counts when it matched
-    one of the query's words (jieba word or dictionary term), which is what a person means
-    by "found".
+    counting every scored entry reported the size of the KB. A hit counts when it matched one
+    of the query's words: as a word, or (segmented differently in the entry) through every
+    bigram of that word. That is what a person means by "found".
     """
-    words = {
-        display_term(t)
-        for t in search_engine.analyzer.query_terms(query)
-        if not t.startswith(BIGRAM)
-    }
-    return sum(1 for h in hits if words.intersection(h.matched))
+    words = [
+        display_term(t) for t in engine.analyzer.query_terms(query) if not t.startswith(BIGRAM)
+    ]
+
+    def found(matched: set[str]) -> bool:
+        return any(
+            w in matched or (len(w) > 2 and all(w[i : i + 2] in matched for i in range(len(w) - 1)))
+            for w in words
+        )
+
+    return sum(1 for h in hits if found(set(h.matched)))
 
 
 def suggest(
@@ -163,7 +170,13 @@ def suggest(
     raw = "\n".join(x for x in (req.title.strip(), req.text.strip()) if x)
     query = clean_query(raw, settings.max_query_chars)
     boost = {"system": req.system.strip(), "department": req.department.strip()}
-    ranked = search_engine.search(query, req.k * 2, Filters(status="published"), boost=boost)
+    ranked = search_engine.search(
+        query,
+        req.k * 2,
+        Filters(status="published"),
+        boost=boost,
+        dense=True if req.settled else None,
+    )
     visible = _visible(session, principal, ranked.hits)[: req.k]
     data = _hydrate(
         session,
@@ -177,6 +190,8 @@ def suggest(
         data=data,
         took_ms=round((time.perf_counter() - t0) * 1000, 2),
         confident=any(h.confidence != "low" for h in data),
+        channels=ranked.channels,
+        refinable=search_engine.retriever.dense and "dense" not in ranked.channels,
     )
     if search_log is not None:
         resp.log_id = _log(
@@ -234,7 +249,10 @@ def search(
     k = max(1, min(k, settings.max_k))
     wanted_status = status or (None if include_unpublished else "published")
     filters = Filters(
-        system=system or None, department=department or None, tag=tag or None, status=wanted_status
+        system=vocab_mapping.canonical(session, "system", system or "") or None,
+        department=vocab_mapping.canonical(session, "department", department or "") or None,
+        tag=tag or None,
+        status=wanted_status,
     )
     # Rank a pool big enough to count honestly; hidden entries (drafts, other departments)
     # are dropped before counting, so the number is what this caller can actually open.
@@ -243,6 +261,7 @@ def search(
     banded = _bands(search_engine, settings, query, visible[: offset + k])
     data = _hydrate(session, search_engine, settings, visible[offset : offset + k], query, banded)
     resp = SearchResponse(
+        channels=ranked.channels,
         data=data,
         total=matching_count(search_engine, query, visible),
         took_ms=round((time.perf_counter() - t0) * 1000, 2),

@@ -97,7 +97,9 @@ def test_reports_page_renders_svg_heatmap(
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     html = r.text
     assert html.count("<svg") >= 5
-    assert "科室 × 系统 工单热力图" in html and "门诊收费处" in html and "医保结算" in html
+    # Imported 门诊收费处 / 医保结算 are stored in the vocabulary's spelling.
+    assert "科室 × 系统 工单热力图" in html and "收费处" in html and ">医保<" in html
+    assert "医保结算" not in html
     assert "知识关联率趋势" in html and "手术室无影灯不亮" in html
     assert 'src="http' not in html and 'href="http' not in html  # nothing from outside
     assert 'href="/reports/insight.css"' in html
@@ -129,3 +131,43 @@ def test_reports_are_for_reviewers(client: TestClient, viewer_headers: dict[str,
     # Reports list draft, flagged and overdue entries, which viewers must not see.
     r = client.get("/api/v1/reports/health", headers=viewer_headers)
     assert r.status_code == 403 and "reviewer" in r.json()["message"]
+
+
+def test_out_of_range_month_is_422(client: TestClient, reviewer_headers: dict[str, str]) -> None:
+    """Regression (schemathesis): month=0887-08 was a 500 (strftime writes year 887 short)."""
+    for month in ("0887-08", "9999-12"):
+        r = client.get(
+            "/api/v1/reports/monthly.pdf", params={"month": month}, headers=reviewer_headers
+        )
+        assert r.status_code == 422 and r.json()["code"] == "validation_failed"
+    r = client.get(
+        "/api/v1/reports/demand", params={"from": "0001-01-01"}, headers=reviewer_headers
+    )
+    assert r.status_code == 422
+
+
+def test_spreadsheets_keep_hostile_ticket_text_as_text(
+    client: TestClient, editor_headers: dict[str, str], reviewer_headers: dict[str, str]
+) -> None:
+    """Regression (schemathesis): a control character in ticket data broke the XLSX (500);
+    a value starting with = must never become a formula."""
+    from openpyxl import load_workbook
+
+    tickets = [
+        {"external_id": "X1", "title": "打印失败", "department": "=HYPERLINK(\"http://x\")"},
+        {"external_id": "X2", "title": "登录\x01失败", "department": "内科\x1f", "system": "H\x02IS"},
+    ]
+    assert client.post("/api/v1/tickets", json=tickets, headers=editor_headers).status_code == 200
+    url = "/api/v1/reports/demand"
+    r = client.get(url, params={"format": "xlsx", "table": "x\x00y"}, headers=reviewer_headers)
+    assert r.status_code == 200, r.text
+    cells = [
+        c.value
+        for ws in load_workbook(io.BytesIO(r.content)).worksheets
+        for row in ws.iter_rows()
+        for c in row
+    ]
+    assert not any(isinstance(v, str) and v.startswith("=") for v in cells)
+    assert "'=HYPERLINK(\"http://x\")" in cells
+    csv_body = client.get(url, params={"format": "csv"}, headers=reviewer_headers).text
+    assert "\n=" not in csv_body and ",=" not in csv_body

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
+import subprocess
 import time
 from typing import Any
 
@@ -82,6 +84,10 @@ def test_good_signature_upserts_and_resolve_captures_one_masked_draft(
     assert (ticket.source, ticket.external_id) == ("itsm", "INC-1001")
     assert "张三" not in ticket.symptom  # the site's masking applies before storage
     assert count(session, Entry) == 0  # created, not resolved: no knowledge yet
+    audit = client.get("/api/v1/audit", params={"actor": "hook:itsm"}, headers=admin_headers)
+    events = audit.json()["data"]
+    assert events and events[0]["object_type"] == "tickets"
+    assert events[0]["summary"] == "1 applied, 0 duplicates, 0 dead letters"
 
     resolved = event("e2", "resolved", solution="更换热敏纸，患者电话13812345678已回访")
     r = post(client, "itsm", secret, [resolved])
@@ -253,3 +259,38 @@ def test_hook_admin_needs_admin(
     r = client.post("/api/v1/hooks", json={"name": "dup"}, headers=admin_headers)
     assert r.status_code == 409
     assert "secret" not in client.get("/api/v1/hooks", headers=admin_headers).json()["data"][0]
+
+
+def test_rotated_secret_replaces_the_old_one(
+    client: TestClient, session: Session, admin_headers: dict[str, str]
+) -> None:
+    old = make_hook(client, admin_headers)
+    r = client.post("/api/v1/hooks/itsm/secret", headers=admin_headers)
+    assert r.status_code == 200 and r.json()["secret"] != old
+    assert post(client, "itsm", old, event("e1")).status_code == 401
+    assert post(client, "itsm", r.json()["secret"], event("e1")).json()["applied"] == 1
+
+
+def test_the_readme_openssl_signature_is_accepted(
+    client: TestClient, session: Session, admin_headers: dict[str, str]
+) -> None:
+    """The README's curl example signs with `openssl dgst -sha256 -hmac`: it must verify."""
+    secret = make_hook(client, admin_headers)
+    body = '{"event":"created","id":"evt-1","ticket":{"external_id":"INC-1","title":"打印机卡纸"}}'
+    stamp = str(int(time.time()))
+    script = (
+        'printf \'%s.%s\' "$TS" "$BODY" | openssl dgst -sha256 -hmac "$SECRET" | sed \'s/^.* //\''
+    )
+    sig = subprocess.run(
+        ["bash", "-c", script],
+        env={"TS": stamp, "BODY": body, "SECRET": secret, "PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    r = client.post(
+        "/api/v1/hooks/itsm",
+        content=body.encode(),
+        headers={"X-Kbsvc-Timestamp": stamp, "X-Kbsvc-Signature": f"sha256={sig}"},
+    )
+    assert r.status_code == 200 and r.json()["applied"] == 1, r.text

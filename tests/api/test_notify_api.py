@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from kbsvc.auth.models import Role
+from kbsvc.config import Settings
 from kbsvc.notify import service
 from kbsvc.notify.models import EventType
 from tests.conftest import _key
@@ -105,3 +107,34 @@ def test_admin_page_lists_channels_and_deliveries(
     client.post("/api/v1/auth/login", json={"username": "boss", "password": "s3cret-pass"})
     html = client.get("/admin/notify").text
     assert "信息科钉钉群" in html and "钉钉机器人（已加签）" in html and "tok123" not in html
+
+
+def test_admin_retries_a_dead_delivery(
+    settings: Settings, engine: Engine, session: Session, admin_headers: dict[str, str]
+) -> None:
+    from api.app import create_app
+
+    settings.notify.worker = False  # nothing may pick the row up while the test looks at it
+    with TestClient(create_app(settings, db_engine=engine)) as client:
+        _retry_flow(client, session, admin_headers)
+
+
+def _retry_flow(client: TestClient, session: Session, admin_headers: dict[str, str]) -> None:
+    from sqlmodel import select
+
+    from kbsvc.notify.models import DeliveryStatus, OutboxDelivery
+
+    client.post("/api/v1/notify/channels", json=HOOK, headers=admin_headers)
+    data = {"entry_id": 1, "title": "HIS登录失败", "system": "HIS", "actor": "user:a"}
+    (row,) = service.emit(session, EventType.entry_submitted, "entry.submitted:1:v2", data)
+    row.status, row.attempts, row.last_error = DeliveryStatus.dead, 8, "HTTP 503"
+    session.commit()
+    dead = client.get("/api/v1/notify/deliveries?status=dead", headers=admin_headers).json()
+    assert dead["count"] == 1 and dead["data"][0]["last_error"] == "HTTP 503"
+    r = client.post(f"/api/v1/notify/deliveries/{row.id}/retry", headers=admin_headers)
+    assert r.status_code == 200
+    session.expire_all()
+    again = session.exec(select(OutboxDelivery)).one()
+    assert (again.status, again.attempts, again.last_error) == ("pending", 0, "")
+    missing = client.post("/api/v1/notify/deliveries/999/retry", headers=admin_headers)
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"

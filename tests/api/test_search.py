@@ -60,7 +60,8 @@ def test_suggest_contract(
     r = client.post("/api/v1/suggest", json=body, headers=viewer_headers)
     assert r.status_code == 200, r.text
     out = r.json()
-    assert set(out) == {"data", "took_ms", "confident", "log_id"} and out["took_ms"] >= 0
+    assert set(out) == {"data", "took_ms", "confident", "log_id", "channels", "refinable"}
+    assert out["took_ms"] >= 0 and out["channels"][0] == "lexical"
     hit = out["data"][0]
     assert hit["entry"]["id"] == ids["ca"]
     assert set(hit["entry"]) == {

@@ -122,3 +122,20 @@ def test_browse_by_system_and_long_query(client: TestClient, session: Session) -
     assert "HIS发票打印机卡纸" in html and "PACS影像" not in html
     long_q = client.get("/", params={"q": "打印机卡纸" * 300})
     assert long_q.status_code == 200 and "问题描述太长" in long_q.text
+
+
+def test_pages_answer_errors_in_chinese_and_the_api_in_json(
+    client: TestClient, session: Session
+) -> None:
+    _login(client, session, "viewer2", Role.viewer)
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    bad = client.get("/", params={"page": "abc"}, headers=html)
+    assert (
+        bad.status_code == 422
+        and "参数不正确" in bad.text
+        and "text/html" in bad.headers["content-type"]
+    )
+    missing = client.get("/no-such-page", headers=html)
+    assert missing.status_code == 404 and "页面不存在" in missing.text
+    api = client.get("/api/v1/entries", params={"limit": "abc"}, headers=html)
+    assert api.status_code == 422 and api.json()["code"] == "validation_failed"

@@ -6,8 +6,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from kbsvc.config import Settings
 from kbsvc.entries.models import Entry
 from kbsvc.tickets.models import Ticket
 from tests.factories import make_entry, make_ticket
@@ -130,3 +132,20 @@ def test_widget_reads_the_tickets_citations_with_the_fix(
     assert [(c["entry_id"], c["solution"], c["workaround"]) for c in r.json()["data"]] == [
         (entry.id, "更新CA证书后重新登录", "先用临时账号")
     ]
+
+
+def test_widget_capture_is_rate_limited_by_default(
+    settings: Settings, engine: Engine, widget_headers: dict[str, str]
+) -> None:
+    from api.app import create_app
+
+    assert "/api/v1/widget" in settings.rate_limit.paths  # the shipped default
+    settings.rate_limit.burst = 2
+    settings.rate_limit.per_minute = 6
+    headers = {**widget_headers, **ORIGIN}
+    with TestClient(create_app(settings, db_engine=engine)) as client:
+        codes = [
+            client.post("/api/v1/widget/capture", json=page_fields(), headers=headers).status_code
+            for _ in range(3)
+        ]
+    assert codes == [201, 200, 429]

@@ -22,6 +22,7 @@ from kbsvc import db
 from kbsvc.auth import service as auth_service
 from kbsvc.auth.models import Role
 from kbsvc.config import Settings
+from kbsvc.vocab import service as vocab_service
 from tests.web.seed import seed_kb
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +38,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PASSWORD = "web-test-pass-1"
+DISPLAY = {"editor1": "李编辑", "reviewer1": "王审核", "viewer1": "张医生", "admin1": "赵管理"}
 
 
 def free_port() -> int:
@@ -109,8 +111,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             ("editor1", Role.editor),
             ("reviewer1", Role.reviewer),
             ("viewer1", Role.viewer),
+            ("admin1", Role.admin),
         ):
-            auth_service.create_user(s, username=name, role=role, password=PASSWORD)
+            auth_service.create_user(
+                s, username=name, role=role, password=PASSWORD, display_name=DISPLAY[name]
+            )
+        # The vocabulary after the seed, so the seed's own spellings show up as unmapped.
+        vocab_service.seed_defaults(s)
         _row, host_key = auth_service.create_api_key(
             s, name="host-widget", role=Role.widget, origins=[host_origin]
         )

@@ -353,6 +353,12 @@
     var body = {};
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || el.type === 'submit' || el.type === 'button') return;
+      // data-multi: checkboxes sharing a name form a list; data-bool: one checkbox is true/false.
+      if (el.hasAttribute('data-multi')) {
+        body[el.name] = (body[el.name] || []).concat(el.checked ? [el.value] : []);
+        return;
+      }
+      if (el.hasAttribute('data-bool')) { body[el.name] = el.checked; return; }
       body[el.name] = el.hasAttribute('data-list') ? splitTags(el.value) : el.value.trim();
     });
     return body;

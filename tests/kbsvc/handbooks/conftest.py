@@ -29,11 +29,11 @@ ROWS = [
     ("ca", "HIS", "门诊医生站", "登录与账号", "门诊医生站CA证书过期无法登录", 6, 30),
     ("slow", "HIS", "门诊医生站", "性能卡顿", "门诊医生站早高峰保存处方卡顿", 2, 1),
     ("price", "HIS", "门诊医生站", "数据错误", "处方药品单价显示为零", 2, 5),
-    ("wrist", "HIS", "住院护士站", "打印", "住院护士站腕带打印错位", 4, 10),
-    ("mar", "HIS", "住院护士站", "打印", "执行单打印缺少长期医嘱", 1, 2),
-    ("bill", "HIS", "收费", "数据错误", "收费处日结金额与报表不符", 3, 20),
-    ("invoice", "HIS", "收费", "打印", "电子发票打印提示模板不存在", 0, 3),
-    ("reg", "HIS", "挂号", "配置", "挂号号源未按排班放出", 1, 8),
+    ("wrist", "HIS", "护士站", "打印", "住院护士站腕带打印错位", 4, 10),
+    ("mar", "HIS", "护士站", "打印", "执行单打印缺少长期医嘱", 1, 2),
+    ("bill", "HIS", "挂号收费", "数据错误", "收费处日结金额与报表不符", 3, 20),
+    ("invoice", "HIS", "挂号收费", "打印", "电子发票打印提示模板不存在", 0, 3),
+    ("reg", "HIS", "号源管理", "配置", "挂号号源未按排班放出", 1, 8),
     ("lis-barcode", "LIS", "标本采集", "打印", "检验条码打印机不出纸", 5, 12),
     ("lis-result", "LIS", "结果审核", "接口对接", "检验结果未回传HIS", 3, 4),
     ("lis-qc", "LIS", "质控", "配置", "质控规则未生效", 0, 6),
@@ -81,7 +81,11 @@ def build_kb(session: Session) -> dict[str, int]:
         ids[key] = entry.id or 0
     ids["draft"] = (
         make_entry(
-            session, status=EntryStatus.draft, title="草稿条目不应出现", system="HIS", module="挂号"
+            session,
+            status=EntryStatus.draft,
+            title="草稿条目不应出现",
+            system="HIS",
+            module="号源管理",
         ).id
         or 0
     )
@@ -98,7 +102,7 @@ def add_xss_entry(session: Session) -> Entry:
         solution="`代码` **加粗**",
         workaround="javascript:alert(3)",
         system="HIS",
-        module="住院护士站",
+        module="护士站",
         category="打印",
     )
 

@@ -25,7 +25,7 @@ def create_his(session: Session) -> int:
 
 def move_kb(session: Session, ids: dict[str, int]) -> int:
     """Add one HIS entry, update one, archive one; returns the new entry's id."""
-    added = make_entry(session, title="新增：自助机挂号失败", module="挂号", category="配置").id
+    added = make_entry(session, title="新增：自助机挂号失败", module="号源管理", category="配置").id
     entries.update(
         session,
         entry_id=ids["slow"],

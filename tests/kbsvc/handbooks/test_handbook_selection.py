@@ -131,7 +131,7 @@ def test_grouping_numbers_chapters_and_sections(
     doc = document.build(rows, title="t", base_url="http://kb.local/", generated_at=utcnow())
     assert [c.title for c in doc.chapters] == ["HIS", "LIS"]
     his = doc.chapters[0]
-    assert [s.title for s in his.sections][:2] == ["门诊医生站", "住院护士站"]
+    assert [s.title for s in his.sections][:2] == ["门诊医生站", "护士站"]
     assert his.sections[0].number == "1.1" and his.sections[0].entries[0].number == "1.1.1"
     assert his.sections[0].entries[0].url == f"http://kb.local/entries/{kb_ids['ca']}"
     by_cause = document.build(
@@ -148,7 +148,7 @@ def test_single_system_promotes_modules_to_chapters(
         session, Selection(systems=["HIS"]), search=search, principal=SYSTEM, limit=100
     )
     doc = document.build(rows, title="t", base_url="", generated_at=utcnow())
-    assert [c.title for c in doc.chapters] == ["门诊医生站", "住院护士站", "收费", "挂号"]
+    assert [c.title for c in doc.chapters] == ["门诊医生站", "护士站", "挂号收费", "号源管理"]
     assert doc.chapters[0].sections[0].entries[0].id == kb_ids["ca"]
     # Equal-sized sections: the one holding the most reused entry comes first.
     assert [s.title for s in doc.chapters[0].sections] == ["登录与账号", "性能卡顿", "数据错误"]

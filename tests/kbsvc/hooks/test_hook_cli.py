@@ -38,6 +38,9 @@ def test_add_dead_letter_fix_mapping_replay(tmp_path: Path) -> None:
     secret = made.stdout.strip().splitlines()[-1]
     assert secret.startswith("whsec_") and "/api/v1/hooks/jira" in made.stdout
     assert secret not in _kbsvc(tmp_path, "hook", "list").stdout
+    rotated = _kbsvc(tmp_path, "hook", "rotate", "jira")
+    assert rotated.returncode == 0, rotated.stderr
+    assert rotated.stdout.strip().splitlines()[-1] not in ("", secret)
 
     settings = Settings(data_dir=tmp_path, database_url="", _env_file=None)  # type: ignore[call-arg]
     engine = db.make_engine(settings)

@@ -59,6 +59,7 @@ def test_workflow_events_are_written_with_the_move(session: Session) -> None:
         ("entry.rejected", f"entry.rejected:{entry.id}:v3"),
         ("entry.rejected", f"entry.rejected:{entry.id}:v3"),
     ]
+    assert rows[0].payload["title"] == f"待审核：{entry.title}"
     mail = next(r for r in rows if "to" in r.payload)
     assert mail.payload["to"] == ["wang@hospital.cn"]
     assert "步骤缺少截图" in mail.payload["text"]
@@ -188,3 +189,18 @@ def test_system_upgrade_sends_one_summary_not_one_per_entry(session: Session) ->
     assert row.payload["title"] == "HIS 升级：13 条知识待复核"
     assert "HIS条目0" in row.payload["text"] and "受限HIS条目" not in row.payload["text"]
     assert "另有 3 条" in row.payload["text"]  # 10 listed, 2 more visible, 1 restricted
+
+
+def test_restricted_entry_goes_out_without_its_title(session: Session) -> None:
+    add_channel(session, "hook", "webhook", ["entry.submitted"], url="http://127.0.0.1:9/x")
+    entry = make_entry(
+        session,
+        status=EntryStatus.draft,
+        title="财务科专用接口密码",
+        restricted_departments=["财务科"],
+    )
+    workflow.transition(
+        session, entry_id=entry.id or 0, action="submit", actor="user:a", principal=SYSTEM
+    )
+    (row,) = _rows(session)
+    assert row.payload["title"] == "待审核：受限条目" and "财务科专用" not in str(row.payload)
