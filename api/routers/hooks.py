@@ -106,7 +106,6 @@ def set_mapping(name: HookName, body: MappingIn, session: SessionDep, _caller: A
 def rotate_secret(name: HookName, session: SessionDep, _caller: Admin) -> HookCreated:
     """Replace the signing secret (shown once); deliveries signed with the old one get 401."""
     hook = service.rotate_secret(session, name=name)
-    session.commit()
     return hook
 
 

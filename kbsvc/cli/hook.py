@@ -106,7 +106,6 @@ def hook_rotate(name: str) -> None:
 
     with open_session() as session:
         hook = service.rotate_secret(session, name=name)
-        session.commit()
         _audit(session, "rotate", name)
     typer.echo(f"new secret for {name!r}; the old one no longer verifies:")
     typer.echo(hook.secret)
