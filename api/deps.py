@@ -26,12 +26,12 @@ from kbsvc.handbooks.export import ExportLimiter
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 def get_db_engine(request: Request) -> Engine:
     """The database engine built in the lifespan."""
-    return request.app.state.db_engine  # type: ignore[no-any-return]
+    return request.app.state.db_engine
 
 
 DbEngineDep = Annotated[Engine, Depends(get_db_engine)]
@@ -47,22 +47,22 @@ def get_session(request: Request, db_engine: DbEngineDep) -> Iterator[Session]:
 
 def get_search_engine(request: Request) -> SearchEngine:
     """The process-wide search engine built in the lifespan."""
-    return request.app.state.search_engine  # type: ignore[no-any-return]
+    return request.app.state.search_engine
 
 
 def get_search_log(request: Request) -> SearchLogWriter:
     """The process-wide search-log writer built in the lifespan."""
-    return request.app.state.search_log  # type: ignore[no-any-return]
+    return request.app.state.search_log
 
 
 def get_export_limiter(request: Request) -> ExportLimiter:
     """The process-wide cap on concurrent PDF/DOCX exports built in the lifespan."""
-    return request.app.state.export_limiter  # type: ignore[no-any-return]
+    return request.app.state.export_limiter
 
 
 def get_demo_widget_keys(request: Request) -> DemoWidgetKeys:
     """The demo page's widget keys, kept for the process (built in the lifespan)."""
-    return request.app.state.demo_widget_keys  # type: ignore[no-any-return]
+    return request.app.state.demo_widget_keys
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -167,7 +167,7 @@ def _people_or(handler: Any) -> Any:
                 return _page_error(request, response.status_code)
             except Exception:  # noqa: BLE001 - never let the error page hide the error
                 log.exception("error page failed")
-        return response  # type: ignore[no-any-return]
+        return response
 
     return translate
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
 
 
 def rss_mb() -> float:
@@ -47,7 +50,7 @@ def pct(ms: np.ndarray) -> str:
     return text
 
 
-def timed(label: str, fn: Callable[[], object]) -> tuple[object, float]:
+def timed(label: str, fn: Callable[[], T]) -> tuple[T, float]:
     """Run fn once; print wall and CPU seconds (CPU is steadier on a shared host)."""
     t, c = time.perf_counter(), time.process_time()
     result = fn()

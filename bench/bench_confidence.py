@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from bench.kbs import build
+from embeddings.base import EmbedderState
 from embeddings.factory import make_embedder
 from indexer import calibration
 from indexer.analyzer import Analyzer, AnalyzerConfig
@@ -35,7 +36,7 @@ from kbsvc.search.evalrun import PUBLISHED, rank_fn
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 BASELINE = "BM25 over jieba"
 PLAIN = AnalyzerConfig(bigrams=False, fold_synonyms=False, shorthand=False, field_weights={})
-SETTINGS = Settings(_env_file=None)  # type: ignore[call-arg]
+SETTINGS = Settings(_env_file=None)
 BASE = retriever_config(SETTINGS.search)
 LEX = dataclasses.replace(BASE, dense_weight=0.0)
 ALONE = dataclasses.replace(BASE, lexical_weight=0.0, dense_weight=1.0)
@@ -78,6 +79,16 @@ class Cached:
         return (
             np.stack([self.cache[(kind, t)] for t in texts]) if texts else np.zeros((0, self.dim))
         )
+
+    # Pretrained: nothing to fit or persist (the Embedder protocol asks for these).
+    def fit(self, corpus: Sequence[str]) -> None:
+        pass
+
+    def state(self) -> EmbedderState | None:
+        return None
+
+    def restore(self, state: EmbedderState) -> None:
+        pass
 
 
 def confidence(

@@ -30,12 +30,12 @@ def main() -> None:
     rss0 = rss_mb()
     docs, _ = timed(f"generate {args.docs} synthetic tickets", lambda: synthetic_tickets(args.docs))
     queries = synthetic_queries(args.queries)
-    print(f"mean ticket length: {np.mean([len(d) for d in docs]):.0f} chars")  # type: ignore[union-attr]
+    print(f"mean ticket length: {np.mean([len(d) for d in docs]):.0f} chars")
 
     lsa = LsaEmbedder(args.dim, preprocess=ngram_text, batch_size=1024)
-    _, fit_s = timed(f"LSA fit ({args.docs} docs, char 1-2 grams)", lambda: lsa.fit(docs))  # type: ignore[arg-type]
+    _, fit_s = timed(f"LSA fit ({args.docs} docs, char 1-2 grams)", lambda: lsa.fit(docs))
     print(f"LSA vocabulary: {lsa._proj.shape[0]} n-grams, model_id {lsa.model_id}")
-    vecs, enc_s = timed(f"LSA encode {args.docs} passages", lambda: lsa.encode(docs))  # type: ignore[arg-type]
+    vecs, enc_s = timed(f"LSA encode {args.docs} passages", lambda: lsa.encode(docs))
     lsa_pps = args.docs / enc_s
     print(f"LSA passages/s: {lsa_pps:,.0f}")
     lsa_q = latencies_ms(lambda i: lsa.encode([queries[i]], "query"), args.queries)
@@ -52,10 +52,10 @@ def main() -> None:
             None, query_prompt="", passage_prompt="", batch_size=32
         ),
     )
-    mq = latencies_ms(lambda i: minilm.encode([queries[i]], "query"), min(args.queries, 200))  # type: ignore[attr-defined]
+    mq = latencies_ms(lambda i: minilm.encode([queries[i]], "query"), min(args.queries, 200))
     print(f"MiniLM query encode     {pct(mq)}")
-    sample = docs[: args.minilm_passages]  # type: ignore[index]
-    _, m_s = timed(f"MiniLM encode {len(sample)} passages", lambda: minilm.encode(sample))  # type: ignore[attr-defined]
+    sample = docs[: args.minilm_passages]
+    _, m_s = timed(f"MiniLM encode {len(sample)} passages", lambda: minilm.encode(sample))
     m_pps = len(sample) / m_s
     print(f"MiniLM passages/s: {m_pps:,.0f}  (100k would take {args.docs / m_pps / 60:,.1f} min)")
     print(f"RSS with both loaded: {rss_mb():,.0f} MiB")

@@ -28,7 +28,7 @@ from kbsvc.search.evalrun import offline_retriever, rank_fn
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 BASELINE = "bm25-jieba"
-SETTINGS = Settings(_env_file=None)  # type: ignore[call-arg]
+SETTINGS = Settings(_env_file=None)
 BASE = retriever_config(SETTINGS.search)
 
 ANALYZERS = {
@@ -43,7 +43,9 @@ ANALYZERS = {
 def configurations(sbert: bool) -> list[tuple[str, str, str | None, RetrieverConfig]]:
     """(name, analyzer, embedding backend, retriever config)."""
     lex = dataclasses.replace(BASE, dense_weight=0.0)
-    rows = [(name, name, None, lex) for name in ANALYZERS]
+    rows: list[tuple[str, str, str | None, RetrieverConfig]] = [
+        (name, name, None, lex) for name in ANALYZERS
+    ]
     full = "bm25-words+bigrams"
     backends = ["lsa", "sbert"] if sbert else ["lsa"]
     for backend in backends:

@@ -30,7 +30,7 @@ ANALYZERS = {
 
 
 def run() -> dict[str, Any]:
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     lexical = dataclasses.replace(retriever_config(settings.search), dense_weight=0.0)
     docs, res = family_kb(load_tickets())
     sets = {"shorthand": load_judgments(SHORTHAND), "A+B": load_queries()}

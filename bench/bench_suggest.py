@@ -224,7 +224,7 @@ def main() -> None:
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="kbsvc-bench-"))
     settings = Settings(
         data_dir=data_dir, embedding=EmbeddingSettings(backend=args.backend), _env_file=None
-    )  # type: ignore[call-arg]
+    )
     t0 = time.perf_counter()
     key = seed_db(settings, synth_rows(args.n))
     print(f"seeded {args.n} entries in {time.perf_counter() - t0:.1f} s ({data_dir})")

@@ -73,10 +73,13 @@ def bench_flat(vecs: np.ndarray, queries: np.ndarray) -> tuple[Latencies, list[l
     print(f"flat, allowed = 2,000 ids     {pct(narrow_ms)}")
     print(f"flat single upsert            {pct(up_ms)}")
     with tempfile.TemporaryDirectory() as tmp:
-        timed("flat save (write, fsync, sha256)", lambda: flat.save(Path(tmp), last_seq=1))
+        timed(
+            "flat save (write, fsync, sha256)",
+            lambda: flat.save(Path(tmp), last_seq=1, version="bench"),
+        )
         timed(
             "flat load (verify sha256)",
-            lambda: VectorIndex.load(Path(tmp), model_id="bench", dim=dim),
+            lambda: VectorIndex.load(Path(tmp), model_id="bench", dim=dim, ann_threshold=10**9),
         )
     print(
         f"ratio numpy / flat p50: {np.median(np_ms) / np.median(flat_ms):.2f}x wall, "

@@ -24,7 +24,7 @@ from kbsvc.config import Settings
 from kbsvc.search.engine import retriever_config
 from kbsvc.search.evalrun import offline_retriever
 
-SETTINGS = Settings(_env_file=None)  # type: ignore[call-arg]
+SETTINGS = Settings(_env_file=None)
 OUT = Path(__file__).resolve().parents[1] / "indexer/data/confidence_prior.json"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from indexer.docs import EntryDoc
 from kbsvc.search.eval import Judgment, load_judgments
@@ -21,7 +22,7 @@ def _first_existing(*candidates: Path) -> Path:
     raise FileNotFoundError(candidates[0])
 
 
-def load_tickets() -> list[dict]:  # type: ignore[type-arg]
+def load_tickets() -> list[dict[str, Any]]:
     """Demo tickets (kbsvc/demo/data)."""
     rows = []
     for name in TICKET_FILES:
@@ -42,17 +43,17 @@ def load_queries() -> list[Judgment]:
     return out
 
 
-def ticket_text(t: dict) -> str:  # type: ignore[type-arg]
+def ticket_text(t: dict[str, Any]) -> str:
     """What a linked ticket contributes to its entry: the requester-side words."""
     return "\n".join(
         x for x in (t.get("title", ""), t.get("symptom", ""), t.get("description", "")) if x
     )
 
 
-def family_kb(tickets: list[dict]) -> tuple[list[EntryDoc], dict[str, set[str]]]:  # type: ignore[type-arg]
+def family_kb(tickets: list[dict[str, Any]]) -> tuple[list[EntryDoc], dict[str, set[str]]]:
     """One published entry per fault family (first ticket with a solution is the source,
     the rest cite it), as `kbsvc demo` builds it. Returns docs and ticket id → entry ids."""
-    fams: dict[str, list[dict]] = defaultdict(list)  # type: ignore[type-arg]
+    fams: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for t in tickets:
         fams[t.get("fault_key") or t["external_id"]].append(t)
     docs, resolve = [], {}
@@ -86,7 +87,7 @@ def family_kb(tickets: list[dict]) -> tuple[list[EntryDoc], dict[str, set[str]]]
     return docs, resolve
 
 
-def ticket_kb(tickets: list[dict]) -> tuple[list[EntryDoc], dict[str, set[str]]]:  # type: ignore[type-arg]
+def ticket_kb(tickets: list[dict[str, Any]]) -> tuple[list[EntryDoc], dict[str, set[str]]]:
     """One entry per ticket with a solution, linked only to itself (no learning from use)."""
     docs, resolve = [], {}
     for n, t in enumerate(sorted(tickets, key=lambda t: t["external_id"]), 1):

@@ -46,7 +46,7 @@ def load(session: Session, copies: int) -> int:
     n = 0
     for copy in range(copies):
         for rows in groups.values():
-            data = EntryCreate(**{k: rows[0].get(k) or "" for k in FIELDS})
+            data = EntryCreate.model_validate({k: rows[0].get(k) or "" for k in FIELDS})
             entry = entries.create(
                 session, data=data, actor="bench", status=EntryStatus.published, commit=False
             )
@@ -69,7 +69,7 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=1)
     parser.add_argument("--system", default="HIS")
     args = parser.parse_args()
-    settings = Settings(data_dir=Path(tempfile.mkdtemp()), database_url="", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(data_dir=Path(tempfile.mkdtemp()), database_url="", _env_file=None)
     engine = db.make_engine(settings)
     db.upgrade(engine)
     with Session(engine, expire_on_commit=False) as session:

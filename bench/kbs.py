@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 from bench.evalkb import family_kb, load_queries, load_tickets
 from bench.synth import synthetic_tickets
@@ -24,8 +25,8 @@ DROPPED = 27  # families the small KB leaves out
 SIBLING = 0.3  # title+symptom bigram overlap above which another family may answer too
 
 
-def _held_out(tickets: list[dict]) -> tuple[list[dict], list[Judgment]]:  # type: ignore[type-arg]
-    fams: dict[str, list[dict]] = {}  # type: ignore[type-arg]
+def _held_out(tickets: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[Judgment]]:
+    fams: dict[str, list[dict[str, Any]]] = {}
     for t in sorted(tickets, key=lambda t: t["external_id"]):
         fams.setdefault(t.get("fault_key") or t["external_id"], []).append(t)
     keep, judged = [], []

@@ -50,7 +50,7 @@ def main() -> None:
             for row in rows:
                 data = {k: str(row.get(k) or "") for k in FIELDS}
                 data["title"] = (data["title"] or "无标题")[:290] + ("" if not copy else f" {copy}")
-                session.add(Entry(**data, status=EntryStatus.published))
+                session.add(Entry.model_validate({**data, "status": EntryStatus.published}))
         session.commit()
         total = len(rows) * args.copies
         timings = []

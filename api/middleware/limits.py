@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 
 from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_json
@@ -92,7 +93,7 @@ class BodyLimitMiddleware:
             await _too_large(exc.limit)(scope, receive, send)
 
 
-def _too_large(limit: int):  # type: ignore[no-untyped-def]
+def _too_large(limit: int) -> JSONResponse:
     return error_json(
         413, "too_large", f"request body larger than {limit} bytes", {"max_bytes": limit}
     )

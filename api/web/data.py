@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from indexer.engine import SearchEngine
 from kbsvc.analytics.searchlog import SearchLogWriter
@@ -18,23 +18,23 @@ from kbsvc.tickets.models import Ticket
 
 def filter_options(session: Session) -> dict[str, list[str]]:
     """Systems, departments and the most used tags of published entries."""
-    published = Entry.status == EntryStatus.published  # type: ignore[arg-type]
+    published = col(Entry.status) == EntryStatus.published
 
     def values(column: Any) -> list[str]:
         rows = session.execute(select(column).where(published, column != "").distinct()).scalars()
         return sorted(rows)
 
     tag_rows = session.execute(
-        select(Tag.name, func.count().label("n"))
-        .join(EntryTag, EntryTag.tag_id == Tag.id)  # type: ignore[arg-type]
-        .group_by(Tag.name)
-        .order_by(func.count().desc(), Tag.name)
+        select(col(Tag.name), func.count().label("n"))
+        .join(EntryTag, col(EntryTag.tag_id) == col(Tag.id))
+        .group_by(col(Tag.name))
+        .order_by(func.count().desc(), col(Tag.name))
         .limit(200)
     ).all()
     return {
-        "systems": values(Entry.system),
-        "departments": values(Entry.department),
-        "categories": values(Entry.category),
+        "systems": values(col(Entry.system)),
+        "departments": values(col(Entry.department)),
+        "categories": values(col(Entry.category)),
         "tags": [name for name, _n in tag_rows],
     }
 
@@ -42,7 +42,7 @@ def filter_options(session: Session) -> dict[str, list[str]]:
 def kb_stats(session: Session) -> dict[str, int]:
     """Counts for the search page header."""
     published = session.execute(
-        select(func.count()).select_from(Entry).where(Entry.status == EntryStatus.published)  # type: ignore[arg-type]
+        select(func.count()).select_from(Entry).where(col(Entry.status) == EntryStatus.published)
     ).scalar_one()
     tickets = session.execute(select(func.count()).select_from(Ticket)).scalar_one()
     return {"published": int(published), "tickets": int(tickets)}
@@ -87,8 +87,8 @@ def source_tickets(session: Session, entry_ids: list[int]) -> dict[int, list[dic
         return out
     rows = session.execute(
         select(EntryLink).where(
-            EntryLink.entry_id.in_(entry_ids),  # type: ignore[attr-defined]
-            EntryLink.kind == LinkKind.source,  # type: ignore[arg-type]
+            col(EntryLink.entry_id).in_(entry_ids),
+            col(EntryLink.kind) == LinkKind.source,
         )
     ).scalars()
     for link in rows:
@@ -103,8 +103,8 @@ def citation_count(session: Session, entry_id: int) -> int:
             select(func.count())
             .select_from(EntryLink)
             .where(
-                EntryLink.entry_id == entry_id,  # type: ignore[arg-type]
-                EntryLink.kind == LinkKind.cited,  # type: ignore[arg-type]
+                col(EntryLink.entry_id) == entry_id,
+                col(EntryLink.kind) == LinkKind.cited,
             )
         ).scalar_one()
     )

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
+from sqlmodel import col
 
 from api.deps import SearchEngineDep, SessionDep, SettingsDep
 from api.uow import UnitOfWorkRoute
@@ -43,13 +44,13 @@ def my_drafts(
         ).data
     ]
     rows = session.execute(
-        select(EntryRevision, Entry.title)  # type: ignore[call-overload]
-        .join(Entry, Entry.id == EntryRevision.entry_id)
+        select(EntryRevision, col(Entry.title))
+        .join(Entry, col(Entry.id) == col(EntryRevision.entry_id))
         .where(
-            EntryRevision.created_by == caller.label,
-            EntryRevision.status.in_(("draft", "in_review")),  # type: ignore[attr-defined]
+            col(EntryRevision.created_by) == caller.label,
+            col(EntryRevision.status).in_(("draft", "in_review")),
         )
-        .order_by(EntryRevision.updated_at.desc())  # type: ignore[attr-defined]
+        .order_by(col(EntryRevision.updated_at).desc())
     ).all()
     return page(
         request,

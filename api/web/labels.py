@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from indexer.engine import SearchEngine
 from kbsvc.auth.models import ApiKey, Principal, User
@@ -50,7 +50,7 @@ def display_names(session: Session, labels: Iterable[str]) -> dict[str, str]:
     users = {lb.split(":", 1)[1] for lb in labels if lb.startswith("user:")}
     found: dict[str, str] = {}
     if users:
-        for u in session.execute(select(User).where(User.username.in_(users))).scalars():  # type: ignore[attr-defined]
+        for u in session.execute(select(User).where(col(User.username).in_(users))).scalars():
             found[f"user:{u.username}"] = u.display_name or u.username
     out = {}
     for lb in labels:
@@ -88,7 +88,7 @@ def versions(session: Session, entry_id: int) -> list[dict[str, Any]]:
 def vocab_options(session: Session) -> dict[str, list[str]]:
     """Canonical values per vocabulary kind, for the form pickers."""
     out: dict[str, list[str]] = {k.value: [] for k in VocabKind}
-    for term in session.execute(select(VocabTerm).order_by(VocabTerm.value)).scalars():  # type: ignore[arg-type]
+    for term in session.execute(select(VocabTerm).order_by(col(VocabTerm.value))).scalars():
         out[str(term.kind)].append(term.value)
     return out
 

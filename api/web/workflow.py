@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import func, or_, select
+from sqlmodel import col
 
 from api.deps import SessionDep
 from api.uow import UnitOfWorkRoute
@@ -35,29 +36,29 @@ def capture_page(
     """Step 1: resolved tickets; 采编 posts to the capture API and opens the draft."""
     if (denied := guard(request, Role.editor)) is not None:
         return denied
-    resolved = or_(Ticket.solution != "", Ticket.resolved_at.is_not(None))  # type: ignore[arg-type,union-attr]
+    resolved = or_(col(Ticket.solution) != "", col(Ticket.resolved_at).is_not(None))
     stmt = select(Ticket).where(resolved)
     if q.strip():
         like = f"%{q.strip()}%"
         stmt = stmt.where(
             or_(
-                Ticket.title.like(like),
-                Ticket.symptom.like(like),  # type: ignore[attr-defined]
-                Ticket.external_id.like(like),
+                col(Ticket.title).like(like),
+                col(Ticket.symptom).like(like),
+                col(Ticket.external_id).like(like),
             )
-        )  # type: ignore[attr-defined]
+        )
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     rows = list(
         session.execute(
-            stmt.order_by(Ticket.resolved_at.desc(), Ticket.id.desc())  # type: ignore[union-attr]
+            stmt.order_by(col(Ticket.resolved_at).desc(), col(Ticket.id).desc())
             .offset((page_no - 1) * TICKET_PAGE)
             .limit(TICKET_PAGE)
         ).scalars()
     )
     links = session.execute(
-        select(EntryLink.source, EntryLink.external_id, EntryLink.entry_id).where(
-            EntryLink.kind == LinkKind.source
-        )  # type: ignore[arg-type]
+        select(col(EntryLink.source), col(EntryLink.external_id), col(EntryLink.entry_id)).where(
+            col(EntryLink.kind) == LinkKind.source
+        )
     ).all()
     captured = {(src, ext): entry_id for src, ext, entry_id in links}
     return page(
@@ -81,18 +82,21 @@ def review_page(request: Request, session: SessionDep, caller: WebCaller) -> Res
         return denied
     queue = workflow.review_queue(session, limit=200, principal=caller).data
     items = []
+    authors: list[str] = []
     for e in queue:
         rev = revisions.open_revision(session, e.id) if e.pending_revision else None
         live = entries.get(session, entry_id=e.id, principal=caller)
+        author = rev.updated_by if rev else e.updated_by
+        authors.append(author)
         items.append(
             {
                 "entry": e,
                 "revision": revisions.to_public(session, live, rev) if rev else None,
-                "author": rev.updated_by if rev else e.updated_by,
+                "author": author,
             }
         )
     flags = feedback.list_flags(session, principal=caller, limit=200).data
-    authors = [i["author"] for i in items] + [f.created_by for f in flags]
+    authors += [f.created_by for f in flags]
     return page(
         request,
         "review.html",

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from kbsvc.analytics.models import SearchKind, SearchLog
 from kbsvc.entries import service as entries
@@ -136,8 +136,8 @@ def seed_searches(session: Session, *, seed_value: int = 8) -> int:
         linked.setdefault((lk.source, lk.external_id), lk.entry_id)
     queries = [
         (t.symptom[:30] or t.title, t, linked.get((t.source, t.external_id)))
-        for t in session.execute(select(Ticket).order_by(Ticket.id)).scalars()
-    ]  # type: ignore[arg-type]
+        for t in session.execute(select(Ticket).order_by(col(Ticket.id))).scalars()
+    ]
     return _seed_searches(session, queries, random.Random(seed_value))
 
 

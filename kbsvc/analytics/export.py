@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,6 @@ from pydantic import BaseModel
 
 from kbsvc.analytics import schemas as s
 from kbsvc.exceptions import ValidationFailed
-
 
 # Control characters are invalid in XLSX's XML (and noise in a CSV); a cell starting with one
 # of these is run as a formula by Excel (CSV/formula injection from ticket text).
@@ -170,14 +170,15 @@ def health_tables(r: s.HealthReport) -> list[Table]:
 
 def tables_for(report: BaseModel) -> list[Table]:
     """The export tables of any report."""
-    for cls, fn in (
+    makers: list[tuple[type[BaseModel], Callable[[Any], list[Table]]]] = [
         (s.DemandReport, demand_tables),
         (s.ReuseReport, reuse_tables),
         (s.GapsReport, gaps_tables),
         (s.HealthReport, health_tables),
-    ):
+    ]
+    for cls, fn in makers:
         if isinstance(report, cls):
-            return fn(report)  # type: ignore[operator,arg-type]
+            return fn(report)
     raise TypeError(f"not a report: {type(report).__name__}")
 
 

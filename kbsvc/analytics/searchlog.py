@@ -13,16 +13,31 @@ from typing import Any
 
 from sqlalchemy import delete, insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from kbsvc.analytics.models import ClickAction, SearchClick, SearchKind, SearchLog
 from kbsvc.config import PrivacySettings
+from kbsvc.db import rowcount
 from kbsvc.privacy.pii import scrub_text
 from kbsvc.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
 _LONG_DIGITS = re.compile(r"(?<![0-9])\d{11,}(?![0-9])")  # medical record / card numbers
+_TRAILING_DIGITS = re.compile(r"[0-9]+$")
+LOG_QUERY_CHARS = 500
+
+
+def head(text: str, limit: int = LOG_QUERY_CHARS) -> str:
+    """The first `limit` characters, cut before scrubbing so a 2 MB body costs no more than a line.
+
+    A number cut in half at the limit is dropped whole: a partial phone number is too
+    short for the masks to recognise, yet still personal.
+    """
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    return _TRAILING_DIGITS.sub("", cut) if text[limit] in "0123456789" else cut
 
 
 def scrub(text: str, privacy: PrivacySettings) -> str:
@@ -122,7 +137,7 @@ def record_search(
             "id": log_id,
             "at": at or utcnow(),
             "kind": SearchKind(kind).value,
-            "query": scrub(query, writer.privacy)[:500],
+            "query": scrub(head(query), writer.privacy)[:LOG_QUERY_CHARS],
             "filters": {k: v for k, v in (filters or {}).items() if v not in (None, "", [])},
             "result_ids": [int(i) for i in result_ids][:50],
             "result_count": len(result_ids),
@@ -148,10 +163,10 @@ def record_click(
 def purge(session: Session, *, days: int, now: datetime | None = None) -> int:
     """Delete log rows and clicks older than `days`; returns the number of log rows removed."""
     cutoff = (now or utcnow()) - timedelta(days=days)
-    res = session.execute(delete(SearchLog).where(SearchLog.at < cutoff))  # type: ignore[arg-type]
-    session.execute(delete(SearchClick).where(SearchClick.at < cutoff))  # type: ignore[arg-type]
+    res = session.execute(delete(SearchLog).where(col(SearchLog.at) < cutoff))
+    session.execute(delete(SearchClick).where(col(SearchClick.at) < cutoff))
     session.flush()
-    return int(res.rowcount or 0)  # type: ignore[attr-defined]
+    return rowcount(res)
 
 
 def purge_expired(engine: Engine, days: int) -> int:

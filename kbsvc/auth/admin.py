@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, col
 
 from kbsvc.auth import service
 from kbsvc.auth.models import ApiKey, AuthSession, Role, User
@@ -81,7 +81,7 @@ def _staff(role: Role) -> Role:
 
 
 def list_users(session: Session) -> list[User]:
-    return list(session.execute(select(User).order_by(User.id)).scalars())  # type: ignore[arg-type]
+    return list(session.execute(select(User).order_by(col(User.id))).scalars())
 
 
 def get_user(session: Session, user_id: int) -> User:
@@ -135,7 +135,7 @@ def reset_password(session: Session, *, user_id: int) -> PasswordReset:
 
 def _end_sessions(session: Session, user_id: int) -> None:
     session.execute(
-        update(AuthSession).where(AuthSession.user_id == user_id).values(revoked=True)  # type: ignore[arg-type]
+        update(AuthSession).where(col(AuthSession.user_id) == user_id).values(revoked=True)
     )
 
 

@@ -87,21 +87,21 @@ def list_events(
     """Events matching every given filter, newest first."""
     stmt = select(AuditEvent)
     if actor:
-        stmt = stmt.where(AuditEvent.actor == actor)  # type: ignore[arg-type]
+        stmt = stmt.where(col(AuditEvent.actor) == actor)
     if action:
         # "POST /api/v1/entries" exactly, or a prefix such as "DELETE " or "POST /api/v1/entries".
         stmt = stmt.where(col(AuditEvent.action).startswith(action, autoescape=True))
     if object_type:
-        stmt = stmt.where(AuditEvent.object_type == object_type)  # type: ignore[arg-type]
+        stmt = stmt.where(col(AuditEvent.object_type) == object_type)
     if object_id:
-        stmt = stmt.where(AuditEvent.object_id == object_id)  # type: ignore[arg-type]
+        stmt = stmt.where(col(AuditEvent.object_id) == object_id)
     if since:
-        stmt = stmt.where(AuditEvent.at >= _utc(since))  # type: ignore[arg-type]
+        stmt = stmt.where(col(AuditEvent.at) >= _utc(since))
     if until:
-        stmt = stmt.where(AuditEvent.at < _utc(until))  # type: ignore[arg-type]
+        stmt = stmt.where(col(AuditEvent.at) < _utc(until))
     count = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     rows = session.execute(
-        stmt.order_by(AuditEvent.id.desc()).offset(offset).limit(limit)  # type: ignore[union-attr]
+        stmt.order_by(col(AuditEvent.id).desc()).offset(offset).limit(limit)
     ).scalars()
     return AuditEventsPublic(data=[AuditEventPublic.model_validate(r) for r in rows], count=count)
 

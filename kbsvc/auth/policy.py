@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import and_, delete, exists, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from kbsvc.auth.models import EntryRestriction, Principal, Role
 from kbsvc.entries.models import Entry, EntryStatus
@@ -41,12 +41,12 @@ def visible_filter(principal: Principal) -> ColumnElement[bool]:
     """SQL condition on `entries` selecting the rows `principal` may see."""
     clauses: list[ColumnElement[bool]] = []
     if not sees_unpublished(principal):
-        clauses.append(Entry.status.not_in(UNPUBLISHED))  # type: ignore[attr-defined]
+        clauses.append(col(Entry.status).not_in(UNPUBLISHED))
     if not sees_all_departments(principal):
-        restricted = exists().where(EntryRestriction.entry_id == Entry.id)  # type: ignore[arg-type]
+        restricted = exists().where(col(EntryRestriction.entry_id) == col(Entry.id))
         allowed = exists().where(
-            EntryRestriction.entry_id == Entry.id,  # type: ignore[arg-type]
-            EntryRestriction.department.in_(list(principal.departments)),  # type: ignore[attr-defined]
+            col(EntryRestriction.entry_id) == col(Entry.id),
+            col(EntryRestriction.department).in_(list(principal.departments)),
         )
         clauses.append(or_(~restricted, allowed))
     return and_(true(), *clauses)
@@ -58,9 +58,9 @@ def restrictions_of(session: Session, entry_ids: Sequence[int]) -> dict[int, lis
     if not entry_ids:
         return out
     rows = session.execute(
-        select(EntryRestriction.entry_id, EntryRestriction.department)  # type: ignore[call-overload]
-        .where(EntryRestriction.entry_id.in_(list(entry_ids)))  # type: ignore[attr-defined]
-        .order_by(EntryRestriction.department)
+        select(col(EntryRestriction.entry_id), col(EntryRestriction.department))
+        .where(col(EntryRestriction.entry_id).in_(list(entry_ids)))
+        .order_by(col(EntryRestriction.department))
     )
     for entry_id, department in rows:
         out[entry_id].append(department)
@@ -69,7 +69,7 @@ def restrictions_of(session: Session, entry_ids: Sequence[int]) -> dict[int, lis
 
 def set_restrictions(session: Session, entry_id: int, departments: Iterable[str]) -> None:
     """Replace an entry's department restriction (no commit)."""
-    session.execute(delete(EntryRestriction).where(EntryRestriction.entry_id == entry_id))  # type: ignore[arg-type]
+    session.execute(delete(EntryRestriction).where(col(EntryRestriction.entry_id) == entry_id))
     for dept in dict.fromkeys(d.strip() for d in departments if d and d.strip()):
         session.add(EntryRestriction(entry_id=entry_id, department=dept))
     session.flush()
@@ -97,7 +97,7 @@ def hidden_ids(session: Session, principal: Principal, ids: Sequence[int]) -> se
     """Ids that exist but `principal` may not see (for frozen snapshots of deleted entries)."""
     if not ids or (sees_unpublished(principal) and sees_all_departments(principal)):
         return set()
-    stmt = select(Entry.id).where(Entry.id.in_(list(ids)))  # type: ignore[call-overload,union-attr]
+    stmt = select(col(Entry.id)).where(col(Entry.id).in_(list(ids)))
     existing = set(session.execute(stmt).scalars())
     return existing - set(filter_visible(session, principal, list(existing)))
 
@@ -108,11 +108,8 @@ def filter_visible(session: Session, principal: Principal, ids: Sequence[int]) -
         return []
     if sees_unpublished(principal) and sees_all_departments(principal):
         # Still drop ids the index knows but the database no longer has.
-        stmt = select(Entry.id).where(Entry.id.in_(list(ids)))  # type: ignore[call-overload,union-attr]
+        stmt = select(col(Entry.id)).where(col(Entry.id).in_(list(ids)))
     else:
-        stmt = select(Entry.id).where(  # type: ignore[call-overload]
-            Entry.id.in_(list(ids)),
-            visible_filter(principal),  # type: ignore[union-attr]
-        )
+        stmt = select(col(Entry.id)).where(col(Entry.id).in_(list(ids)), visible_filter(principal))
     keep = set(session.execute(stmt).scalars())
     return [i for i in ids if i in keep]

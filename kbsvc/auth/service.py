@@ -67,7 +67,7 @@ def create_api_key(
 def principal_for_key(session: Session, key: str) -> Principal | None:
     """The principal of a valid, unrevoked key, else None."""
     row = session.execute(
-        select(ApiKey).where(ApiKey.key_hash == _hash_key(key))  # type: ignore[arg-type]
+        select(ApiKey).where(col(ApiKey.key_hash) == _hash_key(key))
     ).scalar_one_or_none()
     if row is None or row.revoked:
         return None
@@ -121,7 +121,7 @@ def create_user(
     """Create a person who logs in to the web UI."""
     if len(password) < 8:
         raise ValidationFailed("password must be at least 8 characters")
-    stmt = select(User).where(User.username == username)  # type: ignore[arg-type]
+    stmt = select(User).where(col(User.username) == username)
     exists = session.execute(stmt).scalar_one_or_none()
     if exists is not None:
         raise Conflict(f"user {username!r} already exists")
@@ -139,9 +139,9 @@ def create_user(
 
 def list_api_keys(session: Session, *, include_revoked: bool = False) -> list[ApiKey]:
     """Keys, oldest first (hashes never leave the service)."""
-    stmt = select(ApiKey).order_by(ApiKey.id)  # type: ignore[arg-type]
+    stmt = select(ApiKey).order_by(col(ApiKey.id))
     if not include_revoked:
-        stmt = stmt.where(ApiKey.revoked.is_(False))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(ApiKey.revoked).is_(False))
     return list(session.execute(stmt).scalars())
 
 
@@ -164,5 +164,5 @@ def revoke_api_key(session: Session, *, ident: str) -> ApiKey:
 
 def active_origins(session: Session) -> set[str]:
     """Origins bound to unrevoked keys (the widget's pages): part of the CORS allow-list."""
-    stmt = select(ApiKey.origins).where(ApiKey.revoked.is_(False))  # type: ignore[call-overload,attr-defined]
+    stmt = select(col(ApiKey.origins)).where(col(ApiKey.revoked).is_(False))
     return {o for origins in session.execute(stmt).scalars() for o in (origins or [])}

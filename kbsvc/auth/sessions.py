@@ -12,11 +12,12 @@ from functools import lru_cache
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from kbsvc.auth.models import AuthSession, Principal, Role, User
 from kbsvc.auth.service import hash_password, verify_password
 from kbsvc.config import LdapSettings, Settings
+from kbsvc.db import rowcount
 from kbsvc.exceptions import AccountDisabled, NoRole, Unauthorized
 from kbsvc.timeutil import utcnow
 
@@ -110,7 +111,7 @@ def authenticate(
     everyone else goes to the directory when `ldap_cfg.enabled`.
     """
     user: User | None = session.execute(
-        select(User).where(User.username == username)  # type: ignore[arg-type]
+        select(User).where(col(User.username) == username)
     ).scalar_one_or_none()
     if ldap_cfg is not None and ldap_cfg.enabled and (user is None or not user.password_hash):
         return _directory_login(session, user, username, password, ldap_cfg)
@@ -155,7 +156,7 @@ def resolve(session: Session, cookie: str, secret: str) -> tuple[Principal, str]
     if token is None:
         return None
     row = session.execute(
-        select(AuthSession).where(AuthSession.token_hash == _hash(token))  # type: ignore[arg-type]
+        select(AuthSession).where(col(AuthSession.token_hash) == _hash(token))
     ).scalar_one_or_none()
     if row is None or row.revoked or _aware(row.expires_at) <= utcnow():
         return None
@@ -172,15 +173,15 @@ def logout(session: Session, cookie: str, secret: str) -> bool:
         return False
     result = session.execute(
         update(AuthSession)
-        .where(AuthSession.token_hash == _hash(token), AuthSession.revoked.is_(False))  # type: ignore[arg-type,attr-defined]
+        .where(col(AuthSession.token_hash) == _hash(token), col(AuthSession.revoked).is_(False))
         .values(revoked=True)
     )
     session.flush()
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(result))
 
 
 def revoke_user_sessions(session: Session, user_id: int) -> None:
     """Log a person out everywhere (password change, deactivation); no commit."""
     session.execute(
-        update(AuthSession).where(AuthSession.user_id == user_id).values(revoked=True)  # type: ignore[arg-type]
+        update(AuthSession).where(col(AuthSession.user_id) == user_id).values(revoked=True)
     )

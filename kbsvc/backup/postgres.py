@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 
 from kbsvc.exceptions import Conflict, ValidationFailed
 
@@ -43,7 +43,7 @@ def _libpq(url: str) -> tuple[str, dict[str, str]]:
     return plain, env
 
 
-def _counts(conn, names: list[str]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _counts(conn: Connection, names: list[str]) -> dict[str, int]:
     return {n: conn.execute(text(f'SELECT count(*) FROM "{n}"')).scalar_one() for n in names}
 
 

@@ -114,7 +114,7 @@ def backup(settings: Settings, engine: Engine, dest: Path) -> BackupReport:
         manifest = Manifest(
             created_at=utcnow(),
             kbsvc_version=__version__,
-            backend=backend,  # type: ignore[arg-type]
+            backend=backend,
             db_revision=db.current_revision(engine),
             files=files,
             tables=tables,

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from indexer.engine import SearchEngine
+    from kbsvc.config import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 console = Console(stderr=True)
@@ -59,7 +60,7 @@ def settings_problems(exc: Any) -> str:
     return "; ".join(parts)
 
 
-def engine():  # type: ignore[no-untyped-def]
+def engine() -> Engine:
     """Engine for the configured database, migrated to head."""
     from kbsvc import db
     from kbsvc.config import Settings
@@ -79,7 +80,7 @@ def search_engine(db_engine: Engine | None = None, *, start: bool = True) -> Sea
     return built
 
 
-def settings():  # type: ignore[no-untyped-def]
+def settings() -> Settings:
     from kbsvc.config import Settings
 
     return Settings()

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from kbsvc.cli._common import handle_errors
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 user_app = typer.Typer(help="People who log in to the web UI.", no_args_is_help=True)
 key_app = typer.Typer(help="API keys for integrations and the widget.", no_args_is_help=True)
@@ -92,7 +97,7 @@ def apikey_revoke(ident: str = typer.Argument(..., help="Key id, prefix or name.
     typer.echo(f"revoked key {row.id} {row.name!r} (prefix {row.prefix})")
 
 
-def _audit(session, action: str, object_type: str, object_id: str, summary: str) -> None:  # type: ignore[no-untyped-def]
+def _audit(session: Session, action: str, object_type: str, object_id: str, summary: str) -> None:
     import getpass
 
     from kbsvc.auth import audit

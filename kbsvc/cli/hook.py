@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from kbsvc.cli._common import handle_errors
 from kbsvc.hooks import HookCapture
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 hook_app = typer.Typer(help="Webhooks helpdesks sign and post tickets to.", no_args_is_help=True)
 
@@ -22,7 +26,7 @@ def _read_mapping(path: Path | None) -> str:
     return text
 
 
-def _audit(session, action: str, name: str, summary: str = "") -> None:  # type: ignore[no-untyped-def]
+def _audit(session: Session, action: str, name: str, summary: str = "") -> None:
     import getpass
 
     from kbsvc.auth import audit

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import typer
 
 from kbsvc.cli._common import handle_errors
+
+if TYPE_CHECKING:
+    from kbsvc.analytics.export import Table
 
 report_app = typer.Typer(help="Insight reports: demand, reuse, gaps, health.", no_args_is_help=True)
 
@@ -59,16 +63,16 @@ def _run(kind: str, start: str | None, end: str | None, fmt: Fmt, table: str | N
     _print_tables(tables)
 
 
-def _print_tables(tables: list) -> None:  # type: ignore[type-arg]
+def _print_tables(tables: list[Table]) -> None:
     from rich.console import Console
-    from rich.table import Table
+    from rich.table import Table as RichTable
 
     out = Console()
     for t in tables:
         if not t.rows:
             out.print(f"[bold]{t.title}[/]：无数据\n")
             continue
-        rt = Table(title=t.title, title_justify="left", header_style="bold cyan")
+        rt = RichTable(title=t.title, title_justify="left", header_style="bold cyan")
         for h in t.headers:
             rt.add_column(str(h), overflow="fold")
         for row in t.rows[:50]:

@@ -120,12 +120,24 @@ def eval_cmd(
         False, "--from-links", help="Judge with tickets linked to entries (leave-one-out)."
     ),
     as_json: bool = typer.Option(False, "--json"),
+    choose: bool = typer.Option(
+        False, "--choose", help="With --from-links: pick the channels `auto` will use here."
+    ),
 ) -> None:
     """Evaluate ranking quality: MRR@10, nDCG@10, Recall@5/10, P@5."""
     from kbsvc.search.evalcli import run
 
     if judgments is None and not from_links:
         raise fail("give a JUDGMENTS.jsonl file or --from-links")
+    if choose:
+        from kbsvc.cli._common import engine, settings
+        from kbsvc.search import choice
+
+        if not from_links:
+            raise fail("--choose judges with the KB's own evidence: add --from-links")
+        out = choice.choose(settings(), engine())
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=2) if as_json else out["why"])
+        return
     rows = run(judgments, compare=compare, from_links=from_links)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import delete, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from kbsvc.auth import service as auth
 from kbsvc.auth.models import SYSTEM, Role, User
@@ -59,17 +59,15 @@ def family_status(index: int) -> EntryStatus:
 def reset(session: Session) -> None:
     """Remove the demo tickets, the entries captured from them and their links."""
     links = (
-        session.execute(
-            select(EntryLink).where(EntryLink.source == DEMO_SOURCE)  # type: ignore[arg-type]
-        )
+        session.execute(select(EntryLink).where(col(EntryLink.source) == DEMO_SOURCE))
         .scalars()
         .all()
     )
     owned = {lk.entry_id for lk in links if lk.kind == LinkKind.source}
     for entry_id in sorted(owned):
         entries.delete(session, entry_id=entry_id, actor=ACTOR, principal=SYSTEM)
-    session.execute(delete(EntryLink).where(EntryLink.source == DEMO_SOURCE))  # type: ignore[arg-type]
-    session.execute(delete(Ticket).where(Ticket.source == DEMO_SOURCE))  # type: ignore[arg-type]
+    session.execute(delete(EntryLink).where(col(EntryLink.source) == DEMO_SOURCE))
+    session.execute(delete(Ticket).where(col(Ticket.source) == DEMO_SOURCE))
     session.commit()
 
 
@@ -145,7 +143,7 @@ def load(
 def ensure_admin(session: Session, settings: Settings, report: DemoReport) -> None:
     """The demo admin user and an admin API key (kept in the data directory, mode 0600)."""
     exists = session.execute(
-        select(User).where(User.username == ADMIN_USER)  # type: ignore[arg-type]
+        select(User).where(col(User.username) == ADMIN_USER)
     ).scalar_one_or_none()
     if exists is None:
         auth.create_user(

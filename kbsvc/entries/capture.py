@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from kbsvc.auth.models import SYSTEM
 from kbsvc.config import PrivacySettings, Settings, get_settings
@@ -115,13 +115,13 @@ def find_source_entry(session: Session, *, source: str, external_id: str) -> Ent
     """The entry captured from this ticket (linked as its source), if any."""
     stmt = (
         select(Entry)
-        .join(EntryLink, EntryLink.entry_id == Entry.id)  # type: ignore[arg-type]
+        .join(EntryLink, col(EntryLink.entry_id) == col(Entry.id))
         .where(
-            EntryLink.source == source,  # type: ignore[arg-type]
-            EntryLink.external_id == external_id,  # type: ignore[arg-type]
-            EntryLink.kind == LinkKind.source,  # type: ignore[arg-type]
+            col(EntryLink.source) == source,
+            col(EntryLink.external_id) == external_id,
+            col(EntryLink.kind) == LinkKind.source,
         )
-        .order_by(Entry.id)  # type: ignore[arg-type]
+        .order_by(col(Entry.id))
         .limit(1)
     )
     return session.execute(stmt).scalar_one_or_none()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from kbsvc.db import savepoint
 from kbsvc.entries.models import Entry, EntryChange, SequenceCounter
@@ -16,9 +16,9 @@ def next_seq(session: Session, name: str = ENTRY_SEQ) -> int:
     """Take the next value; the row lock it holds until commit keeps commit order = seq order."""
     stmt = (
         update(SequenceCounter)
-        .where(SequenceCounter.name == name)  # type: ignore[arg-type]
-        .values(value=SequenceCounter.value + 1)
-        .returning(SequenceCounter.value)
+        .where(col(SequenceCounter.name) == name)
+        .values(value=col(SequenceCounter.value) + 1)
+        .returning(col(SequenceCounter.value))
     )
     value = session.execute(stmt).scalar_one_or_none()
     if value is None:
@@ -50,10 +50,15 @@ def touch(session: Session, entry_id: int) -> int:
 
 def latest_seq(session: Session) -> int:
     """Highest committed change sequence (0 when nothing changed yet)."""
-    return int(session.execute(select(func.max(EntryChange.seq))).scalar_one() or 0)
+    return int(session.execute(select(func.max(col(EntryChange.seq)))).scalar_one() or 0)
 
 
 def changes_since(session: Session, seq: int, limit: int = 10_000) -> list[EntryChange]:
     """Changes after `seq`, in order."""
-    stmt = select(EntryChange).where(EntryChange.seq > seq).order_by(EntryChange.seq).limit(limit)  # type: ignore[arg-type]
+    stmt = (
+        select(EntryChange)
+        .where(col(EntryChange.seq) > seq)
+        .order_by(col(EntryChange.seq))
+        .limit(limit)
+    )
     return list(session.execute(stmt).scalars())

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from kbsvc.auth import policy
 from kbsvc.auth.models import Principal
@@ -58,19 +58,19 @@ def cite(
         created = False
     ticket = session.execute(
         select(Ticket).where(
-            Ticket.source == source,
-            Ticket.external_id == external_id,  # type: ignore[arg-type]
+            col(Ticket.source) == source,
+            col(Ticket.external_id) == external_id,
         )
     ).scalar_one_or_none()
     return _public(link, ticket), created
 
 
-def _link_stmt(entry_id: int, source: str, external_id: str):  # type: ignore[no-untyped-def]
+def _link_stmt(entry_id: int, source: str, external_id: str) -> Select[EntryLink]:
     return select(EntryLink).where(
-        EntryLink.entry_id == entry_id,
-        EntryLink.source == source,  # type: ignore[arg-type]
-        EntryLink.external_id == external_id,
-        EntryLink.kind == LinkKind.cited,  # type: ignore[arg-type]
+        col(EntryLink.entry_id) == entry_id,
+        col(EntryLink.source) == source,
+        col(EntryLink.external_id) == external_id,
+        col(EntryLink.kind) == LinkKind.cited,
     )
 
 
@@ -81,11 +81,11 @@ def citing_tickets(session: Session, *, entry_id: int, principal: Principal) -> 
         select(EntryLink, Ticket)
         .outerjoin(
             Ticket,
-            (Ticket.source == EntryLink.source)  # type: ignore[arg-type]
-            & (Ticket.external_id == EntryLink.external_id),
+            (col(Ticket.source) == col(EntryLink.source))
+            & (col(Ticket.external_id) == col(EntryLink.external_id)),
         )
-        .where(EntryLink.entry_id == entry_id, EntryLink.kind == LinkKind.cited)  # type: ignore[arg-type]
-        .order_by(EntryLink.id)  # type: ignore[arg-type]
+        .where(col(EntryLink.entry_id) == entry_id, col(EntryLink.kind) == LinkKind.cited)
+        .order_by(col(EntryLink.id))
     )
     data = [_public(link, ticket) for link, ticket in session.execute(stmt).all()]
     return CitationsPublic(data=data, count=len(data))
@@ -97,14 +97,14 @@ def cited_by_ticket(
     """Entries a ticket cited that `principal` may see, oldest citation first."""
     stmt = (
         select(EntryLink, Entry)
-        .join(Entry, Entry.id == EntryLink.entry_id)  # type: ignore[arg-type]
+        .join(Entry, col(Entry.id) == col(EntryLink.entry_id))
         .where(
-            EntryLink.source == source,
-            EntryLink.external_id == external_id,  # type: ignore[arg-type]
-            EntryLink.kind == LinkKind.cited,  # type: ignore[arg-type]
+            col(EntryLink.source) == source,
+            col(EntryLink.external_id) == external_id,
+            col(EntryLink.kind) == LinkKind.cited,
             policy.visible_filter(principal),
         )
-        .order_by(EntryLink.id)  # type: ignore[arg-type]
+        .order_by(col(EntryLink.id))
     )
     data = [
         CitedEntry(

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from kbsvc.auth.models import Principal
 from kbsvc.config import LifecycleSettings
@@ -113,25 +113,25 @@ def _pool(
     limit: int,
 ) -> list[Any]:
     cols = (
-        Entry.id,
-        Entry.title,
-        Entry.symptom,
-        Entry.cause,
-        Entry.system,
-        Entry.module,
-        Entry.status,
+        col(Entry.id),
+        col(Entry.title),
+        col(Entry.symptom),
+        col(Entry.cause),
+        col(Entry.system),
+        col(Entry.module),
+        col(Entry.status),
     )
-    stmt = select(*cols).where(  # type: ignore[call-overload]
-        Entry.status.in_([EntryStatus.published, EntryStatus.in_review]),  # type: ignore[attr-defined]
-        Entry.merged_into_id.is_(None),  # type: ignore[union-attr]
+    stmt = select(*cols).where(
+        col(Entry.status).in_([EntryStatus.published, EntryStatus.in_review]),
+        col(Entry.merged_into_id).is_(None),
     )
     if system is not None:
-        stmt = stmt.where(Entry.system == system)  # type: ignore[arg-type]
+        stmt = stmt.where(col(Entry.system) == system)
     if exclude_system is not None:
-        stmt = stmt.where(Entry.system != exclude_system)  # type: ignore[arg-type]
+        stmt = stmt.where(col(Entry.system) != exclude_system)
     if exclude_id is not None:
-        stmt = stmt.where(Entry.id != exclude_id)  # type: ignore[arg-type]
-    return list(session.execute(stmt.order_by(Entry.id.desc()).limit(limit)).all())  # type: ignore[union-attr]
+        stmt = stmt.where(col(Entry.id) != exclude_id)
+    return list(session.execute(stmt.order_by(col(Entry.id).desc()).limit(limit)).all())
 
 
 def fields_of(obj: Any) -> dict[str, Any]:

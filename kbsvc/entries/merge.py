@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy import update as sa_update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from kbsvc.auth.models import Principal
+from kbsvc.db import rowcount
 from kbsvc.entries import changes, service, versions
 from kbsvc.entries.models import Entry, EntryStatus
 from kbsvc.exceptions import Conflict, ValidationFailed
@@ -35,7 +36,7 @@ def _move_feedback(session: Session, loser: Entry, survivor: Entry) -> int:
     from kbsvc.feedback.models import Feedback, ReviewFlag
 
     def votes(entry_id: int) -> dict[str, Feedback]:
-        stmt = select(Feedback).where(Feedback.entry_id == entry_id)  # type: ignore[arg-type]
+        stmt = select(Feedback).where(col(Feedback.entry_id) == entry_id)
         return {fb.voter_key: fb for fb in session.execute(stmt).scalars()}
 
     kept = votes(survivor.id or 0)
@@ -45,7 +46,7 @@ def _move_feedback(session: Session, loser: Entry, survivor: Entry) -> int:
         if old is not None and old.updated_at >= fb.updated_at:
             session.execute(
                 sa_update(ReviewFlag)
-                .where(ReviewFlag.feedback_id == fb.id)  # type: ignore[arg-type]
+                .where(col(ReviewFlag.feedback_id) == fb.id)
                 .values(feedback_id=old.id)
             )
             session.delete(fb)
@@ -53,7 +54,7 @@ def _move_feedback(session: Session, loser: Entry, survivor: Entry) -> int:
         if old is not None:
             session.execute(
                 sa_update(ReviewFlag)
-                .where(ReviewFlag.feedback_id == old.id)  # type: ignore[arg-type]
+                .where(col(ReviewFlag.feedback_id) == old.id)
                 .values(feedback_id=fb.id)
             )
             session.delete(old)
@@ -70,10 +71,10 @@ def _move_flags(session: Session, loser: Entry, survivor: Entry) -> int:
 
     stmt = (
         sa_update(ReviewFlag)
-        .where(ReviewFlag.entry_id == loser.id)  # type: ignore[arg-type]
+        .where(col(ReviewFlag.entry_id) == loser.id)
         .values(entry_id=survivor.id)
     )
-    return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+    return rowcount(session.execute(stmt))
 
 
 def merge(
@@ -113,7 +114,7 @@ def merge(
             f"{survivor.solution.rstrip()}\n\n（合并自条目 #{loser_id}）\n{extra}"
         ).lstrip()
     # Earlier merges into the loser now point straight at the survivor (one redirect hop).
-    redirected = select(Entry).where(Entry.merged_into_id == loser_id)  # type: ignore[arg-type]
+    redirected = select(Entry).where(col(Entry.merged_into_id) == loser_id)
     earlier = list(session.execute(redirected).scalars())
     for entry in earlier:
         entry.merged_into_id = survivor_id

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from kbsvc.auth.models import AuditEvent, Principal
 from kbsvc.entries import changes, service, versions
@@ -31,7 +31,7 @@ PURGED_TITLE = "（内容已由管理员清除）"
 
 def was_published(session: Session, entry_id: int) -> bool:
     """True when any stored version of the entry was published or archived."""
-    stmt = select(EntryVersion.snapshot).where(EntryVersion.entry_id == entry_id)  # type: ignore[call-overload,arg-type]
+    stmt = select(col(EntryVersion.snapshot)).where(col(EntryVersion.entry_id) == entry_id)
     return any(
         (snap or {}).get("status") in (EntryStatus.published, EntryStatus.archived)
         for snap in session.execute(stmt).scalars()
@@ -42,7 +42,7 @@ def citation_count(session: Session, entry_id: int) -> int:
     stmt = (
         select(func.count())
         .select_from(EntryLink)
-        .where(EntryLink.entry_id == entry_id, EntryLink.kind == LinkKind.cited)  # type: ignore[arg-type]
+        .where(col(EntryLink.entry_id) == entry_id, col(EntryLink.kind) == LinkKind.cited)
     )
     return int(session.execute(stmt).scalar_one())
 
@@ -76,9 +76,9 @@ def purge(session: Session, *, entry_id: int, principal: Principal, reason: str)
     entry.purged_at, entry.purge_reason = utcnow(), reason.strip()
     entry.review_due_at = None
     # Snapshots and revisions hold the destroyed text too.
-    session.execute(sa_delete(EntryVersion).where(EntryVersion.entry_id == entry_id))  # type: ignore[arg-type]
-    session.execute(sa_delete(EntryRevision).where(EntryRevision.entry_id == entry_id))  # type: ignore[arg-type]
-    session.execute(sa_delete(EntryTag).where(EntryTag.entry_id == entry_id))  # type: ignore[arg-type]
+    session.execute(sa_delete(EntryVersion).where(col(EntryVersion.entry_id) == entry_id))
+    session.execute(sa_delete(EntryRevision).where(col(EntryRevision.entry_id) == entry_id))
+    session.execute(sa_delete(EntryTag).where(col(EntryTag.entry_id) == entry_id))
     versions.record(session, entry, actor=principal.label, note=f"管理员清除：{reason.strip()}")
     session.add(
         AuditEvent(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from kbsvc.auth import policy
 from kbsvc.auth.models import Principal, Role
@@ -37,8 +37,8 @@ LIST_FIELDS = ("tags", "restricted_departments")
 def open_revision(session: Session, entry_id: int) -> EntryRevision | None:
     """The entry's draft or in-review revision, if any."""
     stmt = select(EntryRevision).where(
-        EntryRevision.entry_id == entry_id,  # type: ignore[arg-type]
-        EntryRevision.status.in_(OPEN_REVISION),  # type: ignore[attr-defined]
+        col(EntryRevision.entry_id) == entry_id,
+        col(EntryRevision.status).in_(OPEN_REVISION),
     )
     return session.execute(stmt).scalar_one_or_none()
 
@@ -48,8 +48,8 @@ def pending_refs(session: Session, entry_ids: list[int]) -> dict[int, RevisionRe
     if not entry_ids:
         return {}
     stmt = select(EntryRevision).where(
-        EntryRevision.entry_id.in_(entry_ids),  # type: ignore[attr-defined]
-        EntryRevision.status.in_(OPEN_REVISION),  # type: ignore[attr-defined]
+        col(EntryRevision.entry_id).in_(entry_ids),
+        col(EntryRevision.status).in_(OPEN_REVISION),
     )
     return {r.entry_id: ref(r) for r in session.execute(stmt).scalars()}
 

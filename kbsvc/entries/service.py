@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from kbsvc.auth import policy
 from kbsvc.auth.models import EntryRestriction, Principal
@@ -54,10 +54,10 @@ def tags_of(session: Session, entry_ids: Sequence[int]) -> dict[int, list[str]]:
     if not entry_ids:
         return out
     rows = session.execute(
-        select(EntryTag.entry_id, Tag.name)
-        .join(Tag, Tag.id == EntryTag.tag_id)  # type: ignore[arg-type]
-        .where(EntryTag.entry_id.in_(entry_ids))  # type: ignore[attr-defined]
-        .order_by(Tag.name)
+        select(col(EntryTag.entry_id), col(Tag.name))
+        .join(Tag, col(Tag.id) == col(EntryTag.tag_id))
+        .where(col(EntryTag.entry_id).in_(entry_ids))
+        .order_by(col(Tag.name))
     )
     for entry_id, name in rows:
         out[entry_id].append(name)
@@ -66,7 +66,7 @@ def tags_of(session: Session, entry_ids: Sequence[int]) -> dict[int, list[str]]:
 
 def links_of(session: Session, entry_id: int) -> list[EntryLink]:
     """Tickets linked to an entry (source and cited)."""
-    stmt = select(EntryLink).where(EntryLink.entry_id == entry_id).order_by(EntryLink.id)  # type: ignore[arg-type]
+    stmt = select(EntryLink).where(col(EntryLink.entry_id) == entry_id).order_by(col(EntryLink.id))
     return list(session.execute(stmt).scalars())
 
 
@@ -99,17 +99,17 @@ def to_detail(session: Session, entry: Entry) -> EntryDetail:
     links = links_of(session, entry.id or 0)
     refs = [TicketRef(source=lk.source, external_id=lk.external_id, kind=lk.kind) for lk in links]
     vote_stmt = (
-        select(Feedback.helpful, func.count())  # type: ignore[call-overload]
-        .where(Feedback.entry_id == entry.id)
-        .group_by(Feedback.helpful)
+        select(col(Feedback.helpful), func.count())
+        .where(col(Feedback.entry_id) == entry.id)
+        .group_by(col(Feedback.helpful))
     )
     votes: dict[bool, int] = {bool(h): int(n) for h, n in session.execute(vote_stmt).all()}
     flags = session.execute(
         select(func.count())
         .select_from(ReviewFlag)
         .where(
-            ReviewFlag.entry_id == entry.id,
-            ReviewFlag.status == FlagStatus.open,  # type: ignore[arg-type]
+            col(ReviewFlag.entry_id) == entry.id,
+            col(ReviewFlag.status) == FlagStatus.open,
         )
     ).scalar_one()
     return EntryDetail(
@@ -127,13 +127,14 @@ def to_detail(session: Session, entry: Entry) -> EntryDetail:
 
 def set_tags(session: Session, entry_id: int, names: Sequence[str]) -> None:
     """Replace an entry's tags, creating unknown tags."""
-    session.execute(sa_delete(EntryTag).where(EntryTag.entry_id == entry_id))  # type: ignore[arg-type]
+    session.execute(sa_delete(EntryTag).where(col(EntryTag.entry_id) == entry_id))
     for name in dict.fromkeys(n.strip() for n in names if n.strip()):
-        tag = session.execute(select(Tag).where(Tag.name == name)).scalar_one_or_none()  # type: ignore[arg-type]
+        tag = session.execute(select(Tag).where(col(Tag.name) == name)).scalar_one_or_none()
         if tag is None:
             tag = Tag(name=name)
             session.add(tag)
             session.flush()
+        assert tag.id is not None  # loaded, or assigned by the flush above
         session.add(EntryTag(entry_id=entry_id, tag_id=tag.id))
     session.flush()
 
@@ -196,9 +197,9 @@ def update(
 def delete(session: Session, *, entry_id: int, actor: str, principal: Principal) -> None:
     """Delete an entry (links and tags cascade); the indexer sees a delete change."""
     entry = get(session, entry_id=entry_id, principal=principal)
-    session.execute(sa_delete(EntryTag).where(EntryTag.entry_id == entry_id))  # type: ignore[arg-type]
-    session.execute(sa_delete(EntryRestriction).where(EntryRestriction.entry_id == entry_id))  # type: ignore[arg-type]
-    session.execute(sa_delete(EntryLink).where(EntryLink.entry_id == entry_id))  # type: ignore[arg-type]
+    session.execute(sa_delete(EntryTag).where(col(EntryTag.entry_id) == entry_id))
+    session.execute(sa_delete(EntryRestriction).where(col(EntryRestriction.entry_id) == entry_id))
+    session.execute(sa_delete(EntryLink).where(col(EntryLink.entry_id) == entry_id))
     session.delete(entry)
     changes.record_change(session, entry_id, op="delete")
     session.flush()
@@ -209,10 +210,10 @@ def link_ticket(
 ) -> tuple[EntryLink, bool]:
     """Link a ticket to an entry; idempotent. Returns (link, created)."""
     stmt = select(EntryLink).where(
-        EntryLink.entry_id == entry_id,  # type: ignore[arg-type]
-        EntryLink.source == source,  # type: ignore[arg-type]
-        EntryLink.external_id == external_id,  # type: ignore[arg-type]
-        EntryLink.kind == kind,  # type: ignore[arg-type]
+        col(EntryLink.entry_id) == entry_id,
+        col(EntryLink.source) == source,
+        col(EntryLink.external_id) == external_id,
+        col(EntryLink.kind) == kind,
     )
     existing = session.execute(stmt).scalar_one_or_none()
     if existing is not None:
@@ -249,21 +250,21 @@ def list_entries(
     department = vocab_mapping.canonical(session, "department", department or "") or None
     category = vocab_mapping.canonical(session, "category", category or "") or None
     if category:
-        stmt = stmt.where(Entry.category == category)  # type: ignore[arg-type]
+        stmt = stmt.where(col(Entry.category) == category)
     if created_by:
-        stmt = stmt.where(Entry.created_by == created_by)  # type: ignore[arg-type]
+        stmt = stmt.where(col(Entry.created_by) == created_by)
     if system:
-        stmt = stmt.where(Entry.system == system)  # type: ignore[arg-type]
+        stmt = stmt.where(col(Entry.system) == system)
     if department:
-        stmt = stmt.where(Entry.department == department)  # type: ignore[arg-type]
+        stmt = stmt.where(col(Entry.department) == department)
     if status:
-        stmt = stmt.where(Entry.status == status)  # type: ignore[arg-type]
+        stmt = stmt.where(col(Entry.status) == status)
     if tag:
         stmt = stmt.where(
-            Entry.id.in_(  # type: ignore[union-attr]
-                select(EntryTag.entry_id)
-                .join(Tag, Tag.id == EntryTag.tag_id)
-                .where(Tag.name == tag)  # type: ignore[arg-type]
+            col(Entry.id).in_(
+                select(col(EntryTag.entry_id))
+                .join(Tag, col(Tag.id) == col(EntryTag.tag_id))
+                .where(col(Tag.name) == tag)
             )
         )
     count = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
@@ -271,12 +272,12 @@ def list_entries(
         cited = (
             select(func.count())
             .select_from(EntryLink)
-            .where(EntryLink.entry_id == Entry.id, EntryLink.kind == LinkKind.cited)  # type: ignore[arg-type]
+            .where(col(EntryLink.entry_id) == col(Entry.id), col(EntryLink.kind) == LinkKind.cited)
             .scalar_subquery()
         )
-        stmt = stmt.order_by(cited.desc(), Entry.updated_at.desc(), Entry.id.desc())  # type: ignore[attr-defined,union-attr]
+        stmt = stmt.order_by(cited.desc(), col(Entry.updated_at).desc(), col(Entry.id).desc())
     else:
-        stmt = stmt.order_by(Entry.updated_at.desc(), Entry.id.desc())  # type: ignore[attr-defined,union-attr]
+        stmt = stmt.order_by(col(Entry.updated_at).desc(), col(Entry.id).desc())
     rows = list(session.execute(stmt.offset(offset).limit(limit)).scalars())
     ids = [e.id for e in rows if e.id is not None]
     tags = tags_of(session, ids)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, col
 
 from kbsvc.entries import changes
 from kbsvc.entries.models import EntryTag, Tag
@@ -34,25 +34,25 @@ class TagMerge(SQLModel):
 
 
 def _by_name(session: Session, name: str) -> Tag | None:
-    return session.execute(select(Tag).where(Tag.name == name)).scalar_one_or_none()  # type: ignore[arg-type]
+    return session.execute(select(Tag).where(col(Tag.name) == name)).scalar_one_or_none()
 
 
 def _entries_with(session: Session, tag_id: int) -> list[int]:
-    stmt = select(EntryTag.entry_id).where(EntryTag.tag_id == tag_id)  # type: ignore[call-overload,arg-type]
+    stmt = select(col(EntryTag.entry_id)).where(col(EntryTag.tag_id) == tag_id)
     return list(session.execute(stmt).scalars())
 
 
 def list_tags(session: Session, *, q: str | None = None) -> TagsPublic:
     """Every tag with the number of entries carrying it, most used first."""
-    used = func.count(EntryTag.entry_id)  # type: ignore[arg-type]
+    used = func.count(col(EntryTag.entry_id))
     stmt = (
-        select(Tag.id, Tag.name, used)  # type: ignore[call-overload]
-        .outerjoin(EntryTag, EntryTag.tag_id == Tag.id)
-        .group_by(Tag.id, Tag.name)
-        .order_by(used.desc(), Tag.name)
+        select(col(Tag.id), col(Tag.name), used)
+        .outerjoin(EntryTag, col(EntryTag.tag_id) == col(Tag.id))
+        .group_by(col(Tag.id), col(Tag.name))
+        .order_by(used.desc(), col(Tag.name))
     )
     if q:
-        stmt = stmt.where(Tag.name.contains(q))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(Tag.name).contains(q))
     data = [TagPublic(id=i, name=n, entry_count=c) for i, n, c in session.execute(stmt).all()]
     return TagsPublic(data=data, count=len(data))
 
@@ -100,7 +100,7 @@ def merge(session: Session, *, sources: list[str], target: str) -> TagPublic:
             if session.get(EntryTag, (entry_id, keep.id)) is None:
                 session.add(EntryTag(entry_id=entry_id, tag_id=keep.id or 0))
         session.flush()
-        session.execute(sa_delete(EntryTag).where(EntryTag.tag_id == tag.id))  # type: ignore[arg-type]
+        session.execute(sa_delete(EntryTag).where(col(EntryTag.tag_id) == tag.id))
         session.delete(tag)
         session.flush()
     for entry_id in sorted(touched):

@@ -6,9 +6,10 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy import update as sa_update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from kbsvc.auth.models import Principal
+from kbsvc.db import rowcount
 from kbsvc.entries import changes
 from kbsvc.entries.models import Entry, EntryVersion
 from kbsvc.entries.schemas import (
@@ -37,7 +38,7 @@ SNAPSHOT_FIELDS = (*CONTENT_FIELDS, "tags", "status", "merged_into_id", "review_
 
 
 def _current_version(session: Session, entry_id: int) -> int | None:
-    stmt = select(Entry.version).where(Entry.id == entry_id)  # type: ignore[call-overload,arg-type]
+    stmt = select(col(Entry.version)).where(col(Entry.id) == entry_id)
     return session.execute(stmt).scalar_one_or_none()
 
 
@@ -64,11 +65,11 @@ def bump(session: Session, entry: Entry, *, base_version: int | None = None) -> 
         raise stale(entry.id, base, entry.version)
     stmt = (
         sa_update(Entry)
-        .where(Entry.id == entry.id, Entry.version == base)  # type: ignore[arg-type]
+        .where(col(Entry.id) == entry.id, col(Entry.version) == base)
         .values(version=base + 1)
         .execution_options(synchronize_session=False)
     )
-    if session.execute(stmt).rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(session.execute(stmt)) != 1:
         raise stale(entry.id, base, _current_version(session, entry.id))
     entry.version = base + 1
     return entry.version
@@ -110,9 +111,9 @@ def list_versions(session: Session, *, entry_id: int) -> VersionsPublic:
     """Every stored version of an entry, newest first."""
     stmt = (
         select(EntryVersion)
-        .where(EntryVersion.entry_id == entry_id)  # type: ignore[arg-type]
-        .order_by(EntryVersion.version.desc())
-    )  # type: ignore[attr-defined]
+        .where(col(EntryVersion.entry_id) == entry_id)
+        .order_by(col(EntryVersion.version).desc())
+    )
     rows = list(session.execute(stmt).scalars())
     data = [VersionPublic.model_validate(r) for r in rows]
     return VersionsPublic(data=data, count=len(data))
@@ -121,8 +122,8 @@ def list_versions(session: Session, *, entry_id: int) -> VersionsPublic:
 def get_version(session: Session, *, entry_id: int, version: int) -> VersionDetail:
     """One version with its snapshot, or NotFound."""
     stmt = select(EntryVersion).where(
-        EntryVersion.entry_id == entry_id,
-        EntryVersion.version == version,  # type: ignore[arg-type]
+        col(EntryVersion.entry_id) == entry_id,
+        col(EntryVersion.version) == version,
     )
     row = session.execute(stmt).scalar_one_or_none()
     if row is None:

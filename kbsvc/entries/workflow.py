@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
-from sqlmodel import Session
+from sqlalchemy import Select, and_, func, or_, select
+from sqlmodel import Session, col
 
 from kbsvc.auth import policy
 from kbsvc.auth.models import Principal
@@ -166,7 +166,7 @@ def mark_reviewed(
     return entry
 
 
-def _page(session: Session, stmt, offset: int, limit: int) -> EntriesPublic:  # type: ignore[no-untyped-def]
+def _page(session: Session, stmt: Select[Entry], offset: int, limit: int) -> EntriesPublic:
     count = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     rows = list(session.execute(stmt.offset(offset).limit(limit)).scalars())
     ids = [e.id for e in rows if e.id is not None]
@@ -189,21 +189,21 @@ def review_queue(
     """Entries (or revisions of published ones) waiting for a reviewer that `principal` may
     see, longest-waiting first."""
     waiting = and_(
-        EntryRevision.entry_id == Entry.id,  # type: ignore[arg-type]
-        EntryRevision.status == RevisionStatus.in_review,  # type: ignore[arg-type]
+        col(EntryRevision.entry_id) == col(Entry.id),
+        col(EntryRevision.status) == RevisionStatus.in_review,
     )
     stmt = (
         select(Entry)
         .outerjoin(EntryRevision, waiting)
         .where(
-            or_(Entry.status == S.in_review, EntryRevision.id.is_not(None)),  # type: ignore[union-attr,arg-type]
+            or_(col(Entry.status) == S.in_review, col(EntryRevision.id).is_not(None)),
             policy.visible_filter(principal),
         )
     )
     if system:
-        stmt = stmt.where(Entry.system == system)  # type: ignore[arg-type]
-    since = func.coalesce(EntryRevision.submitted_at, Entry.updated_at)
-    return _page(session, stmt.order_by(since, Entry.id), offset, limit)  # type: ignore[arg-type]
+        stmt = stmt.where(col(Entry.system) == system)
+    since = func.coalesce(col(EntryRevision.submitted_at), col(Entry.updated_at))
+    return _page(session, stmt.order_by(since, col(Entry.id)), offset, limit)
 
 
 def due(
@@ -219,13 +219,13 @@ def due(
     cutoff = as_aware(before) or utcnow()
     stmt = select(Entry).where(
         policy.visible_filter(principal),
-        Entry.status == S.published,
-        Entry.review_due_at.is_not(None),  # type: ignore[arg-type,union-attr]
-        Entry.review_due_at <= cutoff,  # type: ignore[operator,arg-type]
+        col(Entry.status) == S.published,
+        col(Entry.review_due_at).is_not(None),
+        col(Entry.review_due_at) <= cutoff,
     )
     if system:
-        stmt = stmt.where(Entry.system == system)  # type: ignore[arg-type]
-    return _page(session, stmt.order_by(Entry.review_due_at, Entry.id), offset, limit)  # type: ignore[arg-type]
+        stmt = stmt.where(col(Entry.system) == system)
+    return _page(session, stmt.order_by(col(Entry.review_due_at), col(Entry.id)), offset, limit)
 
 
 def system_upgraded(session: Session, *, system: str, actor: str, note: str = "") -> list[int]:
@@ -235,11 +235,11 @@ def system_upgraded(session: Session, *, system: str, actor: str, note: str = ""
 
     if not system.strip():
         raise ValidationFailed("system name is empty")
-    stmt = select(Entry).where(Entry.status == S.published, Entry.system == system)  # type: ignore[arg-type]
+    stmt = select(Entry).where(col(Entry.status) == S.published, col(Entry.system) == system)
     now = utcnow()
     flagged = []
     comment = note.strip() or f"{system} 已升级，请复核该条目是否仍然适用"
-    for entry in list(session.execute(stmt.order_by(Entry.id)).scalars()):  # type: ignore[arg-type]
+    for entry in list(session.execute(stmt.order_by(col(Entry.id))).scalars()):
         entry.review_due_at = now
         session.add(entry)
         changes.record_change(session, entry)

@@ -83,7 +83,7 @@ def export_kb(
         tagged = select(EntryTag.entry_id).join(Tag, col(Tag.id) == EntryTag.tag_id)
         stmt = stmt.where(col(Entry.id).in_(tagged.where(Tag.name == tag)))
     if since:  # a naive time (a date from the CLI or API) is hospital-local
-        stmt = stmt.where(Entry.updated_at >= as_aware(since))
+        stmt = stmt.where(col(Entry.updated_at) >= as_aware(since))
     rows = session.exec(stmt.order_by(col(Entry.id)).limit(settings.exchange.max_entries)).all()
     tags = entries.tags_of(session, [r.id or 0 for r in rows])
     me, name = site_id(settings), settings.exchange.site_name

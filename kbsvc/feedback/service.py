@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from kbsvc.auth import policy
 from kbsvc.auth.models import Principal
@@ -67,8 +67,8 @@ def _flag_for_feedback(session: Session, fb: Feedback, actor: str) -> ReviewFlag
     if fb.helpful or not fb.comment.strip():
         return None
     stmt = select(ReviewFlag).where(
-        ReviewFlag.feedback_id == fb.id,
-        ReviewFlag.status == FlagStatus.open,  # type: ignore[arg-type]
+        col(ReviewFlag.feedback_id) == fb.id,
+        col(ReviewFlag.status) == FlagStatus.open,
     )
     flag = session.execute(stmt).scalar_one_or_none()
     if flag is not None:
@@ -93,9 +93,9 @@ def give(
     key = voter_key(data, actor)
     for _attempt in range(2):
         stmt = select(Feedback).where(
-            Feedback.entry_id == entry.id,  # type: ignore[arg-type]
-            Feedback.voter_key == key,
-        )  # type: ignore[arg-type]
+            col(Feedback.entry_id) == entry.id,
+            col(Feedback.voter_key) == key,
+        )
         fb = session.execute(stmt).scalar_one_or_none()
         created = fb is None
         if fb is None:
@@ -139,18 +139,18 @@ def list_flags(
 ) -> FlagsPublic:
     """Review flags on entries `principal` may see, oldest first (the queue order)."""
     stmt = (
-        select(ReviewFlag, Entry.title)  # type: ignore[call-overload]
-        .join(Entry, Entry.id == ReviewFlag.entry_id)
+        select(ReviewFlag, col(Entry.title))
+        .join(Entry, col(Entry.id) == col(ReviewFlag.entry_id))
         .where(policy.visible_filter(principal))
     )
     if status:
-        stmt = stmt.where(ReviewFlag.status == status)  # type: ignore[arg-type]
+        stmt = stmt.where(col(ReviewFlag.status) == status)
     if entry_id:
-        stmt = stmt.where(ReviewFlag.entry_id == entry_id)  # type: ignore[arg-type]
+        stmt = stmt.where(col(ReviewFlag.entry_id) == entry_id)
     if reason:
-        stmt = stmt.where(ReviewFlag.reason == reason)  # type: ignore[arg-type]
+        stmt = stmt.where(col(ReviewFlag.reason) == reason)
     count = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    rows = session.execute(stmt.order_by(ReviewFlag.id).offset(offset).limit(limit)).all()  # type: ignore[arg-type]
+    rows = session.execute(stmt.order_by(col(ReviewFlag.id)).offset(offset).limit(limit)).all()
     return FlagsPublic(data=[_flag_public(f, t) for f, t in rows], count=count)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from indexer.lexical import Filters
 from indexer.retriever import Ranked
@@ -47,9 +47,9 @@ def reuse_counts(session: Session, entry_ids: Sequence[int]) -> dict[int, int]:
     if not entry_ids:
         return {}
     rows = session.execute(
-        select(EntryLink.entry_id, func.count())  # type: ignore[call-overload]
-        .where(EntryLink.entry_id.in_(entry_ids))  # type: ignore[attr-defined]
-        .group_by(EntryLink.entry_id)
+        select(col(EntryLink.entry_id), func.count())
+        .where(col(EntryLink.entry_id).in_(entry_ids))
+        .group_by(col(EntryLink.entry_id))
     )
     return {int(eid): int(n) for eid, n in rows}
 
@@ -63,7 +63,7 @@ def select_entries(
     limit: int,
 ) -> list[dict[str, Any]]:
     """Snapshots of the matching entries the reader may see, most reused first, then newest."""
-    stmt = select(Entry).where(Entry.status == selection.status)  # type: ignore[arg-type]
+    stmt = select(Entry).where(col(Entry.status) == selection.status)
     # Drafts and other departments' restricted entries never reach an export (auth.policy).
     stmt = stmt.where(policy.visible_filter(principal))
     facets = {
@@ -77,10 +77,10 @@ def select_entries(
             stmt = stmt.where(getattr(Entry, column).in_(values))
     for tag in selection.tags:
         stmt = stmt.where(
-            Entry.id.in_(  # type: ignore[union-attr]
-                select(EntryTag.entry_id)
-                .join(Tag, Tag.id == EntryTag.tag_id)  # type: ignore[arg-type,call-overload]
-                .where(Tag.name == tag)  # type: ignore[arg-type]
+            col(Entry.id).in_(
+                select(col(EntryTag.entry_id))
+                .join(Tag, col(Tag.id) == col(EntryTag.tag_id))
+                .where(col(Tag.name) == tag)
             )
         )
     query = selection.query.strip()
@@ -91,7 +91,7 @@ def select_entries(
         ranked = search.search(query, _SEARCH_POOL, Filters(status=selection.status.value))
         floor = ranked.top_score * _TOPIC_FLOOR
         ids = [hit.id for hit in ranked.hits if hit.score > 0 and hit.score >= floor]
-        stmt = stmt.where(Entry.id.in_(ids))  # type: ignore[union-attr]
+        stmt = stmt.where(col(Entry.id).in_(ids))
     rows = list(session.execute(stmt).scalars())
     ids = [e.id for e in rows if e.id is not None]
     reuse = reuse_counts(session, ids)

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from kbsvc.auth import policy
 from kbsvc.auth.models import SYSTEM, Principal
@@ -49,9 +49,9 @@ def _edition_counts(session: Session, ids: list[int]) -> dict[int, int]:
     if not ids:
         return {}
     rows = session.execute(
-        select(HandbookEdition.handbook_id, func.count())  # type: ignore[call-overload]
-        .where(HandbookEdition.handbook_id.in_(ids))  # type: ignore[attr-defined]
-        .group_by(HandbookEdition.handbook_id)
+        select(col(HandbookEdition.handbook_id), func.count())
+        .where(col(HandbookEdition.handbook_id).in_(ids))
+        .group_by(col(HandbookEdition.handbook_id))
     )
     return {int(h): int(n) for h, n in rows}
 
@@ -98,7 +98,7 @@ def list_handbooks(session: Session, *, offset: int = 0, limit: int = 50) -> Han
     count = session.execute(select(func.count()).select_from(Handbook)).scalar_one()
     rows = list(
         session.execute(
-            select(Handbook).order_by(Handbook.id.desc()).offset(offset).limit(limit)  # type: ignore[union-attr]
+            select(Handbook).order_by(col(Handbook.id).desc()).offset(offset).limit(limit)
         ).scalars()
     )
     editions = _edition_counts(session, [h.id for h in rows if h.id is not None])
@@ -154,10 +154,10 @@ def diff(previous: list[dict[str, Any]], current: list[dict[str, Any]]) -> Editi
 def _latest(session: Session, handbook_id: int) -> HandbookEdition | None:
     stmt = (
         select(HandbookEdition)
-        .where(HandbookEdition.handbook_id == handbook_id)  # type: ignore[arg-type]
-        .order_by(HandbookEdition.number.desc())
+        .where(col(HandbookEdition.handbook_id) == handbook_id)
+        .order_by(col(HandbookEdition.number).desc())
         .limit(1)
-    )  # type: ignore[attr-defined]
+    )
     return session.execute(stmt).scalar_one_or_none()
 
 
@@ -200,8 +200,8 @@ def publish_edition(
 def get_edition(session: Session, *, handbook_id: int, number: int) -> HandbookEdition:
     """One edition or NotFound."""
     stmt = select(HandbookEdition).where(
-        HandbookEdition.handbook_id == handbook_id,  # type: ignore[arg-type]
-        HandbookEdition.number == number,  # type: ignore[arg-type]
+        col(HandbookEdition.handbook_id) == handbook_id,
+        col(HandbookEdition.number) == number,
     )
     edition = session.execute(stmt).scalar_one_or_none()
     if edition is None:
@@ -229,9 +229,9 @@ def list_editions(session: Session, *, handbook_id: int) -> EditionsPublic:
     get(session, handbook_id=handbook_id)
     stmt = (
         select(HandbookEdition)
-        .where(HandbookEdition.handbook_id == handbook_id)  # type: ignore[arg-type]
-        .order_by(HandbookEdition.number.desc())
-    )  # type: ignore[attr-defined]
+        .where(col(HandbookEdition.handbook_id) == handbook_id)
+        .order_by(col(HandbookEdition.number).desc())
+    )
     rows = [edition_public(e) for e in session.execute(stmt).scalars()]
     return EditionsPublic(data=rows, count=len(rows))
 

@@ -17,10 +17,10 @@ _REVIEWER = Principal(kind="system", name="notify", role=Role.reviewer)
 
 def _reviewer_emails(session: Session) -> list[str]:
     rows = session.exec(
-        select(User.email).where(
-            User.active == True,  # noqa: E712
+        select(col(User.email)).where(
+            col(User.active) == True,  # noqa: E712
             col(User.role).in_([Role.reviewer, Role.admin]),
-            User.email != "",
+            col(User.email) != "",
         )
     ).all()
     return sorted(set(rows))
@@ -31,7 +31,7 @@ def _email_of(session: Session, actor: str) -> list[str]:
     kind, _, name = actor.partition(":")
     if kind != "user":
         return []
-    user = session.exec(select(User).where(User.username == name)).first()
+    user = session.exec(select(User).where(col(User.username) == name)).first()
     return [user.email] if user and user.email and user.active else []
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from kbsvc.auth import policy
 from kbsvc.auth.models import Principal, Role
@@ -23,14 +23,14 @@ _done: set[str] = set()  # keys this process already handled (saves a query ever
 
 
 def review_due_data(session: Session, now: datetime) -> dict[str, Any] | None:
-    due = (Entry.status == EntryStatus.published, Entry.review_due_at <= now)  # type: ignore[operator]
+    due = (col(Entry.status) == EntryStatus.published, col(Entry.review_due_at) <= now)
     total = session.exec(select(func.count()).select_from(Entry).where(*due)).one()
     if not total:
         return None
     titles = session.exec(
-        select(Entry.title)
+        select(col(Entry.title))
         .where(*due, policy.visible_filter(_REVIEWER))
-        .order_by(Entry.review_due_at, Entry.id)  # type: ignore[arg-type]
+        .order_by(col(Entry.review_due_at), col(Entry.id))
         .limit(20)
     ).all()
     shown = list(titles)
@@ -60,7 +60,7 @@ def digest_data(session: Session, settings: Settings, today: date) -> dict[str, 
 
 
 def _wanted(session: Session, event: EventType) -> bool:
-    channels = session.exec(select(NotifyChannel).where(NotifyChannel.enabled == True)).all()  # noqa: E712
+    channels = session.exec(select(NotifyChannel).where(col(NotifyChannel.enabled) == True)).all()  # noqa: E712
     return any(event.value in c.events for c in channels)
 
 

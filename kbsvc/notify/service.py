@@ -36,7 +36,7 @@ def emit(
     audience: list[str] | None = None,
 ) -> list[OutboxDelivery]:
     """Queue one delivery per enabled channel subscribed to `event` (flush, no commit)."""
-    channels = session.exec(select(NotifyChannel).where(NotifyChannel.enabled == True)).all()  # noqa: E712
+    channels = session.exec(select(NotifyChannel).where(col(NotifyChannel.enabled) == True)).all()  # noqa: E712
     text = messages.render(event, data)
     rows = []
     for ch in channels:
@@ -126,7 +126,7 @@ def _check(data: ChannelIn) -> None:
 
 def create_channel(session: Session, *, data: ChannelIn) -> NotifyChannel:
     _check(data)
-    if session.exec(select(NotifyChannel).where(NotifyChannel.name == data.name)).first():
+    if session.exec(select(NotifyChannel).where(col(NotifyChannel.name) == data.name)).first():
         raise Conflict(f"a channel named {data.name!r} exists")
     row = NotifyChannel(**data.model_dump(mode="json"))
     row.kind = data.kind
@@ -172,10 +172,12 @@ def list_deliveries(
     names = {c.id: c.name for c in session.exec(select(NotifyChannel)).all()}
     stmt = select(OutboxDelivery)
     if status is not None:
-        stmt = stmt.where(OutboxDelivery.status == status)
-    rows = session.exec(stmt.order_by(OutboxDelivery.id.desc()).offset(offset).limit(limit)).all()  # type: ignore[union-attr]
+        stmt = stmt.where(col(OutboxDelivery.status) == status)
+    rows = session.exec(
+        stmt.order_by(col(OutboxDelivery.id).desc()).offset(offset).limit(limit)
+    ).all()
     counts = session.exec(
-        select(OutboxDelivery.status, func.count()).group_by(OutboxDelivery.status)
+        select(col(OutboxDelivery.status), func.count()).group_by(col(OutboxDelivery.status))
     ).all()
     by_status = Counter({str(s): n for s, n in counts})
     data = [

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from kbsvc.config import Settings
+from kbsvc.db import rowcount
 from kbsvc.notify import chat, mail, schedule
 from kbsvc.notify.chat import DeliveryError
 from kbsvc.notify.models import ChannelKind, DeliveryStatus, NotifyChannel, OutboxDelivery
@@ -56,27 +57,31 @@ class OutboxWorker:
         claimed = []
         with Session(self.engine) as session:
             ids = session.exec(
-                select(OutboxDelivery.id)
+                select(col(OutboxDelivery.id))
                 .where(
-                    OutboxDelivery.status == DeliveryStatus.pending,
-                    OutboxDelivery.next_attempt_at <= now,
+                    col(OutboxDelivery.status) == DeliveryStatus.pending,
+                    col(OutboxDelivery.next_attempt_at) <= now,
                     due,
                 )
-                .order_by(OutboxDelivery.id)  # type: ignore[arg-type]
+                .order_by(col(OutboxDelivery.id))
                 .limit(batch)
             ).all()
             for row_id in ids:
                 # Compare-and-set: of two workers that saw the row, exactly one updates it.
                 won = session.execute(
                     update(OutboxDelivery)
-                    .where(OutboxDelivery.id == row_id, OutboxDelivery.status == "pending", due)  # type: ignore[arg-type]
+                    .where(
+                        col(OutboxDelivery.id) == row_id,
+                        col(OutboxDelivery.status) == "pending",
+                        due,
+                    )
                     .values(
                         lease_until=now + timedelta(seconds=self.cfg.lease_s),
                         claimed_by=self.name,
-                        attempts=OutboxDelivery.attempts + 1,
+                        attempts=col(OutboxDelivery.attempts) + 1,
                     )
                 )
-                if won.rowcount == 1:  # type: ignore[attr-defined]
+                if rowcount(won) == 1:
                     claimed.append(row_id)
             session.commit()
         return [i for i in claimed if i is not None]
@@ -122,7 +127,9 @@ class OutboxWorker:
         with Session(self.engine) as session:
             session.execute(
                 update(OutboxDelivery)
-                .where(OutboxDelivery.id == row_id, OutboxDelivery.claimed_by == self.name)  # type: ignore[arg-type]
+                .where(
+                    col(OutboxDelivery.id) == row_id, col(OutboxDelivery.claimed_by) == self.name
+                )
                 .values(lease_until=None, **values)
             )
             session.commit()

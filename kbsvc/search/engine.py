@@ -12,6 +12,7 @@ from indexer.engine import EngineConfig, SearchEngine
 from indexer.retriever import RetrieverConfig
 from kbsvc import __version__
 from kbsvc.config import EmbeddingSettings, SearchSettings, Settings
+from kbsvc.search import choice
 from kbsvc.search.source import DbChangeSource
 
 
@@ -40,6 +41,7 @@ def embedding_config(embedding: EmbeddingSettings) -> EmbeddingConfig:
 
 def engine_config(settings: Settings, index_dir: Path | None = None) -> EngineConfig:
     """The search engine's whole configuration (index folder defaults to the data dir's)."""
+    settings = choice.apply(settings)  # `auto` follows this KB's evidence when it has chosen
     return EngineConfig(
         index_dir=index_dir or settings.index_dir,
         retriever=retriever_config(settings.search),

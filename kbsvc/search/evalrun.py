@@ -93,6 +93,7 @@ def evaluate_loo(
     """Evaluate, re-indexing each query's entry without that query's own ticket text."""
     by_id = {d.id: d for d in docs}
     base = rank_fn(r)
+    slow = r.embedder is not None and r.embedder.slow
 
     def rank(q: str) -> list[str]:
         if q not in held or held[q][0] not in by_id:
@@ -102,11 +103,13 @@ def evaluate_loo(
         trimmed = list(doc.ticket_texts)
         if text in trimmed:
             trimmed.remove(text)
-        r.add([dataclasses.replace(doc, ticket_texts=trimmed)])
+        # A slow model (e5) keeps the entry's vector: re-embedding per query would cost
+        # seconds each, at the price of the ticket's words staying in that one vector.
+        r.add([dataclasses.replace(doc, ticket_texts=trimmed)], embed=not slow)
         try:
             return base(q)
         finally:
-            r.add([doc])
+            r.add([doc], embed=not slow)
 
     return evaluate(judgments, rank, resolve)
 

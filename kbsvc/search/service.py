@@ -6,7 +6,7 @@ import time
 from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from indexer.analyzer import BIGRAM, display_term
 from indexer.lexical import Filters
@@ -66,11 +66,11 @@ def _hydrate(
     ids = [h.id for h in hits]
     if not ids:
         return []
-    rows = {e.id: e for e in session.execute(select(Entry).where(Entry.id.in_(ids))).scalars()}  # type: ignore[union-attr]
+    rows = {e.id: e for e in session.execute(select(Entry).where(col(Entry.id).in_(ids))).scalars()}
     tags = tags_of(session, list(rows))
     links: dict[int, list[SourceRef]] = {}
-    stmt = select(EntryLink).where(EntryLink.entry_id.in_(list(rows)))  # type: ignore[attr-defined]
-    for lk in session.execute(stmt.order_by(EntryLink.id)).scalars():  # type: ignore[arg-type]
+    stmt = select(EntryLink).where(col(EntryLink.entry_id).in_(list(rows)))
+    for lk in session.execute(stmt.order_by(col(EntryLink.id))).scalars():
         links.setdefault(lk.entry_id, []).append(
             SourceRef(source=lk.source, external_id=lk.external_id, kind=str(lk.kind))
         )

@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from indexer.shorthand import Shorthand, dictionary_terms, shipped_table
 from kbsvc.vocab.models import VocabKind, VocabTerm
@@ -39,7 +39,11 @@ def load_shorthand(session: Session) -> Shorthand:
 
 def _version(session: Session) -> tuple[object, ...]:
     row = session.execute(
-        select(func.count(VocabTerm.id), func.max(VocabTerm.updated_at), func.sum(VocabTerm.id))  # type: ignore[arg-type]
+        select(
+            func.count(col(VocabTerm.id)),
+            func.max(col(VocabTerm.updated_at)),
+            func.sum(col(VocabTerm.id)),
+        )
     ).one()
     return tuple(row)
 

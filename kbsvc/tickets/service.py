@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from kbsvc.exceptions import NotFound
 from kbsvc.tickets.models import Ticket, TicketIn, TicketPublic, TicketsPublic
@@ -23,7 +23,9 @@ def get(session: Session, *, ticket_id: int) -> Ticket:
 
 def get_by_key(session: Session, *, source: str, external_id: str) -> Ticket | None:
     """The ticket with this (source, external_id), if imported."""
-    stmt = select(Ticket).where(Ticket.source == source, Ticket.external_id == external_id)  # type: ignore[arg-type]
+    stmt = select(Ticket).where(
+        col(Ticket.source) == source, col(Ticket.external_id) == external_id
+    )
     return session.execute(stmt).scalar_one_or_none()
 
 
@@ -33,9 +35,9 @@ def _touch_linked_entries(session: Session, ticket: Ticket) -> None:
     from kbsvc.entries import changes
     from kbsvc.entries.models import EntryLink
 
-    stmt = select(EntryLink.entry_id).where(
-        EntryLink.source == ticket.source,
-        EntryLink.external_id == ticket.external_id,  # type: ignore[arg-type]
+    stmt = select(col(EntryLink.entry_id)).where(
+        col(EntryLink.source) == ticket.source,
+        col(EntryLink.external_id) == ticket.external_id,
     )
     for entry_id in sorted(set(session.execute(stmt).scalars())):
         changes.touch(session, entry_id)
@@ -99,14 +101,16 @@ def list_tickets(
     """Filtered, paginated tickets, newest first."""
     stmt = select(Ticket)
     if source:
-        stmt = stmt.where(Ticket.source == source)  # type: ignore[arg-type]
+        stmt = stmt.where(col(Ticket.source) == source)
     if system:
-        stmt = stmt.where(Ticket.system == system)  # type: ignore[arg-type]
+        stmt = stmt.where(col(Ticket.system) == system)
     if department:
-        stmt = stmt.where(Ticket.department == department)  # type: ignore[arg-type]
+        stmt = stmt.where(col(Ticket.department) == department)
     if q:
         like = f"%{q}%"
-        stmt = stmt.where(Ticket.title.like(like) | Ticket.symptom.like(like))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(Ticket.title).like(like) | col(Ticket.symptom).like(like))
     count = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    rows = session.execute(stmt.order_by(Ticket.id.desc()).offset(offset).limit(limit)).scalars()  # type: ignore[union-attr]
+    rows = session.execute(
+        stmt.order_by(col(Ticket.id).desc()).offset(offset).limit(limit)
+    ).scalars()
     return TicketsPublic(data=[TicketPublic.model_validate(t) for t in rows], count=count)

@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
+from kbsvc.db import rowcount
 from kbsvc.entries import changes
 from kbsvc.entries.models import Entry
 from kbsvc.exceptions import ValidationFailed
@@ -33,7 +34,7 @@ def normalizer(session: Session) -> Normalizer:
     if cached is None:
         cached = Normalizer.load(session, cutoff=1.0)
         session.info[_CACHE_KEY] = cached
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def forget(session: Session) -> None:
@@ -110,7 +111,7 @@ def apply_mapping(
     if not target or not value:
         raise ValidationFailed("both the value and the target are needed")
     term = session.execute(
-        select(VocabTerm).where(VocabTerm.kind == kind, VocabTerm.value == target)  # type: ignore[arg-type]
+        select(VocabTerm).where(col(VocabTerm.kind) == kind, col(VocabTerm.value) == target)
     ).scalar_one_or_none()
     if term is None:
         term = VocabTerm(kind=VocabKind(kind), value=target, aliases=[])
@@ -118,13 +119,15 @@ def apply_mapping(
         term.aliases = [*term.aliases, value]
     session.add(term)
     ids = list(
-        session.execute(select(Entry.id).where(getattr(Entry, kind) == value)).scalars()  # type: ignore[call-overload]
+        session.execute(select(col(Entry.id)).where(getattr(Entry, kind) == value)).scalars()
     )
     if value != target:
         session.execute(update(Entry).where(getattr(Entry, kind) == value).values({kind: target}))
-        tickets = session.execute(
-            update(Ticket).where(getattr(Ticket, kind) == value).values({kind: target})
-        ).rowcount  # type: ignore[attr-defined]
+        tickets = rowcount(
+            session.execute(
+                update(Ticket).where(getattr(Ticket, kind) == value).values({kind: target})
+            )
+        )
     else:
         tickets = 0
     for entry_id in ids:

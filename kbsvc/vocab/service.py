@@ -7,7 +7,7 @@ import unicodedata
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from kbsvc.db import savepoint
 from kbsvc.exceptions import Conflict, NotFound, ValidationFailed
@@ -88,9 +88,9 @@ def get(session: Session, *, term_id: int) -> VocabTerm:
 
 def list_terms(session: Session, *, kind: VocabKind | None = None) -> VocabTermsPublic:
     """Terms, by kind then value."""
-    stmt = select(VocabTerm).order_by(VocabTerm.kind, VocabTerm.id)  # type: ignore[arg-type]
+    stmt = select(VocabTerm).order_by(col(VocabTerm.kind), col(VocabTerm.id))
     if kind:
-        stmt = stmt.where(VocabTerm.kind == kind)  # type: ignore[arg-type]
+        stmt = stmt.where(col(VocabTerm.kind) == kind)
     data = [VocabTermPublic.model_validate(t) for t in session.execute(stmt).scalars()]
     return VocabTermsPublic(data=data, count=len(data))
 

@@ -245,3 +245,27 @@ def test_unsure_matches_are_folded_under_maybe_related(page, live_server: LiveSe
     assert not item.is_visible()
     fold.locator("summary").click()
     assert item.is_visible() and "可能相关（1 条）" in fold.inner_text()
+
+
+def test_refinable_answer_is_asked_again_settled(page, live_server: LiveServer) -> None:
+    """Typing gets the fast channels; after a pause the dense channel refines the list."""
+    bodies: list[dict[str, object]] = []
+
+    def answer(title: str, refinable: bool) -> str:
+        hit = {"entry": {"id": 1, "title": title}, "score": 0.9, "confidence": "high",
+               "reasons": [], "snippet": "", "sources": []}  # fmt: skip
+        return json.dumps({"data": [hit], "took_ms": 1, "confident": True,
+                           "channels": ["lexical"], "refinable": refinable})  # fmt: skip
+
+    def handle(route) -> None:  # type: ignore[no-untyped-def]
+        body = json.loads(route.request.post_data or "{}")
+        bodies.append(body)
+        settled = bool(body.get("settled"))
+        title = "语义通道细化后的结果" if settled else "词法通道的结果"
+        route.fulfill(status=200, content_type="application/json", body=answer(title, not settled))
+
+    page.route("**/api/v1/suggest", handle)
+    login(page, live_server, "viewer1", "/demo/ticket")
+    page.locator("#desc").fill("医保卡结不了账")
+    page.locator(ITEM, has_text="语义通道细化后的结果").wait_for(timeout=15_000)
+    assert [bool(b.get("settled")) for b in bodies][-2:] == [False, True]

@@ -5,6 +5,7 @@
 
   var BANDS = { high: '高', medium: '中', low: '低' };
   var MAX_DEBOUNCE = 300;
+  var REFINE_MS = 800; // pause after which a refinable answer is asked again, settled
   var WAIT_FOR_FIELDS_MS = 60000;
   var HINT = '填写标题或问题描述后，这里会实时列出知识库中相似的处理经验。';
 
@@ -336,11 +337,24 @@
       .then(function (res) {
         if (seq !== self.seq) return; // a newer request owns the panel
         self.render(res);
+        if (res && res.refinable) self.refine(seq, body);
       }, function (err) {
         if (seq === self.seq) self.lastKey = null; // let the next keystroke retry
         if (seq !== self.seq || (err && err.name === 'AbortError')) return;
         self.quiet();
       });
+  };
+
+  // The writer paused: the slower dense channel may refine the same query (settled).
+  Widget.prototype.refine = function (seq, body) {
+    var self = this;
+    clearTimeout(this.refineTimer);
+    this.refineTimer = setTimeout(function () {
+      if (seq !== self.seq) return;
+      body.settled = true;
+      self.request('/api/v1/suggest', body, self.controller && self.controller.signal)
+        .then(function (res) { if (seq === self.seq) self.render(res); }, function () {});
+    }, REFINE_MS);
   };
 
   Widget.prototype.autoHide = function () {

@@ -8,12 +8,16 @@ import shutil
 import subprocess
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from kbsvc.exceptions import ServiceUnavailable
 from kbsvc.handbooks.document import HandbookDoc
 from kbsvc.handbooks.render import Progress
 from kbsvc.handbooks.render import html as html_render
+
+if TYPE_CHECKING:
+    from weasyprint.urls import URLFetcher
 
 NO_FONT = (
     "未找到中文字体（fontconfig 中没有 :lang=zh 字体），PDF 会显示为方框；"
@@ -60,16 +64,16 @@ def font_stack(families: list[str]) -> str:
     return ", ".join('"' + f.replace('"', "").replace("\\", "") + '"' for f in families)
 
 
-def safe_fetcher():  # type: ignore[no-untyped-def]
+def safe_fetcher() -> URLFetcher:
     """A WeasyPrint fetcher that serves data: URIs and this package's assets, nothing else."""
     from weasyprint.urls import URLFetcher
 
-    class AssetOnlyFetcher(URLFetcher):  # type: ignore[misc]
+    class AssetOnlyFetcher(URLFetcher):
         def __init__(self) -> None:
             super().__init__(allowed_protocols={"data", "file"}, allow_redirects=False)
             self.refused: list[str] = []
 
-        def fetch(self, url: str, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+        def fetch(self, url: str, headers: dict[str, str] | None = None) -> Any:
             parts = urlsplit(url)
             scheme = parts.scheme.lower()
             if scheme == "data":
@@ -103,6 +107,6 @@ def render(
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     return HTML(
         string=markup,
-        base_url=ASSETS_DIR.as_uri() + "/",  # type: ignore[no-any-return]
+        base_url=ASSETS_DIR.as_uri() + "/",
         url_fetcher=safe_fetcher(),
     ).write_pdf()

@@ -10,7 +10,7 @@ Create Date: 2026-11-26 02:49:27.825923
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0005_analytics"

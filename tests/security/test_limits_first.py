@@ -1,0 +1,45 @@
+"""Threat: one cheap request makes the server do expensive work (limits come before the work)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from kbsvc.analytics import searchlog
+from kbsvc.analytics.models import SearchLog
+from kbsvc.config import PrivacySettings
+from kbsvc.privacy import pii
+
+
+@pytest.fixture
+def writer(engine: Engine) -> Iterator[searchlog.SearchLogWriter]:
+    w = searchlog.SearchLogWriter(engine, privacy=PrivacySettings())
+    yield w
+    w.close()
+
+
+def test_search_log_truncates_before_scrubbing(
+    writer: searchlog.SearchLogWriter, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: a 2 MB widget suggest was PII-scrubbed whole (≈15 s CPU), then cut to 500."""
+    seen: list[int] = []
+
+    def observed(text: str, settings: PrivacySettings, field: str = "") -> pii.ScrubResult:
+        seen.append(len(text))
+        return pii.scrub_text(text, settings, field)
+
+    monkeypatch.setattr(searchlog, "scrub_text", observed)
+    log_id = searchlog.record_search(writer, kind="suggest", query="打印机卡纸 " * 400_000)
+    writer.flush()
+    assert seen and max(seen) <= searchlog.LOG_QUERY_CHARS
+    row = session.get(SearchLog, log_id)
+    assert row is not None and len(row.query) <= searchlog.LOG_QUERY_CHARS
+
+
+def test_a_number_cut_at_the_limit_is_dropped_not_stored_half() -> None:
+    text = "x" * (searchlog.LOG_QUERY_CHARS - 5) + "13812345678 医保卡"
+    assert searchlog.head(text) == "x" * (searchlog.LOG_QUERY_CHARS - 5)
+    assert searchlog.head("短查询") == "短查询"
