@@ -46,7 +46,7 @@ test-fast: install-dev
 
 # ruff check, ruff format --check, mypy (strict for indexer/ and embeddings/), import contract.
 lint: install-dev
-	bash scripts/lint.sh
+	KBSVC_BIN=$(BIN) bash scripts/lint.sh
 
 bench: install
 	$(BIN)/python -m bench.run_all

@@ -68,7 +68,8 @@ class Cached:
     """Wraps a pretrained embedder so each text is embedded once per run."""
 
     def __init__(self, inner: Any) -> None:
-        self.inner, self.cache = inner, {}  # type: ignore[var-annotated]
+        self.inner = inner
+        self.cache: dict[tuple[str, str], np.ndarray] = {}
         self.model_id, self.dim, self.needs_fit = inner.model_id, inner.dim, False
 
     def encode(self, texts: Sequence[str], kind: str = "passage") -> np.ndarray:

@@ -14,7 +14,7 @@ import argparse
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from bench.evalkb import family_kb, load_tickets
 from indexer import calibration
@@ -34,8 +34,11 @@ def plan(spec: str) -> tuple[str, str | None, RetrieverConfig]:
     if spec == "lexical":
         return "lexical", None, dataclasses.replace(base, dense_weight=0.0)
     backend, method = spec.split(":")
-    weight = 0.5 if method == "score" else 1.0
-    return spec, backend, dataclasses.replace(base, dense_weight=weight, method=method)  # type: ignore[arg-type]
+    if method not in ("score", "rrf"):
+        raise SystemExit(f"{spec}: the fusion method is score or rrf")
+    fusion: Literal["score", "rrf"] = "score" if method == "score" else "rrf"
+    weight = 0.5 if fusion == "score" else 1.0
+    return spec, backend, dataclasses.replace(base, dense_weight=weight, method=fusion)
 
 
 def fit_one(spec: str) -> dict[str, Any]:

@@ -66,10 +66,6 @@ class LsaEmbedder(BaseEmbedder):
         lo, hi = self.ngram_range
         return f"lsa:{self._dim}d:c{lo}-{hi}:n{self.fitted_docs}:{self._fingerprint}"
 
-    @property
-    def fitted(self) -> bool:
-        return bool(self._fingerprint)
-
     # -- fitting -------------------------------------------------------------------------
 
     def _weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:

@@ -135,10 +135,6 @@ class SentenceTransformerEmbedder(BaseEmbedder):
     def dim(self) -> int:
         return self._dim
 
-    @property
-    def max_seq_length(self) -> int:
-        return int(self._model.max_seq_length)
-
     def _encode_batch(self, texts: list[str], kind: Kind) -> np.ndarray:
         prompt = self.prompts[kind]
         return np.asarray(

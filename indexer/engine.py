@@ -297,10 +297,6 @@ class SearchEngine:
         }
 
     # ---- background loop ---------------------------------------------------------------
-    def notify(self) -> None:
-        """Wake the sync loop now (a write just happened in this process)."""
-        self._wake.set()
-
     def run_background(self, interval: float, save_every: float = 60.0) -> None:
         """Follow the change sequence in a daemon thread until `stop()`."""
 
@@ -338,6 +334,20 @@ class SearchEngine:
             if not r.pending:
                 self._refit_after_backfill = True
         self._dirty = True
+        return done
+
+    def embed_pending(self, progress: Progress | None = None) -> int:
+        """Embed the whole queue now (`kbsvc reindex`), refit confidence on it, save."""
+        total, done = len(self.retriever.pending), 0
+        while n := self.backfill_step():
+            done += n
+            if progress:
+                progress(done, total)
+        if done:
+            self._refit_after_backfill = False
+            self.calibration = self._calibrate(self.retriever, self.source.load_docs())
+            self._dirty = True
+            self.save()
         return done
 
     def _backfill_loop(self) -> None:

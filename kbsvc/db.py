@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event, inspect
 from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -54,10 +54,18 @@ def make_engine(settings: Settings) -> Engine:
     url = settings.db_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
+        db_engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        event.listen(db_engine, "connect", _sqlite_pragmas)
+        return db_engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a SQLModel table class (SQLModel leaves `__table__` untyped)."""
+    found = inspect(model).local_table
+    if not isinstance(found, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return found
 
 
 def rowcount(result: Result[Any]) -> int:
@@ -83,9 +91,9 @@ def savepoint(session: Session) -> Iterator[None]:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
+def session_scope(db_engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(db_engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
@@ -94,28 +102,28 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(db_engine: Engine) -> Config:
     """Alembic config bound to this engine (migrations ship inside the package)."""
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    cfg.attributes["engine"] = engine
+    cfg.attributes["engine"] = db_engine
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(db_engine: Engine, revision: str = "head") -> None:
     """Apply pending migrations."""
     from alembic import command
 
-    command.upgrade(alembic_config(engine), revision)
+    command.upgrade(alembic_config(db_engine), revision)
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revision(db_engine: Engine) -> str | None:
     """The revision the database is at (None for an empty database)."""
     from alembic.runtime.migration import MigrationContext
 
-    with engine.connect() as conn:
+    with db_engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 

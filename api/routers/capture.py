@@ -38,7 +38,12 @@ def capture_ticket(
     """Create a draft entry from the ticket (201): from `body` (the editor's edited form) or
     prefilled from the ticket; an already captured ticket returns its entry (200)."""
     entry, created = service.capture(
-        session, ticket_id=ticket_id, actor=caller.label, settings=settings, data=body
+        session,
+        ticket_id=ticket_id,
+        actor=caller.label,
+        principal=caller,
+        settings=settings,
+        data=body,
     )
     if not created:
         response.status_code = 200

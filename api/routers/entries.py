@@ -72,7 +72,11 @@ def create_entry(
     """Create a draft entry; `duplicates` lists existing entries that may already cover it."""
     entry = service.create(session, data=data, actor=caller.label)
     found = duplicates.find_duplicates(
-        session, duplicates.fields_of(entry), exclude_id=entry.id, settings=settings.lifecycle
+        session,
+        duplicates.fields_of(entry),
+        exclude_id=entry.id,
+        principal=caller,
+        settings=settings.lifecycle,
     )
     return EntryCreated(**service.to_public(session, entry).model_dump(), duplicates=found)
 

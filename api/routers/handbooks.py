@@ -94,13 +94,14 @@ def publish_edition(
         settings=settings,
         search=search,
     )
-    return service.edition_public(edition)
+    return service.edition_public(session, edition, principal=caller)
 
 
 @router.get("/{handbook_id}/editions", response_model=EditionsPublic)
-def list_editions(handbook_id: int, session: SessionDep, _caller: Viewer) -> EditionsPublic:
-    """Editions of a handbook with what changed in each, newest first."""
-    return service.list_editions(session, handbook_id=handbook_id)
+def list_editions(handbook_id: int, session: SessionDep, caller: Viewer) -> EditionsPublic:
+    """Editions of a handbook with what changed in each (entries the caller may see), newest
+    first."""
+    return service.list_editions(session, handbook_id=handbook_id, principal=caller)
 
 
 @router.get("/{handbook_id}/export", response_class=Response, responses=_EXPORT_RESPONSES)

@@ -34,10 +34,10 @@ router = APIRouter(
 
 @router.get("/tags", response_model=tags.TagsPublic)
 def list_tags(
-    session: SessionDep, _caller: Viewer, q: Annotated[str | None, Query(max_length=64)] = None
+    session: SessionDep, caller: Viewer, q: Annotated[str | None, Query(max_length=64)] = None
 ) -> tags.TagsPublic:
-    """Tags with usage counts, most used first."""
-    return tags.list_tags(session, q=q)
+    """Tags of the entries the caller may see, with usage counts, most used first."""
+    return tags.list_tags(session, principal=caller, q=q)
 
 
 @router.patch("/tags/{name}", response_model=tags.TagPublic)

@@ -108,21 +108,3 @@ def citation_count(session: Session, entry_id: int) -> int:
             )
         ).scalar_one()
     )
-
-
-def versions(session: Session, entry_id: int) -> list[dict[str, Any]]:
-    """Stored versions of an entry, newest first (empty where versioning is not installed)."""
-    try:
-        from kbsvc.entries.versions import list_versions
-    except ImportError:  # pragma: no cover - before the lifecycle domain is installed
-        return []
-    notes = {"created": "创建", "edited": "修改", "captured": "从工单采编"}
-    return [
-        {
-            "version": v.version,
-            "by": v.author,
-            "at": v.created_at.strftime("%Y-%m-%d %H:%M"),
-            "note": notes.get(v.note, v.note),
-        }
-        for v in list_versions(session, entry_id=entry_id).data
-    ]

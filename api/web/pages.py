@@ -124,9 +124,8 @@ def entry_page(
         return denied
     # Missing and hidden entries raise NotFound: one 404 page for both (api.web.render).
     entry = entries.get(session, entry_id=entry_id, principal=_caller)
-    survivor = getattr(entry, "merged_into_id", None) or getattr(entry, "merged_into", None)
-    if survivor:
-        return RedirectResponse(f"/entries/{int(survivor)}", status_code=301)
+    if entry.merged_into_id:
+        return RedirectResponse(f"/entries/{entry.merged_into_id}", status_code=301)
     detail = entries.to_detail(session, entry)
     staff = can(request, Role.editor)
     rev = revisions.open_revision(session, entry_id) if staff else None

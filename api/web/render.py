@@ -10,10 +10,13 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from api.deps import CurrentPrincipal
 from api.web import TEMPLATE_DIR
-from kbsvc.auth.models import ANONYMOUS, Principal, Role
+from kbsvc.auth import sessions
+from kbsvc.auth.models import ANONYMOUS, Principal, Role, User
 from kbsvc.exceptions import KbError, NotFound
 
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
@@ -23,8 +26,7 @@ STATUS_LABELS = {
     "in_review": "待审核",
     "published": "已发布",
     "archived": "已归档",
-    "rejected": "已退回",
-    "merged": "已合并",
+    "discarded": "已放弃",  # a revision nobody will publish
 }
 CONFIDENCE_LABELS = {"high": "高", "medium": "中", "low": "低"}
 ROLE_LABELS = {
@@ -92,10 +94,7 @@ def csrf_token(request: Request) -> str:
     token = getattr(request.state, "csrf_token", None)
     if token:
         return str(token)
-    for name in ("kbsvc_csrf", "csrftoken", "csrf_token"):
-        if request.cookies.get(name):
-            return request.cookies[name]
-    return ""
+    return request.cookies.get(sessions.CSRF_COOKIE, "")
 
 
 def can(request: Request, role: Role) -> bool:
@@ -134,12 +133,23 @@ def error_page(request: Request, exc: KbError) -> HTMLResponse:
     return page(request, "error.html", status_code=exc.status, title="出错了", message=exc.message)
 
 
+def display_name(request: Request, principal: Principal) -> str:
+    """How the header names the signed-in person (张三, not zhangsan or user:zhangsan)."""
+    if principal.kind != "user":
+        return principal.name
+    with Session(request.app.state.db_engine) as session:
+        stmt = select(col(User.display_name)).where(col(User.username) == principal.name)
+        name = session.execute(stmt).scalar_one_or_none()
+    return name or principal.name
+
+
 def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render a page template with the shared context."""
     principal = principal_of(request)
     base = {
         "request": request,
         "user": principal if principal.role is not None else None,
+        "user_name": display_name(request, principal) if principal.role is not None else "",
         "csrf": csrf_token(request),
         "can_edit": can(request, Role.editor),
         "can_review": can(request, Role.reviewer),

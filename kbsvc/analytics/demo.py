@@ -45,11 +45,11 @@ def _rows() -> list[dict[str, Any]]:
     return out
 
 
-def seed(engine: Engine, *, seed_value: int = 8, source: str = "demo") -> dict[str, int]:
+def seed(db_engine: Engine, *, seed_value: int = 8, source: str = "demo") -> dict[str, int]:
     """Load the demo tickets if absent, then add entries, links and searches if there are none."""
     rng = random.Random(seed_value)
     rows = _rows()
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(db_engine, expire_on_commit=False) as session:
         if not session.execute(select(func.count()).select_from(Ticket)).scalar_one():
             items = [
                 TicketIn.model_validate(

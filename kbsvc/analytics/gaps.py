@@ -15,9 +15,10 @@ from kbsvc.analytics.models import SearchLog
 from kbsvc.analytics.reports import E, L, T, _label, _period_out, ticket_time
 from kbsvc.analytics.sqlfn import Period
 from kbsvc.config import AnalyticsSettings
+from kbsvc.db import table_of
 from kbsvc.entries.models import Entry, EntryStatus
 
-S = SearchLog.__table__.c  # type: ignore[attr-defined]
+S = table_of(SearchLog).c
 
 # Caps keep the report interactive on large sites: the pairwise clustering is O(n²).
 MAX_QUERIES = 1500
@@ -45,7 +46,7 @@ def gaps(
     entries = _published_texts(session)
     searches, gap_searches, merged = gap_queries(session, period, cfg)
     tickets = unlinked_tickets(session, period)
-    queries = [max(v, key=lambda q, v=v: v[q]) for v in merged.values()]  # type: ignore[misc]
+    queries = [max(v, key=v.__getitem__) for v in merged.values()]
     texts = [f"{t} {sy or ''}" for _, t, sy, _ in tickets]
     # One IDF space for everything, fitted on a bounded background.
     space = textsim.Space.fit([t for _, t, _ in entries[:BACKGROUND_ENTRIES]] + queries + texts)
@@ -71,9 +72,7 @@ def gap_queries(
     """Search count, gap count, and gap queries merged by cleaned text → {query: count}."""
     conds = period.where(S.at)
     total = session.execute(
-        select(func.count())
-        .select_from(SearchLog.__table__)  # type: ignore[attr-defined]
-        .where(*conds)
+        select(func.count()).select_from(table_of(SearchLog)).where(*conds)
     ).scalar_one()
     is_gap = or_(
         S.result_count == 0,
@@ -88,9 +87,7 @@ def gap_queries(
         .limit(MAX_QUERIES)
     ).all()
     gap_total = session.execute(
-        select(func.count())
-        .select_from(SearchLog.__table__)  # type: ignore[attr-defined]
-        .where(is_gap, *conds)
+        select(func.count()).select_from(table_of(SearchLog)).where(is_gap, *conds)
     ).scalar_one()
     # Same query up to case, width and punctuation counts as one.
     merged: dict[str, dict[str, int]] = defaultdict(dict)
@@ -188,7 +185,7 @@ def system_coverage(
     entries: dict[str, int] = defaultdict(int)
     for system, n in session.execute(
         select(E.system, func.count())
-        .select_from(Entry.__table__)  # type: ignore[attr-defined]
+        .select_from(table_of(Entry))
         .where(E.status == EntryStatus.published.value)
         .group_by(E.system)
     ):

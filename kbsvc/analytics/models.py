@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, String, Text
 from sqlmodel import Field, SQLModel
 
+from kbsvc.db import table_of
 from kbsvc.entries.models import EntryLink
 from kbsvc.tickets.models import Ticket
 from kbsvc.timeutil import utcnow
@@ -73,8 +74,8 @@ class ClickRecorded(SQLModel):
 # links on (source, external_id). Covering indexes let SQLite and PostgreSQL answer the group-bys
 # from the index alone (matrix 0.84 s → 0.08 s on 100k tickets, see bench/bench_reports.py).
 # They live here so the ticket and entry models stay owned by their domains.
-_t = Ticket.__table__.c  # type: ignore[attr-defined]
-_l = EntryLink.__table__.c  # type: ignore[attr-defined]
+_t = table_of(Ticket).c
+_l = table_of(EntryLink).c
 Index("ix_tickets_resolved_at", _t.resolved_at)
 Index("ix_tickets_dept_system_times", _t.department, _t.system, _t.opened_at, _t.resolved_at)
 Index("ix_tickets_system_times", _t.system, _t.opened_at, _t.resolved_at)

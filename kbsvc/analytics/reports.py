@@ -12,13 +12,14 @@ from sqlmodel import Session, SQLModel
 
 from kbsvc.analytics import schemas as s
 from kbsvc.analytics.sqlfn import Period, hours_between, month_of
+from kbsvc.db import table_of
 from kbsvc.entries.models import Entry, EntryLink, EntryStatus, LinkKind
 from kbsvc.tickets.models import Ticket
 from kbsvc.timeutil import utcnow
 
-T = Ticket.__table__.c  # type: ignore[attr-defined]
-L = EntryLink.__table__.c  # type: ignore[attr-defined]
-E = Entry.__table__.c  # type: ignore[attr-defined]
+T = table_of(Ticket).c
+L = table_of(EntryLink).c
+E = table_of(Entry).c
 
 
 def _period_out(period: Period) -> s.PeriodOut:
@@ -143,7 +144,7 @@ def reuse(session: Session, period: Period, *, top: int = 20, listed: int = 50) 
     rows = session.execute(
         select(month, func.count(), func.sum(linked), func.sum(new), func.sum(known))
         .select_from(
-            Ticket.__table__.outerjoin(  # type: ignore[attr-defined]
+            table_of(Ticket).outerjoin(
                 tl, and_(tl.c.source == T.source, tl.c.external_id == T.external_id)
             )
         )
@@ -179,8 +180,8 @@ def reuse(session: Session, period: Period, *, top: int = 20, listed: int = 50) 
 
 def top_entries(session: Session, period: Period, *, limit: int = 20) -> list[s.EntryReuse]:
     """Entries by citations, then by linked tickets, in the period (by the ticket's time)."""
-    tickets_t = Ticket.__table__  # type: ignore[attr-defined]
-    join = EntryLink.__table__.outerjoin(  # type: ignore[attr-defined]
+    tickets_t = table_of(Ticket)
+    join = table_of(EntryLink).outerjoin(
         tickets_t, and_(T.source == L.source, T.external_id == L.external_id)
     )
     when = func.coalesce(T.resolved_at, T.opened_at, L.created_at)
@@ -195,7 +196,7 @@ def top_entries(session: Session, period: Period, *, limit: int = 20) -> list[s.
     )
     rows = session.execute(
         select(sub.c.entry_id, E.title, E.system, E.status, sub.c.cites, sub.c.tickets)
-        .join(Entry.__table__, E.id == sub.c.entry_id)  # type: ignore[attr-defined]
+        .join(table_of(Entry), E.id == sub.c.entry_id)
         .where(sub.c.cites > 0)
         .order_by(sub.c.cites.desc(), sub.c.tickets.desc(), sub.c.entry_id)
         .limit(limit)
@@ -218,9 +219,7 @@ def never_reused(session: Session, *, limit: int = 50) -> tuple[int, list[s.Entr
     cited = select(L.entry_id).where(L.kind == LinkKind.cited.value, L.entry_id == E.id).exists()
     cond = and_(E.status == EntryStatus.published.value, ~cited)
     count = session.execute(
-        select(func.count())
-        .select_from(Entry.__table__)  # type: ignore[attr-defined]
-        .where(cond)
+        select(func.count()).select_from(table_of(Entry)).where(cond)
     ).scalar_one()
     rows = session.execute(
         select(E.id, E.title, E.system, E.created_at)
@@ -265,9 +264,7 @@ def health(session: Session, period: Period, *, limit: int = 20) -> s.HealthRepo
     if "review_due_at" in E:
         cond = and_(E.review_due_at < utcnow(), E.status == EntryStatus.published.value)
         overdue_n = session.execute(
-            select(func.count())
-            .select_from(Entry.__table__)  # type: ignore[attr-defined]
-            .where(cond)
+            select(func.count()).select_from(table_of(Entry)).where(cond)
         ).scalar_one()
         overdue = [
             s.EntryBrief(entry_id=i, title=t, system=y, created_at=c)

@@ -15,6 +15,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
+from indexer.text import normalize
 from kbsvc.analytics.models import ClickAction, SearchClick, SearchKind, SearchLog
 from kbsvc.config import PrivacySettings
 from kbsvc.db import rowcount
@@ -41,8 +42,12 @@ def head(text: str, limit: int = LOG_QUERY_CHARS) -> str:
 
 
 def scrub(text: str, privacy: PrivacySettings) -> str:
-    """Mask personal data per the site's privacy rules, plus any long number, before storing."""
-    return _LONG_DIGITS.sub("[号码]", scrub_text(text, privacy).text)
+    """Mask personal data per the site's privacy rules, plus any long number, before storing.
+
+    The text is normalised first (the one toolkit's normaliser), so full-width digits and
+    traditional characters cannot slip a number or a name past the patterns.
+    """
+    return _LONG_DIGITS.sub("[号码]", scrub_text(normalize(text), privacy).text)
 
 
 class SearchLogWriter:
@@ -53,13 +58,13 @@ class SearchLogWriter:
 
     def __init__(
         self,
-        engine: Engine,
+        db_engine: Engine,
         *,
         privacy: PrivacySettings,
         maxsize: int = 10_000,
         batch: int = 200,
     ) -> None:
-        self.engine = engine
+        self.db_engine = db_engine
         self.privacy = privacy
         self.batch = batch
         self.dropped = 0
@@ -111,7 +116,7 @@ class SearchLogWriter:
         if not rows:
             return
         try:
-            with self.engine.begin() as conn:
+            with self.db_engine.begin() as conn:
                 conn.execute(insert(SearchLog), rows)
         except Exception:  # noqa: BLE001 - logging must never break searching
             log.exception("could not write %d search log rows", len(rows))
@@ -169,10 +174,10 @@ def purge(session: Session, *, days: int, now: datetime | None = None) -> int:
     return rowcount(res)
 
 
-def purge_expired(engine: Engine, days: int) -> int:
+def purge_expired(db_engine: Engine, days: int) -> int:
     """Start-up hook: apply the retention setting; never fails start-up."""
     try:
-        with Session(engine) as session:
+        with Session(db_engine) as session:
             removed = purge(session, days=days)
             session.commit()
             return removed

@@ -1,9 +1,8 @@
-"""Self-contained Chinese text similarity for gap analysis: char 1–2-gram TF-IDF + clustering."""
+"""Chinese text similarity for gap analysis: TF-IDF over the toolkit's char 1–2-grams + clusters."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -12,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from indexer.text import char_ngrams, fold
+
 if TYPE_CHECKING:  # scikit-learn and scipy load in seconds: only when a gap report runs
     from scipy.sparse import csr_matrix
 
@@ -19,17 +20,18 @@ if TYPE_CHECKING:  # scikit-learn and scipy load in seconds: only when a gap rep
 _FILLER = re.compile(
     r"怎么办|怎么回事|怎么|为什么|请问|一下|麻烦|老师|谢谢|您好|你好|了|的|吗|呢|啊|吧"
 )
-_NON_WORD = re.compile(r"[\W_]+")
+NGRAMS = (1, 2)
 
 
 @lru_cache(maxsize=100_000)
 def clean(text: str) -> str:
-    """NFKC, lower case, no punctuation, spaces or filler words.
+    """The toolkit's comparison key (normalised, no punctuation or spaces), minus filler."""
+    return _FILLER.sub("", fold(text))
 
-    No traditional → simplified conversion here: OpenCC costs ~0.3 ms a text, which is most
-    of a 100k-ticket gap report; intake already normalises ticket text.
-    """
-    return _FILLER.sub("", _NON_WORD.sub("", unicodedata.normalize("NFKC", text).lower()))
+
+def grams(text: str) -> list[str]:
+    """Character 1–2-grams of the cleaned text (the toolkit's n-grams)."""
+    return list(char_ngrams(clean(text), NGRAMS).elements())
 
 
 @dataclass
@@ -44,13 +46,7 @@ class Space:
         """Fit IDF on a background corpus, so common symptom grams (不出, 无法) weigh little."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        vec = TfidfVectorizer(
-            analyzer="char",
-            ngram_range=(1, 2),
-            sublinear_tf=True,
-            preprocessor=clean,
-            dtype=np.float32,
-        )
+        vec = TfidfVectorizer(analyzer=grams, sublinear_tf=True, dtype=np.float32)
         vec.fit([t for t in texts if clean(t)] or ["空"])
         return cls(vec)
 

@@ -117,10 +117,13 @@ def create_user(
     password: str,
     display_name: str = "",
     departments: list[str] | None = None,
+    email: str = "",
 ) -> User:
     """Create a person who logs in to the web UI."""
     if len(password) < 8:
         raise ValidationFailed("password must be at least 8 characters")
+    if email and ("@" not in email or len(email) > 200 or any(c.isspace() for c in email)):
+        raise ValidationFailed(f"not an e-mail address: {email!r}")
     stmt = select(User).where(col(User.username) == username)
     exists = session.execute(stmt).scalar_one_or_none()
     if exists is not None:
@@ -131,6 +134,7 @@ def create_user(
         password_hash=hash_password(password),
         display_name=display_name or username,
         departments=departments or [],
+        email=email,
     )
     session.add(user)
     session.flush()

@@ -47,11 +47,11 @@ def _counts(conn: Connection, names: list[str]) -> dict[str, int]:
     return {n: conn.execute(text(f'SELECT count(*) FROM "{n}"')).scalar_one() for n in names}
 
 
-def snapshot(engine: Engine, url: str, target: Path, bin_dir: str = "") -> dict[str, int]:
+def snapshot(db_engine: Engine, url: str, target: Path, bin_dir: str = "") -> dict[str, int]:
     """pg_dump the database in custom format; return row counts from the same snapshot."""
     pg_dump = find_tool("pg_dump", bin_dir)
     dsn, env = _libpq(url)
-    conn = engine.connect().execution_options(isolation_level="REPEATABLE READ")
+    conn = db_engine.connect().execution_options(isolation_level="REPEATABLE READ")
     with conn, conn.begin():
         # pg_dump joins this transaction's snapshot, so the counts describe the dump exactly.
         snap = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
@@ -66,10 +66,10 @@ def snapshot(engine: Engine, url: str, target: Path, bin_dir: str = "") -> dict[
 
 
 def restore(
-    engine: Engine, url: str, dump: Path, expected: dict[str, int], bin_dir: str = ""
+    db_engine: Engine, url: str, dump: Path, expected: dict[str, int], bin_dir: str = ""
 ) -> None:
     """pg_restore into an empty database in one transaction, then check the row counts."""
-    with engine.connect() as conn:
+    with db_engine.connect() as conn:
         existing = inspect(conn).get_table_names()
     if existing:
         raise Conflict(
@@ -82,7 +82,7 @@ def restore(
     done = subprocess.run([*cmd, f"--dbname={dsn}", str(dump)], env=env, capture_output=True)
     if done.returncode != 0:
         raise ValidationFailed(f"pg_restore failed: {done.stderr.decode(errors='replace').strip()}")
-    with engine.connect() as conn:
+    with db_engine.connect() as conn:
         counts = _counts(conn, sorted(inspect(conn).get_table_names()))
     if counts != expected:
         raise ValidationFailed("the restored database does not match the backup manifest")

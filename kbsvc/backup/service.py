@@ -77,7 +77,7 @@ def _drop_stale_partials(dest: Path) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
-def backup(settings: Settings, engine: Engine, dest: Path) -> BackupReport:
+def backup(settings: Settings, db_engine: Engine, dest: Path) -> BackupReport:
     """Snapshot the database, settings and secret into `dest`, atomically."""
     started = time.monotonic()
     dest = dest.expanduser().resolve()
@@ -95,7 +95,7 @@ def backup(settings: Settings, engine: Engine, dest: Path) -> BackupReport:
             tables = sqlite.snapshot(sqlite.database_path(settings.db_url), dump)
         else:
             dump = work / PG_FILE
-            tables = postgres.snapshot(engine, settings.db_url, dump, settings.backup.pg_bin_dir)
+            tables = postgres.snapshot(db_engine, settings.db_url, dump, settings.backup.pg_bin_dir)
         cfg = _redact(settings.model_dump(mode="json"))
         (work / SETTINGS_FILE).write_text(
             json.dumps(cfg, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8"
@@ -115,7 +115,7 @@ def backup(settings: Settings, engine: Engine, dest: Path) -> BackupReport:
             created_at=utcnow(),
             kbsvc_version=__version__,
             backend=backend,
-            db_revision=db.current_revision(engine),
+            db_revision=db.current_revision(db_engine),
             files=files,
             tables=tables,
             seconds=round(time.monotonic() - started, 3),
@@ -186,20 +186,20 @@ def restore(settings: Settings, source: Path) -> BackupReport:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if backend == "sqlite":
         sqlite.restore(source / SQLITE_FILE, sqlite.database_path(settings.db_url), manifest.tables)
-    engine = db.make_engine(settings)
+    db_engine = db.make_engine(settings)
     try:
         if backend == "postgresql":
             postgres.restore(
-                engine,
+                db_engine,
                 settings.db_url,
                 source / PG_FILE,
                 manifest.tables,
                 settings.backup.pg_bin_dir,
             )
         # A backup from an older kbsvc is brought up to this version's schema.
-        db.upgrade(engine)
+        db.upgrade(db_engine)
     finally:
-        engine.dispose()
+        db_engine.dispose()
     for name, wanted in ((SECRET_FILE, not settings.auth.secret_key), (SITE_FILE, True)):
         if manifest.file(name) and wanted:
             shutil.copyfile(source / name, settings.data_dir / name)

@@ -1,4 +1,4 @@
-"""Shared CLI plumbing: settings, engine, error translation, output."""
+"""Shared CLI plumbing: settings, the database and search engines, error translation, output."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from indexer.engine import SearchEngine
     from kbsvc.config import Settings
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 console = Console(stderr=True)
 
 
@@ -30,11 +31,11 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def handle_errors(fn: F) -> F:
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn expected errors (bad settings, domain errors, missing files) into one line."""
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         from pydantic import ValidationError
 
         from kbsvc.exceptions import KbError
@@ -48,7 +49,7 @@ def handle_errors(fn: F) -> F:
         except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
             raise fail(f"{exc.strerror}: {exc.filename}") from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def settings_problems(exc: Any) -> str:
@@ -60,21 +61,22 @@ def settings_problems(exc: Any) -> str:
     return "; ".join(parts)
 
 
-def engine() -> Engine:
-    """Engine for the configured database, migrated to head."""
+def open_db_engine() -> Engine:
+    """The SQLAlchemy engine for the configured database, migrated to head."""
     from kbsvc import db
     from kbsvc.config import Settings
 
-    eng = db.make_engine(Settings())
-    db.upgrade(eng)
-    return eng
+    built = db.make_engine(Settings())
+    db.upgrade(built)
+    return built
 
 
-def search_engine(db_engine: Engine | None = None, *, start: bool = True) -> SearchEngine:
-    """The search engine over the configured database; started: index loaded and caught up."""
+def search_engine(over: Engine | None = None, *, start: bool = True) -> SearchEngine:
+    """The search engine over `over` (default: the configured database); started: index
+    loaded and caught up."""
     from kbsvc.search.engine import build_search_engine
 
-    built = build_search_engine(settings(), db_engine or engine())
+    built = build_search_engine(settings(), over or open_db_engine())
     if start:
         built.start()
     return built
@@ -98,5 +100,5 @@ def open_session() -> Iterator[Session]:
     """
     from kbsvc import db
 
-    with db.session_scope(engine()) as session:
+    with db.session_scope(open_db_engine()) as session:
         yield session

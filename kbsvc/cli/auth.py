@@ -22,6 +22,7 @@ def user_add(
     role: str = typer.Option("editor", help="viewer | editor | reviewer | admin"),
     password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
     department: list[str] = typer.Option([], help="Department(s) the person belongs to."),
+    email: str = typer.Option("", help="Mailbox for review notices (mail channels)."),
 ) -> None:
     """Create a user."""
     from kbsvc.auth import service
@@ -32,7 +33,12 @@ def user_add(
         raise fail(f"unknown role {role!r}: use viewer, editor, reviewer or admin")
     with open_session() as session:
         user = service.create_user(
-            session, username=name, role=Role(role), password=password, departments=department
+            session,
+            username=name,
+            role=Role(role),
+            password=password,
+            departments=department,
+            email=email,
         )
         _audit(session, "user add", "users", str(user.id), f"role={user.role}")
     typer.echo(f"created user {user.username} ({user.role})")

@@ -19,14 +19,14 @@ def backup(
 ) -> None:
     """Write a consistent backup while the service runs (database, settings, manifest)."""
     from kbsvc.backup import service
-    from kbsvc.cli._common import engine, settings
+    from kbsvc.cli._common import open_db_engine, settings
 
     cfg = settings()
-    eng = engine()
+    db_engine = open_db_engine()
     try:
-        report = service.backup(cfg, eng, folder)
+        report = service.backup(cfg, db_engine, folder)
     finally:
-        eng.dispose()
+        db_engine.dispose()
     rows = sum(report.tables.values())
     typer.echo(
         f"backup written to {report.path}: {report.backend}, {len(report.tables)} tables, "

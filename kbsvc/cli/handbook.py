@@ -121,6 +121,7 @@ def create_cmd(
 @handle_errors
 def edition_cmd(handbook_id: int = typer.Option(..., "--id", help="Handbook id.")) -> None:
     """Freeze the next edition of a saved handbook."""
+    from kbsvc.auth.models import SYSTEM
     from kbsvc.cli._common import open_session, search_engine, settings
     from kbsvc.handbooks import service
 
@@ -132,7 +133,7 @@ def edition_cmd(handbook_id: int = typer.Option(..., "--id", help="Handbook id."
             settings=settings(),
             search=search_engine(),
         )
-    ch = service.edition_public(edition).changes
+        ch = service.edition_public(session, edition, principal=SYSTEM).changes
     typer.echo(
         f"edition {edition.number}: {len(edition.snapshot)} entries "
         f"(+{len(ch.added)} added, {len(ch.updated)} updated, -{len(ch.removed)} removed)"

@@ -72,14 +72,14 @@ def run(once: bool = typer.Option(False, "--once", help="One pass, then exit."))
     """Run the delivery worker in the foreground (the server runs one in the background)."""
     import time
 
-    from kbsvc.cli._common import engine, open_session, settings
+    from kbsvc.cli._common import open_db_engine, open_session, settings
     from kbsvc.notify import service
     from kbsvc.notify.worker import OutboxWorker
 
     cfg = settings()
     with open_session() as session:
         service.sync_settings_channels(session, cfg.notify.channels)
-    worker = OutboxWorker(cfg, engine())
+    worker = OutboxWorker(cfg, open_db_engine())
     while True:
         handled = worker.run_once()
         if once:

@@ -36,7 +36,7 @@ def _run(kind: str, start: str | None, end: str | None, fmt: Fmt, table: str | N
 
     from kbsvc.analytics import export, reports
     from kbsvc.analytics.sqlfn import Period
-    from kbsvc.cli._common import engine, settings
+    from kbsvc.cli._common import open_db_engine, settings
 
     period = Period.parse(start, end)
     cfg = settings()
@@ -45,7 +45,7 @@ def _run(kind: str, start: str | None, end: str | None, fmt: Fmt, table: str | N
         "reuse": reports.reuse,
         "health": reports.health,
     }
-    with Session(engine()) as session:
+    with Session(open_db_engine()) as session:
         if kind == "gaps":
             from kbsvc.analytics import gaps
 

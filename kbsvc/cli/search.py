@@ -44,10 +44,10 @@ def search(
     from sqlmodel import Session
 
     from kbsvc.auth.models import SYSTEM
-    from kbsvc.cli._common import engine, settings
+    from kbsvc.cli._common import open_db_engine, settings
     from kbsvc.search import service
 
-    db_engine = engine()
+    db_engine = open_db_engine()
     # The operator at the server's shell reads the whole KB (published entries of every dept).
     with Session(db_engine) as session:
         resp = service.search(
@@ -78,12 +78,15 @@ def suggest(
     from sqlmodel import Session
 
     from kbsvc.auth.models import SYSTEM
-    from kbsvc.cli._common import engine, settings
+    from kbsvc.cli._common import open_db_engine, settings
     from kbsvc.search import service
     from kbsvc.search.models import SuggestRequest
 
-    db_engine = engine()
-    req = SuggestRequest(text=text, title=title, system=system, department=department, k=k)
+    db_engine = open_db_engine()
+    # One question from a terminal, not keystrokes: every channel answers it.
+    req = SuggestRequest(
+        text=text, title=title, system=system, department=department, k=k, settled=True
+    )
     with Session(db_engine) as session:
         resp = service.suggest(
             session,
@@ -108,6 +111,15 @@ def reindex() -> None:
             n = built.rebuild(lambda done, total: bar.update(task, completed=done, total=total))
     else:
         n = built.rebuild()
+    if built.slow_dense:  # a slow model's vectors: embedded here rather than by the server
+        if is_tty():
+            from rich.progress import Progress
+
+            with Progress(console=console) as bar:
+                task = bar.add_task("embedding entries (e5)", total=None)
+                built.embed_pending(lambda d, t: bar.update(task, completed=d, total=t))
+        else:
+            built.embed_pending()
     dense = built.status()["dense"]
     typer.echo(f"indexed {n} entries (dense channel: {dense}) into {built.index_dir}")
 
@@ -130,12 +142,12 @@ def eval_cmd(
     if judgments is None and not from_links:
         raise fail("give a JUDGMENTS.jsonl file or --from-links")
     if choose:
-        from kbsvc.cli._common import engine, settings
+        from kbsvc.cli._common import open_db_engine, settings
         from kbsvc.search import choice
 
         if not from_links:
             raise fail("--choose judges with the KB's own evidence: add --from-links")
-        out = choice.choose(settings(), engine())
+        out = choice.choose(settings(), open_db_engine())
         typer.echo(json.dumps(out, ensure_ascii=False, indent=2) if as_json else out["why"])
         return
     rows = run(judgments, compare=compare, from_links=from_links)

@@ -16,9 +16,9 @@ def db_upgrade() -> None:
     from kbsvc import db
     from kbsvc.cli._common import settings
 
-    eng = db.make_engine(settings())
-    db.upgrade(eng)
-    typer.echo(f"database at revision {db.current_revision(eng)}")
+    db_engine = db.make_engine(settings())
+    db.upgrade(db_engine)
+    typer.echo(f"database at revision {db.current_revision(db_engine)}")
 
 
 @handle_errors

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 from sqlmodel import Session, SQLModel, col
 
-from kbsvc.auth.models import SYSTEM
+from kbsvc.auth.models import SYSTEM, Principal
 from kbsvc.config import PrivacySettings, Settings, get_settings
 from kbsvc.entries import service as entries
 from kbsvc.entries.duplicates import fields_of, find_duplicates
@@ -183,6 +183,7 @@ def capture(
     *,
     ticket_id: int,
     actor: str,
+    principal: Principal,
     settings: Settings | None = None,
     data: EntryCreate | None = None,
 ) -> tuple[CapturePublic, bool]:
@@ -199,7 +200,9 @@ def capture(
         id=ticket.id or 0, source=ticket.source, external_id=ticket.external_id, title=ticket.title
     )
     findings = _masked(_prefill(ticket), cfg.privacy)[1]
-    dups = find_duplicates(session, fields_of(entry), exclude_id=entry.id, settings=cfg.lifecycle)
+    dups = find_duplicates(
+        session, fields_of(entry), exclude_id=entry.id, principal=principal, settings=cfg.lifecycle
+    )
     return CapturePublic(
         **public.model_dump(),
         suggested_tags=suggested,

@@ -12,6 +12,7 @@ from kbsvc.db import savepoint
 from kbsvc.entries import service
 from kbsvc.entries.models import Entry, EntryLink, LinkKind
 from kbsvc.entries.schemas import CitationPublic, CitationsPublic, CitedEntriesPublic, CitedEntry
+from kbsvc.exceptions import Conflict
 from kbsvc.tickets.models import Ticket
 
 
@@ -54,8 +55,10 @@ def cite(
             )
     except IntegrityError:
         # A concurrent request recorded the same citation first (only the savepoint is undone).
-        link = session.execute(_link_stmt(entry.id or 0, source, external_id)).scalar_one()
-        created = False
+        found = session.execute(_link_stmt(entry.id or 0, source, external_id)).scalar_one_or_none()
+        if found is None:  # the conflict was another concurrent change to the entry
+            raise Conflict("the entry changed at the same time; retry", entry_id=entry_id) from None
+        link, created = found, False
     ticket = session.execute(
         select(Ticket).where(
             col(Ticket.source) == source,

@@ -1,21 +1,19 @@
 """Likely duplicates of a new entry or ticket, by character-bigram similarity (no index needed).
 
 Character bigrams suit Chinese without a tokenizer and measured as well as jieba tokens on
-fault records (see ARCHITECTURE.md); the retrieval engine may later replace the scan.
+fault records (see ARCHITECTURE.md); grams and cosine come from the one text toolkit.
 """
 
 from __future__ import annotations
 
-import math
-import re
-import unicodedata
-from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from indexer.text import char_ngrams, cosine
+from kbsvc.auth import policy
 from kbsvc.auth.models import Principal
 from kbsvc.config import LifecycleSettings
 from kbsvc.entries.models import DuplicateCandidate, Entry, EntryStatus
@@ -25,36 +23,13 @@ FIELD_LABELS = {"title": "标题", "symptom": "现象", "cause": "原因"}
 # Titles are short and say the most; weight their bigrams up in the combined vector.
 FIELD_WEIGHTS = {"title": 2.0, "symptom": 1.0, "cause": 1.0}
 SYSTEM_BONUS, MODULE_BONUS, TEXT_WEIGHT = 0.10, 0.05, 0.85
-_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
-
-
-def bigrams(text: str) -> Counter[str]:
-    """Character bigrams of the text, NFKC-folded, punctuation and spaces dropped."""
-    norm = _NON_WORD.sub("", unicodedata.normalize("NFKC", text or "").casefold())
-    if len(norm) < 2:
-        return Counter([norm] if norm else [])
-    return Counter(norm[i : i + 2] for i in range(len(norm) - 1))
-
-
-def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
-    """Cosine similarity of two sparse count vectors."""
-    if not a or not b:
-        return 0.0
-    if len(a) > len(b):
-        a, b = b, a
-    dot = sum(v * b.get(k, 0.0) for k, v in a.items())
-    if not dot:
-        return 0.0
-    na = math.sqrt(sum(v * v for v in a.values()))
-    nb = math.sqrt(sum(v * v for v in b.values()))
-    return dot / (na * nb)
 
 
 class _Profile:
     """Bigram vectors of one text record, per field and combined."""
 
     def __init__(self, fields: Mapping[str, Any]) -> None:
-        self.per_field = {f: bigrams(str(fields.get(f) or "")) for f in FIELDS}
+        self.per_field = {f: char_ngrams(str(fields.get(f) or "")) for f in FIELDS}
         self.combined: dict[str, float] = {}
         for f, vec in self.per_field.items():
             for gram, n in vec.items():
@@ -107,6 +82,7 @@ def _score(query: _Profile, cand: _Profile) -> tuple[float, list[str]]:
 def _pool(
     session: Session,
     *,
+    principal: Principal,
     system: str | None,
     exclude_system: str | None,
     exclude_id: int | None,
@@ -124,6 +100,7 @@ def _pool(
     stmt = select(*cols).where(
         col(Entry.status).in_([EntryStatus.published, EntryStatus.in_review]),
         col(Entry.merged_into_id).is_(None),
+        policy.visible_filter(principal),
     )
     if system is not None:
         stmt = stmt.where(col(Entry.system) == system)
@@ -145,10 +122,11 @@ def find_duplicates(
     exclude_id: int | None = None,
     k: int = 5,
     *,
+    principal: Principal,
     min_score: float | None = None,
     settings: LifecycleSettings | None = None,
 ) -> list[DuplicateCandidate]:
-    """Published / in-review entries most likely describing the same fault, best first.
+    """Published / in-review entries `principal` may see most likely describing the same fault.
 
     `text_fields` takes title, symptom, cause, system and module (an entry or ticket dict).
     Entries of the same system are scored first; other systems only fill up the list.
@@ -163,6 +141,7 @@ def find_duplicates(
     for system, exclude_system in passes:
         for row in _pool(
             session,
+            principal=principal,
             system=system,
             exclude_system=exclude_system,
             exclude_id=exclude_id,
@@ -203,4 +182,6 @@ def duplicates_of_entry(
     from kbsvc.entries.service import get
 
     entry = get(session, entry_id=entry_id, principal=principal)
-    return find_duplicates(session, fields_of(entry), exclude_id=entry_id, k=k, settings=settings)
+    return find_duplicates(
+        session, fields_of(entry), exclude_id=entry_id, k=k, principal=principal, settings=settings
+    )

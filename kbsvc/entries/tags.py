@@ -6,8 +6,10 @@ from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
 from sqlmodel import Field, Session, SQLModel, col
 
+from kbsvc.auth import policy
+from kbsvc.auth.models import Principal
 from kbsvc.entries import changes
-from kbsvc.entries.models import EntryTag, Tag
+from kbsvc.entries.models import Entry, EntryTag, Tag
 from kbsvc.exceptions import Conflict, NotFound, ValidationFailed
 
 
@@ -42,15 +44,26 @@ def _entries_with(session: Session, tag_id: int) -> list[int]:
     return list(session.execute(stmt).scalars())
 
 
-def list_tags(session: Session, *, q: str | None = None) -> TagsPublic:
-    """Every tag with the number of entries carrying it, most used first."""
-    used = func.count(col(EntryTag.entry_id))
-    stmt = (
-        select(col(Tag.id), col(Tag.name), used)
-        .outerjoin(EntryTag, col(EntryTag.tag_id) == col(Tag.id))
-        .group_by(col(Tag.id), col(Tag.name))
-        .order_by(used.desc(), col(Tag.name))
-    )
+def list_tags(session: Session, *, principal: Principal, q: str | None = None) -> TagsPublic:
+    """Tags on entries `principal` may see, with those entries counted, most used first.
+
+    Admins also see unused tags; anyone else sees a tag only through an entry they may open,
+    so a hidden entry's tags (and how many there are) do not leak (auth.policy).
+    """
+    if policy.sees_all_departments(principal) and policy.sees_unpublished(principal):
+        used = func.count(col(EntryTag.entry_id))
+        stmt = select(col(Tag.id), col(Tag.name), used).outerjoin(
+            EntryTag, col(EntryTag.tag_id) == col(Tag.id)
+        )
+    else:
+        used = func.count(col(Entry.id))
+        stmt = (
+            select(col(Tag.id), col(Tag.name), used)
+            .join(EntryTag, col(EntryTag.tag_id) == col(Tag.id))
+            .join(Entry, col(Entry.id) == col(EntryTag.entry_id))
+            .where(policy.visible_filter(principal))
+        )
+    stmt = stmt.group_by(col(Tag.id), col(Tag.name)).order_by(used.desc(), col(Tag.name))
     if q:
         stmt = stmt.where(col(Tag.name).contains(q))
     data = [TagPublic(id=i, name=n, entry_count=c) for i, n, c in session.execute(stmt).all()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, false, func, or_, select
 from sqlmodel import Session, col
 
 from kbsvc.auth import policy
@@ -192,13 +192,12 @@ def review_queue(
         col(EntryRevision.entry_id) == col(Entry.id),
         col(EntryRevision.status) == RevisionStatus.in_review,
     )
+    # Pending revisions are for editors and up (auth.policy): a viewer learns nothing of them.
+    revised = col(EntryRevision.id).is_not(None) if policy.sees_unpublished(principal) else false()
     stmt = (
         select(Entry)
         .outerjoin(EntryRevision, waiting)
-        .where(
-            or_(col(Entry.status) == S.in_review, col(EntryRevision.id).is_not(None)),
-            policy.visible_filter(principal),
-        )
+        .where(or_(col(Entry.status) == S.in_review, revised), policy.visible_filter(principal))
     )
     if system:
         stmt = stmt.where(col(Entry.system) == system)

@@ -136,6 +136,7 @@ def _merge_vocab(session: Session, vocab: list[ExchangeVocab]) -> int:
             row.aliases = [*row.aliases, *missing]
             session.add(row)
     session.flush()
+    vocab_mapping.forget(session)  # entries created next map onto the merged vocabulary
     return added
 
 
@@ -203,7 +204,8 @@ def _import_one(
         prov.source_version, prov.imported_at = src.version, utcnow()
         session.add(prov)
         return ImportedEntry(**done, outcome="updated", entry_id=entry.id)
-    dups = [d.id for d in find_duplicates(session, create.model_dump(), k=3)]
+    # Only ids go into the note, which editors (who see drafts) read; the importer is internal.
+    dups = [d.id for d in find_duplicates(session, create.model_dump(), k=3, principal=SYSTEM)]
     note = f"从{src.site_name or src.site_id}导入（原条目 #{src.entry_id} 第 {src.version} 版）"
     if dups:
         note += "；可能与本地条目重复：" + "、".join(f"#{d}" for d in dups)

@@ -12,6 +12,7 @@ from kbsvc.auth import policy
 from kbsvc.auth.models import SYSTEM, Principal
 from kbsvc.config import Settings
 from kbsvc.db import savepoint
+from kbsvc.entries.models import EntryStatus
 from kbsvc.exceptions import Conflict, NotFound, ValidationFailed
 from kbsvc.handbooks import document
 from kbsvc.handbooks.models import (
@@ -171,6 +172,12 @@ def publish_edition(
 ) -> HandbookEdition:
     """Freeze the entries the handbook selects now as its next edition."""
     handbook = get(session, handbook_id=handbook_id)
+    if handbook.selection.get("status", EntryStatus.published.value) != EntryStatus.published.value:
+        # A frozen draft would reach every viewer once its entry is published, unreviewed.
+        raise ValidationFailed(
+            "only published entries can be frozen into an edition; select status published",
+            field="selection.status",
+        )
     # An edition is frozen for every reader; each export drops what its reader may not see.
     entries = current_entries(session, handbook, settings, search=search, principal=SYSTEM)
     previous = _latest(session, handbook_id)
@@ -213,26 +220,39 @@ def get_edition(session: Session, *, handbook_id: int, number: int) -> HandbookE
     return edition
 
 
-def edition_public(edition: HandbookEdition) -> EditionPublic:
+def edition_public(
+    session: Session, edition: HandbookEdition, *, principal: Principal
+) -> EditionPublic:
+    """An edition as `principal` may see it: hidden entries neither listed nor counted."""
+    changes = EditionChanges(**edition.changes)
+    ids = [int(e["id"]) for e in edition.snapshot]
+    ids += [c.id for part in (changes.added, changes.updated, changes.removed) for c in part]
+    hidden = policy.hidden_ids(session, principal, ids)
     return EditionPublic(
         handbook_id=edition.handbook_id,
         number=edition.number,
         published_at=edition.published_at,
         published_by=edition.published_by,
-        entry_count=len(edition.snapshot),
-        changes=EditionChanges(**edition.changes),
+        entry_count=sum(1 for e in edition.snapshot if int(e["id"]) not in hidden),
+        changes=EditionChanges(
+            added=[c for c in changes.added if c.id not in hidden],
+            updated=[c for c in changes.updated if c.id not in hidden],
+            removed=[c for c in changes.removed if c.id not in hidden],
+        ),
     )
 
 
-def list_editions(session: Session, *, handbook_id: int) -> EditionsPublic:
-    """Every edition of a handbook, newest first."""
+def list_editions(session: Session, *, handbook_id: int, principal: Principal) -> EditionsPublic:
+    """Every edition of a handbook, newest first, as `principal` may see it."""
     get(session, handbook_id=handbook_id)
     stmt = (
         select(HandbookEdition)
         .where(col(HandbookEdition.handbook_id) == handbook_id)
         .order_by(col(HandbookEdition.number).desc())
     )
-    rows = [edition_public(e) for e in session.execute(stmt).scalars()]
+    rows = [
+        edition_public(session, e, principal=principal) for e in session.execute(stmt).scalars()
+    ]
     return EditionsPublic(data=rows, count=len(rows))
 
 

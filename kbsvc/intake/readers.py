@@ -25,6 +25,12 @@ _EXT = {
 }
 # charset-normalizer names for Chinese legacy encodings; GB18030 is their common superset.
 _GB_FAMILY = {"gb2312", "gbk", "gb18030", "hz", "cp936", "euc_cn"}
+_BIG5_FAMILY = {"big5", "big5hkscs", "cp950"}
+# Caps applied before the expensive part of parsing (a header of a million columns, a zip
+# member that inflates to gigabytes, a sheet that claims fifty million rows).
+MAX_COLUMNS = 500
+# Text-only workbooks compress 5-20x, so 200 MiB inflated covers any honest 50 MB upload.
+XLSX_MAX_INFLATED = 200 * 1024 * 1024
 
 
 @dataclass
@@ -74,6 +80,8 @@ def decode(data: bytes) -> tuple[str, str]:
     guess = (best.encoding if best else "").lower()
     # Short Chinese samples are often guessed as big5 or a Latin code page; a clean GB18030
     # decode is the better bet for a mainland hospital export.
+    if guess in _BIG5_FAMILY:
+        return _big5_or_gb(data)
     if guess not in _GB_FAMILY:
         try:
             return data.decode("gb18030"), "gb18030"
@@ -86,13 +94,50 @@ def decode(data: bytes) -> tuple[str, str]:
     return data.decode("gb18030", errors="replace"), "gb18030"
 
 
+def _common_ratio(text: str) -> float:
+    """Share of non-ASCII characters in GB2312 (everyday simplified Chinese and punctuation)."""
+    wide = [c for c in text if ord(c) > 127]
+    if not wide:
+        return 1.0
+    common = 0
+    for c in wide:
+        try:
+            c.encode("gb2312")
+            common += 1
+        except UnicodeEncodeError:
+            pass
+    return common / len(wide)
+
+
+def _big5_or_gb(data: bytes) -> tuple[str, str]:
+    # Big5 bytes decode as GB18030 without error, into rare characters and private-use
+    # mojibake; a real GB file decodes to everyday characters almost entirely.
+    gb = data.decode("gb18030", errors="replace")
+    if _common_ratio(gb[:20_000]) >= 0.9:
+        return gb, "gb18030"
+    try:
+        return data.decode("big5hkscs"), "big5hkscs"
+    except UnicodeDecodeError:
+        raise ValidationFailed(
+            "the file looks like Big5 (traditional Chinese) but does not decode cleanly;"
+            " save it as UTF-8"
+        ) from None
+
+
 def _unique_headers(raw: list[Any]) -> list[str]:
+    if len(raw) > MAX_COLUMNS:
+        raise TooLarge(f"the header has {len(raw)} columns; at most {MAX_COLUMNS} are accepted")
     headers: list[str] = []
+    taken: set[str] = set()
+    next_n: dict[str, int] = {}  # per base name: the next suffix to try, so de-dup stays O(n)
     for i, cell in enumerate(raw):
         name = str(cell).strip() if cell is not None and str(cell).strip() else f"column{i + 1}"
-        base, n = name, 2
-        while name in headers:
+        base = name
+        n = next_n.get(base, 2)
+        while name in taken:
             name, n = f"{base}.{n}", n + 1
+        next_n[base] = n
+        taken.add(name)
         headers.append(name)
     return headers
 
@@ -107,7 +152,9 @@ def read_csv(data: bytes, max_rows: int) -> Table:
     text, encoding = decode(data)
     stream = io.StringIO(text, newline="")
     first = text.split("\n", 1)[0]
-    reader = csv.reader(stream, delimiter=_delimiter(first))
+    # strict: a quote left open is an error naming its line, not a field that silently
+    # swallows every following row up to the end of the file.
+    reader = csv.reader(stream, delimiter=_delimiter(first), strict=True)
     table = Table(format="csv", headers=[], encoding=encoding)
     start = 1
     try:
@@ -118,15 +165,35 @@ def read_csv(data: bytes, max_rows: int) -> Table:
             if not table.headers:
                 table.headers = _unique_headers(record)
                 continue
+            if len(record) > MAX_COLUMNS:
+                raise TooLarge(f"line {line}: more than {MAX_COLUMNS} columns")
             _add(table, Row(line, dict(zip(table.headers, record, strict=False))), max_rows)
     except csv.Error as exc:
         raise ValidationFailed(f"line {start}: CSV cannot be parsed: {exc}") from None
     return table
 
 
-def read_xlsx(data: bytes, max_rows: int) -> Table:
+def _check_inflated(data: bytes, max_bytes: int) -> None:
+    """Refuse a zip whose members inflate past `max_bytes` before any XML is parsed."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            # zipfile stops reading a member at its declared size, so these sizes bound the work.
+            total = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise ValidationFailed(f"not a readable XLSX workbook: {exc}") from None
+    if total > max_bytes:
+        raise TooLarge(
+            f"the workbook inflates to {total} bytes; at most {max_bytes} are accepted",
+            max_bytes=max_bytes,
+        )
+
+
+def read_xlsx(data: bytes, max_rows: int, max_inflated: int = XLSX_MAX_INFLATED) -> Table:
     from openpyxl import load_workbook
 
+    _check_inflated(data, max_inflated)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for corrupt files
@@ -134,7 +201,16 @@ def read_xlsx(data: bytes, max_rows: int) -> Table:
     try:
         sheet = book.worksheets[0]
         table = Table(format="xlsx", headers=[])
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+        # Empty rows count too: a sheet may claim millions of them in a few bytes of XML.
+        last_row = 2 * max_rows + 1000
+        for number, cells in enumerate(
+            sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1), start=1
+        ):
+            if number > last_row:
+                raise TooLarge(f"the sheet has more than {last_row} rows", max_rows=max_rows)
+            if len(cells) > MAX_COLUMNS and any(c is not None for c in cells[MAX_COLUMNS:]):
+                raise TooLarge(f"row {number}: more than {MAX_COLUMNS} columns")
+            cells = cells[:MAX_COLUMNS]
             if not any(c is not None and str(c).strip() for c in cells):
                 continue
             if not table.headers:

@@ -12,8 +12,8 @@ config = context.config
 
 
 def run() -> None:
-    engine = config.attributes.get("engine") or make_engine(Settings())
-    with engine.connect() as connection:
+    db_engine = config.attributes.get("engine") or make_engine(Settings())
+    with db_engine.connect() as connection:
         context.configure(
             connection=connection,
             target_metadata=target_metadata,

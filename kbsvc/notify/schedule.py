@@ -64,7 +64,7 @@ def _wanted(session: Session, event: EventType) -> bool:
     return any(event.value in c.events for c in channels)
 
 
-def enqueue_due(engine: Engine, settings: Settings, now: datetime) -> None:
+def enqueue_due(db_engine: Engine, settings: Settings, now: datetime) -> None:
     """Enqueue today's review-due notice and this week's digest once their hour has come."""
     local = now.astimezone(LOCAL_TZ)
     if local.hour < settings.notify.daily_hour:
@@ -76,7 +76,7 @@ def enqueue_due(engine: Engine, settings: Settings, now: datetime) -> None:
     for event, key in jobs:
         if key in _done:
             continue
-        with Session(engine) as session:
+        with Session(db_engine) as session:
             if not _wanted(session, event):
                 continue  # nobody subscribed yet; look again on a later pass
             if event is EventType.review_due:

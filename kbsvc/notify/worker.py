@@ -44,8 +44,8 @@ def backoff(attempts: int, base: float, cap: float) -> timedelta:
 class OutboxWorker:
     """Sends pending deliveries; several may run (processes, hosts) on one database."""
 
-    def __init__(self, settings: Settings, engine: Engine, *, name: str = "") -> None:
-        self.settings, self.engine = settings, engine
+    def __init__(self, settings: Settings, db_engine: Engine, *, name: str = "") -> None:
+        self.settings, self.db_engine = settings, db_engine
         self.cfg = settings.notify
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._stop = threading.Event()
@@ -55,7 +55,7 @@ class OutboxWorker:
         """Ids this worker now holds a lease on."""
         due = or_(col(OutboxDelivery.lease_until).is_(None), col(OutboxDelivery.lease_until) < now)
         claimed = []
-        with Session(self.engine) as session:
+        with Session(self.db_engine) as session:
             ids = session.exec(
                 select(col(OutboxDelivery.id))
                 .where(
@@ -97,7 +97,7 @@ class OutboxWorker:
 
     def deliver(self, row_id: int, now: datetime | None = None) -> DeliveryStatus:
         """Send one claimed row and record the outcome."""
-        with Session(self.engine) as session:
+        with Session(self.db_engine) as session:
             row = session.get(OutboxDelivery, row_id)
             assert row is not None
             channel = session.get(NotifyChannel, row.channel_id)
@@ -124,7 +124,7 @@ class OutboxWorker:
         else:
             wait = backoff(row.attempts, self.cfg.backoff_base_s, self.cfg.backoff_max_s)
             values = {"next_attempt_at": now + wait, "last_error": error}
-        with Session(self.engine) as session:
+        with Session(self.db_engine) as session:
             session.execute(
                 update(OutboxDelivery)
                 .where(
@@ -140,7 +140,7 @@ class OutboxWorker:
     def run_once(self, now: datetime | None = None, batch: int = 20) -> int:
         """Enqueue scheduled notices that are due, then send one batch; returns rows handled."""
         now = now or utcnow()
-        schedule.enqueue_due(self.engine, self.settings, now)
+        schedule.enqueue_due(self.db_engine, self.settings, now)
         handled = 0
         # One row per claim: a crash then strands only the row in flight, not a whole batch.
         while handled < batch and (ids := self.claim(now, batch=1)):

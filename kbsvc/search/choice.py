@@ -47,10 +47,10 @@ def choose(settings: Settings, db_engine: Engine) -> dict[str, Any]:
     resolve = resolver(docs)
     rows: list[dict[str, Any]] = []
     for name, backend, fusion, weight in CANDIDATES:
-        eng = build_search_engine(_variant(settings, backend, fusion, weight), db_engine)
-        if backend != "none" and eng.backend == "none":
+        search_engine = build_search_engine(_variant(settings, backend, fusion, weight), db_engine)
+        if backend != "none" and search_engine.backend == "none":
             continue  # not available on this host
-        r = eng.build_retriever(docs)
+        r = search_engine.build_retriever(docs)
         m = evaluate_loo(r, docs, judgments, held, resolve)
         figures = {k: round(float(m[k]), 4) for k in ("mrr@10", "recall@5", "ndcg@10")}
         rows.append(

@@ -8,6 +8,7 @@ import pytest
 from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from kbsvc.config import Settings
 
@@ -76,19 +77,16 @@ def test_metrics(client: TestClient, viewer_headers: dict[str, str]) -> None:
     assert "kbsvc_entries_latest_seq" in body and "987654" not in body
 
 
-def test_metrics_read_the_search_service(app) -> None:  # type: ignore[no-untyped-def]
-    class FakeSearch:
-        size = 42
+def test_metrics_read_the_search_engine_status(client: TestClient, session: Session) -> None:
+    from tests.factories import make_entry
 
-        def applied_seq(self) -> int:
-            return 7
-
-    with TestClient(app) as client:
-        real = app.state.search_engine
-        app.state.search_engine = FakeSearch()
-        body = client.get("/metrics").text
-        app.state.search_engine = real  # the lifespan stops the real engine on exit
-    assert "kbsvc_index_size 42.0" in body and "kbsvc_index_applied_seq 7.0" in body
+    make_entry(session)
+    make_entry(session, title="PACS影像调阅很慢")
+    client.app.state.search_engine.sync()  # type: ignore[attr-defined]
+    status = client.app.state.search_engine.status()  # type: ignore[attr-defined]
+    body = client.get("/metrics").text
+    assert f"kbsvc_index_size {float(status['entries'])}" in body and status["entries"] == 2
+    assert f"kbsvc_index_applied_seq {float(status['last_seq'])}" in body
 
 
 def test_readyz_reports_probes(app) -> None:  # type: ignore[no-untyped-def]

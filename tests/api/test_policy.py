@@ -157,3 +157,40 @@ def test_handbook_export_leaves_out_hidden_entries(
         f"/api/v1/handbooks/{drafts['id']}/export", params={"format": "md"}, headers=editor_headers
     )
     assert r.status_code == 200 and "草稿：HIS未审核" in r.text
+
+
+def test_every_page_with_an_entry_id_hides_restricted_entries(
+    client: TestClient, session: Session
+) -> None:
+    """Walks the app's page routes (kept out of OpenAPI): any GET page with {entry_id}, present
+    or future, answers a logged-in editor of another department 404, as for a missing id."""
+    from collections.abc import Iterator
+    from typing import Any
+
+    from fastapi.routing import APIRoute
+
+    from api.routers import web
+
+    auth_service.create_user(
+        session, username="gk2", role=Role.editor, password="s3cret-pass", departments=["骨科"]
+    )
+    hidden = make_entry(session, title="内科限定条目", restricted_departments=["内科"])
+    login = {"username": "gk2", "password": "s3cret-pass"}
+    assert client.post("/api/v1/auth/login", json=login).status_code == 200
+
+    def routes(items: list[Any]) -> Iterator[APIRoute]:
+        for r in items:  # included routers are wrapped; the web UI has no path prefix
+            if isinstance(r, APIRoute):
+                yield r
+            elif hasattr(r, "original_router"):
+                yield from routes(r.original_router.routes)
+
+    web_routes = routes(web.router.routes)
+    pages = [r.path for r in web_routes if "{entry_id}" in r.path and "GET" in r.methods]
+    assert "/entries/{entry_id}/edit" in pages
+    leaks = []
+    for path in pages:
+        r = client.get(path.replace("{entry_id}", str(hidden.id)), follow_redirects=False)
+        if r.status_code != 404 or "内科限定条目" in r.text:
+            leaks.append(f"GET {path} -> {r.status_code}")
+    assert not leaks, leaks

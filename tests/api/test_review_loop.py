@@ -50,6 +50,8 @@ def test_editor_edit_of_published_entry_waits_for_review(
     assert r.json()["pending_revision"] == {"version": 2, "status": "in_review"}
     queue = client.get("/api/v1/review-queue", headers=reviewer_headers).json()
     assert [e["id"] for e in queue["data"]] == [entry.id]
+    # A viewer learns nothing of pending revisions, not even that one exists.
+    assert client.get("/api/v1/review-queue", headers=viewer_headers).json()["count"] == 0
     assert queue["data"][0]["pending_revision"]["status"] == "in_review"
     rev = client.get(f"{url}/revision", headers=reviewer_headers).json()
     assert rev["changes"] == [{"field": "solution", "before": LIVE, "after": BAD}]

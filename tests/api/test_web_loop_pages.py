@@ -102,6 +102,7 @@ def test_compare_versions_and_chinese_notes(client: TestClient, session: Session
     assert "CA Key证书过期" in html and "证书到期" in html and "有改动" in html
     page = client.get(f"/entries/{entry.id}").text
     assert "lisi老师" in page and "user:lisi" not in page and ">edited<" not in page
+    assert '<span class="account-name" title="编辑">lisi老师</span>' in page
 
 
 def test_browse_by_system_and_long_query(client: TestClient, session: Session) -> None:

@@ -69,3 +69,15 @@ def test_typing_stays_lexical_until_the_query_vector_is_cached(
     # The settled query cached its vector: asked again while typing, the dense channel joins.
     assert eng.search("医保卡结不了账", 3, dense=None).channels == ["lexical", "dense"]
     eng.stop()
+
+
+def test_reindex_can_embed_the_whole_queue_at_once(
+    settings: Settings, engine: Engine, session: Session, tmp_path: Path
+) -> None:
+    make_entry(session, title="叫号屏不显示", symptom="二楼诊区叫号屏幕黑屏", system="叫号系统")
+    make_entry(session, title="自助机没纸", symptom="自助机不出凭条", system="自助机")
+    eng = _e5(settings, engine, tmp_path / "idx")
+    seen: list[tuple[int, int]] = []
+    assert eng.embed_pending(lambda done, total: seen.append((done, total))) == 2
+    assert seen[-1] == (2, 2) and eng.status()["dense_progress"]["pending"] == 0
+    eng.stop()

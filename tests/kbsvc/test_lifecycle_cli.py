@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session
 
 from kbsvc.auth.models import SYSTEM
@@ -34,6 +35,8 @@ def _kbsvc(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+# Several `kbsvc` subprocesses, each paying the import cost: not in `make test-fast`.
+@pytest.mark.slow
 def test_entry_vocab_review_commands(settings: Settings, session: Session) -> None:
     entry = make_entry(session, status=EntryStatus.draft)
     out = _kbsvc(settings, "entry", "submit", str(entry.id))

@@ -13,7 +13,6 @@ pytestmark = pytest.mark.browser
 
 
 def test_build_preview_and_export_handbook(page, live_server: LiveServer) -> None:
-    live_server.require("/api/v1/handbooks")
     login(page, live_server, "editor1", "/handbooks")
     page.get_by_label("书名").fill("自助机与打印常见故障处理")
     page.get_by_label("自助机").check()

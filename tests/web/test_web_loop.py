@@ -296,3 +296,43 @@ def test_nav_shows_only_what_the_role_may_open(people: People) -> None:
     editor = people.page("editor1", "/")
     labels = editor.locator("#mainnav a").all_inner_texts()
     assert {"我的草稿", "采编"} <= set(labels) and not {"审核", "洞察", "管理"} & set(labels)
+
+
+def test_widget_not_helpful_with_comment_opens_a_flag(
+    people: People, live_server: LiveServer
+) -> None:
+    viewer = people.page("viewer1", "/demo/ticket")
+    viewer.locator("#title").fill("医生站登不上")
+    viewer.locator("#desc").fill("心内科门诊医生说登录提示证书无效")
+    first = viewer.locator("[data-kbsvc-widget] li.item").first
+    first.wait_for(timeout=15_000)
+    first.get_by_role("button", name="没用").click()
+    first.get_by_label("没用的原因（选填）").fill("证书助手里没有刷新按钮")
+    first.get_by_role("button", name="提交反馈").click()
+    first.locator(".note", has_text="感谢反馈").wait_for()
+    assert "已提醒审核人复核" in first.locator(".note").inner_text()
+    flags = api_get(live_server, "/api/v1/review-flags")["data"]
+    assert "证书助手里没有刷新按钮" in [f["comment"] for f in flags]
+
+
+def test_admin_purge_keeps_a_tombstone_for_citing_tickets(
+    people: People, live_server: LiveServer
+) -> None:
+    with live_server.session() as s:
+        leaked = make_entry(s, title="含患者姓名的条目", symptom="患者张三的腕带打不出")
+        entries.link_ticket(
+            s,
+            entry_id=leaked.id or 0,
+            source="helpdesk",
+            external_id="GD-WEB-0901",
+            kind=LinkKind.cited,
+            actor="t",
+        )
+        s.commit()
+    admin = people.page("admin1", f"/entries/{leaked.id}")
+    admin.get_by_label("清除内容（管理员）").fill("症状中含患者姓名")
+    admin.get_by_role("button", name="清除", exact=True).click()
+    admin.locator(".callout-warn", has_text="内容已由管理员清除").wait_for()
+    assert "张三" not in admin.content()
+    cited = api_get(live_server, "/api/v1/tickets/helpdesk/GD-WEB-0901/citations")["data"]
+    assert [c["entry_id"] for c in cited] == [leaked.id]

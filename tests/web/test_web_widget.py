@@ -70,7 +70,6 @@ def test_demo_ticket_suggests_cites_and_is_keyboard_navigable(
     page,
     live_server: LiveServer,  # type: ignore[no-untyped-def]
 ) -> None:
-    live_server.require("/api/v1/entries/1/citations")
     suggests: list[str] = []
     page.on("request", lambda r: suggests.append(r.url) if "/api/v1/suggest" in r.url else None)
     login(page, live_server, "viewer1", "/demo/ticket")
@@ -112,8 +111,6 @@ def test_demo_ticket_suggests_cites_and_is_keyboard_navigable(
 def test_widget_on_another_origin_uses_its_bound_key(
     page, live_server: LiveServer, host_site: tuple[str, Path]
 ) -> None:
-    live_server.require("/api/v1/suggest")
-    live_server.require("/api/v1/entries/1/citations")
     origin, folder = host_site
     key = live_server.host_key
     path = write_host_page(folder, src=f"{live_server.url}/widget.js", key=key, ticket="EXT-42")
@@ -136,7 +133,6 @@ def test_widget_on_another_origin_uses_its_bound_key(
 def test_widget_shows_xss_payload_as_text(
     page, live_server: LiveServer, host_site: tuple[str, Path]
 ) -> None:
-    live_server.require("/api/v1/suggest")
     origin, folder = host_site
     path = write_host_page(
         folder, src=f"{live_server.url}/widget.js", key=live_server.host_key, ticket="EXT-43"

@@ -7,7 +7,7 @@
   function csrf() {
     var token = csrfMeta ? csrfMeta.getAttribute('content') : '';
     if (token) return token;
-    var m = document.cookie.match(/(?:^|;\s*)(?:kbsvc_csrf|csrftoken|csrf_token)=([^;]+)/);
+    var m = document.cookie.match(/(?:^|;\s*)kbsvc_csrf=([^;]+)/);
     return m ? decodeURIComponent(m[1]) : '';
   }
 
@@ -389,6 +389,8 @@
     form.addEventListener('submit', function (ev) {
       ev.preventDefault();
       if (error) error.hidden = true;
+      var ask = form.getAttribute('data-confirm');
+      if (ask && !window.confirm(ask)) return;
       var button = form.querySelector('button[type="submit"]');
       if (button) button.disabled = true;
       api(spec[0], spec[1], formBody(form))

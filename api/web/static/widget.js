@@ -45,6 +45,8 @@
     'button.cite[aria-pressed="true"]{background:#146c43;border-color:#146c43;color:#fff}',
     'a.open{border-color:transparent;color:#0f6c81;margin-left:auto}',
     '.note{font-size:12px;color:#146c43}',
+    '.fbbox{flex-basis:100%;display:flex;gap:6px;align-items:flex-start}.fbbox[hidden]{display:none}',
+    '.fbtext{flex:1;min-width:0;font:inherit;font-size:12px;border:1px solid #bcccdc;border-radius:6px;padding:4px 6px;resize:vertical}',
     '.group{padding:8px 14px 4px;font-size:12px;font-weight:600;color:#146c43;background:#f3faf6;border-bottom:1px solid #e3f5ec}',
     '.item.cited{background:#fbfefc}',
     '.band-cited{background:#146c43;color:#fff}',
@@ -528,33 +530,56 @@
       });
     });
     actions.appendChild(cite);
-    [['有用', true], ['没用', false]].forEach(function (spec) {
+    // 没用 opens an optional comment: with one, a reviewer gets a flag to look at the entry.
+    var box = el('div', 'fbbox');
+    box.hidden = true;
+    var area = el('textarea', 'fbtext');
+    area.rows = 2;
+    area.maxLength = 2000;
+    area.placeholder = '哪里不对？（选填，填写后会提醒审核人复核）';
+    area.setAttribute('aria-label', '没用的原因（选填）');
+    var send = el('button', 'fbsend', '提交反馈');
+    send.type = 'button';
+    box.appendChild(area);
+    box.appendChild(send);
+    var vote = function (helpful, comment, pressed) {
+      var all = actions.querySelectorAll('button.fb, button.fbsend');
+      Array.prototype.forEach.call(all, function (x) { x.disabled = true; });
+      var body = { helpful: helpful, source: self.source };
+      if (comment) body.comment = comment;
+      var ticket = self.ticketId();
+      if (ticket) body.external_id = ticket;
+      self.request('/api/v1/entries/' + encodeURIComponent(entry.id) + '/feedback', body)
+        .then(function (res) {
+          pressed.setAttribute('aria-pressed', 'true');
+          box.hidden = true;
+          note.textContent = res && res.flag_id ? '感谢反馈，已提醒审核人复核' : '感谢反馈';
+        }, function () {
+          Array.prototype.forEach.call(all, function (x) { x.disabled = false; });
+          note.textContent = '反馈未成功，请稍后再试';
+        });
+    };
+    var buttons = [['有用', true], ['没用', false]].map(function (spec) {
       var b = el('button', 'fb', spec[0]);
       b.type = 'button';
       b.setAttribute('aria-pressed', 'false');
       b.addEventListener('click', function () {
-        var all = actions.querySelectorAll('button.fb');
-        Array.prototype.forEach.call(all, function (x) { x.disabled = true; });
-        var body = { helpful: spec[1], source: self.source };
-        var ticket = self.ticketId();
-        if (ticket) body.external_id = ticket;
-        self.request('/api/v1/entries/' + encodeURIComponent(entry.id) + '/feedback', body)
-          .then(function () {
-            b.setAttribute('aria-pressed', 'true');
-            note.textContent = '感谢反馈';
-          }, function () {
-            Array.prototype.forEach.call(all, function (x) { x.disabled = false; });
-            note.textContent = '反馈未成功，请稍后再试';
-          });
+        if (spec[1]) { vote(true, '', b); return; }
+        box.hidden = false;
+        b.setAttribute('aria-expanded', 'true');
+        area.focus();
       });
       actions.appendChild(b);
+      return b;
     });
+    send.addEventListener('click', function () { vote(false, area.value.trim(), buttons[1]); });
     var open = el('a', 'open', '查看全文');
     open.href = this.api + '/entries/' + encodeURIComponent(entry.id);
     open.target = '_blank';
     open.rel = 'noopener noreferrer';
     actions.appendChild(open);
     actions.appendChild(note);
+    actions.appendChild(box);
     return actions;
   };
 
@@ -575,6 +600,7 @@
 
   Widget.prototype.onKey = function (ev) {
     var active = this.root.activeElement;
+    if (active && active.tagName === 'TEXTAREA') return;  // typing a feedback comment
     var current = this.items.indexOf(active);
     var owner = current;
     if (owner < 0 && active) owner = this.items.indexOf(active.closest && active.closest('.item'));

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from kbsvc import db
 from kbsvc.analytics import demo
 from kbsvc.config import Settings
@@ -27,6 +29,8 @@ def _run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+# Several `kbsvc` subprocesses, each paying the import cost: not in `make test-fast`.
+@pytest.mark.slow
 def test_report_formats(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, database_url="", _env_file=None)  # type: ignore[call-arg]
     eng = db.make_engine(settings)

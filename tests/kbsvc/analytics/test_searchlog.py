@@ -54,6 +54,12 @@ def test_scrub_masks_numbers_but_keeps_text() -> None:
     assert "打印失败" in out
 
 
+def test_scrub_sees_through_full_width_digits() -> None:
+    out = searchlog.scrub("回电１３９１２３４５６７８，医保卡读不出来", PrivacySettings())
+    assert "13912345678" not in out and "１３９１２３４５６７８" not in out
+    assert "医保卡读不出来" in out
+
+
 def test_scrub_applies_the_sites_own_patterns() -> None:
     site = PrivacySettings(extra_patterns=[ExtraPattern(kind="mrn", pattern=r"MRN\d{6}")])
     assert "MRN123456" not in searchlog.scrub("MRN123456 医嘱打不开", site)

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -22,6 +24,8 @@ def _kbsvc(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+# Several `kbsvc` subprocesses, each paying the import cost: not in `make test-fast`.
+@pytest.mark.slow
 def test_create_list_revoke(tmp_path: Path) -> None:
     made = _kbsvc(
         tmp_path,

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from docx import Document
 from sqlmodel import Session
 
@@ -33,6 +34,8 @@ def kbsvc(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+# Several `kbsvc` subprocesses, each paying the import cost: not in `make test-fast`.
+@pytest.mark.slow
 def test_adhoc_export_and_saved_lifecycle(
     session: Session, settings: Settings, tmp_path: Path
 ) -> None:

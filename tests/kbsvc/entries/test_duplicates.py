@@ -5,15 +5,10 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from kbsvc.entries.duplicates import bigrams, cosine, find_duplicates
+from kbsvc.auth.models import SYSTEM
+from kbsvc.entries.duplicates import find_duplicates
 from kbsvc.entries.models import EntryStatus
 from tests.factories import make_entry
-
-
-def test_bigrams_fold_width_case_and_punctuation() -> None:
-    assert bigrams("ＨＩＳ 登录！") == bigrams("his登录")
-    assert cosine(bigrams("打印机卡纸"), bigrams("打印机卡纸")) == 1.0
-    assert cosine(bigrams("打印机卡纸"), bigrams("网络中断")) == 0.0
 
 
 def test_finds_same_fault_with_reasons(session: Session) -> None:
@@ -36,6 +31,7 @@ def test_finds_same_fault_with_reasons(session: Session) -> None:
             "system": "HIS",
             "module": "门诊医生站",
         },
+        principal=SYSTEM,
     )
     assert [d.id for d in found] == [ca.id]  # drafts and unrelated faults are not offered
     top = found[0]
@@ -48,12 +44,13 @@ def test_same_system_ranks_first_and_exclusions(session: Session) -> None:
     his = make_entry(session, title="自助机打印发票失败", symptom="发票打印失败", system="HIS")
     kiosk = make_entry(session, title="自助机打印发票失败", symptom="发票打印失败", system="自助机")
     fields = {"title": "自助机发票打印失败", "symptom": "打印发票失败", "system": "自助机"}
-    found = find_duplicates(session, fields)
+    found = find_duplicates(session, fields, principal=SYSTEM)
     assert [d.id for d in found] == [kiosk.id, his.id]
     assert found[0].score > found[1].score
-    assert [d.id for d in find_duplicates(session, fields, exclude_id=kiosk.id)] == [his.id]
-    assert find_duplicates(session, fields, k=1)[0].id == kiosk.id
-    assert find_duplicates(session, {"title": "", "symptom": ""}) == []
+    others = find_duplicates(session, fields, exclude_id=kiosk.id, principal=SYSTEM)
+    assert [d.id for d in others] == [his.id]
+    assert find_duplicates(session, fields, k=1, principal=SYSTEM)[0].id == kiosk.id
+    assert find_duplicates(session, {"title": "", "symptom": ""}, principal=SYSTEM) == []
 
 
 def test_create_response_and_duplicates_route(

@@ -148,3 +148,9 @@ def test_filters_and_bad_files(
         with pytest.raises(ValidationFailed, match="not a zip"):
             service.import_kb(other, cfg, b"PK-not-really", actor="t")
         assert _local(other) == []
+
+
+def test_system_filter_accepts_an_alias(settings: Settings, session: Session) -> None:
+    make_entry(session, title="叫号屏不刷新", system="叫号")  # stored as the canonical 叫号系统
+    _, manifest = service.export_kb(session, settings, system="叫号")
+    assert manifest.entries == 1

@@ -53,7 +53,7 @@ def test_second_edition_lists_added_updated_removed(
     second = service.publish_edition(
         session, handbook_id=hb, actor="t", settings=settings, search=search
     )
-    ch = service.edition_public(second).changes
+    ch = service.edition_public(session, second, principal=SYSTEM).changes
     assert second.number == 2
     assert [c.id for c in ch.added] == [added]
     assert [(c.id, c.previous_version, c.version) for c in ch.updated] == [(kb_ids["slow"], 1, 2)]
@@ -72,7 +72,7 @@ def test_second_edition_lists_added_updated_removed(
     assert "电子发票打印提示模板不存在" in section
     assert "第2版" in text
 
-    listed = service.list_editions(session, handbook_id=hb)
+    listed = service.list_editions(session, handbook_id=hb, principal=SYSTEM)
     assert [e.number for e in listed.data] == [2, 1] and listed.data[0].entry_count == 8
 
 

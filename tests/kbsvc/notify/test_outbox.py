@@ -204,3 +204,37 @@ def test_restricted_entry_goes_out_without_its_title(session: Session) -> None:
     )
     (row,) = _rows(session)
     assert row.payload["title"] == "待审核：受限条目" and "财务科专用" not in str(row.payload)
+
+
+def test_reviewer_mailbox_from_cli_gets_submitted_notices(
+    session: Session, settings: Settings
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, KBSVC_DATA_DIR=str(settings.data_dir))
+    env["KBSVC_DATABASE_URL"] = settings.database_url
+    args = ["user", "add", "zhao", "--role", "reviewer", "--password", "s3cret-pass"]
+    done = subprocess.run(
+        [sys.executable, "-m", "kbsvc", *args, "--email", "zhao@hospital.cn"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    bad = subprocess.run(
+        [sys.executable, "-m", "kbsvc", "user", "add", "qian", "--password", "s3cret-pass"]
+        + ["--email", "not an address"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and "not an e-mail address" in bad.stderr
+    add_channel(session, "mail", "email", ["entry.submitted"], audience=True)
+    entry = make_entry(session, status=EntryStatus.draft)
+    workflow.transition(
+        session, entry_id=entry.id or 0, action="submit", actor="user:a", principal=SYSTEM
+    )
+    (row,) = _rows(session)
+    assert row.payload["to"] == ["zhao@hospital.cn"]
