@@ -137,6 +137,23 @@ class RateLimitMiddleware:
                 return "session:" + hashlib.sha256(value.encode()).hexdigest()[:24]
         return "ip:" + ip
 
+    @staticmethod
+    def _ambiguous(scope: Scope) -> str:
+        """The credential sent more than once, if any ('' when each appears at most once).
+
+        The limiter and authentication must key on the same value; with two X-API-Key headers
+        or two session cookies one could be counted while the other is authenticated.
+        """
+        seen: dict[str, int] = {}
+        for name, value in scope.get("headers") or []:
+            if name in (b"x-api-key", b"authorization"):
+                seen[name.decode()] = seen.get(name.decode(), 0) + 1
+            elif name == b"cookie":
+                for part in value.decode("latin-1").split(";"):
+                    if part.strip().partition("=")[0] == SESSION_COOKIE:
+                        seen[SESSION_COOKIE] = seen.get(SESSION_COOKIE, 0) + 1
+        return next((name for name, n in seen.items() if n > 1), "")
+
     def _take(self, name: str, rate: float, burst: float) -> float:
         """0 when a token was taken, else seconds until one is available."""
         now = time.monotonic()
@@ -155,6 +172,16 @@ class RateLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") == "OPTIONS":
             await self.app(scope, receive, send)
+            return
+        twice = self._ambiguous(scope)
+        if twice:
+            response = error_json(
+                400,
+                "ambiguous_credentials",
+                f"{twice} was sent more than once; send one credential per request",
+                {"credential": twice},
+            )
+            await response(scope, receive, send)
             return
         path = scope.get("path", "").rstrip("/")
         wait = 0.0
