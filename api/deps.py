@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.errors import is_page
+from api.uow import SESSION_STATE
 from indexer.engine import SearchEngine
 from kbsvc.analytics.searchlog import SearchLogWriter
 from kbsvc.auth import policy, sessions
@@ -36,9 +37,11 @@ def get_db_engine(request: Request) -> Engine:
 DbEngineDep = Annotated[Engine, Depends(get_db_engine)]
 
 
-def get_session(db_engine: DbEngineDep) -> Iterator[Session]:
-    # Services own their commits; the request scope only closes (and rolls back leftovers).
+def get_session(request: Request, db_engine: DbEngineDep) -> Iterator[Session]:
+    """The request's session; `api.uow.UnitOfWorkRoute` commits it when the route succeeds."""
+    # Closing rolls back whatever was not committed: a route that raised leaves nothing behind.
     with Session(db_engine, expire_on_commit=False) as session:
+        setattr(request.state, SESSION_STATE, session)
         yield session
 
 

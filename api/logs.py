@@ -53,12 +53,21 @@ class _StderrHandler(logging.StreamHandler[TextIO]):
         pass
 
 
+# Our packages log at the configured level; everything else is held to warnings.
+OUR_LOGGERS = ("kbsvc", "api", "indexer", "embeddings")
+# Libraries that bring their own plain-text handlers (uvicorn's dictConfig, jieba's console).
+FOREIGN_HANDLERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi", "jieba")
+
+
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
-    """Attach one stderr handler to the `kbsvc` logger tree (idempotent, safe under pytest)."""
-    logger = logging.getLogger("kbsvc")
-    logger.setLevel(level)
-    if any(getattr(h, _HANDLER_FLAG, False) for h in logger.handlers):
-        return
+    """Send every logger to one stderr handler on the root, in `fmt` (idempotent).
+
+    Our packages log at `level`; uvicorn's and jieba's own handlers are removed so their
+    records reach the same handler instead of printing plain text beside it.
+    """
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, _HANDLER_FLAG, False)]:
+        root.removeHandler(old)
     handler = _StderrHandler()
     handler.setFormatter(
         JsonFormatter()
@@ -66,4 +75,16 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
     )
     setattr(handler, _HANDLER_FLAG, True)
-    logger.addHandler(handler)
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > logging.WARNING:
+        root.setLevel(logging.WARNING)
+    for name in OUR_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        logger.propagate = True
+    for name in FOREIGN_HANDLERS:
+        logger = logging.getLogger(name)
+        for foreign in list(logger.handlers):
+            logger.removeHandler(foreign)
+        logger.propagate = True
+    logging.getLogger("jieba").setLevel(logging.WARNING)  # dictionary-loading chatter

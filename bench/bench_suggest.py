@@ -110,6 +110,7 @@ def seed_db(settings: Any, rows: list[dict[str, Any]]) -> str:
         s.execute(insert(SequenceCounter).values(name="entries", value=len(rows)))
         s.commit()
         _row, key = auth_service.create_api_key(s, name="bench", role=Role.viewer)
+        s.commit()  # services only flush
     eng.dispose()
     return key
 

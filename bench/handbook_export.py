@@ -47,9 +47,7 @@ def load(session: Session, copies: int) -> int:
     for copy in range(copies):
         for rows in groups.values():
             data = EntryCreate.model_validate({k: rows[0].get(k) or "" for k in FIELDS})
-            entry = entries.create(
-                session, data=data, actor="bench", status=EntryStatus.published, commit=False
-            )
+            entry = entries.create(session, data=data, actor="bench", status=EntryStatus.published)
             for i, row in enumerate(rows):
                 entries.link_ticket(
                     session,

@@ -76,6 +76,21 @@ def rowcount(result: Result[Any]) -> int:
 
 
 @contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """`session.begin_nested()` that stays inside the caller's transaction on SQLite too.
+
+    pysqlite starts a transaction only before DML, so a SAVEPOINT issued first opens one of its
+    own and its RELEASE commits: the caller could no longer roll it back. BEGIN IMMEDIATE
+    first keeps it nested (and takes the write lock now, as the write inside would).
+    """
+    conn = session.connection()
+    if conn.dialect.name == "sqlite" and not conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    with session.begin_nested():
+        yield
+
+
+@contextmanager
 def session_scope(db_engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error."""
     with Session(db_engine, expire_on_commit=False) as session:

@@ -106,6 +106,7 @@ def _key(session: Session, role: Role) -> dict[str, str]:
     _row, plaintext = auth_service.create_api_key(
         session, name=f"test-{role.value}", role=role, origins=origins
     )
+    session.commit()
     return {"Authorization": f"Bearer {plaintext}"}
 
 

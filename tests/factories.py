@@ -55,4 +55,6 @@ def make_entry(session: Session, status: EntryStatus = EntryStatus.published, **
         "tags": ["CA证书", "登录"],
     }
     data.update(over)
-    return entries.create(session, data=EntryCreate(**data), actor="test", status=status)
+    entry = entries.create(session, data=EntryCreate(**data), actor="test", status=status)
+    session.commit()  # services only flush; test data is committed so the app under test sees it
+    return entry

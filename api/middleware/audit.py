@@ -1,6 +1,8 @@
 """Audit every successful write, for every route, present and future, without per-route code.
 
-The response is held until the event is stored, so a write the client saw succeed is audited.
+A route's database writes and their event commit together (api.uow); this middleware stores
+the rest (refused logins, writes that touched no session) in their own transaction, holding
+the response until the event is stored, so a write the client saw succeed is audited.
 Routes may refine an event through `request.state.audit = {"actor"|"object_type"|"object_ids"|
 "summary": ...}` (login does, to name the person who tried). A read sent as POST (suggest: the
 ticket text is too long for a URL) declares `openapi_extra={READ_FLAG: True}` and is not audited.
@@ -22,6 +24,8 @@ log = logging.getLogger("kbsvc.audit")
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 HOLD_BYTES = 256 * 1024  # larger responses (exports) are sent on and audited afterwards
 AUDITED_FAILURES = {"/api/v1/auth/login": {401}}
+AUDITED = "audited"  # scope state flag: the event is already stored
+REQUEST_BODY = "audit_request_body"  # scope state: the write's body as received so far
 READ_FLAG = "x-kbsvc-read"
 
 
@@ -75,6 +79,7 @@ class AuditMiddleware:
             await self.app(scope, receive, send)
             return
         request_body = bytearray()
+        scope.setdefault("state", {})[REQUEST_BODY] = request_body
         held: list[Message] = []
         held_size = 0
         status = 0
@@ -118,30 +123,43 @@ class AuditMiddleware:
     async def _record(
         self, scope: Scope, status: int, request_body: bytes, held: list[Message]
     ) -> None:
-        template = route_template(scope)
-        if template == "unmatched":
-            return
-        if not (200 <= status < 400 or status in AUDITED_FAILURES.get(template, ())):
-            return
-        state = scope.get("state") or {}
-        extra: dict[str, Any] = state.get("audit") or {}
-        principal = state.get("principal")
+        if (scope.get("state") or {}).get(AUDITED):
+            return  # stored in the request's own transaction (api.uow)
         body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
-        ids = [str(v) for v in (scope.get("path_params") or {}).values()]
-        ids += [i for i in _ids_from_body(body) if i not in ids]
+        fields = event_fields(scope, status, request_body, body)
+        if fields is None:
+            return
         db_engine = scope["app"].state.db_engine
-        fields = {
-            "actor": extra.get("actor") or getattr(principal, "label", "anonymous:anonymous"),
-            "role": str(getattr(getattr(principal, "role", None), "value", "") or ""),
-            "action": f"{scope['method']} {template}",
-            "object_type": extra.get("object_type") or _object_type(template),
-            "object_ids": extra.get("object_ids") or ids,
-            "status": status,
-            "request_id": state.get("request_id", ""),
-            "client": (scope.get("client") or ("",))[0],
-            "summary": extra.get("summary") or _summary(request_body),
-        }
         try:
             await anyio.to_thread.run_sync(lambda: audit.record(db_engine, **fields))
         except Exception:  # noqa: BLE001 - the write is committed; report, do not hide it
             log.exception("could not store audit event for %s", fields["action"])
+
+
+def event_fields(
+    scope: Scope, status: int, request_body: bytes, response_body: bytes
+) -> dict[str, Any] | None:
+    """The audit event of a finished write, or None when the request is not audited."""
+    if is_read(scope):
+        return None
+    template = route_template(scope)
+    if template == "unmatched":
+        return None
+    if not (200 <= status < 400 or status in AUDITED_FAILURES.get(template, ())):
+        return None
+    state = scope.get("state") or {}
+    extra: dict[str, Any] = state.get("audit") or {}
+    principal = state.get("principal")
+    ids = [str(v) for v in (scope.get("path_params") or {}).values()]
+    ids += [i for i in _ids_from_body(response_body) if i not in ids]
+    return {
+        "actor": extra.get("actor") or getattr(principal, "label", "anonymous:anonymous"),
+        "role": str(getattr(getattr(principal, "role", None), "value", "") or ""),
+        "action": f"{scope['method']} {template}",
+        "object_type": extra.get("object_type") or _object_type(template),
+        "object_ids": extra.get("object_ids") or ids,
+        "status": status,
+        "request_id": state.get("request_id", ""),
+        "client": (scope.get("client") or ("",))[0],
+        "summary": extra.get("summary") or _summary(request_body),
+    }

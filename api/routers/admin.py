@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from api.deps import Admin, SessionDep
 from api.errors import ERROR_RESPONSES
+from api.uow import UnitOfWorkRoute
 from kbsvc.auth import admin, service
 from kbsvc.auth.admin import (
     ApiKeyCreated,
@@ -18,7 +19,12 @@ from kbsvc.auth.admin import (
     UserUpdate,
 )
 
-router = APIRouter(prefix="/api/v1/admin", tags=["administration"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1/admin",
+    tags=["administration"],
+    responses=ERROR_RESPONSES,
+    route_class=UnitOfWorkRoute,
+)
 
 
 @router.get("/users", response_model=list[UserPublic])

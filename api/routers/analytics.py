@@ -11,11 +11,12 @@ from pydantic import BaseModel
 
 from api.deps import Reviewer, SessionDep, SettingsDep, WidgetOrViewer
 from api.errors import ERROR_RESPONSES
+from api.uow import UnitOfWorkRoute
 from kbsvc.analytics import export, gaps, page, reports, schemas, searchlog
 from kbsvc.analytics.models import ClickIn, ClickRecorded
 from kbsvc.analytics.sqlfn import Period
 
-router = APIRouter(tags=["analytics"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["analytics"], responses=ERROR_RESPONSES, route_class=UnitOfWorkRoute)
 
 FromQ = Annotated[str | None, Query(alias="from", description="First day, YYYY-MM-DD (local)")]
 ToQ = Annotated[str | None, Query(alias="to", description="Last day, YYYY-MM-DD (inclusive)")]

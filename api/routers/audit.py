@@ -9,10 +9,13 @@ from fastapi import APIRouter, Query
 
 from api.deps import Admin, SessionDep
 from api.errors import ERROR_RESPONSES
+from api.uow import UnitOfWorkRoute
 from kbsvc.auth import audit
 from kbsvc.auth.audit import AuditEventsPublic
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1/audit", tags=["audit"], responses=ERROR_RESPONSES, route_class=UnitOfWorkRoute
+)
 
 
 @router.get("", response_model=AuditEventsPublic)

@@ -8,11 +8,14 @@ from sqlmodel import SQLModel
 
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from api.errors import ERROR_RESPONSES
+from api.uow import UnitOfWorkRoute
 from kbsvc.auth import sessions
 from kbsvc.auth.models import Principal
 from kbsvc.exceptions import Unauthorized
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1/auth", tags=["auth"], responses=ERROR_RESPONSES, route_class=UnitOfWorkRoute
+)
 
 
 class LoginIn(SQLModel):

@@ -8,11 +8,17 @@ from fastapi import APIRouter, Body, Response
 
 from api.deps import Editor, SessionDep, SettingsDep
 from api.errors import ERROR_RESPONSES
+from api.uow import UnitOfWorkRoute
 from kbsvc.entries import capture as service
 from kbsvc.entries.capture import CapturePublic
 from kbsvc.entries.models import EntryCreate
 
-router = APIRouter(prefix="/api/v1/tickets", tags=["capture"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1/tickets",
+    tags=["capture"],
+    responses=ERROR_RESPONSES,
+    route_class=UnitOfWorkRoute,
+)
 
 
 @router.post(

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Query, Response
 
 from api.deps import Editor, SessionDep, Viewer, WidgetOrViewer
 from api.errors import ERROR_RESPONSES, MAX_OFFSET
+from api.uow import UnitOfWorkRoute
 from kbsvc.entries import citations
 from kbsvc.entries.schemas import CitationIn, CitationPublic, CitationsPublic, CitedEntriesPublic
 from kbsvc.feedback import service as feedback
@@ -21,7 +22,12 @@ from kbsvc.feedback.models import (
     ResolveIn,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["citations and feedback"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["citations and feedback"],
+    responses=ERROR_RESPONSES,
+    route_class=UnitOfWorkRoute,
+)
 
 
 @router.post(

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Query, Response
 
 from api.deps import Admin, Editor, SessionDep, SettingsDep, Viewer
 from api.errors import ERROR_RESPONSES, MAX_OFFSET
+from api.uow import UnitOfWorkRoute
 from kbsvc.auth import policy
 from kbsvc.entries import duplicates, removal, revisions, service, workflow
 from kbsvc.entries.models import (
@@ -24,7 +25,12 @@ from kbsvc.entries.models import (
 from kbsvc.entries.schemas import PurgeIn, RevisionPublic
 from kbsvc.exceptions import ValidationFailed
 
-router = APIRouter(prefix="/api/v1/entries", tags=["entries"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1/entries",
+    tags=["entries"],
+    responses=ERROR_RESPONSES,
+    route_class=UnitOfWorkRoute,
+)
 
 
 @router.get("", response_model=EntriesPublic)

@@ -10,11 +10,17 @@ from fastapi.responses import Response
 
 from api.deps import Admin, SessionDep, SettingsDep
 from api.errors import ERROR_RESPONSES
+from api.uow import UnitOfWorkRoute
 from kbsvc.exceptions import TooLarge
 from kbsvc.exchange import service
 from kbsvc.exchange.models import ImportReport
 
-router = APIRouter(prefix="/api/v1/exchange", tags=["exchange"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1/exchange",
+    tags=["exchange"],
+    responses=ERROR_RESPONSES,
+    route_class=UnitOfWorkRoute,
+)
 
 Filter = Annotated[str | None, Query(max_length=100)]
 
@@ -65,5 +71,4 @@ def import_file(
     if len(data) > limit:
         raise TooLarge(f"the file is larger than {limit} bytes (limits.max_import_bytes)")
     report = service.import_kb(session, settings, data, actor=f"exchange:{caller.label}")
-    session.commit()
     return report

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from api.deps import Editor, ExportLimiterDep, SearchEngineDep, SessionDep, SettingsDep, Viewer
 from api.errors import ERROR_RESPONSES, MAX_OFFSET
+from api.uow import UnitOfWorkRoute
 from kbsvc.handbooks import export, service
 from kbsvc.handbooks.models import (
     EditionPublic,
@@ -20,7 +21,12 @@ from kbsvc.handbooks.models import (
     HandbookUpdate,
 )
 
-router = APIRouter(prefix="/api/v1/handbooks", tags=["handbooks"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1/handbooks",
+    tags=["handbooks"],
+    responses=ERROR_RESPONSES,
+    route_class=UnitOfWorkRoute,
+)
 
 _EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {

@@ -6,9 +6,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from api.uow import UnitOfWorkRoute
 from kbsvc.exceptions import NotFound
 
-router = APIRouter(tags=["ops"])
+router = APIRouter(tags=["ops"], route_class=UnitOfWorkRoute)
 
 
 @router.get("/livez")

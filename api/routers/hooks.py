@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request
 
 from api.deps import Admin, SessionDep, SettingsDep
 from api.errors import ERROR_RESPONSES
+from api.uow import UnitOfWorkRoute
 from kbsvc.hooks import delivery, service
 from kbsvc.hooks.models import (
     NAME_PATTERN,
@@ -22,7 +23,12 @@ from kbsvc.hooks.models import (
     MappingIn,
 )
 
-router = APIRouter(prefix="/api/v1/hooks", tags=["webhooks"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1/hooks",
+    tags=["webhooks"],
+    responses=ERROR_RESPONSES,
+    route_class=UnitOfWorkRoute,
+)
 HookName = Annotated[str, Path(pattern=NAME_PATTERN)]
 
 _EVENT_BODY = {
@@ -60,7 +66,6 @@ def deliver(
         session, name=name, timestamp=x_kbsvc_timestamp, sig=x_kbsvc_signature, body=body
     )
     result = delivery.receive(session, hook=hook, body=body, privacy=settings.privacy)
-    session.commit()
     request.state.audit = {
         "actor": f"hook:{name}",
         "object_type": "tickets",
@@ -81,7 +86,6 @@ def create_hook(body: HookIn, session: SessionDep, _caller: Admin) -> HookCreate
         source=body.source,
         mapping_toml=body.mapping_toml,
     )
-    session.commit()
     return created
 
 
@@ -95,7 +99,6 @@ def list_hooks(session: SessionDep, _caller: Admin) -> HooksPublic:
 def set_mapping(name: HookName, body: MappingIn, session: SessionDep, _caller: Admin) -> HookPublic:
     """Replace the hook's field mapping (TOML, as for `kbsvc import --mapping`)."""
     hook = service.set_mapping(session, name=name, mapping_toml=body.mapping_toml)
-    session.commit()
     return hook
 
 
@@ -103,7 +106,6 @@ def set_mapping(name: HookName, body: MappingIn, session: SessionDep, _caller: A
 def rotate_secret(name: HookName, session: SessionDep, _caller: Admin) -> HookCreated:
     """Replace the signing secret (shown once); deliveries signed with the old one get 401."""
     hook = service.rotate_secret(session, name=name)
-    session.commit()
     return hook
 
 
@@ -125,7 +127,6 @@ def replay_dead_letter(
 ) -> EventOutcome:
     """Apply a dead letter again with the hook's current mapping."""
     outcome = delivery.replay(session, name=name, letter_id=letter_id, privacy=settings.privacy)
-    session.commit()
     return outcome
 
 
@@ -135,5 +136,4 @@ def replay_all(
 ) -> DeliveryResult:
     """Apply every open dead letter of the hook again, oldest first."""
     result = delivery.replay_all(session, name=name, privacy=settings.privacy)
-    session.commit()
     return result

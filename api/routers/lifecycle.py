@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from api.deps import Editor, Reviewer, SessionDep, SettingsDep, Viewer
 from api.errors import ERROR_RESPONSES, MAX_OFFSET
+from api.uow import UnitOfWorkRoute
 from kbsvc.auth.models import Principal
 from kbsvc.config import Settings
 from kbsvc.entries import duplicates, merge, revisions, service, versions, workflow
@@ -24,7 +25,9 @@ from kbsvc.entries.schemas import (
     VersionsPublic,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["lifecycle"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1", tags=["lifecycle"], responses=ERROR_RESPONSES, route_class=UnitOfWorkRoute
+)
 OptionalNote = Annotated[TransitionIn | None, Body()]
 
 

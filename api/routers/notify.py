@@ -8,10 +8,13 @@ from fastapi import APIRouter, Query
 
 from api.deps import Admin, SessionDep
 from api.errors import ERROR_RESPONSES
+from api.uow import UnitOfWorkRoute
 from kbsvc.notify import service
 from kbsvc.notify.models import ChannelIn, ChannelPublic, DeliveriesPublic, DeliveryStatus
 
-router = APIRouter(prefix="/api/v1/notify", tags=["notify"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1/notify", tags=["notify"], responses=ERROR_RESPONSES, route_class=UnitOfWorkRoute
+)
 
 
 @router.get("/channels", response_model=list[ChannelPublic])
@@ -24,7 +27,6 @@ def list_channels(session: SessionDep, _caller: Admin) -> list[ChannelPublic]:
 def create_channel(data: ChannelIn, session: SessionDep, _caller: Admin) -> ChannelPublic:
     """Add a channel (WeCom, DingTalk, Feishu, webhook or mail) and the events it wants."""
     row = service.create_channel(session, data=data)
-    session.commit()
     return service.to_public(row)
 
 
@@ -34,7 +36,6 @@ def update_channel(
 ) -> ChannelPublic:
     """Replace a channel's settings; an empty secret keeps the stored one."""
     row = service.update_channel(session, channel_id=channel_id, data=data)
-    session.commit()
     return service.to_public(row)
 
 
@@ -42,7 +43,6 @@ def update_channel(
 def disable_channel(channel_id: int, session: SessionDep, _caller: Admin) -> ChannelPublic:
     """Disable a channel (kept for its delivery history)."""
     row = service.disable_channel(session, channel_id=channel_id)
-    session.commit()
     return service.to_public(row)
 
 
@@ -62,5 +62,4 @@ def list_deliveries(
 def retry_delivery(delivery_id: int, session: SessionDep, _caller: Admin) -> DeliveriesPublic:
     """Queue a failed delivery again, now, with a fresh set of attempts."""
     service.retry(session, delivery_id=delivery_id)
-    session.commit()
     return service.list_deliveries(session, limit=1)

@@ -9,11 +9,14 @@ from fastapi import APIRouter, Query
 from api.deps import SearchEngineDep, SearchLogDep, SessionDep, SettingsDep, Viewer, WidgetOrViewer
 from api.errors import ERROR_RESPONSES
 from api.middleware.audit import READ_FLAG
+from api.uow import UnitOfWorkRoute
 from kbsvc.entries.models import EntryStatus
 from kbsvc.search import service
 from kbsvc.search.models import SearchResponse, SuggestRequest, SuggestResponse
 
-router = APIRouter(prefix="/api/v1", tags=["search"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1", tags=["search"], responses=ERROR_RESPONSES, route_class=UnitOfWorkRoute
+)
 
 
 @router.post("/suggest", response_model=SuggestResponse, openapi_extra={READ_FLAG: True})

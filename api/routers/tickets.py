@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, File, Query, UploadFile
 
 from api.deps import Editor, SessionDep, SettingsDep, Viewer
 from api.errors import ERROR_RESPONSES, MAX_OFFSET
+from api.uow import UnitOfWorkRoute
 from kbsvc.auth.models import Role
 from kbsvc.exceptions import Forbidden, TooLarge, ValidationFailed
 from kbsvc.intake import CaptureMode
@@ -19,7 +20,12 @@ from kbsvc.privacy.pii import scrub_ticket_in
 from kbsvc.tickets import service
 from kbsvc.tickets.models import TicketIn, TicketPublic, TicketsPublic, TicketUpsertResult
 
-router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1/tickets",
+    tags=["tickets"],
+    responses=ERROR_RESPONSES,
+    route_class=UnitOfWorkRoute,
+)
 # Row errors beyond this many are counted but not listed in the response.
 MAX_REPORTED_ERRORS = 1000
 

@@ -10,6 +10,7 @@ from sqlmodel import Field, SQLModel
 from api.deps import Admin, Editor, Reviewer, SessionDep, SettingsDep, Viewer
 from api.errors import ERROR_RESPONSES
 from api.middleware.audit import READ_FLAG
+from api.uow import UnitOfWorkRoute
 from kbsvc.entries import tags, workflow
 from kbsvc.privacy.pii import ScrubResult, scrub_text
 from kbsvc.vocab import mapping
@@ -23,7 +24,12 @@ from kbsvc.vocab.models import (
     VocabTermUpdate,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["tags and vocabularies"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["tags and vocabularies"],
+    responses=ERROR_RESPONSES,
+    route_class=UnitOfWorkRoute,
+)
 
 
 @router.get("/tags", response_model=tags.TagsPublic)

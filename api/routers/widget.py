@@ -8,13 +8,16 @@ from fastapi import APIRouter, Depends, Response
 
 from api.deps import Admin, CurrentPrincipal, SessionDep, SettingsDep
 from api.errors import ERROR_RESPONSES
+from api.uow import UnitOfWorkRoute
 from kbsvc.auth.models import Principal, Role
 from kbsvc.exceptions import Forbidden, Unauthorized
 from kbsvc.widget import userscript
 from kbsvc.widget.capture import WidgetCaptureIn, WidgetCaptureResult, save_as_knowledge
 from kbsvc.widget.userscript import UserscriptIn, UserscriptPublic
 
-router = APIRouter(prefix="/api/v1/widget", tags=["widget"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1/widget", tags=["widget"], responses=ERROR_RESPONSES, route_class=UnitOfWorkRoute
+)
 
 
 def widget_or_editor(principal: CurrentPrincipal) -> Principal:
@@ -41,7 +44,6 @@ def capture(
 ) -> WidgetCaptureResult:
     """Upsert the host page's ticket and create its draft entry (201), or update it (200)."""
     result = save_as_knowledge(session, body, actor=caller.label, privacy=settings.privacy)
-    session.commit()
     if result.outcome != "created":
         response.status_code = 200
     return result
@@ -59,5 +61,4 @@ def create_userscript(
         kb_url=body.kb_url or settings.public_base_url,
         source=body.source,
     )
-    session.commit()
     return result

@@ -6,13 +6,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.deps import SessionDep
+from api.uow import UnitOfWorkRoute
 from api.web.render import WebCaller, guard, page
 from kbsvc.auth import admin, service
 from kbsvc.auth.models import Role
 from kbsvc.vocab import mapping
 from kbsvc.vocab import service as vocab
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
 KIND_LABELS = {
     "system": "系统",

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from api.deps import SearchEngineDep, SessionDep, SettingsDep
+from api.uow import UnitOfWorkRoute
 from api.web import labels
 from api.web.render import WebCaller, guard, not_found, page
 from kbsvc.auth.models import Role
@@ -20,7 +21,7 @@ from kbsvc.entries.models import Entry, EntryRevision, EntryStatus
 from kbsvc.exceptions import NotFound
 from kbsvc.tickets import service as tickets
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
 FORM_FIELDS = (*versions.CONTENT_FIELDS, "tags")
 

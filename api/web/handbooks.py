@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from itertools import groupby
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.deps import SearchEngineDep, SessionDep, SettingsDep
+from api.uow import UnitOfWorkRoute
 from api.web import data
 from api.web.render import WebCaller, guard, page
 from kbsvc.auth.models import Role
@@ -16,7 +14,7 @@ from kbsvc.exceptions import NotFound, ValidationFailed
 from kbsvc.handbooks import service
 from kbsvc.handbooks.models import Grouping
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
 GROUPING_LABELS = {
     Grouping.system_module.value: "按系统 / 模块分章",
@@ -67,29 +65,20 @@ def handbook_preview(
             message=f"没有找到编号为 {handbook_id} 的手册。",
         )
     try:
-        rows = service.current_entries(session, handbook, settings, search=search, principal=caller)
+        # The export's own document, so the preview has exactly its chapters and order.
+        doc = service.build_document(
+            session, handbook_id=handbook_id, settings=settings, search=search, principal=caller
+        )
     except ValidationFailed:
-        rows = []
-    chapters = _chapters(rows, handbook.grouping)
+        doc = None
     return page(
         request,
         "handbook_preview.html",
         title=handbook.title,
         handbook=service.to_public(session, handbook),
-        chapters=chapters,
-        count=len(rows),
+        chapters=doc.chapters if doc else [],
+        count=doc.entry_count if doc else 0,
         exports=EXPORTS,
         groupings=GROUPING_LABELS,
         nav="handbooks",
     )
-
-
-def _chapters(rows: list[dict[str, Any]], grouping: str) -> list[tuple[str, list[dict[str, Any]]]]:
-    # Mirrors the export's level-1 grouping so the preview reads like the document.
-    key = "category" if grouping == Grouping.cause_category.value else "system"
-
-    def name(row: dict[str, Any]) -> str:
-        return str(row.get(key) or "其他")
-
-    ordered = sorted(rows, key=name)
-    return [(chapter, list(items)) for chapter, items in groupby(ordered, key=name)]

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.deps import SessionDep, SettingsDep
+from api.uow import UnitOfWorkRoute
 from api.web.render import WebCaller, guard, page
 from kbsvc.auth.models import Role
 from kbsvc.hooks import delivery
 from kbsvc.hooks import service as hooks
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
 EXAMPLE_FIELDS = {
     "ticket_id": "#ticketNo",

@@ -6,11 +6,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.deps import SessionDep
+from api.uow import UnitOfWorkRoute
 from api.web.render import WebCaller, guard, page
 from kbsvc.auth.models import Role
 from kbsvc.notify import service
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
 KIND_LABELS = {
     "wecom": "企业微信群机器人",

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.deps import SearchEngineDep, SearchLogDep, SessionDep, SettingsDep
+from api.uow import UnitOfWorkRoute
 from api.web import data, labels
 from api.web.render import WebCaller, can, guard, page, principal_of
 from kbsvc.auth.models import Role
@@ -17,7 +18,7 @@ from kbsvc.entries.models import EntryStatus
 from kbsvc.exceptions import ServiceUnavailable
 from kbsvc.feedback import service as feedback
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
 PAGE_SIZE = 10
 MAX_QUERY = 500

@@ -9,13 +9,14 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from api.deps import SessionDep, SettingsDep
+from api.uow import UnitOfWorkRoute
 from api.web.render import WebCaller, guard, page
 from kbsvc.analytics import page as insight
 from kbsvc.analytics.sqlfn import Period
 from kbsvc.auth.models import Role
 from kbsvc.exceptions import ValidationFailed
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
 DateQ = Annotated[str, Query(max_length=10)]
 

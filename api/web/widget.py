@@ -10,11 +10,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.deps import DemoWidgetKeysDep, SessionDep
+from api.uow import UnitOfWorkRoute
 from api.web import STATIC_DIR, data
 from api.web.render import WebCaller, guard, page
 from kbsvc.auth.models import Role
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
 
 @router.get("/widget.js")

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlmodel import col
 
 from api.deps import SessionDep
+from api.uow import UnitOfWorkRoute
 from api.web import labels
 from api.web.render import WebCaller, guard, page
 from kbsvc.auth.models import Role
@@ -19,7 +20,7 @@ from kbsvc.entries.models import EntryLink, LinkKind
 from kbsvc.feedback import service as feedback
 from kbsvc.tickets.models import Ticket
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
 TICKET_PAGE = 20
 

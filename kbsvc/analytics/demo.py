@@ -97,7 +97,6 @@ def seed(db_engine: Engine, *, seed_value: int = 8, source: str = "demo") -> dic
                 ),
                 actor="demo",
                 status=status,
-                commit=False,
             )
             entries.link_ticket(
                 session,

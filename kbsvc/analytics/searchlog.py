@@ -161,7 +161,7 @@ def record_click(
     """Store a click / citation / feedback on a logged result."""
     click = SearchClick(log_id=log_id, entry_id=entry_id, action=action)
     session.add(click)
-    session.commit()
+    session.flush()
     return click
 
 
@@ -170,7 +170,7 @@ def purge(session: Session, *, days: int, now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - timedelta(days=days)
     res = session.execute(delete(SearchLog).where(col(SearchLog.at) < cutoff))
     session.execute(delete(SearchClick).where(col(SearchClick.at) < cutoff))
-    session.commit()
+    session.flush()
     return rowcount(res)
 
 
@@ -178,7 +178,9 @@ def purge_expired(db_engine: Engine, days: int) -> int:
     """Start-up hook: apply the retention setting; never fails start-up."""
     try:
         with Session(db_engine) as session:
-            return purge(session, days=days)
+            removed = purge(session, days=days)
+            session.commit()
+            return removed
     except Exception:  # noqa: BLE001
         log.exception("search log purge failed")
         return 0

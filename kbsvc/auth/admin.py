@@ -118,7 +118,7 @@ def update_user(session: Session, *, user_id: int, data: UserUpdate, actor_id: i
     session.add(user)
     if data.active is False or data.role is not None:
         _end_sessions(session, user.id or 0)
-    session.commit()
+    session.flush()
     return user
 
 
@@ -129,7 +129,7 @@ def reset_password(session: Session, *, user_id: int) -> PasswordReset:
     user.password_hash = service.hash_password(password)
     session.add(user)
     _end_sessions(session, user.id or 0)
-    session.commit()
+    session.flush()
     return PasswordReset(username=user.username, password=password)
 
 
@@ -156,5 +156,5 @@ def set_origins(session: Session, *, key_id: int, origins: list[str]) -> ApiKey:
         raise ValidationFailed("a widget key must stay bound to at least one origin")
     row.origins = cleaned
     session.add(row)
-    session.commit()
+    session.flush()
     return row

@@ -49,7 +49,8 @@ def record(
     client: str = "",
     summary: str = "",
 ) -> None:
-    """Append one event in its own transaction (never rides on the caller's commit)."""
+    """Append one event: to the caller's session (committed, or rolled back, with the change it
+    records), or given an engine, in its own transaction (refused logins, failed requests)."""
     ids = [_clip(i, 64) for i in (object_ids or [])][:100]
     event = AuditEvent(
         actor=_clip(actor, 120),
@@ -65,7 +66,6 @@ def record(
     )
     if isinstance(engine_or_session, Session):
         engine_or_session.add(event)
-        engine_or_session.commit()
         return
     with Session(engine_or_session) as session:
         session.add(event)

@@ -7,7 +7,7 @@ import secrets
 from datetime import UTC, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from kbsvc.auth.models import ApiKey, Principal, Role, User
@@ -60,7 +60,7 @@ def create_api_key(
         departments=departments or [],
     )
     session.add(row)
-    session.commit()
+    session.flush()
     return row, plaintext
 
 
@@ -75,11 +75,12 @@ def principal_for_key(session: Session, key: str) -> Principal | None:
     last = row.last_used_at
     if last is not None and last.tzinfo is None:
         last = last.replace(tzinfo=UTC)
-    # Touch at most every few minutes: a write per request would serialise all readers.
+    # Touch at most every few minutes: a write per request would serialise all readers. Its own
+    # short transaction: bookkeeping, not part of the request's change (kept if that fails).
     if last is None or now - last > LAST_USED_RESOLUTION:
-        row.last_used_at = now
-        session.add(row)
-        session.commit()
+        with Session(session.get_bind()) as touch:
+            touch.execute(update(ApiKey).where(col(ApiKey.id) == row.id).values(last_used_at=now))
+            touch.commit()
     return Principal(
         kind="apikey",
         name=row.name,
@@ -136,7 +137,7 @@ def create_user(
         email=email,
     )
     session.add(user)
-    session.commit()
+    session.flush()
     return user
 
 
@@ -161,7 +162,7 @@ def revoke_api_key(session: Session, *, ident: str) -> ApiKey:
     row = matches[0]
     row.revoked = True
     session.add(row)
-    session.commit()
+    session.flush()
     return row
 
 

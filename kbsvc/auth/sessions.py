@@ -88,8 +88,10 @@ def _directory_login(
         found = ldap.authenticate(cfg, username, password)
     except (AccountDisabled, NoRole):
         if user is not None:  # disabled or removed from the groups: end open sessions now
-            revoke_user_sessions(session, user.id or 0)
-            session.commit()
+            # Its own transaction: the refused login rolls back, the revocation must stand.
+            with Session(session.get_bind()) as own:
+                revoke_user_sessions(own, user.id or 0)
+                own.commit()
         raise
     # The directory is the source of truth for role, departments, name and mail.
     user = user or User(username=found.username, role=found.role, password_hash="")
@@ -132,7 +134,7 @@ def login(
     session.add(
         AuthSession(token_hash=_hash(token), user_id=user.id, csrf_token=csrf, expires_at=expires)
     )
-    session.commit()
+    session.flush()
     return user, _serializer(secret_key(settings)).dumps(token), csrf
 
 
@@ -174,7 +176,7 @@ def logout(session: Session, cookie: str, secret: str) -> bool:
         .where(col(AuthSession.token_hash) == _hash(token), col(AuthSession.revoked).is_(False))
         .values(revoked=True)
     )
-    session.commit()
+    session.flush()
     return bool(rowcount(result))
 
 

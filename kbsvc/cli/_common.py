@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
@@ -91,8 +92,13 @@ def is_tty() -> bool:
     return sys.stderr.isatty()
 
 
-def open_session() -> Session:
-    """A session on the migrated database; objects stay readable after commit."""
-    from sqlmodel import Session
+@contextmanager
+def open_session() -> Iterator[Session]:
+    """The command's unit of work: commits when the block ends cleanly, else rolls back.
 
-    return Session(open_db_engine(), expire_on_commit=False)
+    Services only flush; this is the one place a CLI command's changes are committed.
+    """
+    from kbsvc import db
+
+    with db.session_scope(open_db_engine()) as session:
+        yield session

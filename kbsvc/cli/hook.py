@@ -59,7 +59,6 @@ def hook_add(
         hook = service.create(
             session, name=name, capture=capture, source=source, mapping_toml=_read_mapping(mapping)
         )
-        session.commit()
         _audit(session, "add", name, f"capture={hook.capture}")
     url = settings().public_base_url.rstrip("/") + f"/api/v1/hooks/{hook.name}"
     typer.echo(f"created webhook {hook.name!r} (source {hook.source}, capture {hook.capture})")
@@ -98,7 +97,6 @@ def hook_mapping(
 
     with open_session() as session:
         service.set_mapping(session, name=name, mapping_toml=_read_mapping(mapping))
-        session.commit()
         _audit(session, "mapping", name, mapping.name)
     typer.echo(f"mapping of {name!r} replaced")
 
@@ -112,7 +110,6 @@ def hook_rotate(name: str) -> None:
 
     with open_session() as session:
         hook = service.rotate_secret(session, name=name)
-        session.commit()
         _audit(session, "rotate", name)
     typer.echo(f"new secret for {name!r}; the old one no longer verifies:")
     typer.echo(hook.secret)
@@ -156,7 +153,6 @@ def hook_replay(
             ]
         else:
             outcomes = delivery.replay_all(session, name=name, privacy=privacy).events
-        session.commit()
         _audit(session, "replay", name, f"{len(outcomes)} dead letters")
     for o in outcomes:
         detail = o.reason if o.outcome == "dead_letter" else f"ticket {o.ticket_id}"

@@ -60,7 +60,6 @@ def import_(file: Path = typer.Argument(..., help="An exchange .zip from another
     data = file.read_bytes()
     with open_session() as session:
         report = service.import_kb(session, settings(), data, actor=f"cli:{getpass.getuser()}")
-        session.commit()
     origin = report.site_name or "another site"
     typer.echo(
         f"from {origin}: {report.created} new drafts, {report.updated} drafts updated, "

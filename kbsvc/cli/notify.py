@@ -45,7 +45,6 @@ def channels() -> None:
 
     with open_session() as session:
         service.sync_settings_channels(session, settings().notify.channels)
-        session.commit()
         rows = service.list_channels(session)
     for c in rows:
         state = "" if c.enabled else " DISABLED"
@@ -64,7 +63,6 @@ def retry(delivery_id: int) -> None:
 
     with open_session() as session:
         service.retry(session, delivery_id=delivery_id)
-        session.commit()
     typer.echo(f"delivery {delivery_id} queued again")
 
 
@@ -81,7 +79,6 @@ def run(once: bool = typer.Option(False, "--once", help="One pass, then exit."))
     cfg = settings()
     with open_session() as session:
         service.sync_settings_channels(session, cfg.notify.channels)
-        session.commit()
     worker = OutboxWorker(cfg, open_db_engine())
     while True:
         handled = worker.run_once()

@@ -108,13 +108,12 @@ def purge_log(
     days: int = typer.Option(None, help="Keep this many days (default: setting)."),
 ) -> None:
     """Delete search-log rows older than the retention (analytics.search_log_days)."""
-    from sqlmodel import Session
 
     from kbsvc.analytics import searchlog
-    from kbsvc.cli._common import open_db_engine, settings
+    from kbsvc.cli._common import open_session, settings
 
     keep = days or settings().analytics.search_log_days
-    with Session(open_db_engine()) as session:
+    with open_session() as session:
         removed = searchlog.purge(session, days=keep)
     typer.echo(f"removed {removed} search log rows older than {keep} days")
 

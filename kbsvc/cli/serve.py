@@ -39,13 +39,15 @@ def serve(
     typer.echo(f"kbsvc serving on {base}  (API docs: {base}/docs)")
     typer.echo(f"  web UI:       {base}/")
     typer.echo(f"  demo ticket:  {base}/demo/ticket  (suggestions appear as you type)")
-    # Our own JSON access log replaces uvicorn's, which would print query strings (ticket text).
+    # Our own JSON access log replaces uvicorn's, which would print query strings (ticket text);
+    # log_config=None: the app configures every logger (uvicorn's too) as JSON when it loads.
     uvicorn.run(
         "api.main:app",
         host=host,
         port=port,
         workers=workers,
         log_level="warning",
+        log_config=None,
         access_log=False,
         proxy_headers=False,
     )

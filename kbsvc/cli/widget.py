@@ -35,7 +35,6 @@ def userscript(
             kb_url=kb_url or settings().public_base_url,
             source=source,
         )
-        session.commit()
     if output:
         output.write_text(made.userscript, encoding="utf-8")
     else:

@@ -146,7 +146,7 @@ def capture_ticket(
     if entry is None:
         # The editor's own wording (from the capture form) is masked like the prefill.
         fields = prefill(ticket, privacy) if data is None else _masked(data, privacy)[0]
-        entry = entries.create(session, data=fields, actor=actor, status=status, commit=False)
+        entry = entries.create(session, data=fields, actor=actor, status=status)
         entries.link_ticket(
             session,
             entry_id=entry.id or 0,
@@ -173,7 +173,6 @@ def capture_ticket(
         entry_id=entry.id or 0,
         data=EntryUpdate(**diff),
         actor=actor,
-        commit=False,
         principal=SYSTEM,
     )
     return entry, "updated"
@@ -194,7 +193,7 @@ def capture(
     cfg = settings or get_settings()
     ticket = tickets.get(session, ticket_id=ticket_id)
     entry, outcome = capture_ticket(session, ticket, actor=actor, privacy=cfg.privacy, data=data)
-    session.commit()
+    session.flush()
     public = entries.to_public(session, entry)
     suggested = suggest_ticket_tags(ticket)  # entry tags come back sorted; this keeps rank
     source = SourceTicket(

@@ -6,6 +6,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from kbsvc.db import savepoint
 from kbsvc.entries.models import Entry, EntryChange, SequenceCounter
 
 ENTRY_SEQ = "entries"
@@ -22,7 +23,7 @@ def next_seq(session: Session, name: str = ENTRY_SEQ) -> int:
     value = session.execute(stmt).scalar_one_or_none()
     if value is None:
         try:
-            with session.begin_nested():
+            with savepoint(session):
                 session.execute(insert(SequenceCounter).values(name=name, value=0))
         except IntegrityError:
             pass  # another writer created it first

@@ -8,6 +8,7 @@ from sqlmodel import Session, col
 
 from kbsvc.auth import policy
 from kbsvc.auth.models import Principal
+from kbsvc.db import savepoint
 from kbsvc.entries import service
 from kbsvc.entries.models import Entry, EntryLink, LinkKind
 from kbsvc.entries.schemas import CitationPublic, CitationsPublic, CitedEntriesPublic, CitedEntry
@@ -43,7 +44,7 @@ def cite(
     entry = service.resolve(session, entry_id=entry_id, principal=principal)
     source, external_id = source.strip(), external_id.strip()
     try:
-        with session.begin_nested():
+        with savepoint(session):
             link, created = service.link_ticket(
                 session,
                 entry_id=entry.id or 0,
@@ -52,10 +53,8 @@ def cite(
                 kind=LinkKind.cited,
                 actor=actor,
             )
-        session.commit()
     except IntegrityError:
-        # A concurrent request recorded the same citation first: that one counts.
-        session.rollback()
+        # A concurrent request recorded the same citation first (only the savepoint is undone).
         found = session.execute(_link_stmt(entry.id or 0, source, external_id)).scalar_one_or_none()
         if found is None:  # the conflict was another concurrent change to the entry
             raise Conflict("the entry changed at the same time; retry", entry_id=entry_id) from None

@@ -131,5 +131,5 @@ def merge(
         note=f"merged entry {loser_id} into this "
         f"entry ({moved['links']} links, {moved['feedback']} feedback moved)",
     )
-    session.commit()
+    session.flush()
     return survivor, loser, moved

@@ -93,5 +93,5 @@ def purge(session: Session, *, entry_id: int, principal: Principal, reason: str)
         )
     )
     changes.record_change(session, entry_id, op="delete")
-    session.commit()
+    session.flush()
     return entry

@@ -122,7 +122,7 @@ def edit(
     rev.note = data.note or rev.note
     rev.updated_by, rev.updated_at = principal.label, utcnow()
     session.add(rev)
-    session.commit()
+    session.flush()
     return entry, rev
 
 
@@ -171,7 +171,7 @@ def propose(
         submitted_at=now,
     )
     session.add(rev)
-    session.commit()
+    session.flush()
     return rev
 
 
@@ -194,7 +194,7 @@ def submit(session: Session, *, rev: EntryRevision, actor: str, note: str = "") 
     rev.updated_by, rev.updated_at = actor, utcnow()
     rev.note = note.strip() or rev.note
     session.add(rev)
-    session.commit()
+    session.flush()
 
 
 def reject(session: Session, *, rev: EntryRevision, actor: str, comment: str) -> None:
@@ -210,7 +210,7 @@ def reject(session: Session, *, rev: EntryRevision, actor: str, comment: str) ->
     rev.status, rev.review_comment, rev.reviewed_by = R.draft, comment.strip(), actor
     rev.updated_at = utcnow()
     session.add(rev)
-    session.commit()
+    session.flush()
 
 
 def publish(session: Session, *, entry: Entry, rev: EntryRevision, actor: str, note: str) -> Entry:
@@ -250,7 +250,7 @@ def discard(session: Session, *, entry_id: int, actor: str) -> None:
     rev = require_open(session, entry_id)
     rev.status, rev.updated_by, rev.updated_at = R.discarded, actor, utcnow()
     session.add(rev)
-    session.commit()
+    session.flush()
 
 
 def to_public(session: Session, entry: Entry, rev: EntryRevision) -> RevisionPublic:

@@ -145,7 +145,6 @@ def create(
     data: EntryCreate,
     actor: str,
     status: EntryStatus = EntryStatus.draft,
-    commit: bool = True,
     note: str = "created",
 ) -> Entry:
     """Create an entry with its tags; stores version 1 and records a change."""
@@ -162,8 +161,7 @@ def create(
     set_tags(session, entry.id or 0, data.tags)
     policy.set_restrictions(session, entry.id or 0, data.restricted_departments)
     versions.record(session, entry, actor=actor, note=note)
-    if commit:
-        session.commit()
+    session.flush()
     return entry
 
 
@@ -174,7 +172,6 @@ def update(
     data: EntryUpdate,
     actor: str,
     base_version: int | None = None,
-    commit: bool = True,
     principal: Principal,
 ) -> Entry:
     """Apply a partial update based on `base_version`; stale → Conflict, nothing written."""
@@ -193,8 +190,7 @@ def update(
     if data.restricted_departments is not None:
         policy.set_restrictions(session, entry_id, data.restricted_departments)
     versions.record(session, entry, actor=actor, note=data.note or "edited")
-    if commit:
-        session.commit()
+    session.flush()
     return entry
 
 
@@ -206,7 +202,7 @@ def delete(session: Session, *, entry_id: int, actor: str, principal: Principal)
     session.execute(sa_delete(EntryLink).where(col(EntryLink.entry_id) == entry_id))
     session.delete(entry)
     changes.record_change(session, entry_id, op="delete")
-    session.commit()
+    session.flush()
 
 
 def link_ticket(

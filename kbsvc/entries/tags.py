@@ -89,7 +89,7 @@ def rename(session: Session, *, name: str, new_name: str) -> TagPublic:
     entry_ids = _entries_with(session, tag.id or 0)
     for entry_id in entry_ids:
         changes.touch(session, entry_id)  # tags are indexed with the entry
-    session.commit()
+    session.flush()
     return TagPublic(id=tag.id or 0, name=tag.name, entry_count=len(entry_ids))
 
 
@@ -118,7 +118,7 @@ def merge(session: Session, *, sources: list[str], target: str) -> TagPublic:
         session.flush()
     for entry_id in sorted(touched):
         changes.touch(session, entry_id)
-    session.commit()
+    session.flush()
     return TagPublic(
         id=keep.id or 0, name=keep.name, entry_count=len(_entries_with(session, keep.id or 0))
     )

@@ -70,7 +70,6 @@ def bump(session: Session, entry: Entry, *, base_version: int | None = None) -> 
         .execution_options(synchronize_session=False)
     )
     if rowcount(session.execute(stmt)) != 1:
-        session.rollback()
         raise stale(entry.id, base, _current_version(session, entry.id))
     entry.version = base + 1
     return entry.version
@@ -170,5 +169,5 @@ def restore(
             setattr(entry, field, old[field])
     set_tags(session, entry_id, old.get("tags", []))
     record(session, entry, actor=actor, note=note or f"restored from version {version}")
-    session.commit()
+    session.flush()
     return entry

@@ -107,7 +107,7 @@ def transition(
         events.entry_rejected(
             session, entry, actor=actor, comment=entry.review_comment, version=entry.version
         )
-    session.commit()
+    session.flush()
     return entry
 
 
@@ -131,7 +131,7 @@ def _revision_move(
     else:
         entry.review_due_at = due_date(rev.content.get("category", entry.category), settings)
         revisions.publish(session, entry=entry, rev=rev, actor=actor, note=note)
-        session.commit()
+        session.flush()
     return entry
 
 
@@ -162,7 +162,7 @@ def mark_reviewed(
     entry.review_due_at = due_date(entry.category, settings)
     session.add(entry)
     changes.record_change(session, entry)
-    session.commit()
+    session.flush()
     return entry
 
 
@@ -253,5 +253,5 @@ def system_upgraded(session: Session, *, system: str, actor: str, note: str = ""
         flagged.append(entry.id or 0)
     if flagged:  # one notice for the upgrade, not one chat message per entry
         events.system_upgraded(session, system=system, entry_ids=flagged, comment=comment)
-    session.commit()
+    session.flush()
     return flagged

@@ -199,7 +199,6 @@ def _import_one(
             entry_id=entry.id or 0,
             data=update,
             actor=actor,
-            commit=False,
             principal=SYSTEM,
         )
         prov.source_version, prov.imported_at = src.version, utcnow()
@@ -210,9 +209,7 @@ def _import_one(
     note = f"从{src.site_name or src.site_id}导入（原条目 #{src.entry_id} 第 {src.version} 版）"
     if dups:
         note += "；可能与本地条目重复：" + "、".join(f"#{d}" for d in dups)
-    entry = entries.create(
-        session, data=create, actor=actor, status=EntryStatus.draft, commit=False, note=note
-    )
+    entry = entries.create(session, data=create, actor=actor, status=EntryStatus.draft, note=note)
     session.add(
         EntryProvenance(
             entry_id=entry.id or 0,

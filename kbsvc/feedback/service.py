@@ -8,6 +8,7 @@ from sqlmodel import Session, col
 
 from kbsvc.auth import policy
 from kbsvc.auth.models import Principal
+from kbsvc.db import savepoint
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import Entry
 from kbsvc.exceptions import Conflict, NotFound, ValidationFailed
@@ -110,13 +111,13 @@ def give(
         else:
             fb.helpful, fb.comment, fb.updated_at = data.helpful, data.comment.strip(), utcnow()
         try:
-            with session.begin_nested():
+            with savepoint(session):
                 session.add(fb)
                 session.flush()
         except IntegrityError:
             continue  # a concurrent first vote won; update it instead
         flag = _flag_for_feedback(session, fb, actor)
-        session.commit()
+        session.flush()
         out = FeedbackPublic.model_validate(fb, update={"flag_id": flag.id if flag else None})
         return out, created
     raise Conflict("feedback was being recorded concurrently; try again")
@@ -163,6 +164,6 @@ def resolve_flag(session: Session, *, flag_id: int, actor: str, resolution: str 
     flag.status, flag.resolved_by, flag.resolved_at = FlagStatus.resolved, actor, utcnow()
     flag.resolution = resolution
     session.add(flag)
-    session.commit()
+    session.flush()
     entry = session.get(Entry, flag.entry_id)
     return _flag_public(flag, entry.title if entry else "")

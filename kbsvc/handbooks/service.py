@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 from kbsvc.auth import policy
 from kbsvc.auth.models import SYSTEM, Principal
 from kbsvc.config import Settings
+from kbsvc.db import savepoint
 from kbsvc.entries.models import EntryStatus
 from kbsvc.exceptions import Conflict, NotFound, ValidationFailed
 from kbsvc.handbooks import document
@@ -74,7 +75,7 @@ def create(session: Session, *, data: HandbookCreate, actor: str) -> Handbook:
         updated_by=actor,
     )
     session.add(handbook)
-    session.commit()
+    session.flush()
     return handbook
 
 
@@ -89,7 +90,7 @@ def update(session: Session, *, handbook_id: int, data: HandbookUpdate, actor: s
     handbook.updated_by = actor
     handbook.updated_at = utcnow()
     session.add(handbook)
-    session.commit()
+    session.flush()
     return handbook
 
 
@@ -195,11 +196,10 @@ def publish_edition(
             "selection": handbook.selection,
         },
     )
-    session.add(edition)
     try:
-        session.commit()
+        with savepoint(session):  # only the edition is undone when another one won
+            session.add(edition)
     except IntegrityError:
-        session.rollback()
         raise Conflict("another edition was published at the same time; retry") from None
     return edition
 

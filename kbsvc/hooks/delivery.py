@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from kbsvc.config import PrivacySettings
+from kbsvc.db import savepoint
 from kbsvc.exceptions import Conflict, NotFound
 from kbsvc.hooks import HookCapture
 from kbsvc.hooks.models import (
@@ -90,7 +91,7 @@ def _apply(
         return EventOutcome(event_id=event_id, outcome="duplicate")
     capture = hook.capture == HookCapture.draft and kind is EventKind.resolved
     try:
-        with session.begin_nested():
+        with savepoint(session):
             return _store(session, hook, event_id, kind, item, capture, privacy)
     except IntegrityError:
         # The same event arrived twice at once: the other delivery applied it.

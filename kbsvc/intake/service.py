@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from kbsvc.config import PrivacySettings
+from kbsvc.db import savepoint
 from kbsvc.entries.models import EntryStatus
 from kbsvc.exceptions import ValidationFailed
 from kbsvc.intake import values as V
@@ -151,27 +152,27 @@ def _write_row(session: Session, parsed: ParsedRow, how: _Writes, report: Import
 def _write_batch(
     session: Session, batch: list[ParsedRow], how: _Writes, report: ImportReport
 ) -> None:
-    """One transaction per batch; if it fails, redo it row by row so one bad row costs one row."""
+    """One savepoint per batch; if it fails, redo it row by row so one bad row costs one row."""
     snapshot = report.model_copy(deep=True)
     try:
-        for parsed in batch:
-            _write_row(session, parsed, how, report)
-        session.commit()
+        with savepoint(session):
+            for parsed in batch:
+                _write_row(session, parsed, how, report)
         return
     except SQLAlchemyError:
-        session.rollback()
+        pass  # the batch's savepoint is undone; earlier batches stand
     for key in ("imported", "updated", "unchanged", "entries_created", "entries_updated"):
         setattr(report, key, getattr(snapshot, key))
     for parsed in batch:
         try:
-            with session.begin_nested():
+            with savepoint(session):
                 _write_row(session, parsed, how, report)
         except SQLAlchemyError as exc:
             report.errors.append(
                 RowError(line=parsed.line, message=f"not saved: {_db_reason(exc)}")
             )
             report.invalid += 1
-    session.commit()
+    session.flush()
 
 
 def _db_reason(exc: SQLAlchemyError) -> str:
@@ -181,21 +182,17 @@ def _db_reason(exc: SQLAlchemyError) -> str:
 def _write_all_or_nothing(
     session: Session, rows: list[ParsedRow], how: _Writes, report: ImportReport
 ) -> None:
-    """--strict: one transaction; a row the database refuses undoes all of it."""
+    """--strict: one savepoint; a row the database refuses undoes all of it."""
     line = 0
     try:
-        for parsed in rows:
-            line = parsed.line
-            _write_row(session, parsed, how, report)
-        session.commit()
+        with savepoint(session):
+            for parsed in rows:
+                line = parsed.line
+                _write_row(session, parsed, how, report)
     except SQLAlchemyError as exc:
-        session.rollback()
         raise ValidationFailed(
             f"line {line}: not saved: {_db_reason(exc)}; strict import wrote nothing", line=line
         ) from None
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def import_table(

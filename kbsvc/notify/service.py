@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from kbsvc.config import ChannelSettings
+from kbsvc.db import savepoint
 from kbsvc.exceptions import Conflict, NotFound, ValidationFailed
 from kbsvc.notify import messages
 from kbsvc.notify.models import (
@@ -64,7 +65,7 @@ def emit(
 def emit_once(session: Session, event: EventType, key: str, data: dict[str, Any]) -> bool:
     """Like `emit` for scheduled events that several processes may race to enqueue."""
     try:
-        with session.begin_nested():
+        with savepoint(session):
             emit(session, event, key, data)
     except IntegrityError:
         return False  # another worker enqueued this day's / week's notice first

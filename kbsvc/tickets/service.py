@@ -44,7 +44,7 @@ def _touch_linked_entries(session: Session, ticket: Ticket) -> None:
 
 
 def upsert_one(session: Session, item: TicketIn) -> tuple[Ticket, str]:
-    """Insert or update one ticket (no commit); the outcome is created, updated or unchanged.
+    """Insert or update one ticket (flushes); the outcome is created, updated or unchanged.
 
     System, module, department and category are stored in the vocabulary's spelling."""
     ext = item.resolved_external_id()
@@ -77,18 +77,14 @@ def upsert_one(session: Session, item: TicketIn) -> tuple[Ticket, str]:
 def upsert_many(
     session: Session, *, items: Iterable[TicketIn]
 ) -> tuple[list[Ticket], dict[str, int]]:
-    """Upsert a batch in one transaction; all or nothing."""
+    """Upsert a batch in the caller's transaction; all or nothing (the caller rolls back)."""
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     tickets = []
-    try:
-        for item in items:
-            ticket, outcome = upsert_one(session, item)
-            counts[outcome] += 1
-            tickets.append(ticket)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    for item in items:
+        ticket, outcome = upsert_one(session, item)
+        counts[outcome] += 1
+        tickets.append(ticket)
+    session.flush()
     return tickets, counts
 
 

@@ -132,6 +132,6 @@ def apply_mapping(
         tickets = 0
     for entry_id in ids:
         changes.record_change(session, entry_id)  # the index filters on these fields
-    session.commit()
+    session.flush()
     forget(session)
     return {"entries": len(ids) if value != target else 0, "tickets": int(tickets or 0)}

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from kbsvc.db import savepoint
 from kbsvc.exceptions import Conflict, NotFound, ValidationFailed
 from kbsvc.timeutil import utcnow
 from kbsvc.vocab.defaults import DEFAULT_VOCABULARY
@@ -113,10 +114,9 @@ def _save(session: Session, term: VocabTerm) -> VocabTerm:
     _check(term)
     session.info.pop(NORMALIZER_CACHE, None)
     try:
-        session.add(term)
-        session.commit()
+        with savepoint(session):  # a duplicate undoes only this term
+            session.add(term)
     except IntegrityError:
-        session.rollback()
         raise Conflict(
             f"{term.kind} {term.value!r} is already in the vocabulary",
             kind=str(term.kind),
@@ -144,7 +144,7 @@ def delete(session: Session, *, term_id: int) -> None:
     """Remove a term (entries keep their text values)."""
     session.delete(get(session, term_id=term_id))
     session.info.pop(NORMALIZER_CACHE, None)
-    session.commit()
+    session.flush()
 
 
 def seed_defaults(session: Session) -> int:
@@ -161,5 +161,5 @@ def seed_defaults(session: Session) -> int:
                 )
                 added += 1
     session.info.pop(NORMALIZER_CACHE, None)
-    session.commit()
+    session.flush()
     return added

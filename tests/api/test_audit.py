@@ -85,6 +85,7 @@ def test_logins_are_audited(
     client: TestClient, session: Session, admin_headers: dict[str, str]
 ) -> None:
     auth_service.create_user(session, username="zhao", role=Role.viewer, password="s3cret-pass")
+    session.commit()
     client.post("/api/v1/auth/login", json={"username": "zhao", "password": "wrong-pass"})
     client.post("/api/v1/auth/login", json={"username": "zhao", "password": "s3cret-pass"})
     events = client.get(

@@ -16,6 +16,7 @@ ENTRY = {"title": "自助机无法打印发票", "symptom": "门诊自助机缴�
 
 def _login(client: TestClient, session: Session, role: Role = Role.editor) -> str:
     auth_service.create_user(session, username="zhangsan", role=role, password="s3cret-pass")
+    session.commit()
     r = client.post("/api/v1/auth/login", json={"username": "zhangsan", "password": "s3cret-pass"})
     assert r.status_code == 200, r.text
     assert r.json()["role"] == role.value and r.json()["csrf_token"]
@@ -39,6 +40,7 @@ def test_login_then_write_needs_csrf(client: TestClient, session: Session) -> No
 
 def test_session_cookie_flags(client: TestClient, session: Session) -> None:
     auth_service.create_user(session, username="lisi", role=Role.viewer, password="s3cret-pass")
+    session.commit()
     r = client.post("/api/v1/auth/login", json={"username": "lisi", "password": "s3cret-pass"})
     cookies = r.headers.get_list("set-cookie")
     session_cookie = next(c for c in cookies if c.startswith("kbsvc_session="))
@@ -59,6 +61,7 @@ def test_logout_ends_the_session_server_side(client: TestClient, session: Sessio
 
 def test_wrong_password_and_unknown_user_look_alike(client: TestClient, session: Session) -> None:
     auth_service.create_user(session, username="wangwu", role=Role.admin, password="s3cret-pass")
+    session.commit()
     a = client.post("/api/v1/auth/login", json={"username": "wangwu", "password": "nope-nope"})
     b = client.post("/api/v1/auth/login", json={"username": "nobody", "password": "nope-nope"})
     assert a.status_code == b.status_code == 401
@@ -76,8 +79,10 @@ def test_tampered_cookie_is_anonymous(client: TestClient, session: Session) -> N
 
 def test_api_keys_need_no_csrf_and_revoked_keys_fail(client: TestClient, session: Session) -> None:
     row, key = auth_service.create_api_key(session, name="sync", role=Role.editor)
+    session.commit()
     assert client.post("/api/v1/entries", json=ENTRY, headers={"X-API-Key": key}).status_code == 201
     auth_service.revoke_api_key(session, ident=row.prefix)
+    session.commit()
     r = client.get("/api/v1/entries", headers={"Authorization": f"Bearer {key}"})
     assert r.status_code == 401 and "revoked" in r.json()["message"]
 
@@ -86,6 +91,7 @@ def test_widget_key_bound_to_origins(client: TestClient, session: Session) -> No
     _row, key = auth_service.create_api_key(
         session, name="his-widget", role=Role.widget, origins=["http://his.example.cn:8080"]
     )
+    session.commit()
     h = {"X-API-Key": key}
     ok = client.get("/api/v1/auth/me", headers={**h, "Origin": "http://his.example.cn:8080"})
     assert ok.status_code == 200 and ok.json()["role"] == "widget"
@@ -108,6 +114,7 @@ def test_cors_allows_configured_and_widget_origins_only(
     auth_service.create_api_key(
         session, name="w", role=Role.widget, origins=["http://his.example.cn:8080"]
     )
+    session.commit()
     settings.cors_origins = ["http://portal.example.cn"]
     with TestClient(create_app(settings, db_engine=engine)) as client:
         for origin in ("http://portal.example.cn", "http://his.example.cn:8080"):

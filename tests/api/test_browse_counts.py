@@ -38,6 +38,7 @@ def _seed(session: Session) -> dict[str, int]:
             kind=LinkKind.cited,
             actor="t",
         )
+        session.commit()
     session.commit()
     return ids
 

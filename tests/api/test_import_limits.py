@@ -26,6 +26,7 @@ def test_import_size_and_rows(settings: Settings, engine: Engine, session: Sessi
     settings.limits.max_import_bytes = 64 * 1024
     settings.limits.max_import_rows = 50
     _row, key = auth_service.create_api_key(session, name="imp", role=Role.editor)
+    session.commit()
     h = {"X-API-Key": key}
     with TestClient(create_app(settings, db_engine=engine)) as client:
 

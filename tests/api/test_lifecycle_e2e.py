@@ -20,6 +20,7 @@ def test_done_when(
     _row, key = auth_service.create_api_key(
         session, name="widget", role=Role.widget, origins=["http://127.0.0.1:8000"]
     )
+    session.commit()
     widget = {"Authorization": f"Bearer {key}"}
     # An older entry about the same fault, already cited, tagged and voted on.
     dup = make_entry(

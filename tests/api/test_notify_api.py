@@ -99,7 +99,9 @@ def test_admin_page_lists_channels_and_deliveries(
 
     client.post("/api/v1/notify/channels", json=HOOK, headers=admin_headers)
     auth_service.create_user(session, username="boss", role=Role.admin, password="s3cret-pass")
+    session.commit()
     auth_service.create_user(session, username="rev", role=Role.reviewer, password="s3cret-pass")
+    session.commit()
     client.post("/api/v1/auth/login", json={"username": "rev", "password": "s3cret-pass"})
     assert client.get("/admin/notify").status_code == 403
     client.post("/api/v1/auth/login", json={"username": "boss", "password": "s3cret-pass"})

@@ -126,6 +126,7 @@ def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI, dict
     with Session(db_engine, expire_on_commit=False) as session:
         _seed(session)
         _row, key = auth_service.create_api_key(session, name="fuzz", role=Role.admin)
+        session.commit()  # services only flush
     headers = {"Authorization": f"Bearer {key}"}
     app = create_app(cfg, db_engine=db_engine)
     with TestClient(app) as client:

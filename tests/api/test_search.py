@@ -99,6 +99,7 @@ def test_search_filters_pagination_and_escaping(
     # Drafts are for editors (auth.policy): a viewer asking for them gets none.
     assert search(q="片子", status="draft")["data"] == []
     editor = auth_service.create_api_key(session, name="ed", role=Role.editor)[1]
+    session.commit()
     r = client.get(
         "/api/v1/search", params={"q": "片子", "status": "draft"}, headers={"X-API-Key": editor}
     )
@@ -136,6 +137,7 @@ def test_widget_key_may_suggest_but_not_search(client: TestClient, session: Sess
     _row, key = auth_service.create_api_key(
         session, name="w", role=Role.widget, origins=["http://127.0.0.1:8000"]
     )
+    session.commit()
     headers = {"Authorization": f"Bearer {key}"}
     assert (
         client.post("/api/v1/suggest", json={"text": "打印机卡纸"}, headers=headers).status_code

@@ -16,6 +16,7 @@ def _key(session: Session, role: Role, departments: list[str] | None = None) -> 
     _row, key = auth_service.create_api_key(
         session, name=f"{role}-{departments}", role=role, departments=departments
     )
+    session.commit()
     return {"X-API-Key": key}
 
 
@@ -42,6 +43,7 @@ def test_search_and_suggest_hide_what_the_caller_may_not_see(
     _row, wkey = auth_service.create_api_key(
         session, name="w", role=Role.widget, origins=["http://his.example.cn"]
     )
+    session.commit()
     widget_key = {"X-API-Key": wkey}
 
     def search_ids(headers: dict[str, str], **params: str) -> set[int]:

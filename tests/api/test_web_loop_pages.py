@@ -19,6 +19,7 @@ def _login(client: TestClient, session: Session, name: str, role: Role) -> dict[
     auth_service.create_user(
         session, username=name, role=role, password=PASSWORD, display_name=f"{name}老师"
     )
+    session.commit()
     r = client.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD})
     assert r.status_code == 200, r.text
     return {"X-CSRF-Token": r.json()["csrf_token"]}
@@ -77,6 +78,7 @@ def test_review_page_shows_revision_diff_and_flags(client: TestClient, session: 
     workflow.transition(
         session, entry_id=entry.id or 0, action="submit", actor="user:lisi", principal=SYSTEM
     )
+    session.commit()
     _login(client, session, "zhaoliu", Role.reviewer)
     html = client.get("/review").text
     assert "修改已发布条目" in html and "重新插拔CA Key" in html and "更新CA证书后重新登录" in html
@@ -94,6 +96,7 @@ def test_compare_versions_and_chinese_notes(client: TestClient, session: Session
         base_version=1,
         principal=SYSTEM,
     )
+    session.commit()
     _login(client, session, "lisi", Role.editor)
     html = client.get(f"/entries/{entry.id}/compare", params={"from": 1, "to": 2}).text
     assert "CA Key证书过期" in html and "证书到期" in html and "有改动" in html

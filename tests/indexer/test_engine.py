@@ -53,6 +53,7 @@ def test_build_then_sync_sees_publish_update_delete(
         principal=SYSTEM,
     )
     entries.delete(session, entry_id=printer.id or 0, actor="t", principal=SYSTEM)
+    session.commit()
     eng.sync()
     assert _top(eng, "超声工作站黑屏") == [pacs.id]
     assert _top(eng, "打印机卡纸") == []
@@ -127,6 +128,7 @@ def test_two_engines_on_one_database_converge(
         for i in range(3)
     ]
     entries.delete(session, entry_id=ids[0] or 0, actor="t", principal=SYSTEM)
+    session.commit()
     a.sync()
     b.sync()
     assert a.last_seq == b.last_seq
@@ -147,6 +149,7 @@ def test_dense_channel_fits_persists_and_follows_changes(
     hits = eng.search("PACS系统页面报错", 3, Filters()).hits
     assert hits[0].id in {made[2].id, made[8].id} and "dense" in hits[0].channels
     entries.delete(session, entry_id=made[2].id or 0, actor="t", principal=SYSTEM)
+    session.commit()
     eng.sync()
     assert made[2].id not in {h.id for h in eng.search("PACS", 12, Filters()).hits}
     eng.stop()

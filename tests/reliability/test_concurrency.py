@@ -100,6 +100,7 @@ def test_writers_and_readers(server: str, session: Session) -> None:
     _r, wkey = auth_service.create_api_key(session, name="writer", role=Role.reviewer)
     _r, rkey = auth_service.create_api_key(session, name="reader", role=Role.viewer)
     _r, ekey = auth_service.create_api_key(session, name="checker", role=Role.admin)
+    session.commit()
     procs = [
         subprocess.Popen(
             [sys.executable, str(CLIENT), "writer", server, wkey, str(WRITES_EACH), str(i)],

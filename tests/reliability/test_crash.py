@@ -225,7 +225,6 @@ def _seed_entries(settings: Settings, start: int, n: int) -> None:
                 ),
                 actor="crash",
                 status=EntryStatus.published,
-                commit=False,
             )
         session.commit()
     engine.dispose()
@@ -252,8 +251,10 @@ def _churn(settings: Settings, rnd: random.Random, next_id: int) -> int:
                 data=EntryUpdate(solution=f"更新于{next_id}", base_version=e.version),
                 principal=SYSTEM,
             )
+            session.commit()
         for entry_id in rnd.sample(ids, 2):
             service.delete(session, entry_id=entry_id, actor="crash", principal=SYSTEM)
+            session.commit()
     engine.dispose()
     return next_id + 10
 

@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,8 +70,9 @@ class LiveServer:
     host_port: int
     host_key: str
 
-    def session(self) -> Session:
-        return Session(self.engine, expire_on_commit=False)
+    def session(self) -> AbstractContextManager[Session]:
+        """A unit of work on the server's database (commits when the block ends cleanly)."""
+        return db.session_scope(self.engine)
 
     def admin_key(self) -> str:
         with self.session() as s:
@@ -93,7 +95,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     )
     engine = db.make_engine(settings)
     db.upgrade(engine)
-    with Session(engine, expire_on_commit=False) as s:
+    with db.session_scope(engine) as s:
         seed_kb(s)
         for name, role in (
             ("editor1", Role.editor),

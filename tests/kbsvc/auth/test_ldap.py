@@ -69,6 +69,7 @@ def test_login_api_json_errors_and_local_break_glass(
     settings: Settings, engine: Engine, session: Session, ldap_cfg: LdapSettings
 ) -> None:
     auth_service.create_user(session, username="admin", role=Role.admin, password="local-Pass-9")
+    session.commit()
     with _client(settings, engine, ldap_cfg) as c:
         ok = _login(c, "zhangsan", "zs-Pass-1")
         assert ok.status_code == 200

@@ -35,6 +35,7 @@ def test_two_concurrent_writers_one_wins(engine: Engine, session: Session) -> No
                     data=EntryUpdate(cause=f"{name}的原因", tags=[name]),
                     principal=SYSTEM,
                 )
+                s.commit()  # the caller's unit of work, as a request or CLI command commits
                 outcome[name] = "ok"
             except Conflict as exc:
                 outcome[name] = f"conflict:{exc.details['current_version']}"

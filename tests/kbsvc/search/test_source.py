@@ -22,7 +22,9 @@ def test_sequence_and_changes_follow_writes_in_order(engine: Engine, session: Se
     entries.update(
         session, entry_id=a.id, data=EntryUpdate(symptom="发票卡纸"), actor="t", principal=SYSTEM
     )
+    session.commit()
     entries.delete(session, entry_id=b.id, actor="t", principal=SYSTEM)
+    session.commit()
     changes = list(source.changes_since(0))
     assert [c.seq for c in changes] == sorted(c.seq for c in changes)
     assert changes[-1] == Change(source.latest_seq(), b.id, "delete")
@@ -49,6 +51,7 @@ def test_load_docs_gives_current_state_and_drops_deleted_ids(
     )
     session.commit()
     entries.delete(session, entry_id=gone.id, actor="t", principal=SYSTEM)
+    session.commit()
     docs = source.load_docs([gone.id, kept.id])
     assert [d.id for d in docs] == [kept.id]
     doc = docs[0]
