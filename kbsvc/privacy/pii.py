@@ -23,6 +23,9 @@ REPLACEMENTS = {
     "bed": "【床号】",
 }
 TICKET_TEXT_FIELDS = ("title", "symptom", "description", "cause", "solution", "workaround")
+# Short fields people also type into (a handler's mobile number, a patient named in a module
+# field); masked like the text so the stored row agrees with its masked `raw` copy.
+TICKET_META_FIELDS = ("handler", "department", "module", "category")
 
 _NAME_TRIGGER = re.compile(r"(?:患者|病人|家属|患儿|病患)(?:姓名)?\s*[:：]?\s*|姓名\s*[:：]\s*")
 _ID18 = re.compile(
@@ -139,15 +142,23 @@ def scrub_ticket_fields(
     settings: PrivacySettings,
     text_fields: tuple[str, ...] = TICKET_TEXT_FIELDS,
 ) -> tuple[dict[str, Any], list[PiiFinding]]:
-    """Mask the free-text fields of a ticket (or capture draft); other fields pass through."""
+    """Mask the free-text fields, the short typed fields and the tags of a ticket (or capture
+    draft); other fields pass through."""
     masked = dict(fields)
     findings: list[PiiFinding] = []
-    for name in text_fields:
+    for name in (*text_fields, *TICKET_META_FIELDS):
         value = masked.get(name)
         if isinstance(value, str) and value:
             result = scrub_text(value, settings, field=name)
             masked[name] = result.text
             findings.extend(result.findings)
+    if isinstance(masked.get("tags"), list):
+        tags = []
+        for tag in masked["tags"]:
+            result = scrub_text(tag, settings, field="tags") if isinstance(tag, str) else None
+            tags.append(result.text if result else tag)
+            findings.extend(result.findings if result else [])
+        masked["tags"] = tags
     return masked, findings
 
 

@@ -1,17 +1,20 @@
-"""Threat: one cheap request makes the server do expensive work (limits come before the work)."""
+"""Threats: one cheap request makes the server do expensive work (limits come before the work);
+personal data typed into any ticket field is stored (masking covers every typed field)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from kbsvc.analytics import searchlog
 from kbsvc.analytics.models import SearchLog
 from kbsvc.config import PrivacySettings
 from kbsvc.privacy import pii
+from kbsvc.tickets.models import Ticket
 
 
 @pytest.fixture
@@ -43,3 +46,26 @@ def test_a_number_cut_at_the_limit_is_dropped_not_stored_half() -> None:
     text = "x" * (searchlog.LOG_QUERY_CHARS - 5) + "13812345678 医保卡"
     assert searchlog.head(text) == "x" * (searchlog.LOG_QUERY_CHARS - 5)
     assert searchlog.head("短查询") == "短查询"
+
+
+def test_pii_is_masked_in_short_fields_and_tags(
+    client: TestClient, session: Session, editor_headers: dict[str, str]
+) -> None:
+    """Regression: handler, department, module, category and tags were stored unmasked while
+    the ticket's raw row was masked."""
+    phone = "13812345678"
+    ticket = {
+        "external_id": "PII-1",
+        "title": "打印失败",
+        "handler": f"王工 {phone}",
+        "department": f"内科 {phone}",
+        "module": f"患者：张三丰 {phone}",
+        "category": f"打印 {phone}",
+        "tags": [f"回电{phone}", "打印机"],
+    }
+    r = client.post("/api/v1/tickets", json=[ticket], headers=editor_headers)
+    assert r.status_code == 200, r.text
+    stored = session.exec(select(Ticket).where(Ticket.external_id == "PII-1")).one()
+    for value in (stored.handler, stored.department, stored.module, stored.category, *stored.tags):
+        assert phone not in value, value
+    assert "张三丰" not in stored.module and "打印机" in stored.tags
