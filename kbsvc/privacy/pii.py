@@ -155,9 +155,11 @@ def scrub_ticket_fields(
     if isinstance(masked.get("tags"), list):
         tags = []
         for tag in masked["tags"]:
-            result = scrub_text(tag, settings, field="tags") if isinstance(tag, str) else None
-            tags.append(result.text if result else tag)
-            findings.extend(result.findings if result else [])
+            if isinstance(tag, str):
+                scrubbed = scrub_text(tag, settings, field="tags")
+                tag = scrubbed.text
+                findings.extend(scrubbed.findings)
+            tags.append(tag)
         masked["tags"] = tags
     return masked, findings
 
