@@ -14,6 +14,7 @@ def test_duplicate_credentials_are_refused(client: TestClient, session: Session)
     authentication on the first header and the last cookie: limits were bypassed."""
     _r, a = auth_service.create_api_key(session, name="a", role=Role.viewer)
     _r, b = auth_service.create_api_key(session, name="b", role=Role.viewer)
+    session.commit()
     cases = [
         [("X-API-Key", a), ("X-API-Key", b)],
         [("Authorization", f"Bearer {a}"), ("Authorization", f"Bearer {b}")],

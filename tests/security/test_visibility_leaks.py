@@ -18,6 +18,7 @@ def _key(session: Session, role: Role, departments: list[str] | None = None) -> 
     _row, key = auth_service.create_api_key(
         session, name=f"k-{role}-{departments}", role=role, departments=departments
     )
+    session.commit()
     return {"X-API-Key": key}
 
 
