@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kbsvc.exceptions import KbError, RateLimited
@@ -108,6 +109,21 @@ def _out_of_range(_request: Request, _exc: Exception) -> JSONResponse:
     return error_json(422, "validation_failed", "a number in the request is out of range")
 
 
+def _pool_exhausted(_request: Request, _exc: Exception) -> JSONResponse:
+    # Every database connection is busy: say so at once (the pool waits briefly, see
+    # kbsvc.db) instead of a 30 s stall followed by a plain 500.
+    return error_json(
+        503,
+        "unavailable",
+        "the server is busy (all database connections in use); retry shortly",
+        {"retry_after": POOL_RETRY_AFTER},
+        headers={"Retry-After": str(POOL_RETRY_AFTER)},
+    )
+
+
+POOL_RETRY_AFTER = 2
+
+
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Registered for Exception, so Starlette runs it outside every middleware: bugs in
     # middleware answer JSON too. The exception text stays in the log, never in the body.
@@ -179,6 +195,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(BodyTooLarge, _too_large)
     app.add_exception_handler(OverflowError, _out_of_range)
     app.add_exception_handler(DataError, _out_of_range)
+    app.add_exception_handler(PoolTimeout, _people_or(_pool_exhausted))
     app.add_exception_handler(KbError, _people_or(_kb_error))
     app.add_exception_handler(RequestValidationError, _people_or(_validation_error))
     app.add_exception_handler(StarletteHTTPException, _people_or(_http_error))

@@ -48,16 +48,26 @@ def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -
     cur.close()
 
 
+# One worker runs sync routes on up to 40 threads (AnyIO's default) and the audit middleware
+# may hold a second connection per write: 10 + 40 covers that, so the pool is not the limit.
+# Past it, a request waits at most POOL_TIMEOUT_S and then gets a JSON 503 with Retry-After
+# (api.errors), never SQLAlchemy's default 30 s stall and a plain 500.
+POOL_SIZE, POOL_OVERFLOW, POOL_TIMEOUT_S = 10, 40, 5.0
+
+
 def make_engine(settings: Settings) -> Engine:
     """Create the engine for the configured database URL."""
     import_all_models()
     url = settings.db_url
+    pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW, "pool_timeout": POOL_TIMEOUT_S}
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        db_engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        db_engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 15}, **pool
+        )
         event.listen(db_engine, "connect", _sqlite_pragmas)
         return db_engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 def table_of(model: type[SQLModel]) -> Table:
