@@ -2,18 +2,54 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from datetime import timedelta
+
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from kbsvc.auth import policy
-from kbsvc.auth.models import Principal
+from kbsvc.auth.models import Principal, Role
 from kbsvc.db import savepoint
 from kbsvc.entries import service
 from kbsvc.entries.models import Entry, EntryLink, LinkKind
 from kbsvc.entries.schemas import CitationPublic, CitationsPublic, CitedEntriesPublic, CitedEntry
-from kbsvc.exceptions import Conflict
+from kbsvc.exceptions import Conflict, RateLimited
 from kbsvc.tickets.models import Ticket
+from kbsvc.timeutil import utcnow
+
+# A widget key sits in the helpdesk page source: whoever reads it could cite entries from every
+# ticket id and poison ranking. Its citations are bounded per ticket and per day (each row keeps
+# the key in created_by, so a reviewer can find and remove them).
+WIDGET_CITES_PER_TICKET = 10
+WIDGET_CITES_PER_DAY = 2000
+
+
+def _check_widget_bounds(session: Session, principal: Principal, source: str, ext: str) -> None:
+    cited = col(EntryLink.kind) == LinkKind.cited.value
+    on_ticket = session.execute(
+        select(func.count()).where(
+            cited, col(EntryLink.source) == source, col(EntryLink.external_id) == ext
+        )
+    ).scalar_one()
+    if on_ticket >= WIDGET_CITES_PER_TICKET:
+        raise RateLimited(
+            f"ticket {ext} already cites {on_ticket} entries; a widget key may add at most "
+            f"{WIDGET_CITES_PER_TICKET}",
+            retry_after=3600,
+        )
+    today = session.execute(
+        select(func.count()).where(
+            cited,
+            col(EntryLink.created_by) == principal.label,
+            col(EntryLink.created_at) >= utcnow() - timedelta(days=1),
+        )
+    ).scalar_one()
+    if today >= WIDGET_CITES_PER_DAY:
+        raise RateLimited(
+            f"this widget key recorded {today} citations in 24 h (at most {WIDGET_CITES_PER_DAY})",
+            retry_after=3600,
+        )
 
 
 def _public(link: EntryLink, ticket: Ticket | None) -> CitationPublic:
@@ -43,6 +79,9 @@ def cite(
     """
     entry = service.resolve(session, entry_id=entry_id, principal=principal)
     source, external_id = source.strip(), external_id.strip()
+    already = session.execute(_link_stmt(entry.id or 0, source, external_id)).scalar_one_or_none()
+    if principal.role is Role.widget and already is None:
+        _check_widget_bounds(session, principal, source, external_id)
     try:
         with savepoint(session):
             link, created = service.link_ticket(
