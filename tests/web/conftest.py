@@ -93,6 +93,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         database_url="",
         public_base_url=f"http://127.0.0.1:{port}",
     )
+    # One shared server for every browser test, all signing in from 127.0.0.1: the per-address
+    # login bucket (tested in tests/api/test_limits.py) would otherwise refuse later tests.
+    settings.rate_limit.login_per_minute = 10_000
     engine = db.make_engine(settings)
     db.upgrade(engine)
     with db.session_scope(engine) as s:
