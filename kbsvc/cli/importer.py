@@ -55,6 +55,7 @@ def import_file(
                     capture=capture,
                     strict=strict,
                     privacy=privacy,
+                    batch_done=session.commit,
                     progress=lambda n: bar.advance(task, n),
                 )
         else:
@@ -66,6 +67,7 @@ def import_file(
                 capture=capture,
                 strict=strict,
                 privacy=privacy,
+                batch_done=session.commit,
             )
     if report.committed and (report.imported or report.updated):
         import getpass

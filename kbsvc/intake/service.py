@@ -207,8 +207,12 @@ def import_table(
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
     privacy: PrivacySettings,
+    batch_done: Callable[[], None] | None = None,
 ) -> ImportReport:
     """Upsert a table's valid rows; `strict` writes nothing unless every row is valid.
+
+    `batch_done` lets the caller that owns the transaction commit each batch (the CLI does,
+    so a killed import keeps whole batches and a re-run finishes it).
 
     Patient identifiers in tickets and captured drafts are masked per the site's `privacy`.
     """
@@ -239,6 +243,8 @@ def import_table(
             _write_all_or_nothing(session, batch, how, report)
         else:
             _write_batch(session, batch, how, report)
+            if batch_done:
+                batch_done()
         if progress:
             progress(len(batch))
     report.errors.sort(key=lambda e: e.line)
