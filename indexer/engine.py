@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from embeddings.base import Embedder, EmbedderError
 from embeddings.factory import EmbeddingConfig, make_embedder, resolve_backend
-from indexer import backfill, calibration, store
+from indexer import backfill, calibration, election, store
 from indexer.analyzer import Analyzer
 from indexer.calibration import Band
 from indexer.docs import EntryDoc
+from indexer.election import WriterLock
 from indexer.errors import IndexStoreError
 from indexer.lexical import Filters
 from indexer.locks import RWLock
@@ -31,8 +33,12 @@ from indexer.retriever import (
 from indexer.source import ChangeSource
 from indexer.text import ngram_text
 
+if TYPE_CHECKING:
+    from indexer.follow import Follower
+
 log = logging.getLogger(__name__)
 REFIT_GROWTH = 1.5  # a corpus-fitted embedder is refitted once the KB grows by this factor
+Role = Literal["single", "writer", "reader"]
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,12 @@ class SearchEngine:
     """Owns tokenizer, indexes and embedder; one writer (build/sync), many readers."""
 
     def __init__(
-        self, config: EngineConfig, source: ChangeSource, *, analyzer: Analyzer | None = None
+        self,
+        config: EngineConfig,
+        source: ChangeSource,
+        *,
+        analyzer: Analyzer | None = None,
+        lock: WriterLock | None = None,
     ) -> None:
         self.config = config
         self.source = source
@@ -64,13 +75,14 @@ class SearchEngine:
         self.calibration = calibration.prior(self.calibration_key(self.retriever))
         self.last_seq = 0
         self.fitted_count = 0
+        # "single": this process alone (CLI, tests); with a lock, "writer" or "reader".
+        self.lock = lock
+        self.role: Role = "single" if lock is None else "reader"
+        self.generation = ""
         self.ready = False
         self._dirty = False
-        self._saved_at = 0.0
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._embedder_thread: threading.Thread | None = None
+        self._dirty_since = 0.0
+        self._follower: Follower | None = None
         self._refit_after_backfill = False
 
     # ---- construction ------------------------------------------------------------------
@@ -145,31 +157,51 @@ class SearchEngine:
         return cal
 
     def start(self) -> None:
-        """Load the saved index if it can be trusted, else rebuild; then catch up."""
+        """Take the writer lock if free; load the published index (a writer rebuilds one when
+        none can be trusted); then catch up. A reader without an index stays not ready and
+        the background loop loads the writer's first generation when it appears."""
         self.analyzer.tokenizer.initialize()
-        if not self._try_load():
+        if self.lock is not None and self.lock.try_acquire():
+            self.role = "writer"
+        if not self.follow():
+            if self.role == "reader":
+                return
             self.rebuild()
         self.sync()
         self.ready = True
 
-    def _try_load(self) -> bool:
+    def _load(self) -> tuple[Retriever, store.Saved, calibration.Calibration] | None:
+        """The published generation, mapped (None when it cannot be trusted)."""
         r = Retriever(self.analyzer, self.new_embedder(), self.config.retriever)
         try:
             saved = store.load(
                 r, self.index_dir, backend=self.backend, ann_threshold=self.config.ann_threshold
             )
         except (IndexStoreError, OSError) as exc:
-            log.warning("search index not loaded (%s); rebuilding from the source", exc)
-            return False
-        backfill.restore_state(r, self.index_dir, self.source.load_docs)
+            log.warning("search index not loaded (%s)", exc)
+            return None
+        if self.slow_dense:
+            backfill.restore_state(r, self.index_dir, self.source.load_docs)
         cal = calibration.load(self.index_dir, self.calibration_key(r))
-        if cal is None:  # saved before calibration existed, or under other channels
+        if cal is None and self.role == "reader":  # the writer saves one with each generation
+            cal = calibration.prior(self.calibration_key(r))
+        elif cal is None:  # saved before calibration existed, or under other channels
             cal = self._calibrate(r, self.source.load_docs())
             calibration.save(cal, self.index_dir)
-        with self._lock.write():
-            self.retriever, self.last_seq = r, saved.last_seq
-            self.fitted_count = saved.fitted_count
-            self.calibration = cal
+        return r, saved, cal
+
+    def follow(self) -> bool:
+        """Map the published generation and switch to it, replaying changes it lacks."""
+        loaded = self._load()
+        if loaded is None:
+            return False
+        r, saved, cal = loaded
+        with self._writer:
+            target = self._apply(r, saved.last_seq)
+            with self._lock.write():
+                self.retriever, self.last_seq = r, max(target, saved.last_seq)
+                self.fitted_count, self.calibration = saved.fitted_count, cal
+                self.generation = saved.generation
         return True
 
     def rebuild(self, progress: Progress | None = None) -> int:
@@ -188,39 +220,56 @@ class SearchEngine:
             with self._lock.write():
                 self.retriever, self.last_seq, self.fitted_count = r, seq, fitted
                 self.calibration = cal
-            self._dirty = True
-            self.save()
-            return len(docs)
+            self._mark_dirty()
+        self.save()
+        return len(docs)
 
     # ---- following the change sequence -------------------------------------------------
+    def _apply(self, r: Retriever, since: int) -> int:
+        """Apply changes after `since` to `r` (under `_writer`); returns the last applied seq."""
+        changes = self.source.changes_since(since)
+        while changes:
+            last = {ch.entry_id: ch.op for ch in changes}
+            docs = self.source.load_docs([i for i, op in last.items() if op != "delete"])
+            found = {d.id for d in docs}
+            # A slow model never holds a write back: its vectors follow in the background.
+            prepared = r.prepare(docs, embed=not self.slow_dense)
+            with self._lock.write():
+                r.remove([i for i in last if i not in found])
+                r.apply(prepared)
+                if self.role == "single":  # shared roles fold deltas by publishing instead
+                    r.maintain()
+            since = changes[-1].seq
+            changes = self.source.changes_since(since)
+        return since
+
     def sync(self) -> int:
         """Apply changes since the last applied sequence, in order; returns how many."""
         with self._writer:
             changes = self.source.changes_since(self.last_seq)
             if not changes:
                 return 0
-            last = {ch.entry_id: ch.op for ch in changes}
-            docs = self.source.load_docs([i for i, op in last.items() if op != "delete"])
-            target = changes[-1].seq
-            if self._needs_refit(len(self.retriever.lexical) + len(docs)):
+            count = len(self.retriever.lexical) + len({c.entry_id for c in changes})
+            if self.role != "reader" and self._needs_refit(count):
                 self._writer.release()
                 try:
                     self.rebuild()
                 finally:
                     self._writer.acquire()
                 return len(changes)
-            found = {d.id for d in docs}
-            gone = [i for i in last if i not in found]
-            r = self.retriever
-            # A slow model never holds a write back: its vectors follow in the background.
-            prepared = r.prepare(docs, embed=not self.slow_dense)
+            target = self._apply(self.retriever, self.last_seq)
             with self._lock.write():
-                r.remove(gone)
-                r.apply(prepared)
-                r.maintain()
                 self.last_seq = target
-            self._dirty = True
+            self._mark_dirty()
             return len(changes)
+
+    def _mark_dirty(self) -> None:
+        if not self._dirty:
+            self._dirty, self._dirty_since = True, time.monotonic()
+
+    def dirty_for(self) -> float:
+        """Seconds since the first change not yet published (-1 when nothing is pending)."""
+        return time.monotonic() - self._dirty_since if self._dirty else -1.0
 
     def _needs_refit(self, count: int) -> bool:
         if self.backend == "none":
@@ -231,22 +280,27 @@ class SearchEngine:
         return emb.needs_fit and count > max(self.fitted_count * REFIT_GROWTH, MIN_FIT_DOCS)
 
     def save(self) -> None:
-        """Persist the current state (skipped when nothing changed since the last save)."""
-        if not self._dirty:
+        """Publish the current state as a new generation and map it (readers never publish)."""
+        if not self._dirty or self.role == "reader":
             return
-        with self._lock.write():  # compaction inside the dump reorders slots
+        with self._writer:  # no sync meanwhile; searches continue on the live retriever
+            with self._lock.read():
+                r, seq, fitted, cal = (
+                    self.retriever,
+                    self.last_seq,
+                    self.fitted_count,
+                    self.calibration,
+                )
+            # Calibration and background state first: the manifest is what readers follow.
+            calibration.save(cal, self.index_dir)
+            backfill.save_state(r, self.index_dir)
             store.save(
-                self.retriever,
-                self.index_dir,
-                last_seq=self.last_seq,
-                backend=self.backend,
-                fitted_count=self.fitted_count,
+                r, self.index_dir, last_seq=seq, backend=self.backend, fitted_count=fitted,
                 version=self.config.version,
-            )
-            calibration.save(self.calibration, self.index_dir)
-            backfill.save_state(self.retriever, self.index_dir)
+            )  # fmt: skip
             self._dirty = False
-            self._saved_at = time.monotonic()
+        if not self.follow():  # what was just written is the one source of truth now
+            raise IndexStoreError("the index just published cannot be loaded back")
 
     # ---- reads -------------------------------------------------------------------------
     def search(
@@ -275,10 +329,16 @@ class SearchEngine:
             return self.calibration.rate(self.retriever, query, hits)
 
     def status(self) -> dict[str, Any]:
-        """Readiness, size, last applied sequence, dense model id and confidence operating point."""
+        """Readiness, role and generation served, size, last applied sequence, dense model id,
+        confidence operating point; with shared roles, the index writer's last heartbeat."""
         r, cal = self.retriever, self.calibration
+        writer = election.read_status(self.index_dir) if self.role != "single" else {}
         return {
             "ready": self.ready,
+            "role": self.role,
+            "pid": os.getpid(),
+            "generation": self.generation,
+            **({"writer": writer} if self.role != "single" else {}),
             "entries": len(r.lexical),
             "last_seq": self.last_seq,
             "dense": r.embedder.model_id if r.embedder is not None and r.dense else "none",
@@ -296,28 +356,13 @@ class SearchEngine:
             },
         }
 
-    # ---- background loop ---------------------------------------------------------------
-    def run_background(self, interval: float, save_every: float = 60.0) -> None:
-        """Follow the change sequence in a daemon thread until `stop()`."""
+    # ---- background work (indexer/follow.py) -------------------------------------------
+    def run_background(self, interval: float, publish_every: float = 30.0) -> None:
+        """Follow changes and generations in daemon threads until `stop()`."""
+        from indexer.follow import Follower
 
-        def loop() -> None:
-            while not self._stop.is_set():
-                try:
-                    self.sync()
-                    if self._dirty and time.monotonic() - self._saved_at > save_every:
-                        self.save()
-                except Exception:  # noqa: BLE001 - keep following; the next pass retries
-                    log.exception("search index sync failed")
-                self._wake.wait(interval)
-                self._wake.clear()
-
-        self._thread = threading.Thread(target=loop, name="kbsvc-index-sync", daemon=True)
-        self._thread.start()
-        if self.slow_dense:
-            self._embedder_thread = threading.Thread(
-                target=self._backfill_loop, name="kbsvc-dense-backfill", daemon=True
-            )
-            self._embedder_thread.start()
+        self._follower = Follower(self, interval, publish_every)
+        self._follower.start()
 
     def backfill_step(self) -> int:
         """Embed the next few pending passages (outside every lock); returns how many landed."""
@@ -333,7 +378,7 @@ class SearchEngine:
             done = r.set_vectors(items, vecs)
             if not r.pending:
                 self._refit_after_backfill = True
-        self._dirty = True
+        self._mark_dirty()
         return done
 
     def embed_pending(self, progress: Progress | None = None) -> int:
@@ -346,32 +391,27 @@ class SearchEngine:
         if done:
             self._refit_after_backfill = False
             self.calibration = self._calibrate(self.retriever, self.source.load_docs())
-            self._dirty = True
+            self._mark_dirty()
             self.save()
         return done
 
-    def _backfill_loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if self.backfill_step():
-                    continue
-                if self._refit_after_backfill:  # the dense channel is complete: refit on it
-                    self._refit_after_backfill = False
-                    cal = self._calibrate(self.retriever, self.source.load_docs())
-                    self.calibration = cal
-                    self._dirty = True
-            except Exception:  # noqa: BLE001 - keep going; the queue is still there
-                log.exception("background embedding failed")
-            self._stop.wait(1.0)
+    def refit_due(self) -> bool:
+        """The dense channel just completed: confidence should be refitted on it."""
+        return self._refit_after_backfill
+
+    def recalibrate(self) -> None:
+        """Refit the confidence operating point on the current channels."""
+        self._refit_after_backfill = False
+        self.calibration = self._calibrate(self.retriever, self.source.load_docs())
+        self._mark_dirty()
 
     def stop(self) -> None:
-        """Stop the loop and save what was applied."""
-        self._stop.set()
-        self._wake.set()
-        for thread in (self._thread, self._embedder_thread):
-            if thread is not None:
-                thread.join(timeout=10)
+        """Stop the background work, publish what was applied, give up the writer lock."""
+        if self._follower is not None:
+            self._follower.stop()
         try:
             self.save()
         except Exception:  # noqa: BLE001 - the source can always rebuild the index
             log.exception("saving the search index failed")
+        if self.lock is not None:
+            self.lock.release()

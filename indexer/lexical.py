@@ -64,7 +64,9 @@ class LexicalIndex:
         self._alive.extend(np.ones(n, dtype=np.bool_))
         self._len = ArrayColumn(np.float32)
         self._len.extend(a["lens"])
-        self._codes = {f: CodeColumn.preset(seg.code_values[f], a[f"code_{f}"]) for f in CODE_FIELDS}
+        self._codes = {
+            f: CodeColumn.preset(seg.code_values[f], a[f"code_{f}"]) for f in CODE_FIELDS
+        }
         self._base_tags = {t: i for i, t in enumerate(seg.tag_names)}
         self._dtids: list[np.ndarray | None] = []  # delta slots (base_n + i)
         self._dtfs: list[np.ndarray | None] = []
@@ -131,6 +133,10 @@ class LexicalIndex:
 
     def compact(self) -> None:
         """Renumber live documents and terms into one base segment (in memory)."""
+        self._install(self.snapshot())
+
+    def snapshot(self) -> Segment:
+        """The live documents as a new base segment (reads only: searches may run meanwhile)."""
         live = np.flatnonzero(self._alive.data)
         base = live[live < self._base_n]
         a = self._seg.arrays
@@ -144,11 +150,10 @@ class LexicalIndex:
         tfs = np.concatenate([np.asarray(a["doc_tfs"][take]), *dtfs])  # type: ignore[list-item]
         counts = np.concatenate([counts, [len(t) for t in dtids]]).astype(np.int64)  # type: ignore[arg-type]
         metas = [self._meta_at(int(s)) for s in live]
-        seg = segment.build(
+        return segment.build(
             self._ids.data[live].copy(), counts, tids, tfs, self._terms.term,
             [(m.system, m.department, m.status, m.tags) for m in metas],
         )  # fmt: skip
-        self._install(seg)
 
     # ---- reads --------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -210,7 +215,9 @@ class LexicalIndex:
             tag = self._base_tags.get(f.tag)
             if tag is not None:
                 a = self._seg.arrays
-                tagged[a["tag_slots"][int(a["tag_indptr"][tag]) : int(a["tag_indptr"][tag + 1])]] = True
+                tagged[
+                    a["tag_slots"][int(a["tag_indptr"][tag]) : int(a["tag_indptr"][tag + 1])]
+                ] = True
             slots = self._dtag_slots.get(f.tag)
             if slots:
                 tagged[list(slots)] = True
@@ -264,9 +271,8 @@ class LexicalIndex:
 
     # ---- persistence (indexer/segment.py) -----------------------------------------------
     def save(self, folder: Path, *, version: str) -> Manifest:
-        """Fold the delta, then write the base segment and the manifest that commits it."""
-        self.compact()
-        return segment.save(self._seg, folder, k1=self.k1, b=self.b, version=version)
+        """Write the live documents as one base segment and the manifest that commits it."""
+        return segment.save(self.snapshot(), folder, k1=self.k1, b=self.b, version=version)
 
     @classmethod
     def load(cls, folder: Path, *, k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
