@@ -24,7 +24,7 @@ import numpy as np
 from indexer.confidence_features import FEATURES, hit_features
 from indexer.docs import EntryDoc
 from indexer.errors import IndexStoreError
-from indexer.lexical import Filters
+from indexer.fields import Filters
 from indexer.manifest import read_json_file, write_atomic
 from indexer.retriever import Hit, Retriever
 

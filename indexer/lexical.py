@@ -4,39 +4,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
 
 from indexer import segment
 from indexer.columns import ArrayColumn, CodeColumn
+from indexer.fields import DocMeta, Filters
+from indexer.lexical_delta import Delta
 from indexer.manifest import Manifest
 from indexer.segment import CODE_FIELDS, Segment
 from indexer.terms import TermTable
 
 KIND = segment.KIND
-
-
-@dataclass(frozen=True)
-class DocMeta:
-    """Filterable fields of an indexed entry."""
-
-    system: str = ""
-    department: str = ""
-    status: str = "published"
-    tags: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Search filters; None means any."""
-
-    system: str | None = None
-    department: str | None = None
-    tag: str | None = None
-    status: str | None = "published"
 
 
 class LexicalIndex:
@@ -68,11 +48,7 @@ class LexicalIndex:
             f: CodeColumn.preset(seg.code_values[f], a[f"code_{f}"]) for f in CODE_FIELDS
         }
         self._base_tags = {t: i for i, t in enumerate(seg.tag_names)}
-        self._dtids: list[np.ndarray | None] = []  # delta slots (base_n + i)
-        self._dtfs: list[np.ndarray | None] = []
-        self._dmeta: list[DocMeta | None] = []
-        self._dtag_slots: dict[str, set[int]] = {}
-        self._delta: sparse.csr_matrix | None = None
+        self._delta = Delta(n)
         self._total_len = float(np.asarray(a["lens"], dtype=np.float64).sum())
 
     # ---- writes -------------------------------------------------------------------------
@@ -88,19 +64,14 @@ class LexicalIndex:
         slot = len(self._ids)
         self._ids.append(doc_id)
         self._slot[doc_id] = slot
-        self._dtids.append(tids)
-        self._dtfs.append(tfs)
-        self._dmeta.append(meta)
+        self._delta.add(tids, tfs, meta)
         length = float(tfs.sum())
         self._alive.append(True)
         self._len.append(length)
         for name, col in self._codes.items():
             col.append(getattr(meta, name))
-        for tag in meta.tags:
-            self._dtag_slots.setdefault(tag, set()).add(slot)
         self._df.data[tids] += 1
         self._total_len += length
-        self._delta = None
 
     def remove(self, doc_ids: Iterable[int]) -> None:
         """Delete documents (unknown ids are ignored)."""
@@ -113,11 +84,7 @@ class LexicalIndex:
             self._alive.data[slot] = False
             self._total_len -= float(self._len.data[slot])
             if slot >= self._base_n:
-                i = slot - self._base_n
-                meta = self._dmeta[i]
-                for tag in meta.tags if meta else ():
-                    self._dtag_slots.get(tag, set()).discard(slot)
-                self._dtids[i] = self._dtfs[i] = self._dmeta[i] = None
+                self._delta.remove(slot)
 
     @property
     def delta_size(self) -> int:
@@ -139,21 +106,20 @@ class LexicalIndex:
         """The live documents as a new base segment (reads only: searches may run meanwhile)."""
         live = np.flatnonzero(self._alive.data)
         base = live[live < self._base_n]
-        a = self._seg.arrays
-        starts = a["doc_indptr"][base]
-        counts = a["doc_indptr"][base + 1] - starts
-        take = segment.ranges(starts, counts)
-        extra = [s - self._base_n for s in live[live >= self._base_n].tolist()]
-        dtids = [self._dtids[i] for i in extra]
-        dtfs = [self._dtfs[i] for i in extra]
-        tids = np.concatenate([np.asarray(a["doc_tids"][take]), *dtids])  # type: ignore[list-item]
-        tfs = np.concatenate([np.asarray(a["doc_tfs"][take]), *dtfs])  # type: ignore[list-item]
-        counts = np.concatenate([counts, [len(t) for t in dtids]]).astype(np.int64)  # type: ignore[arg-type]
+        tids, tfs, counts = self._seg.docs(base)
+        extra = [self._delta.doc(s) for s in live[live >= self._base_n].tolist()]
+        tids = np.concatenate([tids, *(d[0] for d in extra)])
+        tfs = np.concatenate([tfs, *(d[1] for d in extra)])
+        counts = np.concatenate([counts, [len(d[0]) for d in extra]]).astype(np.int64)
         metas = [self._meta_at(int(s)) for s in live]
         return segment.build(
-            self._ids.data[live].copy(), counts, tids, tfs, self._terms.term,
+            self._ids.data[live].copy(),
+            counts,
+            tids,
+            tfs,
+            self._terms.term,
             [(m.system, m.department, m.status, m.tags) for m in metas],
-        )  # fmt: skip
+        )
 
     # ---- reads --------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -169,17 +135,12 @@ class LexicalIndex:
     def _doc(self, slot: int) -> tuple[np.ndarray, np.ndarray]:
         if slot < self._base_n:
             return self._seg.doc(slot)
-        i = slot - self._base_n
-        tids, tfs = self._dtids[i], self._dtfs[i]
-        assert tids is not None and tfs is not None
-        return tids, tfs
+        return self._delta.doc(slot)[:2]
 
     def _meta_at(self, slot: int) -> DocMeta:
         if slot < self._base_n:
             return DocMeta(*self._seg.meta(slot))
-        meta = self._dmeta[slot - self._base_n]
-        assert meta is not None
-        return meta
+        return self._delta.doc(slot)[2]
 
     def meta(self, doc_id: int) -> DocMeta | None:
         slot = self._slot.get(doc_id)
@@ -215,10 +176,9 @@ class LexicalIndex:
             tag = self._base_tags.get(f.tag)
             if tag is not None:
                 a = self._seg.arrays
-                tagged[
-                    a["tag_slots"][int(a["tag_indptr"][tag]) : int(a["tag_indptr"][tag + 1])]
-                ] = True
-            slots = self._dtag_slots.get(f.tag)
+                lo, hi = int(a["tag_indptr"][tag]), int(a["tag_indptr"][tag + 1])
+                tagged[a["tag_slots"][lo:hi]] = True
+            slots = self._delta.tag_slots.get(f.tag)
             if slots:
                 tagged[list(slots)] = True
             m &= tagged
@@ -282,17 +242,6 @@ class LexicalIndex:
         return index
 
     # ---- internals ----------------------------------------------------------------------
-    def _delta_matrix(self) -> sparse.csr_matrix:
-        """Term × slot CSR of the delta slots (dead ones contribute nothing)."""
-        live = [i for i, t in enumerate(self._dtids) if t is not None]
-        shape = (len(self._terms), max(len(self._ids), 1))
-        if not live:
-            return sparse.csr_matrix(shape, dtype=np.float32)
-        rows = np.concatenate([self._dtids[i] for i in live])  # type: ignore[misc]
-        vals = np.concatenate([self._dtfs[i] for i in live])  # type: ignore[misc]
-        cols = np.repeat(np.array(live) + self._base_n, [len(self._dtids[i]) for i in live])  # type: ignore[arg-type]
-        return sparse.coo_matrix((vals, (rows, cols)), shape=shape).tocsr()
-
     def _postings(self, tid: int) -> list[tuple[np.ndarray, np.ndarray]]:
         out = []
         a = self._seg.arrays
@@ -301,10 +250,7 @@ class LexicalIndex:
             if hi > lo:
                 out.append((a["post_slots"][lo:hi], a["post_tfs"][lo:hi]))
         if len(self._ids) > self._base_n:
-            if self._delta is None or self._delta.shape[0] < len(self._terms):
-                self._delta = self._delta_matrix()
-            d = self._delta
-            lo, hi = d.indptr[tid], d.indptr[tid + 1]
-            if hi > lo:
-                out.append((d.indices[lo:hi], d.data[lo:hi]))
+            slots, tfs = self._delta.postings(tid, len(self._terms), len(self._ids))
+            if len(slots):
+                out.append((slots, tfs))
         return out

@@ -19,12 +19,20 @@ CODE_FIELDS = ("system", "department", "status")
 ARRAYS = (
     "ids",  # int64 [n]: entry id of each slot
     "lens",  # float32 [n]: document length (sum of term weights)
-    "doc_indptr", "doc_tids", "doc_tfs",  # doc-major: each slot's terms and weights
-    "post_indptr", "post_slots", "post_tfs",  # term-major postings (CSR)
-    "doc_tag_indptr", "doc_tags", "tag_indptr", "tag_slots",  # tags both ways
-    "term_blob", "term_offsets",  # sorted terms (indexer.terms)
+    "doc_indptr",
+    "doc_tids",
+    "doc_tfs",  # doc-major: each slot's terms and weights
+    "post_indptr",
+    "post_slots",
+    "post_tfs",  # term-major postings (CSR)
+    "doc_tag_indptr",
+    "doc_tags",
+    "tag_indptr",
+    "tag_slots",  # tags both ways
+    "term_blob",
+    "term_offsets",  # sorted terms (indexer.terms)
     *(f"code_{f}" for f in CODE_FIELDS),  # int32 [n] codes into `code_values`
-)  # fmt: skip
+)
 
 Meta = tuple[str, str, str, tuple[str, ...]]  # system, department, status, tags
 
@@ -46,6 +54,14 @@ class Segment:
         lo, hi = int(a["doc_indptr"][slot]), int(a["doc_indptr"][slot + 1])
         return a["doc_tids"][lo:hi], a["doc_tfs"][lo:hi]
 
+    def docs(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Terms and weights of `slots`, concatenated, with each one's term count."""
+        a = self.arrays
+        starts = a["doc_indptr"][slots]
+        counts = a["doc_indptr"][slots + 1] - starts
+        take = ranges(starts, counts)
+        return np.asarray(a["doc_tids"][take]), np.asarray(a["doc_tfs"][take]), counts
+
     def meta(self, slot: int) -> Meta:
         a = self.arrays
         lo, hi = int(a["doc_tag_indptr"][slot]), int(a["doc_tag_indptr"][slot + 1])
@@ -59,7 +75,8 @@ def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     if not total:
         return np.zeros(0, np.int64)
     shift = np.repeat(starts - (np.cumsum(counts) - counts), counts)
-    return np.arange(total, dtype=np.int64) + shift
+    out: np.ndarray = np.arange(total, dtype=np.int64) + shift
+    return out
 
 
 def _csr(rows: np.ndarray, cols: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
@@ -126,8 +143,14 @@ def build(
 
 
 def empty() -> Segment:
-    return build(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32),
-                 np.zeros(0, np.float32), str, [])  # fmt: skip
+    return build(
+        np.zeros(0, np.int64),
+        np.zeros(0, np.int64),
+        np.zeros(0, np.int32),
+        np.zeros(0, np.float32),
+        str,
+        [],
+    )
 
 
 def save(seg: Segment, folder: Path, *, k1: float, b: float, version: str) -> Manifest:
@@ -150,9 +173,10 @@ def save(seg: Segment, folder: Path, *, k1: float, b: float, version: str) -> Ma
 
 def _map(path: Path) -> np.ndarray:
     try:
-        return np.load(path, mmap_mode="r", allow_pickle=False)
+        out: np.ndarray = np.load(path, mmap_mode="r", allow_pickle=False)
     except ValueError:  # numpy cannot map a zero-length array: read it (it is empty)
-        return np.load(path, allow_pickle=False)
+        out = np.load(path, allow_pickle=False)
+    return out
 
 
 def load(folder: Path, *, k1: float, b: float) -> Segment:

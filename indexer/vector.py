@@ -310,10 +310,15 @@ class VectorIndex:
         with self._writer:  # no writes while saving; searches continue
             out = self
             if self._delta is not None:  # fold the delta into a private copy, not into self
-                out = VectorIndex(self.dim, self.model_id, ann_threshold=self.ann_threshold,
-                                  hnsw_m=self.hnsw_m, ef_search=self.ef_search,
-                                  ef_construction=self.ef_construction,
-                                  rebuild_ratio=self.rebuild_ratio)  # fmt: skip
+                out = VectorIndex(
+                    self.dim,
+                    self.model_id,
+                    ann_threshold=self.ann_threshold,
+                    hnsw_m=self.hnsw_m,
+                    ef_search=self.ef_search,
+                    ef_construction=self.ef_construction,
+                    rebuild_ratio=self.rebuild_ratio,
+                )
                 out._install(*self._merged())
                 out._maybe_rebuild()
             with atomic_target(directory / names["index"]) as tmp:

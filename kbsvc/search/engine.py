@@ -8,7 +8,8 @@ from sqlalchemy.engine import Engine
 
 from embeddings.factory import EmbeddingConfig
 from indexer.analyzer import Analyzer
-from indexer.engine import EngineConfig, SearchEngine
+from indexer.channels import EngineConfig
+from indexer.engine import SearchEngine
 from indexer.retriever import RetrieverConfig
 from kbsvc import __version__
 from kbsvc.config import EmbeddingSettings, SearchSettings, Settings

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from indexer.analyzer import BIGRAM, display_term
-from indexer.lexical import Filters
+from indexer.fields import Filters
 from kbsvc.analytics.searchlog import SearchLogWriter, record_response
 from kbsvc.auth import policy
 from kbsvc.auth.models import Principal

@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from indexer.engine import SearchEngine
-from indexer.lexical import Filters
+from indexer.fields import Filters
 from kbsvc.auth.models import SYSTEM
 from kbsvc.config import Settings
 from kbsvc.entries import service as entries
