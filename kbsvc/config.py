@@ -56,6 +56,9 @@ class LimitSettings(BaseModel):
     max_import_rows: int = Field(default=200_000, ge=1)
     max_bulk_tickets: int = Field(default=1000, ge=1)
     max_page_size: int = Field(default=200, ge=1)
+    # /readyz reports not ready below this much free space in the data directory: writes
+    # (database pages, index generations, uploads) start failing well before zero.
+    min_free_mb: int = Field(default=32, ge=0)
 
 
 class RateLimitSettings(BaseModel):
