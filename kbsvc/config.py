@@ -81,6 +81,9 @@ class AuthSettings(BaseModel):
     lockout_after: int = Field(default=5, ge=1)
     account_lockout_after: int = Field(default=20, ge=1)
     lockout_max_s: int = Field(default=900, ge=30)
+    # API keys are verified from memory; each worker looks for revocations and key edits made
+    # elsewhere this often, so a revoked key stops working everywhere within this many seconds.
+    key_check_s: float = Field(default=2.0, gt=0, le=60)
 
 
 _WEAK_SECRETS = {"changeme" * 4, "secret" * 6, "x" * 32}
