@@ -76,6 +76,9 @@ class AuthSettings(BaseModel):
     session_hours: float = Field(default=12, gt=0, le=24 * 30)
     # Intranet deployments often run plain http; set true behind TLS.
     cookie_secure: bool = False
+    # API keys are verified from memory; each worker looks for revocations and key edits made
+    # elsewhere this often, so a revoked key stops working everywhere within this many seconds.
+    key_check_s: float = Field(default=2.0, gt=0, le=60)
 
 
 _WEAK_SECRETS = {"changeme" * 4, "secret" * 6, "x" * 32}
