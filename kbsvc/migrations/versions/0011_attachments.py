@@ -1,7 +1,7 @@
 """attachments: images and PDFs on entries, with their bytes and OCR job columns
 
-Revision ID: 0010_attachments
-Revises: 0009_exchange
+Revision ID: 0011_attachments
+Revises: 0010_key_cache
 Create Date: 2026-12-01 10:10:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0010_attachments"
-down_revision: str | None = "0009_exchange"
+revision: str = "0011_attachments"
+down_revision: str | None = "0010_key_cache"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
