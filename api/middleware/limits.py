@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import time
 from dataclasses import dataclass
@@ -91,6 +92,35 @@ class BodyLimitMiddleware:
             if started:
                 raise
             await _too_large(exc.limit)(scope, receive, send)
+
+
+LOGIN_PEEK_BYTES = 16 * 1024
+
+
+async def _peek_username(receive: Receive) -> tuple[Receive, str]:
+    """Read a (small) login body ahead of the route and hand it on unchanged."""
+    messages: list[Message] = []
+    body = b""
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        body += message.get("body", b"")
+        if not message.get("more_body", False) or len(body) > LOGIN_PEEK_BYTES:
+            break
+    username = ""
+    if len(body) <= LOGIN_PEEK_BYTES:
+        try:
+            data = json.loads(body)
+            username = str(data.get("username", ""))[:64] if isinstance(data, dict) else ""
+        except ValueError:
+            username = ""
+
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    return replay, username
 
 
 def _too_large(limit: int) -> JSONResponse:
@@ -186,9 +216,15 @@ class RateLimitMiddleware:
         path = scope.get("path", "").rstrip("/")
         wait = 0.0
         if path == self.LOGIN and scope.get("method") == "POST":
+            receive, username = await _peek_username(receive)
             client = scope.get("client")
             ip = client[0] if client else "unknown"
-            wait = self._take(f"login:{ip}", self.login_rate, self.login_burst)
+            # Per (address, account): a ward sharing one NAT address is not throttled as one
+            # caller, so guessing at one account does not slow everyone else's login. The
+            # address as a whole gets ten times that (spraying many accounts from one place).
+            wait = self._take(f"login:{ip}", self.login_rate * 10, self.login_burst * 10)
+            if not wait:
+                wait = self._take(f"login:{ip}:{username}", self.login_rate, self.login_burst)
         elif any(path == p or path.startswith(p + "/") for p in self.paths):
             wait = self._take(self._identity(scope), self.rate, self.burst)
         if wait > 0:
@@ -196,7 +232,7 @@ class RateLimitMiddleware:
             response = error_json(
                 429,
                 "rate_limited",
-                f"too many requests; retry in {retry} s",
+                f"请求过于频繁，请 {retry} 秒后再试 (too many requests; retry in {retry} s)",
                 {"retry_after": retry},
                 headers={"Retry-After": str(retry)},
             )
