@@ -23,4 +23,4 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(
         TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts, www_redirect=False
     )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, trusted_proxies=settings.trusted_proxies)

@@ -7,13 +7,16 @@ import math
 import time
 from dataclasses import dataclass
 
+import anyio
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_json
+from kbsvc.auth.keycache import KeyCache
+from kbsvc.auth.models import Principal
 from kbsvc.auth.sessions import SESSION_COOKIE
-from kbsvc.config import Settings
+from kbsvc.config import Settings, burst_for
 
 LARGE_BODY_FLAG = "x-kbsvc-large-body"
 
@@ -93,6 +96,15 @@ class BodyLimitMiddleware:
             await _too_large(exc.limit)(scope, receive, send)
 
 
+async def _key_principal(scope: Scope, key: str) -> Principal | None:
+    """The key's principal from the app's key cache; a lookup it must make runs off the loop."""
+    cache: KeyCache = scope["app"].state.key_cache
+    found = cache.cached(key)
+    if found is not None:
+        return found
+    return await anyio.to_thread.run_sync(cache.principal, key)
+
+
 def _too_large(limit: int) -> JSONResponse:
     return error_json(
         413, "too_large", f"request body larger than {limit} bytes", {"max_bytes": limit}
@@ -106,7 +118,14 @@ class _Bucket:
 
 
 class RateLimitMiddleware:
-    """Token bucket per caller on settings.rate_limit.paths, and per client IP on login."""
+    """Token buckets on settings.rate_limit.paths, and per client address on login.
+
+    Who shares a bucket: an API key alone (an integration's servers share its rate); a widget
+    key per key and browser address (every browser of a hospital uses the one key); a login
+    session; a caller without credentials per address. An API key's rate is its own
+    `rate_per_minute`, else its role's (settings.rate_limit.keys). Addresses are the real
+    clients behind trusted proxies (api.middleware.clientip).
+    """
 
     LOGIN = "/api/v1/auth/login"
     MAX_BUCKETS = 50_000
@@ -116,10 +135,12 @@ class RateLimitMiddleware:
         rl = settings.rate_limit
         self.paths = tuple(p.rstrip("/") for p in rl.paths)
         self.rate, self.burst = rl.per_minute / 60.0, float(rl.burst)
+        self.keys = rl.keys
         self.login_rate, self.login_burst = rl.login_per_minute / 60.0, float(rl.login_per_minute)
         self.buckets: dict[str, _Bucket] = {}
 
-    def _identity(self, scope: Scope) -> str:
+    async def _bucket(self, scope: Scope) -> tuple[str, float, float]:
+        """(bucket name, tokens a second, depth) for a request on a limited path."""
         headers = dict(scope.get("headers") or [])
         key = headers.get(b"x-api-key") or b""
         auth = headers.get(b"authorization", b"")
@@ -128,14 +149,28 @@ class RateLimitMiddleware:
         client = scope.get("client")
         ip = client[0] if client else "unknown"
         if key:
-            # A widget key is shared by every browser on the page: bucket per key and address.
-            return f"key:{hashlib.sha256(key).hexdigest()[:24]}:{ip}"
+            principal = await _key_principal(scope, key.decode("latin-1").strip())
+            if principal is not None and principal.role is not None:
+                role = principal.role.value
+                limit = self.keys[role]  # type: ignore[index]
+                per_minute = principal.rate_per_minute or limit.per_minute
+                burst = burst_for(per_minute) if principal.rate_per_minute else limit.depth()
+                name = f"key:{principal.id}"
+                if role == "widget":
+                    name += f":{ip}"
+                return name, per_minute / 60.0, float(burst)
+            # An unknown or revoked key is refused by authentication; limit it like a stranger.
+            return "ip:" + ip, self.rate, self.burst
         cookie = headers.get(b"cookie", b"").decode("latin-1")
         for part in cookie.split(";"):
             name, _, value = part.strip().partition("=")
             if name == SESSION_COOKIE and value:
-                return "session:" + hashlib.sha256(value.encode()).hexdigest()[:24]
-        return "ip:" + ip
+                return "session:" + hashlib.sha256(value.encode()).hexdigest()[:24], *self._people
+        return "ip:" + ip, *self._people
+
+    @property
+    def _people(self) -> tuple[float, float]:
+        return self.rate, self.burst
 
     @staticmethod
     def _ambiguous(scope: Scope) -> str:
@@ -190,7 +225,7 @@ class RateLimitMiddleware:
             ip = client[0] if client else "unknown"
             wait = self._take(f"login:{ip}", self.login_rate, self.login_burst)
         elif any(path == p or path.startswith(p + "/") for p in self.paths):
-            wait = self._take(self._identity(scope), self.rate, self.burst)
+            wait = self._take(*await self._bucket(scope))
         if wait > 0:
             retry = max(1, math.ceil(wait))
             response = error_json(
