@@ -122,6 +122,11 @@ class AuthSettings(BaseModel):
     session_hours: float = Field(default=12, gt=0, le=24 * 30)
     # Intranet deployments often run plain http; set true behind TLS.
     cookie_secure: bool = False
+    # Login backoff (kbsvc/auth/lockout.py): failures from one address lock the account there;
+    # failures from everywhere lock it everywhere. The lock doubles from 30 s up to the max.
+    lockout_after: int = Field(default=5, ge=1)
+    account_lockout_after: int = Field(default=20, ge=1)
+    lockout_max_s: int = Field(default=900, ge=30)
     # API keys are verified from memory; each worker looks for revocations and key edits made
     # elsewhere this often, so a revoked key stops working everywhere within this many seconds.
     key_check_s: float = Field(default=2.0, gt=0, le=60)

@@ -1,4 +1,4 @@
-"""`kbsvc user add` and `kbsvc apikey create | list | revoke` (each change is audited)."""
+"""`kbsvc user add | unlock` and `kbsvc apikey create | list | revoke` (each change is audited)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,27 @@ def user_add(
         )
         _audit(session, "user add", "users", str(user.id), f"role={user.role}")
     typer.echo(f"created user {user.username} ({user.role})")
+
+
+@user_app.command("unlock")
+@handle_errors
+def user_unlock(name: str) -> None:
+    """Lift a login lock (too many wrong passwords) on an account, from every address."""
+    import getpass
+
+    from kbsvc.auth import audit, lockout
+    from kbsvc.cli._common import open_session
+
+    with open_session() as session:
+        # The lock is read back from the audit log; this event is where counting restarts.
+        audit.record(
+            session,
+            actor=lockout.actor(name),
+            action=lockout.UNLOCK_ACTION,
+            object_type="users",
+            summary=f"by cli:{getpass.getuser()}",
+        )
+    typer.echo(f"unlocked {name}")
 
 
 @key_app.command("create")
