@@ -18,6 +18,7 @@ from api.metrics import Metrics
 from api.routers import (
     admin,
     analytics,
+    attachments,
     audit,
     auth,
     capture,
@@ -51,6 +52,7 @@ from kbsvc.search.engine import build_search_engine
 ROUTERS = (
     admin.router,
     analytics.router,
+    attachments.router,
     audit.router,
     auth.router,
     capture.router,

@@ -280,6 +280,33 @@ class BackupSettings(BaseModel):
     pg_bin_dir: str = ""
 
 
+class OcrSettings(BaseModel):
+    """Background text recognition of attached images (rapidocr, models inside the wheel)."""
+
+    enabled: bool = True
+    # Run the worker thread in this process; several hosts may all run one (rows are leased).
+    worker: bool = True
+    max_attempts: int = Field(default=3, ge=1, le=20)
+    backoff_s: float = Field(default=30, gt=0)
+    lease_s: float = Field(default=300, ge=10)
+    poll_interval_s: float = Field(default=2, gt=0, le=300)
+    # onnxruntime threads per image; one leaves the other core to requests.
+    threads: int = Field(default=1, ge=1, le=64)
+
+
+class AttachmentSettings(BaseModel):
+    """Images and PDFs on entries: size limits and image handling."""
+
+    max_image_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_pdf_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    max_per_entry: int = Field(default=20, ge=1, le=500)
+    # Decoded size cap (decompression bombs): 40 MP is a 4K screen shot many times over.
+    max_pixels: int = Field(default=40_000_000, ge=10_000)
+    jpeg_quality: int = Field(default=88, ge=30, le=95)
+    thumb_px: int = Field(default=320, ge=32, le=1024)
+    ocr: OcrSettings = OcrSettings()
+
+
 NOTIFY_EVENTS = ("entry.submitted", "entry.rejected", "flag.opened", "review.due", "digest.weekly")
 CHANNEL_KINDS = ("wecom", "dingtalk", "feishu", "webhook", "email")
 
@@ -369,6 +396,7 @@ class Settings(BaseSettings):
     ldap: LdapSettings = LdapSettings()
     exchange: ExchangeSettings = ExchangeSettings()
     notify: NotifySettings = NotifySettings()
+    attachments: AttachmentSettings = AttachmentSettings()
     # Reads without a key are allowed only when a site opts in (intranet kiosks); writes never.
     open_reads: bool = False
     cors_origins: list[str] = []

@@ -265,6 +265,9 @@
       }
       saved.then(function (entry) {
         id = entry.id;
+        // Screenshots chosen on the capture form upload once the entry exists.
+        return window.kbsvcAttachments ? window.kbsvcAttachments.flush(id).then(function () { return entry; }) : entry;
+      }).then(function (entry) {
         if (then !== 'submit') return entry;
         return api('POST', '/api/v1/entries/' + id + '/submit').then(function () { return entry; });
       }).then(function () {
@@ -526,5 +529,5 @@
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready);
   else ready();
-  window.kbsvc = { api: api, toast: toast, friendly: friendly };
+  window.kbsvc = { api: api, toast: toast, friendly: friendly, csrf: csrf };
 })();
