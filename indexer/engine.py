@@ -35,6 +35,7 @@ class SearchEngine(EngineBase):
         none can be trusted); then catch up. A reader without an index stays not ready and
         the background loop loads the writer's first generation when it appears."""
         self.analyzer.tokenizer.initialize()
+        _ = self.analyzer.shorthand  # built on first use (pypinyin, ~1-3 s): not in a request
         if self.lock is not None and self.lock.try_acquire():
             self.role = "writer"
         if not self.follow():

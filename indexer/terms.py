@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+FOUND_CACHE = 50_000  # base terms remembered per process (~5 MB), then forgotten at once
+
 
 def encode_sorted(terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """UTF-8 blob and offsets of `terms`, which must be sorted by their UTF-8 bytes."""
@@ -25,8 +27,12 @@ class TermTable:
         self._blob = blob if blob is not None else np.zeros(0, np.uint8)
         self._off = offsets if offsets is not None else np.zeros(1, np.int64)
         self.n_base = len(self._off) - 1
+        # Plain views of the mapped arrays: slicing a memoryview costs a fraction of a memmap's.
+        self._mv = memoryview(np.ascontiguousarray(self._blob, dtype=np.uint8))
+        self._offs = memoryview(np.ascontiguousarray(self._off, dtype=np.int64))
         self._extra: dict[str, int] = {}
         self._extra_terms: list[str] = []
+        self._found: dict[str, int | None] = {}  # base lookups, bounded (queries repeat terms)
 
     def __len__(self) -> int:
         return self.n_base + len(self._extra_terms)
@@ -37,10 +43,20 @@ class TermTable:
         return self._blob, self._off
 
     def _base_bytes(self, tid: int) -> bytes:
-        return self._blob[int(self._off[tid]) : int(self._off[tid + 1])].tobytes()
+        return self._mv[self._offs[tid] : self._offs[tid + 1]].tobytes()
 
     def get(self, term: str) -> int | None:
         """Id of a known term, else None."""
+        try:
+            tid = self._found[term]
+        except KeyError:
+            tid = self._search(term)
+            if len(self._found) >= FOUND_CACHE:
+                self._found.clear()
+            self._found[term] = tid
+        return tid if tid is not None else self._extra.get(term)
+
+    def _search(self, term: str) -> int | None:
         key = term.encode("utf-8")
         lo, hi = 0, self.n_base
         while lo < hi:
@@ -51,7 +67,7 @@ class TermTable:
                 hi = mid
         if lo < self.n_base and self._base_bytes(lo) == key:
             return lo
-        return self._extra.get(term)
+        return None
 
     def add(self, term: str) -> int:
         """Id of `term`, assigning the next one when it is new."""
