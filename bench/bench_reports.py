@@ -22,9 +22,9 @@ from sqlmodel import Session
 
 from kbsvc import db
 from kbsvc.analytics import drill, gaps, page, reports
-from kbsvc.analytics.schemas import DrillFilters
 from kbsvc.analytics.demo import _rows
 from kbsvc.analytics.models import SearchLog
+from kbsvc.analytics.schemas import DrillFilters
 from kbsvc.analytics.sqlfn import Period
 from kbsvc.auth.models import SYSTEM
 from kbsvc.config import Settings
