@@ -15,6 +15,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import insert, select
@@ -217,7 +218,7 @@ def main() -> None:
             }
             for name, f in drills.items():
                 results[f"drill: {name}"] = timed(
-                    lambda f=f: drill.tickets(s, year, f, principal=SYSTEM)
+                    partial(drill.tickets, s, year, f, principal=SYSTEM)
                 )
             results["page context + html (one year)"] = timed(
                 lambda: page.render_body(page.context(s, year, principal=SYSTEM)), runs=2

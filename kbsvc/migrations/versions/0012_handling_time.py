@@ -1,7 +1,7 @@
 """tickets: handling time the helpdesk records (工时); non-fault categories in the vocabulary
 
-Revision ID: 0010_handling_time
-Revises: 0009_exchange
+Revision ID: 0012_handling_time
+Revises: 0011_attachments
 Create Date: 2026-12-01 10:10:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0010_handling_time"
-down_revision: str | None = "0009_exchange"
+revision: str = "0012_handling_time"
+down_revision: str | None = "0011_attachments"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
