@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import os
 import random
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import pytest
@@ -23,9 +20,9 @@ from sqlmodel import Session
 from kbsvc.auth import service as auth_service
 from kbsvc.auth.models import Role
 from kbsvc.config import Settings
+from tests.reliability import serve as server
 from tests.web.conftest import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 SECONDS = float(os.environ.get("KBSVC_SOAK_SECONDS", "10"))
 WRITERS, READERS = 8, 32
 WORDS = ["挂号", "收费", "医生站", "护士站", "检验", "影像", "手麻", "病案", "医保", "药房"]
@@ -37,45 +34,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 def serve(settings: Settings, engine: Engine) -> Iterator[str]:
     """`kbsvc serve` exactly as an operator starts it (default workers)."""
     port = free_port()
-    env = {
-        **os.environ,
-        "KBSVC_DATA_DIR": str(settings.data_dir),
-        "KBSVC_DATABASE_URL": settings.database_url,
-        "HF_HUB_OFFLINE": "1",
-        # A load test, not a rate-limit test (tests/api/test_limits.py covers those).
-        "KBSVC_RATE_LIMIT__PER_MINUTE": "1000000",
-        "KBSVC_RATE_LIMIT__BURST": "100000",
-        "KBSVC_LOG_LEVEL": "WARNING",
-    }
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    log = settings.data_dir / "server.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kbsvc", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("w"),
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, log.read_text()[-3000:]
-            time.sleep(0.5)
-        else:
-            pytest.fail("kbsvc serve did not become ready")
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    proc = server.start(settings, port)
+    yield f"http://127.0.0.1:{port}"
+    server.stop(proc)
 
 
 @dataclass
