@@ -28,8 +28,8 @@ class TermTable:
         self._off = offsets if offsets is not None else np.zeros(1, np.int64)
         self.n_base = len(self._off) - 1
         # Plain views of the mapped arrays: slicing a memoryview costs a fraction of a memmap's.
-        self._mv = memoryview(np.ascontiguousarray(self._blob, dtype=np.uint8))
-        self._offs = memoryview(np.ascontiguousarray(self._off, dtype=np.int64))
+        self._mv = np.ascontiguousarray(self._blob, dtype=np.uint8).data
+        self._offs = np.ascontiguousarray(self._off, dtype=np.int64).data
         self._extra: dict[str, int] = {}
         self._extra_terms: list[str] = []
         self._found: dict[str, int | None] = {}  # base lookups, bounded (queries repeat terms)
