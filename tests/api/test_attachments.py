@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlmodel import Session
 
 from kbsvc.auth import service as auth_service
 from kbsvc.auth.models import Role
+from kbsvc.config import Settings
 from kbsvc.entries.models import EntryStatus
 from tests import attachments_data as files
 from tests.factories import make_entry
 
 H = dict[str, str]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """No OCR thread: these tests are about storage (tests/api/test_attachments_ocr.py reads)."""
+    s = Settings(data_dir=tmp_path / "data", database_url="", _env_file=None)  # type: ignore[call-arg]
+    s.attachments.ocr.worker = False
+    return s
 
 
 def _url(entry_id: int | None) -> str:
