@@ -190,3 +190,23 @@ def test_viewer_cannot_upload_and_duplicates_conflict(
     again = _post(client, entry.id, "b.png", files.png(), editor_headers)
     assert again.status_code == 409 and "已经附在" in again.json()["message"]
     assert _post(client, 99999, "a.png", files.png(), editor_headers).status_code == 404
+
+
+def test_widget_key_sees_thumbnails_of_what_it_may_see(
+    client: TestClient, session: Session, admin_headers: H, widget_headers: H
+) -> None:
+    shown = make_entry(session, status=EntryStatus.draft, title="可见条目")
+    hidden = make_entry(session, status=EntryStatus.draft, title="草稿条目")
+    a = _post(client, shown.id, "a.png", files.png(), admin_headers).json()
+    b = _post(client, hidden.id, "b.png", files.png(color="red"), admin_headers).json()
+    for step in ("submit", "publish"):
+        client.post(f"/api/v1/entries/{shown.id}/{step}", headers=admin_headers)
+    listed = client.get(_url(shown.id), headers=widget_headers).json()
+    assert [x["id"] for x in listed["data"]] == [a["id"]]
+    thumb = client.get(a["thumb_url"], headers=widget_headers)
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/png"
+    for path in (_url(hidden.id), b["url"], b["thumb_url"]):
+        assert client.get(path, headers=widget_headers).status_code == 404, path
+    assert (
+        _post(client, shown.id, "c.png", files.png(color="blue"), widget_headers).status_code == 403
+    )
