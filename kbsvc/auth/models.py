@@ -121,7 +121,7 @@ class AuditEvent(SQLModel, table=True):
 class Principal:
     """Who is calling: a user, an API key or nobody."""
 
-    kind: str  # user | apikey | anonymous
+    kind: str  # user | apikey | widget (a widget-role key) | anonymous | system
     name: str
     role: Role | None
     id: int | None = None

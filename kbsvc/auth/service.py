@@ -97,7 +97,9 @@ def lookup_key(session: Session, key: str) -> tuple[Principal, datetime | None] 
     if last is not None and last.tzinfo is None:
         last = last.replace(tzinfo=UTC)
     principal = Principal(
-        kind="apikey",
+        # Widget keys sit in page sources: what they write is labelled `widget:<name>` so a
+        # reviewer tells it from people's and integrations' writes (citations, votes, drafts).
+        kind="widget" if row.role == Role.widget else "apikey",
         name=row.name,
         role=Role(row.role),
         id=row.id,
