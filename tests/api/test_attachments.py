@@ -163,6 +163,15 @@ def test_attachment_on_published_entry_waits_in_revision_and_diff(
     assert (
         client.post(f"/api/v1/entries/{entry.id}/submit", headers=editor_headers).status_code == 200
     )
+    # The review page shows the same difference to a reviewer signed in on the web.
+    auth_service.create_user(session, username="rv", role=Role.reviewer, password="s3cret-pass")
+    session.commit()
+    web = TestClient(client.app)
+    login = {"username": "rv", "password": "s3cret-pass"}
+    assert web.post("/api/v1/auth/login", json=login).is_success
+    review = web.get("/review")
+    assert review.status_code == 200 and '<th scope="row">附件</th>' in review.text
+    assert f"错误截图.png（附件 #{att['id']}）" in review.text
     pub = client.post(f"/api/v1/entries/{entry.id}/publish", headers=reviewer_headers)
     assert pub.status_code == 200, pub.text
     live = client.get(url, headers=viewer_headers).json()
