@@ -1,4 +1,4 @@
-"""Backend "lsa+e5": the lexical, LSA and e5 channels fused by rank, each hit naming its channels."""
+"""Backend "lsa+e5": lexical, LSA and e5 fused by rank, each hit naming its channels."""
 
 from __future__ import annotations
 
