@@ -47,10 +47,15 @@ class SearchEngine(EngineBase):
 
     def _load(self) -> tuple[Retriever, store.Saved, calibration.Calibration] | None:
         """The published generation, mapped (None when it cannot be trusted)."""
-        r = Retriever(self.analyzer, self.new_embedder(), self.config.retriever)
+        name = self.channels[0] if self.channels else "dense"
+        r = Retriever(self.analyzer, self.new_embedder(), self.config.retriever, name=name)
         try:
             saved = store.load(
-                r, self.index_dir, backend=self.backend, ann_threshold=self.config.ann_threshold
+                r,
+                self.index_dir,
+                backend=self.backend,
+                ann_threshold=self.config.ann_threshold,
+                extra=self.new_extra(),
             )
         except (IndexStoreError, OSError) as exc:
             log.warning("search index not loaded (%s)", exc)
@@ -62,7 +67,7 @@ class SearchEngine(EngineBase):
             cal = calibration.prior(self.calibration_key(r))
         elif cal is None:  # saved before calibration existed, or under other channels
             cal = self._calibrate(r, self.source.load_docs())
-            calibration.save(cal, self.index_dir)
+            calibration.save(cal, self.index_dir, self.config.version)
         return r, saved, cal
 
     def follow(self) -> bool:
@@ -90,7 +95,7 @@ class SearchEngine(EngineBase):
                 with self._lock.read():
                     kept = backfill.carry_over(self.retriever, r)
                 log.info("dense channel: %d vectors kept, %d to embed", kept, len(r.pending))
-            fitted = len(docs) if r.embedder is not None and r.embedder.needs_fit else 0
+            fitted = len(docs) if any(e.needs_fit for e, _ in r.dense_channels().values()) else 0
             cal = self._calibrate(r, docs)
             with self._lock.write():
                 self.retriever, self.last_seq, self.fitted_count = r, seq, fitted
@@ -141,10 +146,11 @@ class SearchEngine(EngineBase):
     def _needs_refit(self, count: int) -> bool:
         if self.backend == "none":
             return False
-        emb = self.retriever.embedder
-        if emb is None:  # a corpus-fitted channel waiting for enough entries to fit on
-            return self._shared_embedder is None and count >= MIN_FIT_DOCS
-        return emb.needs_fit and count > max(self.fitted_count * REFIT_GROWTH, MIN_FIT_DOCS)
+        have = self.retriever.dense_channels()
+        if len(have) < len(self.channels):  # corpus-fitted channels waiting for entries
+            return count >= MIN_FIT_DOCS
+        fitted = any(emb.needs_fit for emb, _ in have.values())
+        return fitted and count > max(self.fitted_count * REFIT_GROWTH, MIN_FIT_DOCS)
 
     def save(self) -> None:
         """Publish the current state as a new generation and map it (readers never publish)."""
@@ -159,7 +165,7 @@ class SearchEngine(EngineBase):
                     self.calibration,
                 )
             # Calibration and background state first: the manifest is what readers follow.
-            calibration.save(cal, self.index_dir)
+            calibration.save(cal, self.index_dir, self.config.version)
             backfill.save_state(r, self.index_dir)
             store.save(
                 r,
