@@ -18,6 +18,7 @@ from api.metrics import Metrics
 from api.routers import (
     admin,
     analytics,
+    attachments,
     audit,
     auth,
     capture,
@@ -36,8 +37,9 @@ from api.routers import (
     widget,
 )
 from indexer.engine import SearchEngine
-from kbsvc import __version__, db
+from kbsvc import __version__, db, storage
 from kbsvc.analytics import searchlog
+from kbsvc.auth.keycache import KeyCache
 from kbsvc.auth.sessions import secret_key
 from kbsvc.auth.widgetkeys import DemoWidgetKeys
 from kbsvc.config import Settings, get_settings
@@ -50,6 +52,7 @@ from kbsvc.search.engine import build_search_engine
 ROUTERS = (
     admin.router,
     analytics.router,
+    attachments.router,
     audit.router,
     auth.router,
     capture.router,
@@ -101,11 +104,13 @@ def create_app(settings: Settings | None = None, *, db_engine: Engine | None = N
             searchlog.purge_expired, state.db_engine, settings.analytics.search_log_days
         )
         state.search_log = searchlog.SearchLogWriter(state.db_engine, privacy=settings.privacy)
+        state.key_cache = KeyCache(state.db_engine, check_every_s=settings.auth.key_check_s)
         state.export_limiter = ExportLimiter(settings.handbooks.max_concurrent_exports)
         state.demo_widget_keys = DemoWidgetKeys(state.db_engine)
         state.search_engine = _start_search(settings, state.db_engine)
         state.readiness = {
             "search": lambda: "ok" if state.search_engine.ready else "building",
+            "disk": lambda: storage.readiness(settings.data_dir, settings.limits.min_free_mb),
         }
         state.notify_worker = _start_notify(settings, state.db_engine)
         yield

@@ -16,7 +16,7 @@ from api.uow import SESSION_STATE
 from indexer.engine import SearchEngine
 from kbsvc.analytics.searchlog import SearchLogWriter
 from kbsvc.auth import policy, sessions
-from kbsvc.auth import service as auth_service
+from kbsvc.auth.keycache import KeyCache
 from kbsvc.auth.models import ANONYMOUS, Principal, Role
 from kbsvc.auth.widgetkeys import DemoWidgetKeys
 from kbsvc.config import Settings
@@ -55,6 +55,11 @@ def get_search_log(request: Request) -> SearchLogWriter:
     return request.app.state.search_log
 
 
+def get_key_cache(request: Request) -> KeyCache:
+    """The process-wide API key cache built in the lifespan."""
+    return request.app.state.key_cache
+
+
 def get_export_limiter(request: Request) -> ExportLimiter:
     """The process-wide cap on concurrent PDF/DOCX exports built in the lifespan."""
     return request.app.state.export_limiter
@@ -69,6 +74,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 SearchEngineDep = Annotated[SearchEngine, Depends(get_search_engine)]
 SearchLogDep = Annotated[SearchLogWriter, Depends(get_search_log)]
+KeyCacheDep = Annotated[KeyCache, Depends(get_key_cache)]
 ExportLimiterDep = Annotated[ExportLimiter, Depends(get_export_limiter)]
 DemoWidgetKeysDep = Annotated[DemoWidgetKeys, Depends(get_demo_widget_keys)]
 
@@ -127,7 +133,7 @@ def get_principal(
     key = _bearer(request)
     cookie = request.cookies.get(sessions.SESSION_COOKIE)
     if key:
-        found = auth_service.principal_for_key(session, key)
+        found = request.app.state.key_cache.principal(key)
         if found is None:
             raise Unauthorized("invalid or revoked API key")
         _check_origin(request, found)
@@ -156,7 +162,7 @@ def _peek_principal(request: Request, session: Session) -> Principal | None:
     """The caller without raising (the route's own role check answers bad credentials)."""
     key = _bearer(request)
     if key:
-        return auth_service.principal_for_key(session, key)
+        return request.app.state.key_cache.principal(key)
     cookie = request.cookies.get(sessions.SESSION_COOKIE)
     if not cookie:
         return None

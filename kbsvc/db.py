@@ -24,6 +24,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 def import_all_models() -> None:
     """Import every domain's models module so SQLModel.metadata is complete."""
     import kbsvc.analytics.models  # noqa: F401
+    import kbsvc.attachments.models  # noqa: F401
     import kbsvc.auth.models  # noqa: F401
     import kbsvc.entries.models  # noqa: F401
     import kbsvc.exchange.models  # noqa: F401

@@ -61,6 +61,13 @@ class TooLarge(KbError):
     code = "too_large"
 
 
+class UnsupportedMedia(KbError):
+    """The bytes are not of a type the route accepts (sniffed from the content, not the name)."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
 class RateLimited(KbError):
     status = 429
     code = "rate_limited"
@@ -73,3 +80,10 @@ class RateLimited(KbError):
 class ServiceUnavailable(KbError):
     status = 503
     code = "unavailable"
+
+
+class DiskFull(KbError):
+    """The data directory's (or the database's) disk is full: nothing was saved."""
+
+    status = 507
+    code = "insufficient_storage"

@@ -8,7 +8,8 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from api.middleware.audit import AuditMiddleware
 from api.middleware.context import RequestContextMiddleware
 from api.middleware.cors import DynamicCORSMiddleware
-from api.middleware.limits import BodyLimitMiddleware, BodyTooLarge, RateLimitMiddleware
+from api.middleware.limits import BodyLimitMiddleware, BodyTooLarge
+from api.middleware.ratelimit import RateLimitMiddleware
 from kbsvc.config import Settings
 
 __all__ = ["BodyTooLarge", "install"]
@@ -23,4 +24,4 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(
         TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts, www_redirect=False
     )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, trusted_proxies=settings.trusted_proxies)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import Admin, SessionDep
+from api.deps import Admin, KeyCacheDep, SessionDep
 from api.errors import ERROR_RESPONSES
 from api.uow import UnitOfWorkRoute
 from kbsvc.auth import admin, service
@@ -70,15 +70,17 @@ def create_key(body: ApiKeyIn, session: SessionDep, _caller: Admin) -> ApiKeyCre
 
 @router.patch("/api-keys/{key_id}", response_model=ApiKeyPublic)
 def set_origins(
-    key_id: int, body: ApiKeyUpdate, session: SessionDep, _caller: Admin
+    key_id: int, body: ApiKeyUpdate, session: SessionDep, keys: KeyCacheDep, _caller: Admin
 ) -> ApiKeyPublic:
     """Change the pages (origins) a key may be used from."""
-    return ApiKeyPublic.model_validate(
-        admin.set_origins(session, key_id=key_id, origins=body.origins)
-    )
+    row = admin.set_origins(session, key_id=key_id, origins=body.origins)
+    keys.invalidate_after_commit(session)
+    return ApiKeyPublic.model_validate(row)
 
 
 @router.post("/api-keys/{key_id}/revoke", response_model=ApiKeyPublic)
-def revoke_key(key_id: int, session: SessionDep, _caller: Admin) -> ApiKeyPublic:
-    """Revoke a key at once."""
-    return ApiKeyPublic.model_validate(service.revoke_api_key(session, ident=str(key_id)))
+def revoke_key(key_id: int, session: SessionDep, keys: KeyCacheDep, _caller: Admin) -> ApiKeyPublic:
+    """Revoke a key: at once in this worker, within auth.key_check_s (2 s) on every other."""
+    row = service.revoke_api_key(session, ident=str(key_id))
+    keys.invalidate_after_commit(session)
+    return ApiKeyPublic.model_validate(row)

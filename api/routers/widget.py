@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from api.deps import Admin, CurrentPrincipal, SessionDep, SettingsDep
 from api.errors import ERROR_RESPONSES
@@ -40,10 +40,13 @@ def capture(
     session: SessionDep,
     settings: SettingsDep,
     caller: Annotated[Principal, Depends(widget_or_editor)],
+    request: Request,
     response: Response,
 ) -> WidgetCaptureResult:
     """Upsert the host page's ticket and create its draft entry (201), or update it (200)."""
-    result = save_as_knowledge(session, body, actor=caller.label, privacy=settings.privacy)
+    result = save_as_knowledge(session, body, principal=caller, privacy=settings.privacy)
+    # The audit event names the ticket: widget captures are counted per ticket from it.
+    request.state.audit = {"object_type": "tickets", "object_ids": [str(result.ticket_id)]}
     if result.outcome != "created":
         response.status_code = 200
     return result

@@ -14,6 +14,7 @@ from api.deps import SearchEngineDep, SessionDep, SettingsDep
 from api.uow import UnitOfWorkRoute
 from api.web import labels
 from api.web.render import WebCaller, guard, not_found, page
+from kbsvc.attachments import service as attachment_service
 from kbsvc.auth.models import Role
 from kbsvc.entries import capture, revisions, versions
 from kbsvc.entries import service as entries
@@ -64,7 +65,9 @@ def my_drafts(
 
 
 @router.get("/entries/{entry_id}/edit")
-def edit_form(request: Request, session: SessionDep, caller: WebCaller, entry_id: int) -> Response:
+def edit_form(
+    request: Request, session: SessionDep, settings: SettingsDep, caller: WebCaller, entry_id: int
+) -> Response:
     """Edit a draft in place, or propose a revision of a published entry."""
     if (denied := guard(request, Role.editor)) is not None:
         return denied
@@ -91,6 +94,11 @@ def edit_form(request: Request, session: SessionDep, caller: WebCaller, entry_id
         options=labels.vocab_options(session),
         duplicates=[],
         ticket=None,
+        attachments=[
+            attachment_service.to_public(a)
+            for a in attachment_service.listing(session, entry_id=entry_id, principal=caller)
+        ],
+        limits=settings.attachments,
         nav="my",
     )
 
@@ -141,6 +149,8 @@ def capture_form(
             search_engine, session, settings.search, prefill.title, prefill.symptom, caller
         ),
         ticket=ticket,
+        attachments=[],
+        limits=settings.attachments,
         nav="capture",
     )
 

@@ -45,7 +45,7 @@ def version_note(note: str) -> str:
 
 
 def display_names(session: Session, labels: Iterable[str]) -> dict[str, str]:
-    """`user:lisi` → 李四, `apikey:host` → host（接口）; unknown labels read without the prefix."""
+    """`user:lisi` → 李四, `apikey:h` → h（接口）, `widget:w` → w（小部件）, others bare."""
     labels = {lb for lb in labels if lb}
     users = {lb.split(":", 1)[1] for lb in labels if lb.startswith("user:")}
     found: dict[str, str] = {}
@@ -59,6 +59,8 @@ def display_names(session: Session, labels: Iterable[str]) -> dict[str, str]:
             out[lb] = found[lb]
         elif kind == "apikey":
             out[lb] = f"{name}（接口）"
+        elif kind == "widget":
+            out[lb] = f"{name}（小部件）"
         elif kind in ("system", "cli"):
             out[lb] = "系统"
         else:

@@ -11,6 +11,7 @@ from api.deps import SearchEngineDep, SearchLogDep, SessionDep, SettingsDep
 from api.uow import UnitOfWorkRoute
 from api.web import data, labels
 from api.web.render import WebCaller, can, guard, page, principal_of
+from kbsvc.attachments import service as attachment_service
 from kbsvc.auth.models import Role
 from kbsvc.entries import revisions
 from kbsvc.entries import service as entries
@@ -142,6 +143,10 @@ def entry_page(
         cited=[lk for lk in detail.links if lk.kind == "cited"],
         citations=data.citation_count(session, entry_id),
         versions=labels.versions(session, entry_id),
+        attachments=[
+            attachment_service.to_public(a)
+            for a in attachment_service.listing(session, entry_id=entry_id, principal=_caller)
+        ],
         nav="search",
     )
 

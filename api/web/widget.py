@@ -5,17 +5,36 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.deps import DemoWidgetKeysDep, SessionDep
+from api.deps import DemoWidgetKeysDep, SessionDep, SettingsDep
 from api.uow import UnitOfWorkRoute
 from api.web import STATIC_DIR, data
-from api.web.render import WebCaller, guard, page
+from api.web.render import WebCaller, can, guard, page
 from kbsvc.auth.models import Role
 
 router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def demo_origin(request: Request, public_base_url: str) -> str:
+    """The origin the demo page's widget key is bound to: the configured public URL's.
+
+    The request's own origin comes from its Host header, which the client chooses: were it
+    used for everyone, any signed-in viewer could mint a key (and a CORS origin) for any site
+    by sending `Host: evil.example`. Admins, who may create keys for any origin anyway, get
+    one for the address they are using, so the demo also works behind another name.
+    """
+    if can(request, Role.admin):
+        return _origin(str(request.base_url))
+    return _origin(public_base_url)
 
 
 @router.get("/widget.js")
@@ -42,6 +61,7 @@ def demo_ticket(
     session: SessionDep,
     demo_keys: DemoWidgetKeysDep,
     _caller: WebCaller,
+    settings: SettingsDep,
     ticket: Annotated[str, Query(max_length=20, pattern=r"^[A-Za-z0-9-]*$")] = "",
 ) -> Response:
     """A helpdesk-style ticket form with the widget embedded, as a third-party page would."""
@@ -52,7 +72,7 @@ def demo_ticket(
         # widget its 已引用 entries), as a real helpdesk's ticket page does.
         now = datetime.now()
         return RedirectResponse(f"/demo/ticket?ticket=HD-{now:%Y%m%d}-{now:%H%M%S}", 303)
-    origin = str(request.base_url).rstrip("/")
+    origin = demo_origin(request, settings.public_base_url)
     options = data.filter_options(session)
     ticket_no = ticket
     return page(

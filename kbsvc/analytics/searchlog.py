@@ -116,6 +116,9 @@ class SearchLogWriter:
         if not rows:
             return
         try:
+            for row in rows:
+                # Masked here, on the writer thread, not on the request that asked.
+                row["query"] = scrub(row["query"], self.privacy)[:LOG_QUERY_CHARS]
             with self.db_engine.begin() as conn:
                 conn.execute(insert(SearchLog), rows)
         except Exception:  # noqa: BLE001 - logging must never break searching
@@ -142,7 +145,7 @@ def record_search(
             "id": log_id,
             "at": at or utcnow(),
             "kind": SearchKind(kind).value,
-            "query": scrub(head(query), writer.privacy)[:LOG_QUERY_CHARS],
+            "query": head(query),  # masked by the writer thread before it is stored
             "filters": {k: v for k, v in (filters or {}).items() if v not in (None, "", [])},
             "result_ids": [int(i) for i in result_ids][:50],
             "result_count": len(result_ids),

@@ -57,6 +57,7 @@ class ApiKeyPublic(SQLModel):
     created_at: datetime
     last_used_at: datetime | None
     revoked: bool
+    rate_per_minute: int | None = None
 
 
 class ApiKeyIn(SQLModel):
@@ -64,6 +65,8 @@ class ApiKeyIn(SQLModel):
     role: Role
     origins: list[str] = Field(default_factory=list, max_length=50)
     departments: list[str] = Field(default_factory=list, max_length=50)
+    # Requests a minute on suggest/search/widget; empty = the role's default.
+    rate_per_minute: int | None = Field(default=None, ge=1, le=service.MAX_RATE_PER_MINUTE)
 
 
 class ApiKeyCreated(ApiKeyPublic):
@@ -141,7 +144,12 @@ def _end_sessions(session: Session, user_id: int) -> None:
 
 def create_key(session: Session, data: ApiKeyIn) -> ApiKeyCreated:
     row, plaintext = service.create_api_key(
-        session, name=data.name, role=data.role, origins=data.origins, departments=data.departments
+        session,
+        name=data.name,
+        role=data.role,
+        origins=data.origins,
+        departments=data.departments,
+        rate_per_minute=data.rate_per_minute,
     )
     return ApiKeyCreated(**ApiKeyPublic.model_validate(row).model_dump(), key=plaintext)
 
@@ -156,5 +164,5 @@ def set_origins(session: Session, *, key_id: int, origins: list[str]) -> ApiKey:
         raise ValidationFailed("a widget key must stay bound to at least one origin")
     row.origins = cleaned
     session.add(row)
-    session.flush()
+    service.key_changed(session, key_id)
     return row

@@ -54,6 +54,19 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = None
     revoked: bool = False
+    # Requests a minute this key may make on the rate-limited paths; None = its role's default
+    # (settings.rate_limit.roles). A widget key's limit applies per browser address.
+    rate_per_minute: int | None = None
+
+
+class ApiKeyChange(SQLModel, table=True):
+    """One row per revocation or edit of a key: every worker's key cache follows max(id)."""
+
+    __tablename__ = "api_key_changes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_id: int
+    at: datetime = Field(default_factory=utcnow)
 
 
 class AuthSession(SQLModel, table=True):
@@ -108,12 +121,13 @@ class AuditEvent(SQLModel, table=True):
 class Principal:
     """Who is calling: a user, an API key or nobody."""
 
-    kind: str  # user | apikey | anonymous
+    kind: str  # user | apikey | widget (a widget-role key) | anonymous | system
     name: str
     role: Role | None
     id: int | None = None
     origins: tuple[str, ...] = ()
     departments: tuple[str, ...] = field(default_factory=tuple)
+    rate_per_minute: int | None = None  # API keys: the key's own limit, if it has one
 
     @property
     def label(self) -> str:

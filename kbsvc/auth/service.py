@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col
 
-from kbsvc.auth.models import ApiKey, Principal, Role, User
+from kbsvc.auth.models import ApiKey, ApiKeyChange, Principal, Role, User
 from kbsvc.exceptions import Conflict, NotFound, ValidationFailed
 from kbsvc.timeutil import utcnow
 
 KEY_PREFIX = "kb_"
 LAST_USED_RESOLUTION = timedelta(minutes=5)
+MAX_RATE_PER_MINUTE = 1_000_000
 
 
-def _hash_key(key: str) -> str:
+def hash_key(key: str) -> str:
     # Keys are 256-bit random, so a fast hash is enough (unlike passwords).
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
@@ -45,8 +47,15 @@ def create_api_key(
     role: Role,
     origins: list[str] | None = None,
     departments: list[str] | None = None,
+    rate_per_minute: int | None = None,
 ) -> tuple[ApiKey, str]:
-    """Create a key; returns (row, plaintext). The plaintext is not stored."""
+    """Create a key; returns (row, plaintext). The plaintext is not stored.
+
+    `rate_per_minute` overrides the role's rate limit for this key (None: the role's)."""
+    if rate_per_minute is not None and not 1 <= rate_per_minute <= MAX_RATE_PER_MINUTE:
+        raise ValidationFailed(
+            f"rate_per_minute must be 1–{MAX_RATE_PER_MINUTE}", field="rate_per_minute"
+        )
     origins = [normalize_origin(o) for o in origins or []]
     if role is Role.widget and not origins:
         raise ValidationFailed("a widget key must be bound to at least one --origin")
@@ -54,10 +63,11 @@ def create_api_key(
     row = ApiKey(
         name=name,
         prefix=plaintext[:10],
-        key_hash=_hash_key(plaintext),
+        key_hash=hash_key(plaintext),
         role=role,
         origins=origins,
         departments=departments or [],
+        rate_per_minute=rate_per_minute,
     )
     session.add(row)
     session.flush()
@@ -65,30 +75,66 @@ def create_api_key(
 
 
 def principal_for_key(session: Session, key: str) -> Principal | None:
-    """The principal of a valid, unrevoked key, else None."""
+    """The principal of a valid, unrevoked key, else None (reads the database every call;
+    request paths go through `kbsvc.auth.keycache.KeyCache`)."""
+    found = lookup_key(session, key)
+    if found is None:
+        return None
+    principal, last_used = found
+    if needs_touch(last_used):
+        touch_key(session.get_bind(), principal.id)
+    return principal
+
+
+def lookup_key(session: Session, key: str) -> tuple[Principal, datetime | None] | None:
+    """(principal, last use) of a valid, unrevoked key, else None; writes nothing."""
     row = session.execute(
-        select(ApiKey).where(col(ApiKey.key_hash) == _hash_key(key))
+        select(ApiKey).where(col(ApiKey.key_hash) == hash_key(key))
     ).scalar_one_or_none()
     if row is None or row.revoked:
         return None
-    now = utcnow()
     last = row.last_used_at
     if last is not None and last.tzinfo is None:
         last = last.replace(tzinfo=UTC)
-    # Touch at most every few minutes: a write per request would serialise all readers. Its own
-    # short transaction: bookkeeping, not part of the request's change (kept if that fails).
-    if last is None or now - last > LAST_USED_RESOLUTION:
-        with Session(session.get_bind()) as touch:
-            touch.execute(update(ApiKey).where(col(ApiKey.id) == row.id).values(last_used_at=now))
-            touch.commit()
-    return Principal(
-        kind="apikey",
+    principal = Principal(
+        # Widget keys sit in page sources: what they write is labelled `widget:<name>` so a
+        # reviewer tells it from people's and integrations' writes (citations, votes, drafts).
+        kind="widget" if row.role == Role.widget else "apikey",
         name=row.name,
         role=Role(row.role),
         id=row.id,
         origins=tuple(row.origins),
         departments=tuple(row.departments),
+        rate_per_minute=row.rate_per_minute,
     )
+    return principal, last
+
+
+def needs_touch(last: datetime | None) -> bool:
+    """True when the stored last use is older than LAST_USED_RESOLUTION."""
+    return last is None or utcnow() - last > LAST_USED_RESOLUTION
+
+
+def touch_key(bind: Engine | Connection, key_id: int | None) -> datetime:
+    """Store that the key was used now; returns that time."""
+    now = utcnow()
+    # A write per request would serialise all readers. Its own short transaction:
+    # bookkeeping, not part of the request's change (kept if that fails).
+    with Session(bind) as touch:
+        touch.execute(update(ApiKey).where(col(ApiKey.id) == key_id).values(last_used_at=now))
+        touch.commit()
+    return now
+
+
+def key_changed(session: Session, key_id: int) -> None:
+    """Append to the key change sequence, so every worker's key cache drops what it holds."""
+    session.add(ApiKeyChange(key_id=key_id))
+    session.flush()
+
+
+def last_key_change(session: Session) -> int:
+    """Highest key change id (0 before any revocation or edit)."""
+    return int(session.execute(select(func.max(col(ApiKeyChange.id)))).scalar_one() or 0)
 
 
 def hash_password(password: str) -> str:
@@ -162,7 +208,7 @@ def revoke_api_key(session: Session, *, ident: str) -> ApiKey:
     row = matches[0]
     row.revoked = True
     session.add(row)
-    session.flush()
+    key_changed(session, row.id or 0)
     return row
 
 

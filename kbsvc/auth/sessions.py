@@ -14,11 +14,11 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select, update
 from sqlmodel import Session, col
 
+from kbsvc.auth import lockout
 from kbsvc.auth.models import AuthSession, Principal, Role, User
 from kbsvc.auth.service import hash_password, verify_password
 from kbsvc.config import LdapSettings, Settings
-from kbsvc.db import rowcount
-from kbsvc.exceptions import AccountDisabled, NoRole, Unauthorized
+from kbsvc.exceptions import AccountDisabled, NoRole, Unauthorized, ValidationFailed
 from kbsvc.timeutil import utcnow
 
 SESSION_COOKIE = "kbsvc_session"
@@ -124,9 +124,13 @@ def authenticate(
 
 
 def login(
-    session: Session, *, username: str, password: str, settings: Settings
+    session: Session, *, username: str, password: str, settings: Settings, client: str = ""
 ) -> tuple[User, str, str]:
-    """Check the password and open a session: returns (user, cookie value, CSRF token)."""
+    """Check the password and open a session: returns (user, cookie value, CSRF token).
+
+    A locked account (kbsvc/auth/lockout.py) is refused before its password is checked.
+    """
+    lockout.check(session, username=username, client=client, cfg=settings.auth)
     user = authenticate(session, username=username, password=password, ldap_cfg=settings.ldap)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     expires = utcnow() + timedelta(hours=settings.auth.session_hours)
@@ -167,17 +171,39 @@ def resolve(session: Session, cookie: str, secret: str) -> tuple[Principal, str]
 
 
 def logout(session: Session, cookie: str, secret: str) -> bool:
-    """Revoke the session behind a cookie; True when one was open."""
+    """End every session of the person behind a cookie; True when one was open.
+
+    Every session, not just this browser's: signing out on a shared ward PC must also end the
+    session left open on the PC down the corridor (and one a thief copied the cookie of).
+    """
     token = _token(cookie, secret)
     if token is None:
         return False
-    result = session.execute(
-        update(AuthSession)
-        .where(col(AuthSession.token_hash) == _hash(token), col(AuthSession.revoked).is_(False))
-        .values(revoked=True)
-    )
+    row = session.execute(
+        select(AuthSession).where(col(AuthSession.token_hash) == _hash(token))
+    ).scalar_one_or_none()
+    if row is None or row.revoked:
+        return False
+    revoke_user_sessions(session, row.user_id)
     session.flush()
-    return bool(rowcount(result))
+    return True
+
+
+def change_password(session: Session, *, user_id: int, current: str, new: str) -> None:
+    """Set a local account's own password and end every session of that person (no commit)."""
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        raise Unauthorized("not logged in")
+    if not user.password_hash:
+        raise ValidationFailed("目录账号的密码请在目录（LDAP）中修改", field="current_password")
+    if not verify_password(user.password_hash, current):
+        raise ValidationFailed("当前密码不正确", field="current_password")
+    if new == current:
+        raise ValidationFailed("新密码不能与当前密码相同", field="new_password")
+    user.password_hash = hash_password(new)
+    session.add(user)
+    revoke_user_sessions(session, user_id)
+    session.flush()
 
 
 def revoke_user_sessions(session: Session, user_id: int) -> None:

@@ -1,4 +1,4 @@
-"""`kbsvc user add` and `kbsvc apikey create | list | revoke` (each change is audited)."""
+"""`kbsvc user add | unlock` and `kbsvc apikey create | list | revoke` (each change is audited)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,27 @@ def user_add(
     typer.echo(f"created user {user.username} ({user.role})")
 
 
+@user_app.command("unlock")
+@handle_errors
+def user_unlock(name: str) -> None:
+    """Lift a login lock (too many wrong passwords) on an account, from every address."""
+    import getpass
+
+    from kbsvc.auth import audit, lockout
+    from kbsvc.cli._common import open_session
+
+    with open_session() as session:
+        # The lock is read back from the audit log; this event is where counting restarts.
+        audit.record(
+            session,
+            actor=lockout.actor(name),
+            action=lockout.UNLOCK_ACTION,
+            object_type="users",
+            summary=f"by cli:{getpass.getuser()}",
+        )
+    typer.echo(f"unlocked {name}")
+
+
 @key_app.command("create")
 @handle_errors
 def apikey_create(
@@ -52,6 +73,12 @@ def apikey_create(
     origin: list[str] = typer.Option([], help="Allowed page origin (widget keys)."),
     department: list[str] = typer.Option(
         [], help="Department(s) whose restricted entries the key may see."
+    ),
+    rate_per_minute: int = typer.Option(
+        None,
+        "--rate-per-minute",
+        min=1,
+        help="Requests a minute on suggest/search/widget [default: the role's, see README].",
     ),
 ) -> None:
     """Create an API key; the key is printed alone on the last line, once."""
@@ -63,7 +90,12 @@ def apikey_create(
         raise fail(f"unknown role {role!r}: use viewer, editor, reviewer, admin or widget")
     with open_session() as session:
         row, plaintext = service.create_api_key(
-            session, name=name, role=Role(role), origins=origin, departments=department
+            session,
+            name=name,
+            role=Role(role),
+            origins=origin,
+            departments=department,
+            rate_per_minute=rate_per_minute,
         )
         _audit(session, "apikey create", "api_keys", str(row.id), f"role={row.role}")
     typer.echo(f"created {row.role} key {row.name!r} (prefix {row.prefix}); store it now:")
@@ -85,7 +117,10 @@ def apikey_list(
         used = r.last_used_at.strftime("%Y-%m-%d %H:%M") if r.last_used_at else "never"
         state = " REVOKED" if r.revoked else ""
         origins = ",".join(r.origins) or "-"
-        typer.echo(f"{r.id}\t{r.prefix}…\t{r.name}\t{r.role}\t{origins}\tlast used {used}{state}")
+        rate = f"{r.rate_per_minute}/min" if r.rate_per_minute else "role rate"
+        typer.echo(
+            f"{r.id}\t{r.prefix}…\t{r.name}\t{r.role}\t{origins}\t{rate}\tlast used {used}{state}"
+        )
     if not rows:
         typer.echo("no keys")
 

@@ -60,6 +60,7 @@ def _public(link: EntryLink, ticket: Ticket | None) -> CitationPublic:
         ticket_id=ticket.id if ticket else None,
         ticket_title=ticket.title if ticket else "",
         created_by=link.created_by,
+        via_widget=link.created_by.startswith("widget:"),
         created_at=link.created_at,
     )
 

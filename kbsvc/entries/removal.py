@@ -12,6 +12,7 @@ from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from kbsvc.attachments import review as attachment_review
 from kbsvc.auth.models import AuditEvent, Principal
 from kbsvc.entries import changes, service, versions
 from kbsvc.entries.models import (
@@ -79,6 +80,7 @@ def purge(session: Session, *, entry_id: int, principal: Principal, reason: str)
     session.execute(sa_delete(EntryVersion).where(col(EntryVersion.entry_id) == entry_id))
     session.execute(sa_delete(EntryRevision).where(col(EntryRevision.entry_id) == entry_id))
     session.execute(sa_delete(EntryTag).where(col(EntryTag.entry_id) == entry_id))
+    attachment_review.purge(session, entry_id)
     versions.record(session, entry, actor=principal.label, note=f"管理员清除：{reason.strip()}")
     session.add(
         AuditEvent(

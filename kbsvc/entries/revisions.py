@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from kbsvc.attachments import review as attachment_review
 from kbsvc.auth import policy
 from kbsvc.auth.models import Principal, Role
 from kbsvc.entries import service, versions
@@ -234,6 +235,7 @@ def publish(session: Session, *, entry: Entry, rev: EntryRevision, actor: str, n
     assert entry.id is not None
     service.set_tags(session, entry.id, rev.content.get("tags", []))
     policy.set_restrictions(session, entry.id, rev.content.get("restricted_departments", []))
+    attachment_review.publish(session, entry.id, rev)
     entry.review_comment = ""
     rev.status, rev.reviewed_by, rev.published_version = R.published, actor, entry.version
     rev.updated_at = utcnow()
@@ -250,6 +252,7 @@ def discard(session: Session, *, entry_id: int, actor: str) -> None:
     rev = require_open(session, entry_id)
     rev.status, rev.updated_by, rev.updated_at = R.discarded, actor, utcnow()
     session.add(rev)
+    attachment_review.discard(session, entry_id)
     session.flush()
 
 
@@ -261,6 +264,10 @@ def to_public(session: Session, entry: Entry, rev: EntryRevision) -> RevisionPub
         for f in (*versions.CONTENT_FIELDS, *LIST_FIELDS)
         if _norm(live.get(f)) != _norm(rev.content.get(f))
     ]
+    assert entry.id is not None
+    pictures = attachment_review.diff(session, entry.id, rev)
+    if pictures is not None:
+        changes.append(FieldChange(field="attachments", before=pictures[0], after=pictures[1]))
     return RevisionPublic.model_validate(
         rev, update={"version": rev.base_version + 1, "changes": changes}
     )

@@ -87,6 +87,7 @@ class CitationPublic(SQLModel):
     ticket_id: int | None = None
     ticket_title: str = ""
     created_by: str
+    via_widget: bool = False  # recorded with a widget key (bounded: kbsvc/entries/citations.py)
     created_at: datetime
 
 

@@ -91,6 +91,8 @@ class FeedbackPublic(SQLModel):
     created_at: datetime
     updated_at: datetime
     flag_id: int | None = None
+    created_by: str = ""
+    via_widget: bool = False  # written with a widget key (kbsvc/widget/bounds.py)
 
 
 class FlagPublic(SQLModel):
@@ -101,6 +103,7 @@ class FlagPublic(SQLModel):
     comment: str
     status: FlagStatus
     created_by: str
+    via_widget: bool = False  # raised by a widget key's not-helpful vote
     created_at: datetime
     resolved_by: str
     resolved_at: datetime | None

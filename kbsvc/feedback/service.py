@@ -24,6 +24,8 @@ from kbsvc.feedback.models import (
 )
 from kbsvc.notify import events
 from kbsvc.timeutil import utcnow
+from kbsvc.widget import bounds
+from kbsvc.widget.bounds import is_widget
 
 
 def voter_key(data: FeedbackIn, actor: str) -> str:
@@ -98,6 +100,9 @@ def give(
         )
         fb = session.execute(stmt).scalar_one_or_none()
         created = fb is None
+        bounds.check_vote(
+            session, principal, source=data.source, external_id=data.external_id, new=created
+        )
         if fb is None:
             fb = Feedback(
                 entry_id=entry.id or 0,
@@ -118,13 +123,17 @@ def give(
             continue  # a concurrent first vote won; update it instead
         flag = _flag_for_feedback(session, fb, actor)
         session.flush()
-        out = FeedbackPublic.model_validate(fb, update={"flag_id": flag.id if flag else None})
+        out = FeedbackPublic.model_validate(
+            fb, update={"flag_id": flag.id if flag else None, "via_widget": is_widget(actor)}
+        )
         return out, created
     raise Conflict("feedback was being recorded concurrently; try again")
 
 
 def _flag_public(flag: ReviewFlag, title: str) -> FlagPublic:
-    return FlagPublic.model_validate(flag, update={"entry_title": title})
+    return FlagPublic.model_validate(
+        flag, update={"entry_title": title, "via_widget": is_widget(flag.created_by)}
+    )
 
 
 def list_flags(

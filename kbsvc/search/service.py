@@ -5,18 +5,17 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from indexer.analyzer import BIGRAM, display_term
 from indexer.lexical import Filters
 from kbsvc.analytics.searchlog import SearchLogWriter, record_response
 from kbsvc.auth import policy
 from kbsvc.auth.models import Principal
-from kbsvc.entries.models import Entry, EntryLink, EntryStatus, LinkKind
-from kbsvc.entries.service import tags_of
+from kbsvc.entries.models import EntryStatus
 from kbsvc.exceptions import ServiceUnavailable, ValidationFailed
-from kbsvc.search import confidence, shorthand
+from kbsvc.search import confidence, hydrate, shorthand
+from kbsvc.search.hydrate import HitRow
 from kbsvc.search.models import (
     Channel,
     Confidence,
@@ -24,7 +23,6 @@ from kbsvc.search.models import (
     Reason,
     SearchHit,
     SearchResponse,
-    SourceRef,
     SuggestRequest,
     SuggestResponse,
 )
@@ -35,8 +33,6 @@ if TYPE_CHECKING:
     from indexer.engine import SearchEngine
     from indexer.retriever import Hit
     from kbsvc.config import SearchSettings
-
-MAX_SOURCES = 20
 
 
 def clean_query(text: str, max_chars: int) -> str:
@@ -55,32 +51,19 @@ def _bands(
     return {h.id: b for h, b in zip(hits, rated, strict=True)}
 
 
-def _hydrate(
-    session: Session,
+def _hits(
     search_engine: SearchEngine,
-    settings: SearchSettings,
+    rows: dict[int, HitRow],
     hits: list[Hit],
     query: str,
     banded: dict[int, Confidence],
 ) -> list[SearchHit]:
-    ids = [h.id for h in hits]
-    if not ids:
-        return []
-    rows = {e.id: e for e in session.execute(select(Entry).where(col(Entry.id).in_(ids))).scalars()}
-    tags = tags_of(session, list(rows))
-    links: dict[int, list[SourceRef]] = {}
-    stmt = select(EntryLink).where(col(EntryLink.entry_id).in_(list(rows)))
-    for lk in session.execute(stmt.order_by(col(EntryLink.id))).scalars():
-        links.setdefault(lk.entry_id, []).append(
-            SourceRef(source=lk.source, external_id=lk.external_id, kind=str(lk.kind))
-        )
     terms = search_engine.analyzer.query_terms(query)
     out = []
     for h in hits:
         e = rows.get(h.id)
         if e is None:  # deleted since the index saw it; the next sync drops it
             continue
-        refs = sorted(links.get(h.id, []), key=lambda r: r.kind != LinkKind.source.value)
         reasons = [
             Reason(
                 channel=cast(Channel, name),
@@ -102,7 +85,7 @@ def _hydrate(
                     workaround=e.workaround,
                     system=e.system,
                     department=e.department,
-                    tags=tags.get(h.id, []),
+                    tags=e.tags,
                     status=EntryStatus(e.status).value,
                 ),
                 score=round(h.score, 4),
@@ -111,7 +94,7 @@ def _hydrate(
                 snippet=snippet(
                     (e.symptom, e.title, e.solution, e.cause), terms, search_engine.analyzer
                 ),
-                sources=refs[:MAX_SOURCES],
+                sources=e.sources,
             )
         )
     return out
@@ -177,14 +160,11 @@ def suggest(
         boost=boost,
         dense=True if req.settled else None,
     )
-    visible = _visible(session, principal, ranked.hits)[: req.k]
-    data = _hydrate(
-        session,
-        search_engine,
-        settings,
-        visible,
-        query,
-        _bands(search_engine, settings, query, visible),
+    # Visibility and hydration in one query: the rows the caller may see are the hits.
+    rows = hydrate.load(session, [h.id for h in ranked.hits], principal)
+    visible = [h for h in ranked.hits if h.id in rows][: req.k]
+    data = _hits(
+        search_engine, rows, visible, query, _bands(search_engine, settings, query, visible)
     )
     resp = SuggestResponse(
         data=data,
@@ -259,7 +239,9 @@ def search(
     ranked = search_engine.search(query, max(2 * (offset + k), COUNT_POOL), filters)
     visible = _visible(session, principal, ranked.hits)
     banded = _bands(search_engine, settings, query, visible[: offset + k])
-    data = _hydrate(session, search_engine, settings, visible[offset : offset + k], query, banded)
+    page = visible[offset : offset + k]
+    rows = hydrate.load(session, [h.id for h in page])
+    data = _hits(search_engine, rows, page, query, banded)
     resp = SearchResponse(
         channels=ranked.channels,
         data=data,

@@ -6,11 +6,13 @@ from typing import Any
 
 from sqlmodel import Field, Session, SQLModel
 
+from kbsvc.auth.models import Principal
 from kbsvc.config import PrivacySettings
 from kbsvc.exceptions import ValidationFailed
 from kbsvc.intake.live import upsert_ticket
 from kbsvc.tickets import service as tickets
 from kbsvc.tickets.models import TicketIn
+from kbsvc.widget import bounds
 
 
 class WidgetCaptureIn(SQLModel):
@@ -48,11 +50,16 @@ def _merged(session: Session, data: WidgetCaptureIn) -> dict[str, Any]:
 
 
 def save_as_knowledge(
-    session: Session, data: WidgetCaptureIn, *, actor: str, privacy: PrivacySettings
+    session: Session, data: WidgetCaptureIn, *, principal: Principal, privacy: PrivacySettings
 ) -> WidgetCaptureResult:
-    """Upsert the ticket and create or refresh its draft (flushes; the caller commits)."""
+    """Upsert the ticket and create or refresh its draft (flushes; the caller commits).
+
+    A widget key's captures are bounded per ticket and per day (kbsvc/widget/bounds.py).
+    """
     if not data.solution.strip():
         raise ValidationFailed("工单还没有处理方法：填写处理方法后再存为知识", field="solution")
+    bounds.check_capture(session, principal, source=data.source, external_id=data.external_id)
+    actor = principal.label
     item = TicketIn(**_merged(session, data))
     result = upsert_ticket(session, item, actor=actor, privacy=privacy, capture=True)
     entry = result.entry

@@ -77,12 +77,14 @@ def test_tampered_cookie_is_anonymous(client: TestClient, session: Session) -> N
     assert client.get("/api/v1/entries").status_code == 401
 
 
-def test_api_keys_need_no_csrf_and_revoked_keys_fail(client: TestClient, session: Session) -> None:
+def test_api_keys_need_no_csrf_and_revoked_keys_fail(
+    client: TestClient, session: Session, admin_headers: dict[str, str]
+) -> None:
     row, key = auth_service.create_api_key(session, name="sync", role=Role.editor)
     session.commit()
     assert client.post("/api/v1/entries", json=ENTRY, headers={"X-API-Key": key}).status_code == 201
-    auth_service.revoke_api_key(session, ident=row.prefix)
-    session.commit()
+    revoked = client.post(f"/api/v1/admin/api-keys/{row.id}/revoke", headers=admin_headers)
+    assert revoked.status_code == 200
     r = client.get("/api/v1/entries", headers={"Authorization": f"Bearer {key}"})
     assert r.status_code == 401 and "revoked" in r.json()["message"]
 

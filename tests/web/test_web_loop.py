@@ -4,6 +4,7 @@ feedback reaches reviewers, browsing, administration, an expired session, phone 
 from __future__ import annotations
 
 import json
+import os
 import re
 import urllib.request
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ import pytest
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import EntryStatus, LinkKind
 from tests.factories import make_entry
-from tests.web.conftest import PASSWORD, LiveServer
+from tests.web.conftest import ARTIFACTS, PASSWORD, LiveServer
 
 pytestmark = pytest.mark.browser
 
@@ -75,8 +76,10 @@ def entry_id(server: LiveServer, title: str) -> int:
 
 
 def save_shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    """Refresh a README screenshot only when asked, so a test run leaves the tree clean."""
+    folder = SCREENSHOTS if os.environ.get("KBSVC_UPDATE_SCREENSHOTS") == "1" else ARTIFACTS
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def no_overflow(page) -> None:  # type: ignore[no-untyped-def]
@@ -200,10 +203,14 @@ def test_admin_creates_widget_key_and_maps_a_value(people: People, live_server: 
     admin = people.page("admin1", "/admin/keys")
     admin.get_by_label("名称").fill("门诊工单系统小组件")
     admin.get_by_label("允许的网页来源").fill(live_server.host_origin)
+    admin.get_by_label("每分钟请求上限").fill("600")
     admin.get_by_role("button", name="创建").click()
     secret = admin.locator(".secret-box .secret-value")
     secret.wait_for(state="visible")
     key = secret.inner_text()
+    admin.reload()
+    row = admin.locator("tr", has_text="门诊工单系统小组件").first
+    assert "600" in row.inner_text()
     save_shot(admin, "admin-keys-1280")
     req = urllib.request.Request(
         live_server.url + "/api/v1/suggest",

@@ -42,8 +42,13 @@ def test_filters_and_empty_state(page, live_server: LiveServer) -> None:
     titles = page.locator(".result-title").all_inner_texts()
     assert "门诊医生站CA证书过期导致无法登录" not in titles
     page.goto(live_server.url + "/?q=" + "量子计算机超导线圈失超")
-    empty = page.locator(".empty-state")
-    assert "没有找到相似的处理记录" in empty.inner_text()
+    # Nothing answers this. Depending on what earlier tests added to the shared KB, the page
+    # shows the empty state or a few 可能相关 hits under a callout; never a confident badge.
+    main = page.locator("main")
+    main.locator(".empty-state, .callout").first.wait_for()
+    assert re.search("没有找到(高度)?相似的处理记录", main.inner_text())
+    badges = main.locator(".result .badge").all_inner_texts()
+    assert all(b == "匹配度 低" for b in badges), badges
     shot(page, "search-empty")
 
 

@@ -265,6 +265,9 @@
       }
       saved.then(function (entry) {
         id = entry.id;
+        // Screenshots chosen on the capture form upload once the entry exists.
+        return window.kbsvcAttachments ? window.kbsvcAttachments.flush(id).then(function () { return entry; }) : entry;
+      }).then(function (entry) {
         if (then !== 'submit') return entry;
         return api('POST', '/api/v1/entries/' + id + '/submit').then(function () { return entry; });
       }).then(function () {
@@ -359,6 +362,8 @@
         return;
       }
       if (el.hasAttribute('data-bool')) { body[el.name] = el.checked; return; }
+      // data-number: an empty box is "not set" (null), else the number typed.
+      if (el.hasAttribute('data-number')) { body[el.name] = el.value.trim() ? Number(el.value) : null; return; }
       body[el.name] = el.hasAttribute('data-list') ? splitTags(el.value) : el.value.trim();
     });
     return body;
@@ -524,5 +529,5 @@
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready);
   else ready();
-  window.kbsvc = { api: api, toast: toast, friendly: friendly };
+  window.kbsvc = { api: api, toast: toast, friendly: friendly, csrf: csrf };
 })();

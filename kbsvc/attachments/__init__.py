@@ -1,0 +1,1 @@
+"""Attachments: images and PDFs on entries, sniffed, re-encoded, reviewed and OCR-indexed."""
