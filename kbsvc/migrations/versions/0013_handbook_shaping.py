@@ -1,7 +1,7 @@
 """handbooks: hand-picked entries and notes (shaping), background export jobs
 
-Revision ID: 0010_handbook_shaping
-Revises: 0009_exchange
+Revision ID: 0013_handbook_shaping
+Revises: 0012_handling_time
 Create Date: 2026-12-01 10:20:00.000000
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0010_handbook_shaping"
-down_revision: str | None = "0009_exchange"
+revision: str = "0013_handbook_shaping"
+down_revision: str | None = "0012_handling_time"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
