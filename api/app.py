@@ -37,7 +37,7 @@ from api.routers import (
     widget,
 )
 from indexer.engine import SearchEngine
-from kbsvc import __version__, db
+from kbsvc import __version__, db, storage
 from kbsvc.analytics import searchlog
 from kbsvc.auth.keycache import KeyCache
 from kbsvc.auth.sessions import secret_key
@@ -110,6 +110,7 @@ def create_app(settings: Settings | None = None, *, db_engine: Engine | None = N
         state.search_engine = _start_search(settings, state.db_engine)
         state.readiness = {
             "search": lambda: "ok" if state.search_engine.ready else "building",
+            "disk": lambda: storage.readiness(settings.data_dir, settings.limits.min_free_mb),
         }
         state.notify_worker = _start_notify(settings, state.db_engine)
         yield

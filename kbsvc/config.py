@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class EmbeddingSettings(BaseModel):
@@ -60,16 +62,63 @@ class LimitSettings(BaseModel):
     # (api/server.py), its body within body_timeout_s of the headers (api/middleware/limits.py).
     header_timeout_s: float = Field(default=10, gt=0, le=300)
     body_timeout_s: float = Field(default=60, gt=0, le=3600)
+    # /readyz reports not ready below this much free space in the data directory: writes
+    # (database pages, index generations, uploads) start failing well before zero.
+    min_free_mb: int = Field(default=32, ge=0)
+
+
+class KeyRate(BaseModel):
+    """A token bucket's refill (requests a minute) and depth (requests at once)."""
+
+    per_minute: int = Field(ge=1)
+    # Empty: three seconds' worth, at least 10.
+    burst: int | None = Field(default=None, ge=1)
+
+    def depth(self) -> int:
+        """The bucket's depth."""
+        return self.burst or burst_for(self.per_minute)
+
+
+def burst_for(per_minute: int) -> int:
+    """The default depth of a bucket refilled at `per_minute`: three seconds' worth, ≥ 10."""
+    return max(10, per_minute // 20)
+
+
+KEY_ROLES = ("viewer", "editor", "reviewer", "admin", "widget")
+KeyRole = Literal["viewer", "editor", "reviewer", "admin", "widget"]
+
+
+def _key_rates() -> dict[KeyRole, KeyRate]:
+    # An integration (HIS, ITSM) asks for every ticket typed: 100 requests a second per key.
+    # A widget key is shared by every browser of a hospital: its bucket is per key and address.
+    staff = KeyRate(per_minute=6000, burst=300)
+    return {
+        "viewer": staff,
+        "editor": staff,
+        "reviewer": staff,
+        "admin": staff,
+        "widget": KeyRate(per_minute=120, burst=30),
+    }
 
 
 class RateLimitSettings(BaseModel):
-    """Token buckets per caller (API key, session or client IP) on the costly read paths."""
+    """Token buckets on the costly read paths: per API key (its role's rate, or the key's own),
+    widget keys per key and browser address, per login session, per anonymous address."""
 
+    # Login sessions and callers without a key (per address).
     per_minute: int = Field(default=120, ge=1)
     burst: int = Field(default=30, ge=1)
+    # API keys by role; a key created with its own rate_per_minute uses that instead.
+    keys: dict[KeyRole, KeyRate] = Field(default_factory=_key_rates)
     # Path prefixes the bucket applies to; login has its own, stricter bucket.
     paths: list[str] = ["/api/v1/suggest", "/api/v1/search", "/api/v1/widget"]
     login_per_minute: int = Field(default=10, ge=1)
+
+    @field_validator("keys")
+    @classmethod
+    def _every_role(cls, v: dict[KeyRole, KeyRate]) -> dict[KeyRole, KeyRate]:
+        # Setting one role (KBSVC_RATE_LIMIT__KEYS='{"widget": {...}}') keeps the others'.
+        return {**_key_rates(), **v}
 
 
 class AuthSettings(BaseModel):
@@ -359,6 +408,10 @@ class Settings(BaseSettings):
     open_reads: bool = False
     cors_origins: list[str] = []
     trusted_hosts: list[str] = ["*"]
+    # Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the real client: the
+    # rate limits, the audit trail and the logs then see each browser, not the proxy. Empty:
+    # the header is ignored (anyone could send it). JSON list or comma-separated.
+    trusted_proxies: Annotated[list[str], NoDecode] = []
     public_base_url: str = "http://127.0.0.1:8000"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
@@ -389,6 +442,21 @@ class Settings(BaseSettings):
             if origin == "*" or not origin.startswith(("http://", "https://")):
                 raise ValueError(f"CORS origin must be an explicit http(s) origin, got {origin!r}")
         return v
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _check_proxies(cls, v: object) -> list[str]:
+        if isinstance(v, str):
+            v = json.loads(v) if v.strip().startswith("[") else v.split(",")
+        if not isinstance(v, list):
+            raise ValueError("trusted_proxies must be a list of addresses or CIDRs")
+        out = []
+        for item in v:
+            try:
+                out.append(str(ipaddress.ip_network(str(item).strip(), strict=False)))
+            except ValueError:
+                raise ValueError(f"trusted proxy {item!r} is not an IP address or CIDR") from None
+        return out
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:

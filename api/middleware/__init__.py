@@ -9,7 +9,8 @@ from api.middleware.audit import AuditMiddleware
 from api.middleware.bodyscan import BodyScanMiddleware
 from api.middleware.context import RequestContextMiddleware
 from api.middleware.cors import DynamicCORSMiddleware
-from api.middleware.limits import BodyLimitMiddleware, BodyTooLarge, RateLimitMiddleware
+from api.middleware.limits import BodyLimitMiddleware, BodyTooLarge
+from api.middleware.ratelimit import RateLimitMiddleware
 from kbsvc.config import Settings
 
 __all__ = ["BodyTooLarge", "install"]
@@ -25,4 +26,4 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(
         TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts, www_redirect=False
     )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, trusted_proxies=settings.trusted_proxies)

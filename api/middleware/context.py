@@ -1,4 +1,5 @@
-"""Outermost middleware: request id, access log, latency metrics and security headers."""
+"""Outermost middleware: real client address, request id, access log, latency metrics and
+security headers."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import re
 import secrets
 import time
 import uuid
+from collections.abc import Sequence
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.logs import request_id_var
+from api.middleware import clientip
 
 log = logging.getLogger("kbsvc.access")
 _RID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -53,13 +56,15 @@ def _csp(path: str, nonce: str) -> str:
 class RequestContextMiddleware:
     """Sets X-Request-ID in and out, logs one line per request, observes latency."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, trusted_proxies: Sequence[str] = ()) -> None:
         self.app = app
+        self.trusted = clientip.networks(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        clientip.rewrite(scope, self.trusted)
         headers = dict(scope.get("headers") or [])
         given = headers.get(b"x-request-id", b"").decode("latin-1")
         rid = given if _RID.match(given) else uuid.uuid4().hex

@@ -56,6 +56,13 @@ class KeyCache:
             hit.last_used = service.touch_key(self.db_engine, hit.principal.id)
         return hit.principal
 
+    def cached(self, key: str) -> Principal | None:
+        """The key's principal when held and no check is due (never touches the database)."""
+        if time.monotonic() - self._checked_at >= self.check_every_s:
+            return None
+        hit = self._keys.get(service.hash_key(key))
+        return hit.principal if hit is not None and not service.needs_touch(hit.last_used) else None
+
     def invalidate(self) -> None:
         """Forget every key and look at the change sequence on the next call."""
         with self._lock:

@@ -74,6 +74,12 @@ def apikey_create(
     department: list[str] = typer.Option(
         [], help="Department(s) whose restricted entries the key may see."
     ),
+    rate_per_minute: int = typer.Option(
+        None,
+        "--rate-per-minute",
+        min=1,
+        help="Requests a minute on suggest/search/widget [default: the role's, see README].",
+    ),
 ) -> None:
     """Create an API key; the key is printed alone on the last line, once."""
     from kbsvc.auth import service
@@ -84,7 +90,12 @@ def apikey_create(
         raise fail(f"unknown role {role!r}: use viewer, editor, reviewer, admin or widget")
     with open_session() as session:
         row, plaintext = service.create_api_key(
-            session, name=name, role=Role(role), origins=origin, departments=department
+            session,
+            name=name,
+            role=Role(role),
+            origins=origin,
+            departments=department,
+            rate_per_minute=rate_per_minute,
         )
         _audit(session, "apikey create", "api_keys", str(row.id), f"role={row.role}")
     typer.echo(f"created {row.role} key {row.name!r} (prefix {row.prefix}); store it now:")
@@ -106,7 +117,10 @@ def apikey_list(
         used = r.last_used_at.strftime("%Y-%m-%d %H:%M") if r.last_used_at else "never"
         state = " REVOKED" if r.revoked else ""
         origins = ",".join(r.origins) or "-"
-        typer.echo(f"{r.id}\t{r.prefix}…\t{r.name}\t{r.role}\t{origins}\tlast used {used}{state}")
+        rate = f"{r.rate_per_minute}/min" if r.rate_per_minute else "role rate"
+        typer.echo(
+            f"{r.id}\t{r.prefix}…\t{r.name}\t{r.role}\t{origins}\t{rate}\tlast used {used}{state}"
+        )
     if not rows:
         typer.echo("no keys")
 

@@ -8,7 +8,7 @@ from fastapi import Request
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from kbsvc.config import Settings
+from kbsvc.config import KeyRate, Settings
 
 
 def _client(settings: Settings, engine: Engine) -> TestClient:
@@ -94,8 +94,7 @@ def test_rate_limit_per_key_with_retry_after(
     editor_headers: dict[str, str],
 ) -> None:
     settings.rate_limit.paths = ["/api/v1/entries"]
-    settings.rate_limit.burst = 2
-    settings.rate_limit.per_minute = 6
+    settings.rate_limit.keys["viewer"] = KeyRate(per_minute=6, burst=2)
     with _client(settings, engine) as client:
         codes = [
             client.get("/api/v1/entries", headers=viewer_headers).status_code for _ in range(3)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from kbsvc.config import Settings
+from kbsvc.config import KeyRate, Settings
 from kbsvc.entries.models import Entry
 from kbsvc.tickets.models import Ticket
 from tests.factories import make_entry, make_ticket
@@ -140,8 +140,7 @@ def test_widget_capture_is_rate_limited_by_default(
     from api.app import create_app
 
     assert "/api/v1/widget" in settings.rate_limit.paths  # the shipped default
-    settings.rate_limit.burst = 2
-    settings.rate_limit.per_minute = 6
+    settings.rate_limit.keys["widget"] = KeyRate(per_minute=6, burst=2)
     headers = {**widget_headers, **ORIGIN}
     with TestClient(create_app(settings, db_engine=engine)) as client:
         codes = [

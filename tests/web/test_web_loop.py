@@ -203,10 +203,14 @@ def test_admin_creates_widget_key_and_maps_a_value(people: People, live_server: 
     admin = people.page("admin1", "/admin/keys")
     admin.get_by_label("名称").fill("门诊工单系统小组件")
     admin.get_by_label("允许的网页来源").fill(live_server.host_origin)
+    admin.get_by_label("每分钟请求上限").fill("600")
     admin.get_by_role("button", name="创建").click()
     secret = admin.locator(".secret-box .secret-value")
     secret.wait_for(state="visible")
     key = secret.inner_text()
+    admin.reload()
+    row = admin.locator("tr", has_text="门诊工单系统小组件").first
+    assert "600" in row.inner_text()
     save_shot(admin, "admin-keys-1280")
     req = urllib.request.Request(
         live_server.url + "/api/v1/suggest",

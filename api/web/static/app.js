@@ -362,6 +362,8 @@
         return;
       }
       if (el.hasAttribute('data-bool')) { body[el.name] = el.checked; return; }
+      // data-number: an empty box is "not set" (null), else the number typed.
+      if (el.hasAttribute('data-number')) { body[el.name] = el.value.trim() ? Number(el.value) : null; return; }
       body[el.name] = el.hasAttribute('data-list') ? splitTags(el.value) : el.value.trim();
     });
     return body;

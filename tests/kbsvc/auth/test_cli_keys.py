@@ -51,3 +51,6 @@ def test_create_list_revoke(tmp_path: Path) -> None:
     assert again.returncode != 0 and "no active API key" in again.stderr
     bad = _kbsvc(tmp_path, "apikey", "create", "--name", "w", "--role", "widget")
     assert bad.returncode != 0 and "origin" in bad.stderr
+    his = _kbsvc(tmp_path, "apikey", "create", "--name", "his", "--rate-per-minute", "12000")
+    assert his.returncode == 0, his.stderr
+    assert "12000/min" in _kbsvc(tmp_path, "apikey", "list").stdout
