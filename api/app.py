@@ -39,6 +39,7 @@ from api.routers import (
 from indexer.engine import SearchEngine
 from kbsvc import __version__, db, storage
 from kbsvc.analytics import searchlog
+from kbsvc.attachments.worker import OcrWorker
 from kbsvc.auth.keycache import KeyCache
 from kbsvc.auth.sessions import secret_key
 from kbsvc.auth.widgetkeys import DemoWidgetKeys
@@ -91,6 +92,14 @@ def _start_notify(settings: Settings, db_engine: Engine) -> OutboxWorker:
     return worker
 
 
+def _start_ocr(settings: Settings, db_engine: Engine) -> OcrWorker:
+    """The background recogniser of attached screenshots (never on a request path)."""
+    worker = OcrWorker(settings, db_engine)
+    if settings.attachments.ocr.enabled and settings.attachments.ocr.worker:
+        worker.start()
+    return worker
+
+
 def create_app(settings: Settings | None = None, *, db_engine: Engine | None = None) -> FastAPI:
     """Build the app; every process singleton is created once, in the lifespan."""
     settings = settings or get_settings()
@@ -113,7 +122,9 @@ def create_app(settings: Settings | None = None, *, db_engine: Engine | None = N
             "disk": lambda: storage.readiness(settings.data_dir, settings.limits.min_free_mb),
         }
         state.notify_worker = _start_notify(settings, state.db_engine)
+        state.ocr_worker = _start_ocr(settings, state.db_engine)
         yield
+        state.ocr_worker.stop()
         state.notify_worker.stop()
         state.search_engine.stop()
         await run_in_threadpool(state.search_log.close, 5.0)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from embeddings.base import Embedder, EmbedderError
-from embeddings.factory import EmbeddingConfig, make_embedder, resolve_backend
+from embeddings.factory import EmbeddingConfig, make_embedder, resolve_backends
 from indexer import backfill, calibration, store
 from indexer.analyzer import Analyzer
 from indexer.calibration import Band
@@ -56,8 +56,9 @@ class SearchEngine:
         self.source = source
         self.index_dir = config.index_dir
         self.analyzer = analyzer or Analyzer()
-        self._shared_embedder: Embedder | None = None
-        self.backend = self._backend_name()
+        self._shared: dict[str, Embedder] = {}  # pretrained models, loaded once
+        self.channels = self._available()  # dense backends, the primary first
+        self.backend = "+".join(self.channels) or "none"
         self._lock = RWLock()
         self._writer = threading.Lock()
         self.retriever = Retriever(self.analyzer, None, config.retriever)
@@ -74,35 +75,49 @@ class SearchEngine:
         self._refit_after_backfill = False
 
     # ---- construction ------------------------------------------------------------------
-    def _backend_name(self) -> str:
-        """The concrete dense backend ("none" when off or when it cannot be built here)."""
-        name = resolve_backend(self.config.embedding.backend)
-        if name == "none" or self.config.retriever.dense_weight <= 0:
-            return "none"
-        try:
-            probe = self._make_embedder()
-        except EmbedderError as exc:
-            log.warning("dense channel off: %s", exc)
-            return "none"
-        if probe is None:
-            return "none"
-        if not probe.needs_fit:
-            self._shared_embedder = probe
-        return name
+    def _available(self) -> list[str]:
+        """The configured dense backends that can be built here, the primary first."""
+        if self.config.retriever.dense_weight <= 0:
+            return []
+        out: list[str] = []
+        for name in resolve_backends(self.config.embedding.backend):
+            try:
+                probe = self._make_embedder(name)
+            except EmbedderError as exc:
+                log.warning("dense channel %s off: %s", name, exc)
+                continue
+            if probe is None:
+                continue
+            if not probe.needs_fit:
+                self._shared[name] = probe
+            elif out and name != out[0] and probe.slow:
+                continue  # only the primary channel may embed in the background
+            out.append(name)
+        return out
 
-    def _make_embedder(self) -> Embedder | None:
-        return make_embedder(self.config.embedding, preprocess=ngram_text)
+    def _make_embedder(self, name: str) -> Embedder | None:
+        return make_embedder(self.config.embedding, preprocess=ngram_text, backend=name)
+
+    @property
+    def _shared_embedder(self) -> Embedder | None:
+        return self._shared.get(self.channels[0]) if self.channels else None
+
+    def _embedder(self, name: str) -> Embedder | None:
+        """Pretrained models shared, corpus-fitted ones fresh per fit."""
+        return self._shared.get(name) or self._make_embedder(name)
 
     def new_embedder(self) -> Embedder | None:
-        """The configured embedder: pretrained models shared, corpus-fitted ones fresh per fit."""
-        if self.backend == "none":
-            return None
-        if self._shared_embedder is not None:
-            return self._shared_embedder
-        emb = self._make_embedder()
-        if emb is not None and not emb.needs_fit:
-            self._shared_embedder = emb
-        return emb
+        """The primary dense channel's embedder (None: lexical only)."""
+        return self._embedder(self.channels[0]) if self.channels else None
+
+    def new_extra(self) -> dict[str, Embedder]:
+        """Embedders of the fast dense channels beside the primary one."""
+        out = {}
+        for name in self.channels[1:]:
+            emb = self._embedder(name)
+            if emb is not None:
+                out[name] = emb
+        return out
 
     def build_retriever(
         self,
@@ -114,15 +129,17 @@ class SearchEngine:
     ) -> Retriever:
         """A fresh retriever over `docs` with this engine's analyzer and embedder."""
         cfg = config or self.config.retriever
-        emb = self.new_embedder() if cfg.dense_weight > 0 else None
+        on = cfg.dense_weight > 0
         return build_retriever(
             docs,
             self.analyzer,
-            emb,
+            self.new_embedder() if on else None,
             cfg,
             ann_threshold=self.config.ann_threshold,
             progress=progress,
             embed=embed,
+            name=self.channels[0] if self.channels else "dense",
+            extra=self.new_extra() if on else None,
         )
 
     @property
@@ -153,10 +170,15 @@ class SearchEngine:
         self.ready = True
 
     def _try_load(self) -> bool:
-        r = Retriever(self.analyzer, self.new_embedder(), self.config.retriever)
+        name = self.channels[0] if self.channels else "dense"
+        r = Retriever(self.analyzer, self.new_embedder(), self.config.retriever, name=name)
         try:
             saved = store.load(
-                r, self.index_dir, backend=self.backend, ann_threshold=self.config.ann_threshold
+                r,
+                self.index_dir,
+                backend=self.backend,
+                ann_threshold=self.config.ann_threshold,
+                extra=self.new_extra(),
             )
         except (IndexStoreError, OSError) as exc:
             log.warning("search index not loaded (%s); rebuilding from the source", exc)
@@ -165,7 +187,7 @@ class SearchEngine:
         cal = calibration.load(self.index_dir, self.calibration_key(r))
         if cal is None:  # saved before calibration existed, or under other channels
             cal = self._calibrate(r, self.source.load_docs())
-            calibration.save(cal, self.index_dir)
+            calibration.save(cal, self.index_dir, self.config.version)
         with self._lock.write():
             self.retriever, self.last_seq = r, saved.last_seq
             self.fitted_count = saved.fitted_count
@@ -183,7 +205,7 @@ class SearchEngine:
                 with self._lock.read():
                     kept = backfill.carry_over(self.retriever, r)
                 log.info("dense channel: %d vectors kept, %d to embed", kept, len(r.pending))
-            fitted = len(docs) if r.embedder is not None and r.embedder.needs_fit else 0
+            fitted = len(docs) if any(e.needs_fit for e, _ in r.dense_channels().values()) else 0
             cal = self._calibrate(r, docs)
             with self._lock.write():
                 self.retriever, self.last_seq, self.fitted_count = r, seq, fitted
@@ -225,10 +247,11 @@ class SearchEngine:
     def _needs_refit(self, count: int) -> bool:
         if self.backend == "none":
             return False
-        emb = self.retriever.embedder
-        if emb is None:  # a corpus-fitted channel waiting for enough entries to fit on
-            return self._shared_embedder is None and count >= MIN_FIT_DOCS
-        return emb.needs_fit and count > max(self.fitted_count * REFIT_GROWTH, MIN_FIT_DOCS)
+        have = self.retriever.dense_channels()
+        if len(have) < len(self.channels):  # corpus-fitted channels waiting for entries
+            return count >= MIN_FIT_DOCS
+        fitted = any(emb.needs_fit for emb, _ in have.values())
+        return fitted and count > max(self.fitted_count * REFIT_GROWTH, MIN_FIT_DOCS)
 
     def save(self) -> None:
         """Persist the current state (skipped when nothing changed since the last save)."""
@@ -243,7 +266,7 @@ class SearchEngine:
                 fitted_count=self.fitted_count,
                 version=self.config.version,
             )
-            calibration.save(self.calibration, self.index_dir)
+            calibration.save(self.calibration, self.index_dir, self.config.version)
             backfill.save_state(self.retriever, self.index_dir)
             self._dirty = False
             self._saved_at = time.monotonic()
@@ -282,6 +305,7 @@ class SearchEngine:
             "entries": len(r.lexical),
             "last_seq": self.last_seq,
             "dense": r.embedder.model_id if r.embedder is not None and r.dense else "none",
+            "channels": ["lexical", *r.dense_channels()],
             "dense_progress": {
                 "embedded": len(r.vectors) if r.vectors is not None else 0,
                 "pending": len(r.pending),

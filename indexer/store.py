@@ -8,6 +8,7 @@ The root manifest is written last, so a crash mid-save leaves the previous gener
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from embeddings.base import Embedder, EmbedderError, EmbedderState, StateMismatc
 from indexer.errors import IndexCorrupt, IndexMismatch, IndexStoreError
 from indexer.lexical import LexicalIndex
 from indexer.manifest import MANIFEST, atomic_target, commit, open_part
-from indexer.retriever import Retriever
+from indexer.retriever import DenseChannel, Retriever
 from indexer.vector import VectorIndex
 
 KIND = "search-index"
@@ -102,6 +103,13 @@ def save(
         _save_embedder(r.embedder, folder / "embedder", version)
         r.vectors.save(folder / "vector", last_seq=last_seq, version=version)
         parts |= {"embedder": f"{gen}/embedder/{MANIFEST}", "vector": f"{gen}/vector/{MANIFEST}"}
+    for name, ch in r.extra.items():  # fast dense channels beside the primary one
+        _save_embedder(ch.embedder, folder / f"embedder-{name}", version)
+        ch.vectors.save(folder / f"vector-{name}", last_seq=last_seq, version=version)
+        parts |= {
+            f"embedder-{name}": f"{gen}/embedder-{name}/{MANIFEST}",
+            f"vector-{name}": f"{gen}/vector-{name}/{MANIFEST}",
+        }
     commit(
         root,
         kind=KIND,
@@ -118,6 +126,7 @@ def save(
             "fitted_count": fitted_count,
             # Fewer than `count` while a slow channel embeds in the background (backfill.py).
             "vector_count": len(r.vectors) if r.dense and r.vectors is not None else 0,
+            "extra": {n: [c.embedder.model_id, c.embedder.dim] for n, c in r.extra.items()},
         },
     )
     for old in root.glob("gen-*"):
@@ -125,8 +134,33 @@ def save(
             shutil.rmtree(old, ignore_errors=True)
 
 
-def load(r: Retriever, root: Path, *, backend: str, ann_threshold: int) -> Saved:
-    """Fill an empty Retriever from disk; IndexStoreError when it cannot be trusted."""
+def _load_extra(
+    r: Retriever, folder: Path, saved: dict[str, Any], extra: Mapping[str, Embedder], ann: int
+) -> None:
+    if sorted(saved) != sorted(extra):
+        raise IndexMismatch(f"index has dense channels {sorted(saved)}, expected {sorted(extra)}")
+    for name, emb in extra.items():
+        _load_embedder(emb, folder / f"embedder-{name}")
+        if [emb.model_id, emb.dim] != list(saved[name]):
+            raise IndexMismatch(f"embedder {name} differs from the saved index")
+        vectors, _vm = VectorIndex.load(
+            folder / f"vector-{name}", model_id=emb.model_id, dim=emb.dim, ann_threshold=ann
+        )
+        if len(vectors) != len(r.lexical):
+            raise IndexCorrupt(f"{name} vector count differs from the lexical index")
+        r.extra[name] = DenseChannel(emb, vectors)
+
+
+def load(
+    r: Retriever,
+    root: Path,
+    *,
+    backend: str,
+    ann_threshold: int,
+    extra: Mapping[str, Embedder] | None = None,
+) -> Saved:
+    """Fill an empty Retriever from disk (`extra`: the fast dense channels' embedders, filled
+    in `r.extra`); IndexStoreError when it cannot be trusted."""
     manifest, _paths = open_part(root, kind=KIND, format_version=FORMAT_VERSION)
     manifest.expect(**_params(r, backend))
     try:
@@ -140,6 +174,7 @@ def load(r: Retriever, root: Path, *, backend: str, ann_threshold: int) -> Saved
     if len(lexical) != count:
         raise IndexCorrupt("lexical index count differs from the index manifest")
     r.lexical = lexical
+    _load_extra(r, folder, dict(m.get("extra", {})), extra or {}, ann_threshold)
     dense_wanted = r.embedder is not None and r.embedder.dim > 0
     if model_id == "none":
         if dense_wanted:

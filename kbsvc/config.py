@@ -16,8 +16,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 class EmbeddingSettings(BaseModel):
     """Which embedding backend feeds the dense channel."""
 
-    # "auto" picks the best measured configuration (see README, Retrieval).
-    backend: Literal["auto", "lsa", "sbert", "e5", "none"] = "auto"
+    # "auto": what `kbsvc reindex` chose from this KB's linked tickets (LSA until then); one
+    # backend, or several joined by "+" ("lsa+e5": fused by rank with the lexical channel).
+    backend: str = Field(default="auto", pattern=r"^(auto|none|(lsa|sbert|e5)(\+(lsa|sbert|e5))*)$")
     # Local directory of a sentence-transformers model; empty = the bundled all-MiniLM-L6-v2.
     model_path: str = ""
     query_prompt: str = ""

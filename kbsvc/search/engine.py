@@ -39,9 +39,21 @@ def embedding_config(embedding: EmbeddingSettings) -> EmbeddingConfig:
     )
 
 
+def rank_fused(settings: Settings) -> Settings:
+    """Several dense channels, or e5 (whose cosines sit at 0.86–0.95 for any entry), are fused
+    by rank with equal weights unless the search settings say otherwise."""
+    backend = settings.embedding.backend
+    if "+" not in backend and backend != "e5":
+        return settings
+    explicit = settings.search.model_fields_set
+    update = {k: v for k, v in (("fusion", "rrf"), ("dense_weight", 1.0)) if k not in explicit}
+    return settings.model_copy(update={"search": settings.search.model_copy(update=update)})
+
+
 def engine_config(settings: Settings, index_dir: Path | None = None) -> EngineConfig:
     """The search engine's whole configuration (index folder defaults to the data dir's)."""
     settings = choice.apply(settings)  # `auto` follows this KB's evidence when it has chosen
+    settings = rank_fused(settings)
     return EngineConfig(
         index_dir=index_dir or settings.index_dir,
         retriever=retriever_config(settings.search),

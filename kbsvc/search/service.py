@@ -171,7 +171,8 @@ def suggest(
         took_ms=round((time.perf_counter() - t0) * 1000, 2),
         confident=any(h.confidence != "low" for h in data),
         channels=ranked.channels,
-        refinable=search_engine.retriever.dense and "dense" not in ranked.channels,
+        refinable=search_engine.retriever.dense
+        and search_engine.retriever.name not in ranked.channels,
     )
     if search_log is not None:
         resp.log_id = _log(

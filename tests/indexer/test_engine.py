@@ -147,7 +147,7 @@ def test_dense_channel_fits_persists_and_follows_changes(
     eng = _engine(settings, engine)
     assert eng.status()["dense"].startswith("lsa:")
     hits = eng.search("PACS系统页面报错", 3, Filters()).hits
-    assert hits[0].id in {made[2].id, made[8].id} and "dense" in hits[0].channels
+    assert hits[0].id in {made[2].id, made[8].id} and "lsa" in hits[0].channels
     entries.delete(session, entry_id=made[2].id or 0, actor="t", principal=SYSTEM)
     session.commit()
     eng.sync()
