@@ -65,6 +65,10 @@ class LimitSettings(BaseModel):
     max_import_rows: int = Field(default=200_000, ge=1)
     max_bulk_tickets: int = Field(default=1000, ge=1)
     max_page_size: int = Field(default=200, ge=1)
+    # Slow clients: a request's headers must arrive within header_timeout_s of its first byte
+    # (api/server.py), its body within body_timeout_s of the headers (api/middleware/limits.py).
+    header_timeout_s: float = Field(default=10, gt=0, le=300)
+    body_timeout_s: float = Field(default=60, gt=0, le=3600)
     # /readyz reports not ready below this much free space in the data directory: writes
     # (database pages, index generations, uploads) start failing well before zero.
     min_free_mb: int = Field(default=32, ge=0)

@@ -58,6 +58,10 @@ def serve(
         log_config=None,
         access_log=False,
         proxy_headers=False,
+        # Slow clients: headers must arrive in limits.header_timeout_s (api/server.py); idle
+        # keep-alive connections close after 5 s (uvicorn's default, stated here).
+        http="api.server:DeadlineHttpToolsProtocol",
+        timeout_keep_alive=5,
     )
 
 
