@@ -13,7 +13,7 @@ from api.deps import SessionDep, SettingsDep
 from api.routers.analytics import DrillQ
 from api.uow import UnitOfWorkRoute
 from api.web.render import WebCaller, guard, page
-from kbsvc.analytics import drill
+from kbsvc.analytics import drill, entry_drill
 from kbsvc.analytics import page as insight
 from kbsvc.analytics.schemas import DrillFilters
 from kbsvc.analytics.sqlfn import Period
@@ -101,7 +101,7 @@ def report_tickets_page(
         period=period,
         result=result,
         local_tz=LOCAL_TZ,
-        described=describe(filters, session),
+        described=describe(filters),
         page_no=page_no,
         pages=max(1, -(-result.total // PAGE_SIZE)),
         page_href=lambda n: "/reports/tickets?" + urlencode([*params, ("page", str(n))]),
@@ -111,7 +111,28 @@ def report_tickets_page(
     )
 
 
-def describe(f: DrillFilters, session: SessionDep) -> list[tuple[str, str]]:
+@router.get("/reports/entries")
+def report_entries_page(
+    request: Request,
+    session: SessionDep,
+    caller: WebCaller,
+    set_: Annotated[str, Query(alias="set", max_length=20)] = "",
+) -> Response:
+    """The entries behind a health figure, linked to their pages."""
+    if (denied := guard(request, Role.reviewer)) is not None:
+        return denied
+    result = entry_drill.entries(session, set_, principal=caller)
+    return page(
+        request,
+        "reports_entries.html",
+        title=f"报表明细：{result.label}",
+        nav="reports",
+        result=result,
+        local_tz=LOCAL_TZ,
+    )
+
+
+def describe(f: DrillFilters) -> list[tuple[str, str]]:
     """The filters in words, for the page heading."""
     out: list[tuple[str, str]] = []
     for label, values in (("科室", f.department), ("系统", f.system), ("类别", f.category)):
