@@ -209,9 +209,11 @@ def _people_or(handler: Any) -> Any:
 
 def install(app: FastAPI) -> None:
     """Register the translators."""
+    from api.middleware.bodyscan import BadBody, refused
     from api.middleware.limits import BodyTooLarge
 
     app.add_exception_handler(BodyTooLarge, _too_large)
+    app.add_exception_handler(BadBody, lambda _request, exc: refused(exc))
     app.add_exception_handler(OverflowError, _out_of_range)
     app.add_exception_handler(DataError, _out_of_range)
     app.add_exception_handler(PoolTimeout, _people_or(_pool_exhausted))

@@ -25,7 +25,8 @@ from embeddings.base import Embedder
 from indexer.confidence_features import FEATURES, hit_features
 from indexer.docs import EntryDoc
 from indexer.errors import IndexStoreError
-from indexer.lexical import Filters, LexicalIndex
+from indexer.fields import Filters
+from indexer.lexical import LexicalIndex
 from indexer.manifest import commit, open_part, read_json_file, write_atomic
 from indexer.overlay import Overlay
 from indexer.retriever import DenseChannel, Hit, Retriever

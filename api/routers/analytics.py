@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from api.deps import Reviewer, SessionDep, SettingsDep, WidgetOrViewer
 from api.errors import ERROR_RESPONSES, MAX_OFFSET
 from api.uow import UnitOfWorkRoute
-from kbsvc.analytics import drill, export, gaps, page, reports, schemas, searchlog
+from kbsvc.analytics import drill, entry_drill, export, gaps, page, reports, schemas, searchlog
 from kbsvc.analytics.models import ClickIn, ClickRecorded
 from kbsvc.analytics.sqlfn import Period
 from kbsvc.exceptions import ValidationFailed
@@ -139,6 +139,16 @@ def report_tickets(
     period = Period.parse(from_, to)
     result = drill.tickets(session, period, filters, principal=caller, offset=offset, limit=limit)
     return _respond("tickets", period, result, fmt, None)
+
+
+@router.get("/api/v1/reports/entries", response_model=schemas.EntryDrill)
+def report_entries(
+    session: SessionDep,
+    caller: Reviewer,
+    set_: Annotated[str, Query(alias="set", max_length=20, examples=["overdue"])],
+) -> schemas.EntryDrill:
+    """The entries behind a health figure (a state, overdue, flagged, never reused)."""
+    return entry_drill.entries(session, set_, principal=caller)
 
 
 @router.get(

@@ -13,7 +13,7 @@ from api.deps import SessionDep, SettingsDep
 from api.routers.analytics import DrillQ
 from api.uow import UnitOfWorkRoute
 from api.web.render import WebCaller, guard, page
-from kbsvc.analytics import drill
+from kbsvc.analytics import drill, entry_drill
 from kbsvc.analytics import page as insight
 from kbsvc.analytics.schemas import DrillFilters
 from kbsvc.analytics.sqlfn import Period
@@ -108,6 +108,27 @@ def report_tickets_page(
         back_href="/reports?" + urlencode([(k, base[k]) for k in ("from", "to") if base.get(k)]),
         export_href="/api/v1/reports/tickets?"
         + urlencode([*params, ("format", "xlsx"), ("limit", "500")]),
+    )
+
+
+@router.get("/reports/entries")
+def report_entries_page(
+    request: Request,
+    session: SessionDep,
+    caller: WebCaller,
+    set_: Annotated[str, Query(alias="set", max_length=20)] = "",
+) -> Response:
+    """The entries behind a health figure, linked to their pages."""
+    if (denied := guard(request, Role.reviewer)) is not None:
+        return denied
+    result = entry_drill.entries(session, set_, principal=caller)
+    return page(
+        request,
+        "reports_entries.html",
+        title=f"报表明细：{result.label}",
+        nav="reports",
+        result=result,
+        local_tz=LOCAL_TZ,
     )
 
 

@@ -10,9 +10,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from kbsvc.analytics import schemas as s
+from kbsvc.analytics.effort import ticket_time, with_handling
 from kbsvc.analytics.grouping import Labels
 from kbsvc.analytics.page import month_period
-from kbsvc.analytics.reports import E, L, T, _period_out, _with_handling, ticket_time
+from kbsvc.analytics.reports import E, L, T, _period_out
 from kbsvc.analytics.sqlfn import Period
 from kbsvc.auth import policy
 from kbsvc.auth.models import Principal
@@ -72,7 +73,7 @@ def conditions(
 
 def _effort_conditions(session: Session, period: Period) -> list[ColumnElement[bool]]:
     """What reports.effort counted: handling times when the period has any, else durations."""
-    if _with_handling(session, period):
+    if with_handling(session, period):
         return [T.handling_minutes.is_not(None)]
     return [T.opened_at.is_not(None), T.resolved_at.is_not(None), T.resolved_at >= T.opened_at]
 

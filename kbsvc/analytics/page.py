@@ -139,6 +139,9 @@ def context(
                 title="知识条目状态",
                 color=charts.TEAL,
                 heading=False,
+                links=[f"{base_path}/reports/entries?set={k}" for k in h.by_status]
+                if links
+                else None,
             ),
         },
     }

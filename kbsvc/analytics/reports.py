@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from typing import Any
 
@@ -11,8 +10,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel
 
 from kbsvc.analytics import schemas as s
+from kbsvc.analytics.effort import effort, ticket_time, with_handling
 from kbsvc.analytics.grouping import Labels
-from kbsvc.analytics.sqlfn import Period, hours_between, month_of
+from kbsvc.analytics.sqlfn import Period, month_of
 from kbsvc.auth import policy
 from kbsvc.auth.models import Principal
 from kbsvc.db import table_of
@@ -27,11 +27,6 @@ E = table_of(Entry).c
 
 def _period_out(period: Period) -> s.PeriodOut:
     return s.PeriodOut.model_validate(period.as_dict())
-
-
-def ticket_time() -> ColumnElement[Any]:
-    """When a ticket counts as raised: opened, else resolved."""
-    return func.coalesce(T.opened_at, T.resolved_at)
 
 
 def _label(value: str | None, empty: str) -> str:
@@ -80,7 +75,7 @@ def demand(session: Session, period: Period, trend: Period | None = None) -> s.D
         effort=rows,
         effort_basis=basis,
         effort_label=s.EFFORT_LABELS[basis],
-        effort_with_handling=_with_handling(session, period),
+        effort_with_handling=with_handling(session, period),
     )
 
 
@@ -98,59 +93,6 @@ def by_month(session: Session, period: Period) -> list[s.MonthCount]:
     return [
         s.MonthCount(month=m, count=per_month.get(m, 0)) for m in period.months(list(per_month))
     ]
-
-
-def _with_handling(session: Session, period: Period) -> int:
-    return int(
-        session.execute(
-            select(func.count()).where(
-                T.handling_minutes.is_not(None), *period.where(ticket_time())
-            )
-        ).scalar_one()
-    )
-
-
-def effort(
-    session: Session, period: Period, labels: Labels | None = None
-) -> tuple[str, list[s.SystemEffort]]:
-    """Hours per system, largest total first, and what they measure.
-
-    `handling`: the helpdesk's recorded working time (工时), from the tickets that carry it.
-    `elapsed`: resolved − opened when no ticket in the period has one; natural time that
-    counts queues and nights, so it is never presented as effort."""
-    labels = labels or Labels(session)
-    when = period.where(ticket_time())
-    rows = session.execute(
-        select(T.system, T.handling_minutes / 60.0).where(T.handling_minutes.is_not(None), *when)
-    ).all()
-    basis = "handling"
-    if not rows:
-        basis = "elapsed"
-        hours = hours_between(T.opened_at, T.resolved_at)
-        rows = session.execute(
-            select(T.system, hours).where(
-                T.opened_at.is_not(None),
-                T.resolved_at.is_not(None),
-                T.resolved_at >= T.opened_at,
-                *when,
-            )
-        ).all()  # fetchall: row-by-row iteration costs more than the query on 100k tickets
-    per_raw: dict[str | None, list[float]] = defaultdict(list)
-    for system, h in rows:
-        per_raw[system].append(float(h))
-    per_sys: dict[str, list[float]] = defaultdict(list)
-    for system, values in per_raw.items():  # label each stored spelling once, not each row
-        per_sys[labels("system", system)] += values
-    out = [
-        s.SystemEffort(
-            system=k,
-            tickets=len(v),
-            total_hours=round(sum(v), 2),
-            median_hours=round(statistics.median(v), 2),
-        )
-        for k, v in per_sys.items()
-    ]
-    return basis, sorted(out, key=lambda e: (-e.total_hours, e.system))
 
 
 def _ticket_links() -> Any:

@@ -194,3 +194,11 @@ class DrillDown(BaseModel):
     offset: int
     limit: int
     data: list[DrillTicket]
+
+
+class EntryDrill(BaseModel):
+    """Entries behind a health figure; only those the caller may see (counts are whole-KB)."""
+
+    set: str
+    label: str
+    data: list[EntryBrief]

@@ -12,7 +12,7 @@ from pydantic import field_validator
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from kbsvc.limits import check_text
+from kbsvc.limits import MAX_TAGS, check_text
 from kbsvc.timeutil import as_aware, utcnow
 
 TEXT_FIELDS = ("title", "symptom", "description", "cause", "solution", "workaround")
@@ -78,7 +78,8 @@ class Ticket(TicketBase, table=True):
 class TicketIn(TicketBase):
     """A ticket as posted or imported; external_id may be empty (then derived)."""
 
-    tags: list[str] = Field(default_factory=list)
+    # Bounded like an entry's: a captured ticket's tags become its draft's.
+    tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS)
     raw: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("tags", mode="before")

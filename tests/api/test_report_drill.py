@@ -50,6 +50,21 @@ def test_every_report_link_resolves_to_its_tickets(
     assert len(links) > len(cells)  # bars and table rows as well
     for link in sorted(links):
         assert client.get(link, headers=reviewer_headers).status_code == 200, link
+    # State bars and health rows lead to their entries.
+    sets = set(re.findall(r'href="/reports/entries\?set=(\w+)"', page))
+    assert {"published", "draft", "never_reused"} <= sets
+    health = client.get("/api/v1/reports/health", headers=reviewer_headers).json()
+    for name in sorted(sets):
+        assert (
+            client.get(f"/reports/entries?set={name}", headers=reviewer_headers).status_code == 200
+        )
+        listed = client.get(f"/api/v1/reports/entries?set={name}", headers=reviewer_headers).json()
+        if name in health["by_status"]:
+            assert len(listed["data"]) == min(200, health["by_status"][name]), name
+    never = client.get("/api/v1/reports/entries?set=never_reused", headers=reviewer_headers).json()
+    assert len(never["data"]) == min(200, health["published_never_reused"])
+    bad = client.get("/api/v1/reports/entries?set=nope", headers=reviewer_headers)
+    assert bad.status_code == 422 and "条目集合" in bad.json()["message"]
     first = html.unescape(cells[0][0])
     listing = client.get(first, headers=reviewer_headers).text
     numbers = [

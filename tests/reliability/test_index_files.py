@@ -51,9 +51,13 @@ def test_damaged_index_files_are_never_trusted(
         index = settings.index_dir
         proc = server.start(settings, port)
 
-        # 1. Corrupt the files under the running server.
-        for postings in index.glob("gen-*/lexical/postings.npz"):
-            postings.write_bytes(postings.read_bytes()[:64] + b"garbage")
+        # 1. Corrupt the files under the running server. Generations are memory-mapped, so the
+        # damage arrives as a new file (a bad copy or restore): running workers keep their
+        # mapping of the old one; truncating a mapped file in place would SIGBUS them instead.
+        for postings in index.glob("gen-*/lexical/post_tfs.npy"):
+            damaged_copy = postings.with_name("post_tfs.damaged")
+            damaged_copy.write_bytes(postings.read_bytes()[:64] + b"garbage")
+            damaged_copy.replace(postings)
         garbled = '{"kind": "search-index", "format'
         (index / "manifest.json").write_text(garbled, encoding="utf-8")
         _publish(c, titles, 6)
