@@ -40,10 +40,21 @@ def escape(text: str) -> str:
     return "\n\n".join(paragraphs)
 
 
+# A link destination (inline `](…` or a `[ref]: …` definition) with a scheme other than these.
+# An entity (`&#106;avascript:`) counts as unsafe: readers decode it before the scheme check.
+_UNSAFE_INLINE = re.compile(r"\]\(\s*(?!(?:https?|mailto):)(?=[A-Za-z][A-Za-z0-9+.-]*:|&)")
+_UNSAFE_REF = re.compile(
+    r"^(\s{0,3})\[(?=[^\]]*\]:\s*(?!(?:https?|mailto):)(?:[A-Za-z][A-Za-z0-9+.-]*:|&))", re.M
+)
+
+
 def trainer_markdown(text: str) -> str:
-    """A trainer's own Markdown, kept as Markdown but with raw HTML turned into text (a reader
-    that renders raw HTML must not run it); headings move below the chapter levels."""
-    text = text.strip().replace("<", "&lt;")
+    """A trainer's own Markdown, kept as Markdown but inert in any reader: raw HTML becomes
+    text, images become plain links (a reader never fetches them), links keep only http(s) and
+    mailto; headings move below the chapter levels."""
+    text = text.strip().replace("<", "&lt;").replace("![", "\\![")
+    text = _UNSAFE_INLINE.sub("\\](", text)  # `[x](javascript:…)` stays text
+    text = _UNSAFE_REF.sub(r"\1\\[", text)
     return re.sub(r"^(#{1,3})(?=\s)", "####", text, flags=re.M)
 
 
