@@ -75,10 +75,12 @@ ROUTERS = (
 
 
 def _start_search(settings: Settings, db_engine: Engine) -> SearchEngine:
-    """Load (or rebuild) the search index once per process and follow the change sequence."""
-    search_engine = build_search_engine(settings, db_engine)
+    """Map the shared search index (one worker writes it) and follow the change sequence."""
+    search_engine = build_search_engine(settings, db_engine, shared=True)
     search_engine.start()
-    search_engine.run_background(settings.search.sync_interval_s)
+    search_engine.run_background(
+        settings.search.sync_interval_s, settings.search.publish_interval_s
+    )
     return search_engine
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from indexer.lexical import DocMeta
+from indexer.fields import DocMeta
 
 TEXT_FIELDS = ("title", "symptom", "cause", "solution", "workaround")
 

@@ -18,8 +18,9 @@ import numpy as np
 from embeddings.base import Embedder
 from indexer.analyzer import Analyzer, readable_terms
 from indexer.docs import EntryDoc
+from indexer.fields import Filters
 from indexer.fusion import ChannelHit, Fused, Method, fuse
-from indexer.lexical import Filters, LexicalIndex
+from indexer.lexical import LexicalIndex
 from indexer.vector import VectorIndex
 
 Progress = Callable[[int, int], None]

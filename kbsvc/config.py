@@ -48,6 +48,12 @@ class SearchSettings(BaseModel):
     confidence_high: float | None = Field(default=None, ge=0, le=1)
     confidence_medium: float | None = Field(default=None, ge=0, le=1)
     sync_interval_s: float = Field(default=0.3, gt=0, le=60)
+    # The index writer publishes a new memory-mapped generation this long after the first
+    # change it holds only in memory (sooner when the in-memory delta grows large).
+    publish_interval_s: float = Field(default=30.0, gt=0, le=3600)
+    # PostgreSQL with the data directory shared by several hosts: elect one index writer
+    # across hosts with an advisory lock instead of a file lock.
+    shared_index: bool = False
 
 
 class LimitSettings(BaseModel):
@@ -416,6 +422,8 @@ class Settings(BaseSettings):
     # the header is ignored (anyone could send it). JSON list or comma-separated.
     trusted_proxies: Annotated[list[str], NoDecode] = []
     public_base_url: str = "http://127.0.0.1:8000"
+    # `kbsvc serve` worker processes; None = one per CPU (one of them writes the index).
+    workers: int | None = Field(default=None, ge=1, le=256)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
     # Prometheus scrapes /metrics without a key; aggregate figures only, no ticket text.

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from indexer.lexical import Filters
+from indexer.fields import Filters
 from indexer.retriever import Ranked
 from kbsvc.auth import policy
 from kbsvc.auth.models import Principal

@@ -8,11 +8,13 @@ from sqlalchemy.engine import Engine
 
 from embeddings.factory import EmbeddingConfig
 from indexer.analyzer import Analyzer
-from indexer.engine import EngineConfig, SearchEngine
+from indexer.channels import EngineConfig
+from indexer.engine import SearchEngine
 from indexer.retriever import RetrieverConfig
 from kbsvc import __version__
 from kbsvc.config import EmbeddingSettings, SearchSettings, Settings
 from kbsvc.search import choice
+from kbsvc.search.election import writer_lock
 from kbsvc.search.source import DbChangeSource
 
 
@@ -69,7 +71,12 @@ def build_search_engine(
     *,
     index_dir: Path | None = None,
     analyzer: Analyzer | None = None,
+    shared: bool = False,
 ) -> SearchEngine:
-    """A SearchEngine following `db_engine`'s entry change sequence (not started yet)."""
+    """A SearchEngine following `db_engine`'s entry change sequence (not started yet).
+
+    `shared`: one of several serving processes; they elect one index writer (the rest map
+    its generations), instead of this process owning the index alone."""
     config = engine_config(settings, index_dir)
-    return SearchEngine(config, DbChangeSource(db_engine), analyzer=analyzer)
+    lock = writer_lock(settings, db_engine, config.index_dir) if shared else None
+    return SearchEngine(config, DbChangeSource(db_engine), analyzer=analyzer, lock=lock)

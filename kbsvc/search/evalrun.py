@@ -14,7 +14,7 @@ from embeddings.factory import make_embedder
 from indexer.analyzer import Analyzer
 from indexer.calibration import Calibration
 from indexer.docs import EntryDoc
-from indexer.lexical import Filters
+from indexer.fields import Filters
 from indexer.overlay import Overlay
 from indexer.retriever import Retriever, RetrieverConfig, build_retriever
 from indexer.text import ngram_text

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, cast
 from sqlmodel import Session
 
 from indexer.analyzer import BIGRAM, display_term
-from indexer.lexical import Filters
+from indexer.fields import Filters
 from kbsvc.analytics.searchlog import SearchLogWriter, record_response
 from kbsvc.auth import policy
 from kbsvc.auth.models import Principal

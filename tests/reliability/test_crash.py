@@ -327,7 +327,7 @@ def _assert_index_catches_up(settings: Settings) -> None:
     """A restarted engine (load or rebuild, then sync) finds every published entry, no more."""
     from sqlmodel import Session, select
 
-    from indexer.lexical import Filters
+    from indexer.fields import Filters
     from kbsvc import db
     from kbsvc.entries.models import Entry, EntryStatus
     from kbsvc.search.engine import build_search_engine
