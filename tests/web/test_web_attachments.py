@@ -113,6 +113,10 @@ def test_capture_form_uploads_queued_screenshot_after_saving(
     login(page, live_server, "editor1", f"/capture/ticket/{ticket_id}")
     page.locator("#c-files").set_input_files(str(shot_file))
     assert "保存后上传" in page.locator(".att-queued").inner_text()
+    assert page.evaluate(  # the queued preview shows under the page's CSP
+        "() => new Promise(r => setTimeout(() => { const i = document.querySelector("
+        "'.att-queued img'); r(!!i && i.complete && i.naturalWidth > 0); }, 500))"
+    )
     page.get_by_role("button", name="保存草稿").click()
     page.wait_for_url(re.compile(r".*/my\?saved=\d+$"))
     entry_id = int(page.url.rsplit("=", 1)[1])
