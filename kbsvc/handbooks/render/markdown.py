@@ -8,6 +8,8 @@ from kbsvc.handbooks.document import DocEntry, HandbookDoc
 
 # Characters that start inline syntax anywhere (CommonMark lets any ASCII punctuation be escaped).
 _INLINE = re.compile(r"([\\`*_\[\]<>&|~!])")
+# What makes a link, an image, an autolink, raw HTML or an entity (and the escape character).
+_LINKISH = re.compile(r"([\\\[\]<>&])")
 # Constructs that only count at the start of a line: headings, lists, quotes, rules, setext.
 _LINE_START = re.compile(r"^([#+\-=>])|^(\d{1,9})([.)])")
 
@@ -40,21 +42,11 @@ def escape(text: str) -> str:
     return "\n\n".join(paragraphs)
 
 
-# A link destination (inline `](…` or a `[ref]: …` definition) with a scheme other than these.
-# An entity (`&#106;avascript:`) counts as unsafe: readers decode it before the scheme check.
-_UNSAFE_INLINE = re.compile(r"\]\(\s*(?!(?:https?|mailto):)(?=[A-Za-z][A-Za-z0-9+.-]*:|&)")
-_UNSAFE_REF = re.compile(
-    r"^(\s{0,3})\[(?=[^\]]*\]:\s*(?!(?:https?|mailto):)(?:[A-Za-z][A-Za-z0-9+.-]*:|&))", re.M
-)
-
-
 def trainer_markdown(text: str) -> str:
-    """A trainer's own Markdown, kept as Markdown but inert in any reader: raw HTML becomes
-    text, images become plain links (a reader never fetches them), links keep only http(s) and
-    mailto; headings move below the chapter levels."""
-    text = text.strip().replace("<", "&lt;").replace("![", "\\![")
-    text = _UNSAFE_INLINE.sub("\\](", text)  # `[x](javascript:…)` stays text
-    text = _UNSAFE_REF.sub(r"\1\\[", text)
+    """A trainer's own Markdown for the .md file: emphasis, lists and headings stay (headings
+    below the chapter levels), but link, image and raw-HTML syntax is escaped, because whoever
+    opens the file may render it with raw HTML and every link scheme allowed."""
+    text = _LINKISH.sub(r"\\\1", text.strip())
     return re.sub(r"^(#{1,3})(?=\s)", "####", text, flags=re.M)
 
 
