@@ -53,7 +53,8 @@ LIVE_MARKUP = r"""() => {
       if (/^on/i.test(a.name) && /__xss|xss-17/.test(v)) bad.push(where);
       // Links may carry payload text URL-encoded in a query, or point at the listener (a link
       // is not a fetch); never a script scheme. Anything that loads must not reach the listener.
-      if (a.name === 'href' && /^[\s\u0000-\u001f]*(javascript|vbscript):/i.test(v)) bad.push(where);
+      const script = /^[\s\u0000-\u001f]*(javascript|vbscript):/i;
+      if (a.name === 'href' && script.test(v)) bad.push(where);
       if (['src', 'action', 'formaction', 'xlink:href'].includes(a.name) && url.test(v))
         bad.push(where);
       if (a.name === 'href' && el.tagName !== 'A' && url.test(v)) bad.push(where);
