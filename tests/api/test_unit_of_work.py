@@ -97,6 +97,7 @@ OWN_TRANSACTIONS = {
     "kbsvc/analytics/searchlog.py",  # start-up retention purge
     "kbsvc/analytics/demo.py",  # demo analytics loader
     "kbsvc/demo/loader.py",  # demo loader: one transaction per fault family
+    "kbsvc/search/election.py",  # advisory lock on its own connection, never left in a transaction
 }
 
 
