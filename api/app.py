@@ -37,8 +37,9 @@ from api.routers import (
     widget,
 )
 from indexer.engine import SearchEngine
-from kbsvc import __version__, db
+from kbsvc import __version__, db, storage
 from kbsvc.analytics import searchlog
+from kbsvc.attachments.worker import OcrWorker
 from kbsvc.auth.keycache import KeyCache
 from kbsvc.auth.sessions import secret_key
 from kbsvc.auth.widgetkeys import DemoWidgetKeys
@@ -73,10 +74,12 @@ ROUTERS = (
 
 
 def _start_search(settings: Settings, db_engine: Engine) -> SearchEngine:
-    """Load (or rebuild) the search index once per process and follow the change sequence."""
-    search_engine = build_search_engine(settings, db_engine)
+    """Map the shared search index (one worker writes it) and follow the change sequence."""
+    search_engine = build_search_engine(settings, db_engine, shared=True)
     search_engine.start()
-    search_engine.run_background(settings.search.sync_interval_s)
+    search_engine.run_background(
+        settings.search.sync_interval_s, settings.search.publish_interval_s
+    )
     return search_engine
 
 
@@ -87,6 +90,14 @@ def _start_notify(settings: Settings, db_engine: Engine) -> OutboxWorker:
         session.commit()
     worker = OutboxWorker(settings, db_engine)
     if settings.notify.worker:
+        worker.start()
+    return worker
+
+
+def _start_ocr(settings: Settings, db_engine: Engine) -> OcrWorker:
+    """The background recogniser of attached screenshots (never on a request path)."""
+    worker = OcrWorker(settings, db_engine)
+    if settings.attachments.ocr.enabled and settings.attachments.ocr.worker:
         worker.start()
     return worker
 
@@ -110,9 +121,12 @@ def create_app(settings: Settings | None = None, *, db_engine: Engine | None = N
         state.search_engine = _start_search(settings, state.db_engine)
         state.readiness = {
             "search": lambda: "ok" if state.search_engine.ready else "building",
+            "disk": lambda: storage.readiness(settings.data_dir, settings.limits.min_free_mb),
         }
         state.notify_worker = _start_notify(settings, state.db_engine)
+        state.ocr_worker = _start_ocr(settings, state.db_engine)
         yield
+        state.ocr_worker.stop()
         state.notify_worker.stop()
         state.search_engine.stop()
         await run_in_threadpool(state.search_log.close, 5.0)

@@ -10,10 +10,11 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kbsvc import storage
 from kbsvc.exceptions import KbError, RateLimited
 
 log = logging.getLogger("kbsvc.errors")
@@ -39,6 +40,7 @@ _DESCRIPTIONS = {
     429: "Rate limited",
     500: "Unexpected server error (details.request_id names it in the server log)",
     503: "Service not ready",
+    507: "Disk full: nothing was saved (details.retry_after seconds)",
 }
 
 # Deeper pages are refused: counting past a million rows is a scan, and ids overflow int64.
@@ -122,6 +124,22 @@ def _pool_exhausted(_request: Request, _exc: Exception) -> JSONResponse:
 
 
 POOL_RETRY_AFTER = 2
+DISK_RETRY_AFTER = 60
+
+
+def _storage_error(request: Request, exc: Exception) -> JSONResponse:
+    # A write on a full disk (SQLite, PostgreSQL or a file) is rolled back whole: say so in
+    # JSON (507) instead of a plain 500; any other database or file error stays a 500.
+    if not storage.is_disk_full(exc):
+        return _unexpected(request, exc)
+    log.error("disk full on %s %s: %s", request.method, request.url.path, exc)
+    return error_json(
+        507,
+        "insufficient_storage",
+        storage.MESSAGE,
+        {"retry_after": DISK_RETRY_AFTER},
+        headers={"Retry-After": str(DISK_RETRY_AFTER)},
+    )
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -155,6 +173,7 @@ _PAGE_TEXT = {
     422: ("参数不正确", "地址中的参数不正确（例如页码、筛选条件或问题描述），请返回上一页重试。"),
     429: ("操作太频繁", "操作太频繁，请稍后再试。"),
     500: ("服务器出错了", "服务器处理时出错，请稍后再试；如果一直出现，请联系信息科。"),
+    507: ("磁盘空间不足", "服务器磁盘已满，刚才的内容没有保存；请联系信息科清理磁盘后重试。"),
 }
 
 
@@ -190,12 +209,16 @@ def _people_or(handler: Any) -> Any:
 
 def install(app: FastAPI) -> None:
     """Register the translators."""
+    from api.middleware.bodyscan import BadBody, refused
     from api.middleware.limits import BodyTooLarge
 
     app.add_exception_handler(BodyTooLarge, _too_large)
+    app.add_exception_handler(BadBody, lambda _request, exc: refused(exc))
     app.add_exception_handler(OverflowError, _out_of_range)
     app.add_exception_handler(DataError, _out_of_range)
     app.add_exception_handler(PoolTimeout, _people_or(_pool_exhausted))
+    app.add_exception_handler(OperationalError, _people_or(_storage_error))
+    app.add_exception_handler(OSError, _people_or(_storage_error))
     app.add_exception_handler(KbError, _people_or(_kb_error))
     app.add_exception_handler(RequestValidationError, _people_or(_validation_error))
     app.add_exception_handler(StarletteHTTPException, _people_or(_http_error))

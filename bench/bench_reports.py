@@ -1,4 +1,5 @@
-"""Insight reports over 100k tickets: time each report, and a naive ORM baseline, same run.
+"""Insight reports over 100k tickets: time each report, the drill-downs behind its cells, the
+page and the monthly PDF, and a naive ORM baseline, same run.
 
 Run: python -m bench.bench_reports [--tickets 100000]
 """
@@ -14,15 +15,17 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from kbsvc import db
-from kbsvc.analytics import gaps, reports
+from kbsvc.analytics import drill, gaps, page, reports
 from kbsvc.analytics.demo import _rows
 from kbsvc.analytics.models import SearchLog
+from kbsvc.analytics.schemas import DrillFilters
 from kbsvc.analytics.sqlfn import Period
 from kbsvc.auth.models import SYSTEM
 from kbsvc.config import Settings
@@ -39,7 +42,9 @@ def build(n_tickets: int, path: Path) -> Settings:
     engine = db.make_engine(settings)
     db.upgrade(engine)
     demo = _rows()
+    # Alias spellings too (心血管内科, 心内, HIS系统): reports group them through the vocabulary.
     depts = sorted({r["department"] for r in demo}) + [f"第{i}病区" for i in range(40)] + [""]
+    depts += ["心血管内科", "心内", "呼吸科", "检验中心"]
     start = datetime(2024, 1, 1, tzinfo=UTC)
     now = datetime.now(UTC)
     tickets, links, entries = [], [], []
@@ -58,7 +63,7 @@ def build(n_tickets: int, path: Path) -> Settings:
                 "cause": r["cause"],
                 "solution": r["solution"],
                 "workaround": "",
-                "system": r["system"],
+                "system": r["system"] + ("系统" if rng.random() < 0.1 else ""),
                 "module": r["module"],
                 "department": rng.choice(depts),
                 "category": r["category"],
@@ -67,6 +72,10 @@ def build(n_tickets: int, path: Path) -> Settings:
                 "handler": r["handler"],
                 "opened_at": opened,
                 "resolved_at": resolved if rng.random() < 0.97 else None,
+                # Six in ten helpdesk rows carry a recorded handling time (工时).
+                "handling_minutes": round(rng.lognormvariate(3.2, 0.8))
+                if rng.random() < 0.6
+                else None,
                 "tags": [],
                 "raw": {},
                 "content_hash": "",
@@ -196,11 +205,36 @@ def main() -> None:
                 "gaps (one year)": timed(lambda: gaps.gaps(s, year), runs=2),
                 "health": timed(lambda: reports.health(s, Period(), principal=SYSTEM)),
             }
+            d = reports.demand(s, year)
+            cell = DrillFilters(department=[d.matrix.departments[0]], system=[d.matrix.systems[0]])
+            folded = DrillFilters(department=d.matrix.departments[17:], system=d.matrix.systems[:1])
+            top = reports.top_entries(s, year, principal=SYSTEM, limit=1)
+            drills = {
+                "cell": cell,
+                "folded 其他科室 cell": folded,
+                "month": DrillFilters(month="2025-06"),
+                "system effort": DrillFilters(system=[d.effort[0].system], effort=True),
+                "entry": DrillFilters(entry=top[0].entry_id),
+            }
+            for name, f in drills.items():
+                results[f"drill: {name}"] = timed(
+                    partial(drill.tickets, s, year, f, principal=SYSTEM)
+                )
+            results["page context + html (one year)"] = timed(
+                lambda: page.render_body(page.context(s, year, principal=SYSTEM)), runs=2
+            )
+            results["monthly PDF (2025-06)"] = timed(
+                lambda: page.monthly_pdf(s, "2025-06", principal=SYSTEM), runs=2
+            )
+            print(
+                f"effort basis: {d.effort_basis} ({d.effort_with_handling:,} tickets with a "
+                f"handling time); {len(d.matrix.departments)} departments after grouping"
+            )
             base_demand = timed(lambda: naive_demand(s), runs=1)
             base_reuse = timed(lambda: naive_reuse(s), runs=1)
-        print(f"{'report':<22}{'seconds':>9}  target ≤ 2 s")
+        print(f"{'report':<32}{'seconds':>9}  target ≤ 2 s")
         for name, sec in results.items():
-            print(f"{name:<22}{sec:>9.3f}  {'ok' if sec <= 2 else 'SLOW'}")
+            print(f"{name:<32}{sec:>9.3f}  {'ok' if sec <= 2 else 'SLOW'}")
         print(f"one-off per process: first gap report imports/initialises in {cold:.2f} s")
         print(
             f"naive ORM demand  {base_demand:.3f} s → SQL aggregates "

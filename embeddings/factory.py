@@ -74,6 +74,19 @@ def resolve_backend(name: str) -> str:
     return name
 
 
+# A combination ("lsa+e5") is written in this order: the slowest model is the primary channel
+# (the one that may embed in the background), fast corpus-fitted ones ride beside it.
+ORDER = ("e5", "sbert", "lsa")
+
+
+def resolve_backends(spec: str) -> list[str]:
+    """Concrete backends of a configured spec: "auto", one name, or several joined by "+"."""
+    names = [resolve_backend(part) for part in (spec or "none").split("+")]
+    if "none" in names:
+        return [] if len(names) == 1 else [n for n in names if n != "none"]
+    return sorted(set(names), key=ORDER.index)
+
+
 def make_embedder(
     cfg: EmbeddingConfig, *, preprocess: Preprocess, backend: str | None = None
 ) -> Embedder | None:

@@ -120,8 +120,8 @@ class LsaEmbedder(BaseEmbedder):
         self._proj = np.ascontiguousarray(proj, dtype=np.float32)
         self.fitted_docs = n_docs
         digest = hashlib.sha256("\n".join(vocab).encode("utf-8"))
-        digest.update(self._idf.tobytes())
-        digest.update(self._proj.tobytes())
+        digest.update(self._idf.data)  # the buffers themselves: no copy of a mapped projection
+        digest.update(self._proj.data)
         self._fingerprint = digest.hexdigest()[:12]
 
     # -- encoding ------------------------------------------------------------------------

@@ -25,6 +25,9 @@ DEFAULT_FIELD_WEIGHTS: dict[str, float] = {
     "workaround": 0.5,
     "meta": 1.0,  # system, module, category, tags
     "tickets": 1.0,  # text of linked tickets ("learning from use")
+    # Text read from attached screenshots: OCR noise and dialog boilerplate weigh less, but an
+    # error code that appears only in the picture still finds the entry.
+    "ocr": 0.3,
 }
 
 

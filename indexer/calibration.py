@@ -1,12 +1,12 @@
 """Confidence fitted to the KB being served, from the KB's own evidence.
 
 Evidence: each ticket linked to an entry is a query whose right answer is known. Asked with
-its own words removed from the entry (leave-one-out) it gives a positive (the entry) and
-negatives (the other hits); asked with the entry hidden it is a no-answer query, a near miss
-by construction; unrelated text gives more no-answers. A logistic model over
+every linked ticket's words removed from the entry, in the lexical and the dense channels
+alike (leave-one-out), it gives a positive (the entry) and negatives (the other hits); asked
+with the entry out of every channel it is a no-answer query, a near miss by construction;
+unrelated text gives more no-answers. A logistic model over
 `confidence_features.FEATURES` turns a hit into a probability; the operating point is read
-from out-of-fold predictions: `medium` lets 90 % of right top hits show as confident, `high`
-lets at most 5 % of no-answer queries show a high top hit.
+from out-of-fold predictions (`operating_point`).
 """
 
 from __future__ import annotations
@@ -17,25 +17,33 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 
+from embeddings.base import Embedder
 from indexer.confidence_features import FEATURES, hit_features
 from indexer.docs import EntryDoc
 from indexer.errors import IndexStoreError
-from indexer.lexical import Filters
-from indexer.manifest import read_json_file, write_atomic
-from indexer.retriever import Hit, Retriever
+from indexer.fields import Filters
+from indexer.lexical import LexicalIndex
+from indexer.manifest import commit, open_part, read_json_file, write_atomic
+from indexer.overlay import Overlay
+from indexer.retriever import DenseChannel, Hit, Retriever
+from indexer.vector import VectorIndex
 
 Band = Literal["high", "medium", "low"]
 RIGHT_CONFIDENT = 0.90  # share of right top hits that must show as confident
 NO_ANSWER_HIGH = 0.05  # share of no-answer queries allowed a high top hit
 NO_ANSWER_CONFIDENT = 0.75  # quantile of near misses that bounds `medium` from above
+HIGH_AS_RIGHT = 0.5  # quantile of right answers that bounds `high` from below
 MIN_EVIDENCE = 30  # answerable queries below which the shipped prior is used
 MAX_QUERIES = 400  # evidence queries per fit (the fit runs at reindex, inside its budget)
 K = 5
-FILE = "calibration.json"
+FOLDER = "calibration"  # a part of the saved index: manifest.json + MODEL
+MODEL = "model.json"
+KIND = "confidence-calibration"
+FORMAT_VERSION = 1
 PUBLISHED = Filters(status="published")
 
 
@@ -101,13 +109,19 @@ def probes_from_links(
     docs: Sequence[EntryDoc], unrelated: Sequence[str] = (), limit: int = MAX_QUERIES
 ) -> list[Probe]:
     """Linked tickets asked with their entry (leave-one-out) and with it hidden, plus
-    unrelated text; at most `limit` linked-ticket queries, spread evenly over the KB."""
-    pairs = [(d.id, t) for d in docs for t in d.ticket_texts]
+    unrelated text; at most `limit` linked-ticket queries, spread evenly over the KB.
+
+    The ticket an entry was written from (same title) is asked only with its entry hidden:
+    asked for its entry it would be the entry's own words, evidence of nothing.
+    """
+    pairs = [(d, t) for d in docs for t in d.ticket_texts]
     step = max(1, -(-len(pairs) // max(1, limit // 2)))
     out = []
-    for entry_id, text in pairs[::step]:
+    for doc, text in pairs[::step]:
         query = "\n".join(text.splitlines()[:2])
-        out += [Probe(query, entry_id, text), Probe(query, entry_id, hide=True)]
+        if text.splitlines()[0].strip() != doc.title.strip():
+            out.append(Probe(query, doc.id, text))
+        out.append(Probe(query, doc.id, hide=True))
     return out + [Probe(u, None) for u in unrelated]
 
 
@@ -117,9 +131,42 @@ def unrelated_queries() -> list[str]:
     return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
 
 
+def _overlaid(r: Retriever) -> tuple[Retriever, dict[str, tuple[Embedder, Overlay]]]:
+    """A lexical copy of `r` whose dense channels are overlays of `r`'s (shared, unchanged)."""
+    lays = {name: (emb, Overlay(vecs)) for name, (emb, vecs) in r.dense_channels().items()}
+    primary = lays.get(r.name)
+    extra = {n: DenseChannel(e, cast(VectorIndex, o)) for n, (e, o) in lays.items() if n != r.name}
+    copy = Retriever(
+        r.analyzer,
+        primary[0] if primary else None,
+        r.config,
+        cast(VectorIndex, primary[1]) if primary else None,
+        name=r.name,
+        extra=extra,
+    )
+    return copy, lays
+
+
+def _own_vectors(
+    lays: dict[str, tuple[Embedder, Overlay]], docs: Sequence[EntryDoc]
+) -> dict[str, dict[int, np.ndarray]]:
+    """Per dense channel, each probed entry embedded from its own text (no linked tickets)."""
+    out: dict[str, dict[int, np.ndarray]] = {}
+    texts = [dataclasses.replace(d, ticket_texts=[]).passage() for d in docs]
+    for name, (emb, _lay) in lays.items():
+        if texts:
+            vecs = emb.encode(texts, kind="passage")
+            out[name] = {d.id: vecs[i] for i, d in enumerate(docs)}
+    return out
+
+
 def collect(r: Retriever, docs: Sequence[EntryDoc], probes: Sequence[Probe]) -> Evidence:
-    """Run every probe; hits are labelled against the probe's entry."""
+    """Run every probe on a copy of `r` (its lexical index must be the copy's own); hits are
+    labelled against the probe's entry."""
+    r, lays = _overlaid(r) if r.dense_channels() else (r, {})
     by_id = {d.id: d for d in docs}
+    probed = {p.entry_id for p in probes if not p.hide and p.entry_id in by_id}
+    own = _own_vectors(lays, [by_id[i] for i in sorted(i for i in probed if i is not None)])
     xs: list[np.ndarray] = []
     ys: list[int] = []
     gs: list[int] = []
@@ -129,26 +176,39 @@ def collect(r: Retriever, docs: Sequence[EntryDoc], probes: Sequence[Probe]) -> 
         doc = by_id.get(p.entry_id) if p.entry_id is not None else None
         trimmed = doc is not None and not p.hide and p.own_text in doc.ticket_texts
         if trimmed and doc is not None:
-            # Lexical only: re-embedding per probe would cost seconds with a neural model.
             # Every linked ticket's words go, not just the probe's: a family's tickets are
-            # near-paraphrases, and staff queries are worded unlike any of them.
-            rest: list[str] = []
-            one = dataclasses.replace(doc, ticket_texts=rest)
+            # near-paraphrases, and staff queries are worded unlike any of them. The dense
+            # channels see the entry embedded from its own text too (an overlay).
+            one = dataclasses.replace(doc, ticket_texts=[])
             r.lexical.add(doc.id, r.analyzer.weighted(one.fields(learn_from_use=learn)), one.meta())
+            for name, (_emb, lay) in lays.items():
+                lay.replace(doc.id, own[name][doc.id])
+        hidden = p.hide and doc is not None
+        if hidden and doc is not None:
+            # Out of every channel, not just out of the list: the rest rank as they would
+            # if the KB had never had it (rank 1 in a channel stays evidence of an answer).
+            r.lexical.remove([doc.id])
+            for _emb, lay in lays.values():
+                lay.hide(doc.id)
         try:
             hits = r.search(p.query, K + 1, PUBLISHED).hits
+            if p.hide or doc is None:
+                hits = [h for h in hits if h.id != p.entry_id]
+            hits = hits[:K]
+            # Features too are read while the entry is trimmed: its coverage of the query
+            # must not count the words just taken out.
+            x = hit_features(r, p.query, hits) if hits else None
         finally:
-            if trimmed and doc is not None:
+            if (trimmed or hidden) and doc is not None:
                 r.lexical.add(
                     doc.id, r.analyzer.weighted(doc.fields(learn_from_use=learn)), doc.meta()
                 )
-        if p.hide or doc is None:
-            hits = [h for h in hits if h.id != p.entry_id]
-        hits = hits[:K]
-        if not hits:
+                for _emb, lay in lays.values():
+                    lay.clear()
+        if x is None:
             continue
         answer = None if p.hide else p.entry_id
-        xs.append(hit_features(r, p.query, hits))
+        xs.append(x)
         ys += [1 if h.id == answer else 0 for h in hits]
         gs += [len(answerable)] * len(hits)
         answerable.append(answer is not None)
@@ -182,17 +242,21 @@ def _tops(ev: Evidence, probs: np.ndarray) -> tuple[list[float], list[float]]:
 
 
 def operating_point(right: list[float], none: list[float]) -> tuple[float, float]:
-    """(high, medium) from top-hit probabilities of right answers and of no-answer queries.
+    """(high, medium) from out-of-fold top-hit probabilities of right answers and no-answers.
 
-    Evidence queries are easier than what staff type (a ticket is worded like its entry), so
-    right answers here score higher than in use: `medium` is the lower of the value that
-    keeps 90 % of right top hits confident and the one three quarters of near misses stay
-    under, which holds up when the wording drifts; `high` is what only 5 % of near misses reach.
+    Evidence is cleaner than what staff type: a linked ticket is worded like its family, and
+    the two kinds separate almost perfectly there while real queries overlap. So neither
+    threshold is read off the tail of its own kind alone. `medium` is the lower of what keeps
+    90 % of right top hits confident and what three quarters of near misses stay under;
+    `high` is the higher of what only 5 % of near misses reach and the median right answer
+    (as sure as a typical right answer found without any linked ticket's words).
     """
     medium = float(np.quantile(right, 1 - RIGHT_CONFIDENT, method="lower")) if right else 0.5
     if none:
         medium = min(medium, float(np.quantile(none, NO_ANSWER_CONFIDENT, method="higher")))
     high = float(np.quantile(none, 1 - NO_ANSWER_HIGH, method="higher")) + 1e-6 if none else 0.9
+    if right:
+        high = max(high, float(np.quantile(right, HIGH_AS_RIGHT, method="lower")))
     return max(high, medium), medium
 
 
@@ -246,28 +310,49 @@ def calibrate(r: Retriever, docs: Sequence[EntryDoc], key: str) -> Calibration:
     probes = probes_from_links(docs, unrelated_queries())
     if sum(1 for p in probes if not p.hide) < MIN_EVIDENCE:
         return prior(key)
-    copy = Retriever(r.analyzer, r.embedder, r.config, r.vectors)
+    copy = Retriever(r.analyzer, None, r.config)
     learn = r.config.learn_from_use
     for d in docs:
         copy.lexical.add(d.id, r.analyzer.weighted(d.fields(learn_from_use=learn)), d.meta())
     copy.lexical.compact()
-    ev = collect(copy, docs, probes)
+    r = _with_lexical(r, copy.lexical)
+    ev = collect(r, docs, probes)
     if sum(ev.answerable) < MIN_EVIDENCE or len(set(ev.y.tolist())) < 2:
         return prior(key)
     return fit(ev, key)
 
 
-def save(cal: Calibration, directory: Path) -> None:
-    """Write the calibration beside the index it was fitted on (atomically)."""
-    directory.mkdir(parents=True, exist_ok=True)
+def _with_lexical(r: Retriever, lexical: LexicalIndex) -> Retriever:
+    """`r`'s channels over another lexical index (the leave-one-out edits only that one)."""
+    out = Retriever(r.analyzer, r.embedder, r.config, r.vectors, name=r.name, extra=r.extra)
+    out.lexical = lexical
+    return out
+
+
+def save(cal: Calibration, directory: Path, version: str) -> None:
+    """Write the calibration beside the index it was fitted on, as a part under the one
+    manifest schema (indexer/manifest.py): the model file first, its manifest last."""
+    folder = directory / FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
     text = json.dumps(cal.to_json(), ensure_ascii=False, indent=1)
-    write_atomic(directory / FILE, text.encode("utf-8"))
+    write_atomic(folder / MODEL, text.encode("utf-8"))
+    commit(
+        folder,
+        kind=KIND,
+        format_version=FORMAT_VERSION,
+        version=version,
+        files={"model": MODEL},
+        params={"key": cal.key, "source": cal.source, "features": list(FEATURES)},
+    )
+    (directory / "calibration.json").unlink(missing_ok=True)  # the layout before the manifest
 
 
 def load(directory: Path, key: str) -> Calibration | None:
-    """The saved calibration for this channel configuration (None: missing or another one)."""
+    """The saved calibration for this channel configuration (None: missing, damaged, fitted
+    for other channels or on other features)."""
     try:
-        cal = Calibration.from_json(read_json_file(directory / FILE))
+        manifest, paths = open_part(directory / FOLDER, kind=KIND, format_version=FORMAT_VERSION)
+        manifest.expect(key=key, features=list(FEATURES))
+        return Calibration.from_json(read_json_file(paths["model"]))
     except (IndexStoreError, ValueError, TypeError):
         return None
-    return cal if cal.key == key else None

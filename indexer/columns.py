@@ -46,6 +46,14 @@ class CodeColumn:
         self.codes = ArrayColumn(np.int32)
         self._index: dict[str, int] = {}
 
+    @classmethod
+    def preset(cls, values: list[str], codes: np.ndarray) -> CodeColumn:
+        """A column already holding `codes`, which index into `values`."""
+        col = cls()
+        col._index = {v: i for i, v in enumerate(values)}
+        col.codes.extend(np.asarray(codes, dtype=np.int32))
+        return col
+
     def _code(self, value: str) -> int:
         return self._index.setdefault(value, len(self._index))
 

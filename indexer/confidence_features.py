@@ -34,7 +34,7 @@ FEATURES = (
     "best_rank",  # 1 / best rank over channels (0 when in none)
     "worst_rank",  # 1 / worst rank over active channels (0 when missing from one)
     "code",  # +1 every code/quoted message of the query found in the hit, −1 none, 0 no codes
-    "dense_gap",  # dense cosine minus the median over the list (0 without a dense channel)
+    "dense_gap",  # dense cosine minus the list's median, mean over dense channels (0: none)
 )
 KEY_WEIGHT = 3.0
 # Error codes: ORA-12541, 0x0000011b, E1025, HTTP 500; long digit runs are usually codes too.
@@ -79,8 +79,10 @@ def hit_features(r: Retriever, query: str, hits: Sequence[Hit]) -> np.ndarray:
     active = sorted({name for h in hits for name in h.channels})
     top = hits[0].score or 1e-9
     runner = hits[1].score if len(hits) > 1 else 0.0
-    cos = [h.channels["dense"].score for h in hits if "dense" in h.channels]
-    med = float(np.median(cos)) if cos else 0.0
+    dense = [c for c in active if c != "lexical"]
+    med = {
+        c: float(np.median([h.channels[c].score for h in hits if c in h.channels])) for c in dense
+    }
     for i, h in enumerate(hits):
         matched = set(lex.matched(h.id, terms))
         ranks = [h.channels[c].rank if c in h.channels else 0 for c in active]
@@ -100,6 +102,8 @@ def hit_features(r: Retriever, query: str, hits: Sequence[Hit]) -> np.ndarray:
             1.0 / min((x for x in ranks if x), default=np.inf),
             0.0 if not ranks or 0 in ranks else 1.0 / max(ranks),
             (2.0 * float(np.mean(found)) - 1.0) if found else 0.0,
-            h.channels["dense"].score - med if "dense" in h.channels else 0.0,
+            float(np.mean([h.channels[c].score - med[c] for c in dense if c in h.channels]))
+            if any(c in h.channels for c in dense)
+            else 0.0,
         )
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from indexer.lexical import DocMeta
+from indexer.fields import DocMeta
 
 TEXT_FIELDS = ("title", "symptom", "cause", "solution", "workaround")
 
@@ -28,6 +28,8 @@ class EntryDoc:
     # Text of tickets linked to the entry (source and cited): the words requesters really use.
     ticket_texts: list[str] = field(default_factory=list)
     sources: list[tuple[str, str]] = field(default_factory=list)
+    # Text recognised in the entry's attached screenshots (already PII-masked).
+    ocr_texts: list[str] = field(default_factory=list)
 
     def fields(self, *, learn_from_use: bool = True) -> dict[str, str]:
         """Named text fields for the lexical analyzer."""
@@ -35,6 +37,8 @@ class EntryDoc:
         out["meta"] = " ".join([self.system, self.module, self.category, *self.tags])
         if learn_from_use and self.ticket_texts:
             out["tickets"] = "\n".join(self.ticket_texts)
+        if self.ocr_texts:
+            out["ocr"] = "\n".join(self.ocr_texts)
         return out
 
     def passage(self, *, learn_from_use: bool = True, limit: int = 2000) -> str:

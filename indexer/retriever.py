@@ -1,11 +1,16 @@
-"""The in-memory retrieval core: lexical + optional dense channel, fused, with evidence."""
+"""The in-memory retrieval core: lexical + dense channels, fused, with evidence.
+
+One dense channel is primary (it may be slow and embed in the background: `pending`); any
+others (`extra`, e.g. LSA beside e5) are fast and embedded inline. Channels are named by
+backend ("lexical", "lsa", "e5"), and every hit says which of them ranked it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,8 +18,9 @@ import numpy as np
 from embeddings.base import Embedder
 from indexer.analyzer import Analyzer, readable_terms
 from indexer.docs import EntryDoc
+from indexer.fields import Filters
 from indexer.fusion import ChannelHit, Fused, Method, fuse
-from indexer.lexical import Filters, LexicalIndex
+from indexer.lexical import LexicalIndex
 from indexer.vector import VectorIndex
 
 Progress = Callable[[int, int], None]
@@ -37,6 +43,14 @@ class RetrieverConfig:
     method: Method
     learn_from_use: bool
     candidates: int = 100  # per-channel candidates before fusion (not a setting)
+    # Per dense channel weight by name, overriding dense_weight (0 switches one off).
+    channel_weights: tuple[tuple[str, float], ...] = ()
+
+    def weight_of(self, channel: str) -> float:
+        """The fusion weight of a channel by name."""
+        if channel == "lexical":
+            return self.lexical_weight
+        return dict(self.channel_weights).get(channel, self.dense_weight)
 
 
 @dataclass
@@ -58,7 +72,15 @@ class Ranked:
     channels: list[str] = field(default_factory=list)  # the channels that ranked this list
 
 
-Prepared = tuple[EntryDoc, dict[str, float], np.ndarray | None]
+Prepared = tuple[EntryDoc, dict[str, float], np.ndarray | None, dict[str, np.ndarray]]
+
+
+@dataclass
+class DenseChannel:
+    """A fast dense channel beside the primary one: its embedder and its vectors."""
+
+    embedder: Embedder
+    vectors: VectorIndex
 
 
 class Retriever:
@@ -70,22 +92,35 @@ class Retriever:
         embedder: Embedder | None,
         config: RetrieverConfig,
         vectors: VectorIndex | None = None,
+        *,
+        name: str = "dense",
+        extra: dict[str, DenseChannel] | None = None,
     ) -> None:
         self.analyzer = analyzer
         self.embedder = embedder
         self.config = config
         self.lexical = LexicalIndex()
         self.vectors = vectors
+        self.name = name  # the primary dense channel's name
+        self.extra: dict[str, DenseChannel] = dict(extra or {})
         # Background embedding (slow embedders): passages awaiting a vector, and the hash of
         # the passage each stored vector was made from (so a rebuild can keep it).
         self.pending: dict[int, str] = {}
         self.embedded: dict[int, str] = {}
-        self._qvecs: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._qvecs: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._qlock = threading.Lock()  # readers share the cache
 
     @property
     def dense(self) -> bool:
         return self.vectors is not None and self.embedder is not None
+
+    def dense_channels(self) -> dict[str, tuple[Embedder, VectorIndex]]:
+        """Every dense channel by name, the primary first."""
+        out: dict[str, tuple[Embedder, VectorIndex]] = {}
+        if self.embedder is not None and self.vectors is not None:
+            out[self.name] = (self.embedder, self.vectors)
+        out.update({n: (c.embedder, c.vectors) for n, c in self.extra.items()})
+        return out
 
     def prepare(self, docs: Sequence[EntryDoc], *, embed: bool = True) -> list[Prepared]:
         """Analyse and embed documents (slow part; needs no lock); `embed=False` leaves the
@@ -98,22 +133,32 @@ class Retriever:
                     [d.passage(learn_from_use=learn) for d in docs], kind="passage"
                 )
             )
+        extra: list[dict[str, np.ndarray]] = [{} for _ in docs]
+        for name, ch in self.extra.items():
+            if docs:
+                out = ch.embedder.encode([d.passage(learn_from_use=learn) for d in docs])
+                for row, vec in zip(extra, out, strict=True):
+                    row[name] = vec
         return [
-            (d, self.analyzer.weighted(d.fields(learn_from_use=learn)), v)
-            for d, v in zip(docs, vecs, strict=True)
+            (d, self.analyzer.weighted(d.fields(learn_from_use=learn)), v, x)
+            for d, v, x in zip(docs, vecs, extra, strict=True)
         ]
 
     def apply(self, prepared: Sequence[Prepared]) -> None:
         """Insert or replace prepared documents in every channel (fast; under the write lock)."""
         learn = self.config.learn_from_use
-        for doc, tf, _vec in prepared:
+        for doc, tf, _vec, _x in prepared:
             self.lexical.add(doc.id, tf, doc.meta())
+        for name, ch in self.extra.items():
+            got = [(d.id, x[name]) for d, _, _, x in prepared if name in x]
+            if got:
+                ch.vectors.add([i for i, _ in got], np.stack([v for _, v in got]))
         if self.vectors is None or not prepared:
             return
-        done = [(d, v) for d, _, v in prepared if v is not None]
+        done = [(d, v) for d, _, v, _x in prepared if v is not None]
         if done:
             self.vectors.add([d.id for d, _ in done], np.stack([v for _, v in done]))
-        for doc, _, vec in prepared:
+        for doc, _, vec, _x in prepared:
             text = doc.passage(learn_from_use=learn)
             if vec is None:  # its old vector (if any) serves until the new one is made
                 self.pending[doc.id] = text
@@ -144,21 +189,24 @@ class Retriever:
             self.embedded.pop(doc, None)
         if self.vectors is not None and ids:
             self.vectors.remove(list(ids))
+        for ch in self.extra.values():
+            if ids:
+                ch.vectors.remove(list(ids))
 
     def has_query_vector(self, query: str) -> bool:
         """Whether this query's vector is cached (the dense channel then costs nothing)."""
-        return self.analyzer.expand(query, self.knows) in self._qvecs
+        return (self.name, self.analyzer.expand(query, self.knows)) in self._qvecs
 
-    def _query_vector(self, text: str) -> np.ndarray:
+    def _query_vector(self, text: str, name: str, embedder: Embedder) -> np.ndarray:
+        key = (name, text)
         with self._qlock:
-            cached = self._qvecs.get(text)
+            cached = self._qvecs.get(key)
             if cached is not None:
-                self._qvecs.move_to_end(text)
+                self._qvecs.move_to_end(key)
                 return cached
-        assert self.embedder is not None
-        vec = np.asarray(self.embedder.encode([text], kind="query")[0], dtype=np.float32)
+        vec = np.asarray(embedder.encode([text], kind="query")[0], dtype=np.float32)
         with self._qlock:
-            self._qvecs[text] = vec
+            self._qvecs[key] = vec
             while len(self._qvecs) > QUERY_CACHE:
                 self._qvecs.popitem(last=False)
         return vec
@@ -178,7 +226,8 @@ class Retriever:
         dense: bool = True,
     ) -> Ranked:
         """Rank entries for a query; `boost` (system/department) nudges matching entries up;
-        `dense=False` answers from the lexical channel alone (inside a tight latency budget)."""
+        `dense=False` leaves the primary dense channel out (a slow model inside a tight latency
+        budget); fast extra channels still join."""
         cfg = self.config
         query = self.analyzer.expand(query, self.knows)
         terms = self.analyzer.query_terms(query)
@@ -189,27 +238,34 @@ class Retriever:
         bound = self.lexical.max_score(terms) or 1.0
         lex = [(d, s / bound) for d, s in self.lexical.top(scores, n_cand)]
         channels: dict[str, list[tuple[int, float]]] = {"lexical": lex}
-        exact: dict[str, dict[int, float]] = {"lexical": {}, "dense": {}}
-        on = self.dense and dense
-        weights = {"lexical": cfg.lexical_weight, "dense": cfg.dense_weight if on else 0.0}
+        exact: dict[str, dict[int, float]] = {"lexical": {}}
+        weights = {"lexical": cfg.lexical_weight}
         total = int(np.count_nonzero(scores))
-        if weights["dense"] > 0 and self.embedder is not None and self.vectors is not None:
-            qvec = self._query_vector(query)
+        qvecs: dict[str, tuple[np.ndarray, VectorIndex]] = {}
+        for name, (embedder, vectors) in self.dense_channels().items():
+            weights[name] = cfg.weight_of(name) if dense or name != self.name else 0.0
+            if weights[name] <= 0:
+                continue
+            qvec = self._query_vector(query, name, embedder)
             near: list[tuple[int, float]] = []
             if np.any(qvec):
-                for doc, sim in self.vectors.search(qvec, n_cand * 2):
+                for doc, sim in vectors.search(qvec, n_cand * 2):
                     slot = self.lexical.slot_of(doc)
                     if slot is not None and mask[slot]:
                         near.append((doc, float(sim)))
             near = near[:n_cand]
-            channels["dense"] = near
+            channels[name], qvecs[name] = near, (qvec, vectors)
             for doc, _ in near:
                 slot = self.lexical.slot_of(doc)
-                if slot is not None and scores[slot] <= 0:
+                if slot is not None and scores[slot] <= 0 and doc not in exact["lexical"]:
                     total += 1
                 exact["lexical"][doc] = float(scores[slot]) / bound if slot is not None else 0.0
-            lex_ids = [d for d, _ in lex]
-            exact["dense"] = self.vectors.score(qvec, lex_ids) if lex_ids else {}
+        # Each dense channel's score of the others' candidates (score fusion never reads a
+        # miss as 0).
+        listed = {d for ranked in channels.values() for d, _ in ranked}
+        for name, (qvec, vectors) in qvecs.items():
+            others = sorted(listed - {d for d, _ in channels[name]})
+            exact[name] = vectors.score(qvec, others) if others else {}
         fused = fuse(channels, weights, method=cfg.method, exact=exact)
         if boost and any(boost.values()):
             fused = self._boost(fused[: max(k * 4, 50)], boost) + fused[max(k * 4, 50) :]
@@ -240,6 +296,17 @@ class Retriever:
         return fused
 
 
+def _fitted(embedder: Embedder | None, docs: Sequence[EntryDoc], learn: bool) -> Embedder | None:
+    """A corpus-fitted embedder fitted on `docs`, or None while the corpus is too small."""
+    if embedder is None or embedder.dim <= 0:
+        return None
+    if embedder.needs_fit:
+        if len(docs) < MIN_FIT_DOCS:
+            return None
+        embedder.fit([d.passage(learn_from_use=learn) for d in docs])
+    return embedder
+
+
 def build_retriever(
     docs: Sequence[EntryDoc],
     analyzer: Analyzer,
@@ -249,21 +316,27 @@ def build_retriever(
     ann_threshold: int,
     progress: Progress | None = None,
     embed: bool = True,
+    name: str = "dense",
+    extra: Mapping[str, Embedder] | None = None,
 ) -> Retriever:
     """A retriever over `docs` in every channel: the one way the engine, eval and bench build.
 
     A corpus-fitted embedder is fitted on `docs` first, or left out while the corpus is too
     small to learn from; a backend without dimensions ("none") gives a lexical-only retriever.
+    `embedder` is the primary dense channel (`name`), `extra` the fast ones beside it.
     """
-    if embedder is not None and embedder.needs_fit:
-        if len(docs) >= MIN_FIT_DOCS:
-            embedder.fit([d.passage(learn_from_use=config.learn_from_use) for d in docs])
-        else:
-            embedder = None
+    learn = config.learn_from_use
+    embedder = _fitted(embedder, docs, learn)
     vectors = None
-    if embedder is not None and embedder.dim > 0:
+    if embedder is not None:
         vectors = VectorIndex(embedder.dim, embedder.model_id, ann_threshold=ann_threshold)
-    r = Retriever(analyzer, embedder if vectors is not None else None, config, vectors)
+    others = {}
+    for other, emb in (extra or {}).items():
+        fitted = _fitted(emb, docs, learn)
+        if fitted is not None:
+            vecs = VectorIndex(fitted.dim, fitted.model_id, ann_threshold=ann_threshold)
+            others[other] = DenseChannel(fitted, vecs)
+    r = Retriever(analyzer, embedder, config, vectors, name=name, extra=others)
     for start in range(0, len(docs), BATCH):
         r.add(docs[start : start + BATCH], embed=embed)
         if progress:

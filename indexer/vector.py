@@ -14,6 +14,7 @@ import numpy as np
 from indexer.errors import IndexCorrupt
 from indexer.locks import RWLock
 from indexer.manifest import Manifest, atomic_target, commit, open_part, remove_stale
+from indexer.vector_delta import VectorDelta
 
 FORMAT_VERSION = 2
 KIND = "vector"
@@ -53,6 +54,10 @@ class VectorIndex:
         self.search_threads = search_threads
         self._lock = RWLock()
         self._writer = threading.RLock()  # held across add → rebuild
+        # Set when the base is a memory-mapped saved file: it is read-only (FAISS aborts the
+        # process on a write to a viewed vector), so writes land in `_delta` until saved.
+        self._mapped_from: Path | None = None
+        self._delta: VectorDelta | None = None
         self._install(self._new_index("flat"), np.empty(0, np.int64))
 
     # -- state ---------------------------------------------------------------------------
@@ -74,10 +79,14 @@ class VectorIndex:
         self._bitmap: np.ndarray | None = None
 
     def __len__(self) -> int:
-        return len(self._pos)
+        return len(self._pos) + (len(self._delta) if self._delta is not None else 0)
 
     def __contains__(self, entry_id: object) -> bool:
-        return entry_id in self._pos
+        return entry_id in self._pos or (self._delta is not None and entry_id in self._delta)
+
+    @property
+    def mapped(self) -> bool:
+        return self._mapped_from is not None
 
     @property
     def tombstones(self) -> int:
@@ -86,7 +95,10 @@ class VectorIndex:
     def ids(self) -> np.ndarray:
         """Live ids (sorted)."""
         with self._lock.read():
-            return np.sort(self._labels[self._labels >= 0])
+            ids = self._labels[self._labels >= 0]
+            if self._delta is not None:
+                ids = np.concatenate([ids, self._delta.live()[0]])
+            return np.sort(ids)
 
     def _vectors(self) -> np.ndarray:
         """Zero-copy view of every stored row (valid only while no add runs)."""
@@ -100,10 +112,15 @@ class VectorIndex:
 
     def vectors_of(self, ids: Iterable[int]) -> tuple[list[int], np.ndarray]:
         """The stored vectors of those ids that have one (a copy), with their ids."""
+        ids = list(ids)
         with self._lock.read():
             have = [i for i in ids if i in self._pos]
             rows = self._vectors()[[self._pos[i] for i in have]] if have else None
-        return have, rows.copy() if rows is not None else np.empty((0, self.dim), np.float32)
+            out = rows.copy() if rows is not None else np.empty((0, self.dim), np.float32)
+            if self._delta is not None:
+                more, extra = self._delta.rows(ids)
+                have, out = have + more, np.concatenate([out, extra])
+        return have, out
 
     # -- writes --------------------------------------------------------------------------
 
@@ -120,6 +137,11 @@ class VectorIndex:
         keep = np.sort(len(ids) - 1 - last)
         ids, vecs = ids[keep], vecs[keep]
         with self._writer:
+            if self._delta is not None:
+                with self._lock.write():
+                    self._kill(ids)
+                    self._delta.add(ids, vecs)
+                return
             with self._lock.write():
                 self._kill(ids)
                 start = self._index.ntotal
@@ -135,14 +157,26 @@ class VectorIndex:
         with self._writer:
             with self._lock.write():
                 removed = self._kill(ids)
-                self._bitmap = None
-            self._maybe_rebuild()
+            if self._delta is None:
+                self._maybe_rebuild()
         return removed
 
     def _kill(self, ids: np.ndarray) -> int:
         positions = [p for p in (self._pos.pop(i, None) for i in ids.tolist()) if p is not None]
         self._labels[positions] = -1
-        return len(positions)
+        if positions:
+            self._bitmap = None
+        return len(positions) + (self._delta.kill(ids.tolist()) if self._delta is not None else 0)
+
+    def _merged(self) -> tuple[Any, np.ndarray]:
+        """(index, labels) holding the base and the delta; a private copy when mapped."""
+        if self._mapped_from is None or self._delta is None:
+            return self._index, self._labels
+        index = faiss.read_index(str(self._mapped_from))  # owned, so it may grow
+        ids, vecs = self._delta.live()
+        if len(ids):
+            index.add(vecs)
+        return index, np.concatenate([self._labels, ids])
 
     def _target_mode(self) -> Mode:
         # Hysteresis: drop back to flat only well below the threshold.
@@ -164,11 +198,16 @@ class VectorIndex:
                 live = np.flatnonzero(self._labels >= 0)
                 vecs = np.ascontiguousarray(self._vectors()[live])
                 labels = self._labels[live]
+                if self._delta is not None:
+                    more, extra = self._delta.live()
+                    vecs, labels = np.concatenate([vecs, extra]), np.concatenate([labels, more])
+                    live = labels
             index = self._new_index(mode or self._target_mode())
             if len(live):
                 index.add(vecs)
             with self._lock.write():
                 self._install(index, labels)
+                self._mapped_from, self._delta = None, None
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -189,6 +228,7 @@ class VectorIndex:
         q = self._query(query_vec)
         if k <= 0:
             return []
+        k_all = k
         # Per calling thread (OpenMP ICVs are thread-local): one query is too small to split,
         # and on a busy 2-core host idle OpenMP threads spinning made flat search 16x slower.
         faiss.omp_set_num_threads(self.search_threads)
@@ -212,26 +252,35 @@ class VectorIndex:
                 bitmap = None
             k = min(k, len(self._pos))
             if k <= 0:
-                return []
+                return self._delta.search(q[0], k_all, allowed) if self._delta is not None else []
             # `sel` borrows `bitmap`'s buffer: both stay referenced here until search returns.
             sel = None
             if bitmap is not None:
                 sel = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
             dist, pos = index.search(q, k, params=self._params(index, sel, k))
             labels = self._labels
-            return [
+            hits = [
                 (int(labels[p]), float(d))
                 for d, p in zip(dist[0], pos[0], strict=True)
                 if p >= 0 and labels[p] >= 0
             ]
+            if self._delta is not None and len(self._delta):
+                hits += self._delta.search(q[0], k_all, allowed)
+                hits = sorted(hits, key=lambda h: (-h[1], h[0]))[:k_all]
+            return hits
 
     def score(self, query_vec: np.ndarray, ids: Iterable[int]) -> dict[int, float]:
         """Exact inner products for the given ids (unknown ids are left out)."""
         q = self._query(query_vec)
         with self._lock.read():
+            ids = list(ids)
             positions = self._positions(ids)
             scores = self._vectors()[positions] @ q[0]
-            return dict(zip(self._labels[positions].tolist(), scores.tolist(), strict=True))
+            out = dict(zip(self._labels[positions].tolist(), scores.tolist(), strict=True))
+            if self._delta is not None:
+                have, rows = self._delta.rows(ids)
+                out.update(zip(have, (rows @ q[0]).tolist(), strict=True))
+            return out
 
     def _bitmap_of(self, positions: np.ndarray) -> np.ndarray:
         mask = np.zeros(self._index.ntotal, dtype=bool)
@@ -259,16 +308,29 @@ class VectorIndex:
         gen = uuid.uuid4().hex[:12]
         names = {"index": f"vectors-{gen}.faiss", "ids": f"ids-{gen}.npy"}
         with self._writer:  # no writes while saving; searches continue
+            out = self
+            if self._delta is not None:  # fold the delta into a private copy, not into self
+                out = VectorIndex(
+                    self.dim,
+                    self.model_id,
+                    ann_threshold=self.ann_threshold,
+                    hnsw_m=self.hnsw_m,
+                    ef_search=self.ef_search,
+                    ef_construction=self.ef_construction,
+                    rebuild_ratio=self.rebuild_ratio,
+                )
+                out._install(*self._merged())
+                out._maybe_rebuild()
             with atomic_target(directory / names["index"]) as tmp:
-                faiss.write_index(self._index, str(tmp))
+                faiss.write_index(out._index, str(tmp))
             with atomic_target(directory / names["ids"]) as tmp, open(tmp, "wb") as fh:
-                np.save(fh, self._labels, allow_pickle=False)
+                np.save(fh, out._labels, allow_pickle=False)
             params = {
                 "model_id": self.model_id,
                 "dim": self.dim,
-                "count": len(self),
-                "tombstones": self.tombstones,
-                "index_type": self.mode,
+                "count": len(out),
+                "tombstones": out.tombstones,
+                "index_type": out.mode,
                 "last_seq": int(last_seq),
                 "faiss_version": faiss.__version__,
             }
@@ -285,7 +347,14 @@ class VectorIndex:
 
     @classmethod
     def load(
-        cls, directory: Path, *, model_id: str, dim: int, ann_threshold: int, **options: Any
+        cls,
+        directory: Path,
+        *,
+        model_id: str,
+        dim: int,
+        ann_threshold: int,
+        mapped: bool = False,
+        **options: Any,
     ) -> tuple[VectorIndex, Manifest]:
         """Load a saved index after verifying manifest, checksums and shape.
 
@@ -299,7 +368,9 @@ class VectorIndex:
         if set(paths) != {"index", "ids"}:
             raise IndexCorrupt(f"index manifest in {directory} lists no valid files")
         try:
-            index = faiss.read_index(str(paths["index"]))  # already the concrete type
+            # Mapped: the OS page cache holds one copy for every process that maps the file.
+            flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if mapped else 0
+            index = faiss.read_index(str(paths["index"]), flags)  # already the concrete type
             labels = np.load(paths["ids"], allow_pickle=False)
         except (RuntimeError, ValueError, OSError, EOFError) as exc:
             raise IndexCorrupt(f"unreadable vector index in {directory}: {exc}") from exc
@@ -318,6 +389,9 @@ class VectorIndex:
         obj._install(index, labels)
         if isinstance(index, faiss.IndexHNSWFlat):
             index.hnsw.efSearch = obj.ef_search
+        if mapped:
+            obj._mapped_from, obj._delta = paths["index"], VectorDelta(dim)
+            return obj, manifest
         with obj._writer:
             obj._maybe_rebuild()
         return obj, manifest

@@ -16,8 +16,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 class EmbeddingSettings(BaseModel):
     """Which embedding backend feeds the dense channel."""
 
-    # "auto" picks the best measured configuration (see README, Retrieval).
-    backend: Literal["auto", "lsa", "sbert", "e5", "none"] = "auto"
+    # "auto": what `kbsvc reindex` chose from this KB's linked tickets (LSA until then); one
+    # backend, or several joined by "+" ("lsa+e5": fused by rank with the lexical channel).
+    backend: str = Field(default="auto", pattern=r"^(auto|none|(lsa|sbert|e5)(\+(lsa|sbert|e5))*)$")
     # Local directory of a sentence-transformers model; empty = the bundled all-MiniLM-L6-v2.
     model_path: str = ""
     query_prompt: str = ""
@@ -47,6 +48,12 @@ class SearchSettings(BaseModel):
     confidence_high: float | None = Field(default=None, ge=0, le=1)
     confidence_medium: float | None = Field(default=None, ge=0, le=1)
     sync_interval_s: float = Field(default=0.3, gt=0, le=60)
+    # The index writer publishes a new memory-mapped generation this long after the first
+    # change it holds only in memory (sooner when the in-memory delta grows large).
+    publish_interval_s: float = Field(default=30.0, gt=0, le=3600)
+    # PostgreSQL with the data directory shared by several hosts: elect one index writer
+    # across hosts with an advisory lock instead of a file lock.
+    shared_index: bool = False
 
 
 class LimitSettings(BaseModel):
@@ -58,6 +65,13 @@ class LimitSettings(BaseModel):
     max_import_rows: int = Field(default=200_000, ge=1)
     max_bulk_tickets: int = Field(default=1000, ge=1)
     max_page_size: int = Field(default=200, ge=1)
+    # Slow clients: a request's headers must arrive within header_timeout_s of its first byte
+    # (api/server.py), its body within body_timeout_s of the headers (api/middleware/limits.py).
+    header_timeout_s: float = Field(default=10, gt=0, le=300)
+    body_timeout_s: float = Field(default=60, gt=0, le=3600)
+    # /readyz reports not ready below this much free space in the data directory: writes
+    # (database pages, index generations, uploads) start failing well before zero.
+    min_free_mb: int = Field(default=32, ge=0)
 
 
 class KeyRate(BaseModel):
@@ -406,6 +420,8 @@ class Settings(BaseSettings):
     # the header is ignored (anyone could send it). JSON list or comma-separated.
     trusted_proxies: Annotated[list[str], NoDecode] = []
     public_base_url: str = "http://127.0.0.1:8000"
+    # `kbsvc serve` worker processes; None = one per CPU (one of them writes the index).
+    workers: int | None = Field(default=None, ge=1, le=256)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
     # Prometheus scrapes /metrics without a key; aggregate figures only, no ticket text.

@@ -80,3 +80,10 @@ class RateLimited(KbError):
 class ServiceUnavailable(KbError):
     status = 503
     code = "unavailable"
+
+
+class DiskFull(KbError):
+    """The data directory's (or the database's) disk is full: nothing was saved."""
+
+    status = 507
+    code = "insufficient_storage"

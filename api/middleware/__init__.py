@@ -1,4 +1,4 @@
-"""The middleware stack, outermost first: context → hosts → CORS → body → rate → audit."""
+"""Middleware, outermost first: context, hosts, CORS, body size, body scan, rate, audit."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from api.middleware.audit import AuditMiddleware
+from api.middleware.bodyscan import BodyScanMiddleware
 from api.middleware.context import RequestContextMiddleware
 from api.middleware.cors import DynamicCORSMiddleware
 from api.middleware.limits import BodyLimitMiddleware, BodyTooLarge
@@ -19,6 +20,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     """Add the stack; Starlette wraps the last added outermost, hence the reverse order."""
     app.add_middleware(AuditMiddleware)
     app.add_middleware(RateLimitMiddleware, settings=settings)
+    app.add_middleware(BodyScanMiddleware)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(DynamicCORSMiddleware, settings=settings)
     app.add_middleware(

@@ -4,6 +4,7 @@ security headers."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import secrets
 import time
@@ -53,6 +54,9 @@ def _csp(path: str, nonce: str) -> str:
     return policy
 
 
+_WORKER = str(os.getpid())
+
+
 class RequestContextMiddleware:
     """Sets X-Request-ID in and out, logs one line per request, observes latency."""
 
@@ -83,6 +87,7 @@ class RequestContextMiddleware:
                 status = message["status"]
                 h = MutableHeaders(scope=message)
                 h["X-Request-ID"] = rid
+                h["X-Kbsvc-Worker"] = _WORKER  # which worker answered (each maps its index)
                 h.setdefault("X-Content-Type-Options", "nosniff")
                 h.setdefault("Referrer-Policy", "same-origin")
                 if not path.startswith(_FRAMEABLE):

@@ -1,7 +1,10 @@
-"""Request body size limit (413): Content-Length up front, streamed bytes as they come."""
+"""Request body size (413) and time (408) limits: Content-Length up front, bytes as they come."""
 
 from __future__ import annotations
 
+import time
+
+import anyio
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -18,6 +21,17 @@ class BodyTooLarge(HTTPException):
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"request body larger than {limit} bytes")
         self.limit = limit
+
+
+class BodyTimeout(HTTPException):
+    """Raised from `receive` when a body trickles in past limits.body_timeout_s (408, closed)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            408,
+            f"请求正文在 {seconds:g} 秒内未发送完毕，连接已关闭 (request body too slow)",
+            headers={"Connection": "close"},
+        )
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -39,6 +53,7 @@ class BodyLimitMiddleware:
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
+        self.body_timeout_s = settings.limits.body_timeout_s
         self.default = settings.limits.max_body_bytes
         self.large = max(settings.limits.max_import_bytes, self.default)
 
@@ -61,15 +76,26 @@ class BodyLimitMiddleware:
             return
         received = 0
         started = False
+        body_done = False
+        # A client trickling its body holds a worker's request open: the whole body must
+        # arrive within body_timeout_s of the headers (waits for a disconnect are not timed).
+        deadline = time.monotonic() + self.body_timeout_s
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, body_done
             limit = self.limit_for(scope)  # routing is done by the time the body is read
             if length is not None and length > limit:
                 raise BodyTooLarge(limit)
-            message = await receive()
+            if body_done:
+                return await receive()
+            try:
+                with anyio.fail_after(max(0.0, deadline - time.monotonic())):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyTimeout(self.body_timeout_s) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                body_done = not message.get("more_body", False)
                 if received > limit:
                     raise BodyTooLarge(limit)
             return message
@@ -85,6 +111,11 @@ class BodyLimitMiddleware:
             if started:
                 raise
             await _too_large(exc.limit)(scope, receive, send)
+        except BodyTimeout as exc:  # raised outside the app (the login bucket peeks the body)
+            if started:
+                raise
+            closing = {"Connection": "close"}
+            await error_json(408, "http_408", exc.detail, headers=closing)(scope, receive, send)
 
 
 def _too_large(limit: int) -> JSONResponse:

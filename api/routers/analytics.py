@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from api.deps import Reviewer, SessionDep, SettingsDep, WidgetOrViewer
-from api.errors import ERROR_RESPONSES
+from api.errors import ERROR_RESPONSES, MAX_OFFSET
 from api.uow import UnitOfWorkRoute
-from kbsvc.analytics import export, gaps, page, reports, schemas, searchlog
+from kbsvc.analytics import drill, entry_drill, export, gaps, page, reports, schemas, searchlog
 from kbsvc.analytics.models import ClickIn, ClickRecorded
 from kbsvc.analytics.sqlfn import Period
+from kbsvc.exceptions import ValidationFailed
 
 router = APIRouter(tags=["analytics"], responses=ERROR_RESPONSES, route_class=UnitOfWorkRoute)
 
@@ -85,6 +86,69 @@ _report("demand", reports.demand, schemas.DemandReport)
 _report("reuse", reports.reuse, schemas.ReuseReport)
 _report("gaps", gaps.gaps, schemas.GapsReport)
 _report("health", reports.health, schemas.HealthReport)
+
+
+def drill_filters(
+    department: Annotated[list[str], Query(description="科室 (report label), repeatable")] = [],  # noqa: B006
+    system: Annotated[list[str], Query(description="系统 (report label), repeatable")] = [],  # noqa: B006
+    category: Annotated[list[str], Query(description="类别 (report label), repeatable")] = [],  # noqa: B006
+    month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", examples=["2025-06"])] = None,
+    by: Literal["raised", "resolved"] = "raised",
+    entry: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    ticket: Annotated[list[int], Query(description="ticket row ids (a 建议沉淀 topic)")] = [],  # noqa: B006
+    effort: bool = False,
+) -> schemas.DrillFilters:
+    """The drill-down filters of a report cell, bar or row (shared with the web page)."""
+    for name, values in (("department", department), ("system", system), ("category", category)):
+        if len(values) > 200 or any(len(v) > 100 for v in values):
+            raise ValidationFailed(f"{name}：最多 200 个名称，每个不超过 100 字", field=name)
+    if len(ticket) > 200 or any(not 1 <= t < 2**31 for t in ticket):
+        raise ValidationFailed("ticket：最多 200 个工单 id", field="ticket")
+    return schemas.DrillFilters(
+        department=department,
+        system=system,
+        category=category,
+        month=month,
+        by=by,
+        entry=entry,
+        ticket=ticket,
+        effort=effort,
+    )
+
+
+DrillQ = Annotated[schemas.DrillFilters, Depends(drill_filters)]
+
+
+@router.get(
+    "/api/v1/reports/tickets",
+    response_model=schemas.DrillDown,
+    responses=DOWNLOADS,
+    name="report_tickets",
+)
+def report_tickets(
+    session: SessionDep,
+    caller: Reviewer,
+    filters: DrillQ,
+    from_: FromQ = None,
+    to: ToQ = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    fmt: FormatQ = "json",
+) -> Any:
+    """The tickets behind a report cell, bar or row, with the entries the caller may see."""
+    period = Period.parse(from_, to)
+    result = drill.tickets(session, period, filters, principal=caller, offset=offset, limit=limit)
+    return _respond("tickets", period, result, fmt, None)
+
+
+@router.get("/api/v1/reports/entries", response_model=schemas.EntryDrill)
+def report_entries(
+    session: SessionDep,
+    caller: Reviewer,
+    set_: Annotated[str, Query(alias="set", max_length=20, examples=["overdue"])],
+) -> schemas.EntryDrill:
+    """The entries behind a health figure (a state, overdue, flagged, never reused)."""
+    return entry_drill.entries(session, set_, principal=caller)
 
 
 @router.get(

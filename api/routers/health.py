@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from api.uow import UnitOfWorkRoute
 from kbsvc.exceptions import NotFound
+from kbsvc.search import choice
 
 router = APIRouter(tags=["ops"], route_class=UnitOfWorkRoute)
 
@@ -37,6 +38,8 @@ def readyz(request: Request) -> JSONResponse:
     ready = all(v == "ok" for v in checks.values())
     # What the search service runs on, with the confidence operating point fitted to this KB.
     search = request.app.state.search_engine.status()
+    # What `auto` chose for this KB at the last reindex, and why (or what settings pinned).
+    search["auto"] = choice.describe(request.app.state.settings)
     return JSONResponse(
         {"status": "ok" if ready else "not ready", "checks": checks, "search": search},
         status_code=200 if ready else 503,

@@ -63,8 +63,8 @@ def reason_text(reason: Any) -> str:
     terms = [str(t) for t in reason.get("terms") or []][:6]
     if channel == "lexical":
         return "关键词：" + "、".join(terms) if terms else "关键词匹配"
-    if channel == "dense":
-        return "语义相近"
+    if channel in ("dense", "lsa", "e5", "sbert"):
+        return "语义相近" if channel == "dense" else f"语义相近（{channel}）"
     if channel == "boost":
         return "同系统 / 科室" if not terms else "优先：" + "、".join(terms)
     return str(channel)

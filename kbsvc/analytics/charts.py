@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
 FONT = "'Noto Sans CJK SC','Noto Sans SC','Microsoft YaHei','PingFang SC',sans-serif"
@@ -63,8 +63,11 @@ def heatmap(
     heading: bool = True,
     max_rows: int = 18,
     max_cols: int = 16,
+    link: Callable[[list[str], list[str]], str] | None = None,
 ) -> str:
-    """Department × system counts; the long tails fold into 其他科室 / 其他系统 (grey scale)."""
+    """Department × system counts; the long tails fold into 其他科室 / 其他系统 (grey scale).
+
+    `link(departments, systems)` gives each non-empty cell's drill-down address."""
     if not rows or not cols:
         return empty(title)
     rlabels, rgroups = _fold(rows, max_rows, "其他科室")
@@ -77,13 +80,11 @@ def heatmap(
         return (folded_r and i == len(rlabels) - 1) or (folded_c and j == len(clabels) - 1)
 
     # The folded tail row/column would dwarf every real cell, so the scale ignores it.
-    top = (
-        max(
-            (v for i, line in enumerate(grid) for j, v in enumerate(line) if not is_other(i, j)),
-            default=0,
-        )
-        or 1
+    top = max(
+        (v for i, line in enumerate(grid) for j, v in enumerate(line) if not is_other(i, j)),
+        default=0,
     )
+    scale = bins(top)
     cw, ch, left, head = 62, 28, 118, 92 if heading else 70
     w, h = left + cw * len(clabels) + 76, head + ch * len(rlabels) + 12
     body = [_text(left, 18, title, size=15, weight="bold")] if heading else []
@@ -103,28 +104,75 @@ def heatmap(
         body.append(_text(left - 8, y + ch / 2 + 5, r, anchor="end", size=13))
         for j, v in enumerate(grid[i]):
             x = left + j * cw
-            t = min(1.0, v / top)
-            fill = "#f9fafb" if not v else _grey(t) if is_other(i, j) else _blend(t)
-            body.append(
+            t = min(1.0, v / top) if top else 1.0
+            fill = "#f9fafb" if not v else _grey(t) if is_other(i, j) else _bin_color(scale, v)
+            cell = [
                 f'<rect x="{x}" y="{y}" width="{cw - 2}" height="{ch - 2}" rx="3" '
                 f'fill="{fill}"><title>{escape(r)} · {escape(clabels[j])}: {v}'
                 f"</title></rect>"
-            )
+            ]
             if v:
-                color = "#ffffff" if t > 0.45 else INK
-                body.append(
-                    _text(x + cw / 2 - 1, y + ch / 2 + 4, v, anchor="middle", fill=color, size=12)
+                dark = fill != "#f9fafb" and _is_dark(fill)
+                cell.append(
+                    _text(
+                        x + cw / 2 - 1,
+                        y + ch / 2 + 4,
+                        v,
+                        anchor="middle",
+                        fill="#ffffff" if dark else INK,
+                        size=12,
+                    )
                 )
+            if v and link is not None:
+                href = link([rows[k] for k in rgroups[i]], [cols[k] for k in cgroups[j]])
+                cell = [
+                    f'<a href="{escape(href)}" class="drill" data-cell="'
+                    f'{escape(r)}|{escape(clabels[j])}">',
+                    *cell,
+                    "</a>",
+                ]
+            body += cell
     lx = left + cw * len(clabels) + 14
     body.append(_text(lx, head - 10, "工单数", size=11, fill=MUTED))
-    for k in range(5):
+    legend = [("0", "#f9fafb")] + [(bin_label(lo, hi), _bin_color(scale, lo)) for lo, hi in scale]
+    for k, (label, fill) in enumerate(legend):
         body.append(
             f'<rect x="{lx}" y="{head + k * 20}" width="16" height="16" rx="2" '
-            f'fill="{_blend(k / 4)}" stroke="{GRID}"/>'
+            f'fill="{fill}" stroke="{GRID}"/>'
         )
-        label = f"≥{round(top)}" if k == 4 else round(top * k / 4)
         body.append(_text(lx + 21, head + k * 20 + 12, label, size=11, fill=MUTED))
     return _svg(w, h, body, title, natural=True)
+
+
+def bins(top: int, most: int = 5) -> list[tuple[int, int]]:
+    """Whole-number colour bins 1..top, at most `most`, each a round width (1, 2, 5 × 10^k).
+
+    The legend reads 1, 2 for a top of 2 (never "0, 0, 1, 2, ≥2"), 1–10 … 31–37 for 37."""
+    if top <= 0:
+        return []
+    step = 1
+    for width in (base * 10**exp for exp in range(10) for base in (1, 2, 5)):
+        if -(-top // width) <= most:
+            step = width
+            break
+    return [(lo, min(lo + step - 1, top)) for lo in range(1, top + 1, step)]
+
+
+def bin_label(lo: int, hi: int) -> str:
+    return str(lo) if lo == hi else f"{lo}–{hi}"
+
+
+def _bin_color(scale: list[tuple[int, int]], v: int) -> str:
+    """The colour of the bin holding `v` (the top bin for anything above it)."""
+    if not scale:
+        return "#f9fafb"
+    k = next((i for i, (_lo, hi) in enumerate(scale) if v <= hi), len(scale) - 1)
+    return _blend((k + 1) / len(scale))
+
+
+def _is_dark(color: str) -> bool:
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.299 * r + 0.587 * g + 0.114 * b < 140
 
 
 def _grey(t: float) -> str:
@@ -150,6 +198,7 @@ def bars_and_line(
     heading: bool = True,
     bar_name: str = "工单数",
     line_name: str = "关联率",
+    links: Sequence[str] | None = None,
 ) -> str:
     """Monthly bars (counts, left axis) with an optional percentage line (right axis)."""
     if not labels:
@@ -172,11 +221,12 @@ def bars_and_line(
     for i, (lab, v) in enumerate(zip(labels, bars, strict=True)):
         cx = left + step * i + step / 2
         bh = ph * v / nice
-        body.append(
+        bar = (
             f'<rect x="{cx - bw / 2:.1f}" y="{top + ph - bh:.1f}" width="{bw:.1f}" '
             f'height="{bh:.1f}" rx="2" fill="{BLUE}" opacity="0.85">'
             f"<title>{escape(lab)}: {v:g}</title></rect>"
         )
+        body.append(_linked(bar, links[i] if links and v else None, lab))
         if len(labels) <= 24 or i % 2 == 0:
             body.append(
                 _text(
@@ -233,6 +283,7 @@ def hbars(
     color: str = TEAL,
     limit: int = 12,
     heading: bool = True,
+    links: Sequence[str] | None = None,
 ) -> str:
     """Horizontal bars, largest first (categories, effort, states)."""
     items = list(items)[:limit]
@@ -248,13 +299,21 @@ def hbars(
         y = top + i * row
         bw = max(1.0, pw * v / vmax) if v else 0
         body.append(_text(left - 8, y + 15, lab, anchor="end"))
-        body.append(
+        bar = (
             f'<rect x="{left}" y="{y + 3}" width="{bw:.1f}" height="{row - 8}" rx="2" '
-            f'fill="{color}"/>'
+            f'fill="{color}"><title>{escape(lab)}</title></rect>'
         )
+        body.append(_linked(bar, links[i] if links and v else None, lab))
         shown = f"{v:,.0f}" if v >= 100 else f"{v:g}"
         body.append(_text(left + bw + 6, y + 15, f"{shown}{unit}", size=11, fill=MUTED))
     return _svg(w, h, body, title)
+
+
+def _linked(shape: str, href: str | None, label: str) -> str:
+    """`shape` wrapped in an SVG link to its drill-down (when there is one)."""
+    if not href:
+        return shape
+    return f'<a href="{escape(href)}" class="drill" data-bar="{escape(label)}">{shape}</a>'
 
 
 def _nice(v: float) -> float:

@@ -46,6 +46,7 @@ def _pct(v: float | None) -> float | None:
 
 def demand_tables(r: s.DemandReport) -> list[Table]:
     m = r.matrix
+    unit = "工时" if r.effort_basis == "handling" else "解决用时"
     matrix = [[d, *row, sum(row)] for d, row in zip(m.departments, m.counts, strict=True)]
     return [
         Table("matrix", "科室×系统", ["科室", *m.systems, "合计"], matrix),
@@ -55,8 +56,8 @@ def demand_tables(r: s.DemandReport) -> list[Table]:
         ),
         Table(
             "effort",
-            "处理耗时",
-            ["系统", "已解决工单", "总耗时(小时)", "中位耗时(小时)"],
+            "处理工时" if r.effort_basis == "handling" else "解决用时(自然时间)",
+            ["系统", "工单", f"总{unit}(小时)", f"中位{unit}(小时)"],
             [[x.system, x.tickets, x.total_hours, x.median_hours] for x in r.effort],
         ),
     ]
@@ -119,14 +120,14 @@ def gaps_tables(r: s.GapsReport) -> list[Table]:
         Table(
             "ticket_topics",
             "待沉淀工单",
-            ["主题", "关键词", "系统", "工单数", "工单ID", "最佳相似度"],
+            ["主题", "关键词", "系统", "工单数", "工单号", "最佳相似度"],
             [
                 [
                     c.label,
                     " ".join(c.terms),
                     c.system,
-                    len(c.ticket_ids),
-                    ",".join(map(str, c.ticket_ids)),
+                    len(c.ticket_numbers),
+                    ",".join(c.ticket_numbers),
                     c.best_similarity,
                 ]
                 for c in r.ticket_topics
@@ -168,6 +169,47 @@ def health_tables(r: s.HealthReport) -> list[Table]:
     ]
 
 
+def drill_tables(r: s.DrillDown) -> list[Table]:
+    def when(v: Any) -> str:
+        return v.isoformat(sep=" ", timespec="minutes") if v else ""
+
+    return [
+        Table(
+            "tickets",
+            "工单明细",
+            [
+                "工单号",
+                "来源",
+                "标题",
+                "科室",
+                "系统",
+                "类别",
+                "报修时间",
+                "解决时间",
+                "处理时长(分钟)",
+                "解决用时(小时)",
+                "关联知识",
+            ],
+            [
+                [
+                    t.external_id,
+                    t.source,
+                    t.title,
+                    t.department,
+                    t.system,
+                    t.category,
+                    when(t.opened_at),
+                    when(t.resolved_at),
+                    t.handling_minutes,
+                    t.elapsed_hours,
+                    "；".join(f"#{e.entry_id} {e.title}" for e in t.entries),
+                ]
+                for t in r.data
+            ],
+        )
+    ]
+
+
 def tables_for(report: BaseModel) -> list[Table]:
     """The export tables of any report."""
     makers: list[tuple[type[BaseModel], Callable[[Any], list[Table]]]] = [
@@ -175,6 +217,7 @@ def tables_for(report: BaseModel) -> list[Table]:
         (s.ReuseReport, reuse_tables),
         (s.GapsReport, gaps_tables),
         (s.HealthReport, health_tables),
+        (s.DrillDown, drill_tables),
     ]
     for cls, fn in makers:
         if isinstance(report, cls):
@@ -190,7 +233,8 @@ def pick(tables: list[Table], name: str | None) -> Table:
         if t.name == name:
             return t
     raise ValidationFailed(
-        f"unknown table {name!r}; choose one of " + ", ".join(t.name for t in tables), field="table"
+        f"没有名为 {name!r} 的表（table），可选：" + ", ".join(t.name for t in tables),
+        field="table",
     )
 
 

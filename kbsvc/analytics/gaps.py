@@ -11,8 +11,9 @@ from sqlmodel import Session
 
 from kbsvc.analytics import schemas as s
 from kbsvc.analytics import textsim
+from kbsvc.analytics.grouping import Labels
 from kbsvc.analytics.models import SearchLog
-from kbsvc.analytics.reports import E, L, T, _label, _period_out, ticket_time
+from kbsvc.analytics.reports import E, L, T, _period_out, ticket_time
 from kbsvc.analytics.sqlfn import Period
 from kbsvc.config import AnalyticsSettings
 from kbsvc.db import table_of
@@ -45,9 +46,11 @@ def gaps(
     cfg = cfg or AnalyticsSettings()
     entries = _published_texts(session)
     searches, gap_searches, merged = gap_queries(session, period, cfg)
-    tickets = unlinked_tickets(session, period)
+    labels = Labels(session)
+    tickets, non_faults = unlinked_tickets(session, period, labels)
+    tickets = [(i, t, sy, labels("system", y), ext) for i, t, sy, y, ext in tickets]
     queries = [max(v, key=v.__getitem__) for v in merged.values()]
-    texts = [f"{t} {sy or ''}" for _, t, sy, _ in tickets]
+    texts = [f"{t} {sy or ''}" for _, t, sy, _, _ in tickets]
     # One IDF space for everything, fitted on a bounded background.
     space = textsim.Space.fit([t for _, t, _ in entries[:BACKGROUND_ENTRIES]] + queries + texts)
     uncovered, ticket_topics = ticket_gaps(space, tickets, texts, entries, cfg, top=top)
@@ -59,8 +62,9 @@ def gaps(
         search_topics=query_topics(space, merged, queries, cfg, top=top),
         uncovered_tickets=uncovered,
         considered_tickets=len(tickets),
+        non_fault_tickets=non_faults,
         ticket_topics=ticket_topics,
-        systems=system_coverage(session, period, top=top),
+        systems=system_coverage(session, period, labels, top=top),
     )
 
 
@@ -124,17 +128,30 @@ def query_topics(
     ]
 
 
-def unlinked_tickets(session: Session, period: Period) -> list[Any]:
-    """The most recent resolved tickets with no entry link."""
+def unlinked_tickets(
+    session: Session, period: Period, labels: Labels | None = None
+) -> tuple[list[Any], int]:
+    """The most recent resolved tickets with no entry link that are faults, and how many
+    non-faults (咨询, 需求, 账号申请 …: categories whose vocabulary parent is 非故障) were left out.
+    """
+    labels = labels or Labels(session)
     linked = select(L.id).where(L.source == T.source, L.external_id == T.external_id).exists()
-    return list(
-        session.execute(
-            select(T.id, T.title, T.symptom, T.system)
-            .where(T.resolved_at.is_not(None), ~linked, *period.where(T.resolved_at))
-            .order_by(T.resolved_at.desc(), T.id.desc())
-            .limit(MAX_TICKETS)
-        ).all()
-    )
+    conds = [T.resolved_at.is_not(None), ~linked, *period.where(T.resolved_at)]
+    non_fault = labels.non_fault_categories()
+    skipped = 0
+    if non_fault:
+        is_non_fault = labels.condition("category", T.category, non_fault)
+        skipped = int(
+            session.execute(select(func.count()).where(*conds, is_non_fault)).scalar_one()
+        )
+        conds.append(~is_non_fault)
+    rows = session.execute(
+        select(T.id, T.title, T.symptom, T.system, T.external_id)
+        .where(*conds)
+        .order_by(T.resolved_at.desc(), T.id.desc())
+        .limit(MAX_TICKETS)
+    ).all()
+    return list(rows), skipped
 
 
 def ticket_gaps(
@@ -161,12 +178,14 @@ def ticket_gaps(
         sub = vecs[group]
         centroid = np.asarray(sub.mean(axis=0)).ravel()
         central = members[int(np.argmax(sub @ centroid))]
+        ordered = sorted(members, key=lambda i: int(rows[i][0]))
         out.append(
             s.TicketCluster(
                 label=rows[central][1] or texts[central][:40],
                 terms=space.top_terms([texts[i] for i in members]),
                 system=textsim.most_common([rows[i][3] for i in members], s.NO_SYSTEM),
-                ticket_ids=sorted(int(rows[i][0]) for i in members)[:50],
+                ticket_ids=[int(rows[i][0]) for i in ordered][:50],
+                ticket_numbers=[str(rows[i][4]) for i in ordered][:50],
                 best_similarity=round(float(max(best[i] for i in members)), 3),
             )
         )
@@ -174,14 +193,20 @@ def ticket_gaps(
 
 
 def system_coverage(
-    session: Session, period: Period, *, top: int = 20, min_tickets: int = 2
+    session: Session,
+    period: Period,
+    labels: Labels | None = None,
+    *,
+    top: int = 20,
+    min_tickets: int = 2,
 ) -> list[s.SystemCoverage]:
     """Systems ranked by tickets per published entry (systems with none first)."""
+    labels = labels or Labels(session)
     tickets: dict[str, int] = defaultdict(int)
     for system, n in session.execute(
         select(T.system, func.count()).where(*period.where(ticket_time())).group_by(T.system)
     ):
-        tickets[_label(system, s.NO_SYSTEM)] += int(n)
+        tickets[labels("system", system)] += int(n)
     entries: dict[str, int] = defaultdict(int)
     for system, n in session.execute(
         select(E.system, func.count())
@@ -189,7 +214,7 @@ def system_coverage(
         .where(E.status == EntryStatus.published.value)
         .group_by(E.system)
     ):
-        entries[_label(system, s.NO_SYSTEM)] += int(n)
+        entries[labels("system", system)] += int(n)
     out = [
         s.SystemCoverage(
             system=k,

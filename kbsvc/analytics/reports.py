@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from typing import Any
 
@@ -11,7 +10,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel
 
 from kbsvc.analytics import schemas as s
-from kbsvc.analytics.sqlfn import Period, hours_between, month_of
+from kbsvc.analytics.effort import effort, ticket_time, with_handling
+from kbsvc.analytics.grouping import Labels
+from kbsvc.analytics.sqlfn import Period, month_of
 from kbsvc.auth import policy
 from kbsvc.auth.models import Principal
 from kbsvc.db import table_of
@@ -28,24 +29,21 @@ def _period_out(period: Period) -> s.PeriodOut:
     return s.PeriodOut.model_validate(period.as_dict())
 
 
-def ticket_time() -> ColumnElement[Any]:
-    """When a ticket counts as raised: opened, else resolved."""
-    return func.coalesce(T.opened_at, T.resolved_at)
-
-
 def _label(value: str | None, empty: str) -> str:
     return (value or "").strip() or empty
 
 
-def demand(session: Session, period: Period) -> s.DemandReport:
-    """Tickets by department × system, by month and by category; effort per system."""
+def demand(session: Session, period: Period, trend: Period | None = None) -> s.DemandReport:
+    """Tickets by department × system and by category (grouped through the vocabularies),
+    by month over `trend` (default: the period), and effort per system."""
+    labels = Labels(session)
     when = ticket_time()
     conds = period.where(when)
     cells: dict[tuple[str, str], int] = defaultdict(int)
     for dept, system, n in session.execute(
         select(T.department, T.system, func.count()).where(*conds).group_by(T.department, T.system)
     ):
-        cells[(_label(dept, s.NO_DEPARTMENT), _label(system, s.NO_SYSTEM))] += n
+        cells[(labels("department", dept), labels("system", system))] += n
     dept_tot: dict[str, int] = defaultdict(int)
     sys_tot: dict[str, int] = defaultdict(int)
     for (d, y), n in cells.items():
@@ -58,64 +56,43 @@ def demand(session: Session, period: Period) -> s.DemandReport:
         systems=systems,
         counts=[[cells.get((d, y), 0) for y in systems] for d in depts],
     )
-
-    month = month_of(when)
-    per_month = dict(
-        session.execute(
-            select(month, func.count()).where(when.is_not(None), *conds).group_by(month)
-        ).all()
-    )
-    by_month = [
-        s.MonthCount(month=m, count=per_month.get(m, 0)) for m in period.months(list(per_month))
-    ]
-
     cats: dict[str, int] = defaultdict(int)
     for cat, n in session.execute(
         select(T.category, func.count()).where(*conds).group_by(T.category)
     ):
-        cats[_label(cat, s.NO_CATEGORY)] += n
+        cats[labels("category", cat)] += n
     by_category = [
         s.NameCount(name=k, count=v)
         for k, v in sorted(cats.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
+    basis, rows = effort(session, period, labels)
     return s.DemandReport(
         period=_period_out(period),
         total=sum(cells.values()),
         matrix=matrix,
-        by_month=by_month,
+        by_month=by_month(session, trend or period),
         by_category=by_category,
-        effort=effort(session, period),
+        effort=rows,
+        effort_basis=basis,
+        effort_label=s.EFFORT_LABELS[basis],
+        effort_with_handling=with_handling(session, period),
     )
 
 
-def effort(session: Session, period: Period) -> list[s.SystemEffort]:
-    """Sum and median of resolved − opened per system, largest total first."""
-    hours = hours_between(T.opened_at, T.resolved_at)
-    per_sys: dict[str, list[float]] = defaultdict(list)
-    rows = session.execute(
-        select(T.system, hours).where(
-            T.opened_at.is_not(None),
-            T.resolved_at.is_not(None),
-            T.resolved_at >= T.opened_at,
-            *period.where(ticket_time()),
-        )
-    ).all()  # fetchall: row-by-row iteration costs more than the query on 100k tickets
-    for system, h in rows:
-        per_sys[system].append(float(h))
-    merged: dict[str, list[float]] = defaultdict(list)
-    for system, values in per_sys.items():
-        merged[_label(system, s.NO_SYSTEM)] += values
-    per_sys = merged
-    out = [
-        s.SystemEffort(
-            system=k,
-            tickets=len(v),
-            total_hours=round(sum(v), 2),
-            median_hours=round(statistics.median(v), 2),
-        )
-        for k, v in per_sys.items()
+def by_month(session: Session, period: Period) -> list[s.MonthCount]:
+    """Tickets raised per local month of the period, months without tickets as zero."""
+    when = ticket_time()
+    month = month_of(when)
+    per_month = dict(
+        session.execute(
+            select(month, func.count())
+            .where(when.is_not(None), *period.where(when))
+            .group_by(month)
+        ).all()
+    )
+    return [
+        s.MonthCount(month=m, count=per_month.get(m, 0)) for m in period.months(list(per_month))
     ]
-    return sorted(out, key=lambda e: (-e.total_hours, e.system))
 
 
 def _ticket_links() -> Any:
@@ -143,28 +120,7 @@ def reuse(
 
     Counts cover the whole KB; listed entries are only those `principal` may see (auth.policy).
     """
-    tl = _ticket_links()
-    month = month_of(T.resolved_at)
-    linked = case((tl.c.source.is_not(None), 1), else_=0)
-    new = func.coalesce(tl.c.is_new, 0)
-    known = case((and_(tl.c.is_cited == 1, new == 0), 1), else_=0)
-    rows = session.execute(
-        select(month, func.count(), func.sum(linked), func.sum(new), func.sum(known))
-        .select_from(
-            table_of(Ticket).outerjoin(
-                tl, and_(tl.c.source == T.source, tl.c.external_id == T.external_id)
-            )
-        )
-        .where(T.resolved_at.is_not(None), *period.where(T.resolved_at))
-        .group_by(month)
-    ).all()
-    stats = {m: (int(n), int(lk or 0), int(nw or 0), int(kn or 0)) for m, n, lk, nw, kn in rows}
-    by_month = []
-    for m in period.months(list(stats)):
-        n, lk, nw, kn = stats.get(m, (0, 0, 0, 0))
-        by_month.append(
-            s.LinkMonth(month=m, resolved=n, linked=lk, link_rate=_rate(lk, n), new=nw, known=kn)
-        )
+    by_month = link_months(session, period)
     resolved = sum(x.resolved for x in by_month)
     linked_n = sum(x.linked for x in by_month)
     new_n, known_n = sum(x.new for x in by_month), sum(x.known for x in by_month)
@@ -183,6 +139,33 @@ def reuse(
         never_reused=never,
         feedback=feedback(session, period),
     )
+
+
+def link_months(session: Session, period: Period) -> list[s.LinkMonth]:
+    """Resolved tickets per local month: how many were linked to an entry, new or known."""
+    tl = _ticket_links()
+    month = month_of(T.resolved_at)
+    linked = case((tl.c.source.is_not(None), 1), else_=0)
+    new = func.coalesce(tl.c.is_new, 0)
+    known = case((and_(tl.c.is_cited == 1, new == 0), 1), else_=0)
+    rows = session.execute(
+        select(month, func.count(), func.sum(linked), func.sum(new), func.sum(known))
+        .select_from(
+            table_of(Ticket).outerjoin(
+                tl, and_(tl.c.source == T.source, tl.c.external_id == T.external_id)
+            )
+        )
+        .where(T.resolved_at.is_not(None), *period.where(T.resolved_at))
+        .group_by(month)
+    ).all()
+    stats = {m: (int(n), int(lk or 0), int(nw or 0), int(kn or 0)) for m, n, lk, nw, kn in rows}
+    out = []
+    for m in period.months(list(stats)):
+        n, lk, nw, kn = stats.get(m, (0, 0, 0, 0))
+        out.append(
+            s.LinkMonth(month=m, resolved=n, linked=lk, link_rate=_rate(lk, n), new=nw, known=kn)
+        )
+    return out
 
 
 def top_entries(

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 NO_DEPARTMENT = "未填写科室"
 NO_SYSTEM = "未填写系统"
 NO_CATEGORY = "未分类"
+# What the effort chart measures; elapsed time is never called 工作量 (it counts queues and
+# nights), only the helpdesk's recorded handling time is.
+EFFORT_LABELS = {"handling": "处理工作量（工时）", "elapsed": "解决用时（自然时间）"}
 
 
 class PeriodOut(BaseModel):
@@ -50,6 +54,9 @@ class DemandReport(BaseModel):
     by_month: list[MonthCount]
     by_category: list[NameCount]
     effort: list[SystemEffort]
+    effort_basis: Literal["handling", "elapsed"] = "elapsed"
+    effort_label: str = EFFORT_LABELS["elapsed"]
+    effort_with_handling: int = 0  # tickets in the period with a handling time
 
 
 class LinkMonth(BaseModel):
@@ -109,7 +116,8 @@ class TicketCluster(BaseModel):
     label: str
     terms: list[str]
     system: str
-    ticket_ids: list[int]
+    ticket_ids: list[int]  # row ids, for the drill-down link only
+    ticket_numbers: list[str] = []  # the helpdesk's ticket numbers, what people read
     best_similarity: float
 
 
@@ -128,6 +136,7 @@ class GapsReport(BaseModel):
     search_topics: list[QueryCluster]
     uncovered_tickets: int
     considered_tickets: int
+    non_fault_tickets: int = 0  # unlinked non-faults left out (咨询, 需求 …)
     ticket_topics: list[TicketCluster]
     systems: list[SystemCoverage]
 
@@ -141,3 +150,55 @@ class HealthReport(BaseModel):
     open_flags: int | None
     flagged: list[EntryBrief]
     published_never_reused: int
+
+
+class DrillFilters(BaseModel):
+    """What a report cell, bar or row counted: labels are the report's (canonical) names."""
+
+    department: list[str] = []
+    system: list[str] = []
+    category: list[str] = []
+    month: str | None = None  # YYYY-MM, local
+    by: Literal["raised", "resolved"] = "raised"  # the clock: reported (demand) or resolved
+    entry: int | None = None  # tickets linked to this entry
+    ticket: list[int] = []  # explicit tickets (a 建议沉淀 topic)
+    effort: bool = False  # only tickets the effort chart measured (with a time to count)
+
+
+class DrillEntry(BaseModel):
+    entry_id: int
+    title: str
+    status: str
+    kind: str  # source | cited
+
+
+class DrillTicket(BaseModel):
+    id: int
+    source: str
+    external_id: str  # the helpdesk's ticket number
+    title: str
+    department: str
+    system: str
+    category: str
+    opened_at: datetime | None
+    resolved_at: datetime | None
+    handling_minutes: int | None  # recorded working time, when the helpdesk gives it
+    elapsed_hours: float | None  # resolved − opened (natural time)
+    entries: list[DrillEntry]  # only entries the caller may see
+
+
+class DrillDown(BaseModel):
+    period: PeriodOut
+    filters: DrillFilters
+    total: int
+    offset: int
+    limit: int
+    data: list[DrillTicket]
+
+
+class EntryDrill(BaseModel):
+    """Entries behind a health figure; only those the caller may see (counts are whole-KB)."""
+
+    set: str
+    label: str
+    data: list[EntryBrief]

@@ -60,6 +60,9 @@ def _hours_pg(element: Any, compiler: Any, **kw: Any) -> str:
     return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 3600.0)"
 
 
+# Messages are Chinese: the reports page shows them to people as they are; the field's
+# name stays in brackets for API clients.
+_NAMES = {"from": "开始日期", "to": "结束日期"}
 FIRST_DAY = date(1970, 1, 1)
 LAST_DAY = date(9998, 12, 31)
 
@@ -81,7 +84,7 @@ class Period:
         for name, day in (("from", self.start), ("to", self.end)):
             if day is not None and not FIRST_DAY <= day <= LAST_DAY:
                 raise ValidationFailed(
-                    f"{name} must lie between {FIRST_DAY} and {LAST_DAY}", field=name
+                    f"{_NAMES[name]}（{name}）应在 {FIRST_DAY} 至 {LAST_DAY} 之间", field=name
                 )
 
     @classmethod
@@ -95,12 +98,17 @@ class Period:
                 return date.fromisoformat(v)
             except ValueError:
                 raise ValidationFailed(
-                    f"{name} must be a date like 2025-06-30", field=name
+                    f"{_NAMES[name]}（{name}）不是有效日期，请写成 2025-06-30 这样的格式",
+                    field=name,
+                    value=str(v)[:40],
                 ) from None
 
         p = cls(conv(start, "from"), conv(end, "to"))
         if p.start and p.end and p.start > p.end:
-            raise ValidationFailed("from must not be after to", field="from")
+            raise ValidationFailed(
+                f"开始日期（from）{p.start} 晚于结束日期（to）{p.end}，请调换或重新选择",
+                field="from",
+            )
         return p
 
     @property

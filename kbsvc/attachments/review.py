@@ -91,6 +91,21 @@ def discard(session: Session, entry_id: int) -> None:
     session.flush()
 
 
+def move(session: Session, loser_id: int, survivor_id: int) -> int:
+    """A merge carries the loser's live attachments over (a file both have stays once)."""
+    have = {a.sha256 for a in current(session, survivor_id)}
+    moved = 0
+    for a in current(session, loser_id):
+        if a.state != S.live or a.sha256 in have:
+            continue
+        a.entry_id = survivor_id
+        have.add(a.sha256)
+        session.add(a)
+        moved += 1
+    session.flush()
+    return moved
+
+
 def purge(session: Session, entry_id: int) -> None:
     """An admin purge destroys the pictures with the text (they may show the patient data)."""
     session.execute(delete(Attachment).where(col(Attachment.entry_id) == entry_id))

@@ -202,6 +202,14 @@ def live_of(session: Session, entry_ids: Sequence[int]) -> dict[int, list[Attach
     return out
 
 
+def blob_of(session: Session, attachment_id: int) -> bytes:
+    """The stored bytes of one attachment (callers have applied the visibility rule)."""
+    blob = session.get(AttachmentBlob, attachment_id)
+    if blob is None:
+        raise NotFound(f"附件 #{attachment_id} 不存在", attachment_id=attachment_id)
+    return blob.data
+
+
 def ocr_texts(session: Session, entry_ids: Sequence[int]) -> dict[int, list[str]]:
     """Masked recognised text of live attachments per entry (what the index adds)."""
     out: dict[int, list[str]] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from kbsvc.cli import (
+    attachments,
     auth,
     backup,
     demo,
@@ -30,6 +31,7 @@ app = typer.Typer(
 
 # Each module keeps its heavy imports inside the commands, so `kbsvc --help` stays instant.
 GROUPS = (
+    attachments,
     auth,
     backup,
     demo,

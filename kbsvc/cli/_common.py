@@ -48,6 +48,12 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             raise fail(f"invalid settings: {settings_problems(exc)}") from None
         except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
             raise fail(f"{exc.strerror}: {exc.filename}") from None
+        except Exception as exc:
+            from kbsvc import storage
+
+            if storage.is_disk_full(exc):  # SQLite, PostgreSQL or a file: one line, exit 1
+                raise fail(storage.MESSAGE, code=1) from None
+            raise
 
     return wrapper
 

@@ -54,14 +54,13 @@ def _definition(
         categories=category,
         departments=department,
     )
-    extra = {"max_entries": max_entries} if max_entries else {}
     return HandbookCreate(
         title=title,
         subtitle=subtitle,
         intro=intro,
         selection=selection,
         grouping=Grouping(group_by),
-        **extra,
+        max_entries=max_entries or HandbookCreate.model_fields["max_entries"].default,
     )
 
 
@@ -205,6 +204,10 @@ def export_cmd(
         f"wrote {output} ({len(body) / 1024:.0f} KiB, {doc.entry_count} entries, "
         f"{len(doc.chapters)} chapters)"
     )
+    from kbsvc.handbooks.export import link_warning
+
+    if warning := link_warning(cfg.public_base_url):
+        typer.echo(f"注意：{warning}", err=True)
 
 
 def _render_with_progress(doc: Any, fmt: Any, cfg: Any) -> bytes:

@@ -101,7 +101,12 @@ def suggest(
 
 @handle_errors
 def reindex() -> None:
-    """Rebuild the search indexes from the database."""
+    """Rebuild the search indexes from the database (`auto`: choosing channels first)."""
+    from kbsvc.cli._common import open_db_engine, settings
+    from kbsvc.search import choice
+
+    if settings().embedding.backend == "auto":
+        typer.echo("auto: " + choice.choose(settings(), open_db_engine())["why"])
     built = search_engine(start=False)
     if is_tty():
         from rich.progress import Progress
@@ -150,9 +155,13 @@ def eval_cmd(
         out = choice.choose(settings(), open_db_engine())
         typer.echo(json.dumps(out, ensure_ascii=False, indent=2) if as_json else out["why"])
         return
+    from kbsvc.cli._common import settings
+    from kbsvc.search import choice
+
     rows = run(judgments, compare=compare, from_links=from_links)
+    auto = choice.describe(settings())
     if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps({"rows": rows, "auto": auto}, ensure_ascii=False, indent=2))
         return
     from rich.console import Console
     from rich.table import Table
@@ -179,6 +188,7 @@ def eval_cmd(
                 f"{c['no_answer_high']:.0%} of no-answer queries high"
             )
         typer.echo(line)
+    typer.echo(f"channels: {auto['backend']} ({'auto' if auto['auto'] else 'set'}): {auto['why']}")
 
 
 def register(app: typer.Typer) -> None:

@@ -25,9 +25,16 @@ def db_upgrade() -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Bind address."),
     port: int = typer.Option(8000, help="Port."),
-    workers: int = typer.Option(1, help="Worker processes."),
+    workers: int | None = typer.Option(
+        None, help="Worker processes (default: KBSVC_WORKERS, else one per CPU)."
+    ),
 ) -> None:
-    """Run the HTTP service (applies pending migrations first)."""
+    """Run the HTTP service (applies pending migrations first).
+
+    Every worker answers requests from the one memory-mapped search index; the first to take
+    the writer lock also follows the change sequence and publishes its generations."""
+    import os
+
     import uvicorn
 
     from kbsvc import db
@@ -35,8 +42,9 @@ def serve(
 
     cfg = settings()
     db.upgrade(db.make_engine(cfg))
+    workers = workers or cfg.workers or os.cpu_count() or 1
     base = f"http://{host}:{port}"
-    typer.echo(f"kbsvc serving on {base}  (API docs: {base}/docs)")
+    typer.echo(f"kbsvc serving on {base} with {workers} workers  (API docs: {base}/docs)")
     typer.echo(f"  web UI:       {base}/")
     typer.echo(f"  demo ticket:  {base}/demo/ticket  (suggestions appear as you type)")
     # Our own JSON access log replaces uvicorn's, which would print query strings (ticket text);
@@ -50,6 +58,10 @@ def serve(
         log_config=None,
         access_log=False,
         proxy_headers=False,
+        # Slow clients: headers must arrive in limits.header_timeout_s (api/server.py); idle
+        # keep-alive connections close after 5 s (uvicorn's default, stated here).
+        http="api.server:DeadlineHttpToolsProtocol",
+        timeout_keep_alive=5,
     )
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col
 
+from kbsvc.attachments import review as attachment_review
 from kbsvc.auth.models import Principal
 from kbsvc.db import rowcount
 from kbsvc.entries import changes, service, versions
@@ -106,6 +107,7 @@ def merge(
         "feedback": _move_feedback(session, loser, survivor),
         "flags": _move_flags(session, loser, survivor),
         "tags": len(set(tags[loser_id]) - set(tags[survivor_id])),
+        "attachments": attachment_review.move(session, loser_id, survivor_id),
     }
     service.set_tags(session, survivor_id, tags[survivor_id] + tags[loser_id])
     extra = loser.solution.strip()

@@ -28,10 +28,13 @@ def _jsonl(rows: Iterable[BaseModel]) -> bytes:
 
 
 def write(
-    manifest: ExchangeManifest, entries: list[ExchangeEntry], vocab: list[ExchangeVocab]
+    manifest: ExchangeManifest,
+    entries: list[ExchangeEntry],
+    vocab: list[ExchangeVocab],
+    files: dict[str, bytes] | None = None,
 ) -> bytes:
     """The zip file's bytes; the manifest (with member checksums) is written last."""
-    members = {ENTRIES: _jsonl(entries), VOCABULARY: _jsonl(vocab)}
+    members = {ENTRIES: _jsonl(entries), VOCABULARY: _jsonl(vocab), **(files or {})}
     manifest.sha256 = {name: hashlib.sha256(data).hexdigest() for name, data in members.items()}
     manifest.entries, manifest.vocabulary = len(entries), len(vocab)
     buf = io.BytesIO()
@@ -62,7 +65,7 @@ def _lines(name: str, data: bytes, model: type[BaseModel], limit: int) -> list[A
 
 def read(
     data: bytes, *, max_unpacked: int, max_entries: int
-) -> tuple[ExchangeManifest, list[ExchangeEntry], list[ExchangeVocab]]:
+) -> tuple[ExchangeManifest, list[ExchangeEntry], list[ExchangeVocab], dict[str, bytes]]:
     """Validate an exchange zip completely; raises with the first problem found."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
@@ -85,10 +88,14 @@ def read(
         if manifest.format != FORMAT:
             raise ValidationFailed(f"unsupported format {manifest.format!r}; expected {FORMAT}")
         members = {n: zf.read(n) for n in (ENTRIES, VOCABULARY) if n in infos}
-    for name, blob in members.items():
+        files = {n: zf.read(n) for n in infos if n.startswith(FILES_DIR) and not n.endswith("/")}
+    for name, blob in {**members, **files}.items():
         want = manifest.sha256.get(name)
         if want and hashlib.sha256(blob).hexdigest() != want:
             raise ValidationFailed(f"{name} does not match its checksum (damaged transfer?)")
     entries = _lines(ENTRIES, members[ENTRIES], ExchangeEntry, max_entries)
     vocab = _lines(VOCABULARY, members.get(VOCABULARY, b""), ExchangeVocab, 100_000)
-    return manifest, entries, vocab
+    for row in entries:
+        if missing := [f for f in row.files if f not in files]:
+            raise ValidationFailed(f"{ENTRIES}: files named but not in the zip: {missing[:5]}")
+    return manifest, entries, vocab, files

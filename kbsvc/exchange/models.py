@@ -15,7 +15,7 @@ FORMAT = "kbsvc-exchange/1"
 MANIFEST = "manifest.json"
 ENTRIES = "entries.jsonl"
 VOCABULARY = "vocabulary.jsonl"
-FILES_DIR = "files/"  # attachments, named in an entry's `files`; reserved (entries have none yet)
+FILES_DIR = "files/"  # attachments: files/<sha256>/<name>, named in an entry's `files`
 
 
 class EntryProvenance(SQLModel, table=True):

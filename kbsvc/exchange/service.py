@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from datetime import datetime
+from pathlib import PurePosixPath
 from typing import Any
 
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from kbsvc import __version__
+from kbsvc.attachments import review as attachment_review
+from kbsvc.attachments import service as attachment_service
+from kbsvc.attachments import sniff
 from kbsvc.auth import policy
 from kbsvc.auth.models import SYSTEM, Principal, Role
 from kbsvc.config import Settings
@@ -20,6 +25,7 @@ from kbsvc.entries.models import Entry, EntryCreate, EntryStatus, EntryTag, Entr
 from kbsvc.exceptions import ValidationFailed
 from kbsvc.exchange import archive
 from kbsvc.exchange.models import (
+    FILES_DIR,
     EntryProvenance,
     ExchangeEntry,
     ExchangeManifest,
@@ -39,6 +45,7 @@ CONTENT = (
     *("system", "module", "department", "category"),
 )
 SITE_FILE = "site_id"
+MAX_FILES = 20  # ExchangeEntry.files holds at most this many
 
 
 def site_id(settings: Settings) -> str:
@@ -86,6 +93,7 @@ def export_kb(
         stmt = stmt.where(col(Entry.updated_at) >= as_aware(since))
     rows = session.exec(stmt.order_by(col(Entry.id)).limit(settings.exchange.max_entries)).all()
     tags = entries.tags_of(session, [r.id or 0 for r in rows])
+    files, names = _export_files(session, [r.id or 0 for r in rows])
     me, name = site_id(settings), settings.exchange.site_name
     out = [
         ExchangeEntry(
@@ -97,6 +105,7 @@ def export_kb(
                 published_at=r.updated_at,
             ),
             tags=tags.get(r.id or 0, []),
+            files=names.get(r.id or 0, []),
             **{f: getattr(r, f) for f in CONTENT},
         )
         for r in rows
@@ -117,7 +126,42 @@ def export_kb(
         entries=0,
         vocabulary=0,
     )
-    return archive.write(manifest, out, vocab), manifest
+    return archive.write(manifest, out, vocab, files), manifest
+
+
+def _export_files(
+    session: Session, entry_ids: list[int]
+) -> tuple[dict[str, bytes], dict[int, list[str]]]:
+    """Live attachments as zip members (files/<sha256>/<name>) and their names per entry."""
+    files: dict[str, bytes] = {}
+    names: dict[int, list[str]] = {}
+    for entry_id, rows in attachment_service.live_of(session, entry_ids).items():
+        for a in rows[:MAX_FILES]:
+            assert a.id is not None
+            name = f"{FILES_DIR}{a.sha256}/{a.filename}"
+            files[name] = attachment_service.blob_of(session, a.id)
+            names.setdefault(entry_id, []).append(name)
+    return files, names
+
+
+def _import_files(
+    session: Session, settings: Settings, entry_id: int, names: list[str], files: dict[str, bytes]
+) -> None:
+    """Attach a foreign site's files through the same checks as an upload (untrusted bytes)."""
+    present = {a.sha256 for a in attachment_review.current(session, entry_id)}
+    for name in names:
+        data = files[name]
+        if hashlib.sha256(data).hexdigest() in present:
+            continue
+        clean = sniff.clean_upload(data, PurePosixPath(name).name, settings.attachments)
+        attachment_service.add(
+            session,
+            entry_id=entry_id,
+            upload=clean,
+            principal=SYSTEM,
+            settings=settings.attachments,
+        )
+        present.add(hashlib.sha256(clean.data).hexdigest())
 
 
 def _merge_vocab(session: Session, vocab: list[ExchangeVocab]) -> int:
@@ -154,7 +198,7 @@ def _validated(rows: list[ExchangeEntry]) -> list[EntryCreate]:
 def import_kb(session: Session, settings: Settings, data: bytes, *, actor: str) -> ImportReport:
     """Bring an exchange file in as drafts (flush; the caller commits, so it is all or nothing)."""
     cfg = settings.exchange
-    manifest, rows, vocab = archive.read(
+    manifest, rows, vocab, files = archive.read(
         data, max_unpacked=cfg.max_unpacked_bytes, max_entries=cfg.max_entries
     )
     if manifest.site_id == site_id(settings):
@@ -166,7 +210,10 @@ def import_kb(session: Session, settings: Settings, data: bytes, *, actor: str) 
     report = ImportReport(site_name=manifest.site_name, exported_at=manifest.exported_at)
     report.vocabulary_added = _merge_vocab(session, vocab)
     for row, create in zip(rows, creates, strict=True):
-        report.entries.append(_import_one(session, row, create, actor, manifest.exported_at))
+        done = _import_one(session, row, create, actor, manifest.exported_at)
+        if done.outcome in ("created", "updated") and done.entry_id is not None:
+            _import_files(session, settings, done.entry_id, row.files, files)
+        report.entries.append(done)
     for e in report.entries:
         setattr(report, e.outcome, getattr(report, e.outcome) + 1)
     report.possible_duplicates = sum(1 for e in report.entries if e.duplicates)

@@ -47,6 +47,7 @@ class Chapter:
     number: int
     title: str
     sections: list[Section] = field(default_factory=list)
+    note: str = ""  # the trainer's Markdown note under the chapter heading
 
     @property
     def anchor(self) -> str:
@@ -73,6 +74,7 @@ class HandbookDoc:
     edition: int | None = None  # None: a live (unfrozen) rendering
     changes: EditionChanges | None = None  # shown from edition 2 on
     base_url: str = ""
+    author: str = ""  # the site's name (DOCX/PDF author)
 
     @property
     def entries(self) -> list[DocEntry]:
@@ -101,6 +103,13 @@ def entry_url(base_url: str, entry_id: int) -> str:
     return f"{base_url.rstrip('/')}/entries/{entry_id}"
 
 
+def arrange(entries: list[dict[str, Any]], order: list[int]) -> list[dict[str, Any]]:
+    """Entries named in the trainer's `order` first, in that order; the rest keep theirs."""
+    pos = {entry_id: n for n, entry_id in enumerate(order)}
+    listed = sorted((e for e in entries if int(e["id"]) in pos), key=lambda e: pos[int(e["id"])])
+    return listed + [e for e in entries if int(e["id"]) not in pos]
+
+
 def build(
     entries: list[dict[str, Any]],
     *,
@@ -112,16 +121,23 @@ def build(
     generated_at: datetime,
     edition: int | None = None,
     changes: EditionChanges | None = None,
+    order: list[int] | None = None,
+    chapter_notes: dict[str, str] | None = None,
+    author: str = "",
 ) -> HandbookDoc:
-    """Group ordered entry snapshots into numbered chapters and sections.
+    """Group ordered entry snapshots into numbered chapters and sections: the one arrangement
+    that the preview and every export format share.
 
-    Groups are ordered by size (largest first; ties: the group holding the more reused entry;
-    catch-all groups last) so the common faults open the book; inside a section the incoming
-    order (most reused first) is kept.
+    Without a manual `order`, groups are ordered by size (largest first; ties: the group holding
+    the more reused entry; catch-all groups last) so the common faults open the book, and inside
+    a section the incoming order (most reused first) is kept. With one, the trainer's order
+    decides everything: a group comes where its first entry does.
     A level every entry shares (a handbook on HIS alone) would make one lonely chapter, so it
     is skipped and the next level moves up.
     """
     grouping = Grouping(grouping)  # rows loaded from the database carry a plain str
+    manual = bool(order)
+    entries = arrange(entries, order or [])
     levels: tuple[str, ...] = LEVELS[grouping]
     if len({e.get(levels[0]) or "" for e in entries}) == 1:
         levels = levels[1:]
@@ -140,14 +156,18 @@ def build(
     def best(groups: dict[str, list[dict[str, Any]]]) -> int:
         return min(rank[id(v[0])] for v in groups.values())
 
+    def group_key(name: str, groups: dict[str, list[dict[str, Any]]]) -> tuple[Any, ...]:
+        if manual:
+            return (best(groups),)
+        return (name in _CATCH_ALL, -size(groups), best(groups))
+
     chapters = []
-    order = sorted(tree, key=lambda k: (k in _CATCH_ALL, -size(tree[k]), best(tree[k])))
-    for ci, ch_title in enumerate(order, start=1):
-        chapter = Chapter(number=ci, title=ch_title)
+    notes = chapter_notes or {}
+    ch_order = sorted(tree, key=lambda k: group_key(k, tree[k]))
+    for ci, ch_title in enumerate(ch_order, start=1):
+        chapter = Chapter(number=ci, title=ch_title, note=notes.get(ch_title, ""))
         sections = tree[ch_title]
-        sec_order = sorted(
-            sections, key=lambda k: (k in _CATCH_ALL, -len(sections[k]), rank[id(sections[k][0])])
-        )
+        sec_order = sorted(sections, key=lambda k: group_key(k, {k: sections[k]}))
         for si, sec_title in enumerate(sec_order, start=1):
             section = Section(number=f"{ci}.{si}", title=sec_title)
             for ei, data in enumerate(sections[sec_title], start=1):
@@ -171,4 +191,5 @@ def build(
         edition=edition,
         changes=changes,
         base_url=base_url,
+        author=author,
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 from kbsvc.config import Settings
 from kbsvc.exceptions import RateLimited
@@ -44,6 +46,21 @@ def render(
     return docx.render(doc, cfg=settings.handbooks, progress=progress)
 
 
+def link_warning(base_url: str) -> str:
+    """A Chinese warning when printed links and QR codes would point at this machine only."""
+    host = (urlsplit(base_url).hostname or "").lower()
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback or host in ("0.0.0.0", "::")
+    except ValueError:
+        loopback = host == "localhost" or host.endswith(".localhost") or not host
+    if not loopback:
+        return ""
+    return (
+        f"手册中的链接和二维码将指向 {base_url}，只有本机能打开；"
+        "请把 KBSVC_PUBLIC_BASE_URL 设为院内电脑可访问的地址（如 http://kb.hospital.local）后再导出。"
+    )
+
+
 def filename(doc: HandbookDoc, fmt: ExportFormat) -> str:
     """A file name from the title (and edition), safe on every file system."""
     stem = _UNSAFE_NAME.sub("_", doc.title).strip(" ._") or "handbook"
@@ -58,6 +75,12 @@ class ExportLimiter:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._slots = threading.BoundedSemaphore(limit)
+
+    @contextmanager
+    def wait(self) -> Iterator[None]:
+        """A slot for a background job: it queues rather than being refused."""
+        with self._slots:
+            yield
 
     @contextmanager
     def slot(self, fmt: ExportFormat) -> Iterator[None]:

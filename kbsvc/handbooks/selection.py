@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from indexer.lexical import Filters
+from indexer.fields import Filters
 from indexer.retriever import Ranked
 from kbsvc.auth import policy
 from kbsvc.auth.models import Principal
 from kbsvc.entries import service as entries_service
 from kbsvc.entries.models import Entry, EntryLink, EntryTag, Tag
 from kbsvc.exceptions import ServiceUnavailable
-from kbsvc.handbooks.models import Selection
+from kbsvc.handbooks.models import Selection, Shaping
 
 # Fields copied into a snapshot: everything a rendered handbook shows.
 TEXT_FIELDS = ("title", "symptom", "cause", "solution", "workaround")
@@ -54,6 +55,27 @@ def reuse_counts(session: Session, entry_ids: Sequence[int]) -> dict[int, int]:
     return {int(eid): int(n) for eid, n in rows}
 
 
+def title_key(title: str) -> str:
+    """Two titles that read the same (width, case, spaces, punctuation) give one key."""
+    folded = unicodedata.normalize("NFKC", title).casefold()
+    return "".join(ch for ch in folded if ch.isalnum())
+
+
+def dedupe(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each entry once: by id, and by title (the first, most reused, copy of a duplicate)."""
+    seen_ids: set[int] = set()
+    seen_titles: set[str] = set()
+    out = []
+    for data in entries:
+        key = title_key(data["title"])
+        if int(data["id"]) in seen_ids or (key and key in seen_titles):
+            continue
+        seen_ids.add(int(data["id"]))
+        seen_titles.add(key)
+        out.append(data)
+    return out
+
+
 def select_entries(
     session: Session,
     selection: Selection,
@@ -61,8 +83,44 @@ def select_entries(
     search: EntrySearch,
     principal: Principal,
     limit: int,
+    shaping: Shaping | None = None,
 ) -> list[dict[str, Any]]:
-    """Snapshots of the matching entries the reader may see, most reused first, then newest."""
+    """Snapshots of the entries the reader may see: the selection's matches (most reused first,
+    then newest) less the dropped ones, plus the hand-picked ones; each entry once."""
+    shaping = shaping or Shaping()
+    matched = _matching(session, selection, search=search, principal=principal)
+    excluded = set(shaping.excluded)
+    matched = [e for e in matched if e.id not in excluded]
+    matched_ids = {e.id for e in matched}
+    picked_ids = [i for i in shaping.pinned if i not in excluded and i not in matched_ids]
+    picked: list[Entry] = []
+    if picked_ids:
+        # Picked entries obey the same status and visibility rule as matched ones.
+        stmt = select(Entry).where(
+            col(Entry.id).in_(picked_ids),
+            col(Entry.status) == selection.status,
+            policy.visible_filter(principal),
+        )
+        found = {e.id: e for e in session.execute(stmt).scalars()}
+        picked = [found[i] for i in picked_ids if i in found]
+    rows = matched + picked
+    ids = [e.id for e in rows if e.id is not None]
+    reuse = reuse_counts(session, ids)
+    rows.sort(key=lambda e: (-reuse.get(e.id or 0, 0), -e.updated_at.timestamp(), -(e.id or 0)))
+    # Picked entries are kept whatever the cap: a trainer chose them by name.
+    chosen = {e.id for e in picked}
+    others = [e.id for e in rows if e.id not in chosen]
+    keep = chosen | set(others[: max(0, limit - len(chosen))])
+    rows = [e for e in rows if e.id in keep]
+    tags = entries_service.tags_of(session, [e.id for e in rows if e.id is not None])
+    snaps = [snapshot(e, reuse.get(e.id or 0, 0), tags.get(e.id or 0, [])) for e in rows]
+    return dedupe(snaps)
+
+
+def _matching(
+    session: Session, selection: Selection, *, search: EntrySearch, principal: Principal
+) -> list[Entry]:
+    """Entries the selection's query and facets match that `principal` may see."""
     stmt = select(Entry).where(col(Entry.status) == selection.status)
     # Drafts and other departments' restricted entries never reach an export (auth.policy).
     stmt = stmt.where(policy.visible_filter(principal))
@@ -92,13 +150,7 @@ def select_entries(
         floor = ranked.top_score * _TOPIC_FLOOR
         ids = [hit.id for hit in ranked.hits if hit.score > 0 and hit.score >= floor]
         stmt = stmt.where(col(Entry.id).in_(ids))
-    rows = list(session.execute(stmt).scalars())
-    ids = [e.id for e in rows if e.id is not None]
-    reuse = reuse_counts(session, ids)
-    rows.sort(key=lambda e: (-reuse.get(e.id or 0, 0), -e.updated_at.timestamp(), -(e.id or 0)))
-    rows = rows[:limit]
-    tags = entries_service.tags_of(session, [e.id for e in rows if e.id is not None])
-    return [snapshot(e, reuse.get(e.id or 0, 0), tags.get(e.id or 0, [])) for e in rows]
+    return list(session.execute(stmt).scalars())
 
 
 def snapshot(entry: Entry, reuse: int, tags: list[str]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from kbsvc.auth import policy
 from kbsvc.auth.models import SYSTEM, Principal
 from kbsvc.config import Settings
 from kbsvc.db import savepoint
-from kbsvc.entries.models import EntryStatus
+from kbsvc.entries.models import Entry, EntryStatus
 from kbsvc.exceptions import Conflict, NotFound, ValidationFailed
 from kbsvc.handbooks import document
 from kbsvc.handbooks.models import (
@@ -28,6 +28,7 @@ from kbsvc.handbooks.models import (
     HandbooksPublic,
     HandbookUpdate,
     Selection,
+    Shaping,
 )
 from kbsvc.handbooks.selection import EntrySearch, select_entries
 from kbsvc.timeutil import utcnow
@@ -62,15 +63,40 @@ def to_public(session: Session, handbook: Handbook, editions: int | None = None)
     if editions is None:
         editions = _edition_counts(session, [handbook.id or 0]).get(handbook.id or 0, 0)
     return HandbookPublic.model_validate(
-        handbook, update={"selection": Selection(**handbook.selection), "editions": editions}
+        handbook,
+        update={
+            "selection": Selection(**handbook.selection),
+            "shaping": shaping_of(handbook),
+            "editions": editions,
+        },
     )
+
+
+def shaping_of(handbook: Handbook) -> Shaping:
+    """The hand-made part of a definition (rows saved before it existed hold `{}`)."""
+    return Shaping(**(handbook.shaping or {}))
+
+
+def _check_picked(session: Session, shaping: Shaping) -> None:
+    if not shaping.pinned:
+        return
+    found = set(session.execute(select(col(Entry.id)).where(col(Entry.id).in_(shaping.pinned))))
+    missing = [i for i in shaping.pinned if (i,) not in found]
+    if missing:
+        raise ValidationFailed(
+            f"要加入的条目不存在：{missing[:10]} / unknown entry ids in shaping.pinned",
+            field="shaping.pinned",
+            missing=missing[:10],
+        )
 
 
 def create(session: Session, *, data: HandbookCreate, actor: str) -> Handbook:
     """Save a handbook definition."""
+    _check_picked(session, data.shaping)
     handbook = Handbook(
-        **data.model_dump(exclude={"selection"}),
+        **data.model_dump(exclude={"selection", "shaping"}),
         selection=data.selection.model_dump(mode="json"),
+        shaping=data.shaping.model_dump(mode="json"),
         created_by=actor,
         updated_by=actor,
     )
@@ -82,11 +108,15 @@ def create(session: Session, *, data: HandbookCreate, actor: str) -> Handbook:
 def update(session: Session, *, handbook_id: int, data: HandbookUpdate, actor: str) -> Handbook:
     """Apply a partial update (existing editions keep their frozen definition)."""
     handbook = get(session, handbook_id=handbook_id)
-    for key, value in data.model_dump(exclude_unset=True, exclude={"selection"}).items():
+    changes = data.model_dump(exclude_unset=True, exclude={"selection", "shaping"})
+    for key, value in changes.items():
         if value is not None:
             setattr(handbook, key, value)
     if data.selection is not None:
         handbook.selection = data.selection.model_dump(mode="json")
+    if data.shaping is not None:
+        _check_picked(session, data.shaping)
+        handbook.shaping = data.shaping.model_dump(mode="json")
     handbook.updated_by = actor
     handbook.updated_at = utcnow()
     session.add(handbook)
@@ -120,7 +150,12 @@ def current_entries(
     ValidationFailed when there are none."""
     limit = min(handbook.max_entries, settings.handbooks.max_entries)
     entries = select_entries(
-        session, Selection(**handbook.selection), search=search, principal=principal, limit=limit
+        session,
+        Selection(**handbook.selection),
+        search=search,
+        principal=principal,
+        limit=limit,
+        shaping=shaping_of(handbook),
     )
     if not entries:
         raise ValidationFailed(NO_ENTRIES, handbook_id=handbook.id)
@@ -179,7 +214,12 @@ def publish_edition(
             field="selection.status",
         )
     # An edition is frozen for every reader; each export drops what its reader may not see.
-    entries = current_entries(session, handbook, settings, search=search, principal=SYSTEM)
+    shaping = shaping_of(handbook)
+    # Frozen in reading order, so the edition reads as the preview did at publication.
+    entries = document.arrange(
+        current_entries(session, handbook, settings, search=search, principal=SYSTEM),
+        shaping.order,
+    )
     previous = _latest(session, handbook_id)
     changes = diff(previous.snapshot if previous else [], entries)
     edition = HandbookEdition(
@@ -194,6 +234,8 @@ def publish_edition(
             "intro": handbook.intro,
             "grouping": Grouping(handbook.grouping).value,
             "selection": handbook.selection,
+            "order": shaping.order,
+            "chapter_notes": shaping.chapter_notes,
         },
     )
     try:
@@ -269,6 +311,7 @@ def build_document(
     entries hidden from `principal` are left out of either (auth.policy)."""
     handbook = get(session, handbook_id=handbook_id)
     if edition is None:
+        shaping = shaping_of(handbook)
         return document.build(
             current_entries(session, handbook, settings, search=search, principal=principal),
             title=handbook.title,
@@ -277,6 +320,9 @@ def build_document(
             grouping=handbook.grouping,
             base_url=settings.public_base_url,
             generated_at=utcnow(),
+            order=shaping.order,
+            chapter_notes=shaping.chapter_notes,
+            author=site_name(settings),
         )
     frozen = get_edition(session, handbook_id=handbook_id, number=edition)
     spec = frozen.definition
@@ -291,6 +337,9 @@ def build_document(
         generated_at=frozen.published_at,
         edition=frozen.number,
         changes=EditionChanges(**frozen.changes),
+        order=list(spec.get("order", [])),
+        chapter_notes=dict(spec.get("chapter_notes", {})),
+        author=site_name(settings),
     )
 
 
@@ -304,7 +353,9 @@ def build_adhoc(
 ) -> document.HandbookDoc:
     """A document for an unsaved definition (CLI one-off exports)."""
     handbook = Handbook(
-        **data.model_dump(exclude={"selection"}), selection=data.selection.model_dump(mode="json")
+        **data.model_dump(exclude={"selection", "shaping"}),
+        selection=data.selection.model_dump(mode="json"),
+        shaping=data.shaping.model_dump(mode="json"),
     )
     return document.build(
         current_entries(session, handbook, settings, search=search, principal=principal),
@@ -314,4 +365,12 @@ def build_adhoc(
         grouping=handbook.grouping,
         base_url=settings.public_base_url,
         generated_at=utcnow(),
+        order=data.shaping.order,
+        chapter_notes=data.shaping.chapter_notes,
+        author=site_name(settings),
     )
+
+
+def site_name(settings: Settings) -> str:
+    """Who a handbook is from (DOCX/PDF author): the configured site name."""
+    return settings.exchange.site_name or "kbsvc 知识库"

@@ -30,6 +30,7 @@ FIELDS = (
     "handler",
     "opened_at",
     "resolved_at",
+    "handling_minutes",
 )
 # Several columns for one of these are joined; for the rest the first non-empty one wins.
 JOINED = frozenset({"symptom", "description", "cause", "solution", "workaround"})
@@ -160,6 +161,22 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "closed_at",
         "resolved",
     ),
+    # Working time on the ticket, not resolved − opened: a number is minutes unless the
+    # header or the cell says 小时 / h (see hours_header).
+    "handling_minutes": (
+        "处理时长",
+        "处理用时",
+        "处理工时",
+        "工时",
+        "实际工时",
+        "耗时",
+        "处理耗时",
+        "工作时长",
+        "handling_time",
+        "handling_minutes",
+        "work_minutes",
+        "time_spent",
+    ),
 }
 
 _BRACKETS = re.compile(r"[(（\[【].*?[)）\]】]")
@@ -176,6 +193,12 @@ def header_key(header: str) -> str:
 ALIAS_LOOKUP: dict[str, str] = {
     header_key(alias): name for name, aliases in ALIASES.items() for alias in (name, *aliases)
 }
+
+
+def hours_header(header: str) -> bool:
+    """True when a column header gives its unit as hours: 工时（小时）, 处理时长(h)."""
+    text = unicodedata.normalize("NFKC", str(header)).lower()
+    return bool(re.search(r"小时|hours?\b|[(\[]h[)\]]|_h$", text))
 
 
 def guess_field(header: str) -> str | None:
@@ -229,7 +252,8 @@ class Mapping:
                 "no column for title, symptom, description or solution was recognised; "
                 f"name one with --map symptom=COLUMN (columns: {shown})"
             )
-        return BoundMapping(fields=fields, defaults=dict(self.defaults))
+        hours = any(hours_header(h) for h in fields.get("handling_minutes", []))
+        return BoundMapping(fields=fields, defaults=dict(self.defaults), hours=hours)
 
 
 @dataclass
@@ -238,6 +262,7 @@ class BoundMapping:
 
     fields: dict[str, list[str]]
     defaults: dict[str, str]
+    hours: bool = False  # the handling-time column counts hours, not minutes
 
     def extract(self, values: dict[str, Any], is_blank: Any) -> dict[str, Any]:
         """Raw field values of a row (text fields with several columns are joined)."""

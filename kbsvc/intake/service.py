@@ -58,6 +58,11 @@ def parse_row(
                 data[name] = V.parse_datetime(value, date_formats)
             except ValueError as exc:
                 raise ValueError(f"{name}: {exc}") from None
+        elif name == "handling_minutes":
+            try:
+                data[name] = V.parse_minutes(value, hours=bound.hours)
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
         elif name == "priority":
             data[name] = V.normalise_priority(value)
         elif name == "tags":

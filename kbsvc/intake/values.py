@@ -120,3 +120,41 @@ def normalise_priority(value: Any) -> str:
     text = cell_text(value)
     key = text.lower().replace(" ", "").removesuffix("优先级").removesuffix("级别")
     return _PRIORITY_LOOKUP.get(key, text[:20])
+
+
+_DURATION = re.compile(
+    r"^(?:(?P<d>\d+(?:\.\d+)?)\s*(?:天|d|days?)\s*)?"
+    r"(?:(?P<h>\d+(?:\.\d+)?)\s*(?:个?小时|h|hrs?|hours?|时)\s*)?"
+    r"(?:(?P<m>\d+(?:\.\d+)?)\s*(?:分钟|分|m|min|mins|minutes?)?)?$"
+)
+
+
+def parse_minutes(value: Any, *, hours: bool = False) -> int | None:
+    """Handling time in whole minutes: 90, 1.5小时, 2h30m, 1:30, 45分钟; None when blank.
+
+    A bare number is minutes, or hours when the column says so (`hours`). Raises ValueError."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return _whole_minutes(float(value) * (60 if hours else 1), value)
+    text = cell_text(value).lower().replace(" ", "")
+    if not text or text in DATE_PLACEHOLDERS:
+        return None
+    if re.fullmatch(r"\d{1,3}:\d{2}", text):
+        h, m = text.split(":")
+        return _whole_minutes(int(h) * 60 + int(m), value)
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        return _whole_minutes(float(text) * (60 if hours else 1), value)
+    match = _DURATION.match(text)
+    if not match or not any(match.groupdict().values()):
+        raise ValueError(f"not a duration: {str(value)[:40]!r} (use minutes, e.g. 90 or 1.5小时)")
+    parts = {k: float(v) for k, v in match.groupdict().items() if v}
+    return _whole_minutes(
+        parts.get("d", 0) * 1440 + parts.get("h", 0) * 60 + parts.get("m", 0), value
+    )
+
+
+def _whole_minutes(minutes: float, original: Any) -> int:
+    if minutes < 0 or minutes != minutes:
+        raise ValueError(f"not a duration: {str(original)[:40]!r}")
+    return round(minutes)

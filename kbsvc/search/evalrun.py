@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
+import numpy as np
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -13,9 +14,11 @@ from embeddings.factory import make_embedder
 from indexer.analyzer import Analyzer
 from indexer.calibration import Calibration
 from indexer.docs import EntryDoc
-from indexer.lexical import Filters
+from indexer.fields import Filters
+from indexer.overlay import Overlay
 from indexer.retriever import Retriever, RetrieverConfig, build_retriever
 from indexer.text import ngram_text
+from indexer.vector import VectorIndex
 from kbsvc.config import Settings
 from kbsvc.search.engine import embedding_config
 from kbsvc.search.eval import Judgment, evaluate
@@ -90,10 +93,22 @@ def evaluate_loo(
     held: dict[str, tuple[int, str]],
     resolve: Callable[[str], set[str]],
 ) -> dict[str, Any]:
-    """Evaluate, re-indexing each query's entry without that query's own ticket text."""
+    """Evaluate, re-indexing each query's entry without that query's own ticket text.
+
+    A slow model (e5) is not re-run per query (seconds each): its channel sees the entry
+    embedded once from the entry's own text, without any linked ticket (an overlay).
+    """
     by_id = {d.id: d for d in docs}
     base = rank_fn(r)
     slow = r.embedder is not None and r.embedder.slow
+    lay: Overlay | None = None
+    own: dict[int, np.ndarray] = {}
+    if slow and r.vectors is not None and r.embedder is not None:
+        asked = sorted({held[j.query][0] for j in judgments if j.query in held} & set(by_id))
+        own_texts = [dataclasses.replace(by_id[i], ticket_texts=[]).passage() for i in asked]
+        own = dict(zip(asked, r.embedder.encode(own_texts, kind="passage"), strict=True))
+        lay, shared = Overlay(r.vectors), r.vectors
+        r.vectors = cast(VectorIndex, lay)
 
     def rank(q: str) -> list[str]:
         if q not in held or held[q][0] not in by_id:
@@ -103,15 +118,23 @@ def evaluate_loo(
         trimmed = list(doc.ticket_texts)
         if text in trimmed:
             trimmed.remove(text)
-        # A slow model (e5) keeps the entry's vector: re-embedding per query would cost
-        # seconds each, at the price of the ticket's words staying in that one vector.
         r.add([dataclasses.replace(doc, ticket_texts=trimmed)], embed=not slow)
+        if lay is not None:
+            lay.replace(entry_id, own[entry_id])
         try:
             return base(q)
         finally:
             r.add([doc], embed=not slow)
+            if lay is not None:
+                lay.clear()
 
-    return evaluate(judgments, rank, resolve)
+    try:
+        return evaluate(judgments, rank, resolve)
+    finally:
+        if lay is not None:
+            r.vectors = shared
+            for doc in docs:  # the trimmed re-adds queued them; their vectors never changed
+                r.pending.pop(doc.id, None)
 
 
 def confidence_on(

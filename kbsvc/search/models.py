@@ -7,7 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Confidence = Literal["high", "medium", "low"]
-Channel = Literal["lexical", "dense", "boost"]
+# "lexical", a dense backend by name ("lsa", "e5", "sbert"; "dense" when unnamed) or "boost".
+Channel = Literal["lexical", "lsa", "e5", "sbert", "dense", "boost"]
 
 
 class SuggestRequest(BaseModel):
@@ -39,7 +40,7 @@ class HitEntry(BaseModel):
 
 
 class Reason(BaseModel):
-    """Why an entry matched: one item per channel that found it (and any boost)."""
+    """Why an entry matched: one item per channel that ranked it (and any boost)."""
 
     channel: Channel
     score: float

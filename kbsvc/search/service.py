@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, cast
 from sqlmodel import Session
 
 from indexer.analyzer import BIGRAM, display_term
-from indexer.lexical import Filters
+from indexer.fields import Filters
 from kbsvc.analytics.searchlog import SearchLogWriter, record_response
 from kbsvc.auth import policy
 from kbsvc.auth.models import Principal
@@ -171,7 +171,8 @@ def suggest(
         took_ms=round((time.perf_counter() - t0) * 1000, 2),
         confident=any(h.confidence != "low" for h in data),
         channels=ranked.channels,
-        refinable=search_engine.retriever.dense and "dense" not in ranked.channels,
+        refinable=search_engine.retriever.dense
+        and search_engine.retriever.name not in ranked.channels,
     )
     if search_log is not None:
         resp.log_id = _log(

@@ -10,6 +10,7 @@ from sqlmodel import Session, col
 
 from indexer.docs import EntryDoc
 from indexer.source import Change
+from kbsvc.attachments import service as attachments
 from kbsvc.entries import changes
 from kbsvc.entries.models import Entry, EntryLink, EntryStatus, EntryTag, Tag
 from kbsvc.tickets.models import Ticket
@@ -71,6 +72,7 @@ def load_docs(session: Session, ids: Sequence[int] | None = None) -> list[EntryD
         tags = _tags(session, chunk)
         links = _links(session, chunk)
         texts = _ticket_texts(session, sorted({p for pairs in links.values() for p in pairs}))
+        ocr = attachments.ocr_texts(session, chunk)
         for e in entries:
             assert e.id is not None
             pairs = links.get(e.id, [])
@@ -90,6 +92,7 @@ def load_docs(session: Session, ids: Sequence[int] | None = None) -> list[EntryD
                     status=EntryStatus(e.status).value,
                     ticket_texts=[texts[p] for p in pairs if texts.get(p)],
                     sources=pairs,
+                    ocr_texts=ocr.get(e.id, []),
                 )
             )
     out.sort(key=lambda d: d.id)

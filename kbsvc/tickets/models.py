@@ -12,12 +12,13 @@ from pydantic import field_validator
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from kbsvc.limits import check_text
+from kbsvc.limits import MAX_TAGS, check_text
 from kbsvc.timeutil import as_aware, utcnow
 
 TEXT_FIELDS = ("title", "symptom", "description", "cause", "solution", "workaround")
 META_FIELDS = ("system", "module", "department", "category", "channel", "priority", "handler")
 TAG_SPLIT = re.compile(r"[,，、;；]+")
+MAX_HANDLING_MINUTES = 60 * 24 * 31  # a month of work on one ticket is a typo beyond this
 
 
 def split_tags(value: Any) -> list[str]:
@@ -51,6 +52,9 @@ class TicketBase(SQLModel):
     handler: str = Field(default="", max_length=100)
     opened_at: datetime | None = None
     resolved_at: datetime | None = None
+    # Working time the helpdesk records (工时); reports call it effort only when it is given,
+    # never resolved − opened, which counts nights and queues.
+    handling_minutes: int | None = Field(default=None, ge=0, le=MAX_HANDLING_MINUTES)
 
 
 class Ticket(TicketBase, table=True):
@@ -74,7 +78,8 @@ class Ticket(TicketBase, table=True):
 class TicketIn(TicketBase):
     """A ticket as posted or imported; external_id may be empty (then derived)."""
 
-    tags: list[str] = Field(default_factory=list)
+    # Bounded like an entry's: a captured ticket's tags become its draft's.
+    tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS)
     raw: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("tags", mode="before")
@@ -131,5 +136,9 @@ class TicketUpsertResult(SQLModel):
 def ticket_content_hash(fields: dict[str, Any]) -> str:
     """Stable hash over intake fields (raw row excluded)."""
     fields = {k: v for k, v in fields.items() if k != "raw"}
+    if fields.get("handling_minutes") is None:
+        # Added later: without a value the hash stays what it was, so a re-import of an
+        # unchanged export still counts as unchanged.
+        fields.pop("handling_minutes", None)
     blob = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()

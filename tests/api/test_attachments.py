@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlmodel import Session
 
 from kbsvc.auth import service as auth_service
 from kbsvc.auth.models import Role
+from kbsvc.config import Settings
 from kbsvc.entries.models import EntryStatus
 from tests import attachments_data as files
 from tests.factories import make_entry
 
 H = dict[str, str]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """No OCR thread: these tests are about storage (tests/api/test_attachments_ocr.py reads)."""
+    s = Settings(data_dir=tmp_path / "data", database_url="", _env_file=None)  # type: ignore[call-arg]
+    s.attachments.ocr.worker = False
+    return s
 
 
 def _url(entry_id: int | None) -> str:
@@ -152,6 +163,15 @@ def test_attachment_on_published_entry_waits_in_revision_and_diff(
     assert (
         client.post(f"/api/v1/entries/{entry.id}/submit", headers=editor_headers).status_code == 200
     )
+    # The review page shows the same difference to a reviewer signed in on the web.
+    auth_service.create_user(session, username="rv", role=Role.reviewer, password="s3cret-pass")
+    session.commit()
+    web = TestClient(client.app)
+    login = {"username": "rv", "password": "s3cret-pass"}
+    assert web.post("/api/v1/auth/login", json=login).is_success
+    review = web.get("/review")
+    assert review.status_code == 200 and '<th scope="row">附件</th>' in review.text
+    assert f"错误截图.png（附件 #{att['id']}）" in review.text
     pub = client.post(f"/api/v1/entries/{entry.id}/publish", headers=reviewer_headers)
     assert pub.status_code == 200, pub.text
     live = client.get(url, headers=viewer_headers).json()
@@ -179,3 +199,23 @@ def test_viewer_cannot_upload_and_duplicates_conflict(
     again = _post(client, entry.id, "b.png", files.png(), editor_headers)
     assert again.status_code == 409 and "已经附在" in again.json()["message"]
     assert _post(client, 99999, "a.png", files.png(), editor_headers).status_code == 404
+
+
+def test_widget_key_sees_thumbnails_of_what_it_may_see(
+    client: TestClient, session: Session, admin_headers: H, widget_headers: H
+) -> None:
+    shown = make_entry(session, status=EntryStatus.draft, title="可见条目")
+    hidden = make_entry(session, status=EntryStatus.draft, title="草稿条目")
+    a = _post(client, shown.id, "a.png", files.png(), admin_headers).json()
+    b = _post(client, hidden.id, "b.png", files.png(color="red"), admin_headers).json()
+    for step in ("submit", "publish"):
+        client.post(f"/api/v1/entries/{shown.id}/{step}", headers=admin_headers)
+    listed = client.get(_url(shown.id), headers=widget_headers).json()
+    assert [x["id"] for x in listed["data"]] == [a["id"]]
+    thumb = client.get(a["thumb_url"], headers=widget_headers)
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/png"
+    for path in (_url(hidden.id), b["url"], b["thumb_url"]):
+        assert client.get(path, headers=widget_headers).status_code == 404, path
+    assert (
+        _post(client, shown.id, "c.png", files.png(color="blue"), widget_headers).status_code == 403
+    )

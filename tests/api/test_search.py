@@ -163,6 +163,9 @@ def test_readiness_reports_search(client: TestClient) -> None:
     conf = body["search"]["confidence"]
     # A KB with hardly any linked tickets runs on the shipped prior, and says so.
     assert conf["source"] == "prior" and 0 < conf["medium"] <= conf["high"] < 1
+    # `auto` has not chosen from this KB's evidence yet, and says so.
+    auto = body["search"]["auto"]
+    assert auto["auto"] is True and auto["backend"] == "lsa" and "kbsvc reindex" in auto["why"]
 
 
 def test_suggest_and_search_are_logged(

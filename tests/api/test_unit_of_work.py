@@ -90,6 +90,7 @@ OWN_TRANSACTIONS = {
     "kbsvc/auth/service.py",  # API key last-used touch: bookkeeping, never the request's change
     "kbsvc/auth/sessions.py",  # revoking a disabled person's sessions while the login fails
     "kbsvc/notify/worker.py",  # outbox delivery worker
+    "kbsvc/attachments/worker.py",  # OCR worker: claims, then writes results, in short sessions
     "kbsvc/notify/schedule.py",  # scheduled notices
     "kbsvc/auth/widgetkeys.py",  # demo widget keys cached for the process
     "kbsvc/analytics/searchlog.py",  # start-up retention purge

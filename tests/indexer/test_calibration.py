@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -60,7 +62,8 @@ def test_fit_meets_its_targets_out_of_fold_and_orders_bands(
     probes = calibration.probes_from_links(docs, calibration.unrelated_queries(), limit=160)
     cal = calibration.fit(calibration.collect(r, docs, probes), "lexical")
     rep = cal.report
-    assert rep["answerable"] >= 60 and rep["no_answer"] >= 60
+    # The ticket an entry was written from is asked only as a near miss (its entry hidden).
+    assert rep["answerable"] >= 40 and rep["no_answer"] >= 60
     assert rep["right_top_confident"] >= 0.9 and rep["no_answer_high"] <= 0.06
     assert 0.0 < cal.medium <= cal.high < 1.0
     right = cal.rate(r, "刷医保卡结算一直转圈", r.search("刷医保卡结算一直转圈", 3).hits)
@@ -93,3 +96,16 @@ def test_saved_calibration_round_trips_and_refuses_other_features() -> None:
         calibration.Calibration.from_json({**cal.to_json(), "features": ["score"]})
     row = np.zeros((1, len(FEATURES)))
     assert 0.0 <= float(dataclasses.replace(cal).prob(row)[0]) <= 1.0
+
+
+def test_calibration_is_a_part_under_the_one_manifest_schema(tmp_path: Path) -> None:
+    cal = calibration.prior("lexical")
+    calibration.save(cal, tmp_path, "9.9")
+    manifest = json.loads((tmp_path / "calibration" / "manifest.json").read_text("utf-8"))
+    assert manifest["kind"] == "confidence-calibration" and manifest["library_version"] == "9.9"
+    assert manifest["params"]["key"] == "lexical" and manifest["files"]["model"]["sha256"]
+    loaded = calibration.load(tmp_path, "lexical")
+    assert loaded is not None and loaded.to_json() == cal.to_json()
+    assert calibration.load(tmp_path, "e5+lsa:rrf") is None  # fitted for other channels
+    (tmp_path / "calibration" / "model.json").write_text("{}", encoding="utf-8")
+    assert calibration.load(tmp_path, "lexical") is None  # fails its checksum: refit

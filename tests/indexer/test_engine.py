@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from indexer.engine import SearchEngine
-from indexer.lexical import Filters
+from indexer.fields import Filters
 from kbsvc.auth.models import SYSTEM
 from kbsvc.config import Settings
 from kbsvc.entries import service as entries
@@ -107,7 +107,7 @@ def test_corrupt_or_missing_index_is_rebuilt_not_trusted(
     eng = _engine(settings, engine)
     eng.stop()
     gen = next(settings.index_dir.glob("gen-*"))
-    postings = gen / "lexical" / "postings.npz"
+    postings = gen / "lexical" / "post_tfs.npy"
     postings.write_bytes(postings.read_bytes()[:100] + b"garbage")
     recovered = _engine(settings, engine)
     assert _top(recovered, "医宝结算") == [entry.id]
@@ -147,7 +147,7 @@ def test_dense_channel_fits_persists_and_follows_changes(
     eng = _engine(settings, engine)
     assert eng.status()["dense"].startswith("lsa:")
     hits = eng.search("PACS系统页面报错", 3, Filters()).hits
-    assert hits[0].id in {made[2].id, made[8].id} and "dense" in hits[0].channels
+    assert hits[0].id in {made[2].id, made[8].id} and "lsa" in hits[0].channels
     entries.delete(session, entry_id=made[2].id or 0, actor="t", principal=SYSTEM)
     session.commit()
     eng.sync()

@@ -7,8 +7,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from embeddings.factory import EmbeddingConfig
+from indexer.channels import EngineConfig
 from indexer.docs import EntryDoc
-from indexer.engine import EngineConfig, SearchEngine
+from indexer.engine import SearchEngine
 from indexer.retriever import RetrieverConfig
 from indexer.source import Change, Op
 

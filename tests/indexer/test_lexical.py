@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from indexer.errors import IndexCorrupt, IndexMismatch, IndexMissing
-from indexer.lexical import DocMeta, Filters, LexicalIndex
+from indexer.fields import DocMeta, Filters
+from indexer.lexical import LexicalIndex
 
 
 def reference_bm25(

@@ -66,7 +66,7 @@ def test_every_part_carries_the_one_schema_and_loads_back(
 
 def test_damaged_embedder_state_is_corrupt(tmp_path: Path, analyzer: Analyzer) -> None:
     _saved(tmp_path, analyzer)
-    state = next(tmp_path.glob("gen-*/embedder/state.npz"))
+    state = next(tmp_path.glob("gen-*/embedder/proj.npy"))
     state.write_bytes(state.read_bytes()[:-20])
     with pytest.raises(IndexCorrupt, match="checksum"):
         store.load(_empty(analyzer), tmp_path, backend="lsa", ann_threshold=1000)

@@ -98,7 +98,9 @@ def test_eval_cli_from_links_and_file(tmp_path: Path) -> None:
             timeout=120,
         )
         assert out.returncode == 0, out.stderr
-        rows = json.loads(out.stdout)
+        data = json.loads(out.stdout)
+        rows = data["rows"]
+        assert data["auto"] == {"auto": False, "backend": "none", "why": "set in settings"}
         assert rows[0]["queries"] >= 1 and rows[-1]["mrr@10"] == pytest.approx(1.0)
         # Two linked tickets are too little evidence: the shipped prior, reported as such.
         conf = rows[-1]["confidence"]

@@ -1,10 +1,11 @@
-"""`auto` follows the KB's own evidence once `kbsvc eval --from-links --choose` has chosen."""
+"""`auto` follows the KB's own evidence, chosen at `kbsvc reindex`, and says why in /readyz."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -20,10 +21,10 @@ def test_choice_is_saved_with_its_reason_and_auto_follows_it(
     loader.load(session, privacy=settings.privacy)
     session.commit()
     # e5 costs minutes on the demo KB; its figures are in bench/bench_confidence.py.
-    monkeypatch.setattr(choice, "CANDIDATES", choice.CANDIDATES[:3])
+    monkeypatch.setattr(choice, "CANDIDATES", choice.CANDIDATES[:2])
     out = choice.choose(settings, engine)
     names = [r["name"] for r in out["candidates"]]
-    assert names == ["lexical", "lexical + LSA, score", "lexical + LSA, RRF"]
+    assert names == ["lexical", "lexical + LSA, RRF"]
     chosen = out["chosen"]
     assert chosen is not None and chosen["name"] in out["why"] and "linked tickets" in out["why"]
     best = max(r["mrr@10"] for r in out["candidates"])
@@ -33,13 +34,29 @@ def test_choice_is_saved_with_its_reason_and_auto_follows_it(
 
     cfg = engine_config(settings)
     assert cfg.embedding.backend == chosen["backend"]
-    assert cfg.retriever.method == chosen["fusion"]
+    assert cfg.retriever.method == "rrf"
     pinned = settings.model_copy(
         update={"search": settings.search.model_copy(update={"fusion": "score"})}
     )
     pinned.search.model_fields_set.add("fusion")
     assert engine_config(pinned).retriever.method == "score"  # explicit settings win
 
+    # /readyz says what auto runs on here and why, in the chooser's own words.
+    from api.app import create_app
+
+    with TestClient(create_app(settings, db_engine=engine)) as client:
+        auto = client.get("/readyz").json()["search"]["auto"]
+    assert auto["auto"] is True and auto["backend"] == chosen["backend"]
+    assert auto["why"] == out["why"] and [c["name"] for c in auto["candidates"]] == names
+
+
+def test_too_little_evidence_keeps_lsa_and_says_so(settings: Settings, engine: Engine) -> None:
+    out = choice.choose(settings, engine)
+    assert out["chosen"] is None and "need" in out["why"] and "LSA" in out["why"]
+    assert engine_config(settings).embedding.backend == "auto"
+    assert choice.describe(settings)["backend"] == "lsa"
+
 
 def test_without_a_choice_auto_stays_lsa(settings: Settings) -> None:
     assert engine_config(settings).embedding.backend == "auto"
+    assert "kbsvc reindex" in choice.describe(settings)["why"]

@@ -34,6 +34,7 @@
     'mark{background:#fff1b8;color:inherit;padding:0 1px;border-radius:2px}',
     '.detail{margin:8px 0 0;padding:8px 10px;background:#f7fafc;border-radius:6px;font-size:13px;white-space:pre-line;color:#243b53}',
     '.detail b{display:block;font-size:12px;color:#486581;margin-bottom:2px}',
+    '.thumbs{display:flex;flex-wrap:wrap;gap:6px;margin-top:4px}.thumbs img{max-width:140px;max-height:100px;border:1px solid #d9e2ec;border-radius:4px;cursor:zoom-in}',
     '.actions{display:flex;flex-wrap:wrap;gap:6px;margin-top:8px;align-items:center}',
     'button,a.open{font:inherit;font-size:12px;line-height:1;padding:6px 10px;border-radius:6px;border:1px solid #bcccdc;background:#fff;color:#243b53;cursor:pointer;text-decoration:none}',
     'button:hover,a.open:hover{border-color:#0f6c81;color:#0f6c81}',
@@ -462,6 +463,7 @@
     }
     var detail = el('div', 'detail');
     detail.hidden = true;
+    detail.setAttribute('data-entry-id', String(entry.id));
     if (entry.solution) {
       detail.appendChild(el('b', null, '处理方法'));
       detail.appendChild(document.createTextNode(String(entry.solution)));
@@ -588,7 +590,38 @@
     if (detail && detail.childNodes.length) {
       detail.hidden = !detail.hidden;
       li.setAttribute('aria-expanded', String(!detail.hidden));
+      if (!detail.hidden) this.loadThumbs(detail);
     }
+  };
+
+  // Screenshots of the entry, fetched with the widget key (an <img src> could not send it),
+  // so the key sees exactly what the API lets it see.
+  Widget.prototype.loadThumbs = function (detail) {
+    if (detail.getAttribute('data-thumbs')) return;
+    detail.setAttribute('data-thumbs', 'loading');
+    var self = this;
+    var id = detail.getAttribute('data-entry-id');
+    this.request('/api/v1/entries/' + encodeURIComponent(id) + '/attachments').then(function (res) {
+      var images = ((res && res.data) || []).filter(function (a) { return a.thumb_url; });
+      if (!images.length) return;
+      detail.appendChild(el('b', null, '截图'));
+      var box = el('div', 'thumbs');
+      detail.appendChild(box);
+      images.forEach(function (a) {
+        fetch(self.api + a.thumb_url, {
+          mode: 'cors', credentials: 'omit', headers: { 'X-API-Key': self.key }
+        }).then(function (r) {
+          if (!r.ok) throw new Error('kbsvc ' + r.status);
+          return r.blob();
+        }).then(function (blob) {
+          var img = el('img');
+          img.src = URL.createObjectURL(blob);
+          img.alt = a.filename;
+          img.title = a.ocr_text || a.filename;
+          box.appendChild(img);
+        }).catch(function () { /* a missing thumbnail leaves the text as it is */ });
+      });
+    }).catch(function () { detail.removeAttribute('data-thumbs'); });
   };
 
   Widget.prototype.focusItem = function (i) {

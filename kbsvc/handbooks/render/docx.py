@@ -16,8 +16,10 @@ from docx.text.paragraph import Paragraph
 from kbsvc.config import HandbookSettings
 from kbsvc.handbooks.document import DocEntry, HandbookDoc
 from kbsvc.handbooks.render import Progress
+from kbsvc.handbooks.render.docx_markdown import add_markdown
 from kbsvc.handbooks.render.markdown import FIELDS
 from kbsvc.handbooks.render.qr import qr_png
+from kbsvc.timeutil import utcnow
 
 BRAND = RGBColor(0x17, 0x52, 0x7A)
 MUTED = RGBColor(0x5B, 0x6B, 0x7B)
@@ -63,8 +65,13 @@ def _setup_styles(document: Any, cfg: HandbookSettings) -> None:
         style.font.color.rgb = MUTED if name == "Subtitle" else BRAND
         style.font.bold = name != "Subtitle"
         style.font.italic = False
-    styles["Heading 1"].paragraph_format.page_break_before = True
+    # Chapters flow on (a break before each left the page before it half empty); a heading
+    # always stays with what follows it.
+    styles["Heading 1"].paragraph_format.page_break_before = False
+    styles["Heading 1"].paragraph_format.space_before = Pt(24)
     styles["Heading 1"].paragraph_format.space_after = Pt(12)
+    for name in ("Heading 1", "Heading 2", "Heading 3"):
+        styles[name].paragraph_format.keep_with_next = True
 
 
 def _field(paragraph: Paragraph, instruction: str, placeholder: str = "") -> None:
@@ -125,9 +132,9 @@ def _cover(document: Any, doc: HandbookDoc) -> None:
 
 def _front(document: Any, doc: HandbookDoc, cfg: HandbookSettings) -> None:
     if doc.intro:
-        document.add_heading("前言", level=1)
-        for block in doc.intro.split("\n\n"):
-            _text(document.add_paragraph(), block.strip())
+        intro = document.add_heading("前言", level=1)
+        intro.paragraph_format.page_break_before = True
+        add_markdown(document, doc.intro, _hyperlink)
     if doc.show_changes and doc.changes is not None:
         document.add_heading("本版变更", level=1)
         groups = (
@@ -207,8 +214,11 @@ def render(doc: HandbookDoc, *, cfg: HandbookSettings, progress: Progress | None
     _cover(document, doc)
     _front(document, doc, cfg)
     entries, done = len(doc.entries), 0
-    for chapter in doc.chapters:
-        document.add_heading(f"{chapter.label} {chapter.title}", level=1)
+    for n, chapter in enumerate(doc.chapters):
+        heading = document.add_heading(f"{chapter.label} {chapter.title}", level=1)
+        heading.paragraph_format.page_break_before = n == 0  # the body starts after the TOC
+        if chapter.note:
+            add_markdown(document, chapter.note, _hyperlink)
         for section in chapter.sections:
             document.add_heading(f"{section.number} {section.title}", level=2)
             for entry in section.entries:
@@ -216,6 +226,22 @@ def render(doc: HandbookDoc, *, cfg: HandbookSettings, progress: Progress | None
                 done += 1
                 if progress:
                     progress(done, entries)
+    _properties(document, doc)
     buf = io.BytesIO()
     document.save(buf)
     return buf.getvalue()
+
+
+def _properties(document: Any, doc: HandbookDoc) -> None:
+    """Core properties Word shows (File → Info): the book's, not python-docx's template's."""
+    props = document.core_properties
+    now = utcnow().replace(microsecond=0)
+    props.title = doc.title
+    props.subject = doc.subtitle
+    props.author = props.last_modified_by = doc.author
+    props.created = props.modified = now
+    props.revision = doc.edition or 1
+    props.keywords = "知识库; 培训手册"
+    props.comments = f"{doc.edition_label}，{doc.entry_count} 条，{len(doc.chapters)} 章"
+    props.category = "培训手册"
+    props.language = "zh-CN"

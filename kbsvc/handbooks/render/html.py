@@ -14,10 +14,13 @@ from markupsafe import Markup
 from kbsvc.handbooks.document import HandbookDoc
 from kbsvc.handbooks.render import Progress
 from kbsvc.handbooks.render import markdown as md_render
+from kbsvc.timeutil import utcnow
 
 ASSETS = resources.files("kbsvc.handbooks") / "assets"
 # What escaped Markdown can legitimately produce; anything else is dropped by the sanitizer.
 _TAGS = {"p", "br", "strong", "em", "code", "ul", "ol", "li", "a"}
+# A trainer's Markdown (intro, chapter notes) may also structure its text.
+_NOTE_TAGS = _TAGS | {"h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "hr", "s"}
 _ATTRS: dict[str, set[str]] = {"a": {"href"}}
 DEFAULT_FONTS = '"Noto Serif CJK SC", "Noto Sans CJK SC", "Source Han Sans SC", serif'
 DEFAULT_HEAD_FONTS = '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", sans-serif'
@@ -38,18 +41,26 @@ def _env() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["text"] = text_html
+    env.filters["md"] = markdown_html
     return env
 
 
-def sanitize(html: str) -> str:
-    """Keep only the inert tags escaped Markdown produces; links only to http(s)."""
+def sanitize(html: str, tags: set[str] = _TAGS) -> str:
+    """Keep only inert tags (by default those escaped Markdown produces); links only to http(s)."""
     return nh3.clean(
         html,
-        tags=_TAGS,
+        tags=tags,
         attributes=_ATTRS,
         url_schemes={"http", "https"},
         link_rel="noopener noreferrer",
     )
+
+
+def markdown_html(text: str | None) -> Markup:
+    """A trainer's Markdown (intro, chapter notes) → markdown-it (js-default) → sanitized HTML."""
+    if not text or not text.strip():
+        return Markup("")
+    return Markup(sanitize(_markdown().render(text), _NOTE_TAGS))
 
 
 def text_html(text: str | None) -> Markup:
@@ -70,13 +81,17 @@ def render(
     head_fonts: str = DEFAULT_HEAD_FONTS,
     qr: bool = False,
     progress: Progress | None = None,
+    toc_pages: dict[str, int] | None = None,
+    toc_only: bool = False,
 ) -> str:
-    """The complete HTML document (CSS inlined); QR codes only for print."""
+    """The complete HTML document (CSS inlined); QR codes and TOC page numbers only for print
+    (`toc_pages`: anchor → page, {} for placeholders; `toc_only`: just the TOC pages)."""
     qr_codes: dict[int, str] = {}
     entries = doc.entries
-    if qr:
+    if qr and not toc_only:
         from kbsvc.handbooks.render.qr import qr_data_uri
 
+        # One QR code per entry URL; the base URL is the configured public one (see export).
         for i, entry in enumerate(entries, start=1):
             qr_codes[entry.id] = qr_data_uri(entry.url)
             if progress:
@@ -88,5 +103,8 @@ def render(
         ),
         "fields": md_render.FIELDS,
         "qr_codes": qr_codes,
+        "now": utcnow(),
+        "toc_pages": toc_pages,
+        "toc_only": toc_only,
     }
     return _env().get_template("handbook.html.j2").render(**context)

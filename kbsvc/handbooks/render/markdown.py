@@ -40,6 +40,13 @@ def escape(text: str) -> str:
     return "\n\n".join(paragraphs)
 
 
+def trainer_markdown(text: str) -> str:
+    """A trainer's own Markdown, kept as Markdown but with raw HTML turned into text (a reader
+    that renders raw HTML must not run it); headings move below the chapter levels."""
+    text = text.strip().replace("<", "&lt;")
+    return re.sub(r"^(#{1,3})(?=\s)", "####", text, flags=re.M)
+
+
 def meta_line(entry: DocEntry) -> str:
     """适用系统 / 引用次数 facts of one entry, escaped."""
     where = " / ".join(p for p in (entry.system, entry.module) if p) or "通用"
@@ -96,7 +103,7 @@ def render(doc: HandbookDoc) -> str:
         "",
     ]
     if doc.intro:
-        out += ["## 前言", "", escape(doc.intro), ""]
+        out += ["## 前言", "", trainer_markdown(doc.intro), ""]
     out += changes_markdown(doc)
     out += ["## 目录", ""]
     for chapter in doc.chapters:
@@ -105,6 +112,8 @@ def render(doc: HandbookDoc) -> str:
     out.append("")
     for chapter in doc.chapters:
         out += [f"# {chapter.label} {escape_inline(chapter.title)}", ""]
+        if chapter.note:
+            out += [trainer_markdown(chapter.note), ""]
         for section in chapter.sections:
             out += [f"## {section.number} {escape_inline(section.title)}", ""]
             for entry in section.entries:

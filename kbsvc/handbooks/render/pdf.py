@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from kbsvc.exceptions import ServiceUnavailable
 from kbsvc.handbooks.document import HandbookDoc
-from kbsvc.handbooks.render import Progress
+from kbsvc.handbooks.render import Phase, Progress
 from kbsvc.handbooks.render import html as html_render
 
 if TYPE_CHECKING:
@@ -88,25 +88,70 @@ def safe_fetcher() -> URLFetcher:
     return AssetOnlyFetcher()
 
 
+def _font_config() -> Any:
+    """One FontConfiguration per process: fonts fontconfig found stay loaded between exports."""
+    global _FONT_CONFIG
+    if _FONT_CONFIG is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        _FONT_CONFIG = FontConfiguration()
+    return _FONT_CONFIG
+
+
+_FONT_CONFIG: Any = None
+
+
+def anchor_pages(document: Any) -> dict[str, int]:
+    """Anchor id → the page (1-based) it landed on in a laid-out WeasyPrint document."""
+    pages: dict[str, int] = {}
+    for number, page in enumerate(document.pages, start=1):
+        for anchor in page.anchors:
+            pages.setdefault(anchor, number)
+    return pages
+
+
 def render(
-    doc: HandbookDoc, *, preferred_fonts: list[str], progress: Progress | None = None
+    doc: HandbookDoc,
+    *,
+    preferred_fonts: list[str],
+    progress: Progress | None = None,
+    on_phase: Phase | None = None,
 ) -> bytes:
-    """The handbook as PDF bytes (A4, cover, TOC with page numbers, QR codes)."""
+    """The handbook as PDF bytes (A4, cover, TOC with page numbers, QR codes).
+
+    The book is laid out once with the TOC's page numbers as invisible placeholders; the TOC
+    alone is then set again with the pages each anchor landed on, and its pages replace the
+    placeholder ones (same lines, so the same page count).
+    """
     fonts = cjk_fonts(preferred_fonts)  # before importing WeasyPrint, which warns without fonts
     from weasyprint import HTML
 
     sans = [f for f in fonts if "Sans" in f or "Hei" in f]
+    body_fonts, head_fonts = font_stack(fonts), font_stack(sans + fonts)
     markup = html_render.render(
-        doc,
-        fonts=font_stack(fonts),
-        head_fonts=font_stack(sans + fonts),
-        qr=True,
-        progress=progress,
+        doc, fonts=body_fonts, head_fonts=head_fonts, qr=True, progress=progress, toc_pages={}
     )
     # WeasyPrint logs every CSS property it does not know at WARNING; that is noise here.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    return HTML(
-        string=markup,
-        base_url=ASSETS_DIR.as_uri() + "/",
-        url_fetcher=safe_fetcher(),
-    ).write_pdf()
+    font_config = _font_config()
+
+    def layout(html: str) -> Any:
+        return HTML(
+            string=html, base_url=ASSETS_DIR.as_uri() + "/", url_fetcher=safe_fetcher()
+        ).render(font_config=font_config)
+
+    if on_phase:
+        on_phase("layout")
+    book = layout(markup)
+    pages = anchor_pages(book)
+    toc = layout(
+        html_render.render(
+            doc, fonts=body_fonts, head_fonts=head_fonts, toc_pages=pages, toc_only=True
+        )
+    )
+    start, end = pages["toc"] - 1, pages.get(doc.chapters[0].anchor, len(book.pages) + 1) - 1
+    if end - start != len(toc.pages):  # never seen; keep the numbered TOC, not the placeholder
+        end = start + min(end - start, len(toc.pages))
+    if on_phase:
+        on_phase("write")
+    return book.copy([*book.pages[:start], *toc.pages, *book.pages[end:]]).write_pdf()

@@ -47,6 +47,6 @@ def test_report_formats(tmp_path: Path) -> None:
     csv_out = _run(tmp_path, "reuse", "--format", "csv")
     assert csv_out.stdout.splitlines()[0] == "月份,已解决工单,关联知识,关联率(%),新建知识,复用知识"
     bad = _run(tmp_path, "gaps", "--from", "yesterday")
-    assert bad.returncode == 2 and "from must be a date" in bad.stderr
+    assert bad.returncode == 2 and "开始日期（from）不是有效日期" in bad.stderr
     purge = _run(tmp_path, "purge-log", "--days", "30")
     assert purge.returncode == 0 and "removed" in purge.stdout

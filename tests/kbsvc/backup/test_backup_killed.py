@@ -1,8 +1,10 @@
-"""`kbsvc backup` killed with SIGKILL midway leaves nothing that restore would accept."""
+"""`kbsvc backup` killed with SIGKILL at random moments (KBSVC_KILLS times: 3 in `make test`,
+20 in `make soak`) leaves nothing that restore would accept."""
 
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -18,6 +20,7 @@ from kbsvc.config import Settings
 from kbsvc.exceptions import ValidationFailed
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+KILLS = int(os.environ.get("KBSVC_KILLS", "3"))
 
 
 def _ballast(engine: Engine) -> None:
@@ -47,7 +50,9 @@ def test_killed_backup_leaves_nothing_restorable(
 ) -> None:
     _ballast(seeded)
     killed_midway = 0
-    for i, delay in enumerate((0.0, 0.02, 0.1)):
+    rnd = random.Random(int(os.environ.get("KBSVC_CRASH_SEED", "41")))
+    for i in range(KILLS):
+        delay = 0.0 if i == 0 else rnd.uniform(0, 0.15)
         dest = tmp_path / f"nightly-{i}"
         proc = _start(settings, dest)
         partial = tmp_path / f".{dest.name}.partial-{proc.pid}"

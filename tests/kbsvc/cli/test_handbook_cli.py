@@ -17,13 +17,16 @@ from tests.kbsvc.handbooks.conftest import build_kb
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def kbsvc(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+def kbsvc(settings: Settings, *args: str, public_url: str = "") -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "KBSVC_DATA_DIR": str(settings.data_dir),
         "KBSVC_DATABASE_URL": settings.database_url,
         "COLUMNS": "80",
     }
+    env.pop("KBSVC_PUBLIC_BASE_URL", None)
+    if public_url:
+        env["KBSVC_PUBLIC_BASE_URL"] = public_url
     return subprocess.run(
         [sys.executable, "-m", "kbsvc", "handbook", *args],
         cwd=ROOT,
@@ -55,6 +58,8 @@ def test_adhoc_export_and_saved_lifecycle(
     )
     assert r.returncode == 0, r.stderr
     assert "8 entries" in r.stdout
+    # The default public URL is this machine's: printed links would lead nowhere.
+    assert "KBSVC_PUBLIC_BASE_URL" in r.stderr and "127.0.0.1" in r.stderr
     heads = [p.text for p in Document(str(out)).paragraphs if p.style.name == "Heading 1"]
     assert heads[0] == "第1章 门诊医生站"
 
@@ -66,9 +71,15 @@ def test_adhoc_export_and_saved_lifecycle(
     assert r.returncode == 0 and "edition 1: 4 entries" in r.stdout
     assert "检验手册" in kbsvc(settings, "list").stdout
     md = tmp_path / "lis.md"
-    r = kbsvc(settings, "export", "--id", "1", "--edition", "1", "--format", "md", "-o", str(md))
+    r = kbsvc(
+        settings,
+        *("export", "--id", "1", "--edition", "1", "--format", "md", "-o", str(md)),
+        public_url="http://kb.hospital.local",
+    )
     assert r.returncode == 0, r.stderr
+    assert "KBSVC_PUBLIC_BASE_URL" not in r.stderr
     text = md.read_text(encoding="utf-8")
+    assert "http://kb.hospital.local/entries/" in text
     # By cause category; equal-sized chapters follow their most reused entry.
     assert "# 第1章 打印" in text and "# 第2章 接口对接" in text and "## 1.1 LIS" in text
 

@@ -74,7 +74,7 @@ def test_merge_moves_everything(session: Session) -> None:
         ("itsm", "C2", "cited"),
     }
     assert _links(session, lose.id or 0) == set()
-    assert moved == {"links": 2, "feedback": 1, "flags": 1, "tags": 1}
+    assert moved == {"links": 2, "feedback": 1, "flags": 1, "tags": 1, "attachments": 0}
     assert service.tags_of(session, [keep.id or 0])[keep.id or 0] == ["CA证书", "UKey", "登录"]
     assert "重新插拔UKey" in survivor.solution and survivor.solution.startswith("更新证书")
     assert loser.status == EntryStatus.archived and loser.merged_into_id == keep.id

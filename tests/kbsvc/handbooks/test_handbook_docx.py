@@ -50,7 +50,9 @@ def test_real_heading_styles_for_the_navigation_pane(document) -> None:  # type:
         == "医院信息系统常见故障分析与处理方法"
     )
     # Headings keep their outline level, which is what Word's navigation pane reads.
-    assert document.styles["Heading 1"].paragraph_format.page_break_before is True
+    # Chapters flow on; a heading never ends a page.
+    assert document.styles["Heading 1"].paragraph_format.page_break_before is False
+    assert document.styles["Heading 1"].paragraph_format.keep_with_next is True
     body = "\n".join(p.text for p in document.paragraphs)
     for label in ("故障现象", "原因分析", "处理方法", "应急处理", "适用系统：HIS", "引用次数：6"):
         assert label in body

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from embeddings.factory import EmbeddingConfig
 from embeddings.lsa import LsaEmbedder
-from indexer.engine import EngineConfig
+from indexer.channels import EngineConfig
 from indexer.retriever import RetrieverConfig
 from indexer.vector import VectorIndex
 from kbsvc import __version__
