@@ -45,6 +45,7 @@ from kbsvc.auth.sessions import secret_key
 from kbsvc.auth.widgetkeys import DemoWidgetKeys
 from kbsvc.config import Settings, get_settings
 from kbsvc.handbooks.export import ExportLimiter
+from kbsvc.handbooks.worker import ExportWorker
 from kbsvc.notify import service as notify_service
 from kbsvc.notify.worker import OutboxWorker
 from kbsvc.search.engine import build_search_engine
@@ -125,7 +126,13 @@ def create_app(settings: Settings | None = None, *, db_engine: Engine | None = N
         }
         state.notify_worker = _start_notify(settings, state.db_engine)
         state.ocr_worker = _start_ocr(settings, state.db_engine)
+        state.export_worker = ExportWorker(
+            settings, state.db_engine, state.search_engine, state.export_limiter
+        )
+        if settings.handbooks.export_worker:
+            state.export_worker.start()
         yield
+        state.export_worker.stop()
         state.ocr_worker.stop()
         state.notify_worker.stop()
         state.search_engine.stop()

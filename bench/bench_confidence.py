@@ -119,7 +119,7 @@ def confidence(
     }
 
 
-def run(sizes: Sequence[str], e5: bool) -> dict[str, Any]:
+def run(sizes: Sequence[str], e5: bool, only: str = "") -> dict[str, Any]:
     cached = Cached(_embedder("e5")) if e5 else None
     out: dict[str, Any] = {}
     for size in sizes:
@@ -127,6 +127,8 @@ def run(sizes: Sequence[str], e5: bool) -> dict[str, Any]:
         resolve = lambda x, res=res: res.get(x, set())  # noqa: E731
         rows = []
         for name, acfg, backend, cfg, key in CONFIGS:
+            if only and only not in name and name != BASELINE:
+                continue
             names = backend.split("+") if backend else []
             if "e5" in names and cached is None:
                 continue
@@ -208,8 +210,9 @@ def main() -> None:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--sizes", default="small,demo,large")
     ap.add_argument("--no-e5", action="store_true")
+    ap.add_argument("--only", default="", help="Only configurations whose name has this.")
     args = ap.parse_args()
-    results = run(args.sizes.split(","), e5=not args.no_e5)
+    results = run(args.sizes.split(","), e5=not args.no_e5, only=args.only)
     print_table(results)
     if args.json:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -35,7 +35,7 @@ from indexer.vector import VectorIndex
 Band = Literal["high", "medium", "low"]
 RIGHT_CONFIDENT = 0.90  # share of right top hits that must show as confident
 NO_ANSWER_HIGH = 0.05  # share of no-answer queries allowed a high top hit
-NO_ANSWER_CONFIDENT = 0.75  # quantile of near misses that bounds `medium` from above
+NO_ANSWER_CONFIDENT = 0.5  # quantile of near misses that bounds `medium` from above
 HIGH_AS_RIGHT = 0.5  # quantile of right answers that bounds `high` from below
 MIN_EVIDENCE = 30  # answerable queries below which the shipped prior is used
 MAX_QUERIES = 400  # evidence queries per fit (the fit runs at reindex, inside its budget)
@@ -247,7 +247,7 @@ def operating_point(right: list[float], none: list[float]) -> tuple[float, float
     Evidence is cleaner than what staff type: a linked ticket is worded like its family, and
     the two kinds separate almost perfectly there while real queries overlap. So neither
     threshold is read off the tail of its own kind alone. `medium` is the lower of what keeps
-    90 % of right top hits confident and what three quarters of near misses stay under;
+    90 % of right top hits confident and the median near miss (never hide a likely fix);
     `high` is the higher of what only 5 % of near misses reach and the median right answer
     (as sure as a typical right answer found without any linked ticket's words).
     """

@@ -220,6 +220,8 @@ class HandbookSettings(BaseModel):
     max_entries: int = Field(default=500, ge=1, le=5000)
     # PDF/DOCX layout is CPU- and memory-heavy; more requests than this get 429.
     max_concurrent_exports: int = Field(default=2, ge=1, le=64)
+    # Run queued background exports in this process (one thread per export slot).
+    export_worker: bool = True
     # Preferred print fonts, first one fontconfig knows wins (any `fc-list :lang=zh` font else).
     pdf_fonts: list[str] = [
         "Noto Serif CJK SC",

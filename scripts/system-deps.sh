@@ -6,6 +6,9 @@ what="${1:-all}"
 pkgs=()
 need() { dpkg -s "$1" >/dev/null 2>&1 || pkgs+=("$1"); }
 need fonts-noto-cjk
+# OCR: rapidocr-onnxruntime pulls opencv-python, whose cv2 module links libGL and glib.
+need libgl1
+need libglib2.0-0
 if [ "$what" = "all" ]; then
   need chromium
   need postgresql

@@ -10,11 +10,13 @@ from fastapi import APIRouter, Query, Response
 from api.deps import Editor, ExportLimiterDep, SearchEngineDep, SessionDep, SettingsDep, Viewer
 from api.errors import ERROR_RESPONSES, MAX_OFFSET
 from api.uow import UnitOfWorkRoute
-from kbsvc.handbooks import export, service
+from kbsvc.handbooks import export, jobs, service
 from kbsvc.handbooks.models import (
     EditionPublic,
     EditionsPublic,
     ExportFormat,
+    ExportJobPublic,
+    ExportRequest,
     HandbookCreate,
     HandbookPublic,
     HandbooksPublic,
@@ -43,6 +45,22 @@ def content_disposition(name: str) -> str:
         ascii_name = "handbook." + name.rsplit(".", 1)[-1]
     ascii_name = ascii_name.replace('"', "").replace("\\", "")
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+@router.get("/export-jobs/{job_id}", response_model=ExportJobPublic)
+def get_export_job(job_id: int, session: SessionDep, caller: Viewer) -> ExportJobPublic:
+    """A background export's status and progress (to whoever asked for it, and admins)."""
+    return jobs.to_public(jobs.get_for(session, job_id=job_id, principal=caller))
+
+
+@router.get("/export-jobs/{job_id}/download", response_class=Response, responses=_EXPORT_RESPONSES)
+def download_export_job(job_id: int, session: SessionDep, caller: Viewer) -> Response:
+    """The file a finished background export produced (409 while it is still running)."""
+    job = jobs.result_of(session, job_id=job_id, principal=caller)
+    fmt = ExportFormat(job.format)
+    return Response(
+        job.result, media_type=export.MEDIA_TYPES[fmt], headers=_file_headers(job.filename, fmt)
+    )
 
 
 @router.get("", response_model=HandbooksPublic)
@@ -104,6 +122,37 @@ def list_editions(handbook_id: int, session: SessionDep, caller: Viewer) -> Edit
     return service.list_editions(session, handbook_id=handbook_id, principal=caller)
 
 
+@router.post("/{handbook_id}/exports", response_model=ExportJobPublic, status_code=202)
+def start_export_job(
+    handbook_id: int,
+    data: ExportRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: Viewer,
+) -> ExportJobPublic:
+    """Queue an export (live selection or one edition) to run in the background; poll
+    `GET /export-jobs/{id}` for progress, then download the file from its `download_url`.
+    The file holds only entries the caller may see; `warning` says when links would point at a
+    loopback address (set KBSVC_PUBLIC_BASE_URL)."""
+    job = jobs.enqueue(
+        session, handbook_id=handbook_id, request=data, principal=caller, settings=settings
+    )
+    return jobs.to_public(job)
+
+
+def _file_headers(name: str, fmt: ExportFormat) -> dict[str, str]:
+    headers = {
+        "Content-Disposition": content_disposition(name),
+        "X-Content-Type-Options": "nosniff",
+    }
+    if fmt is ExportFormat.html:
+        # The HTML is self-contained; forbid scripts even if something slipped through.
+        headers["Content-Security-Policy"] = (
+            "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+        )
+    return headers
+
+
 @router.get("/{handbook_id}/export", response_class=Response, responses=_EXPORT_RESPONSES)
 def export_handbook(
     handbook_id: int,
@@ -130,13 +179,8 @@ def export_handbook(
         )
         session.rollback()  # end the read transaction before seconds of layout
         body = export.render(doc, format, settings)
-    headers = {
-        "Content-Disposition": content_disposition(export.filename(doc, format)),
-        "X-Content-Type-Options": "nosniff",
-    }
-    if format is ExportFormat.html:
-        # The HTML is self-contained; forbid scripts even if something slipped through.
-        headers["Content-Security-Policy"] = (
-            "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-        )
+    headers = _file_headers(export.filename(doc, format), format)
+    if export.link_warning(settings.public_base_url):
+        # Header values are Latin-1: the Chinese wording is on the job and the web page.
+        headers["X-Kbsvc-Warning"] = "links-point-to-loopback; set KBSVC_PUBLIC_BASE_URL"
     return Response(body, media_type=export.MEDIA_TYPES[format], headers=headers)

@@ -101,7 +101,7 @@ def report_tickets_page(
         period=period,
         result=result,
         local_tz=LOCAL_TZ,
-        described=describe(filters, session),
+        described=describe(filters),
         page_no=page_no,
         pages=max(1, -(-result.total // PAGE_SIZE)),
         page_href=lambda n: "/reports/tickets?" + urlencode([*params, ("page", str(n))]),
@@ -132,7 +132,7 @@ def report_entries_page(
     )
 
 
-def describe(f: DrillFilters, session: SessionDep) -> list[tuple[str, str]]:
+def describe(f: DrillFilters) -> list[tuple[str, str]]:
     """The filters in words, for the page heading."""
     out: list[tuple[str, str]] = []
     for label, values in (("科室", f.department), ("系统", f.system), ("类别", f.category)):

@@ -23,6 +23,8 @@ class DocEntry:
     number: str  # "1.2.3"
     data: dict[str, Any]  # a selection.snapshot() dict
     url: str
+    # The entry's live images (kbsvc.attachments.service.ExportImage), filled by the service.
+    images: list[Any] = field(default_factory=list)
 
     def __getattr__(self, name: str) -> Any:
         try:

@@ -13,7 +13,7 @@ from kbsvc.config import Settings
 from kbsvc.exceptions import RateLimited
 from kbsvc.handbooks.document import HandbookDoc
 from kbsvc.handbooks.models import ExportFormat
-from kbsvc.handbooks.render import Progress
+from kbsvc.handbooks.render import Phase, Progress
 
 MEDIA_TYPES = {
     ExportFormat.pdf: "application/pdf",
@@ -26,7 +26,11 @@ _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 
 
 def render(
-    doc: HandbookDoc, fmt: ExportFormat, settings: Settings, progress: Progress | None = None
+    doc: HandbookDoc,
+    fmt: ExportFormat,
+    settings: Settings,
+    progress: Progress | None = None,
+    on_phase: Phase | None = None,
 ) -> bytes:
     """The handbook in `fmt` as bytes (imports each renderer only when it is used)."""
     if fmt is ExportFormat.md:
@@ -40,9 +44,16 @@ def render(
     if fmt is ExportFormat.pdf:
         from kbsvc.handbooks.render import pdf
 
-        return pdf.render(doc, preferred_fonts=settings.handbooks.pdf_fonts, progress=progress)
+        return pdf.render(
+            doc,
+            preferred_fonts=settings.handbooks.pdf_fonts,
+            progress=progress,
+            on_phase=on_phase,
+        )
     from kbsvc.handbooks.render import docx
 
+    if on_phase:
+        on_phase("layout")
     return docx.render(doc, cfg=settings.handbooks, progress=progress)
 
 

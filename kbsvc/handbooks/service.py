@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from kbsvc.attachments import service as attachments
 from kbsvc.auth import policy
 from kbsvc.auth.models import SYSTEM, Principal
 from kbsvc.config import Settings
@@ -312,34 +313,42 @@ def build_document(
     handbook = get(session, handbook_id=handbook_id)
     if edition is None:
         shaping = shaping_of(handbook)
-        return document.build(
-            current_entries(session, handbook, settings, search=search, principal=principal),
-            title=handbook.title,
-            subtitle=handbook.subtitle,
-            intro=handbook.intro,
-            grouping=handbook.grouping,
-            base_url=settings.public_base_url,
-            generated_at=utcnow(),
-            order=shaping.order,
-            chapter_notes=shaping.chapter_notes,
-            author=site_name(settings),
+        return _with_images(
+            session,
+            principal,
+            document.build(
+                current_entries(session, handbook, settings, search=search, principal=principal),
+                title=handbook.title,
+                subtitle=handbook.subtitle,
+                intro=handbook.intro,
+                grouping=handbook.grouping,
+                base_url=settings.public_base_url,
+                generated_at=utcnow(),
+                order=shaping.order,
+                chapter_notes=shaping.chapter_notes,
+                author=site_name(settings),
+            ),
         )
     frozen = get_edition(session, handbook_id=handbook_id, number=edition)
     spec = frozen.definition
     hidden = policy.hidden_ids(session, principal, [int(e["id"]) for e in frozen.snapshot])
-    return document.build(
-        [e for e in frozen.snapshot if int(e["id"]) not in hidden],
-        title=spec["title"],
-        subtitle=spec.get("subtitle", ""),
-        intro=spec.get("intro", ""),
-        grouping=Grouping(spec.get("grouping", "system_module")),
-        base_url=settings.public_base_url,
-        generated_at=frozen.published_at,
-        edition=frozen.number,
-        changes=EditionChanges(**frozen.changes),
-        order=list(spec.get("order", [])),
-        chapter_notes=dict(spec.get("chapter_notes", {})),
-        author=site_name(settings),
+    return _with_images(
+        session,
+        principal,
+        document.build(
+            [e for e in frozen.snapshot if int(e["id"]) not in hidden],
+            title=spec["title"],
+            subtitle=spec.get("subtitle", ""),
+            intro=spec.get("intro", ""),
+            grouping=Grouping(spec.get("grouping", "system_module")),
+            base_url=settings.public_base_url,
+            generated_at=frozen.published_at,
+            edition=frozen.number,
+            changes=EditionChanges(**frozen.changes),
+            order=list(spec.get("order", [])),
+            chapter_notes=dict(spec.get("chapter_notes", {})),
+            author=site_name(settings),
+        ),
     )
 
 
@@ -357,18 +366,32 @@ def build_adhoc(
         selection=data.selection.model_dump(mode="json"),
         shaping=data.shaping.model_dump(mode="json"),
     )
-    return document.build(
-        current_entries(session, handbook, settings, search=search, principal=principal),
-        title=handbook.title,
-        subtitle=handbook.subtitle,
-        intro=handbook.intro,
-        grouping=handbook.grouping,
-        base_url=settings.public_base_url,
-        generated_at=utcnow(),
-        order=data.shaping.order,
-        chapter_notes=data.shaping.chapter_notes,
-        author=site_name(settings),
+    return _with_images(
+        session,
+        principal,
+        document.build(
+            current_entries(session, handbook, settings, search=search, principal=principal),
+            title=handbook.title,
+            subtitle=handbook.subtitle,
+            intro=handbook.intro,
+            grouping=handbook.grouping,
+            base_url=settings.public_base_url,
+            generated_at=utcnow(),
+            order=data.shaping.order,
+            chapter_notes=data.shaping.chapter_notes,
+            author=site_name(settings),
+        ),
     )
+
+
+def _with_images(
+    session: Session, principal: Principal, doc: document.HandbookDoc
+) -> document.HandbookDoc:
+    """Attach each entry's images (its current live ones, also in a frozen edition)."""
+    images = attachments.images_for_export(session, [int(e.id) for e in doc.entries], principal)
+    for entry in doc.entries:
+        entry.images = images.get(int(entry.id), [])
+    return doc
 
 
 def site_name(settings: Settings) -> str:

@@ -65,7 +65,13 @@ class Normalizer:
         inside = sorted((k for k in known if len(k) >= 2 and k in key), key=len, reverse=True)
         if inside:
             return out(known[inside[0]], "fuzzy")
-        close = difflib.get_close_matches(key, list(known), n=1, cutoff=self.cutoff)
+        # At cutoff 1.0 (imports, reports) only an identical key could match, and that was
+        # looked up above; difflib would score every known key for nothing.
+        close = (
+            difflib.get_close_matches(key, list(known), n=1, cutoff=self.cutoff)
+            if self.cutoff < 1.0
+            else []
+        )
         if close:
             return out(known[close[0]], "fuzzy")
         return out(raw, "none", flagged=True)

@@ -1,7 +1,7 @@
-"""Index files damaged under a running `kbsvc serve`: a corrupted postings file and manifest,
-then the whole index folder deleted. The server keeps answering from memory (new writes too);
-killed, it restarts by rebuilding rather than trusting the damage; stopped, it writes a whole
-new generation. Every published entry is found by every worker after each step."""
+"""Index files damaged under a running `kbsvc serve`: every stored file replaced by garbage
+and the manifest garbled, then the whole index folder deleted. The server keeps answering from
+memory (new writes too); killed, it restarts by rebuilding rather than trusting the damage;
+stopped, it writes a whole new generation. Every published entry is found after each step."""
 
 from __future__ import annotations
 
@@ -51,13 +51,15 @@ def test_damaged_index_files_are_never_trusted(
         index = settings.index_dir
         proc = server.start(settings, port)
 
-        # 1. Corrupt the files under the running server. Generations are memory-mapped, so the
-        # damage arrives as a new file (a bad copy or restore): running workers keep their
-        # mapping of the old one; truncating a mapped file in place would SIGBUS them instead.
-        for postings in index.glob("gen-*/lexical/post_tfs.npy"):
-            damaged_copy = postings.with_name("post_tfs.damaged")
-            damaged_copy.write_bytes(postings.read_bytes()[:64] + b"garbage")
-            damaged_copy.replace(postings)
+        # 1. Corrupt the files under the running server.
+        # Every stored file replaced by garbage of its size (a new inode, as a restore or a
+        # stray tool would leave it: a worker's memory maps keep the old one).
+        damaged_files = [p for p in index.glob("gen-*/**/*") if p.is_file()]
+        assert damaged_files
+        for path in damaged_files:
+            tmp = path.with_name(path.name + ".garbage")
+            tmp.write_bytes(os.urandom(max(path.stat().st_size, 16)))
+            os.replace(tmp, path)
         garbled = '{"kind": "search-index", "format'
         (index / "manifest.json").write_text(garbled, encoding="utf-8")
         _publish(c, titles, 6)

@@ -187,6 +187,8 @@ def test_web_pages_show_every_payload_as_text(tab: Tab, site: Site) -> None:
         "handbook list": "/handbooks",
         "handbook preview": f"/handbooks/{site.handbook_id}",
         "reports": "/reports",
+        "reports drill-down": "/reports/tickets",
+        "reports entries drill-down": "/reports/entries?set=published",
         "admin users": "/admin/users",
         "admin vocabulary": "/admin/vocab",
         "admin home": "/admin",

@@ -10,15 +10,23 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
+from kbsvc.attachments import service as attachments
+from kbsvc.attachments import sniff
 from kbsvc.attachments.models import Attachment
+from kbsvc.auth.models import SYSTEM
+from kbsvc.config import AttachmentSettings
+from kbsvc.entries import changes
 from kbsvc.entries.models import EntryStatus
 from kbsvc.tickets import service as tickets
 from kbsvc.tickets.models import TicketIn
 from tests import attachments_data as files
 from tests.factories import make_entry
 from tests.web.conftest import LiveServer, login, shot
+from tests.web.test_web_widget import ITEM, write_host_page
+from tests.web.test_web_widget import host_site as host_site  # the fixture, for this module
 
 pytestmark = pytest.mark.browser
+SETTINGS = AttachmentSettings()
 
 PASTE = """(b64) => {
   const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
@@ -105,6 +113,10 @@ def test_capture_form_uploads_queued_screenshot_after_saving(
     login(page, live_server, "editor1", f"/capture/ticket/{ticket_id}")
     page.locator("#c-files").set_input_files(str(shot_file))
     assert "保存后上传" in page.locator(".att-queued").inner_text()
+    assert page.evaluate(  # the queued preview shows under the page's CSP
+        "() => new Promise(r => setTimeout(() => { const i = document.querySelector("
+        "'.att-queued img'); r(!!i && i.complete && i.naturalWidth > 0); }, 500))"
+    )
     page.get_by_role("button", name="保存草稿").click()
     page.wait_for_url(re.compile(r".*/my\?saved=\d+$"))
     entry_id = int(page.url.rsplit("=", 1)[1])
@@ -115,3 +127,41 @@ def test_capture_form_uploads_queued_screenshot_after_saving(
     page.goto(f"{live_server.url}/entries/{entry_id}")
     assert page.locator(".att-gallery img[alt='自助机报错.jpg']").count() == 1
     assert page.page_errors == [] and page.dialogs == []
+
+
+def test_widget_detail_shows_thumbnails_with_its_own_key(
+    page, live_server: LiveServer, host_site: tuple[str, Path]
+) -> None:  # type: ignore[no-untyped-def]
+    tag = uuid.uuid4().hex[:6]
+    title = f"叫号屏黑屏报错{tag}"
+    with live_server.session() as s:
+        entry = make_entry(
+            s, status=EntryStatus.draft, title=title, symptom="候诊区叫号屏突然黑屏", system="叫号"
+        )
+        entry_id = entry.id or 0
+        clean = sniff.clean_upload(files.png(300, 150, "#135"), "叫号屏.png", SETTINGS)
+        attachments.add(s, entry_id=entry_id, upload=clean, principal=SYSTEM, settings=SETTINGS)
+        entry.status = EntryStatus.published
+        s.add(entry)
+        changes.touch(s, entry_id)
+    origin, folder = host_site
+    path = write_host_page(
+        folder, src=f"{live_server.url}/widget.js", key=live_server.host_key, ticket=f"EXT-{tag}"
+    )
+    page.goto(origin + path)
+    page.locator("#desc").fill(f"叫号屏黑屏 {tag}")
+    item = page.locator(ITEM, has_text=title).first
+    item.wait_for(timeout=60_000)  # the shared server may be busy reading earlier screenshots
+    # A high-confidence first hit opens by itself; otherwise the title opens it.
+    if item.locator(".detail").is_hidden():
+        item.locator(".title").click()
+    thumb = item.locator(".thumbs img[alt='叫号屏.png']")
+    thumb.wait_for(timeout=10_000)
+    assert page.evaluate(
+        "() => { const i = document.querySelector('[data-kbsvc-widget] .thumbs img') ||"
+        " [...document.querySelectorAll('*')].map(e => e.shadowRoot).filter(Boolean)"
+        ".map(r => r.querySelector('.thumbs img')).find(Boolean);"
+        " return !!i && i.complete && i.naturalWidth > 0; }"
+    )
+    shot(page, "attachments-widget")
+    assert page.page_errors == []

@@ -463,6 +463,146 @@
     });
   }
 
+  // Handbook exports: PDF/Word run as background jobs; show progress, then the download link.
+  function onExportJob(button) {
+    button.addEventListener('click', function () {
+      var holder = button.closest('[data-handbook-id]');
+      var id = holder.getAttribute('data-handbook-id');
+      var status = document.querySelector('.export-status');
+      var edition = button.getAttribute('data-edition');
+      var body = { format: button.getAttribute('data-export-job') };
+      if (edition) body.edition = parseInt(edition, 10);
+      status.hidden = false;
+      status.textContent = '正在提交导出任务…';
+      button.disabled = true;
+      function show(job) {
+        status.textContent = '';
+        var line = document.createElement('p');
+        var total = job.total || 0;
+        line.textContent = (job.format === 'pdf' ? 'PDF' : 'Word') + '：' + job.phase +
+          (total ? '（' + job.done + ' / ' + total + ' 条）' : '');
+        status.appendChild(line);
+        if (job.status === 'queued' || job.status === 'running') {
+          var bar = document.createElement('progress');
+          bar.max = Math.max(total, 1); bar.value = job.done || 0;
+          bar.setAttribute('aria-label', '导出进度');
+          status.appendChild(bar);
+        }
+        if (job.warning) {
+          var warn = document.createElement('p');
+          warn.className = 'notice notice-warn';
+          warn.textContent = job.warning;
+          status.appendChild(warn);
+        }
+        if (job.status === 'done') {
+          var link = document.createElement('a');
+          link.href = job.download_url; link.className = 'btn btn-primary btn-sm';
+          link.setAttribute('download', job.filename);
+          link.setAttribute('data-download', job.format);
+          link.textContent = '下载 ' + job.filename;
+          status.appendChild(link);
+          button.disabled = false;
+        } else if (job.status === 'failed') {
+          line.textContent = '导出失败：' + job.error;
+          button.disabled = false;
+        } else {
+          setTimeout(function () { poll(job.id); }, 700);
+        }
+      }
+      function poll(jobId) {
+        api('GET', '/api/v1/handbooks/export-jobs/' + jobId).then(show)
+          .catch(function (err) { button.disabled = false; status.textContent = '查询导出进度失败：' + friendly(err); });
+      }
+      api('POST', '/api/v1/handbooks/' + id + '/exports', body).then(show)
+        .catch(function (err) { button.disabled = false; status.textContent = '导出未成功：' + friendly(err); });
+    });
+  }
+
+  // Hand shaping: every change is saved at once (PATCH shaping) and the preview reloads,
+  // so what the page shows is always what the export will print.
+  function onShaping(article) {
+    var id = article.getAttribute('data-handbook-id');
+    var shaping = JSON.parse(article.getAttribute('data-shaping'));
+    function save(patch, done) {
+      api('PATCH', '/api/v1/handbooks/' + id, patch)
+        .then(function () { toast(done, 'ok'); setTimeout(function () { location.reload(); }, 300); })
+        .catch(function (err) { toast('保存未成功：' + friendly(err), 'error'); });
+    }
+    function without(list, value) { return list.filter(function (x) { return x !== value; }); }
+    function currentOrder() {
+      return Array.prototype.map.call(article.querySelectorAll('[data-entry]'),
+        function (li) { return parseInt(li.getAttribute('data-entry'), 10); });
+    }
+    article.addEventListener('click', function (ev) {
+      var target = ev.target.closest('button');
+      if (!target) return;
+      var li = target.closest('[data-entry]');
+      var entryId = li ? parseInt(li.getAttribute('data-entry'), 10) : 0;
+      if (target.hasAttribute('data-move')) {
+        var order = currentOrder();
+        var i = order.indexOf(entryId), j = i + parseInt(target.getAttribute('data-move'), 10);
+        if (j < 0 || j >= order.length) return;
+        order[i] = order[j]; order[j] = entryId;
+        shaping.order = order;
+        save({ shaping: shaping }, '已调整顺序');
+      } else if (target.hasAttribute('data-drop')) {
+        shaping.excluded = shaping.excluded.concat([entryId]);
+        shaping.pinned = without(shaping.pinned, entryId);
+        shaping.order = without(currentOrder(), entryId);
+        save({ shaping: shaping }, '已移除条目');
+      } else if (target.hasAttribute('data-save-intro')) {
+        save({ intro: document.getElementById('hb-intro').value }, '已保存前言');
+      } else if (target.hasAttribute('data-save-note')) {
+        var area = target.parentNode.querySelector('[data-chapter-note]');
+        shaping.chapter_notes[area.getAttribute('data-chapter-note')] = area.value;
+        save({ shaping: shaping }, '已保存本章说明');
+      }
+    });
+    var side = document.querySelector('.entry-side');
+    side.addEventListener('click', function (ev) {
+      var target = ev.target.closest('button');
+      if (!target) return;
+      if (target.hasAttribute('data-restore')) {
+        var rid = parseInt(target.closest('[data-excluded]').getAttribute('data-excluded'), 10);
+        shaping.excluded = without(shaping.excluded, rid);
+        save({ shaping: shaping }, '已恢复条目');
+      } else if (target.hasAttribute('data-pick')) {
+        var pid = parseInt(target.getAttribute('data-pick'), 10);
+        shaping.excluded = without(shaping.excluded, pid);
+        if (shaping.pinned.indexOf(pid) < 0) shaping.pinned = shaping.pinned.concat([pid]);
+        shaping.order = currentOrder().concat([pid]);
+        save({ shaping: shaping }, '已加入条目');
+      }
+    });
+    var input = document.getElementById('hb-pick');
+    var results = side.querySelector('[data-pick-results]');
+    var timer = null;
+    input.addEventListener('input', function () {
+      clearTimeout(timer);
+      var q = input.value.trim();
+      if (!q) { results.textContent = ''; return; }
+      timer = setTimeout(function () {
+        api('GET', '/api/v1/search?k=8&q=' + encodeURIComponent(q)).then(function (res) {
+          results.textContent = '';
+          var shown = currentOrder();
+          res.data.forEach(function (hit) {
+            if (shown.indexOf(hit.entry.id) >= 0) return;
+            var item = document.createElement('li');
+            item.textContent = hit.entry.title + ' ';
+            var add = document.createElement('button');
+            add.type = 'button'; add.className = 'btn btn-quiet btn-xs';
+            add.setAttribute('data-pick', String(hit.entry.id));
+            add.setAttribute('aria-label', '加入 ' + hit.entry.title);
+            add.textContent = '加入';
+            item.appendChild(add);
+            results.appendChild(item);
+          });
+          if (!results.children.length) results.textContent = '没有可加入的条目';
+        }).catch(function (err) { results.textContent = '搜索失败：' + friendly(err); });
+      }, 250);
+    });
+  }
+
   function onUserscriptForm(form) {
     form.addEventListener('submit', function (ev) {
       ev.preventDefault();
@@ -511,6 +651,9 @@
     var hbForm = document.getElementById('handbook-form');
     if (hbForm) onHandbookForm(hbForm);
     Array.prototype.forEach.call(document.querySelectorAll('[data-publish-edition]'), onPublishEdition);
+    Array.prototype.forEach.call(document.querySelectorAll('[data-export-job]'), onExportJob);
+    var shapingHolder = document.querySelector('[data-shaping]');
+    if (shapingHolder) onShaping(shapingHolder);
     var login = document.getElementById('login-form');
     if (login) onLogin(login);
     Array.prototype.forEach.call(document.querySelectorAll('[data-action="logout"]'), onLogout);

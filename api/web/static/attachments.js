@@ -77,7 +77,11 @@
     var li = el('li', 'att-queued');
     var fig = el('figure', 'att-item');
     if (/^image\//.test(file.type)) {
-      var img = el('img'); img.src = URL.createObjectURL(file); img.alt = file.name;
+      // A data: URL, not blob: (the page's CSP allows img-src 'self' data: only).
+      var img = el('img'); img.alt = file.name;
+      var reader = new FileReader();
+      reader.onload = function () { img.src = reader.result; };
+      reader.readAsDataURL(file);
       fig.appendChild(img);
     }
     var cap = el('figcaption');

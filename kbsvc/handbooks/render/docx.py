@@ -183,6 +183,13 @@ def _entry(document: Any, entry: DocEntry) -> None:
         label_run.bold = True
         label_run.font.color.rgb = BRAND
         _text(document.add_paragraph(), body)
+    for n, img in enumerate(entry.images, start=1):
+        # 14 cm fits A4 with margins; a small screenshot keeps its own size (96 dpi).
+        width = Cm(min(14.0, img.width / 96 * 2.54)) if img.width else Cm(14.0)
+        document.add_paragraph().add_run().add_picture(io.BytesIO(img.data), width=width)
+        caption = document.add_paragraph()
+        cap = caption.add_run(f"图 {entry.number}-{n}　{img.filename}")
+        cap.font.size, cap.font.color.rgb = Pt(8), MUTED
     link = document.add_paragraph()
     link.add_run().add_picture(io.BytesIO(qr_png(entry.url)), width=Cm(1.8))
     link.add_run("　在线查看：").font.size = Pt(8)

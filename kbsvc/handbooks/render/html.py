@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -42,6 +43,7 @@ def _env() -> Environment:
     )
     env.filters["text"] = text_html
     env.filters["md"] = markdown_html
+    env.filters["b64"] = lambda data: base64.b64encode(data).decode("ascii")
     return env
 
 

@@ -12,19 +12,22 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from kbsvc.attachments import service as attachments
+from kbsvc.attachments import sniff
 from kbsvc.auth import audit
 from kbsvc.auth import service as auth_service
 from kbsvc.auth.models import SYSTEM, Role
-from kbsvc.config import Settings
+from kbsvc.config import AttachmentSettings, Settings
 from kbsvc.entries import citations
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import EntryUpdate
+from tests import attachments_data
 from tests.conftest import PG_URL, _pg_admin, _pg_url
 from tests.factories import make_entry, make_ticket
 
 
 def seed(session: Session) -> None:
-    """Tickets, entries with two versions, a citation, a user and audit events."""
+    """Tickets, entries with two versions, a citation, a user, audit events, a screenshot."""
     for n in range(3):
         make_ticket(session, external_id=f"BK-{n}", title=f"备份测试工单{n}")
     first = make_entry(session)
@@ -47,6 +50,9 @@ def seed(session: Session) -> None:
         departments=["信息"],
     )
     audit.record(session, actor="cli:root", action="CLI user add", object_ids=["1"])
+    cfg = AttachmentSettings()
+    shot = sniff.clean_upload(attachments_data.png(), "备份截图.png", cfg)
+    attachments.add(session, entry_id=first.id or 0, upload=shot, principal=SYSTEM, settings=cfg)
     session.commit()
 
 

@@ -36,7 +36,8 @@ def test_round_trip_restores_every_row(
         before, after = dump_tables(seeded), dump_tables(restored)
     finally:
         restored.dispose()
-    for table in ("tickets", "entries", "entry_versions", "entry_links", "users", "audit_events"):
+    tables = ("tickets", "entries", "entry_versions", "entry_links", "users", "audit_events")
+    for table in (*tables, "entry_attachments", "attachment_blobs"):
         assert before[table], table
     assert after == before
     assert site_id(empty_site) == site
