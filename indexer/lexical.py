@@ -16,8 +16,6 @@ from indexer.manifest import Manifest
 from indexer.segment import CODE_FIELDS, Segment
 from indexer.terms import TermTable
 
-KIND = segment.KIND
-
 
 class LexicalIndex:
     """BM25 (Lucene idf): an immutable base `Segment` (arrays, memory-mapped once saved) and a
@@ -85,11 +83,6 @@ class LexicalIndex:
             self._total_len -= float(self._len.data[slot])
             if slot >= self._base_n:
                 self._delta.remove(slot)
-
-    @property
-    def delta_size(self) -> int:
-        """Slots written since the base, plus base slots deleted since (what a fold removes)."""
-        return len(self._ids) - len(self._slot) + len(self._ids) - self._base_n
 
     def needs_compaction(self) -> bool:
         """True once the delta or the dead slots are big enough to slow queries."""

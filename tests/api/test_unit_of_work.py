@@ -91,11 +91,13 @@ OWN_TRANSACTIONS = {
     "kbsvc/auth/sessions.py",  # revoking a disabled person's sessions while the login fails
     "kbsvc/notify/worker.py",  # outbox delivery worker
     "kbsvc/attachments/worker.py",  # OCR worker: claims, then writes results, in short sessions
+    "kbsvc/handbooks/worker.py",  # export worker: claims, progress and the file, short sessions
     "kbsvc/notify/schedule.py",  # scheduled notices
     "kbsvc/auth/widgetkeys.py",  # demo widget keys cached for the process
     "kbsvc/analytics/searchlog.py",  # start-up retention purge
     "kbsvc/analytics/demo.py",  # demo analytics loader
     "kbsvc/demo/loader.py",  # demo loader: one transaction per fault family
+    "kbsvc/search/election.py",  # advisory lock on its own connection, never left in a transaction
 }
 
 

@@ -235,3 +235,35 @@ def test_searches_run_safely_during_writes_and_rebuilds() -> None:
         t.join()
     assert not errors
     assert len(index) == 400 - 150
+
+
+@pytest.mark.parametrize("threshold", [10_000, 50])  # flat and HNSW bases
+def test_a_mapped_index_takes_writes_in_a_delta_and_saves_them(
+    tmp_path: Path, threshold: int
+) -> None:
+    vecs, ids = unit(200), np.arange(1, 201)
+    built = VectorIndex(DIM, "m", ann_threshold=threshold)
+    built.add(ids, vecs)
+    built.save(tmp_path / "a", last_seq=1, version="t")
+    mapped, _ = VectorIndex.load(
+        tmp_path / "a", model_id="m", dim=DIM, ann_threshold=threshold, mapped=True
+    )
+    assert mapped.mapped and len(mapped) == 200
+    # An update and an insert land in the delta; a delete hides a base row.
+    new = unit(2, seed=9)
+    mapped.add([5, 500], new)
+    mapped.remove([7])
+    assert len(mapped) == 200 and 7 not in mapped and 500 in mapped
+    assert mapped.search(new[1], 1)[0][0] == 500
+    assert mapped.search(new[0], 1)[0][0] == 5
+    assert 7 not in [d for d, _ in mapped.search(vecs[6], 10)]
+    assert mapped.score(new[0], [5, 500, 7]).keys() == {5, 500}
+    assert mapped.search(new[1], 3, allowed={1, 2, 500})[0][0] == 500
+    # Saving folds the delta into a new file; the mapped base is left as it was.
+    mapped.save(tmp_path / "b", last_seq=2, version="t")
+    again, _ = VectorIndex.load(tmp_path / "b", model_id="m", dim=DIM, ann_threshold=threshold)
+    assert sorted(again.ids().tolist()) == [*(i for i in range(1, 201) if i != 7), 500]
+    assert 7 not in again
+    assert again.search(new[1], 1)[0][0] == 500
+    first, _ = VectorIndex.load(tmp_path / "a", model_id="m", dim=DIM, ann_threshold=threshold)
+    assert len(first) == 200 and 7 in first

@@ -8,6 +8,8 @@ from kbsvc.handbooks.document import DocEntry, HandbookDoc
 
 # Characters that start inline syntax anywhere (CommonMark lets any ASCII punctuation be escaped).
 _INLINE = re.compile(r"([\\`*_\[\]<>&|~!])")
+# What makes a link, an image, an autolink, raw HTML or an entity (and the escape character).
+_LINKISH = re.compile(r"([\\\[\]<>&])")
 # Constructs that only count at the start of a line: headings, lists, quotes, rules, setext.
 _LINE_START = re.compile(r"^([#+\-=>])|^(\d{1,9})([.)])")
 
@@ -41,9 +43,10 @@ def escape(text: str) -> str:
 
 
 def trainer_markdown(text: str) -> str:
-    """A trainer's own Markdown, kept as Markdown but with raw HTML turned into text (a reader
-    that renders raw HTML must not run it); headings move below the chapter levels."""
-    text = text.strip().replace("<", "&lt;")
+    """A trainer's own Markdown for the .md file: emphasis, lists and headings stay (headings
+    below the chapter levels), but link, image and raw-HTML syntax is escaped, because whoever
+    opens the file may render it with raw HTML and every link scheme allowed."""
+    text = _LINKISH.sub(r"\\\1", text.strip())
     return re.sub(r"^(#{1,3})(?=\s)", "####", text, flags=re.M)
 
 

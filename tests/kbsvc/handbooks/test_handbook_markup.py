@@ -97,3 +97,25 @@ def test_html_has_cover_toc_and_print_css(doc: HandbookDoc) -> None:
     assert 'class="toc-page' not in page
     assert "Noto Serif CJK SC" in page
     assert page.count('src="data:image/png;base64,') == doc.entry_count
+
+
+@pytest.mark.parametrize(
+    "intro",
+    [
+        "![远程图片](http://127.0.0.1:9/x.png)",
+        "[点我](javascript:alert(1))",
+        "[点我]( JavaScript:alert(1))",
+        "[点我](&#106;avascript:alert(1))",
+        "[点我](data:text/html,<script>alert(1)</script>)",
+        "[r]\n\n[r]: javascript:alert(1)",
+        "[r]\n\n[r]: &#106;avascript:alert(1)",
+        '<img src="http://127.0.0.1:9/x.png"> <a href="javascript:alert(1)">x</a>',
+    ],
+)
+def test_trainer_markdown_is_inert_in_a_permissive_reader(intro: str) -> None:
+    reader = MarkdownIt("commonmark", {"html": True})  # raw HTML on, every scheme accepted
+    reader.validateLink = lambda _url: True
+    page = reader.render(markdown.trainer_markdown(intro))
+    assert "<img" not in page and "<script" not in page
+    hrefs = re.findall(r'href="([^"]*)"', page)
+    assert all(h.startswith(("http://", "https://", "mailto:", "/")) for h in hrefs), hrefs
