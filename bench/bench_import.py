@@ -139,7 +139,7 @@ def main() -> None:
     export = write_jsonl(rows, work / "tickets.jsonl")
     print(f"{args.n} tickets, {export.stat().st_size / 1e6:.1f} MB JSONL ({work})", flush=True)
     cpu0 = os.times()
-    took, out = _kbsvc(work / "data", "import", str(export), "--capture", "published")
+    took, out = _kbsvc(work / "data", "import", str(export), "--capture", "published", "--index")
     cpu = os.times()
     child_cpu = (cpu.children_user - cpu0.children_user) + (
         cpu.children_system - cpu0.children_system

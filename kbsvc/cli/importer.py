@@ -30,7 +30,9 @@ def import_file(
     strict: bool = typer.Option(False, help="Write nothing unless every row is valid."),
     fmt: str = typer.Option(None, "--format", help="csv | xlsx | jsonl (default: by extension)."),
     index: bool = typer.Option(
-        True, help="With --capture: build the search index once at the end (see `kbsvc reindex`)."
+        False,
+        help="With --capture: rebuild the search index once at the end (`kbsvc reindex`, which "
+        "also re-chooses the embedding channels) instead of letting the server follow each change.",
     ),
 ) -> None:
     """Import resolved tickets; safe to repeat (rows are upserted by source and ticket id)."""
