@@ -13,6 +13,7 @@ database until every worker's /api/v1/search returns it.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -27,6 +28,7 @@ import httpx
 
 from bench.bench_suggest import free_port, pct, seed_db, synth_rows
 from bench.evalkb import load_queries
+from kbsvc.config import KEY_ROLES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -170,6 +172,9 @@ def main() -> None:
         HF_HUB_OFFLINE="1",
         KBSVC_RATE_LIMIT__PER_MINUTE="10000000",
         KBSVC_RATE_LIMIT__BURST="1000000",
+        KBSVC_RATE_LIMIT__KEYS=json.dumps(
+            {r: {"per_minute": 10_000_000, "burst": 1_000_000} for r in KEY_ROLES}
+        ),
     )
     env.pop("KBSVC_WORKERS", None)
     proc = subprocess.Popen(

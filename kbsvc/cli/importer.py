@@ -29,6 +29,11 @@ def import_file(
     ),
     strict: bool = typer.Option(False, help="Write nothing unless every row is valid."),
     fmt: str = typer.Option(None, "--format", help="csv | xlsx | jsonl (default: by extension)."),
+    index: bool = typer.Option(
+        False,
+        help="With --capture: rebuild the search index once at the end (`kbsvc reindex`, which "
+        "also re-chooses the embedding channels) instead of letting the server follow each change.",
+    ),
 ) -> None:
     """Import resolved tickets; safe to repeat (rows are upserted by source and ticket id)."""
     from kbsvc.cli._common import console, is_tty, open_session, settings
@@ -43,10 +48,25 @@ def import_file(
     table = read_table(data, file.name, max_rows=settings().limits.max_import_rows, fmt=fmt)
     with open_session() as session:
         if is_tty():
-            from rich.progress import Progress
+            import time
 
-            with Progress(console=console, transient=True) as bar:
-                task = bar.add_task(f"importing {file.name}", total=len(table.rows))
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            columns = (
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]} rows/s"),
+            )
+            started = time.monotonic()
+
+            def advance(n: int) -> None:
+                done = bar.tasks[task].completed + n
+                rate = done / max(time.monotonic() - started, 1e-6)
+                bar.update(task, advance=n, rate=f"{rate:,.0f}")
+
+            with Progress(*columns, console=console, transient=True) as bar:
+                task = bar.add_task(f"importing {file.name}", total=len(table.rows), rate="–")
                 report = import_table(
                     session,
                     table,
@@ -56,7 +76,7 @@ def import_file(
                     strict=strict,
                     privacy=privacy,
                     batch_done=session.commit,
-                    progress=lambda n: bar.advance(task, n),
+                    progress=advance,
                 )
         else:
             report = import_table(
@@ -69,6 +89,8 @@ def import_file(
                 privacy=privacy,
                 batch_done=session.commit,
             )
+    if index and report.committed and (report.entries_created or report.entries_updated):
+        _build_index()
     if report.committed and (report.imported or report.updated):
         import getpass
 
@@ -101,6 +123,13 @@ def import_file(
     typer.echo(report.summary())
     if not report.committed:
         raise typer.Exit(1)
+
+
+def _build_index() -> None:
+    """Index the new entries once, rather than the server following them change by change."""
+    from kbsvc.cli.search import reindex
+
+    reindex()
 
 
 def register(app: typer.Typer) -> None:

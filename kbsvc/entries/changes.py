@@ -31,6 +31,21 @@ def next_seq(session: Session, name: str = ENTRY_SEQ) -> int:
     return int(value)
 
 
+def reserve(session: Session, n: int, name: str = ENTRY_SEQ) -> int:
+    """Take `n` values at once (bulk imports); returns the last, so they are last-n+1 … last."""
+    stmt = (
+        update(SequenceCounter)
+        .where(col(SequenceCounter.name) == name)
+        .values(value=col(SequenceCounter.value) + n)
+        .returning(col(SequenceCounter.value))
+    )
+    value = session.execute(stmt).scalar_one_or_none()
+    if value is None:
+        next_seq(session, name)  # creates the counter; the value it takes stays unused
+        value = session.execute(stmt).scalar_one()
+    return int(value)
+
+
 def record_change(session: Session, entry: Entry | int, op: str = "upsert") -> int:
     """Append an entry change to the outbox; returns its sequence number."""
     seq = next_seq(session)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from kbsvc.config import Settings
+from kbsvc.config import KEY_ROLES, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,6 +26,9 @@ def start(settings: Settings, port: int, *, ready: bool = True) -> subprocess.Po
         # Load and crash tests, not rate-limit tests (tests/api/test_limits.py covers those).
         "KBSVC_RATE_LIMIT__PER_MINUTE": "1000000",
         "KBSVC_RATE_LIMIT__BURST": "100000",
+        "KBSVC_RATE_LIMIT__KEYS": json.dumps(
+            {r: {"per_minute": 1_000_000, "burst": 100_000} for r in KEY_ROLES}
+        ),
         "KBSVC_LOG_LEVEL": "WARNING",
     }
     settings.data_dir.mkdir(parents=True, exist_ok=True)

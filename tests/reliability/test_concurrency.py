@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from kbsvc.auth import service as auth_service
 from kbsvc.auth.models import Role
-from kbsvc.config import Settings
+from kbsvc.config import KEY_ROLES, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = Path(__file__).with_name("load_client.py")
@@ -47,6 +47,9 @@ def server(settings: Settings, engine: Engine) -> Iterator[str]:
         # A load test, not a rate-limit test (that lives in tests/api/test_limits.py).
         "KBSVC_RATE_LIMIT__PER_MINUTE": "1000000",
         "KBSVC_RATE_LIMIT__BURST": "100000",
+        "KBSVC_RATE_LIMIT__KEYS": json.dumps(
+            {r: {"per_minute": 1_000_000, "burst": 100_000} for r in KEY_ROLES}
+        ),
     }
     proc = subprocess.Popen(
         [
