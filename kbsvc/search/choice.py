@@ -23,6 +23,11 @@ from kbsvc.config import Settings
 FILE = "search_choice.json"
 MIN_GAIN = 0.01  # MRR@10 a costlier candidate must add to be worth its CPU
 FALLBACK = "LSA"
+# The choice compares candidates; it needs no full KB. Past these sizes it judges a fixed
+# spread of the linked tickets on their entries plus an evenly spread sample of the rest, so
+# `kbsvc reindex` of a 100k KB does not embed everything with e5 (~0.35 CPU-s an entry) twice.
+MAX_JUDGMENTS = 400
+MAX_DOCS = 3000
 # (name, dense channels), cheapest first; all fused with the lexical channel by rank.
 CANDIDATES: list[tuple[str, tuple[str, ...]]] = [
     ("lexical", ()),
@@ -42,6 +47,26 @@ def _spec(channels: tuple[str, ...]) -> str:
     return "+".join(channels) or "none"
 
 
+def _spread(items: list[Any], n: int) -> list[Any]:
+    """At most n items, evenly spread (deterministic, keeps the order)."""
+    if len(items) <= n:
+        return items
+    step = len(items) / n
+    return [items[int(i * step)] for i in range(n)]
+
+
+def _bounded(judgments: list[Any], docs: list[Any]) -> tuple[list[Any], list[Any]]:
+    """The judgments and entries the choice runs on, within MAX_JUDGMENTS and MAX_DOCS."""
+    judgments = _spread(judgments, MAX_JUDGMENTS)
+    if len(docs) <= MAX_DOCS:
+        return judgments, docs
+    wanted = {r for j in judgments for r in j.relevant}
+    answers = [d for d in docs if str(d.id) in wanted]
+    rest = [d for d in docs if str(d.id) not in wanted]
+    sample = _spread(rest, max(0, MAX_DOCS - len(answers)))
+    return judgments, sorted(answers + sample, key=lambda d: d.id)
+
+
 def choose(settings: Settings, db_engine: Engine) -> dict[str, Any]:
     """Evaluate every candidate on the linked tickets; save and return the choice."""
     from kbsvc.search.engine import build_search_engine
@@ -52,6 +77,7 @@ def choose(settings: Settings, db_engine: Engine) -> dict[str, Any]:
         docs = [d for d in load_docs(session) if d.status == "published"]
         judgments, held = judgments_from_links(session)
     enough = len(judgments) >= MIN_EVIDENCE
+    judgments, docs = _bounded(judgments, docs)
     rows: list[dict[str, Any]] = []
     if enough:
         wanted = sorted({c for _, chans in CANDIDATES for c in chans})

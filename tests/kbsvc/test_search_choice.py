@@ -60,3 +60,17 @@ def test_too_little_evidence_keeps_lsa_and_says_so(settings: Settings, engine: E
 def test_without_a_choice_auto_stays_lsa(settings: Settings) -> None:
     assert engine_config(settings).embedding.backend == "auto"
     assert "kbsvc reindex" in choice.describe(settings)["why"]
+
+
+def test_a_large_kb_is_judged_on_its_answers_plus_a_bounded_sample() -> None:
+    from indexer.docs import EntryDoc
+    from kbsvc.search.eval import Judgment
+
+    docs = [EntryDoc(id=i, title=f"条目{i}") for i in range(1, 20_001)]
+    judgments = [Judgment(f"工单{i}", [str(i * 17)]) for i in range(1, 1_001)]
+    kept_j, kept_d = choice._bounded(judgments, docs)
+    assert len(kept_j) == choice.MAX_JUDGMENTS
+    assert len(kept_d) == choice.MAX_DOCS
+    ids = {d.id for d in kept_d}
+    assert all(int(r) in ids for j in kept_j for r in j.relevant)  # every answer stays
+    assert choice._bounded(judgments[:50], docs[:100]) == (judgments[:50], docs[:100])
