@@ -312,23 +312,7 @@ def build_document(
     entries hidden from `principal` are left out of either (auth.policy)."""
     handbook = get(session, handbook_id=handbook_id)
     if edition is None:
-        shaping = shaping_of(handbook)
-        return _with_images(
-            session,
-            principal,
-            document.build(
-                current_entries(session, handbook, settings, search=search, principal=principal),
-                title=handbook.title,
-                subtitle=handbook.subtitle,
-                intro=handbook.intro,
-                grouping=handbook.grouping,
-                base_url=settings.public_base_url,
-                generated_at=utcnow(),
-                order=shaping.order,
-                chapter_notes=shaping.chapter_notes,
-                author=site_name(settings),
-            ),
-        )
+        return _live(session, handbook, shaping_of(handbook), settings, search, principal)
     frozen = get_edition(session, handbook_id=handbook_id, number=edition)
     spec = frozen.definition
     hidden = policy.hidden_ids(session, principal, [int(e["id"]) for e in frozen.snapshot])
@@ -366,6 +350,18 @@ def build_adhoc(
         selection=data.selection.model_dump(mode="json"),
         shaping=data.shaping.model_dump(mode="json"),
     )
+    return _live(session, handbook, data.shaping, settings, search, principal)
+
+
+def _live(
+    session: Session,
+    handbook: Handbook,
+    shaping: Shaping,
+    settings: Settings,
+    search: EntrySearch,
+    principal: Principal,
+) -> document.HandbookDoc:
+    """The document for a definition's live selection, shaped by hand."""
     return _with_images(
         session,
         principal,
@@ -377,8 +373,8 @@ def build_adhoc(
             grouping=handbook.grouping,
             base_url=settings.public_base_url,
             generated_at=utcnow(),
-            order=data.shaping.order,
-            chapter_notes=data.shaping.chapter_notes,
+            order=shaping.order,
+            chapter_notes=shaping.chapter_notes,
             author=site_name(settings),
         ),
     )
