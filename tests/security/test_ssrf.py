@@ -7,6 +7,7 @@ must see none, and no PDF may carry /etc/passwd (as text or as an attachment).""
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -56,6 +57,17 @@ def _no_passwd(pdf: bytes) -> None:
     assert reader.attachments == {} and b"/EmbeddedFile" not in pdf
 
 
+def _searchable(client: TestClient, headers: dict[str, str], q: str, n: int) -> None:
+    """Wait for the index to follow entries written straight to the database (≤ 1 s by design)."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        r = client.get("/api/v1/search", params={"q": q, "k": 50}, headers=headers)
+        if r.status_code == 200 and len(r.json()["data"]) >= n:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{n} entries for {q!r} not searchable after 15 s")
+
+
 def test_handbook_and_report_rendering_never_fetch(
     client: TestClient, session: Session, admin_headers: dict[str, str], listener: Listener
 ) -> None:
@@ -73,6 +85,8 @@ def test_handbook_and_report_rendering_never_fetch(
             tags=["打印机"],
         )
         make_ticket(session, title=f"打印机{i}", system=v[:100], department=v[:100])
+    session.commit()
+    _searchable(client, admin_headers, "打印机", len(vectors))
     made = client.post(
         "/api/v1/handbooks",
         headers=admin_headers,
