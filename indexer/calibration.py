@@ -57,6 +57,10 @@ class Probe:
     hide: bool = False  # ask with the entry hidden: a near-miss no-answer query
 
 
+_COVERAGE = FEATURES.index("coverage")
+_BIGRAMS = FEATURES.index("bigram_coverage")
+
+
 @dataclass
 class Evidence:
     x: np.ndarray  # (n hits, features)
@@ -90,7 +94,15 @@ class Calibration:
 
     def rate(self, r: Retriever, query: str, hits: Sequence[Hit]) -> list[tuple[float, Band]]:
         """(probability, band) per hit."""
-        probs = self.prob(hit_features(r, query, hits)) if hits else np.zeros(0)
+        if not hits:
+            return []
+        x = hit_features(r, query, hits)
+        probs = self.prob(x)
+        # A hit sharing no word and no character bigram with the query is a dense channel's
+        # guess alone (LSA fitted on a small KB maps unseen text anywhere): shown, never
+        # confident. Capped just under the medium threshold so band and probability agree.
+        blind = (x[:, _COVERAGE] == 0) & (x[:, _BIGRAMS] == 0)
+        probs = np.where(blind, np.minimum(probs, np.nextafter(self.medium, 0.0)), probs)
         return [(float(p), self.band(float(p))) for p in probs]
 
     def to_json(self) -> dict[str, Any]:
