@@ -26,6 +26,7 @@ def test_concurrent_writers_get_unique_gapless_sequence(engine: Engine) -> None:
     def write(i: int) -> int:
         with Session(engine, expire_on_commit=False) as session:
             entry = service.create(session, data=EntryCreate(title=f"并发条目{i}"), actor="t")
+            session.commit()  # services only flush; the caller owns the transaction
             return entry.change_seq
 
     with ThreadPoolExecutor(max_workers=8) as pool:
