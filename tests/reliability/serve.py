@@ -16,9 +16,9 @@ from kbsvc.config import KEY_ROLES, Settings
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start(settings: Settings, port: int, *, ready: bool = True) -> subprocess.Popen[bytes]:
-    """A `kbsvc serve` process on 127.0.0.1:port; waits for /readyz unless `ready=False`."""
-    env = {
+def env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment of a `kbsvc serve` under test: its data, no downloads, limits lifted."""
+    return {
         **os.environ,
         "KBSVC_DATA_DIR": str(settings.data_dir),
         "KBSVC_DATABASE_URL": settings.database_url,
@@ -29,14 +29,18 @@ def start(settings: Settings, port: int, *, ready: bool = True) -> subprocess.Po
         "KBSVC_RATE_LIMIT__KEYS": json.dumps(
             {r: {"per_minute": 1_000_000, "burst": 100_000} for r in KEY_ROLES}
         ),
-        "KBSVC_LOG_LEVEL": "WARNING",
+        **extra,
     }
+
+
+def start(settings: Settings, port: int, *, ready: bool = True) -> subprocess.Popen[bytes]:
+    """A `kbsvc serve` process on 127.0.0.1:port; waits for /readyz unless `ready=False`."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     log = settings.data_dir / "server.log"
     proc = subprocess.Popen(
         [sys.executable, "-m", "kbsvc", "serve", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT,
-        env=env,
+        env=env(settings, KBSVC_LOG_LEVEL="WARNING"),
         stdout=subprocess.DEVNULL,
         stderr=log.open("a"),
         start_new_session=True,  # SIGKILL of the group takes every worker down at once

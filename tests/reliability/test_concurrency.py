@@ -4,8 +4,6 @@ zero errors, and every acknowledged write is visible afterwards (by id, in lists
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +17,9 @@ from sqlmodel import Session
 
 from kbsvc.auth import service as auth_service
 from kbsvc.auth.models import Role
-from kbsvc.config import KEY_ROLES, Settings
+from kbsvc.config import Settings
+from tests.reliability import serve
+from tests.web.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = Path(__file__).with_name("load_client.py")
@@ -29,28 +29,11 @@ READERS, READS_EACH = 3, 25
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(settings: Settings, engine: Engine) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "KBSVC_DATA_DIR": str(settings.data_dir),
-        "KBSVC_DATABASE_URL": settings.database_url,
-        "HF_HUB_OFFLINE": "1",
-        # A load test, not a rate-limit test (that lives in tests/api/test_limits.py).
-        "KBSVC_RATE_LIMIT__PER_MINUTE": "1000000",
-        "KBSVC_RATE_LIMIT__BURST": "100000",
-        "KBSVC_RATE_LIMIT__KEYS": json.dumps(
-            {r: {"per_minute": 1_000_000, "burst": 100_000} for r in KEY_ROLES}
-        ),
-    }
+    env = serve.env(settings)
     proc = subprocess.Popen(
         [
             sys.executable,

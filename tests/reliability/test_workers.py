@@ -4,10 +4,8 @@ the middle of a publish leaves readers on the previous generation while another 
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,20 +20,16 @@ from sqlmodel import Session
 from indexer import store
 from kbsvc.auth import service as auth_service
 from kbsvc.auth.models import Role
-from kbsvc.config import KEY_ROLES, Settings
+from kbsvc.config import Settings
 from tests.factories import make_entry
+from tests.reliability import serve
+from tests.web.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SYNC_S = 0.2  # KBSVC_SEARCH__SYNC_INTERVAL_S of the server under test
 SEEN_WITHIN_S = 30.0  # a bound for a loaded CI host, not a measurement (see bench/)
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -45,21 +39,13 @@ def server(settings: Settings, session: Session) -> Iterator[tuple[str, dict[str
         make_entry(session, title=f"{words[i % 6]}问题{i}", symptom=f"{words[i % 6]}第{i}例")
     _r, key = auth_service.create_api_key(session, name="workers", role=Role.admin)
     session.commit()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "KBSVC_DATA_DIR": str(settings.data_dir),
-        "KBSVC_DATABASE_URL": settings.database_url,
-        "HF_HUB_OFFLINE": "1",
-        "KBSVC_RATE_LIMIT__PER_MINUTE": "1000000",
-        "KBSVC_RATE_LIMIT__BURST": "100000",
-        "KBSVC_RATE_LIMIT__KEYS": json.dumps(
-            {r: {"per_minute": 1_000_000, "burst": 100_000} for r in KEY_ROLES}
-        ),
-        "KBSVC_SEARCH__SYNC_INTERVAL_S": str(SYNC_S),
-        "KBSVC_SEARCH__PUBLISH_INTERVAL_S": "1",
-        "KBSVC_WORKERS": "2",
-    }
+    port = free_port()
+    env = serve.env(
+        settings,
+        KBSVC_SEARCH__SYNC_INTERVAL_S=str(SYNC_S),
+        KBSVC_SEARCH__PUBLISH_INTERVAL_S="1",
+        KBSVC_WORKERS="2",
+    )
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # on PostgreSQL nothing made it yet
     log = open(settings.data_dir / "server.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
