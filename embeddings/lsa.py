@@ -19,6 +19,7 @@ from embeddings.base import (
     NotFitted,
     StateCorrupt,
     StateMismatch,
+    l2_normalize,
 )
 
 
@@ -73,6 +74,8 @@ class LsaEmbedder(BaseEmbedder):
         # Done on the CSR arrays directly: scikit-learn's normalize() and sp.diags cost
         # ~0.4 ms of validation per query, 10x the arithmetic.
         counts = counts.tocsr()
+        # One term order per row, so a text's vector is the same from fit_encode and encode.
+        counts.sort_indices()
         data = (1.0 + np.log(counts.data.astype(np.float32))) * self._idf[counts.indices]
         rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
         norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=counts.shape[0]))
@@ -81,7 +84,21 @@ class LsaEmbedder(BaseEmbedder):
 
     def fit(self, corpus: Sequence[str]) -> None:
         """Learn vocabulary, idf and the SVD projection from the corpus."""
-        docs = [d for d in (self.preprocess(t) for t in corpus if t) if d]
+        self._fit(corpus)
+
+    def fit_encode(self, corpus: Sequence[str]) -> np.ndarray:
+        """fit(corpus), then what encode(corpus) gives, from the fit's own counts: a rebuild
+        n-grams each entry once, not once to fit and again to embed."""
+        rows, tfidf = self._fit(corpus)
+        out = np.zeros((len(corpus), self._dim), dtype=np.float32)
+        out[rows, : self._proj.shape[1]] = tfidf @ self._proj
+        return l2_normalize(out)
+
+    def _fit(self, corpus: Sequence[str]) -> tuple[list[int], sp.csr_matrix]:
+        """Fit; returns the corpus rows that had text and their weighted counts."""
+        rows = [i for i, t in enumerate(corpus) if t and t.strip()]
+        texts = [self.preprocess(corpus[i]) for i in rows]
+        docs = [d for d in texts if d]
         if len(docs) < 2:
             raise EmbedderError("LSA needs at least 2 non-empty documents to fit")
         # Single-occurrence n-grams are mostly noise once the corpus is large.
@@ -107,6 +124,9 @@ class LsaEmbedder(BaseEmbedder):
             svd.fit(tfidf)
         vocab = vectorizer.get_feature_names_out().tolist()
         self._install(vocab, self._idf, svd.components_.T, len(docs))
+        # A text that is only punctuation has no n-grams: its row stays zero, as in encode.
+        kept = [i for i, d in zip(rows, texts, strict=True) if d]
+        return kept, tfidf
 
     def _install(self, vocab: list[str], idf: np.ndarray, proj: np.ndarray, n_docs: int) -> None:
         self._vectorizer = CountVectorizer(

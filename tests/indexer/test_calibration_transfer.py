@@ -14,8 +14,9 @@ from bench.kbs import build
 from embeddings.factory import EmbeddingConfig, make_embedder
 from indexer import calibration
 from indexer.analyzer import Analyzer
+from indexer.build import build_retriever
 from indexer.lexical import Filters
-from indexer.retriever import Retriever, RetrieverConfig, build_retriever
+from indexer.retriever import Retriever, RetrieverConfig
 from indexer.text import ngram_text
 from kbsvc.search.eval import Judgment
 
