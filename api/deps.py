@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -25,11 +26,11 @@ from kbsvc.exceptions import Forbidden, NotFound, Unauthorized
 from kbsvc.handbooks.export import ExportLimiter
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_db_engine(request: Request) -> Engine:
+async def get_db_engine(request: Request) -> Engine:
     """The database engine built in the lifespan."""
     return request.app.state.db_engine
 
@@ -37,35 +38,43 @@ def get_db_engine(request: Request) -> Engine:
 DbEngineDep = Annotated[Engine, Depends(get_db_engine)]
 
 
-def get_session(request: Request, db_engine: DbEngineDep) -> Iterator[Session]:
+async def get_session(request: Request, db_engine: DbEngineDep) -> AsyncIterator[Session]:
     """The request's session; `api.uow.UnitOfWorkRoute` commits it when the route succeeds."""
-    # Closing rolls back whatever was not committed: a route that raised leaves nothing behind.
-    with Session(db_engine, expire_on_commit=False) as session:
-        setattr(request.state, SESSION_STATE, session)
+    # Opening a session does no I/O, so it is made on the event loop (no thread hop); closing
+    # returns its connection (a rollback of whatever was not committed: a route that raised
+    # leaves nothing behind), which is I/O, so that runs on a worker thread.
+    session = Session(db_engine, expire_on_commit=False)
+    setattr(request.state, SESSION_STATE, session)
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
-def get_search_engine(request: Request) -> SearchEngine:
+async def get_search_engine(request: Request) -> SearchEngine:
     """The process-wide search engine built in the lifespan."""
     return request.app.state.search_engine
 
 
-def get_search_log(request: Request) -> SearchLogWriter:
+async def get_search_log(request: Request) -> SearchLogWriter:
     """The process-wide search-log writer built in the lifespan."""
     return request.app.state.search_log
 
 
-def get_key_cache(request: Request) -> KeyCache:
+async def get_key_cache(request: Request) -> KeyCache:
     """The process-wide API key cache built in the lifespan."""
     return request.app.state.key_cache
 
 
-def get_export_limiter(request: Request) -> ExportLimiter:
+async def get_export_limiter(request: Request) -> ExportLimiter:
     """The process-wide cap on concurrent PDF/DOCX exports built in the lifespan."""
     return request.app.state.export_limiter
 
 
-def get_demo_widget_keys(request: Request) -> DemoWidgetKeys:
+async def get_demo_widget_keys(request: Request) -> DemoWidgetKeys:
     """The demo page's widget keys, kept for the process (built in the lifespan)."""
     return request.app.state.demo_widget_keys
 
@@ -123,7 +132,15 @@ def _check_origin(request: Request, principal: Principal) -> None:
         raise Forbidden(f"this key is not allowed from origin {origin!r}")
 
 
-def get_principal(
+async def _key_principal(request: Request, key: str) -> Principal | None:
+    """The key's principal: from memory when the cache holds it and no check is due (no thread
+    hop), else looked up (a check of the revocation sequence, a database read) off the loop."""
+    cache: KeyCache = request.app.state.key_cache
+    found = cache.cached(key)
+    return found if found is not None else await run_in_threadpool(cache.principal, key)
+
+
+async def get_principal(
     request: Request,
     session: SessionDep,
     csrf: Annotated[str | None, Depends(csrf_sent)],
@@ -133,13 +150,14 @@ def get_principal(
     key = _bearer(request)
     cookie = request.cookies.get(sessions.SESSION_COOKIE)
     if key:
-        found = request.app.state.key_cache.principal(key)
+        found = await _key_principal(request, key)
         if found is None:
             raise Unauthorized("invalid or revoked API key")
         _check_origin(request, found)
         principal = found
     elif cookie:
-        resolved = sessions.resolve(session, cookie, request.app.state.secret_key)
+        secret = request.app.state.secret_key
+        resolved = await run_in_threadpool(sessions.resolve, session, cookie, secret)
         if resolved is not None:
             principal, token = resolved
             request.state.csrf_token = token
@@ -174,7 +192,7 @@ def _peek_principal(request: Request, session: Session) -> Principal | None:
     return resolved[0]
 
 
-def entry_visibility(request: Request, session: SessionDep) -> None:
+async def entry_visibility(request: Request, session: SessionDep) -> None:
     """App-wide guard: any route with an `{entry_id}`, API or web page, answers 404 for an entry
     hidden from the caller (drafts, other departments), so routes added later cannot leak one
     by id. On pages a missing id is refused here too, so both answer the same HTML 404."""
@@ -187,6 +205,11 @@ def entry_visibility(request: Request, session: SessionDep) -> None:
         return
     if not 0 < entry_id < 2**63:
         return
+    await run_in_threadpool(_check_visible, request, session, entry_id)
+
+
+def _check_visible(request: Request, session: Session, entry_id: int) -> None:
+    """entry_visibility's database part (run on a worker thread)."""
     principal = _peek_principal(request, session)
     if principal is None or principal.role is None:
         return  # anonymous: the route's role check answers 401
@@ -197,10 +220,12 @@ def entry_visibility(request: Request, session: SessionDep) -> None:
         raise NotFound(f"entry {entry_id} not found", entry_id=entry_id)
 
 
-def require(role: Role) -> Callable[..., Principal]:
+def require(role: Role) -> Callable[..., Awaitable[Principal]]:
     """Dependency that admits callers holding `role` (or a higher one)."""
 
-    def check(request: Request, principal: CurrentPrincipal, settings: SettingsDep) -> Principal:
+    async def check(
+        request: Request, principal: CurrentPrincipal, settings: SettingsDep
+    ) -> Principal:
         if principal.role is None:
             if role is Role.viewer and settings.open_reads and request.method == "GET":
                 return principal

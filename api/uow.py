@@ -14,6 +14,8 @@ from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
@@ -22,6 +24,18 @@ from api.middleware.audit import AUDITED, REQUEST_BODY, event_fields
 from kbsvc.auth import audit
 
 SESSION_STATE = "db_session"  # request.state attribute the session dependency fills
+WROTE = "kbsvc_wrote"  # Session.info flag: the session flushed or executed a non-SELECT
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _context: object) -> None:
+    session.info[WROTE] = True
+
+
+@sa_event.listens_for(Session, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        state.session.info[WROTE] = True
 
 
 def _commit(session: Session, event: dict[str, Any] | None) -> None:
@@ -49,7 +63,10 @@ class UnitOfWorkRoute(APIRoute):
                 bytes(state.get(REQUEST_BODY) or b""),
                 body if isinstance(body, bytes) else b"",
             )
-            await run_in_threadpool(_commit, session, event)
+            # A read that wrote nothing has nothing to commit: closing the session ends its
+            # transaction (a thread hop and a COMMIT saved on every suggest).
+            if event is not None or session.info.get(WROTE):
+                await run_in_threadpool(_commit, session, event)
             state[AUDITED] = event is not None
             return response
 

@@ -26,7 +26,7 @@ from kbsvc.auth.models import SYSTEM
 from kbsvc.config import Settings
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import EntryCreate, EntryStatus, LinkKind
-from kbsvc.handbooks import export, service
+from kbsvc.handbooks import assemble, export
 from kbsvc.handbooks.models import ExportFormat, HandbookCreate, Selection
 from kbsvc.search.engine import build_search_engine
 
@@ -118,7 +118,7 @@ def main() -> None:
             selection=Selection(systems=[args.system] if args.system else []),
         )
         t0 = time.perf_counter()
-        doc = service.build_adhoc(
+        doc = assemble.build_adhoc(
             session, data=data, settings=settings, search=search, principal=SYSTEM
         )
         select_s = time.perf_counter() - t0

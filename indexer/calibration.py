@@ -3,7 +3,8 @@
 Evidence: each ticket linked to an entry is a query whose right answer is known. Asked with
 every linked ticket's words removed from the entry, in the lexical and the dense channels
 alike (leave-one-out), it gives a positive (the entry) and negatives (the other hits); asked
-with the entry out of every channel it is a no-answer query, a near miss by construction;
+with the entry and its near duplicates (`indexer.neardup`) out of every channel it is a
+no-answer query, a near miss by construction;
 unrelated text gives more no-answers. A logistic model over
 `confidence_features.FEATURES` turns a hit into a probability; the operating point is read
 from out-of-fold predictions (`operating_point`).
@@ -11,6 +12,7 @@ from out-of-fold predictions (`operating_point`).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 from collections.abc import Sequence
@@ -28,6 +30,7 @@ from indexer.errors import IndexStoreError
 from indexer.fields import Filters
 from indexer.lexical import LexicalIndex
 from indexer.manifest import commit, open_part, read_json_file, write_atomic
+from indexer.neardup import near_duplicates
 from indexer.overlay import Overlay
 from indexer.retriever import DenseChannel, Hit, Retriever
 from indexer.vector import VectorIndex
@@ -43,7 +46,7 @@ K = 5
 FOLDER = "calibration"  # a part of the saved index: manifest.json + MODEL
 MODEL = "model.json"
 KIND = "confidence-calibration"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: near duplicates count as one (margin, agreement, near-miss evidence)
 PUBLISHED = Filters(status="published")
 
 
@@ -156,7 +159,47 @@ def _overlaid(r: Retriever) -> tuple[Retriever, dict[str, tuple[Embedder, Overla
         name=r.name,
         extra=extra,
     )
+    copy.lexical = r.lexical  # the caller's own lexical copy, edited per probe
     return copy, lays
+
+
+def _unseen(r: Retriever, docs: Sequence[EntryDoc], probes: Sequence[Probe]) -> Retriever:
+    """`r` with each corpus-fitted dense channel (LSA) refitted on the KB without the text of
+    the tickets asked as probes: a staff query is text the model never saw, and a ticket it
+    was fitted on lands beside its entry by construction (the evidence would overrate it)."""
+    channels = r.dense_channels()
+    if not any(emb.needs_fit for emb, _ in channels.values()):
+        return r
+    asked = {p.query for p in probes}
+    learn = r.config.learn_from_use
+    blind = [
+        dataclasses.replace(
+            d,
+            ticket_texts=[t for t in d.ticket_texts if "\n".join(t.splitlines()[:2]) not in asked],
+        )
+        for d in docs
+    ]
+    passages = [d.passage(learn_from_use=learn) for d in blind]
+    out: dict[str, tuple[Embedder, VectorIndex]] = {}
+    for name, (emb, vecs) in channels.items():
+        if emb.needs_fit and len(passages) >= 2:
+            emb = copy.copy(emb)  # fitting installs new arrays: the served model is untouched
+            emb.fit(passages)
+            vecs = VectorIndex(emb.dim, emb.model_id, ann_threshold=len(docs) + 1)
+            vecs.add([d.id for d in docs], emb.encode(passages, kind="passage"))
+        out[name] = (emb, vecs)
+    primary = out.get(r.name)
+    extra = {n: DenseChannel(e, v) for n, (e, v) in out.items() if n != r.name}
+    refit = Retriever(
+        r.analyzer,
+        primary[0] if primary else None,
+        r.config,
+        primary[1] if primary else None,
+        name=r.name,
+        extra=extra,
+    )
+    refit.lexical = r.lexical
+    return refit
 
 
 def _own_vectors(
@@ -175,7 +218,7 @@ def _own_vectors(
 def collect(r: Retriever, docs: Sequence[EntryDoc], probes: Sequence[Probe]) -> Evidence:
     """Run every probe on a copy of `r` (its lexical index must be the copy's own); hits are
     labelled against the probe's entry."""
-    r, lays = _overlaid(r) if r.dense_channels() else (r, {})
+    r, lays = _overlaid(_unseen(r, docs, probes)) if r.dense_channels() else (r, {})
     by_id = {d.id: d for d in docs}
     probed = {p.entry_id for p in probes if not p.hide and p.entry_id in by_id}
     own = _own_vectors(lays, [by_id[i] for i in sorted(i for i in probed if i is not None)])
@@ -184,8 +227,13 @@ def collect(r: Retriever, docs: Sequence[EntryDoc], probes: Sequence[Probe]) -> 
     gs: list[int] = []
     answerable: list[bool] = []
     learn = r.config.learn_from_use
+    # An entry's near duplicates answer its tickets too: they leave with it when it is
+    # hidden (else a near miss would be a right answer), and are no wrong answer beside it.
+    ids = {p.entry_id for p in probes if p.entry_id in by_id}
+    copies = {i: near_duplicates(r.lexical, i) & by_id.keys() for i in ids if i is not None}
     for p in probes:
         doc = by_id.get(p.entry_id) if p.entry_id is not None else None
+        group = copies.get(doc.id, set()) if doc is not None else set()
         trimmed = doc is not None and not p.hide and p.own_text in doc.ticket_texts
         if trimmed and doc is not None:
             # Every linked ticket's words go, not just the probe's: a family's tickets are
@@ -196,12 +244,14 @@ def collect(r: Retriever, docs: Sequence[EntryDoc], probes: Sequence[Probe]) -> 
             for name, (_emb, lay) in lays.items():
                 lay.replace(doc.id, own[name][doc.id])
         hidden = p.hide and doc is not None
-        if hidden and doc is not None:
+        gone = [doc.id, *sorted(group)] if hidden and doc is not None else []
+        if gone:
             # Out of every channel, not just out of the list: the rest rank as they would
             # if the KB had never had it (rank 1 in a channel stays evidence of an answer).
-            r.lexical.remove([doc.id])
+            r.lexical.remove(gone)
             for _emb, lay in lays.values():
-                lay.hide(doc.id)
+                for i in gone:
+                    lay.hide(i)
         try:
             hits = r.search(p.query, K + 1, PUBLISHED).hits
             if p.hide or doc is None:
@@ -211,18 +261,18 @@ def collect(r: Retriever, docs: Sequence[EntryDoc], probes: Sequence[Probe]) -> 
             # must not count the words just taken out.
             x = hit_features(r, p.query, hits) if hits else None
         finally:
-            if (trimmed or hidden) and doc is not None:
-                r.lexical.add(
-                    doc.id, r.analyzer.weighted(doc.fields(learn_from_use=learn)), doc.meta()
-                )
-                for _emb, lay in lays.values():
-                    lay.clear()
+            back = [doc] if (trimmed or hidden) and doc is not None else []
+            for d in back + [by_id[i] for i in gone[1:]]:
+                r.lexical.add(d.id, r.analyzer.weighted(d.fields(learn_from_use=learn)), d.meta())
+            for _emb, lay in lays.values():
+                lay.clear()
         if x is None:
             continue
         answer = None if p.hide else p.entry_id
-        xs.append(x)
-        ys += [1 if h.id == answer else 0 for h in hits]
-        gs += [len(answerable)] * len(hits)
+        keep = [i for i, h in enumerate(hits) if h.id not in group]  # a copy is no wrong answer
+        xs.append(x[keep])
+        ys += [1 if hits[i].id == answer else 0 for i in keep]
+        gs += [len(answerable)] * len(keep)
         answerable.append(answer is not None)
     x = np.vstack(xs) if xs else np.zeros((0, len(FEATURES)))
     return Evidence(x, np.asarray(ys), np.asarray(gs), answerable)

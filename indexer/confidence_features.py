@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from indexer.analyzer import BIGRAM
+from indexer.neardup import NEAR_DUPLICATE, similarities
 from indexer.shorthand import dictionary_terms
 
 if TYPE_CHECKING:
@@ -28,9 +29,9 @@ FEATURES = (
     "key_coverage",  # share of key words (codes, system/module/dictionary names) it contains
     "bigram_coverage",  # share of the query's character bigrams it contains
     "rel_score",  # fused score ÷ the top hit's
-    "margin",  # (top − runner-up) ÷ top, for the top hit; 0 below it
+    "margin",  # (top − best runner-up not a near duplicate of it) ÷ top, for the top hit
     "rank1",  # 1 for the top hit
-    "agree",  # share of active channels that rank this hit first
+    "agree",  # share of active channels that rank this hit or a near duplicate of it first
     "best_rank",  # 1 / best rank over channels (0 when in none)
     "worst_rank",  # 1 / worst rank over active channels (0 when missing from one)
     "code",  # +1 every code/quoted message of the query found in the hit, −1 none, 0 no codes
@@ -78,7 +79,15 @@ def hit_features(r: Retriever, query: str, hits: Sequence[Hit]) -> np.ndarray:
     code_terms = [r.analyzer.query_terms(c) for c in codes]
     active = sorted({name for h in hits for name in h.channels})
     top = hits[0].score or 1e-9
-    runner = hits[1].score if len(hits) > 1 else 0.0
+    # Near duplicates answer alike: one below the top is no competitor, and a channel that
+    # ranks a hit's copy first agrees with the hit.
+    same = similarities(lex, [h.id for h in hits]) >= NEAR_DUPLICATE
+    rivals = [h.score for j, h in enumerate(hits[1:], 1) if not same[0, j]]
+    runner = rivals[0] if rivals else (hits[-1].score if len(hits) > 1 else 0.0)
+    firsts = {
+        c: [j for j, h in enumerate(hits) if c in h.channels and h.channels[c].rank == 1]
+        for c in active
+    }
     dense = [c for c in active if c != "lexical"]
     med = {
         c: float(np.median([h.channels[c].score for h in hits if c in h.channels])) for c in dense
@@ -98,7 +107,9 @@ def hit_features(r: Retriever, query: str, hits: Sequence[Hit]) -> np.ndarray:
             h.score / top,
             (top - runner) / top if i == 0 else 0.0,
             1.0 if i == 0 else 0.0,
-            sum(1 for x in ranks if x == 1) / len(ranks) if ranks else 0.0,
+            sum(1 for c in active if any(same[i, j] for j in firsts[c])) / len(active)
+            if active
+            else 0.0,
             1.0 / min((x for x in ranks if x), default=np.inf),
             0.0 if not ranks or 0 in ranks else 1.0 / max(ranks),
             (2.0 * float(np.mean(found)) - 1.0) if found else 0.0,

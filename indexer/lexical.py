@@ -192,6 +192,21 @@ class LexicalIndex:
         tid = self._terms.get(term)
         return tid is not None and int(self._df.data[tid]) > 0
 
+    def tfidf(self, doc_id: int) -> dict[int, float]:
+        """A document's term id → weight × idf (empty when it is not indexed)."""
+        slot = self._slot.get(doc_id)
+        if slot is None:
+            return {}
+        tids, tfs = self._doc(slot)
+        df = self._df.data[tids].astype(np.float64)
+        idf = np.log1p((len(self._slot) - df + 0.5) / (df + 0.5))
+        return dict(zip(tids.tolist(), (tfs * idf).tolist(), strict=True))
+
+    def terms_of(self, doc_id: int) -> list[str]:
+        """The indexed terms of a document (empty when it is not indexed)."""
+        slot = self._slot.get(doc_id)
+        return [] if slot is None else [self._terms.term(int(t)) for t in self._doc(slot)[0]]
+
     def max_score(self, terms: Sequence[str]) -> float:
         """Upper bound of a document's score for these terms (tf → ∞)."""
         return sum(self.idf(t) for t in terms) * (self.k1 + 1.0)

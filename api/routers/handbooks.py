@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 from api.deps import Editor, ExportLimiterDep, SearchEngineDep, SessionDep, SettingsDep, Viewer
 from api.errors import ERROR_RESPONSES, MAX_OFFSET
 from api.uow import UnitOfWorkRoute
-from kbsvc.handbooks import export, jobs, service
+from kbsvc.handbooks import assemble, editions, export, jobs, service
 from kbsvc.handbooks.models import (
     EditionPublic,
     EditionsPublic,
@@ -105,21 +105,21 @@ def publish_edition(
     caller: Editor,
 ) -> EditionPublic:
     """Freeze the entries the handbook selects now as its next edition."""
-    edition = service.publish_edition(
+    edition = editions.publish_edition(
         session,
         handbook_id=handbook_id,
         actor=caller.label,
         settings=settings,
         search=search,
     )
-    return service.edition_public(session, edition, principal=caller)
+    return editions.edition_public(session, edition, principal=caller)
 
 
 @router.get("/{handbook_id}/editions", response_model=EditionsPublic)
 def list_editions(handbook_id: int, session: SessionDep, caller: Viewer) -> EditionsPublic:
     """Editions of a handbook with what changed in each (entries the caller may see), newest
     first."""
-    return service.list_editions(session, handbook_id=handbook_id, principal=caller)
+    return editions.list_editions(session, handbook_id=handbook_id, principal=caller)
 
 
 @router.post("/{handbook_id}/exports", response_model=ExportJobPublic, status_code=202)
@@ -169,7 +169,7 @@ def export_handbook(
     A plain `def`: FastAPI runs it in the threadpool, so layout never blocks the event loop.
     """
     with limiter.slot(format):
-        doc = service.build_document(
+        doc = assemble.build_document(
             session,
             handbook_id=handbook_id,
             settings=settings,

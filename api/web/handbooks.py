@@ -18,7 +18,7 @@ from kbsvc.auth import policy
 from kbsvc.auth.models import Role
 from kbsvc.entries.models import Entry
 from kbsvc.exceptions import NotFound, ValidationFailed
-from kbsvc.handbooks import export, service
+from kbsvc.handbooks import assemble, editions, export, service
 from kbsvc.handbooks.models import Grouping
 from kbsvc.handbooks.render.html import markdown_html
 
@@ -83,14 +83,14 @@ def handbook_preview(
         handbook = service.get(session, handbook_id=handbook_id)
     except NotFound:
         return _missing(request, handbook_id)
-    editions = service.list_editions(session, handbook_id=handbook_id, principal=caller).data
+    published = editions.list_editions(session, handbook_id=handbook_id, principal=caller).data
     if not editor and edition is None:
-        if not editions:
+        if not published:
             return _missing(request, handbook_id, "这本手册还没有发布，发布后即可阅读和下载。")
-        edition = editions[0].number
+        edition = published[0].number
     try:
         # The export's own document: the preview has exactly its chapters, order and notes.
-        doc = service.build_document(
+        doc = assemble.build_document(
             session,
             handbook_id=handbook_id,
             settings=settings,
@@ -122,7 +122,7 @@ def handbook_preview(
         shaping=public.shaping.model_dump(mode="json"),
         excluded=excluded,
         edition=edition,
-        editions=editions,
+        editions=published,
         editing=editor and edition is None,
         warning=export.link_warning(settings.public_base_url),
         exports=EXPORTS,

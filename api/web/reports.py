@@ -37,12 +37,9 @@ def reports_page(
     to: DateQ = "",
 ) -> Response:
     """Reports for a period (all time by default); charts are inline SVG."""
-    if (denied := guard(request, Role.reviewer)) is not None:
-        return denied
-    try:
-        period = Period.parse(from_ or None, to or None)
-    except ValidationFailed as exc:
-        return _bad_dates(request, exc)
+    period = _reviewer_period(request, from_, to)
+    if isinstance(period, Response):
+        return period
     ctx = insight.context(session, period, settings.analytics, principal=caller)
     return page(
         request,
@@ -52,6 +49,16 @@ def reports_page(
         period=period,
         insight=Markup(insight.render_body(ctx)),
     )  # noqa: S704 - our own escaped render
+
+
+def _reviewer_period(request: Request, from_: str, to: str) -> Period | Response:
+    """The requested period, or the page to answer instead (not a reviewer, bad dates)."""
+    if (denied := guard(request, Role.reviewer)) is not None:
+        return denied
+    try:
+        return Period.parse(from_ or None, to or None)
+    except ValidationFailed as exc:
+        return _bad_dates(request, exc)
 
 
 def _bad_dates(request: Request, exc: ValidationFailed) -> Response:
@@ -77,12 +84,9 @@ def report_tickets_page(
     page_no: Annotated[int, Query(alias="page", ge=1, le=1000)] = 1,
 ) -> Response:
     """The tickets behind a report cell, bar or row, with links to their entries."""
-    if (denied := guard(request, Role.reviewer)) is not None:
-        return denied
-    try:
-        period = Period.parse(from_ or None, to or None)
-    except ValidationFailed as exc:
-        return _bad_dates(request, exc)
+    period = _reviewer_period(request, from_, to)
+    if isinstance(period, Response):
+        return period
     result = drill.tickets(
         session,
         period,

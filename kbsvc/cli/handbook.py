@@ -122,17 +122,17 @@ def edition_cmd(handbook_id: int = typer.Option(..., "--id", help="Handbook id."
     """Freeze the next edition of a saved handbook."""
     from kbsvc.auth.models import SYSTEM
     from kbsvc.cli._common import open_session, search_engine, settings
-    from kbsvc.handbooks import service
+    from kbsvc.handbooks import editions
 
     with open_session() as session:
-        edition = service.publish_edition(
+        edition = editions.publish_edition(
             session,
             handbook_id=handbook_id,
             actor="cli",
             settings=settings(),
             search=search_engine(),
         )
-        ch = service.edition_public(session, edition, principal=SYSTEM).changes
+        ch = editions.edition_public(session, edition, principal=SYSTEM).changes
     typer.echo(
         f"edition {edition.number}: {len(edition.snapshot)} entries "
         f"(+{len(ch.added)} added, {len(ch.updated)} updated, -{len(ch.removed)} removed)"
@@ -161,7 +161,7 @@ def export_cmd(
     """Export a saved handbook (--id) or an ad-hoc one (--title and filters) to a file."""
     from kbsvc.auth.models import SYSTEM
     from kbsvc.cli._common import fail, open_session, search_engine, settings
-    from kbsvc.handbooks import service
+    from kbsvc.handbooks import assemble
     from kbsvc.handbooks.models import ExportFormat
 
     if fmt not in {f.value for f in ExportFormat}:
@@ -173,7 +173,7 @@ def export_cmd(
     with open_session() as session:
         # The operator at the server's shell reads the whole KB (SYSTEM), as `kbsvc search` does.
         if handbook_id:
-            doc = service.build_document(
+            doc = assemble.build_document(
                 session,
                 handbook_id=handbook_id,
                 settings=cfg,
@@ -195,7 +195,7 @@ def export_cmd(
                 group_by,
                 max_entries,
             )
-            doc = service.build_adhoc(
+            doc = assemble.build_adhoc(
                 session, data=data, settings=cfg, search=search, principal=SYSTEM
             )
     body = _render_with_progress(doc, ExportFormat(fmt), cfg)

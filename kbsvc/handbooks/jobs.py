@@ -11,7 +11,7 @@ from sqlmodel import Session, col
 from kbsvc.auth.models import Principal, Role
 from kbsvc.config import Settings
 from kbsvc.exceptions import Conflict, NotFound, RateLimited
-from kbsvc.handbooks import export, service
+from kbsvc.handbooks import editions, export, service
 from kbsvc.handbooks.models import (
     ExportFormat,
     ExportJob,
@@ -61,7 +61,7 @@ def enqueue(
     """Queue an export of a handbook (live, or one edition) as `principal` would see it."""
     service.get(session, handbook_id=handbook_id)
     if request.edition is not None:
-        service.get_edition(session, handbook_id=handbook_id, number=request.edition)
+        editions.get_edition(session, handbook_id=handbook_id, number=request.edition)
     active = session.execute(
         select(func.count())
         .select_from(ExportJob)

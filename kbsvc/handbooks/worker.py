@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from kbsvc.config import Settings
 from kbsvc.db import rowcount
 from kbsvc.exceptions import KbError
-from kbsvc.handbooks import export, jobs, service
+from kbsvc.handbooks import assemble, export, jobs
 from kbsvc.handbooks.export import ExportLimiter
 from kbsvc.handbooks.models import ExportFormat, ExportJob, JobStatus
 from kbsvc.handbooks.selection import EntrySearch
@@ -106,7 +106,7 @@ class ExportWorker:
             assert job is not None
             fmt = ExportFormat(job.format)
             try:
-                doc = service.build_document(
+                doc = assemble.build_document(
                     session,
                     handbook_id=job.handbook_id,
                     settings=self.settings,

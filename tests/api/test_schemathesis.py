@@ -10,6 +10,7 @@ endpoints, so the fuzzer reaches the code behind a found object, not only the 40
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlalchemy import text
 from sqlmodel import Session
 
 from kbsvc import db
@@ -34,6 +36,7 @@ from kbsvc.auth import service as auth_service
 from kbsvc.auth.models import Role
 from kbsvc.config import Settings
 from kbsvc.entries.models import EntryStatus
+from tests.conftest import _pg_admin, _pg_url
 from tests.factories import make_entry, make_ticket
 
 # Minutes of fuzzing: in `make test`, not in `make test-fast`.
@@ -115,12 +118,25 @@ def _state(client: TestClient, headers: dict[str, str]) -> dict[str, list[Any]]:
     return ids
 
 
+# Requests sent per operation, printed once at the end (the long run reports its counts).
+SENT: dict[str, int] = {}
+
+
 @pytest.fixture(scope="module")
-def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI, dict, dict]]:
-    """One seeded site for the whole module (fuzzing keeps changing it, as users would)."""
+def kb(
+    tmp_path_factory: pytest.TempPathFactory, pg_template: str | None
+) -> Iterator[tuple[FastAPI, dict, dict]]:
+    """One seeded site for the whole module (fuzzing keeps changing it, as users would), on
+    PostgreSQL when the suite runs there (a copy of the session's migrated template)."""
     from api.app import create_app
 
     cfg = Settings(data_dir=tmp_path_factory.mktemp("fuzz"), database_url="", _env_file=None)  # type: ignore[call-arg]
+    pg_db = None
+    if pg_template is not None:
+        pg_db = f"kbsvc_fuzz_{uuid.uuid4().hex[:12]}"
+        with _pg_admin().connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{pg_db}" TEMPLATE "{pg_template}"'))
+        cfg.database_url = _pg_url(pg_db)
     db_engine = db.make_engine(cfg)
     db.upgrade(db_engine)
     with Session(db_engine, expire_on_commit=False) as session:
@@ -134,6 +150,14 @@ def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI, dict
         ids = _state(client, headers)
     yield app, headers, ids
     db_engine.dispose()
+    if pg_db is not None:
+        with _pg_admin().connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)'))
+    where = "PostgreSQL" if pg_db else "SQLite"
+    print(
+        f"\nfuzz on {where}: {len(SENT)} operations, {sum(SENT.values())} requests, "
+        f"{MAX_EXAMPLES} examples per operation, 0 server errors unless a test failed"
+    )
 
 
 def _operations() -> list[tuple[str, str]]:
@@ -185,6 +209,7 @@ def test_api_conforms(method: str, path: str, kb: tuple[FastAPI, dict, dict]) ->
         @given(case=strategy, pick=st.integers(min_value=0, max_value=1000))
         def fuzz(case: Any, pick: int) -> None:
             _use_real_ids(case, ids, pick)
+            SENT[f"{method} {path}"] = SENT.get(f"{method} {path}", 0) + 1
             case.call_and_validate(headers=headers, checks=CHECKS)
 
         fuzz()

@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,15 @@ def kill_after_rows(
     return proc.returncode == -signal.SIGKILL
 
 
+def _ticket_count(data_dir: Path) -> int:
+    """Tickets in the database so far (0 before it exists or is migrated)."""
+    try:
+        with closing(sqlite3.connect(f"file:{data_dir / 'kbsvc.db'}?mode=ro", uri=True)) as conn:
+            return int(conn.execute("SELECT count(*) FROM tickets").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
 def check_database(db_file: Path) -> sqlite3.Connection:
     """Open as a fresh process would (WAL recovery included) and check integrity."""
     conn = sqlite3.connect(db_file)
@@ -142,7 +152,16 @@ def test_import_survives_sigkill(tmp_path: Path) -> None:
     while len(crashed) < KILLS and attempts < KILLS * 3:
         attempts += 1
         source = f"crash-{attempts}"
-        if not kill_at_random(data, duration, rnd, "import", str(big), "--source", source):
+        args = ("import", str(big), "--source", source)
+        # Every other kill waits for a random number of this run's rows: a batched import
+        # spends most of its wall time starting up, so a random moment alone seldom lands
+        # between its batches (20 kills at random moments hit only 2 distinct row counts).
+        if attempts % 2:
+            killed = kill_at_random(data, duration, rnd, *args)
+        else:
+            target = _ticket_count(data) + rnd.randrange(1, ROWS)
+            killed = kill_after_rows(data, "tickets", target, rnd, *args)
+        if not killed:
             finished += 1  # not a crash, but its rows are in the database
             duration *= 0.85  # the machine got faster than the calibration run
             continue
@@ -157,7 +176,10 @@ def test_import_survives_sigkill(tmp_path: Path) -> None:
         assert len(ids) % BATCH_SIZE == 0 or len(ids) == ROWS, len(ids)
         assert ids == [f"C{i:05d}" for i in range(len(ids))]
     assert len(crashed) == KILLS, f"only {len(crashed)} runs were still going when killed"
-    print(f"rows committed when killed: {list(crashed.values())}")
+    print(
+        f"\nimport: {len(crashed)} kills survived, rows committed when killed: "
+        f"{list(crashed.values())}, {finished} runs finished first"
+    )
     assert len(set(crashed.values())) >= min(KILLS, 4) - 1, "kills should land at different points"
     interrupted = [s for s, n in crashed.items() if n < ROWS]
     for source in (interrupted[0], interrupted[-1]) if interrupted else ():
@@ -209,6 +231,7 @@ def test_import_with_capture_commits_tickets_and_entries_together(tmp_path: Path
         assert tickets % BATCH_SIZE == 0 and tickets == entries == links == changes
         _assert_index_agrees(settings)
     assert kills >= 1
+    print(f"\nimport --capture published: {kills} kills survived (each resumes the last)")
     timed_run(data, *args)
     conn = check_database(data / "kbsvc.db")
     assert len(imported_ids(conn, "cap")) == rows
@@ -378,4 +401,5 @@ def test_reindex_survives_sigkill(tmp_path: Path) -> None:
         if kills % 5 == 3:  # a restart mid-way must cope with whatever the kill left behind
             _assert_index_catches_up(settings)
     assert kills == KILLS, f"only {kills} reindex runs were still going when killed"
+    print(f"\nreindex: {kills} kills survived in {attempts} runs")
     _assert_index_catches_up(settings)

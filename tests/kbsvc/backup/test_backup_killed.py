@@ -71,6 +71,7 @@ def test_killed_backup_leaves_nothing_restorable(
             service.restore(empty_site, partial)
         with pytest.raises(ValidationFailed):
             service.restore(empty_site, dest)
+    print(f"\nbackup: {killed_midway} of {KILLS} runs killed midway, none restorable")
     assert killed_midway >= 1
     assert not empty_site.data_dir.exists() or not any(empty_site.data_dir.iterdir())
 

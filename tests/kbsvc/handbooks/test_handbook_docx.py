@@ -11,7 +11,7 @@ from docx.oxml.ns import qn
 from sqlmodel import Session
 
 from kbsvc.auth.models import SYSTEM
-from kbsvc.handbooks import service
+from kbsvc.handbooks import assemble
 from kbsvc.handbooks.models import HandbookCreate, Selection
 from kbsvc.handbooks.render import docx
 from tests.kbsvc.handbooks.conftest import KB, XSS_SYMPTOM, XSS_TITLE
@@ -26,7 +26,7 @@ def docx_bytes(kb: KB) -> bytes:
             intro="供新员工培训。",
             selection=Selection(),
         )
-        doc = service.build_adhoc(
+        doc = assemble.build_adhoc(
             session, data=data, settings=kb.settings, search=kb.search, principal=SYSTEM
         )
     return docx.render(doc, cfg=kb.settings.handbooks)

@@ -12,7 +12,7 @@ from kbsvc.entries import changes
 from kbsvc.entries import service as entries
 from kbsvc.entries.models import EntryStatus, EntryUpdate
 from kbsvc.exceptions import NotFound, ValidationFailed
-from kbsvc.handbooks import service
+from kbsvc.handbooks import assemble, editions, service
 from kbsvc.handbooks.models import HandbookCreate, HandbookUpdate, Selection
 from kbsvc.handbooks.render import docx, markdown
 from tests.factories import make_entry
@@ -44,16 +44,16 @@ def test_second_edition_lists_added_updated_removed(
     session: Session, settings: Settings, kb_ids: dict[str, int], search: SearchEngine
 ) -> None:
     hb = create_his(session)
-    first = service.publish_edition(
+    first = editions.publish_edition(
         session, handbook_id=hb, actor="t", settings=settings, search=search
     )
     assert first.number == 1 and len(first.snapshot) == 8
     assert len(first.changes["added"]) == 8
     added = move_kb(session, kb_ids)
-    second = service.publish_edition(
+    second = editions.publish_edition(
         session, handbook_id=hb, actor="t", settings=settings, search=search
     )
-    ch = service.edition_public(session, second, principal=SYSTEM).changes
+    ch = editions.edition_public(session, second, principal=SYSTEM).changes
     assert second.number == 2
     assert [c.id for c in ch.added] == [added]
     assert [(c.id, c.previous_version, c.version) for c in ch.updated] == [(kb_ids["slow"], 1, 2)]
@@ -61,7 +61,7 @@ def test_second_edition_lists_added_updated_removed(
         (kb_ids["invoice"], "电子发票打印提示模板不存在")
     ]
 
-    doc = service.build_document(
+    doc = assemble.build_document(
         session, handbook_id=hb, settings=settings, edition=2, search=search, principal=SYSTEM
     )
     text = markdown.render(doc)
@@ -72,7 +72,7 @@ def test_second_edition_lists_added_updated_removed(
     assert "电子发票打印提示模板不存在" in section
     assert "第2版" in text
 
-    listed = service.list_editions(session, handbook_id=hb, principal=SYSTEM)
+    listed = editions.list_editions(session, handbook_id=hb, principal=SYSTEM)
     assert [e.number for e in listed.data] == [2, 1] and listed.data[0].entry_count == 8
 
 
@@ -80,18 +80,18 @@ def test_old_edition_renders_from_its_snapshot(
     session: Session, settings: Settings, kb_ids: dict[str, int], search: SearchEngine
 ) -> None:
     hb = create_his(session)
-    service.publish_edition(session, handbook_id=hb, actor="t", settings=settings, search=search)
+    editions.publish_edition(session, handbook_id=hb, actor="t", settings=settings, search=search)
     move_kb(session, kb_ids)
     service.update(session, handbook_id=hb, data=HandbookUpdate(title="改名后的手册"), actor="t")
     old = markdown.render(
-        service.build_document(
+        assemble.build_document(
             session, handbook_id=hb, settings=settings, edition=1, search=search, principal=SYSTEM
         )
     )
     assert "# HIS故障手册" in old and "电子发票打印提示模板不存在" in old
     assert "新处理方法" not in old and "自助机挂号失败" not in old and "本版变更" not in old
     live = markdown.render(
-        service.build_document(
+        assemble.build_document(
             session, handbook_id=hb, settings=settings, search=search, principal=SYSTEM
         )
     )
@@ -107,10 +107,10 @@ def test_second_edition_docx_opens_with_changes(
     from docx import Document
 
     hb = create_his(session)
-    service.publish_edition(session, handbook_id=hb, actor="t", settings=settings, search=search)
+    editions.publish_edition(session, handbook_id=hb, actor="t", settings=settings, search=search)
     move_kb(session, kb_ids)
-    service.publish_edition(session, handbook_id=hb, actor="t", settings=settings, search=search)
-    doc = service.build_document(
+    editions.publish_edition(session, handbook_id=hb, actor="t", settings=settings, search=search)
+    doc = assemble.build_document(
         session, handbook_id=hb, settings=settings, edition=2, search=search, principal=SYSTEM
     )
     document = Document(io.BytesIO(docx.render(doc, cfg=settings.handbooks)))
@@ -125,15 +125,15 @@ def test_second_edition_docx_opens_with_changes(
 
 def test_edition_errors(session: Session, settings: Settings, search: SearchEngine) -> None:
     with pytest.raises(NotFound):
-        service.publish_edition(
+        editions.publish_edition(
             session, handbook_id=999, actor="t", settings=settings, search=search
         )
     hb = create_his(session)  # the KB is empty
     with pytest.raises(ValidationFailed):
-        service.publish_edition(
+        editions.publish_edition(
             session, handbook_id=hb, actor="t", settings=settings, search=search
         )
     with pytest.raises(NotFound):
-        service.build_document(
+        assemble.build_document(
             session, handbook_id=hb, settings=settings, edition=3, search=search, principal=SYSTEM
         )

@@ -14,7 +14,7 @@ from kbsvc.attachments import sniff
 from kbsvc.auth.models import SYSTEM, Principal, Role
 from kbsvc.config import Settings
 from kbsvc.entries import revisions, service
-from kbsvc.handbooks import service as handbooks
+from kbsvc.handbooks import assemble
 from kbsvc.handbooks.models import HandbookCreate, Selection
 from kbsvc.handbooks.render import docx, html, pdf
 from tests import attachments_data as files
@@ -32,7 +32,7 @@ def test_attached_screenshot_is_in_preview_pdf_and_docx(
     spec = HandbookCreate(title="检验系统故障手册", selection=Selection(systems=["LIS"]))
 
     def build(principal: Principal = SYSTEM):  # type: ignore[no-untyped-def]
-        return handbooks.build_adhoc(
+        return assemble.build_adhoc(
             session, data=spec, settings=settings, search=search, principal=principal
         )
 

@@ -12,7 +12,7 @@ from markdown_it import MarkdownIt
 from sqlmodel import Session
 
 from kbsvc.auth.models import SYSTEM
-from kbsvc.handbooks import service
+from kbsvc.handbooks import assemble
 from kbsvc.handbooks.document import HandbookDoc
 from kbsvc.handbooks.models import HandbookCreate, Selection
 from kbsvc.handbooks.render import html, markdown
@@ -28,7 +28,7 @@ def doc(kb: KB) -> HandbookDoc:
             intro="前言第一段\n\n<iframe src=//evil>",
             selection=Selection(),
         )
-        return service.build_adhoc(
+        return assemble.build_adhoc(
             session, data=data, settings=kb.settings, search=kb.search, principal=SYSTEM
         )
 

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from sqlmodel import Session
 
 from kbsvc.auth.models import SYSTEM
-from kbsvc.handbooks import service
+from kbsvc.handbooks import assemble
 from kbsvc.handbooks.models import HandbookCreate, Selection
 from kbsvc.handbooks.render import pdf
 from tests.kbsvc.handbooks.conftest import KB
@@ -25,7 +25,7 @@ TITLE = "医院HIS系统常见故障分析与处理方法"
 def pdf_bytes(kb: KB) -> bytes:
     with Session(kb.engine) as session:
         data = HandbookCreate(title=TITLE, subtitle="信息中心", selection=Selection())
-        doc = service.build_adhoc(
+        doc = assemble.build_adhoc(
             session, data=data, settings=kb.settings, search=kb.search, principal=SYSTEM
         )
     return pdf.render(doc, preferred_fonts=kb.settings.handbooks.pdf_fonts)

@@ -10,7 +10,7 @@ from kbsvc.auth import policy
 from kbsvc.auth.models import SYSTEM, Principal, Role
 from kbsvc.config import Settings
 from kbsvc.exceptions import ServiceUnavailable, ValidationFailed
-from kbsvc.handbooks import document, service
+from kbsvc.handbooks import assemble, document
 from kbsvc.handbooks.models import Grouping, HandbookCreate, Selection
 from kbsvc.handbooks.selection import select_entries
 from kbsvc.timeutil import utcnow
@@ -120,7 +120,7 @@ def test_zero_entries_is_a_clear_validation_error(
 ) -> None:
     data = HandbookCreate(title="空手册", selection=Selection(systems=["不存在的系统"]))
     with pytest.raises(ValidationFailed) as err:
-        service.build_adhoc(session, data=data, settings=settings, search=search, principal=SYSTEM)
+        assemble.build_adhoc(session, data=data, settings=settings, search=search, principal=SYSTEM)
     assert "没有符合条件" in err.value.message and "No published entries" in err.value.message
 
 

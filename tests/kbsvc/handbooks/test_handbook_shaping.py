@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from kbsvc.auth.models import SYSTEM
 from kbsvc.config import ExchangeSettings, Settings
-from kbsvc.handbooks import export, service
+from kbsvc.handbooks import assemble, export, service
 from kbsvc.handbooks.document import HandbookDoc
 from kbsvc.handbooks.models import ExportFormat, HandbookCreate, Selection, Shaping
 from kbsvc.timeutil import utcnow
@@ -60,7 +60,7 @@ def doc(kb: KB, site_settings: Settings) -> HandbookDoc:
             actor="test",
         )
         session.commit()
-        return service.build_document(
+        return assemble.build_document(
             session,
             handbook_id=handbook.id or 0,
             settings=site_settings,
