@@ -1,4 +1,7 @@
-"""The HTTP protocol `kbsvc serve` runs: uvicorn's httptools protocol plus a header deadline.
+"""What `kbsvc serve` runs: uvicorn (uvloop, httptools) with a header deadline on the protocol.
+
+`kbsvc serve` migrates the database, then execs `python -m api.server HOST PORT WORKERS`, so
+the long-lived supervisor process holds uvicorn alone, not the CLI and the migrations.
 
 uvicorn times out idle keep-alive connections but not a client that trickles its request line
 and headers (slowloris: 1,500 such sockets were held for 60 s). Each request's headers must
@@ -10,8 +13,10 @@ request); a late one gets 408 and the socket is closed. The body has its own dea
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Any
 
+import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from kbsvc.config import get_settings
@@ -57,3 +62,29 @@ class DeadlineHttpToolsProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
+
+
+def main(argv: list[str]) -> None:
+    """`HOST PORT WORKERS`: serve api.main:app with every worker mapping the shared index."""
+    host, port, workers = argv[0], int(argv[1]), int(argv[2])
+    # Our own JSON access log replaces uvicorn's, which would print query strings (ticket
+    # text); log_config=None: the app configures every logger (uvicorn's too) as JSON.
+    uvicorn.run(
+        "api.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        # Slow clients: headers must arrive in limits.header_timeout_s (above); idle
+        # keep-alive connections close after 5 s (uvicorn's default, stated here).
+        http="api.server:DeadlineHttpToolsProtocol",
+        loop="uvloop",  # stated, not "auto": the asyncio loop costs more CPU per request
+        timeout_keep_alive=5,
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

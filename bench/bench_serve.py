@@ -59,6 +59,23 @@ def memory_mb(pids: list[int]) -> tuple[float, float]:
     return rss, pss
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by `pids` (Linux /proc/PID/stat)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def private_mb(pid: int) -> float:
+    """Memory only `pid` holds (anonymous: its Python heap), in MiB."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Anonymous:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def ready_workers(base: str, want: int, seconds: float = 1800) -> dict[int, dict[str, Any]]:
     deadline, seen = time.monotonic() + seconds, dict[int, dict[str, Any]]()
     while time.monotonic() < deadline and len(seen) < want:
@@ -195,12 +212,24 @@ def main() -> None:
         queries = [j.query for j in load_queries()]
         load(base, key, queries, 40 * n_workers, n_workers)  # warm every worker
         for conc in (1, 4, 16):
+            pids = tree(proc.pid)
+            # CPU per request, server and load generator apart: load on a shared host
+            # inflates latency far more than it inflates the CPU a request costs.
+            server0, client0 = cpu_seconds(pids), time.process_time()
             m = load(base, key, queries, args.requests, conc)
-            rss, pss = memory_mb(tree(proc.pid))
+            server = (cpu_seconds(pids) - server0) * 1000 / args.requests
+            client = (time.process_time() - client0) * 1000 / args.requests
+            rss, pss = memory_mb(pids)
             print(
                 f"HTTP suggest c={conc}: p50 {m['p50']:.1f} ms, p99 {m['p99']:.1f} ms, "
-                f"{m['rps']:.0f} req/s; all processes RSS {rss:.0f} MiB, PSS {pss:.0f} MiB"
+                f"{m['rps']:.0f} req/s; CPU per request: server {server:.2f} ms, "
+                f"load generator {client:.2f} ms; all processes RSS {rss:.0f} MiB, "
+                f"PSS {pss:.0f} MiB (load average {os.getloadavg()[0]:.1f})"
             )
+        print(
+            "private heap per process (MiB): "
+            + ", ".join(f"{pid} {private_mb(pid):.0f}" for pid in tree(proc.pid))
+        )
         lat = write_to_searchable(settings, base, key, set(workers), 5)
         print(
             f"write → searchable on every worker: median {statistics.median(lat):.2f} s, "

@@ -40,8 +40,9 @@ def rss_mb(pid: int | None = None) -> float:
     return 0.0
 
 
-def synth_rows(n: int, seed: int = 7) -> list[dict[str, Any]]:
-    """N entry rows recombined from demo ticket sentences (varied, but realistic vocabulary)."""
+def synth_rows(n: int, seed: int = 7, sources: list[str] | None = None) -> list[dict[str, Any]]:
+    """N entry rows recombined from demo ticket sentences (varied, but realistic vocabulary);
+    `sources`, when given, receives each row's base ticket id (what the eval labels name)."""
     rng = random.Random(seed)
     tickets = [t for t in load_tickets() if t.get("solution")]
     pieces = {
@@ -53,6 +54,8 @@ def synth_rows(n: int, seed: int = 7) -> list[dict[str, Any]]:
     rows = []
     for i in range(n):
         t = rng.choice(tickets)
+        if sources is not None:
+            sources.append(t["external_id"])
         rows.append(
             {
                 "title": f"{t['title']}（{rng.choice(depts)}{rng.randint(1, 60)}号）",

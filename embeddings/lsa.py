@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.decomposition import TruncatedSVD
-from sklearn.feature_extraction.text import CountVectorizer
 from threadpoolctl import threadpool_limits
 
 from embeddings.base import (
@@ -20,6 +19,9 @@ from embeddings.base import (
     StateCorrupt,
     StateMismatch,
 )
+
+_WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's char analyzer collapses them
+_SLICE = 10_000
 
 
 class LsaEmbedder(BaseEmbedder):
@@ -49,7 +51,9 @@ class LsaEmbedder(BaseEmbedder):
         self.ngram_range = ngram_range
         self.max_features = max_features
         self.n_iter = n_iter
-        self._vectorizer: CountVectorizer | None = None
+        # Sorted n-grams (as fitted: scikit-learn sorts its features), searched with
+        # np.searchsorted; a loaded one is memory-mapped, shared by every worker.
+        self._vocab: np.ndarray | None = None
         self._idf = np.empty(0, np.float32)
         self._proj = np.empty((0, 0), np.float32)  # (n_features, n_components)
         self._fingerprint = ""
@@ -79,8 +83,35 @@ class LsaEmbedder(BaseEmbedder):
         data /= norms[rows].astype(np.float32)
         return sp.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
 
+    def _grams(self, text: str) -> list[str]:
+        """scikit-learn's char analyzer: runs of white space → one space, then the n-grams."""
+        text = _WHITE_SPACES.sub(" ", text)
+        lo, hi = self.ngram_range
+        return [text[i : i + n] for n in range(lo, hi + 1) for i in range(len(text) - n + 1)]
+
+    def _counts(self, docs: Sequence[str]) -> sp.csr_matrix:
+        """N-gram counts over the fitted vocabulary (CountVectorizer.transform's result)."""
+        vocab = self._vocab
+        if vocab is None or not len(vocab):
+            raise NotFitted("the LSA embedder must be fitted (or loaded) before encoding")
+        grams = [self._grams(d) for d in docs]
+        flat = np.array([g for gs in grams for g in gs], dtype=np.str_)
+        rows = np.repeat(np.arange(len(docs)), [len(gs) for gs in grams])
+        pos = np.minimum(np.searchsorted(vocab, flat), len(vocab) - 1)
+        hit = vocab[pos] == flat
+        counts = sp.csr_matrix(
+            (np.ones(int(hit.sum()), np.int32), (rows[hit], pos[hit])),
+            shape=(len(docs), len(vocab)),
+        )
+        counts.sum_duplicates()  # sorted indices, summed counts: what scikit-learn returns
+        return counts
+
     def fit(self, corpus: Sequence[str]) -> None:
         """Learn vocabulary, idf and the SVD projection from the corpus."""
+        # Only the process that fits needs scikit-learn (~40 MB): readers map a fitted state.
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import CountVectorizer
+
         docs = [d for d in (self.preprocess(t) for t in corpus if t) if d]
         if len(docs) < 2:
             raise EmbedderError("LSA needs at least 2 non-empty documents to fit")
@@ -105,21 +136,21 @@ class LsaEmbedder(BaseEmbedder):
         # workers and made this SVD 40x slower in our measurement (0.4 s → 17 s).
         with threadpool_limits(limits=1, user_api="blas"):
             svd.fit(tfidf)
-        vocab = vectorizer.get_feature_names_out().tolist()
+        vocab = np.array(vectorizer.get_feature_names_out().tolist(), dtype=np.str_)
         self._install(vocab, self._idf, svd.components_.T, len(docs))
 
-    def _install(self, vocab: list[str], idf: np.ndarray, proj: np.ndarray, n_docs: int) -> None:
-        self._vectorizer = CountVectorizer(
-            analyzer="char",
-            ngram_range=self.ngram_range,
-            lowercase=False,
-            vocabulary={term: i for i, term in enumerate(vocab)},
-            dtype=np.int32,
-        )
+    def _install(self, vocab: np.ndarray, idf: np.ndarray, proj: np.ndarray, n_docs: int) -> None:
+        if len(vocab) > 1 and not bool(np.all(vocab[:-1] < vocab[1:])):
+            raise StateCorrupt("LSA vocabulary is not sorted and unique")
+        self._vocab = vocab
         self._idf = np.ascontiguousarray(idf, dtype=np.float32)
         self._proj = np.ascontiguousarray(proj, dtype=np.float32)
         self.fitted_docs = n_docs
-        digest = hashlib.sha256("\n".join(vocab).encode("utf-8"))
+        # The vocabulary "\n"-joined, hashed in slices: no list of 200k strings is kept around.
+        digest = hashlib.sha256()
+        for start in range(0, len(vocab), _SLICE):
+            head = "\n" if start else ""
+            digest.update((head + "\n".join(vocab[start : start + _SLICE].tolist())).encode())
         digest.update(self._idf.data)  # the buffers themselves: no copy of a mapped projection
         digest.update(self._proj.data)
         self._fingerprint = digest.hexdigest()[:12]
@@ -127,9 +158,7 @@ class LsaEmbedder(BaseEmbedder):
     # -- encoding ------------------------------------------------------------------------
 
     def _encode_batch(self, texts: list[str], kind: Kind) -> np.ndarray:
-        if self._vectorizer is None:
-            raise NotFitted("the LSA embedder must be fitted (or loaded) before encoding")
-        tfidf = self._weigh(self._vectorizer.transform([self.preprocess(t) for t in texts]).tocsr())
+        tfidf = self._weigh(self._counts([self.preprocess(t) for t in texts]))
         out = np.zeros((len(texts), self._dim), dtype=np.float32)
         out[:, : self._proj.shape[1]] = tfidf @ self._proj
         return out
@@ -138,9 +167,9 @@ class LsaEmbedder(BaseEmbedder):
 
     def state(self) -> EmbedderState:
         """Vocabulary, idf and projection, for the index store to persist."""
-        if self._vectorizer is None:
+        if self._vocab is None:
             raise NotFitted("nothing to save: the LSA embedder is not fitted")
-        vocab = self._vectorizer.get_feature_names_out().tolist()
+        vocab = self._vocab
         return EmbedderState(
             params={
                 "dim": self._dim,
@@ -148,13 +177,15 @@ class LsaEmbedder(BaseEmbedder):
                 "fitted_docs": self.fitted_docs,
                 "model_id": self.model_id,
             },
-            arrays={"vocab": np.array(vocab, dtype=np.str_), "idf": self._idf, "proj": self._proj},
+            arrays={"vocab": vocab, "idf": self._idf, "proj": self._proj},
         )
 
     def restore(self, state: EmbedderState) -> None:
         """Adopt a fit from `state()`; StateMismatch if fitted under other settings."""
         try:
-            vocab = [str(t) for t in state.arrays["vocab"].tolist()]
+            vocab = np.asarray(state.arrays["vocab"])
+            if vocab.dtype.kind != "U":
+                raise TypeError(f"vocabulary of dtype {vocab.dtype}")
             idf, proj = state.arrays["idf"], state.arrays["proj"]
             dim = int(state.params["dim"])
             lo, hi = state.params["ngram_range"]

@@ -12,6 +12,7 @@ from out-of-fold predictions (`operating_point`).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 from collections.abc import Sequence
@@ -162,6 +163,45 @@ def _overlaid(r: Retriever) -> tuple[Retriever, dict[str, tuple[Embedder, Overla
     return copy, lays
 
 
+def _unseen(r: Retriever, docs: Sequence[EntryDoc], probes: Sequence[Probe]) -> Retriever:
+    """`r` with each corpus-fitted dense channel (LSA) refitted on the KB without the text of
+    the tickets asked as probes: a staff query is text the model never saw, and a ticket it
+    was fitted on lands beside its entry by construction (the evidence would overrate it)."""
+    channels = r.dense_channels()
+    if not any(emb.needs_fit for emb, _ in channels.values()):
+        return r
+    asked = {p.query for p in probes}
+    learn = r.config.learn_from_use
+    blind = [
+        dataclasses.replace(
+            d,
+            ticket_texts=[t for t in d.ticket_texts if "\n".join(t.splitlines()[:2]) not in asked],
+        )
+        for d in docs
+    ]
+    passages = [d.passage(learn_from_use=learn) for d in blind]
+    out: dict[str, tuple[Embedder, VectorIndex]] = {}
+    for name, (emb, vecs) in channels.items():
+        if emb.needs_fit and len(passages) >= 2:
+            emb = copy.copy(emb)  # fitting installs new arrays: the served model is untouched
+            emb.fit(passages)
+            vecs = VectorIndex(emb.dim, emb.model_id, ann_threshold=len(docs) + 1)
+            vecs.add([d.id for d in docs], emb.encode(passages, kind="passage"))
+        out[name] = (emb, vecs)
+    primary = out.get(r.name)
+    extra = {n: DenseChannel(e, v) for n, (e, v) in out.items() if n != r.name}
+    refit = Retriever(
+        r.analyzer,
+        primary[0] if primary else None,
+        r.config,
+        primary[1] if primary else None,
+        name=r.name,
+        extra=extra,
+    )
+    refit.lexical = r.lexical
+    return refit
+
+
 def _own_vectors(
     lays: dict[str, tuple[Embedder, Overlay]], docs: Sequence[EntryDoc]
 ) -> dict[str, dict[int, np.ndarray]]:
@@ -178,7 +218,7 @@ def _own_vectors(
 def collect(r: Retriever, docs: Sequence[EntryDoc], probes: Sequence[Probe]) -> Evidence:
     """Run every probe on a copy of `r` (its lexical index must be the copy's own); hits are
     labelled against the probe's entry."""
-    r, lays = _overlaid(r) if r.dense_channels() else (r, {})
+    r, lays = _overlaid(_unseen(r, docs, probes)) if r.dense_channels() else (r, {})
     by_id = {d.id: d for d in docs}
     probed = {p.entry_id for p in probes if not p.hide and p.entry_id in by_id}
     own = _own_vectors(lays, [by_id[i] for i in sorted(i for i in probed if i is not None)])

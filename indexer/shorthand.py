@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from indexer.pinyin import term_pinyin
+
 Known = Callable[[str], bool]
 
 _RUN = re.compile(r"[A-Za-z]+")
@@ -74,15 +76,12 @@ class Shorthand:
     def __init__(
         self, abbreviations: Mapping[str, Sequence[str]], terms: Iterable[str] = ()
     ) -> None:
-        from pypinyin import Style, lazy_pinyin  # ~0.9 s and ~50 MB: built once per process
-
         self.table = {k.lower(): tuple(v) for k, v in abbreviations.items() if v}
         self.full: dict[str, list[str]] = {}
         self.initials: dict[str, list[str]] = {}
         words = [w for ws in self.table.values() for w in ws] + list(terms)
-        for term in dict.fromkeys(w for w in words if _CJK.match(w)):
-            full = "".join(lazy_pinyin(term))
-            first = "".join(lazy_pinyin(term, style=Style.FIRST_LETTER))
+        terms_cjk = list(dict.fromkeys(w for w in words if _CJK.match(w)))
+        for term, (full, first) in term_pinyin(terms_cjk).items():
             if full.isascii() and full.isalpha():
                 self.full.setdefault(full, []).append(term)
             if first.isascii() and first.isalpha():

@@ -99,14 +99,44 @@ def test_tfidf_weighting_matches_scikit_learn(lsa: LsaEmbedder, corpus: list[str
     """Parity: our hand-rolled CSR weighting equals TfidfVectorizer(sublinear_tf=True)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    assert lsa._vectorizer is not None
+    assert lsa._vocab is not None
     docs = [ngram_text(t) for t in corpus]
     reference = TfidfVectorizer(
         analyzer="char",
         ngram_range=lsa.ngram_range,
         lowercase=False,
         sublinear_tf=True,
-        vocabulary=lsa._vectorizer.vocabulary,
+        vocabulary=lsa._vocab.tolist(),
     ).fit(docs)
-    ours = lsa._weigh(lsa._vectorizer.transform(docs)).toarray()
+    ours = lsa._weigh(lsa._counts(docs)).toarray()
     np.testing.assert_allclose(ours, reference.transform(docs).toarray(), atol=1e-6)
+
+
+def test_ngram_counts_match_scikit_learn(lsa: LsaEmbedder, corpus: list[str]) -> None:
+    """Parity: counting over the sorted vocabulary array equals CountVectorizer.transform,
+    white-space runs, unknown n-grams and empty text included."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    assert lsa._vocab is not None
+    docs = [ngram_text(t) for t in corpus] + ["", "  \n\t 打印机  卡纸 zzz", "㐀㐁 ∑∑"]
+    reference = CountVectorizer(
+        analyzer="char",
+        ngram_range=lsa.ngram_range,
+        lowercase=False,
+        vocabulary=lsa._vocab.tolist(),
+    ).transform(docs)
+    ours = lsa._counts(docs)
+    assert (ours != reference).nnz == 0
+    assert ours.has_sorted_indices and ours.dtype == np.int32
+
+
+def test_a_restored_state_reads_the_mapped_vocabulary(lsa: LsaEmbedder, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Readers keep the stored array (memory-mapped), not a dictionary of its n-grams."""
+    state = lsa.state()
+    np.save(tmp_path / "vocab.npy", state.arrays["vocab"])
+    mapped = np.load(tmp_path / "vocab.npy", mmap_mode="r")
+    other = _lsa(lsa.dim)
+    other.restore(EmbedderState(state.params, {**state.arrays, "vocab": mapped}))
+    assert np.shares_memory(other._vocab, mapped)  # no copy, no dictionary
+    texts = ["打印机卡纸怎么办", "医保结算失败"]
+    np.testing.assert_allclose(other.encode(texts), lsa.encode(texts), atol=1e-6)

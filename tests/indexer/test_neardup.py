@@ -1,6 +1,8 @@
-"""Near-duplicate entries count as one for confidence: margin, agreement, near-miss evidence."""
+"""Confidence evidence: near duplicates count as one, and fitted channels never saw the probes."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pytest
@@ -96,3 +98,22 @@ def test_dense_channel_evidence_sees_the_whole_kb(kb: list[EntryDoc]) -> None:
     ev = calibration.collect(r, kb, probes)
     # Every near miss is ranked over the rest of the KB, not just the entries probed so far.
     assert np.bincount(ev.group).tolist() == [calibration.K] * len(probes)
+
+
+def test_evidence_sees_a_corpus_fitted_channel_refitted_without_the_asked_tickets(
+    kb: list[EntryDoc],
+) -> None:
+    asked = "发票打印机吐纸龘靐\n收费窗口发票机龘靐"  # characters no other text of the KB has
+    kb[2] = dataclasses.replace(kb[2], ticket_texts=[asked])
+    lsa = make_embedder(LSA, preprocess=ngram_text)
+    r = build_retriever(kb, Analyzer(), lsa, RRF, ann_threshold=1000, name="lsa")
+    served = r.embedder.model_id if r.embedder else ""
+    probes = calibration.probes_from_links(kb)
+    blind = calibration._unseen(r, kb, probes)
+    assert blind.embedder is not None and r.embedder is not None
+    # The served LSA learnt the asked ticket's characters; the evidence's has never seen
+    # them, as it has never seen a staff query.
+    assert np.any(r.embedder.encode(["龘靐"], kind="query"))
+    assert not np.any(blind.embedder.encode(["龘靐"], kind="query"))
+    calibration.collect(r, kb, probes)
+    assert r.embedder.model_id == served  # the served model is untouched
