@@ -138,16 +138,20 @@ def main() -> None:
     rows = synth_tickets(args.n)
     export = write_jsonl(rows, work / "tickets.jsonl")
     print(f"{args.n} tickets, {export.stat().st_size / 1e6:.1f} MB JSONL ({work})", flush=True)
+    load0 = os.getloadavg()
     cpu0 = os.times()
     took, out = _kbsvc(work / "data", "import", str(export), "--capture", "published", "--index")
     cpu = os.times()
+    # Worker processes' CPU is counted too: they are the import's children, reaped by it.
     child_cpu = (cpu.children_user - cpu0.children_user) + (
         cpu.children_system - cpu0.children_system
     )
-    print(out.strip().splitlines()[-1])
+    for line in out.strip().splitlines()[-2:]:
+        print(line)
     print(
-        f"kbsvc import --capture published: {took:.1f} s wall, {child_cpu:.1f} s CPU, "
-        f"{args.n / took:.0f} tickets/s (import, capture and index build)"
+        f"kbsvc import --capture published --index: {took:.1f} s wall, {child_cpu:.1f} s CPU, "
+        f"{args.n / took:.0f} tickets/s (import, capture and index build); load average "
+        f"{load0[0]:.1f} before, {os.getloadavg()[0]:.1f} after"
     )
     q_took, answer = _kbsvc(work / "data", "suggest", rows[0]["symptom"][:30])
     found = rows[0]["title"][:6] in answer

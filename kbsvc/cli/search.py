@@ -112,9 +112,13 @@ def rebuild_index(*, choose: bool, embed_slow: bool) -> str:
     a slow model's vectors here; otherwise they are left to the server's background work and
     the entries are searchable on the other channels meanwhile.
     """
+    import time
+
     from indexer.pool import cores
     from kbsvc.cli._common import open_db_engine, settings
     from kbsvc.search import choice
+
+    started = time.monotonic()
 
     if choose and settings().embedding.backend == "auto":
         typer.echo("auto: " + choice.choose(settings(), open_db_engine())["why"])
@@ -143,7 +147,9 @@ def rebuild_index(*, choose: bool, embed_slow: bool) -> str:
     elif built.slow_dense:
         pending = f"; {len(built.retriever.pending)} passages left to the server to embed"
     dense = built.status()["dense"]
-    return f"indexed {n} entries (dense channel: {dense}) into {built.index_dir}{pending}"
+    took = time.monotonic() - started
+    where = f"(dense channel: {dense}) into {built.index_dir}{pending}"
+    return f"indexed {n} entries in {took:.1f} s {where}"
 
 
 @handle_errors
