@@ -51,7 +51,10 @@ from kbsvc.notify.worker import OutboxWorker
 from kbsvc.search.engine import build_search_engine
 
 # Mount order is match order: the fixed paths of one router precede the `{id}` paths of the next.
+# Search first: every request is matched router by router, and suggest is the hot path (its two
+# fixed paths match no other route; tests/api/test_wiring.py holds that).
 ROUTERS = (
+    search.router,
     admin.router,
     analytics.router,
     attachments.router,
@@ -66,7 +69,6 @@ ROUTERS = (
     hooks.router,
     lifecycle.router,
     notify.router,
-    search.router,
     tickets.router,
     vocab.router,
     web.router,

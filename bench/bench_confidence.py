@@ -25,7 +25,8 @@ from embeddings.base import EmbedderState
 from embeddings.factory import make_embedder
 from indexer import calibration
 from indexer.analyzer import Analyzer, AnalyzerConfig
-from indexer.retriever import Retriever, RetrieverConfig, build_retriever
+from indexer.build import build_retriever
+from indexer.retriever import Retriever, RetrieverConfig
 from indexer.text import ngram_text
 from kbsvc.config import EmbeddingSettings, Settings
 from kbsvc.search.engine import embedding_config, retriever_config
@@ -91,6 +92,9 @@ class Cached:
     # Pretrained: nothing to fit or persist (the Embedder protocol asks for these).
     def fit(self, corpus: Sequence[str]) -> None:
         pass
+
+    def fit_encode(self, corpus: Sequence[str]) -> np.ndarray:
+        return self.encode(corpus)
 
     def state(self) -> EmbedderState | None:
         return None

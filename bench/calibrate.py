@@ -21,7 +21,8 @@ from bench.evalkb import family_kb, load_tickets
 from embeddings.factory import make_embedder
 from indexer import calibration
 from indexer.analyzer import Analyzer
-from indexer.retriever import RetrieverConfig, build_retriever
+from indexer.build import build_retriever
+from indexer.retriever import RetrieverConfig
 from indexer.text import ngram_text
 from kbsvc.config import Settings
 from kbsvc.search.engine import embedding_config, retriever_config

@@ -5,7 +5,10 @@ Set "held-out tickets" is built differently: one linked ticket per fault family 
 entry's source) is taken out of the KB before anything is indexed or calibrated, and its
 title + symptom is the query. KBs: "small" leaves out up to 27 families that are alone in
 their system and module (their queries become no-answer queries: near misses by construction),
-"demo" keeps all 108, "large" adds 900 synthetic entries recombined from one symptom vocabulary.
+together with every near duplicate of a left-out entry (`indexer.neardup`, the engine's own
+measure, decided on the entries alone before any query is asked: a copy left in the KB would
+still answer, and the query would be no "no answer"); "demo" keeps all 108, "large" adds 900
+synthetic entries recombined from one symptom vocabulary.
 """
 
 from __future__ import annotations
@@ -17,7 +20,10 @@ from typing import Any
 
 from bench.evalkb import family_kb, load_queries, load_tickets
 from bench.synth import synthetic_tickets
+from indexer.analyzer import Analyzer
 from indexer.docs import EntryDoc
+from indexer.lexical import LexicalIndex
+from indexer.neardup import near_duplicates
 from kbsvc.search.eval import Judgment
 
 SYNTHETIC = 900
@@ -52,6 +58,21 @@ def _overlap(a: EntryDoc, b: EntryDoc) -> float:
     return len(ga & gb) / max(1, min(len(ga), len(gb)))
 
 
+def _with_copies(docs: Sequence[EntryDoc], gone: set[int]) -> set[int]:
+    """`gone` and, transitively, every near duplicate of it among `docs` (lexical index over
+    the entries with their linked tickets, as the engine indexes them)."""
+    lex, analyzer = LexicalIndex(), Analyzer()
+    for d in docs:
+        lex.add(d.id, analyzer.weighted(d.fields()), d.meta())
+    lex.compact()
+    out, todo = set(gone), sorted(gone)
+    while todo:
+        new = near_duplicates(lex, todo.pop()) - out
+        out |= new
+        todo += sorted(new)
+    return out
+
+
 def _drop(judgments: Sequence[Judgment], resolve: dict[str, set[str]]) -> list[Judgment]:
     """Judgments whose answers all left the KB become no-answer queries."""
     out = []
@@ -77,7 +98,8 @@ def build(size: str) -> tuple[list[EntryDoc], dict[str, set[str]], dict[str, lis
             if pairs[(d.system, d.module)] == 1
             and max(_overlap(d, o) for o in docs if o is not d) < SIBLING
         ]
-        gone = set(alone[1::2][:DROPPED])
+        # A left-out entry's near duplicates leave with it, else they would still answer.
+        gone = _with_copies(docs, set(alone[1::2][:DROPPED]))
         docs = [d for d in docs if d.id not in gone]
         resolve = {k: v - {str(g) for g in gone} for k, v in resolve.items()}
     if size == "large":

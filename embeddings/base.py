@@ -83,6 +83,10 @@ class Embedder(Protocol):
         """Learn corpus-dependent state (no-op for pretrained models)."""
         ...
 
+    def fit_encode(self, corpus: Sequence[str]) -> np.ndarray:
+        """`fit(corpus)`, then `encode(corpus, "passage")` (a backend may share the work)."""
+        ...
+
     def state(self) -> EmbedderState | None:
         """Fitted state to persist (None for pretrained models: nothing to save)."""
         ...
@@ -141,6 +145,10 @@ class BaseEmbedder:
 
     def fit(self, corpus: Sequence[str]) -> None:
         return None
+
+    def fit_encode(self, corpus: Sequence[str]) -> np.ndarray:
+        self.fit(corpus)
+        return self.encode(corpus, kind="passage")
 
     def state(self) -> EmbedderState | None:
         return None

@@ -18,10 +18,12 @@ from embeddings.base import (
     NotFitted,
     StateCorrupt,
     StateMismatch,
+    l2_normalize,
 )
 
 _WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's char analyzer collapses them
 _SLICE = 10_000
+SVD_ROWS = 30_000  # entries the projection is fitted on (see _fit)
 
 
 class LsaEmbedder(BaseEmbedder):
@@ -77,6 +79,8 @@ class LsaEmbedder(BaseEmbedder):
         # Done on the CSR arrays directly: scikit-learn's normalize() and sp.diags cost
         # ~0.4 ms of validation per query, 10x the arithmetic.
         counts = counts.tocsr()
+        # One term order per row, so a text's vector is the same from fit_encode and encode.
+        counts.sort_indices()
         data = (1.0 + np.log(counts.data.astype(np.float32))) * self._idf[counts.indices]
         rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
         norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=counts.shape[0]))
@@ -108,11 +112,25 @@ class LsaEmbedder(BaseEmbedder):
 
     def fit(self, corpus: Sequence[str]) -> None:
         """Learn vocabulary, idf and the SVD projection from the corpus."""
+        self._fit(corpus)
+
+    def fit_encode(self, corpus: Sequence[str]) -> np.ndarray:
+        """fit(corpus), then what encode(corpus) gives, from the fit's own counts: a rebuild
+        n-grams each entry once, not once to fit and again to embed."""
+        rows, tfidf = self._fit(corpus)
+        out = np.zeros((len(corpus), self._dim), dtype=np.float32)
+        out[rows, : self._proj.shape[1]] = tfidf @ self._proj
+        return l2_normalize(out)
+
+    def _fit(self, corpus: Sequence[str]) -> tuple[list[int], sp.csr_matrix]:
+        """Fit; returns the corpus rows that had n-grams and their weighted counts."""
         # Only the process that fits needs scikit-learn (~40 MB): readers map a fitted state.
         from sklearn.decomposition import TruncatedSVD
         from sklearn.feature_extraction.text import CountVectorizer
 
-        docs = [d for d in (self.preprocess(t) for t in corpus if t) if d]
+        rows = [i for i, t in enumerate(corpus) if t and t.strip()]
+        texts = [self.preprocess(corpus[i]) for i in rows]
+        docs = [d for d in texts if d]
         if len(docs) < 2:
             raise EmbedderError("LSA needs at least 2 non-empty documents to fit")
         # Single-occurrence n-grams are mostly noise once the corpus is large.
@@ -134,10 +152,18 @@ class LsaEmbedder(BaseEmbedder):
         svd = TruncatedSVD(k, algorithm="randomized", n_iter=self.n_iter, random_state=0)
         # One BLAS thread: on a busy 2-core host, OpenBLAS threads spin against the web
         # workers and made this SVD 40x slower in our measurement (0.4 s → 17 s).
+        # Past SVD_ROWS entries the projection is learnt from an even spread of them (the
+        # vocabulary and idf still from all): the SVD grows with the corpus, the subspace does
+        # not, and a 100k rebuild spent a minute here.
+        rows_for_svd = tfidf
+        if tfidf.shape[0] > SVD_ROWS:
+            rows_for_svd = tfidf[np.linspace(0, tfidf.shape[0] - 1, SVD_ROWS).astype(np.int64)]
         with threadpool_limits(limits=1, user_api="blas"):
-            svd.fit(tfidf)
+            svd.fit(rows_for_svd)
         vocab = np.array(vectorizer.get_feature_names_out().tolist(), dtype=np.str_)
         self._install(vocab, self._idf, svd.components_.T, len(docs))
+        # A text that is only punctuation has no n-grams: its row stays zero, as in encode.
+        return [i for i, d in zip(rows, texts, strict=True) if d], tfidf
 
     def _install(self, vocab: np.ndarray, idf: np.ndarray, proj: np.ndarray, n_docs: int) -> None:
         if len(vocab) > 1 and not bool(np.all(vocab[:-1] < vocab[1:])):

@@ -84,11 +84,13 @@ class Analyzer:
     def terms(self, text: str) -> list[str]:
         """Index terms of one text, in order (words first, then bigrams)."""
         out: list[str] = []
+        norm = normalize(text)  # once for both streams: a rebuild normalises every field
         if self.config.words:
-            out.extend(self.tokenizer.tokens(text, fold_synonyms=self.config.fold_synonyms))
+            fold = self.config.fold_synonyms
+            out.extend(self.tokenizer.tokens(norm, fold_synonyms=fold, normalized=True))
         if self.config.bigrams:
-            norm = normalize(text, lower=True)
-            out.extend(BIGRAM + g for g in cjk_bigrams(norm) if g not in self.tokenizer.stopwords)
+            stop = self.tokenizer.stopwords
+            out.extend(BIGRAM + g for g in cjk_bigrams(norm.lower()) if g not in stop)
         return out
 
     def weighted(self, fields: Mapping[str, str]) -> dict[str, float]:

@@ -368,16 +368,21 @@ def calibrate(r: Retriever, docs: Sequence[EntryDoc], key: str) -> Calibration:
     Runs on a lexical copy sharing `r`'s vectors (the leave-one-out edits only the copy), so
     it can run beside searches on the live retriever.
     """
-    docs = [d for d in docs if d.status == "published"]
-    probes = probes_from_links(docs, unrelated_queries())
+    published = [d for d in docs if d.status == "published"]
+    probes = probes_from_links(published, unrelated_queries())
     if sum(1 for p in probes if not p.hide) < MIN_EVIDENCE:
         return prior(key)
-    copy = Retriever(r.analyzer, None, r.config)
+    # `r`'s own terms, not a second analysis of every entry (as long as the rest of a large
+    # rebuild): a clone of its index holding exactly the published entries.
+    lexical = r.lexical.clone()
+    keep = {d.id for d in published}
+    lexical.remove([i for i in lexical.ids if i not in keep])
     learn = r.config.learn_from_use
-    for d in docs:
-        copy.lexical.add(d.id, r.analyzer.weighted(d.fields(learn_from_use=learn)), d.meta())
-    copy.lexical.compact()
-    r = _with_lexical(r, copy.lexical)
+    for d in published:
+        if d.id not in lexical:  # written since `r` was built (a loaded index catching up)
+            lexical.add(d.id, r.analyzer.weighted(d.fields(learn_from_use=learn)), d.meta())
+    r = _with_lexical(r, lexical)
+    docs = published
     ev = collect(r, docs, probes)
     if sum(ev.answerable) < MIN_EVIDENCE or len(set(ev.y.tolist())) < 2:
         return prior(key)

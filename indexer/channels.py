@@ -15,10 +15,11 @@ from embeddings.base import Embedder, EmbedderError
 from embeddings.factory import EmbeddingConfig, make_embedder, resolve_backends
 from indexer import backfill, calibration, election
 from indexer.analyzer import Analyzer
+from indexer.build import build_retriever
 from indexer.docs import EntryDoc
 from indexer.election import WriterLock
 from indexer.locks import RWLock
-from indexer.retriever import Progress, Retriever, RetrieverConfig, build_retriever
+from indexer.retriever import Progress, Retriever, RetrieverConfig
 from indexer.source import ChangeSource
 from indexer.text import ngram_text
 
@@ -126,8 +127,10 @@ class EngineBase:
         progress: Progress | None = None,
         *,
         embed: bool = True,
+        workers: int = 1,
     ) -> Retriever:
-        """A fresh retriever over `docs` with this engine's analyzer and embedder."""
+        """A fresh retriever over `docs` with this engine's analyzer and embedder (`workers`:
+        analysis processes, see indexer/build.py)."""
         cfg = config or self.config.retriever
         on = cfg.dense_weight > 0
         return build_retriever(
@@ -140,6 +143,7 @@ class EngineBase:
             embed=embed,
             name=self.channels[0] if self.channels else "dense",
             extra=self.new_extra() if on else None,
+            workers=workers,
         )
 
     @property

@@ -84,13 +84,18 @@ class SearchEngine(EngineBase):
                 self.generation = saved.generation
         return True
 
-    def rebuild(self, progress: Progress | None = None) -> int:
-        """Build every channel from the source and swap it in; returns the entry count."""
+    def rebuild(self, progress: Progress | None = None, *, workers: int = 1) -> int:
+        """Build every channel from the source and swap it in; returns the entry count.
+
+        `workers` > 1 analyses entries in that many processes (the CLI's rebuild; a serving
+        process, which runs threads, analyses in its own)."""
         with self._writer:
             # The sequence is read before the documents: anything newer is re-applied by sync.
             seq = self.source.latest_seq()
             docs = self.source.load_docs()
-            r = self.build_retriever(docs, progress=progress, embed=not self.slow_dense)
+            r = self.build_retriever(
+                docs, progress=progress, embed=not self.slow_dense, workers=workers
+            )
             if self.slow_dense:
                 with self._lock.read():
                     kept = backfill.carry_over(self.retriever, r)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Any
 
 from indexer.text import normalize
 from indexer.tokenizer import ChineseTokenizer, _lines, default_tokenizer
@@ -84,38 +84,6 @@ _LATIN = re.compile(r"^[A-Za-z][A-Za-z0-9.+#-]*$")
 DICT_BOOST = 3.0
 
 
-class _CachedCut:
-    """jieba's `cut`, with each run of Chinese characters segmented once and remembered.
-
-    jieba segments every such run on its own (a DAG over the dictionary, then the HMM), so
-    the words are the ones `cut` gives; tickets repeat their clauses ("请尽快处理", "重启后仍然")
-    thousands of times in an import, and each is now segmented once.
-    """
-
-    MAX_BLOCKS = 200_000
-
-    def __init__(self, tokenizer: Any) -> None:
-        import jieba
-
-        self.tokenizer = tokenizer
-        self.han = jieba.re_han_default
-        self.blocks: dict[str, list[str]] = {}
-
-    def cut(self, sentence: str) -> Iterator[str]:
-        for block in self.han.split(sentence):
-            if not block:
-                continue
-            if not self.han.match(block):
-                yield from self.tokenizer.cut(block)
-                continue
-            words = self.blocks.get(block)
-            if words is None:
-                if len(self.blocks) >= self.MAX_BLOCKS:
-                    self.blocks.clear()
-                words = self.blocks[block] = list(self.tokenizer.cut(block))
-            yield from words
-
-
 class KeywordExtractor:
     """Suggests keyword tags for ticket and entry text."""
 
@@ -128,8 +96,12 @@ class KeywordExtractor:
         jieba.setLogLevel(logging.WARNING)
 
         tok = tokenizer or default_tokenizer()
-        self._tfidf = jieba.analyse.TFIDF()
-        self._tfidf.tokenizer = _CachedCut(tok.jieba)
+        # A copy of jieba's default extractor shares its IDF table (parsing another copy of
+        # the table costs ~1.5 s per process) and gets its own tokenizer and stopwords.
+        self._tfidf = copy.copy(jieba.analyse.default_tfidf)
+        tok.initialize()
+        # The tokenizer's own cache: words cut here are reused when the index analyses them.
+        self._tfidf.tokenizer = tok.cached
         # Part of speech from the dictionary's tag table, not an HMM tagging pass per text
         # (3× faster, which bulk imports need); a word the table lacks counts as unknown ("x")
         # and becomes a tag only through our dictionary or as an acronym.

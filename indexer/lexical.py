@@ -71,6 +71,39 @@ class LexicalIndex:
         self._df.data[tids] += 1
         self._total_len += length
 
+    def fill(
+        self,
+        doc_ids: Sequence[int],
+        terms: Sequence[Mapping[str, float]],
+        metas: Sequence[DocMeta],
+    ) -> None:
+        """Fill an empty index at once (a rebuild): the base segment `add` for each document
+        and `compact` would give, without growing a delta first."""
+        if len(self._ids) or len(set(doc_ids)) != len(doc_ids):  # not a fresh fill: add them
+            for doc_id, tf, meta in zip(doc_ids, terms, metas, strict=True):
+                self.add(doc_id, tf, meta)
+            self.compact()
+            return
+        vocab: dict[str, int] = {}
+        counts = np.fromiter((len(tf) for tf in terms), dtype=np.int64, count=len(terms))
+        total = int(counts.sum())
+        tids = np.fromiter(
+            (vocab.setdefault(t, len(vocab)) for tf in terms for t in tf),
+            dtype=np.int32,
+            count=total,
+        )
+        tfs = np.fromiter((w for tf in terms for w in tf.values()), dtype=np.float32, count=total)
+        names = list(vocab)
+        seg = segment.build(
+            np.asarray(doc_ids, dtype=np.int64),
+            counts,
+            tids,
+            tfs,
+            names.__getitem__,
+            [(m.system, m.department, m.status, tuple(m.tags)) for m in metas],
+        )
+        self._install(seg)
+
     def remove(self, doc_ids: Iterable[int]) -> None:
         """Delete documents (unknown ids are ignored)."""
         for doc_id in doc_ids:
@@ -94,6 +127,14 @@ class LexicalIndex:
     def compact(self) -> None:
         """Renumber live documents and terms into one base segment (in memory)."""
         self._install(self.snapshot())
+
+    def clone(self) -> LexicalIndex:
+        """An index over the same live documents to edit apart from this one (calibration's
+        leave-one-out); a compacted index shares its immutable base instead of copying it."""
+        out = LexicalIndex(self.k1, self.b)
+        whole = len(self._ids) == self._base_n == len(self._slot)
+        out._install(self._seg if whole else self.snapshot())
+        return out
 
     def snapshot(self) -> Segment:
         """The live documents as a new base segment (reads only: searches may run meanwhile)."""

@@ -26,7 +26,6 @@ from indexer.vector import VectorIndex
 Progress = Callable[[int, int], None]
 QUERY_CACHE = 1024  # query vectors kept: a settled query re-asked costs no model call
 MIN_FIT_DOCS = 10  # below this a corpus-fitted embedder has nothing to learn from
-BATCH = 256
 
 
 def passage_hash(text: str) -> str:
@@ -166,6 +165,32 @@ class Retriever:
                 self.pending.pop(doc.id, None)
                 self.embedded[doc.id] = passage_hash(text)
 
+    def fill(
+        self,
+        docs: Sequence[EntryDoc],
+        terms: Sequence[Mapping[str, float]],
+        vecs: np.ndarray | None,
+        extra: Mapping[str, np.ndarray],
+    ) -> None:
+        """Load an empty retriever with analysed documents (indexer/build.py): one add per
+        vector index and one compaction; `vecs` None leaves the primary vectors pending."""
+        self.lexical.fill([d.id for d in docs], terms, [d.meta() for d in docs])
+        if not docs:
+            return
+        ids = [d.id for d in docs]
+        for name, ch in self.extra.items():
+            if name in extra:
+                ch.vectors.add(ids, extra[name])
+        if self.vectors is None:
+            return
+        learn = self.config.learn_from_use
+        texts = {d.id: d.passage(learn_from_use=learn) for d in docs}
+        if vecs is None:  # a slow model embeds them in the background
+            self.pending.update(texts)
+            return
+        self.vectors.add(ids, vecs)
+        self.embedded.update({i: passage_hash(t) for i, t in texts.items()})
+
     def set_vectors(self, items: Sequence[tuple[int, str]], vecs: np.ndarray) -> int:
         """Store background-made vectors whose passage is still the one awaiting a vector."""
         keep = [i for i, (doc, text) in enumerate(items) if self.pending.get(doc) == text]
@@ -294,52 +319,3 @@ class Retriever:
                 f.score = min(1.0, f.score * 1.02)
         fused.sort(key=lambda f: (-f.score, f.id))
         return fused
-
-
-def _fitted(embedder: Embedder | None, docs: Sequence[EntryDoc], learn: bool) -> Embedder | None:
-    """A corpus-fitted embedder fitted on `docs`, or None while the corpus is too small."""
-    if embedder is None or embedder.dim <= 0:
-        return None
-    if embedder.needs_fit:
-        if len(docs) < MIN_FIT_DOCS:
-            return None
-        embedder.fit([d.passage(learn_from_use=learn) for d in docs])
-    return embedder
-
-
-def build_retriever(
-    docs: Sequence[EntryDoc],
-    analyzer: Analyzer,
-    embedder: Embedder | None,
-    config: RetrieverConfig,
-    *,
-    ann_threshold: int,
-    progress: Progress | None = None,
-    embed: bool = True,
-    name: str = "dense",
-    extra: Mapping[str, Embedder] | None = None,
-) -> Retriever:
-    """A retriever over `docs` in every channel: the one way the engine, eval and bench build.
-
-    A corpus-fitted embedder is fitted on `docs` first, or left out while the corpus is too
-    small to learn from; a backend without dimensions ("none") gives a lexical-only retriever.
-    `embedder` is the primary dense channel (`name`), `extra` the fast ones beside it.
-    """
-    learn = config.learn_from_use
-    embedder = _fitted(embedder, docs, learn)
-    vectors = None
-    if embedder is not None:
-        vectors = VectorIndex(embedder.dim, embedder.model_id, ann_threshold=ann_threshold)
-    others = {}
-    for other, emb in (extra or {}).items():
-        fitted = _fitted(emb, docs, learn)
-        if fitted is not None:
-            vecs = VectorIndex(fitted.dim, fitted.model_id, ann_threshold=ann_threshold)
-            others[other] = DenseChannel(fitted, vecs)
-    r = Retriever(analyzer, embedder, config, vectors, name=name, extra=others)
-    for start in range(0, len(docs), BATCH):
-        r.add(docs[start : start + BATCH], embed=embed)
-        if progress:
-            progress(min(start + BATCH, len(docs)), len(docs))
-    r.lexical.compact()
-    return r

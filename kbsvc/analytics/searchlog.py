@@ -6,6 +6,7 @@ import logging
 import queue
 import re
 import threading
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -54,6 +55,8 @@ class SearchLogWriter:
     """Bounded queue drained by a daemon thread; a full queue drops rows rather than block.
 
     One per process, built by the app lifespan (or a CLI command) and closed at shutdown.
+    Rows are gathered for up to `linger_s` after the first one, so under load one transaction
+    stores many searches instead of one each (a flush or close writes at once).
     """
 
     def __init__(
@@ -63,10 +66,12 @@ class SearchLogWriter:
         privacy: PrivacySettings,
         maxsize: int = 10_000,
         batch: int = 200,
+        linger_s: float = 0.25,
     ) -> None:
         self.db_engine = db_engine
         self.privacy = privacy
         self.batch = batch
+        self.linger_s = linger_s
         self.dropped = 0
         self._q: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=maxsize)
         self._thread = threading.Thread(target=self._run, name="search-log", daemon=True)
@@ -96,15 +101,16 @@ class SearchLogWriter:
             item = self._q.get()
             rows: list[dict[str, Any]] = []
             events: list[threading.Event] = []
+            until = time.monotonic() + self.linger_s
             while item is not None:
                 if "_flush" in item:
                     events.append(item["_flush"])
                 else:
                     rows.append(item)
-                if len(rows) >= self.batch:
+                if len(rows) >= self.batch or events:
                     break
                 try:
-                    item = self._q.get_nowait()
+                    item = self._q.get(timeout=max(0.0, until - time.monotonic()))
                 except queue.Empty:
                     break
             stopping = item is None  # close() queues None after its flush marker

@@ -31,8 +31,9 @@ def import_file(
     fmt: str = typer.Option(None, "--format", help="csv | xlsx | jsonl (default: by extension)."),
     index: bool = typer.Option(
         False,
-        help="With --capture: rebuild the search index once at the end (`kbsvc reindex`, which "
-        "also re-chooses the embedding channels) instead of letting the server follow each change.",
+        help="With --capture: build the search index once at the end, on the channels already "
+        "chosen (`kbsvc reindex` re-chooses them), instead of letting the server follow each "
+        "change.",
     ),
 ) -> None:
     """Import resolved tickets; safe to repeat (rows are upserted by source and ticket id)."""
@@ -126,10 +127,13 @@ def import_file(
 
 
 def _build_index() -> None:
-    """Index the new entries once, rather than the server following them change by change."""
-    from kbsvc.cli.search import reindex
+    """Index the new entries once, rather than the server following them change by change.
 
-    reindex()
+    Not `kbsvc reindex`: judging e5 for `auto` costs minutes, and a slow model's vectors
+    are the server's background work; the entries are searchable without them."""
+    from kbsvc.cli.search import rebuild_index
+
+    typer.echo(rebuild_index(choose=False, embed_slow=False))
 
 
 def register(app: typer.Typer) -> None:

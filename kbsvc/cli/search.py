@@ -102,10 +102,21 @@ def suggest(
 @handle_errors
 def reindex() -> None:
     """Rebuild the search indexes from the database (`auto`: choosing channels first)."""
+    typer.echo(rebuild_index(choose=True, embed_slow=True))
+
+
+def rebuild_index(*, choose: bool, embed_slow: bool) -> str:
+    """Rebuild every index with a process per core analysing entries; returns what was done.
+
+    `choose`: re-choose `auto`'s channels first (judging e5 takes minutes). `embed_slow`: embed
+    a slow model's vectors here; otherwise they are left to the server's background work and
+    the entries are searchable on the other channels meanwhile.
+    """
+    from indexer.pool import cores
     from kbsvc.cli._common import open_db_engine, settings
     from kbsvc.search import choice
 
-    if settings().embedding.backend == "auto":
+    if choose and settings().embedding.backend == "auto":
         typer.echo("auto: " + choice.choose(settings(), open_db_engine())["why"])
     built = search_engine(start=False)
     if is_tty():
@@ -113,10 +124,14 @@ def reindex() -> None:
 
         with Progress(console=console) as bar:
             task = bar.add_task("indexing entries", total=None)
-            n = built.rebuild(lambda done, total: bar.update(task, completed=done, total=total))
+            n = built.rebuild(
+                lambda done, total: bar.update(task, completed=done, total=total),
+                workers=cores(),
+            )
     else:
-        n = built.rebuild()
-    if built.slow_dense:  # a slow model's vectors: embedded here rather than by the server
+        n = built.rebuild(workers=cores())
+    pending = ""
+    if built.slow_dense and embed_slow:  # a slow model's vectors: embedded here, not by the server
         if is_tty():
             from rich.progress import Progress
 
@@ -125,8 +140,10 @@ def reindex() -> None:
                 built.embed_pending(lambda d, t: bar.update(task, completed=d, total=t))
         else:
             built.embed_pending()
+    elif built.slow_dense:
+        pending = f"; {len(built.retriever.pending)} passages left to the server to embed"
     dense = built.status()["dense"]
-    typer.echo(f"indexed {n} entries (dense channel: {dense}) into {built.index_dir}")
+    return f"indexed {n} entries (dense channel: {dense}) into {built.index_dir}{pending}"
 
 
 @handle_errors

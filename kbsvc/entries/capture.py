@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlmodel import Session, SQLModel, col
@@ -60,7 +61,24 @@ class CapturePublic(EntryPublic):
     duplicates: list[DuplicateCandidate] = []
 
 
-def derive_title(ticket: Ticket) -> str:
+class TicketText(Protocol):
+    """What a prefill reads of a ticket: a stored Ticket, or an import's masked TicketIn."""
+
+    external_id: str
+    title: str
+    symptom: str
+    description: str
+    cause: str
+    solution: str
+    workaround: str
+    system: str
+    module: str
+    department: str
+    category: str
+    tags: list[str]
+
+
+def derive_title(ticket: TicketText) -> str:
     """The ticket's title, else the first clause of its symptom (≤ 40 chars)."""
     if ticket.title.strip():
         return ticket.title.strip()[:300]
@@ -72,7 +90,7 @@ def derive_title(ticket: Ticket) -> str:
     return f"工单 {ticket.external_id}"[:300]
 
 
-def suggest_ticket_tags(ticket: Ticket) -> list[str]:
+def suggest_ticket_tags(ticket: TicketText) -> list[str]:
     """The ticket's own tags, then jieba TF-IDF keywords of its text (at most six)."""
     from indexer.keywords import suggest_tags
 
@@ -86,9 +104,17 @@ def suggest_ticket_tags(ticket: Ticket) -> list[str]:
     )
 
 
-def prefill(ticket: Ticket, privacy: PrivacySettings) -> EntryCreate:
+def prefill(ticket: TicketText, privacy: PrivacySettings) -> EntryCreate:
     """Entry fields carried over from a ticket, patient identifiers masked, with suggested tags."""
-    return _masked(_prefill(ticket), privacy)[0]
+    return masked_prefill(ticket, privacy)[0]
+
+
+def masked_prefill(
+    ticket: TicketText, privacy: PrivacySettings
+) -> tuple[EntryCreate, list[PiiFinding]]:
+    """The prefill masked, then validated once (what was masked, for the capture form)."""
+    fields, findings = scrub_ticket_fields(prefill_fields(ticket), privacy)
+    return EntryCreate(**fields), findings
 
 
 def _masked(data: EntryCreate, privacy: PrivacySettings) -> tuple[EntryCreate, list[PiiFinding]]:
@@ -96,19 +122,20 @@ def _masked(data: EntryCreate, privacy: PrivacySettings) -> tuple[EntryCreate, l
     return EntryCreate(**fields), findings
 
 
-def _prefill(ticket: Ticket) -> EntryCreate:
-    return EntryCreate(
-        title=derive_title(ticket),
-        symptom=ticket.symptom or ticket.description,
-        cause=ticket.cause,
-        solution=ticket.solution,
-        workaround=ticket.workaround,
-        system=ticket.system,
-        module=ticket.module,
-        department=ticket.department,
-        category=ticket.category,
-        tags=suggest_ticket_tags(ticket),
-    )
+def prefill_fields(ticket: TicketText) -> dict[str, Any]:
+    """The entry fields a ticket prefills, not yet masked or validated."""
+    return {
+        "title": derive_title(ticket),
+        "symptom": ticket.symptom or ticket.description,
+        "cause": ticket.cause,
+        "solution": ticket.solution,
+        "workaround": ticket.workaround,
+        "system": ticket.system,
+        "module": ticket.module,
+        "department": ticket.department,
+        "category": ticket.category,
+        "tags": suggest_ticket_tags(ticket),
+    }
 
 
 def find_source_entry(session: Session, *, source: str, external_id: str) -> Entry | None:
@@ -199,7 +226,7 @@ def capture(
     source = SourceTicket(
         id=ticket.id or 0, source=ticket.source, external_id=ticket.external_id, title=ticket.title
     )
-    findings = _masked(_prefill(ticket), cfg.privacy)[1]
+    findings = masked_prefill(ticket, cfg.privacy)[1]
     dups = find_duplicates(
         session, fields_of(entry), exclude_id=entry.id, principal=principal, settings=cfg.lifecycle
     )

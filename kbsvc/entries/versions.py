@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -77,11 +79,29 @@ def bump(session: Session, entry: Entry, *, base_version: int | None = None) -> 
 
 def snapshot(entry: Entry, tags: list[str]) -> dict[str, Any]:
     """JSON-ready copy of every versioned field."""
-    data: dict[str, Any] = {f: getattr(entry, f) for f in CONTENT_FIELDS}
+    return snapshot_of(
+        {f: getattr(entry, f) for f in CONTENT_FIELDS},
+        tags,
+        str(entry.status),
+        merged_into_id=entry.merged_into_id,
+        review_due_at=entry.review_due_at,
+    )
+
+
+def snapshot_of(
+    fields: Mapping[str, Any],
+    tags: list[str],
+    status: str,
+    *,
+    merged_into_id: int | None = None,
+    review_due_at: datetime | None = None,
+) -> dict[str, Any]:
+    """snapshot() of an entry given as plain values (bulk imports never build the model)."""
+    data: dict[str, Any] = {f: fields[f] for f in CONTENT_FIELDS}
     data["tags"] = sorted(tags)
-    data["status"] = str(entry.status)
-    data["merged_into_id"] = entry.merged_into_id
-    data["review_due_at"] = entry.review_due_at.isoformat() if entry.review_due_at else None
+    data["status"] = status
+    data["merged_into_id"] = merged_into_id
+    data["review_due_at"] = review_due_at.isoformat() if review_due_at else None
     return data
 
 

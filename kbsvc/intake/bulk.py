@@ -1,12 +1,12 @@
-"""A batch of imported tickets written with a handful of statements, capture included.
+"""The database half of an import batch: a handful of statements per batch, capture included.
 
 Row by row, a ticket costs about twenty statements (lookup, insert, link check, entry, one
-query per tag, version, sequence, change) and a keyword pass of its own. Here a batch of a
-thousand costs about a dozen: one lookup of the batch's tickets and of their captured entries,
-one multi-row insert per table, one sequence reservation for all change records. The result
-is the one `capture_ticket` gives row by row (tests/kbsvc/intake/test_bulk_import.py); the
-rare case that needs more care, a changed ticket whose entry the import refreshes, still goes
-through `capture_ticket`.
+query per tag, version, sequence, change) and a keyword pass of its own. Here a batch costs
+about a dozen: one lookup of the batch's tickets and of their captured entries, one multi-row
+insert per table of plain rows (kbsvc/intake/prepare.py made them; no model objects), one
+sequence reservation for all change records. The result is the one `capture_ticket` gives
+row by row (tests/kbsvc/intake/test_bulk_import.py); the rare case that needs more care, a
+changed ticket whose entry the import refreshes, still goes through `capture_ticket`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 
 from kbsvc.config import PrivacySettings
 from kbsvc.entries import changes
-from kbsvc.entries.capture import _masked, _prefill, capture_ticket
+from kbsvc.entries.capture import capture_ticket
 from kbsvc.entries.models import (
     Entry,
     EntryChange,
@@ -31,14 +31,13 @@ from kbsvc.entries.models import (
     LinkKind,
     Tag,
 )
-from kbsvc.entries.versions import snapshot
+from kbsvc.entries.versions import snapshot_of
 from kbsvc.intake import CaptureMode
-from kbsvc.tickets.models import Ticket, TicketIn
+from kbsvc.intake.prepare import Row
+from kbsvc.tickets.models import Ticket
 from kbsvc.timeutil import utcnow
-from kbsvc.vocab import mapping as vocab_mapping
 
-_TICKET_COLUMNS = [c.name for c in Ticket.__table__.columns if c.name != "id"]  # type: ignore[attr-defined]
-_ENTRY_COLUMNS = [c.name for c in Entry.__table__.columns if c.name != "id"]  # type: ignore[attr-defined]
+Key = tuple[str, str]
 
 
 @dataclass
@@ -52,72 +51,49 @@ class BatchCounts:
     entries_updated: int = 0
 
 
-class _Canonical:
-    """vocab_mapping.canonical_fields with each (kind, value) looked up once per batch."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.seen: dict[tuple[str, str], str] = {}
-
-    def __call__(self, fields: dict[str, Any]) -> dict[str, Any]:
-        out = dict(fields)
-        for kind in vocab_mapping.FIELDS:
-            value = out.get(kind)
-            if isinstance(value, str):
-                key = (kind, value)
-                if key not in self.seen:
-                    self.seen[key] = vocab_mapping.canonical(self.session, kind, value)
-                out[kind] = self.seen[key]
-        return out
-
-
-def _row(obj: Any, columns: Sequence[str]) -> dict[str, Any]:
-    return {c: getattr(obj, c) for c in columns}
-
-
 def _upsert_tickets(
-    session: Session, items: Sequence[TicketIn], counts: BatchCounts, canonical: _Canonical
-) -> list[tuple[Ticket, str]]:
-    """Tickets of the batch, in order, with their outcome (created, updated, unchanged)."""
-    keys = [(i.source, i.resolved_external_id()) for i in items]
-    sources = sorted({s for s, _ in keys})
-    stmt = select(Ticket).where(
-        col(Ticket.source).in_(sources), col(Ticket.external_id).in_([e for _, e in keys])
-    )
-    existing = {(t.source, t.external_id): t for t in session.execute(stmt).scalars()}
-    out: list[tuple[Ticket, str]] = []
-    new: list[Ticket] = []
-    for item, (_source, ext) in zip(items, keys, strict=True):
-        fields = canonical(item.model_dump(exclude={"raw", "external_id"}))
-        current = existing.get((item.source, ext))
-        if current is None:
-            ticket = Ticket(**fields, external_id=ext, raw=item.raw)
-            ticket.content_hash = ticket.content_key()
-            new.append(ticket)
-            out.append((ticket, "created"))
-            continue
-        new_hash = Ticket(**fields, external_id=ext).content_key()
-        if new_hash == current.content_hash:
-            out.append((current, "unchanged"))
-            continue
-        for key, value in fields.items():
-            setattr(current, key, value)
-        current.raw = item.raw or current.raw
-        current.content_hash = new_hash
-        current.updated_at = utcnow()
-        session.add(current)
-        out.append((current, "updated"))
+    session: Session, rows: Sequence[Row], counts: BatchCounts
+) -> list[tuple[Row, str]]:
+    """Each row's outcome (created, updated, unchanged); inserts and updates the tickets."""
+    sources = sorted({r.key[0] for r in rows})
+    stmt = select(
+        col(Ticket.source), col(Ticket.external_id), col(Ticket.id), col(Ticket.content_hash)
+    ).where(col(Ticket.source).in_(sources), col(Ticket.external_id).in_([r.key[1] for r in rows]))
+    existing = {(s, e): (i, h) for s, e, i, h in session.execute(stmt)}
+    now = utcnow()
+    out: list[tuple[Row, str]] = []
+    new: list[dict[str, Any]] = []
+    changed: list[Row] = []
+    for row in rows:
+        found = existing.get(row.key)
+        if found is None:
+            new.append({**row.ticket, "created_at": now, "updated_at": now})
+            out.append((row, "created"))
+        elif found[1] == row.ticket["content_hash"]:
+            out.append((row, "unchanged"))
+        else:
+            changed.append(row)
+            out.append((row, "updated"))
     if new:
-        ids = session.execute(
-            insert(Ticket).returning(col(Ticket.id), sort_by_parameter_order=True),
-            [_row(t, _TICKET_COLUMNS) for t in new],
-        ).scalars()
-        for ticket, ticket_id in zip(new, ids, strict=True):
-            ticket.id = ticket_id
+        session.execute(insert(Ticket), new)
+    if changed:
+        ids = [existing[r.key][0] for r in changed]
+        current = {
+            t.id: t
+            for t in session.execute(select(Ticket).where(col(Ticket.id).in_(ids))).scalars()
+        }
+        for row, ticket_id in zip(changed, ids, strict=True):
+            ticket = current[ticket_id]
+            for key, value in row.ticket.items():
+                if key != "raw":
+                    setattr(ticket, key, value)
+            ticket.raw = row.ticket["raw"] or ticket.raw
+            ticket.updated_at = now
+            session.add(ticket)
     session.flush()
-    for _t, outcome in out:
+    for _r, outcome in out:
         setattr(counts, outcome, getattr(counts, outcome) + 1)
-    _touch_linked(session, [t for t, o in out if o != "unchanged"])
+    _touch_linked(session, [r.key for r, o in out if o != "unchanged"])
     return out
 
 
@@ -135,40 +111,32 @@ def record_changes(session: Session, entry_ids: Sequence[int]) -> dict[int, int]
     return seqs
 
 
-def _touch_linked(session: Session, tickets: Sequence[Ticket]) -> None:
+def _touch_linked(session: Session, keys: Sequence[Key]) -> None:
     """Entries indexed with these tickets' text (tickets.service._touch_linked_entries)."""
-    if not tickets:
+    if not keys:
         return
-    keys = {(t.source, t.external_id) for t in tickets}
+    wanted = set(keys)
     stmt = select(col(EntryLink.entry_id), col(EntryLink.source), col(EntryLink.external_id)).where(
-        col(EntryLink.source).in_(sorted({s for s, _ in keys})),
-        col(EntryLink.external_id).in_(sorted({e for _, e in keys})),
+        col(EntryLink.source).in_(sorted({s for s, _ in wanted})),
+        col(EntryLink.external_id).in_(sorted({e for _, e in wanted})),
     )
-    touched = sorted({i for i, s, e in session.execute(stmt) if (s, e) in keys})
+    touched = sorted({i for i, s, e in session.execute(stmt) if (s, e) in wanted})
     seqs = record_changes(session, touched)
     if seqs:
         session.execute(update(Entry), [{"id": i, "change_seq": s} for i, s in seqs.items()])
 
 
-def _captured(session: Session, tickets: Sequence[Ticket]) -> dict[tuple[str, str], Entry]:
-    """The entry each ticket was captured into (capture.find_source_entry), by ticket key."""
-    keys = {(t.source, t.external_id) for t in tickets}
+def _captured(session: Session, keys: Sequence[Key]) -> set[Key]:
+    """The tickets already captured into an entry (capture.find_source_entry), by key."""
     if not keys:
-        return {}
-    stmt = (
-        select(Entry, col(EntryLink.source), col(EntryLink.external_id))
-        .join(EntryLink, col(EntryLink.entry_id) == col(Entry.id))
-        .where(
-            col(EntryLink.kind) == LinkKind.source,
-            col(EntryLink.source).in_(sorted({s for s, _ in keys})),
-            col(EntryLink.external_id).in_(sorted({e for _, e in keys})),
-        )
-        .order_by(col(Entry.id))
+        return set()
+    wanted = set(keys)
+    stmt = select(col(EntryLink.source), col(EntryLink.external_id)).where(
+        col(EntryLink.kind) == LinkKind.source,
+        col(EntryLink.source).in_(sorted({s for s, _ in wanted})),
+        col(EntryLink.external_id).in_(sorted({e for _, e in wanted})),
     )
-    found: dict[tuple[str, str], Entry] = {}
-    for entry, source, ext in session.execute(stmt):
-        found.setdefault((source, ext), entry)
-    return found
+    return {(s, e) for s, e in session.execute(stmt) if (s, e) in wanted}
 
 
 def _tag_ids(session: Session, names: set[str]) -> dict[str, int]:
@@ -188,40 +156,27 @@ def _tag_ids(session: Session, names: set[str]) -> dict[str, int]:
 
 
 def _create_entries(
-    session: Session,
-    tickets: Sequence[Ticket],
-    *,
-    actor: str,
-    status: EntryStatus,
-    privacy: PrivacySettings,
-    canonical: _Canonical,
+    session: Session, rows: Sequence[Row], *, actor: str, status: EntryStatus
 ) -> None:
-    """entries.create + link_ticket for each ticket, as multi-row inserts."""
-    from indexer.keywords import default_extractor
-
-    default_extractor()  # jieba's tables load once, before the batch, not inside the first row
-    prefilled = [_masked(_prefill(t), privacy)[0] for t in tickets]
+    """entries.create + link_ticket for each row's prefilled entry, as multi-row inserts."""
     now = utcnow()
-    entries: list[Entry] = []
-    for data in prefilled:
-        fields = canonical(data.model_dump(exclude={"tags", "restricted_departments"}))
-        entries.append(
-            Entry(
-                **fields,
-                status=status,
-                created_by=actor,
-                updated_by=actor,
-                created_at=now,
-                updated_at=now,
-            )
-        )
+    made = {"status": status, "created_by": actor, "updated_by": actor}
+    values = [
+        {
+            **{k: v for k, v in r.entry.items() if k != "tags"},
+            **made,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for r in rows
+        if r.entry is not None
+    ]
     ids = list(
         session.execute(
-            insert(Entry).returning(col(Entry.id), sort_by_parameter_order=True),
-            [_row(e, _ENTRY_COLUMNS) for e in entries],
+            insert(Entry).returning(col(Entry.id), sort_by_parameter_order=True), values
         ).scalars()
     )
-    tag_names = [list(dict.fromkeys(n.strip() for n in d.tags if n.strip())) for d in prefilled]
+    tag_names: list[list[str]] = [r.entry["tags"] for r in rows if r.entry is not None]
     tag_ids = _tag_ids(session, {n for names in tag_names for n in names})
     pairs = [
         {"entry_id": i, "tag_id": tag_ids[n]}
@@ -232,15 +187,15 @@ def _create_entries(
         session.execute(insert(EntryTag), pairs)
     seqs = record_changes(session, ids)
     session.execute(update(Entry), [{"id": i, "change_seq": s} for i, s in seqs.items()])
+    state = str(status)
     versions = []
     links = []
-    for entry, entry_id, names, ticket in zip(entries, ids, tag_names, tickets, strict=True):
-        entry.id = entry_id
+    for fields, entry_id, names, row in zip(values, ids, tag_names, rows, strict=True):
         versions.append(
             {
                 "entry_id": entry_id,
                 "version": 1,
-                "snapshot": snapshot(entry, names),
+                "snapshot": snapshot_of(fields, names, state),
                 "author": actor,
                 "note": "created",
                 "created_at": now,
@@ -249,8 +204,8 @@ def _create_entries(
         links.append(
             {
                 "entry_id": entry_id,
-                "source": ticket.source,
-                "external_id": ticket.external_id,
+                "source": row.key[0],
+                "external_id": row.key[1],
                 "kind": LinkKind.source.value,
                 "created_by": actor,
                 "created_at": now,
@@ -264,32 +219,40 @@ def _create_entries(
 
 def write_batch(
     session: Session,
-    items: Sequence[TicketIn],
+    rows: Sequence[Row],
     *,
     capture: CaptureMode,
     actor: str,
     privacy: PrivacySettings,
 ) -> BatchCounts:
-    """Upsert a batch of (already masked) tickets and capture their entries; flushes only."""
+    """Upsert a batch of prepared rows and capture their entries; flushes only."""
     counts = BatchCounts()
-    canonical = _Canonical(session)
-    written = _upsert_tickets(session, items, counts, canonical)
+    written = _upsert_tickets(session, rows, counts)
     if capture is CaptureMode.none:
         return counts
     status = EntryStatus.published if capture is CaptureMode.published else EntryStatus.draft
-    solved = [(t, o) for t, o in written if t.solution.strip()]
-    captured = _captured(session, [t for t, _ in solved])
-    fresh = [t for t, _ in solved if (t.source, t.external_id) not in captured]
+    solved = [(r, o) for r, o in written if r.ticket["solution"].strip()]
+    captured = _captured(session, [r.key for r, _ in solved])
+    fresh = [r for r, _ in solved if r.key not in captured and r.entry is not None]
     if fresh:
-        _create_entries(
-            session, fresh, actor=actor, status=status, privacy=privacy, canonical=canonical
-        )
+        _create_entries(session, fresh, actor=actor, status=status)
         counts.entries_created += len(fresh)
-    for ticket, outcome in solved:
-        if (ticket.source, ticket.external_id) in captured and outcome != "unchanged":
-            # A changed ticket refreshes its entry unless someone edited it: the careful path.
+    refresh = [r for r, o in solved if r.key in captured and o != "unchanged"]
+    if refresh:
+        # A changed ticket refreshes its entry unless someone edited it: the careful path.
+        stmt = select(Ticket).where(
+            col(Ticket.source).in_(sorted({r.key[0] for r in refresh})),
+            col(Ticket.external_id).in_([r.key[1] for r in refresh]),
+        )
+        tickets = {(t.source, t.external_id): t for t in session.execute(stmt).scalars()}
+        for row in refresh:
             _entry, result = capture_ticket(
-                session, ticket, actor=actor, status=status, refresh=True, privacy=privacy
+                session,
+                tickets[row.key],
+                actor=actor,
+                status=status,
+                refresh=True,
+                privacy=privacy,
             )
             counts.entries_updated += result == "updated"
     session.flush()

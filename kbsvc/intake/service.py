@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from indexer.pool import cores
 from kbsvc.config import PrivacySettings
 from kbsvc.db import savepoint
 from kbsvc.entries.models import EntryStatus
@@ -18,9 +19,12 @@ from kbsvc.intake import bulk
 from kbsvc.intake import values as V
 from kbsvc.intake.mapping import BoundMapping, Mapping
 from kbsvc.intake.models import CaptureMode, ImportReport, RowError
+from kbsvc.intake.prepare import Plan, Row, validation_reason
 from kbsvc.intake.readers import Table, read_table
+from kbsvc.intake.workers import prepared
 from kbsvc.tickets import service as tickets
 from kbsvc.tickets.models import TicketIn
+from kbsvc.vocab import mapping as vocab_mapping
 
 BATCH_SIZE = 500
 _DATES = ("opened_at", "resolved_at")
@@ -74,9 +78,7 @@ def parse_row(
     try:
         return TicketIn(**data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err.get("loc", ()))
-        raise ValueError(f"{where}: {err.get('msg', 'invalid value')}") from None
+        raise ValueError(validation_reason(exc)) from None
 
 
 def parse_table(
@@ -108,21 +110,6 @@ def parse_table(
     return rows, errors
 
 
-def _mask_rows(
-    rows: list[ParsedRow], privacy: PrivacySettings, report: ImportReport
-) -> list[ParsedRow]:
-    """Mask patient identifiers before anything is stored (raw row too, unless kept by setting)."""
-    from kbsvc.privacy.pii import scrub_tickets_in
-
-    masked = []
-    for parsed, (item, found) in zip(
-        rows, scrub_tickets_in([p.item for p in rows], privacy), strict=True
-    ):
-        report.pii_masked += found
-        masked.append(ParsedRow(parsed.line, item))
-    return masked
-
-
 @dataclass(frozen=True)
 class _Writes:
     """How rows are written: capture mode, actor, and the site's privacy rules for drafts."""
@@ -133,9 +120,13 @@ class _Writes:
 
 
 def _write_row(session: Session, parsed: ParsedRow, how: _Writes, report: ImportReport) -> None:
+    """Mask, upsert and capture one row (--strict, and a batch the database refused)."""
     from kbsvc.entries.capture import capture_ticket
+    from kbsvc.privacy.pii import scrub_ticket_in
 
-    ticket, outcome = tickets.upsert_one(session, parsed.item)
+    item, findings = scrub_ticket_in(parsed.item, how.privacy)
+    report.pii_masked += len(findings)
+    ticket, outcome = tickets.upsert_one(session, item)
     counter = {"created": "imported", "updated": "updated", "unchanged": "unchanged"}[outcome]
     setattr(report, counter, getattr(report, counter) + 1)
     if how.capture is CaptureMode.none or not ticket.solution.strip():
@@ -157,25 +148,33 @@ def _write_row(session: Session, parsed: ParsedRow, how: _Writes, report: Import
 
 
 def _write_batch(
-    session: Session, batch: list[ParsedRow], how: _Writes, report: ImportReport
+    session: Session,
+    batch: list[ParsedRow],
+    prepared: list[Row],
+    how: _Writes,
+    report: ImportReport,
 ) -> None:
     """One savepoint per batch written in bulk; if the database refuses it, redo the batch
     row by row, so one bad row costs one row."""
     snapshot = report.model_copy(deep=True)
+    ok = [r for r in prepared if not r.problem]
     try:
         with savepoint(session):
             counts = bulk.write_batch(
-                session,
-                [p.item for p in batch],
-                capture=how.capture,
-                actor=how.actor,
-                privacy=how.privacy,
+                session, ok, capture=how.capture, actor=how.actor, privacy=how.privacy
             )
         report.imported += counts.created
         report.updated += counts.updated
         report.unchanged += counts.unchanged
         report.entries_created += counts.entries_created
         report.entries_updated += counts.entries_updated
+        report.pii_masked += sum(r.found for r in prepared)
+        for row in prepared:
+            if row.problem:
+                report.errors.append(RowError(line=row.line, message=row.problem))
+                report.invalid += 1
+            elif row.entry_problem and how.capture is not CaptureMode.none:
+                report.errors.append(RowError(line=row.line, message=row.entry_problem))
         return
     except SQLAlchemyError:
         pass  # the batch's savepoint is undone; earlier batches stand
@@ -189,6 +188,9 @@ def _write_batch(
             report.errors.append(
                 RowError(line=parsed.line, message=f"not saved: {_db_reason(exc)}")
             )
+            report.invalid += 1
+        except ValidationError as exc:
+            report.errors.append(RowError(line=parsed.line, message=validation_reason(exc)))
             report.invalid += 1
     session.flush()
 
@@ -211,6 +213,10 @@ def _write_all_or_nothing(
         raise ValidationFailed(
             f"line {line}: not saved: {_db_reason(exc)}; strict import wrote nothing", line=line
         ) from None
+    except ValidationError as exc:
+        raise ValidationFailed(
+            f"line {line}: {validation_reason(exc)}; strict import wrote nothing", line=line
+        ) from None
 
 
 def import_table(
@@ -226,11 +232,13 @@ def import_table(
     progress: Progress | None = None,
     privacy: PrivacySettings,
     batch_done: Callable[[], None] | None = None,
+    workers: int | None = None,
 ) -> ImportReport:
     """Upsert a table's valid rows; `strict` writes nothing unless every row is valid.
 
     `batch_done` lets the caller that owns the transaction commit each batch (the CLI does,
-    so a killed import keeps whole batches and a re-run finishes it).
+    so a killed import keeps whole batches and a re-run finishes it). Batches are prepared in
+    `workers` processes (default: one per core) while this one writes.
 
     Patient identifiers in tickets and captured drafts are masked per the site's `privacy`.
     """
@@ -251,20 +259,27 @@ def import_table(
         report.committed = False
         report.skipped = report.rows
         return report
-    rows = _mask_rows(rows, privacy, report)
-    # --strict is all-or-nothing, so it is a single transaction; otherwise batches.
     how = _Writes(capture=capture, actor=actor, privacy=privacy)
-    size = (len(rows) or 1) if strict else max(1, batch_size)
-    for start in range(0, len(rows), size):
-        batch = rows[start : start + size]
-        if strict:
-            _write_all_or_nothing(session, batch, how, report)
-        else:
-            _write_batch(session, batch, how, report)
+    if strict:  # all-or-nothing: a single transaction, row by row
+        _write_all_or_nothing(session, rows, how, report)
+        if progress:
+            progress(len(rows))
+    else:
+        size = max(1, batch_size)
+        batches = [rows[start : start + size] for start in range(0, len(rows), size)]
+        plan = Plan(
+            privacy=privacy,
+            capture=capture is not CaptureMode.none,
+            vocabulary=vocab_mapping.normalizer(session),
+        )
+        work = [[(p.line, p.item) for p in batch] for batch in batches]
+        n = cores() if workers is None else workers
+        for batch, ready in zip(batches, prepared(plan, work, n), strict=True):
+            _write_batch(session, batch, ready, how, report)
             if batch_done:
                 batch_done()
-        if progress:
-            progress(len(batch))
+            if progress:
+                progress(len(batch))
     report.errors.sort(key=lambda e: e.line)
     report.skipped = report.rows - report.imported - report.updated
     return report

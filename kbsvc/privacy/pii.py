@@ -113,9 +113,19 @@ def _spans(text: str, kinds: set[str]) -> Iterator[tuple[str, int, int, str]]:
 
 def scrub_text(text: str, settings: PrivacySettings, field: str = "") -> ScrubResult:
     """Masked text and what was masked (offsets refer to the original text)."""
-    cfg = settings
     if not text:
         return ScrubResult(text=text or "", findings=[])
+    masked, spans = _mask(text, settings)
+    findings = [
+        PiiFinding(kind=kind, field=field, start=start, end=end, replacement=replacement)
+        for kind, start, end, replacement in spans
+    ]
+    return ScrubResult(text=masked, findings=findings)
+
+
+def _mask(text: str, settings: PrivacySettings) -> tuple[str, list[tuple[str, int, int, str]]]:
+    """Masked text and the spans it replaced, as plain tuples (imports mask 100k rows)."""
+    cfg = settings
     spans = list(_spans(text, set(cfg.enabled_kinds)))
     for extra in cfg.extra_patterns:
         for m in re.finditer(extra.pattern, text):
@@ -123,28 +133,28 @@ def scrub_text(text: str, settings: PrivacySettings, field: str = "") -> ScrubRe
                 spans.append((extra.kind, m.start(), m.end(), extra.replacement))
     # Earliest first, longest first at the same start; overlapping later spans are dropped.
     spans.sort(key=lambda s: (s[1], -(s[2] - s[1])))
-    findings: list[PiiFinding] = []
+    kept: list[tuple[str, int, int, str]] = []
     out, pos = [], 0
-    for kind, start, end, replacement in spans:
+    for span in spans:
+        _kind, start, end, replacement = span
         if start < pos:
             continue
         out.append(text[pos:start])
         out.append(replacement)
-        findings.append(
-            PiiFinding(kind=kind, field=field, start=start, end=end, replacement=replacement)
-        )
+        kept.append(span)
         pos = end
     out.append(text[pos:])
-    return ScrubResult(text="".join(out), findings=findings)
+    return "".join(out), kept
 
 
 # Every built-in rule needs a digit or one of these words; text without any is left as it is.
 _MAYBE_PII = re.compile(r"\d|号|床|患|病|家属|姓名")
 
 
-def scrub_many(texts: Sequence[str], settings: PrivacySettings) -> list[ScrubResult]:
-    """scrub_text over a batch: one pass of a cheap regex over all distinct texts finds the
-    few that can hold an identifier, and only those run every rule (imports mask 100k rows)."""
+def mask_texts(texts: Sequence[str], settings: PrivacySettings) -> dict[str, tuple[str, int]]:
+    """Each distinct text → (masked text, identifiers found), for a batch: one pass of a cheap
+    regex over all of them finds the few that can hold an identifier, and only those run every
+    rule (imports mask 100k rows)."""
     unique = list(dict.fromkeys(t for t in texts if t))
     if settings.extra_patterns:
         maybe = set(range(len(unique)))  # a site's own pattern may match anything
@@ -155,16 +165,21 @@ def scrub_many(texts: Sequence[str], settings: PrivacySettings) -> list[ScrubRes
             pos += len(text) + 1
         joined = "\x00".join(unique)
         maybe = {bisect_right(starts, m.start()) - 1 for m in _MAYBE_PII.finditer(joined)}
-    done = {
-        text: scrub_text(text, settings) if i in maybe else ScrubResult(text=text, findings=[])
-        for i, text in enumerate(unique)
-    }
-    return [done[t] if t else ScrubResult(text=t or "", findings=[]) for t in texts]
+    done: dict[str, tuple[str, int]] = {"": ("", 0)}
+    for i, text in enumerate(unique):
+        if i in maybe:
+            masked, spans = _mask(text, settings)
+            done[text] = (masked, len(spans))
+        else:
+            done[text] = (text, 0)
+    return done
 
 
-def scrub_tickets_in(items: Sequence[Any], settings: PrivacySettings) -> list[tuple[Any, int]]:
-    """scrub_ticket_in for a batch of TicketIn-like objects: (prepared item, identifiers found)."""
-    dumped = [item.model_dump() for item in items]
+def scrub_ticket_dicts(
+    dumped: Sequence[dict[str, Any]], settings: PrivacySettings
+) -> list[tuple[dict[str, Any], int]]:
+    """scrub_ticket_in over ticket fields given as dicts (a TicketIn's model_dump), unvalidated:
+    (masked copy, identifiers found). With keep_raw_ticket_text the copy is unmasked."""
     names = (*TICKET_TEXT_FIELDS, *TICKET_META_FIELDS)
     texts: list[str] = []
     for fields in dumped:
@@ -172,33 +187,69 @@ def scrub_tickets_in(items: Sequence[Any], settings: PrivacySettings) -> list[tu
         texts += [t for t in fields.get("tags") or [] if isinstance(t, str)]
         if not settings.keep_raw_ticket_text and isinstance(fields.get("raw"), dict):
             texts += [v for v in fields["raw"].values() if isinstance(v, str)]
-    masked = dict(zip(texts, scrub_many(texts, settings), strict=True))
-    out: list[tuple[Any, int]] = []
-    for item, fields in zip(items, dumped, strict=True):
+    masked = mask_texts(texts, settings)
+    keep = settings.keep_raw_ticket_text
+    out: list[tuple[dict[str, Any], int]] = []
+    for source in dumped:
+        fields = dict(source)
         found = 0
         for name in names:
             value = fields.get(name)
             if isinstance(value, str) and value:
-                fields[name] = masked[value].text
-                found += len(masked[value].findings)
+                text, n = masked[value]
+                found += n
+                if not keep:
+                    fields[name] = text
         if isinstance(fields.get("tags"), list):
             tags = []
             for tag in fields["tags"]:
-                if isinstance(tag, str):
-                    found += len(masked[tag].findings) if tag else 0
-                    tag = masked[tag].text if tag else tag
+                if isinstance(tag, str) and tag:
+                    text, n = masked[tag]
+                    found += n
+                    tag = tag if keep else text
                 tags.append(tag)
             fields["tags"] = tags
-        if settings.keep_raw_ticket_text:
-            out.append((item, found))
-            continue
-        if isinstance(fields.get("raw"), dict):
+        if not keep and isinstance(fields.get("raw"), dict):
             fields["raw"] = {
-                k: masked[v].text if isinstance(v, str) and v else v
-                for k, v in fields["raw"].items()
+                k: masked[v][0] if isinstance(v, str) and v else v for k, v in fields["raw"].items()
             }
-        out.append((type(item).model_validate(fields), found))
+        out.append((fields, found))
     return out
+
+
+def mask_field_dicts(
+    dumped: Sequence[Mapping[str, Any]], settings: PrivacySettings
+) -> list[dict[str, Any]]:
+    """scrub_ticket_fields over a batch, without the findings (a bulk import's prefilled
+    entries): the masked copies."""
+    names = (*TICKET_TEXT_FIELDS, *TICKET_META_FIELDS)
+    texts: list[str] = []
+    for fields in dumped:
+        texts += [v for n in names if isinstance(v := fields.get(n), str) and v]
+        texts += [t for t in fields.get("tags") or [] if isinstance(t, str)]
+    masked = mask_texts(texts, settings)
+    out = []
+    for source in dumped:
+        fields = dict(source)
+        for name in names:
+            value = fields.get(name)
+            if isinstance(value, str) and value:
+                fields[name] = masked[value][0]
+        if isinstance(fields.get("tags"), list):
+            fields["tags"] = [masked[t][0] if isinstance(t, str) else t for t in fields["tags"]]
+        out.append(fields)
+    return out
+
+
+def scrub_tickets_in(items: Sequence[Any], settings: PrivacySettings) -> list[tuple[Any, int]]:
+    """scrub_ticket_in for a batch of TicketIn-like objects: (prepared item, identifiers found)."""
+    done = scrub_ticket_dicts([item.model_dump() for item in items], settings)
+    if settings.keep_raw_ticket_text:
+        return [(item, found) for item, (_fields, found) in zip(items, done, strict=True)]
+    return [
+        (type(item).model_validate(fields), found)
+        for item, (fields, found) in zip(items, done, strict=True)
+    ]
 
 
 def scrub_ticket_fields(

@@ -12,11 +12,12 @@ from sqlmodel import Session, col
 
 from embeddings.factory import make_embedder
 from indexer.analyzer import Analyzer
+from indexer.build import build_retriever
 from indexer.calibration import Calibration
 from indexer.docs import EntryDoc
 from indexer.fields import Filters
 from indexer.overlay import Overlay
-from indexer.retriever import Retriever, RetrieverConfig, build_retriever
+from indexer.retriever import Retriever, RetrieverConfig
 from indexer.text import ngram_text
 from indexer.vector import VectorIndex
 from kbsvc.config import Settings

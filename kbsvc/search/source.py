@@ -25,8 +25,12 @@ def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
 
 def ticket_text(t: Ticket) -> str:
     """What a linked ticket adds to its entry's index text."""
+    return _joined(t.title, t.symptom, t.description)
+
+
+def _joined(title: str, symptom: str, description: str) -> str:
     # Requester-side words only: the fix itself is already the entry's solution.
-    return "\n".join(x for x in (t.title, t.symptom, t.description) if x)
+    return "\n".join(x for x in (title, symptom, description) if x)
 
 
 def _tags(session: Session, chunk: Sequence[int]) -> dict[int, list[str]]:
@@ -44,22 +48,45 @@ def _tags(session: Session, chunk: Sequence[int]) -> dict[int, list[str]]:
 
 def _links(session: Session, chunk: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
     links: dict[int, list[tuple[str, str]]] = {}
-    stmt = select(EntryLink).where(col(EntryLink.entry_id).in_(chunk)).order_by(col(EntryLink.id))
-    for link in session.execute(stmt).scalars():
-        pair = (link.source, link.external_id)
-        if pair not in links.setdefault(link.entry_id, []):
-            links[link.entry_id].append(pair)
+    stmt = (
+        select(col(EntryLink.entry_id), col(EntryLink.source), col(EntryLink.external_id))
+        .where(col(EntryLink.entry_id).in_(chunk))
+        .order_by(col(EntryLink.id))
+    )
+    for entry_id, source, external_id in session.execute(stmt):
+        pair = (source, external_id)
+        if pair not in links.setdefault(entry_id, []):
+            links[entry_id].append(pair)
     return links
 
 
 def _ticket_texts(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
     texts: dict[tuple[str, str], str] = {}
+    cols = (Ticket.source, Ticket.external_id, Ticket.title, Ticket.symptom, Ticket.description)
     for i in range(0, len(keys), CHUNK):
         part = keys[i : i + CHUNK]
-        stmt = select(Ticket).where(tuple_(col(Ticket.source), col(Ticket.external_id)).in_(part))
-        for t in session.execute(stmt).scalars():
-            texts[(t.source, t.external_id)] = ticket_text(t)
+        # Columns, not Ticket objects: the index needs three texts, not the raw row's JSON.
+        stmt = select(*(col(c) for c in cols)).where(
+            tuple_(col(Ticket.source), col(Ticket.external_id)).in_(part)
+        )
+        for source, external_id, title, symptom, description in session.execute(stmt):
+            texts[(source, external_id)] = _joined(title, symptom, description)
     return texts
+
+
+_ENTRY_COLUMNS = (
+    Entry.id,
+    Entry.title,
+    Entry.symptom,
+    Entry.cause,
+    Entry.solution,
+    Entry.workaround,
+    Entry.system,
+    Entry.module,
+    Entry.department,
+    Entry.category,
+    Entry.status,
+)
 
 
 def load_docs(session: Session, ids: Sequence[int] | None = None) -> list[EntryDoc]:
@@ -68,7 +95,8 @@ def load_docs(session: Session, ids: Sequence[int] | None = None) -> list[EntryD
         ids = list(session.execute(select(col(Entry.id)).order_by(col(Entry.id))).scalars())
     out: list[EntryDoc] = []
     for chunk in _chunks(list(ids)):
-        entries = list(session.execute(select(Entry).where(col(Entry.id).in_(chunk))).scalars())
+        stmt = select(*(col(c) for c in _ENTRY_COLUMNS)).where(col(Entry.id).in_(chunk))
+        entries = list(session.execute(stmt))
         tags = _tags(session, chunk)
         links = _links(session, chunk)
         texts = _ticket_texts(session, sorted({p for pairs in links.values() for p in pairs}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -106,10 +107,7 @@ class TicketIn(TicketBase):
 
     def resolved_external_id(self) -> str:
         """The given id, or a stable one derived from content so re-imports stay idempotent."""
-        if self.external_id:
-            return self.external_id
-        basis = "\x1f".join([self.title, self.symptom, self.description, str(self.opened_at or "")])
-        return "auto-" + hashlib.sha1(basis.encode("utf-8")).hexdigest()[:16]
+        return resolved_external_id({k: getattr(self, k) for k in _ID_BASIS})
 
 
 class TicketPublic(TicketBase):
@@ -133,7 +131,20 @@ class TicketUpsertResult(SQLModel):
     data: list[TicketPublic] = []
 
 
-def ticket_content_hash(fields: dict[str, Any]) -> str:
+_ID_BASIS = ("external_id", "title", "symptom", "description", "opened_at")
+
+
+def resolved_external_id(fields: Mapping[str, Any]) -> str:
+    """A ticket's given id, or one derived from its content (TicketIn.resolved_external_id)."""
+    if fields.get("external_id"):
+        return str(fields["external_id"])
+    basis = "\x1f".join(
+        [fields["title"], fields["symptom"], fields["description"], str(fields["opened_at"] or "")]
+    )
+    return "auto-" + hashlib.sha1(basis.encode("utf-8")).hexdigest()[:16]
+
+
+def ticket_content_hash(fields: Mapping[str, Any]) -> str:
     """Stable hash over intake fields (raw row excluded)."""
     fields = {k: v for k, v in fields.items() if k != "raw"}
     if fields.get("handling_minutes") is None:

@@ -44,9 +44,13 @@ def forget(session: Session) -> None:
 
 def canonical(session: Session, kind: str, value: str) -> str:
     """The canonical spelling of `value`, or `value` itself when the vocabulary lacks it."""
+    return canonical_in(normalizer(session), kind, value)
+
+
+def canonical_in(norm: Normalizer, kind: str, value: str) -> str:
+    """canonical() against a loaded vocabulary (no session: bulk imports run it in workers)."""
     if not value or not value.strip():
         return value
-    norm = normalizer(session)
     if not norm.values.get(kind):
         return value  # this site keeps no vocabulary of this kind
     found = norm.normalize(kind, value)

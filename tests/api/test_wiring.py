@@ -78,6 +78,32 @@ def test_every_router_module_is_mounted() -> None:
     assert missing == []
 
 
+def test_the_read_paths_are_matched_first_and_by_nothing_else() -> None:
+    """Search is mounted first (routing walks routers in order); that may not shadow a route."""
+    from collections.abc import Iterable, Iterator
+
+    from starlette.routing import BaseRoute
+
+    from api.app import ROUTERS
+    from api.routers import search
+
+    def walk(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+        for route in routes:
+            inner = getattr(route, "original_router", None)
+            yield from walk(inner.routes) if inner is not None else [route]
+
+    assert ROUTERS[0] is search.router
+    for path in ("/api/v1/suggest", "/api/v1/search"):
+        owners = [
+            r
+            for router in ROUTERS
+            for r in walk(router.routes)
+            if getattr(r, "path_regex", None) is not None and r.path_regex.match(path)
+        ]
+        assert [r.path for r in owners] == [path]
+        assert owners[0] in search.router.routes
+
+
 def test_every_cli_module_is_mounted() -> None:
     """Same for command groups: each kbsvc/cli module with register() is in GROUPS."""
     import importlib

@@ -64,3 +64,25 @@ def test_t2s_fast_path_matches_full_conversion() -> None:
         import unicodedata
 
         assert normalize(s) == _t2s().convert(unicodedata.normalize("NFKC", s)).strip()
+
+
+def test_cached_cut_gives_jiebas_words_cold_warm_and_after_starting_over() -> None:
+    """The block cache (tokenizer and keyword tags share it) never changes a word."""
+    from indexer.tokenizer import ChineseTokenizer
+
+    tok = ChineseTokenizer()
+    texts = [
+        "HIS系统登录失败，提示CA证书过期(错误码0x80070005)；重启后仍然无法登录。",
+        "门诊医生站 v2.3.1 打印处方时卡死，请尽快处理！！ 192.168.1.20 ping 不通",
+        "患者【床号】12床的检验结果不回传 LIS接口报错 ERR-500\n重启接口服务",
+        "医保结算失败，重启后仍然无法登录。",
+        "",
+        "   ",
+        "ＰＡＣＳ影像调阅很慢...",
+    ]
+    want = [list(tok.jieba.cut(t)) for t in texts]
+    assert [list(tok.cached.cut(t)) for t in texts] == want  # cold
+    assert [list(tok.cached.cut(t)) for t in texts] == want  # every block from the cache
+    tok.cached.blocks, tok.cached.MAX_BLOCKS = {}, 3  # starts over again and again
+    assert [list(tok.cached.cut(t)) for t in texts] == want
+    assert len(tok.cached.blocks) <= 3

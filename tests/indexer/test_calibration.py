@@ -109,3 +109,25 @@ def test_calibration_is_a_part_under_the_one_manifest_schema(tmp_path: Path) -> 
     assert calibration.load(tmp_path, "e5+lsa:rrf") is None  # fitted for other channels
     (tmp_path / "calibration" / "model.json").write_text("{}", encoding="utf-8")
     assert calibration.load(tmp_path, "lexical") is None  # fails its checksum: refit
+
+
+def test_calibrating_on_a_clone_equals_a_fresh_index_of_the_published_entries(
+    demo: tuple[Retriever, list[EntryDoc]],
+) -> None:
+    """calibrate() reuses the built index's terms rather than analysing every entry again."""
+    _, docs = demo
+    docs = [dataclasses.replace(d, status="draft") if i % 7 == 0 else d for i, d in enumerate(docs)]
+    built = Retriever(Analyzer(), None, LEXICAL)
+    built.add(docs)
+    built.lexical.compact()
+    got = calibration.calibrate(built, docs, "lexical")
+    published = [d for d in docs if d.status == "published"]
+    fresh = Retriever(built.analyzer, None, LEXICAL)
+    fresh.add(published)
+    fresh.lexical.compact()
+    probes = calibration.probes_from_links(published, calibration.unrelated_queries())
+    want = calibration.fit(calibration.collect(fresh, published, probes), "lexical")
+    assert got.source == want.source
+    assert (got.high, got.medium) == pytest.approx((want.high, want.medium))
+    assert got.report == pytest.approx(want.report)
+    assert len(built.lexical) == len(docs)  # the built index itself is untouched

@@ -127,3 +127,30 @@ def test_load_refuses_missing_damaged_and_other_parameters(tmp_path: Path) -> No
     docs.write_bytes(docs.read_bytes()[:-3])
     with pytest.raises(IndexCorrupt, match="checksum"):
         LexicalIndex.load(tmp_path)
+
+
+def test_bulk_load_gives_the_segment_adds_and_compaction_give() -> None:
+    """A rebuild fills the index in one go; it must equal one document at a time."""
+    docs = _random_docs(7, 80)
+    metas = [
+        DocMeta(system=f"s{i % 3}", department=f"d{i % 2}", tags=(f"g{i % 4}",) * (i % 2))
+        for i in docs
+    ]
+    one, bulk = LexicalIndex(), LexicalIndex()
+    for (doc_id, tf), meta in zip(docs.items(), metas, strict=True):
+        one.add(doc_id, tf, meta)
+    one.compact()
+    bulk.fill(list(docs), list(docs.values()), metas)
+    a, b = one.snapshot(), bulk.snapshot()
+    assert a.arrays.keys() == b.arrays.keys()
+    for name in a.arrays:
+        np.testing.assert_array_equal(a.arrays[name], b.arrays[name], err_msg=name)
+    assert (a.code_values, a.tag_names) == (b.code_values, b.tag_names)
+    _assert_parity(bulk, docs, ["t1", "t2", "t3", "t39"])
+    assert (
+        bulk.mask(Filters(system="s1", tag="g1")).sum()
+        == one.mask(Filters(system="s1", tag="g1")).sum()
+    )
+    # Not a fresh index: the documents are added the ordinary way.
+    bulk.fill([1000], [Counter({"t1": 2})], [DocMeta()])
+    assert len(bulk) == len(docs) + 1 and 1000 in bulk

@@ -10,10 +10,11 @@ import pytest
 from embeddings.factory import EmbeddingConfig, make_embedder
 from indexer import calibration
 from indexer.analyzer import Analyzer
+from indexer.build import build_retriever
 from indexer.confidence_features import FEATURES, hit_features
 from indexer.docs import EntryDoc
 from indexer.neardup import near_duplicates, similarities
-from indexer.retriever import Retriever, RetrieverConfig, build_retriever
+from indexer.retriever import Retriever, RetrieverConfig
 from indexer.text import ngram_text
 
 LEXICAL = RetrieverConfig(lexical_weight=1.0, dense_weight=0.0, method="score", learn_from_use=True)

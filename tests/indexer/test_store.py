@@ -10,9 +10,10 @@ import pytest
 from embeddings.lsa import LsaEmbedder
 from indexer import store
 from indexer.analyzer import Analyzer
+from indexer.build import build_retriever
 from indexer.docs import EntryDoc
 from indexer.errors import IndexCorrupt, IndexMismatch
-from indexer.retriever import Retriever, RetrieverConfig, build_retriever
+from indexer.retriever import Retriever, RetrieverConfig
 from indexer.text import ngram_text
 
 SCHEMA = {"kind", "format_version", "library_version", "created_at", "files", "params"}

@@ -77,3 +77,27 @@ def test_click_and_purge(writer: searchlog.SearchLogWriter, session: Session) ->
     assert session.get(SearchLog, old) is None and session.get(SearchLog, new) is not None
     clicks = session.exec(select(SearchClick)).all()
     assert [(c.log_id, c.entry_id, c.action) for c in clicks] == [(new, 7, "cite")]
+
+
+def test_searches_close_together_are_stored_in_one_transaction(
+    engine: Engine, session: Session
+) -> None:
+    from sqlalchemy import event
+
+    commits: list[int] = []
+
+    def count(_conn: object) -> None:
+        commits.append(1)
+
+    event.listen(engine, "commit", count)
+    writer = searchlog.SearchLogWriter(engine, privacy=PrivacySettings(), linger_s=5.0)
+    try:
+        ids = [
+            searchlog.record_search(writer, kind="suggest", query=f"打印机{i}") for i in range(5)
+        ]
+        writer.flush()  # a flush does not wait out the linger
+        assert len(commits) == 1
+        assert all(session.get(SearchLog, i) is not None for i in ids)
+    finally:
+        writer.close()
+        event.remove(engine, "commit", count)
