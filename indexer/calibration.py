@@ -184,9 +184,9 @@ def _unseen(r: Retriever, docs: Sequence[EntryDoc], probes: Sequence[Probe]) -> 
     for name, (emb, vecs) in channels.items():
         if emb.needs_fit and len(passages) >= 2:
             emb = copy.copy(emb)  # fitting installs new arrays: the served model is untouched
-            emb.fit(passages)
+            fitted = emb.fit_encode(passages)  # one n-gram pass, not one to fit and one to embed
             vecs = VectorIndex(emb.dim, emb.model_id, ann_threshold=len(docs) + 1)
-            vecs.add([d.id for d in docs], emb.encode(passages, kind="passage"))
+            vecs.add([d.id for d in docs], fitted)
         out[name] = (emb, vecs)
     primary = out.get(r.name)
     extra = {n: DenseChannel(e, v) for n, (e, v) in out.items() if n != r.name}
