@@ -267,3 +267,13 @@ def test_a_mapped_index_takes_writes_in_a_delta_and_saves_them(
     assert again.search(new[1], 1)[0][0] == 500
     first, _ = VectorIndex.load(tmp_path / "a", model_id="m", dim=DIM, ann_threshold=threshold)
     assert len(first) == 200 and 7 in first
+
+
+def test_hnsw_beam_widens_with_the_graph() -> None:
+    # A fixed efSearch lost recall at 1M (bench_ann: 0.73 at 200); the beam grows with size.
+    index = VectorIndex(DIM, "m", ann_threshold=1000)
+    assert index.effective_ef(200, 100_000) == 200
+    assert index.effective_ef(10, 1_000_000) == 2000
+    assert index.effective_ef(10, 5_000) == 128
+    index.ef_per_vectors = 0
+    assert index.effective_ef(10, 1_000_000) == 128
