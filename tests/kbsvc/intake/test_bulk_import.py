@@ -138,8 +138,15 @@ def test_batched_import_equals_row_by_row_capture(tmp_path: Path) -> None:
         batched, single = _engine(tmp_path, f"b-{status}"), _engine(tmp_path, f"s-{status}")
         with Session(batched) as a, Session(single) as b:
             cited_a, cited_b = _cite_before_import(a), _cite_before_import(b)
+            # Two batches prepared in two worker processes, whatever the machine's cores.
             report = import_table(
-                a, _table(ROWS), source="itsm", capture=status, privacy=PRIVACY, batch_size=4
+                a,
+                _table(ROWS),
+                source="itsm",
+                capture=status,
+                privacy=PRIVACY,
+                batch_size=4,
+                workers=2,
             )
             a.commit()
             _row_by_row(b, ROWS, EntryStatus(status.value))
@@ -202,3 +209,17 @@ def test_batch_masking_equals_per_ticket_masking() -> None:
         batched = scrub_tickets_in(items, privacy)
         assert [i.model_dump() for i, _ in batched] == [i.model_dump() for i, _ in one_by_one]
         assert [n for _, n in batched] == [len(f) for _, f in one_by_one]
+
+
+def test_a_row_whose_masked_text_is_invalid_is_a_row_error_naming_its_line(engine: Engine) -> None:
+    """Masking can lengthen text (张伟 → 【患者姓名】): past a limit that row alone is refused."""
+    long_title = "患者张伟" + "打" * 495  # 499 characters; 503 once the name is masked
+    rows = [dict(ROWS[0], external_id="LONG", title=long_title), ROWS[1]]
+    with Session(engine) as s:
+        report = import_table(
+            s, _table(rows), source="long", capture=CaptureMode.published, privacy=PRIVACY
+        )
+        s.commit()
+    assert report.imported == 1 and report.invalid == 1
+    assert [e.line for e in report.errors] == [1]
+    assert "after masking" in report.errors[0].message and "title" in report.errors[0].message
