@@ -33,14 +33,17 @@ def env(settings: Settings, **extra: str) -> dict[str, str]:
     }
 
 
-def start(settings: Settings, port: int, *, ready: bool = True) -> subprocess.Popen[bytes]:
-    """A `kbsvc serve` process on 127.0.0.1:port; waits for /readyz unless `ready=False`."""
+def start(
+    settings: Settings, port: int, *, ready: bool = True, **extra: str
+) -> subprocess.Popen[bytes]:
+    """A `kbsvc serve` process on 127.0.0.1:port (`extra`: more environment); waits for
+    /readyz unless `ready=False`."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     log = settings.data_dir / "server.log"
     proc = subprocess.Popen(
         [sys.executable, "-m", "kbsvc", "serve", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT,
-        env=env(settings, KBSVC_LOG_LEVEL="WARNING"),
+        env=env(settings, **{"KBSVC_LOG_LEVEL": "WARNING", **extra}),
         stdout=subprocess.DEVNULL,
         stderr=log.open("a"),
         start_new_session=True,  # SIGKILL of the group takes every worker down at once

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,7 +22,6 @@ from tests.factories import make_entry
 from tests.reliability import serve
 from tests.web.conftest import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 SYNC_S = 0.2  # KBSVC_SEARCH__SYNC_INTERVAL_S of the server under test
 SEEN_WITHIN_S = 30.0  # a bound for a loaded CI host, not a measurement (see bench/)
 
@@ -40,20 +36,13 @@ def server(settings: Settings, session: Session) -> Iterator[tuple[str, dict[str
     _r, key = auth_service.create_api_key(session, name="workers", role=Role.admin)
     session.commit()
     port = free_port()
-    env = serve.env(
+    proc = serve.start(
         settings,
+        port,
+        ready=False,  # ready here means both workers, checked below
         KBSVC_SEARCH__SYNC_INTERVAL_S=str(SYNC_S),
         KBSVC_SEARCH__PUBLISH_INTERVAL_S="1",
         KBSVC_WORKERS="2",
-    )
-    settings.data_dir.mkdir(parents=True, exist_ok=True)  # on PostgreSQL nothing made it yet
-    log = open(settings.data_dir / "server.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kbsvc", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -73,12 +62,7 @@ def server(settings: Settings, session: Session) -> Iterator[tuple[str, dict[str
                 warm.add(int(r.headers["X-Kbsvc-Worker"]))
         yield base, headers
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        serve.stop(proc)
 
 
 def _get(url: str, **kw: Any) -> httpx.Response | None:

@@ -6,10 +6,7 @@ and the server keeps answering everyone else meanwhile.
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from kbsvc.config import Settings
+from tests.reliability import serve
+from tests.web.conftest import free_port
+
 HEADER_TIMEOUT_S, BODY_TIMEOUT_S = 1, 2
 GIVE_UP_S = 15  # far past both deadlines: a connection still open then was never cut off
 
@@ -26,39 +26,17 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, int]]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    env = {
-        **os.environ,
-        "KBSVC_DATA_DIR": str(tmp_path),
-        "HF_HUB_OFFLINE": "1",
-        "KBSVC_LIMITS__HEADER_TIMEOUT_S": str(HEADER_TIMEOUT_S),
-        "KBSVC_LIMITS__BODY_TIMEOUT_S": str(BODY_TIMEOUT_S),
-    }
-    env.pop("KBSVC_DATABASE_URL", None)
-    log = tmp_path / "server.log"
-    with log.open("w") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "kbsvc", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/livez", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.3)
-                assert proc.poll() is None, log.read_text()
-            yield "127.0.0.1", port
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    port = free_port()
+    proc = serve.start(
+        Settings(data_dir=tmp_path, database_url="", _env_file=None),  # type: ignore[call-arg]
+        port,
+        KBSVC_LIMITS__HEADER_TIMEOUT_S=str(HEADER_TIMEOUT_S),
+        KBSVC_LIMITS__BODY_TIMEOUT_S=str(BODY_TIMEOUT_S),
+    )
+    try:
+        yield "127.0.0.1", port
+    finally:
+        serve.stop(proc)
 
 
 def _trickle(sock: socket.socket, data: bytes, pause: float) -> bytes:
