@@ -31,6 +31,20 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def run_worker(step: Callable[[], int], poll_s: float, *, once: bool, done: str) -> None:
+    """Run a background worker's pass in the foreground: once (printing `done` with the count
+    handled), or until interrupted, sleeping `poll_s` after a pass that found nothing."""
+    import time
+
+    while True:
+        handled = step()
+        if once:
+            typer.echo(done.format(handled))
+            return
+        if not handled:
+            time.sleep(poll_s)
+
+
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn expected errors (bad settings, domain errors, missing files) into one line."""
 

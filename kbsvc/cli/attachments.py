@@ -44,20 +44,17 @@ def status() -> None:
 @handle_errors
 def ocr(once: bool = typer.Option(False, "--once", help="Drain what is due, then exit.")) -> None:
     """Run the OCR worker in the foreground (the server runs one in the background)."""
-    import time
-
     from kbsvc.attachments.worker import OcrWorker
-    from kbsvc.cli._common import open_db_engine, settings
+    from kbsvc.cli._common import open_db_engine, run_worker, settings
 
     cfg = settings()
     worker = OcrWorker(cfg, open_db_engine())
-    while True:
-        handled = worker.drain()
-        if once:
-            typer.echo(f"recognised {handled} attachments")
-            return
-        if not handled:
-            time.sleep(cfg.attachments.ocr.poll_interval_s)
+    run_worker(
+        worker.drain,
+        cfg.attachments.ocr.poll_interval_s,
+        once=once,
+        done="recognised {} attachments",
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -70,9 +70,7 @@ def retry(delivery_id: int) -> None:
 @handle_errors
 def run(once: bool = typer.Option(False, "--once", help="One pass, then exit.")) -> None:
     """Run the delivery worker in the foreground (the server runs one in the background)."""
-    import time
-
-    from kbsvc.cli._common import open_db_engine, open_session, settings
+    from kbsvc.cli._common import open_db_engine, open_session, run_worker, settings
     from kbsvc.notify import service
     from kbsvc.notify.worker import OutboxWorker
 
@@ -80,13 +78,7 @@ def run(once: bool = typer.Option(False, "--once", help="One pass, then exit."))
     with open_session() as session:
         service.sync_settings_channels(session, cfg.notify.channels)
     worker = OutboxWorker(cfg, open_db_engine())
-    while True:
-        handled = worker.run_once()
-        if once:
-            typer.echo(f"handled {handled} deliveries")
-            return
-        if not handled:
-            time.sleep(cfg.notify.poll_interval_s)
+    run_worker(worker.run_once, cfg.notify.poll_interval_s, once=once, done="handled {} deliveries")
 
 
 def register(app: typer.Typer) -> None:
