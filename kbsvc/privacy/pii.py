@@ -180,15 +180,30 @@ def scrub_ticket_dicts(
 ) -> list[tuple[dict[str, Any], int]]:
     """scrub_ticket_in over ticket fields given as dicts (a TicketIn's model_dump), unvalidated:
     (masked copy, identifiers found). With keep_raw_ticket_text the copy is unmasked."""
+    return _mask_dicts(dumped, settings, keep=settings.keep_raw_ticket_text)
+
+
+def mask_field_dicts(
+    dumped: Sequence[Mapping[str, Any]], settings: PrivacySettings
+) -> list[dict[str, Any]]:
+    """scrub_ticket_fields over a batch, without the findings (a bulk import's prefilled
+    entries): the masked copies, whatever keep_raw_ticket_text says (drafts are masked)."""
+    return [fields for fields, _found in _mask_dicts(dumped, settings, keep=False)]
+
+
+def _mask_dicts(
+    dumped: Sequence[Mapping[str, Any]], settings: PrivacySettings, *, keep: bool
+) -> list[tuple[dict[str, Any], int]]:
+    """Each dict's ticket fields, tags (and raw row unless `keep`) masked in one pass over the
+    batch's distinct texts: (copy, identifiers found); with `keep` the copy is unmasked."""
     names = (*TICKET_TEXT_FIELDS, *TICKET_META_FIELDS)
     texts: list[str] = []
     for fields in dumped:
         texts += [v for n in names if isinstance(v := fields.get(n), str) and v]
         texts += [t for t in fields.get("tags") or [] if isinstance(t, str)]
-        if not settings.keep_raw_ticket_text and isinstance(fields.get("raw"), dict):
+        if not keep and isinstance(fields.get("raw"), dict):
             texts += [v for v in fields["raw"].values() if isinstance(v, str)]
     masked = mask_texts(texts, settings)
-    keep = settings.keep_raw_ticket_text
     out: list[tuple[dict[str, Any], int]] = []
     for source in dumped:
         fields = dict(source)
@@ -215,41 +230,6 @@ def scrub_ticket_dicts(
             }
         out.append((fields, found))
     return out
-
-
-def mask_field_dicts(
-    dumped: Sequence[Mapping[str, Any]], settings: PrivacySettings
-) -> list[dict[str, Any]]:
-    """scrub_ticket_fields over a batch, without the findings (a bulk import's prefilled
-    entries): the masked copies."""
-    names = (*TICKET_TEXT_FIELDS, *TICKET_META_FIELDS)
-    texts: list[str] = []
-    for fields in dumped:
-        texts += [v for n in names if isinstance(v := fields.get(n), str) and v]
-        texts += [t for t in fields.get("tags") or [] if isinstance(t, str)]
-    masked = mask_texts(texts, settings)
-    out = []
-    for source in dumped:
-        fields = dict(source)
-        for name in names:
-            value = fields.get(name)
-            if isinstance(value, str) and value:
-                fields[name] = masked[value][0]
-        if isinstance(fields.get("tags"), list):
-            fields["tags"] = [masked[t][0] if isinstance(t, str) else t for t in fields["tags"]]
-        out.append(fields)
-    return out
-
-
-def scrub_tickets_in(items: Sequence[Any], settings: PrivacySettings) -> list[tuple[Any, int]]:
-    """scrub_ticket_in for a batch of TicketIn-like objects: (prepared item, identifiers found)."""
-    done = scrub_ticket_dicts([item.model_dump() for item in items], settings)
-    if settings.keep_raw_ticket_text:
-        return [(item, found) for item, (_fields, found) in zip(items, done, strict=True)]
-    return [
-        (type(item).model_validate(fields), found)
-        for item, (fields, found) in zip(items, done, strict=True)
-    ]
 
 
 def scrub_ticket_fields(

@@ -19,7 +19,7 @@ from kbsvc.intake import CaptureMode
 from kbsvc.intake.mapping import Mapping
 from kbsvc.intake.readers import read_table
 from kbsvc.intake.service import import_table, parse_table
-from kbsvc.privacy.pii import scrub_ticket_in, scrub_tickets_in
+from kbsvc.privacy.pii import scrub_ticket_dicts, scrub_ticket_in
 from kbsvc.tickets import service as tickets
 from kbsvc.tickets.models import Ticket, TicketIn
 
@@ -206,7 +206,8 @@ def test_batch_masking_equals_per_ticket_masking() -> None:
         PrivacySettings(enabled_kinds=["phone"]),
     ):
         one_by_one = [scrub_ticket_in(i, privacy) for i in items]
-        batched = scrub_tickets_in(items, privacy)
+        dicts = scrub_ticket_dicts([i.model_dump() for i in items], privacy)
+        batched = [(TicketIn.model_validate(fields), n) for fields, n in dicts]
         assert [i.model_dump() for i, _ in batched] == [i.model_dump() for i, _ in one_by_one]
         assert [n for _, n in batched] == [len(f) for _, f in one_by_one]
 
