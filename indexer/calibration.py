@@ -146,21 +146,28 @@ def unrelated_queries() -> list[str]:
     return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
 
 
-def _overlaid(r: Retriever) -> tuple[Retriever, dict[str, tuple[Embedder, Overlay]]]:
-    """A lexical copy of `r` whose dense channels are overlays of `r`'s (shared, unchanged)."""
-    lays = {name: (emb, Overlay(vecs)) for name, (emb, vecs) in r.dense_channels().items()}
-    primary = lays.get(r.name)
-    extra = {n: DenseChannel(e, cast(VectorIndex, o)) for n, (e, o) in lays.items() if n != r.name}
-    copy = Retriever(
+def _sharing_lexical(r: Retriever, channels: dict[str, tuple[Embedder, VectorIndex]]) -> Retriever:
+    """A retriever over these dense channels that shares `r`'s lexical index (the caller's
+    own copy, edited per probe)."""
+    primary = channels.get(r.name)
+    extra = {n: DenseChannel(e, v) for n, (e, v) in channels.items() if n != r.name}
+    out = Retriever(
         r.analyzer,
         primary[0] if primary else None,
         r.config,
-        cast(VectorIndex, primary[1]) if primary else None,
+        primary[1] if primary else None,
         name=r.name,
         extra=extra,
     )
-    copy.lexical = r.lexical  # the caller's own lexical copy, edited per probe
-    return copy, lays
+    out.lexical = r.lexical
+    return out
+
+
+def _overlaid(r: Retriever) -> tuple[Retriever, dict[str, tuple[Embedder, Overlay]]]:
+    """A lexical copy of `r` whose dense channels are overlays of `r`'s (shared, unchanged)."""
+    lays = {name: (emb, Overlay(vecs)) for name, (emb, vecs) in r.dense_channels().items()}
+    views = {n: (e, cast(VectorIndex, o)) for n, (e, o) in lays.items()}
+    return _sharing_lexical(r, views), lays
 
 
 def _unseen(r: Retriever, docs: Sequence[EntryDoc], probes: Sequence[Probe]) -> Retriever:
@@ -188,18 +195,7 @@ def _unseen(r: Retriever, docs: Sequence[EntryDoc], probes: Sequence[Probe]) -> 
             vecs = VectorIndex(emb.dim, emb.model_id, ann_threshold=len(docs) + 1)
             vecs.add([d.id for d in docs], fitted)
         out[name] = (emb, vecs)
-    primary = out.get(r.name)
-    extra = {n: DenseChannel(e, v) for n, (e, v) in out.items() if n != r.name}
-    refit = Retriever(
-        r.analyzer,
-        primary[0] if primary else None,
-        r.config,
-        primary[1] if primary else None,
-        name=r.name,
-        extra=extra,
-    )
-    refit.lexical = r.lexical
-    return refit
+    return _sharing_lexical(r, out)
 
 
 def _own_vectors(
