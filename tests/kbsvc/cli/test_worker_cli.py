@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from sqlmodel import Session
 
 from kbsvc.config import Settings
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.cli import run_kbsvc
 
 
 @pytest.mark.slow
@@ -27,18 +21,6 @@ def test_a_worker_pass_once_reports_what_it_handled(
     session: Session, settings: Settings, command: list[str], said: str
 ) -> None:
     session.commit()  # the schema exists before the subprocess opens the database
-    env = {
-        **os.environ,
-        "KBSVC_DATA_DIR": str(settings.data_dir),
-        "KBSVC_DATABASE_URL": settings.database_url,
-    }
-    r = subprocess.run(
-        [sys.executable, "-m", "kbsvc", *command],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    r = run_kbsvc(settings, *command)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().splitlines()[-1] == said
