@@ -8,8 +8,8 @@ from sqlmodel import Session
 from kbsvc.config import Settings
 from kbsvc.tickets import service as tickets
 from kbsvc.vocab import service as vocab
+from tests.cli import run_kbsvc
 from tests.factories import make_entry, make_ticket
-from tests.kbsvc.test_lifecycle_cli import _kbsvc
 
 H = dict[str, str]
 
@@ -88,9 +88,9 @@ def test_unmapped_values_are_listed_and_fixed(
 def test_vocab_unmapped_cli(settings: Settings, session: Session) -> None:
     vocab.seed_defaults(session)
     make_ticket(session, system="移动护理")
-    out = _kbsvc(settings, "vocab", "unmapped")
+    out = run_kbsvc(settings, "vocab", "unmapped")
     assert out.returncode == 0, out.stderr
     assert "system\t移动护理\t0 entries, 1 tickets" in out.stdout
-    out = _kbsvc(settings, "vocab", "map", "system", "移动护理", "移动护理")
+    out = run_kbsvc(settings, "vocab", "map", "system", "移动护理", "移动护理")
     assert out.returncode == 0, out.stderr
-    assert "移动护理" not in _kbsvc(settings, "vocab", "unmapped").stdout
+    assert "移动护理" not in run_kbsvc(settings, "vocab", "unmapped").stdout

@@ -15,8 +15,8 @@ from kbsvc.config import Settings
 from kbsvc.entries.models import EntryStatus
 from kbsvc.timeutil import utcnow
 from tests import attachments_data as files
+from tests.cli import run_kbsvc
 from tests.factories import make_entry
-from tests.kbsvc.test_lifecycle_cli import _kbsvc
 
 
 def _pending(session: Session, settings: Settings) -> int:
@@ -73,6 +73,6 @@ def test_a_leased_row_is_not_claimed_twice(
 
 def test_cli_status_lists_the_queue(session: Session, settings: Settings) -> None:
     _pending(session, settings)
-    out = _kbsvc(settings, "attachments", "status")
+    out = run_kbsvc(settings, "attachments", "status")
     assert out.returncode == 0, out.stderr
     assert "1 pending" in out.stdout
