@@ -92,12 +92,12 @@ def hit_features(r: Retriever, query: str, hits: Sequence[Hit]) -> np.ndarray:
     med = {
         c: float(np.median([h.channels[c].score for h in hits if c in h.channels])) for c in dense
     }
+    asked = list(dict.fromkeys([*terms, *(t for ct in code_terms for t in ct)]))
     for i, h in enumerate(hits):
-        matched = set(lex.matched(h.id, terms))
+        present = set(lex.matched(h.id, asked))  # one look at the entry's terms for all
+        matched = present.intersection(terms)
         ranks = [h.channels[c].rank if c in h.channels else 0 for c in active]
-        found = [
-            len(set(lex.matched(h.id, ct))) / len(ct) if ct else 0.0 for ct in code_terms if ct
-        ]
+        found = [len(present.intersection(ct)) / len(ct) for ct in code_terms if ct]
         lexical = h.channels.get("lexical")
         out[i] = (
             lexical.score if lexical else 0.0,

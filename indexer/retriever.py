@@ -291,9 +291,12 @@ class Retriever:
         for name, (qvec, vectors) in qvecs.items():
             others = sorted(listed - {d for d, _ in channels[name]})
             exact[name] = vectors.score(qvec, others) if others else {}
-        fused = fuse(channels, weights, method=cfg.method, exact=exact)
+        # Only the head is read (boosting reorders it, the k hits come from it): the other
+        # few hundred candidates are scored for the order but never built.
+        head = max(k * 4, 50)
+        fused = fuse(channels, weights, method=cfg.method, exact=exact, limit=head)
         if boost and any(boost.values()):
-            fused = self._boost(fused[: max(k * 4, 50)], boost) + fused[max(k * 4, 50) :]
+            fused = self._boost(fused[:head], boost) + fused[head:]
         hits = [Hit(f.id, f.score, f.channels) for f in fused[:k]]
         for hit in hits:
             hit.matched = readable_terms(self.lexical.matched(hit.id, terms))
