@@ -26,6 +26,7 @@ from embeddings.factory import make_embedder
 from indexer import calibration
 from indexer.analyzer import Analyzer, AnalyzerConfig
 from indexer.build import build_retriever
+from indexer.calibration_model import Calibration
 from indexer.retriever import Retriever, RetrieverConfig
 from indexer.text import ngram_text
 from kbsvc.config import EmbeddingSettings, Settings
@@ -104,7 +105,7 @@ class Cached:
 
 
 def confidence(
-    r: Retriever, cal: calibration.Calibration, judgments: Sequence[Judgment], resolve: Any
+    r: Retriever, cal: Calibration, judgments: Sequence[Judgment], resolve: Any
 ) -> dict[str, float]:
     right, none_ = [], []
     for j in judgments:

@@ -19,9 +19,10 @@ from typing import Any, Literal
 from bench.bench_confidence import Cached
 from bench.evalkb import family_kb, load_tickets
 from embeddings.factory import make_embedder
-from indexer import calibration
 from indexer.analyzer import Analyzer
 from indexer.build import build_retriever
+from indexer.calibration_evidence import collect, probes_from_links, unrelated_queries
+from indexer.calibration_model import fit
 from indexer.retriever import RetrieverConfig
 from indexer.text import ngram_text
 from kbsvc.config import Settings
@@ -73,8 +74,8 @@ def fit_one(spec: str) -> dict[str, Any]:
         name=names[0] if names else "dense",
         extra=emb,
     )
-    probes = calibration.probes_from_links(docs, calibration.unrelated_queries())
-    cal = calibration.fit(calibration.collect(r, docs, probes), key)
+    probes = probes_from_links(docs, unrelated_queries())
+    cal = fit(collect(r, docs, probes), key)
     print(key, round(cal.high, 4), round(cal.medium, 4), cal.report)
     return cal.to_json()
 

@@ -16,6 +16,7 @@ from embeddings.factory import EmbeddingConfig, make_embedder, resolve_backends
 from indexer import backfill, calibration, election
 from indexer.analyzer import Analyzer
 from indexer.build import build_retriever
+from indexer.calibration_model import Calibration
 from indexer.docs import EntryDoc
 from indexer.election import WriterLock
 from indexer.locks import RWLock
@@ -156,7 +157,7 @@ class EngineBase:
         """The channel configuration a confidence calibration belongs to."""
         return f"{self.backend}:{r.config.method}" if r.dense else "lexical"
 
-    def _calibrate(self, r: Retriever, docs: Sequence[EntryDoc]) -> calibration.Calibration:
+    def _calibrate(self, r: Retriever, docs: Sequence[EntryDoc]) -> Calibration:
         t0 = time.perf_counter()
         cal = calibration.calibrate(r, docs, self.calibration_key(r))
         log.info(

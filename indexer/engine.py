@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 
 from indexer import backfill, calibration, store
-from indexer.calibration import Band
+from indexer.calibration_model import Band, Calibration
 from indexer.channels import EngineBase, Role
 from indexer.errors import IndexStoreError
 from indexer.fields import Filters
@@ -45,7 +45,7 @@ class SearchEngine(EngineBase):
         self.sync()
         self.ready = True
 
-    def _load(self) -> tuple[Retriever, store.Saved, calibration.Calibration] | None:
+    def _load(self) -> tuple[Retriever, store.Saved, Calibration] | None:
         """The published generation, mapped (None when it cannot be trusted)."""
         name = self.channels[0] if self.channels else "dense"
         r = Retriever(self.analyzer, self.new_embedder(), self.config.retriever, name=name)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -11,13 +10,11 @@ from typing import Any, Literal
 import faiss
 import numpy as np
 
-from indexer.errors import IndexCorrupt
+from indexer import vector_files
 from indexer.locks import RWLock
-from indexer.manifest import Manifest, atomic_target, commit, open_part, remove_stale
+from indexer.manifest import Manifest
 from indexer.vector_delta import VectorDelta
 
-FORMAT_VERSION = 2
-KIND = "vector"
 # In HNSW mode, filters this small are scanned exactly instead of walking the graph.
 EXACT_FILTER_LIMIT = 16_384
 # A fixed efSearch loses recall as the graph grows (bench_ann, 1M × 256: recall@10 0.73 at
@@ -308,14 +305,12 @@ class VectorIndex:
             params.sel = sel
         return params
 
-    # -- persistence ---------------------------------------------------------------------
+    # -- persistence (indexer/vector_files.py) --------------------------------------------
 
     def save(self, directory: Path, *, last_seq: int, version: str) -> Manifest:
         """Write a new generation of files, then the manifest that commits it; returns it."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        gen = uuid.uuid4().hex[:12]
-        names = {"index": f"vectors-{gen}.faiss", "ids": f"ids-{gen}.npy"}
         with self._writer:  # no writes while saving; searches continue
             out = self
             if self._delta is not None:  # fold the delta into a private copy, not into self
@@ -330,10 +325,6 @@ class VectorIndex:
                 )
                 out._install(*self._merged())
                 out._maybe_rebuild()
-            with atomic_target(directory / names["index"]) as tmp:
-                faiss.write_index(out._index, str(tmp))
-            with atomic_target(directory / names["ids"]) as tmp, open(tmp, "wb") as fh:
-                np.save(fh, out._labels, allow_pickle=False)
             params = {
                 "model_id": self.model_id,
                 "dim": self.dim,
@@ -341,17 +332,9 @@ class VectorIndex:
                 "tombstones": out.tombstones,
                 "index_type": out.mode,
                 "last_seq": int(last_seq),
-                "faiss_version": faiss.__version__,
             }
-            manifest = commit(
-                directory,
-                kind=KIND,
-                format_version=FORMAT_VERSION,
-                version=version,
-                files=names,
-                params=params,
-            )
-        remove_stale(directory, set(names.values()), ("vectors-", "ids-"))
+            manifest = vector_files.write(directory, out._index, out._labels, params, version)
+        vector_files.prune(directory, manifest)
         return manifest
 
     @classmethod
@@ -365,41 +348,17 @@ class VectorIndex:
         mapped: bool = False,
         **options: Any,
     ) -> tuple[VectorIndex, Manifest]:
-        """Load a saved index after verifying manifest, checksums and shape.
-
-        Raises:
-            IndexMissing / IndexCorrupt: absent, unreadable or tampered files.
-            IndexMismatch: built for another model id, dimension or format version.
-        """
-        directory = Path(directory)
-        manifest, paths = open_part(directory, kind=KIND, format_version=FORMAT_VERSION)
-        manifest.expect(model_id=model_id, dim=dim)
-        if set(paths) != {"index", "ids"}:
-            raise IndexCorrupt(f"index manifest in {directory} lists no valid files")
-        try:
-            # Mapped: the OS page cache holds one copy for every process that maps the file.
-            flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if mapped else 0
-            index = faiss.read_index(str(paths["index"]), flags)  # already the concrete type
-            labels = np.load(paths["ids"], allow_pickle=False)
-        except (RuntimeError, ValueError, OSError, EOFError) as exc:
-            raise IndexCorrupt(f"unreadable vector index in {directory}: {exc}") from exc
-        if (
-            not isinstance(index, faiss.IndexFlat | faiss.IndexHNSWFlat)
-            or index.metric_type != faiss.METRIC_INNER_PRODUCT
-            or index.d != dim
-            or labels.dtype != np.int64
-            or labels.shape != (index.ntotal,)
-        ):
-            raise IndexCorrupt(f"vector index in {directory} has an unexpected layout")
-        live = labels[labels >= 0]
-        if len(np.unique(live)) != len(live) or len(live) != manifest.params.get("count"):
-            raise IndexCorrupt(f"vector index ids in {directory} disagree with the manifest")
+        """Load a saved index after verifying manifest, checksums and shape (`vector_files.read`:
+        IndexMissing / IndexCorrupt, or IndexMismatch for another model, dimension or format)."""
+        index, labels, manifest, path = vector_files.read(
+            Path(directory), model_id=model_id, dim=dim, mapped=mapped
+        )
         obj = cls(dim, model_id, ann_threshold=ann_threshold, **options)
         obj._install(index, labels)
         if isinstance(index, faiss.IndexHNSWFlat):
             index.hnsw.efSearch = obj.ef_search
         if mapped:
-            obj._mapped_from, obj._delta = paths["index"], VectorDelta(dim)
+            obj._mapped_from, obj._delta = path, VectorDelta(dim)
             return obj, manifest
         with obj._writer:
             obj._maybe_rebuild()

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlmodel import Session
 
-from kbsvc.analytics import charts, gaps, reports
+from kbsvc.analytics import charts, gaps, heatmap, reports
 from kbsvc.analytics.sqlfn import FIRST_DAY, Period
 from kbsvc.auth.models import Principal
 from kbsvc.config import AnalyticsSettings
@@ -95,7 +95,7 @@ def context(
         "status_names": STATUS_NAMES,
         "drill": drill if links else None,
         "charts": {
-            "heatmap": charts.heatmap(
+            "heatmap": heatmap.heatmap(
                 d.matrix.departments,
                 d.matrix.systems,
                 d.matrix.counts,

@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 from embeddings.factory import make_embedder
 from indexer.analyzer import Analyzer
 from indexer.build import build_retriever
-from indexer.calibration import Calibration
+from indexer.calibration_model import Calibration
 from indexer.docs import EntryDoc
 from indexer.fields import Filters
 from indexer.overlay import Overlay

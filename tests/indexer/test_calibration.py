@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bench.evalkb import family_kb, load_tickets
-from indexer import calibration
+from indexer import calibration, calibration_evidence, calibration_model
 from indexer.analyzer import Analyzer
 from indexer.confidence_features import FEATURES, hit_features, is_key
 from indexer.docs import EntryDoc
@@ -59,8 +59,10 @@ def test_fit_meets_its_targets_out_of_fold_and_orders_bands(
     demo: tuple[Retriever, list[EntryDoc]],
 ) -> None:
     r, docs = demo
-    probes = calibration.probes_from_links(docs, calibration.unrelated_queries(), limit=160)
-    cal = calibration.fit(calibration.collect(r, docs, probes), "lexical")
+    probes = calibration_evidence.probes_from_links(
+        docs, calibration_evidence.unrelated_queries(), limit=160
+    )
+    cal = calibration_model.fit(calibration_evidence.collect(r, docs, probes), "lexical")
     rep = cal.report
     # The ticket an entry was written from is asked only as a near miss (its entry hidden).
     assert rep["answerable"] >= 40 and rep["no_answer"] >= 60
@@ -75,7 +77,7 @@ def test_fit_meets_its_targets_out_of_fold_and_orders_bands(
 def test_leave_one_out_restores_the_index(demo: tuple[Retriever, list[EntryDoc]]) -> None:
     r, docs = demo
     before = [h.id for h in r.search("新领发票 系统号码还是旧的", 5).hits]
-    calibration.collect(r, docs, calibration.probes_from_links(docs[:5]))
+    calibration_evidence.collect(r, docs, calibration_evidence.probes_from_links(docs[:5]))
     assert [h.id for h in r.search("新领发票 系统号码还是旧的", 5).hits] == before
 
 
@@ -90,10 +92,10 @@ def test_little_evidence_uses_the_shipped_prior() -> None:
 
 def test_saved_calibration_round_trips_and_refuses_other_features() -> None:
     cal = calibration.prior("lexical")
-    again = calibration.Calibration.from_json(cal.to_json())
+    again = calibration_model.Calibration.from_json(cal.to_json())
     assert again.to_json() == cal.to_json()
     with pytest.raises(ValueError):
-        calibration.Calibration.from_json({**cal.to_json(), "features": ["score"]})
+        calibration_model.Calibration.from_json({**cal.to_json(), "features": ["score"]})
     row = np.zeros((1, len(FEATURES)))
     assert 0.0 <= float(dataclasses.replace(cal).prob(row)[0]) <= 1.0
 
@@ -125,8 +127,10 @@ def test_calibrating_on_a_clone_equals_a_fresh_index_of_the_published_entries(
     fresh = Retriever(built.analyzer, None, LEXICAL)
     fresh.add(published)
     fresh.lexical.compact()
-    probes = calibration.probes_from_links(published, calibration.unrelated_queries())
-    want = calibration.fit(calibration.collect(fresh, published, probes), "lexical")
+    probes = calibration_evidence.probes_from_links(
+        published, calibration_evidence.unrelated_queries()
+    )
+    want = calibration_model.fit(calibration_evidence.collect(fresh, published, probes), "lexical")
     assert got.source == want.source
     assert (got.high, got.medium) == pytest.approx((want.high, want.medium))
     assert got.report == pytest.approx(want.report)

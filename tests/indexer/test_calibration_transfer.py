@@ -16,6 +16,7 @@ from embeddings.factory import EmbeddingConfig, make_embedder
 from indexer import calibration
 from indexer.analyzer import Analyzer
 from indexer.build import build_retriever
+from indexer.calibration_model import Calibration
 from indexer.lexical import Filters, LexicalIndex
 from indexer.neardup import near_duplicates
 from indexer.retriever import Retriever, RetrieverConfig
@@ -28,7 +29,7 @@ PUBLISHED = Filters(status="published")
 
 
 @pytest.fixture(scope="module")
-def small() -> tuple[Retriever, calibration.Calibration, list[Judgment], dict[str, set[str]]]:
+def small() -> tuple[Retriever, Calibration, list[Judgment], dict[str, set[str]]]:
     docs, resolve, sets = build("small")
     lsa = make_embedder(LSA, preprocess=ngram_text)
     r = build_retriever(docs, Analyzer(), lsa, RRF, ann_threshold=1000, name="lsa")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from embeddings.factory import EmbeddingConfig, make_embedder
-from indexer import calibration
+from indexer import calibration_evidence
 from indexer.analyzer import Analyzer
 from indexer.build import build_retriever
 from indexer.confidence_features import FEATURES, hit_features
@@ -83,8 +83,8 @@ def test_margin_is_over_the_first_runner_up_that_is_no_copy(kb: list[EntryDoc]) 
 
 def test_near_miss_evidence_hides_the_entry_with_its_copies(kb: list[EntryDoc]) -> None:
     r = _lexical(kb)
-    probe = calibration.Probe(PRINTER, 1, hide=True)
-    ev = calibration.collect(r, kb, [probe])
+    probe = calibration_evidence.Probe(PRINTER, 1, hide=True)
+    ev = calibration_evidence.collect(r, kb, [probe])
     # With entry 1 hidden its copy (2) would cover the query as well as 1 does; it leaves
     # too, so the near miss's best remaining hit is a neighbour, covering less.
     assert ev.answerable == [False]
@@ -95,10 +95,10 @@ def test_near_miss_evidence_hides_the_entry_with_its_copies(kb: list[EntryDoc]) 
 def test_dense_channel_evidence_sees_the_whole_kb(kb: list[EntryDoc]) -> None:
     lsa = make_embedder(LSA, preprocess=ngram_text)
     r = build_retriever(kb, Analyzer(), lsa, RRF, ann_threshold=1000, name="lsa")
-    probes = [calibration.Probe(t, 10 + i, hide=True) for i, t in enumerate(OTHERS[:3])]
-    ev = calibration.collect(r, kb, probes)
+    probes = [calibration_evidence.Probe(t, 10 + i, hide=True) for i, t in enumerate(OTHERS[:3])]
+    ev = calibration_evidence.collect(r, kb, probes)
     # Every near miss is ranked over the rest of the KB, not just the entries probed so far.
-    assert np.bincount(ev.group).tolist() == [calibration.K] * len(probes)
+    assert np.bincount(ev.group).tolist() == [calibration_evidence.K] * len(probes)
 
 
 def test_evidence_sees_a_corpus_fitted_channel_refitted_without_the_asked_tickets(
@@ -109,14 +109,14 @@ def test_evidence_sees_a_corpus_fitted_channel_refitted_without_the_asked_ticket
     lsa = make_embedder(LSA, preprocess=ngram_text)
     r = build_retriever(kb, Analyzer(), lsa, RRF, ann_threshold=1000, name="lsa")
     served = r.embedder.model_id if r.embedder else ""
-    probes = calibration.probes_from_links(kb)
-    blind = calibration._unseen(r, kb, probes)
+    probes = calibration_evidence.probes_from_links(kb)
+    blind = calibration_evidence._unseen(r, kb, probes)
     assert blind.embedder is not None and r.embedder is not None
     # The served LSA learnt the asked ticket's characters; the evidence's has never seen
     # them, as it has never seen a staff query.
     assert np.any(r.embedder.encode(["龘靐"], kind="query"))
     assert not np.any(blind.embedder.encode(["龘靐"], kind="query"))
-    calibration.collect(r, kb, probes)
+    calibration_evidence.collect(r, kb, probes)
     assert r.embedder.model_id == served  # the served model is untouched
 
 

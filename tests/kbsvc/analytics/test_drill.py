@@ -6,7 +6,7 @@ import re
 
 from sqlmodel import Session
 
-from kbsvc.analytics import charts, drill, gaps, page, reports
+from kbsvc.analytics import drill, gaps, heatmap, page, reports
 from kbsvc.analytics.schemas import DrillFilters
 from kbsvc.analytics.sqlfn import Period
 from kbsvc.auth import policy
@@ -158,13 +158,13 @@ def test_month_and_entry_drills_match_the_report(session: Session, world) -> Non
 
 
 def test_heatmap_legend_bins_are_whole_and_distinct() -> None:
-    svg = charts.heatmap(["心内科", "检验科"], ["HIS", "LIS"], [[2, 1], [0, 1]])
+    svg = heatmap.heatmap(["心内科", "检验科"], ["HIS", "LIS"], [[2, 1], [0, 1]])
     legend = svg[svg.index("工单数") :]
     assert re.findall(r">([^<>]+)</text>", legend) == ["0", "1", "2"]
     assert "≥" not in svg
-    assert [charts.bin_label(*b) for b in charts.bins(37)] == ["1–10", "11–20", "21–30", "31–37"]
-    assert charts.bins(0) == []
-    linked = charts.heatmap(
+    assert [heatmap.bin_label(*b) for b in heatmap.bins(37)] == ["1–10", "11–20", "21–30", "31–37"]
+    assert heatmap.bins(0) == []
+    linked = heatmap.heatmap(
         ["心内科"], ["HIS"], [[3]], link=lambda ds, ys: f"/reports/tickets?d={ds[0]}&s={ys[0]}"
     )
     assert 'href="/reports/tickets?d=心内科&amp;s=HIS"' in linked

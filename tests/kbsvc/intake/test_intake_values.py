@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from kbsvc.exceptions import ValidationFailed
-from kbsvc.intake.mapping import Mapping, guess_field, load_mapping_file, parse_map_options
+from kbsvc.intake.headers import guess_field
+from kbsvc.intake.mapping import Mapping, load_mapping_file, parse_map_options
 from kbsvc.intake.values import cell_text, normalise_priority, parse_datetime
 
 
