@@ -49,34 +49,44 @@ def _render(text: str, marked: bytearray) -> str:
     return "".join(out)
 
 
+class Marker:
+    """One query's words and bigrams, split once and used on every hit of its answer."""
+
+    def __init__(self, query_terms: Iterable[str], analyzer: Analyzer) -> None:
+        terms = set(query_terms)
+        self.analyzer = analyzer
+        self.words = {t for t in terms if not t.startswith(BIGRAM)}
+        # A lone CJK character is a one-character "bigram" term; it never marks anything.
+        self.grams = {t[1:] for t in terms if t.startswith(BIGRAM) and len(t) == 3}
+
+    def snippet(self, fields: Iterable[str]) -> str:
+        """The field with most matched characters, cut to a window around the first match."""
+        best: tuple[int, str, str, bytearray] | None = None
+        # Bigram marks pick the field cheaply; jieba then runs on that one field only.
+        for raw in fields:
+            text = normalize(raw)
+            if not text:
+                continue
+            marked = _bigram_marks(text, self.grams)
+            hits = marked.count(1)
+            if best is None or hits > best[0]:
+                best = (hits, text, raw, marked)
+        if best is None:
+            return ""
+        _hits, text, raw, marked = best
+        if self.words:
+            _word_marks(text, self.words, self.analyzer, marked)
+        # Show the author's characters (full-width punctuation...) when positions line up.
+        raw = " ".join(raw.split())
+        if len(raw) == len(text):
+            text = raw
+        first = max(marked.find(1), 0)
+        start = max(0, min(first - WINDOW // 4, len(text) - WINDOW))
+        end = min(len(text), start + WINDOW)
+        body = _render(text[start:end], marked[start:end])
+        return ("…" if start else "") + body + ("…" if end < len(text) else "")
+
+
 def snippet(fields: Iterable[str], query_terms: Iterable[str], analyzer: Analyzer) -> str:
     """The field with most matched characters, cut to a window around the first match."""
-    terms = set(query_terms)
-    words = {t for t in terms if not t.startswith(BIGRAM)}
-    # A lone CJK character is a one-character "bigram" term; it never marks anything.
-    grams = {t[1:] for t in terms if t.startswith(BIGRAM) and len(t) == 3}
-    best: tuple[int, str, str, bytearray] | None = None
-    # Bigram marks pick the field cheaply; jieba then runs on that one field only.
-    for raw in fields:
-        text = normalize(raw)
-        if not text:
-            continue
-        marked = _bigram_marks(text, grams)
-        hits = marked.count(1)
-        if best is None or hits > best[0]:
-            best = (hits, text, raw, marked)
-    if best is None:
-        return ""
-    _hits, text, raw, marked = best
-    if words:
-        _word_marks(text, words, analyzer, marked)
-    # Show the author's characters (full-width punctuation...) when positions line up.
-    raw = " ".join(raw.split())
-    if len(raw) == len(text):
-        text = raw
-    first = marked.find(1)
-    first = max(first, 0)
-    start = max(0, min(first - WINDOW // 4, len(text) - WINDOW))
-    end = min(len(text), start + WINDOW)
-    body = _render(text[start:end], marked[start:end])
-    return ("…" if start else "") + body + ("…" if end < len(text) else "")
+    return Marker(query_terms, analyzer).snippet(fields)
