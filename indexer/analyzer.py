@@ -15,6 +15,7 @@ from indexer.tokenizer import ChineseTokenizer, default_tokenizer
 # Bigram terms live in their own namespace so the word "医保" and the bigram 医保 stay two terms.
 BIGRAM = "\x01"
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+RECENT_QUERIES = 16  # query analyses kept: the requests in flight, not a cache of past queries
 
 # Title and symptom say what the fault looks like, which is what a new ticket describes.
 DEFAULT_FIELD_WEIGHTS: dict[str, float] = {
@@ -65,6 +66,7 @@ class Analyzer:
         self.tokenizer = tokenizer or default_tokenizer()
         self.config = config or AnalyzerConfig()
         self._shorthand = shorthand
+        self._recent: dict[str, tuple[str, ...]] = {}  # query text → its terms, a few only
 
     @property
     def shorthand(self) -> Shorthand:
@@ -107,7 +109,14 @@ class Analyzer:
 
     def query_terms(self, text: str) -> list[str]:
         """Distinct query terms in first-seen order."""
-        return list(dict.fromkeys(self.terms(text)))
+        # Ranking, confidence and snippets each ask for the terms of one query in a request.
+        terms = self._recent.get(text)
+        if terms is None:
+            terms = tuple(dict.fromkeys(self.terms(text)))
+            if len(self._recent) >= RECENT_QUERIES:
+                self._recent = {}  # a swap, not clear(): another request may be reading it
+            self._recent[text] = terms
+        return list(terms)
 
     def signature(self) -> str:
         """Hash of the dictionaries and settings that shape the terms (stored in manifests)."""

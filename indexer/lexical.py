@@ -15,6 +15,7 @@ from indexer.lexical_delta import Delta
 from indexer.manifest import Manifest
 from indexer.segment import CODE_FIELDS, Segment
 from indexer.terms import TermTable
+from indexer.topk import top_slots
 
 
 class LexicalIndex:
@@ -32,6 +33,10 @@ class LexicalIndex:
         a, n = seg.arrays, seg.n
         self._seg = seg
         self._base_n = n
+        # Plain ndarray views of the hot mapped arrays: indexing a memmap costs ~3x a view's.
+        self._post = tuple(np.asarray(a[k]) for k in ("post_indptr", "post_slots", "post_tfs"))
+        self._docs = tuple(np.asarray(a[k]) for k in ("doc_indptr", "doc_tids", "doc_tfs"))
+        self._norm: tuple[tuple[int, float, int], np.ndarray] | None = None
         self._terms = TermTable(a["term_blob"], a["term_offsets"])
         self._df = ArrayColumn(np.int64)
         self._df.extend(np.diff(a["post_indptr"]))
@@ -168,7 +173,9 @@ class LexicalIndex:
 
     def _doc(self, slot: int) -> tuple[np.ndarray, np.ndarray]:
         if slot < self._base_n:
-            return self._seg.doc(slot)
+            indptr, tids, tfs = self._docs
+            lo, hi = int(indptr[slot]), int(indptr[slot + 1])
+            return tids[lo:hi], tfs[lo:hi]
         return self._delta.doc(slot)[:2]
 
     def _meta_at(self, slot: int) -> DocMeta:
@@ -194,13 +201,20 @@ class LexicalIndex:
 
     def tfidf(self, doc_id: int) -> dict[int, float]:
         """A document's term id → weight × idf (empty when it is not indexed)."""
-        slot = self._slot.get(doc_id)
-        if slot is None:
-            return {}
-        tids, tfs = self._doc(slot)
+        _counts, tids, weights = self.tfidf_rows([doc_id])
+        return dict(zip(tids.tolist(), weights.tolist(), strict=True))
+
+    def tfidf_rows(self, doc_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`tfidf` of several documents at once: each one's term count, then their term ids
+        and weights concatenated (an unindexed document has no terms)."""
+        none = (np.zeros(0, np.int32), np.zeros(0, np.float32))
+        docs = [none if s is None else self._doc(s) for s in map(self._slot.get, doc_ids)]
+        counts = np.array([len(t) for t, _ in docs], dtype=np.int64)
+        tids = np.concatenate([t for t, _ in docs]) if docs else none[0]
+        tfs = np.concatenate([w for _, w in docs]) if docs else none[1]
         df = self._df.data[tids].astype(np.float64)
         idf = np.log1p((len(self._slot) - df + 0.5) / (df + 0.5))
-        return dict(zip(tids.tolist(), (tfs * idf).tolist(), strict=True))
+        return counts, tids, tfs * idf
 
     def terms_of(self, doc_id: int) -> list[str]:
         """The indexed terms of a document (empty when it is not indexed)."""
@@ -239,15 +253,16 @@ class LexicalIndex:
         out = np.zeros(n, dtype=np.float32)
         if not self._slot:
             return out
-        avgdl = self._total_len / len(self._slot)
-        norm = self.k1 * (1.0 - self.b + self.b * self._len.data[:n] / avgdl)
+        norm = self._length_norm(n)
         for term in dict.fromkeys(terms):
             tid = self._terms.get(term)
             if tid is None or self._df.data[tid] <= 0:
                 continue
             idf = self.idf(term)
             for slots, tfs in self._postings(tid):
-                out[slots] += idf * tfs * (self.k1 + 1.0) / (tfs + norm[slots])
+                # add.at and take: the same float32 sums as out[slots] += …, 2.5x faster.
+                part = idf * tfs * (self.k1 + 1.0) / (tfs + np.take(norm, slots))
+                np.add.at(out, slots, part)
         return out
 
     def search(
@@ -259,24 +274,35 @@ class LexicalIndex:
         return self.top(scores, k)
 
     def top(self, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """Best k positive scores as (doc id, score)."""
-        hits = np.flatnonzero(scores > 0)
-        if len(hits) > k:
-            hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
-        hits = hits[np.lexsort((hits, -scores[hits]))]
+        """Best k positive scores as (doc id, score); equal scores go to the earlier slot."""
+        hits = top_slots(scores, k)
         ids = self._ids.data
-        return [(int(ids[s]), float(scores[s])) for s in hits]
+        return list(zip(ids[hits].tolist(), scores[hits].tolist(), strict=True))
 
     def slot_of(self, doc_id: int) -> int | None:
         return self._slot.get(doc_id)
 
+    def slots_of(self, doc_ids: Sequence[int]) -> np.ndarray:
+        """Slot of each document, -1 for one not indexed."""
+        get = self._slot.get
+        return np.fromiter((get(d, -1) for d in doc_ids), dtype=np.int64, count=len(doc_ids))
+
     def matched(self, doc_id: int, terms: Sequence[str]) -> list[str]:
         """Query terms present in a document, in query order."""
-        slot = self._slot.get(doc_id)
-        if slot is None:
-            return []
-        have = set(self._doc(slot)[0].tolist())
-        return [t for t in terms if self._terms.get(t) in have]
+        return self.matched_many([doc_id], terms)[0]
+
+    def matched_many(self, doc_ids: Sequence[int], terms: Sequence[str]) -> list[list[str]]:
+        """`matched` for several documents (the terms are looked up once)."""
+        known = [
+            (t, tid)
+            for t, tid in zip(terms, map(self._terms.get, terms), strict=True)
+            if tid is not None
+        ]
+        out = []
+        for slot in map(self._slot.get, doc_ids):
+            have = set() if slot is None else set(self._doc(slot)[0].tolist())
+            out.append([t for t, tid in known if tid in have])
+        return out
 
     # ---- persistence (indexer/segment.py) -----------------------------------------------
     def save(self, folder: Path, *, version: str) -> Manifest:
@@ -291,13 +317,24 @@ class LexicalIndex:
         return index
 
     # ---- internals ----------------------------------------------------------------------
+    def _length_norm(self, n: int) -> np.ndarray:
+        """BM25's per-slot length term, recomputed only after a write changed it."""
+        key = (n, self._total_len, len(self._slot))
+        cached = self._norm
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        avgdl = self._total_len / len(self._slot)
+        norm: np.ndarray = self.k1 * (1.0 - self.b + self.b * self._len.data[:n] / avgdl)
+        self._norm = (key, norm)  # one swap: a concurrent reader sees the old or the new pair
+        return norm
+
     def _postings(self, tid: int) -> list[tuple[np.ndarray, np.ndarray]]:
         out = []
-        a = self._seg.arrays
+        indptr, slots, tfs = self._post
         if tid < self._terms.n_base:
-            lo, hi = int(a["post_indptr"][tid]), int(a["post_indptr"][tid + 1])
+            lo, hi = int(indptr[tid]), int(indptr[tid + 1])
             if hi > lo:
-                out.append((a["post_slots"][lo:hi], a["post_tfs"][lo:hi]))
+                out.append((slots[lo:hi], tfs[lo:hi]))
         if len(self._ids) > self._base_n:
             slots, tfs = self._delta.postings(tid, len(self._terms), len(self._ids))
             if len(slots):

@@ -29,11 +29,19 @@ def _cosine(a: dict[int, float], b: dict[int, float]) -> float:
 
 def similarities(lex: LexicalIndex, ids: Sequence[int]) -> np.ndarray:
     """Pairwise lexical cosine of `ids` (1 on the diagonal)."""
-    vecs = [lex.tfidf(i) for i in ids]
     out = np.eye(len(ids))
-    for i in range(len(ids)):
-        for j in range(i + 1, len(ids)):
-            out[i, j] = out[j, i] = _cosine(vecs[i], vecs[j])
+    if len(ids) < 2:
+        return out
+    counts, tids, weights = lex.tfidf_rows(ids)
+    # One dense row per entry over the terms any of them has: a few hundred columns.
+    cols, where = np.unique(tids, return_inverse=True)
+    m = np.zeros((len(ids), len(cols)))
+    m[np.repeat(np.arange(len(ids)), counts), where] = weights
+    dots = m @ m.T
+    sq = np.einsum("ij,ij->i", m, m)
+    norm = np.sqrt(np.outer(sq, sq))
+    np.divide(dots, norm, out=out, where=norm > 0)
+    np.fill_diagonal(out, 1.0)
     return out
 
 

@@ -259,48 +259,63 @@ class Retriever:
         n_cand = max(k, cfg.candidates)
         mask = self.lexical.mask(filters)
         scores = self.lexical.scores(terms)
-        scores[~mask] = 0.0
+        # BM25 is never negative, so ×0 zeroes what the filters drop (5x a boolean-mask store).
+        np.multiply(scores, mask, out=scores)
         bound = self.lexical.max_score(terms) or 1.0
         lex = [(d, s / bound) for d, s in self.lexical.top(scores, n_cand)]
         channels: dict[str, list[tuple[int, float]]] = {"lexical": lex}
         exact: dict[str, dict[int, float]] = {"lexical": {}}
         weights = {"lexical": cfg.lexical_weight}
-        total = int(np.count_nonzero(scores))
+        total = int(np.count_nonzero(scores > 0))
         qvecs: dict[str, tuple[np.ndarray, VectorIndex]] = {}
         for name, (embedder, vectors) in self.dense_channels().items():
             weights[name] = cfg.weight_of(name) if dense or name != self.name else 0.0
             if weights[name] <= 0:
                 continue
             qvec = self._query_vector(query, name, embedder)
-            near: list[tuple[int, float]] = []
-            if np.any(qvec):
-                for doc, sim in vectors.search(qvec, n_cand * 2):
-                    slot = self.lexical.slot_of(doc)
-                    if slot is not None and mask[slot]:
-                        near.append((doc, float(sim)))
-            near = near[:n_cand]
+            found = vectors.search(qvec, n_cand * 2) if np.any(qvec) else []
+            near = self._near(found, mask)[:n_cand]
             channels[name], qvecs[name] = near, (qvec, vectors)
-            for doc, _ in near:
-                slot = self.lexical.slot_of(doc)
-                if slot is not None and scores[slot] <= 0 and doc not in exact["lexical"]:
-                    total += 1
-                exact["lexical"][doc] = float(scores[slot]) / bound if slot is not None else 0.0
+            if near:  # every one is indexed and passes the filters (`_near`)
+                docs = [d for d, _ in near]
+                lexical = scores[self.lexical.slots_of(docs)].astype(np.float64)
+                seen = exact["lexical"]
+                total += sum(
+                    1
+                    for d, s in zip(docs, lexical.tolist(), strict=True)
+                    if s <= 0 and d not in seen
+                )
+                seen.update(zip(docs, (lexical / bound).tolist(), strict=True))
         # Each dense channel's score of the others' candidates (score fusion never reads a
         # miss as 0).
         listed = {d for ranked in channels.values() for d, _ in ranked}
         for name, (qvec, vectors) in qvecs.items():
             others = sorted(listed - {d for d, _ in channels[name]})
             exact[name] = vectors.score(qvec, others) if others else {}
-        fused = fuse(channels, weights, method=cfg.method, exact=exact)
+        # Only the head is read (boosting reorders it, the k hits come from it): the other
+        # few hundred candidates are scored for the order but never built.
+        head = max(k * 4, 50)
+        fused = fuse(channels, weights, method=cfg.method, exact=exact, limit=head)
         if boost and any(boost.values()):
-            fused = self._boost(fused[: max(k * 4, 50)], boost) + fused[max(k * 4, 50) :]
+            fused = self._boost(fused[:head], boost) + fused[head:]
         hits = [Hit(f.id, f.score, f.channels) for f in fused[:k]]
-        for hit in hits:
-            hit.matched = readable_terms(self.lexical.matched(hit.id, terms))
+        for hit, matched in zip(
+            hits, self.lexical.matched_many([h.id for h in hits], terms), strict=True
+        ):
+            hit.matched = readable_terms(matched)
         top = fused[0].score if fused else 0.0
         margin = top - fused[1].score if len(fused) > 1 else top
         used = [c for c, w in weights.items() if w > 0]
         return Ranked(hits, total, top, margin, used)
+
+    def _near(self, found: list[tuple[int, float]], mask: np.ndarray) -> list[tuple[int, float]]:
+        """Dense hits that are indexed lexically and pass the filters, in order."""
+        if not found:
+            return []
+        slots = self.lexical.slots_of([d for d, _ in found])
+        keep = slots >= 0
+        keep[keep] = mask[slots[keep]]
+        return [(d, float(s)) for (d, s), ok in zip(found, keep.tolist(), strict=True) if ok]
 
     def knows(self, word: str) -> bool:
         """Whether any index term of `word` occurs in a live entry (guards pinyin guesses)."""

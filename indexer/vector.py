@@ -219,8 +219,9 @@ class VectorIndex:
         return q
 
     def _positions(self, ids: Iterable[int]) -> np.ndarray:
-        pos = self._pos
-        return np.fromiter((pos[i] for i in ids if i in pos), dtype=np.int64)
+        get = self._pos.get
+        found = np.fromiter((get(i, -1) for i in ids), dtype=np.int64)
+        return found[found >= 0]
 
     def search(
         self, query_vec: np.ndarray, k: int, *, allowed: Collection[int] | None = None
@@ -259,12 +260,10 @@ class VectorIndex:
             if bitmap is not None:
                 sel = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
             dist, pos = index.search(q, k, params=self._params(index, sel, k))
-            labels = self._labels
-            hits = [
-                (int(labels[p]), float(d))
-                for d, p in zip(dist[0], pos[0], strict=True)
-                if p >= 0 and labels[p] >= 0
-            ]
+            found = pos[0] >= 0
+            labels = self._labels[pos[0][found]]
+            live = labels >= 0
+            hits = list(zip(labels[live].tolist(), dist[0][found][live].tolist(), strict=True))
             if self._delta is not None and len(self._delta):
                 hits += self._delta.search(q[0], k_all, allowed)
                 hits = sorted(hits, key=lambda h: (-h[1], h[0]))[:k_all]

@@ -37,6 +37,17 @@ def sees_all_departments(principal: Principal) -> bool:
     return principal.role is Role.admin
 
 
+def filter_key(principal: Principal) -> tuple[bool, bool, tuple[str, ...]]:
+    """All that `visible_filter(principal)` depends on: one key, one filter (statements built
+    with it can be kept per key)."""
+    everywhere = sees_all_departments(principal)
+    return (
+        sees_unpublished(principal),
+        everywhere,
+        () if everywhere else tuple(principal.departments),
+    )
+
+
 def visible_filter(principal: Principal) -> ColumnElement[bool]:
     """SQL condition on `entries` selecting the rows `principal` may see."""
     clauses: list[ColumnElement[bool]] = []

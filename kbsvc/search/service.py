@@ -26,7 +26,7 @@ from kbsvc.search.models import (
     SuggestRequest,
     SuggestResponse,
 )
-from kbsvc.search.snippet import snippet
+from kbsvc.search.snippet import Marker
 from kbsvc.vocab import mapping as vocab_mapping
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def _hits(
     query: str,
     banded: dict[int, Confidence],
 ) -> list[SearchHit]:
-    terms = search_engine.analyzer.query_terms(query)
+    marker = Marker(search_engine.analyzer.query_terms(query), search_engine.analyzer)
     out = []
     for h in hits:
         e = rows.get(h.id)
@@ -91,9 +91,7 @@ def _hits(
                 score=round(h.score, 4),
                 confidence=banded[h.id],
                 reasons=reasons,
-                snippet=snippet(
-                    (e.symptom, e.title, e.solution, e.cause), terms, search_engine.analyzer
-                ),
+                snippet=marker.snippet((e.symptom, e.title, e.solution, e.cause)),
                 sources=e.sources,
             )
         )

@@ -154,3 +154,29 @@ def test_bulk_load_gives_the_segment_adds_and_compaction_give() -> None:
     # Not a fresh index: the documents are added the ordinary way.
     bulk.fill([1000], [Counter({"t1": 2})], [DocMeta()])
     assert len(bulk) == len(docs) + 1 and 1000 in bulk
+
+
+def test_batch_reads_agree_with_per_document_reads_across_base_and_delta() -> None:
+    docs = _random_docs(3, 30)
+    index = LexicalIndex()
+    for doc_id, tf in docs.items():
+        index.add(doc_id, tf)
+    index.compact()
+    docs[200] = Counter({"t1": 2, "fresh": 1})
+    index.add(200, docs[200])  # in the delta
+    index.remove([4])
+    del docs[4]
+    ids = [1, 200, 4, 17, 999]  # 4 deleted, 999 never indexed
+    terms = ["t1", "fresh", "t7", "absent", "t3"]
+    many = index.matched_many(ids, terms)
+    for doc_id, got in zip(ids, many, strict=True):
+        want = [t for t in terms if t in docs.get(doc_id, {})]
+        assert got == index.matched(doc_id, terms) == want
+    assert index.slots_of(ids).tolist()[2:] == [-1, index.slot_of(17), -1]
+    counts, tids, weights = index.tfidf_rows(ids)
+    assert counts.tolist() == [len(index.tfidf(i)) for i in ids]
+    rows = np.split(np.arange(len(tids)), np.cumsum(counts)[:-1])
+    for doc_id, row in zip(ids, rows, strict=True):
+        assert dict(zip(tids[row].tolist(), weights[row].tolist(), strict=True)) == index.tfidf(
+            doc_id
+        )

@@ -118,3 +118,22 @@ def test_evidence_sees_a_corpus_fitted_channel_refitted_without_the_asked_ticket
     assert not np.any(blind.embedder.encode(["龘靐"], kind="query"))
     calibration_evidence.collect(r, kb, probes)
     assert r.embedder.model_id == served  # the served model is untouched
+
+
+def test_similarities_equal_the_pairwise_cosine_of_tfidf_dicts(kb: list[EntryDoc]) -> None:
+    import math
+
+    r = _lexical(kb)
+    ids = [1, 2, 3, 10, 11, 999]  # 999 is not indexed: no terms, similar to nothing
+    vecs = [r.lexical.tfidf(i) for i in ids]
+
+    def cosine(a: dict[int, float], b: dict[int, float]) -> float:
+        dot = sum(w * b.get(t, 0.0) for t, w in a.items())
+        norm = math.sqrt(sum(w * w for w in a.values()) * sum(w * w for w in b.values()))
+        return dot / norm if norm else 0.0
+
+    want = np.array([[cosine(a, b) for b in vecs] for a in vecs])
+    np.fill_diagonal(want, 1.0)
+    got = similarities(r.lexical, ids)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert got[0, 1] >= 0.5 > got[0, 2]
