@@ -55,9 +55,7 @@ def run_kbsvc_sqlite(
 ) -> subprocess.CompletedProcess[str]:
     """`python -m kbsvc ARGS` on the SQLite file in `data_dir`: KBSVC_DATABASE_URL="" on purpose,
     so a server URL in the environment (or .env) is never used."""
-    return run_kbsvc_with(
-        kbsvc_env(data_dir, KBSVC_DATABASE_URL="", **env), *args, timeout=timeout
-    )
+    return run_kbsvc_with(kbsvc_env(data_dir, KBSVC_DATABASE_URL="", **env), *args, timeout=timeout)
 
 
 def popen_kbsvc(env: Mapping[str, str], *args: str, **popen: Any) -> subprocess.Popen[Any]:
