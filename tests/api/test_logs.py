@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,8 +13,7 @@ import httpx
 import pytest
 
 from api.logs import configure_logging
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.cli import kbsvc_env, popen_kbsvc
 
 
 def _json_lines(text: str) -> list[dict[str, object]]:
@@ -58,17 +55,10 @@ def test_a_served_process_writes_only_json_to_stderr(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
-    env = {**os.environ, "KBSVC_DATA_DIR": str(tmp_path), "HF_HUB_OFFLINE": "1"}
-    env.pop("KBSVC_DATABASE_URL", None)
+    env = kbsvc_env(tmp_path, HF_HUB_OFFLINE="1", KBSVC_DATABASE_URL=None)
     log = tmp_path / "server.log"
     with log.open("w") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "kbsvc", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
+        proc = popen_kbsvc(env, "serve", "--port", str(port), stdout=subprocess.DEVNULL, stderr=err)
         try:
             base = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 120

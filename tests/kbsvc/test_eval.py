@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from kbsvc.search.eval import Judgment, evaluate, load_judgments, query_metrics
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.cli import run_kbsvc_with
 
 
 def test_metrics_hand_checked() -> None:
@@ -89,14 +86,7 @@ def test_eval_cli_from_links_and_file(tmp_path: Path) -> None:
         "HF_HUB_OFFLINE": "1",
     }
     for args in (["--from-links"], [str(judg), "--compare"]):
-        out = subprocess.run(
-            [sys.executable, "-m", "kbsvc", "eval", *args, "--json"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        out = run_kbsvc_with(env, "eval", *args, "--json")
         assert out.returncode == 0, out.stderr
         data = json.loads(out.stdout)
         rows = data["rows"]

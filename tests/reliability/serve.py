@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
 from kbsvc.config import KEY_ROLES, Settings
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.cli import popen_kbsvc
 
 
 def env(settings: Settings, **extra: str) -> dict[str, str]:
@@ -40,10 +38,10 @@ def start(
     /readyz unless `ready=False`."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     log = settings.data_dir / "server.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kbsvc", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env(settings, **{"KBSVC_LOG_LEVEL": "WARNING", **extra}),
+    args = ("serve", "--host", "127.0.0.1", "--port", str(port))
+    proc = popen_kbsvc(
+        env(settings, **{"KBSVC_LOG_LEVEL": "WARNING", **extra}),
+        *args,
         stdout=subprocess.DEVNULL,
         stderr=log.open("a"),
         start_new_session=True,  # SIGKILL of the group takes every worker down at once

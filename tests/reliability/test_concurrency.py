@@ -18,10 +18,10 @@ from sqlmodel import Session
 from kbsvc.auth import service as auth_service
 from kbsvc.auth.models import Role
 from kbsvc.config import Settings
+from tests.cli import popen_kbsvc
 from tests.reliability import serve
 from tests.web.conftest import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 CLIENT = Path(__file__).with_name("load_client.py")
 WRITERS, WRITES_EACH = 4, 12
 READERS, READS_EACH = 3, 25
@@ -34,21 +34,10 @@ def server(settings: Settings, engine: Engine) -> Iterator[str]:
     port = free_port()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     env = serve.env(settings)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kbsvc",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-        ],
-        cwd=ROOT,
-        env=env,
+    args = ("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2")
+    proc = popen_kbsvc(
+        env,
+        *args,
         stdout=subprocess.DEVNULL,
         stderr=open(settings.data_dir / "server.log", "w"),  # noqa: SIM115
     )

@@ -12,7 +12,6 @@ import re
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from contextlib import closing
 from pathlib import Path
@@ -22,8 +21,8 @@ import pytest
 from kbsvc.auth.models import SYSTEM
 from kbsvc.config import Settings
 from kbsvc.intake.service import BATCH_SIZE
+from tests.cli import kbsvc_env, popen_kbsvc
 
-ROOT = Path(__file__).resolve().parents[2]
 KILLS = int(os.environ.get("KBSVC_KILLS", "3"))
 ROWS = 3000  # 15 batches
 HEADER = ["工单号", "标题", "问题描述", "处理方法", "系统", "科室"]
@@ -49,16 +48,8 @@ def write_csv(path: Path, rows: int, prefix: str = "C") -> None:
 
 
 def kbsvc(data_dir: Path, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "KBSVC_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
-    env.pop("KBSVC_DATABASE_URL", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "kbsvc", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    env = kbsvc_env(data_dir, HF_HUB_OFFLINE="1", KBSVC_DATABASE_URL=None)
+    return popen_kbsvc(env, *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def timed_run(data_dir: Path, *args: str) -> tuple[float, str]:

@@ -4,10 +4,8 @@ and once space returns the service writes again; every acknowledged write is sti
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,8 +16,8 @@ from kbsvc import db
 from kbsvc.auth import service as auth_service
 from kbsvc.auth.models import Role
 from kbsvc.config import Settings
+from tests.cli import kbsvc_env, run_kbsvc_with
 
-ROOT = Path(__file__).resolve().parents[2]
 SIZE_MB = 96
 
 pytestmark = pytest.mark.slow
@@ -121,16 +119,8 @@ def test_full_disk_gives_json_errors_and_recovers(small_disk: Path, tmp_path: Pa
             + "".join(f"D{i},满盘{i},{'描述' * 3000},处理\n" for i in range(200)),
             encoding="utf-8",
         )
-        env = {**os.environ, "KBSVC_DATA_DIR": str(settings.data_dir), "HF_HUB_OFFLINE": "1"}
-        env.pop("KBSVC_DATABASE_URL", None)
-        cli = subprocess.run(
-            [sys.executable, "-m", "kbsvc", "import", str(csv), "--source", "disk-cli"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        env = kbsvc_env(settings.data_dir, HF_HUB_OFFLINE="1", KBSVC_DATABASE_URL=None)
+        cli = run_kbsvc_with(env, "import", str(csv), "--source", "disk-cli", timeout=300)
         assert cli.returncode != 0, cli.stdout
         assert "Traceback" not in cli.stderr, cli.stderr[-2000:]
         lines = [ln for ln in cli.stderr.splitlines() if ln.strip()]

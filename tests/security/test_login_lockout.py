@@ -4,11 +4,7 @@ password change (a copied cookie, a forgotten ward PC)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -21,8 +17,8 @@ from kbsvc.auth import service as auth_service
 from kbsvc.auth.models import AuditEvent, Role
 from kbsvc.config import Settings
 from kbsvc.timeutil import utcnow
+from tests.cli import run_kbsvc
 
-ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct-horse-42"
 LOGIN = "/api/v1/auth/login"
 
@@ -102,19 +98,7 @@ def test_guessing_spread_over_many_addresses_locks_the_account_everywhere(
     r = _login(fresh, "admin1", PASSWORD)
     assert r.status_code == 429 and "管理员解锁" in r.json()["message"], r.text
     # An admin lifts it with the CLI (the event counting restarts from is an audit row).
-    env = {
-        **os.environ,
-        "KBSVC_DATA_DIR": str(settings.data_dir),
-        "KBSVC_DATABASE_URL": settings.database_url,
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "kbsvc", "user", "unlock", "admin1"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_kbsvc(settings, "user", "unlock", "admin1")
     assert done.returncode == 0 and "unlocked admin1" in done.stdout, done.stderr
     assert _login(fresh, "admin1", PASSWORD).status_code == 200
 

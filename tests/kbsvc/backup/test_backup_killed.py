@@ -7,7 +7,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from sqlalchemy.engine import Engine
 from kbsvc.backup import service
 from kbsvc.config import Settings
 from kbsvc.exceptions import ValidationFailed
+from tests.cli import kbsvc_env, popen_kbsvc
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 KILLS = int(os.environ.get("KBSVC_KILLS", "3"))
@@ -35,13 +35,9 @@ def _ballast(engine: Engine) -> None:
 
 
 def _start(settings: Settings, dest: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, KBSVC_DATA_DIR=str(settings.data_dir))
-    env["KBSVC_DATABASE_URL"] = settings.database_url
-    return subprocess.Popen(
-        [sys.executable, "-m", "kbsvc", "backup", str(dest)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    env = kbsvc_env(settings.data_dir, KBSVC_DATABASE_URL=settings.database_url)
+    return popen_kbsvc(
+        env, "backup", str(dest), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
 
 

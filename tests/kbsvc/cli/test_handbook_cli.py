@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,29 +10,14 @@ from docx import Document
 from sqlmodel import Session
 
 from kbsvc.config import Settings
+from tests.cli import run_kbsvc
 from tests.kbsvc.handbooks.conftest import build_kb
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def kbsvc(settings: Settings, *args: str, public_url: str = "") -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "KBSVC_DATA_DIR": str(settings.data_dir),
-        "KBSVC_DATABASE_URL": settings.database_url,
-        "COLUMNS": "80",
-    }
-    env.pop("KBSVC_PUBLIC_BASE_URL", None)
-    if public_url:
-        env["KBSVC_PUBLIC_BASE_URL"] = public_url
-    return subprocess.run(
-        [sys.executable, "-m", "kbsvc", "handbook", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    """`kbsvc handbook ARGS`, 80 columns wide, with KBSVC_PUBLIC_BASE_URL only when given."""
+    url = public_url or None
+    return run_kbsvc(settings, "handbook", *args, COLUMNS="80", KBSVC_PUBLIC_BASE_URL=url)
 
 
 # Several `kbsvc` subprocesses, each paying the import cost: not in `make test-fast`.
@@ -106,32 +89,19 @@ def test_errors_are_one_line(session: Session, settings: Settings, tmp_path: Pat
 
     conf = tmp_path / "fonts.conf"
     conf.write_text('<?xml version="1.0"?><fontconfig></fontconfig>')
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kbsvc",
-            "handbook",
-            "export",
-            "--title",
-            "HIS",
-            "--system",
-            "HIS",
-            "--format",
-            "pdf",
-            "-o",
-            str(tmp_path / "y.pdf"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={
-            **os.environ,
-            "KBSVC_DATA_DIR": str(settings.data_dir),
-            "KBSVC_DATABASE_URL": settings.database_url,
-            "FONTCONFIG_FILE": str(conf),
-        },
+    r = run_kbsvc(
+        settings,
+        "handbook",
+        "export",
+        "--title",
+        "HIS",
+        "--system",
+        "HIS",
+        "--format",
+        "pdf",
+        "-o",
+        str(tmp_path / "y.pdf"),
+        FONTCONFIG_FILE=str(conf),
     )
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()

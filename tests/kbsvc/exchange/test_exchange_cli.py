@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,17 +10,14 @@ from sqlmodel import Session, select
 
 from kbsvc.config import Settings
 from kbsvc.entries.models import Entry
+from tests.cli import run_kbsvc
 from tests.factories import make_entry
 
 pytestmark = pytest.mark.postgres
 
 
 def _kbsvc(cfg: Settings, *args: str) -> str:
-    env = dict(os.environ, KBSVC_DATA_DIR=str(cfg.data_dir), KBSVC_DATABASE_URL=cfg.database_url)
-    env["KBSVC_EXCHANGE__SITE_NAME"] = cfg.exchange.site_name
-    done = subprocess.run(
-        [sys.executable, "-m", "kbsvc", *args], env=env, capture_output=True, text=True, timeout=120
-    )
+    done = run_kbsvc(cfg, *args, KBSVC_EXCHANGE__SITE_NAME=cfg.exchange.site_name)
     assert done.returncode == 0, done.stderr
     return done.stdout
 

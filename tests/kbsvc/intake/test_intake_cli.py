@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from kbsvc.cli import app
+from tests.cli import run_kbsvc_sqlite
 
 ROOT = Path(__file__).parents[3]
 FIXTURE = ROOT / "tests" / "fixtures" / "zhidian_export_gb18030.csv"
@@ -81,15 +79,8 @@ def test_user_mistakes_are_one_line_errors(cli_env: Path, args: list[str], messa
 def test_subprocess_bad_mapping_has_no_traceback(cli_env: Path) -> None:
     bad = cli_env / "bad.toml"
     bad.write_text("[columns\n", encoding="utf-8")
-    env = {**os.environ, "KBSVC_DATA_DIR": str(cli_env / "data")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "kbsvc", "import", str(FIXTURE), "--mapping", str(bad)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    # The subprocess is told KBSVC_DATABASE_URL="" itself, as cli_env tells this process.
+    proc = run_kbsvc_sqlite(cli_env / "data", "import", str(FIXTURE), "--mapping", str(bad))
     assert proc.returncode == 2
     assert "invalid TOML" in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1

@@ -21,6 +21,7 @@ from kbsvc.notify import schedule, service
 from kbsvc.notify.models import DeliveryStatus, EventType, OutboxDelivery
 from kbsvc.notify.worker import OutboxWorker, backoff
 from kbsvc.timeutil import LOCAL_TZ, utcnow
+from tests.cli import run_kbsvc
 from tests.factories import make_entry
 from tests.kbsvc.notify.conftest import add_channel, vendor_channel
 
@@ -209,26 +210,11 @@ def test_restricted_entry_goes_out_without_its_title(session: Session) -> None:
 def test_reviewer_mailbox_from_cli_gets_submitted_notices(
     session: Session, settings: Settings
 ) -> None:
-    import os
-    import subprocess
-    import sys
-
-    env = dict(os.environ, KBSVC_DATA_DIR=str(settings.data_dir))
-    env["KBSVC_DATABASE_URL"] = settings.database_url
     args = ["user", "add", "zhao", "--role", "reviewer", "--password", "s3cret-pass"]
-    done = subprocess.run(
-        [sys.executable, "-m", "kbsvc", *args, "--email", "zhao@hospital.cn"],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    done = run_kbsvc(settings, *args, "--email", "zhao@hospital.cn")
     assert done.returncode == 0, done.stderr
-    bad = subprocess.run(
-        [sys.executable, "-m", "kbsvc", "user", "add", "qian", "--password", "s3cret-pass"]
-        + ["--email", "not an address"],
-        env=env,
-        capture_output=True,
-        text=True,
+    bad = run_kbsvc(
+        settings, "user", "add", "qian", "--password", "s3cret-pass", "--email", "not an address"
     )
     assert bad.returncode == 2 and "not an e-mail address" in bad.stderr
     add_channel(session, "mail", "email", ["entry.submitted"], audience=True)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import timedelta
@@ -21,6 +19,7 @@ from kbsvc.notify import service
 from kbsvc.notify.models import DeliveryStatus, EventType, OutboxDelivery
 from kbsvc.notify.worker import OutboxWorker
 from kbsvc.timeutil import utcnow
+from tests.cli import kbsvc_env, popen_kbsvc
 from tests.kbsvc.notify.conftest import vendor_channel
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -34,8 +33,11 @@ def test_killed_worker_loses_nothing_and_resends_only_in_flight(
 ) -> None:
     rx = receiver("webhook", delay_s=0.4)
     vendor_channel(session, rx, ["flag.opened"])
-    env = dict(os.environ, KBSVC_DATA_DIR=str(settings.data_dir))
-    env.update(KBSVC_DATABASE_URL=settings.database_url, KBSVC_NOTIFY__POLL_INTERVAL_S="0.1")
+    env = kbsvc_env(
+        settings.data_dir,
+        KBSVC_DATABASE_URL=settings.database_url,
+        KBSVC_NOTIFY__POLL_INTERVAL_S="0.1",
+    )
     rnd = random.Random(int(os.environ.get("KBSVC_CRASH_SEED", "31")))
     for round_no in range(KILLS):
         for i in range(10):
@@ -45,7 +47,7 @@ def test_killed_worker_loses_nothing_and_resends_only_in_flight(
         session.commit()
         before = len(rx.received)
         target = before + rnd.randint(1, 8)  # kill while the target-th request is unanswered
-        proc = subprocess.Popen([sys.executable, "-m", "kbsvc", "notify", "run"], env=env)
+        proc = popen_kbsvc(env, "notify", "run")
         deadline = time.monotonic() + 120
         while len(rx.received) < target and time.monotonic() < deadline:
             time.sleep(0.01)

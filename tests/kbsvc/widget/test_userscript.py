@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,8 +15,8 @@ from kbsvc.auth.models import ApiKey
 from kbsvc.config import Settings
 from kbsvc.exceptions import ValidationFailed
 from kbsvc.widget.userscript import check_fields, origin_of
+from tests.cli import run_kbsvc_sqlite
 
-ROOT = Path(__file__).resolve().parents[3]
 FIELDS = {"ticket_id": "#no", "title": "#subject", "description": ".desc textarea"}
 
 
@@ -47,12 +44,9 @@ def test_field_map_is_checked() -> None:
 def test_cli_prints_a_userscript_with_an_origin_bound_key(tmp_path: Path) -> None:
     fields = tmp_path / "fields.json"
     fields.write_text(json.dumps(FIELDS), encoding="utf-8")
-    env = {**os.environ, "KBSVC_DATA_DIR": str(tmp_path), "KBSVC_DATABASE_URL": ""}
-    done = subprocess.run(
-        [sys.executable, "-m", "kbsvc", "widget", "userscript", "--match",
-         "https://hd.example.cn/ticket/*", "--fields", str(fields), "--source", "vendor-hd",
-         "--kb-url", "https://kb.example.cn"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    done = run_kbsvc_sqlite(
+        tmp_path, "widget", "userscript", "--match", "https://hd.example.cn/ticket/*",
+        "--fields", str(fields), "--source", "vendor-hd", "--kb-url", "https://kb.example.cn",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     script = done.stdout
