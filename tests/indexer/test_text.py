@@ -39,7 +39,7 @@ def test_cosine_of_count_vectors() -> None:
 def test_t2s_is_skipped_only_where_it_changes_nothing() -> None:
     from indexer.text import _t2s, _t2s_triggers, needs_t2s
 
-    chars, phrases = _t2s_triggers()
+    _anywhere, chars, phrases = _t2s_triggers()
     convert = _t2s().convert
     # 么 and 覆 change only inside a phrase (么麼, 答覆): alone they need no conversion.
     assert "么" in phrases and "覆" in phrases
