@@ -142,6 +142,9 @@ def load(
     """Rows of `ids` that exist (and that `principal` may see, when given), by id."""
     if not ids:
         return {}
+    # Core execution on the session's connection: the ORM's per-statement machinery cost a
+    # third of hydration. The flush is the autoflush that path made (nothing pending: free).
+    session.flush()
     out = {}
     for (
         i,
@@ -155,7 +158,7 @@ def load(
         status,
         tags,
         links,
-    ) in session.execute(_statement(principal), {"ids": list(ids)}):
+    ) in session.connection().execute(_statement(principal), {"ids": list(ids)}):
         out[i] = HitRow(
             i,
             title,
