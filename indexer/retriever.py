@@ -292,12 +292,19 @@ class Retriever:
         for name, (qvec, vectors) in qvecs.items():
             others = sorted(listed - {d for d, _ in channels[name]})
             exact[name] = vectors.score(qvec, others) if others else {}
-        # Only the head is read (boosting reorders it, the k hits come from it): the other
-        # few hundred candidates are scored for the order but never built.
+        # Only the head is read: the k hits and the runner-up, or what boosting reorders; the
+        # other few hundred candidates are scored for the order but never built.
         head = max(k * 4, 50)
-        fused = fuse(channels, weights, method=cfg.method, exact=exact, limit=head)
-        if boost and any(boost.values()):
-            fused = self._boost(fused[:head], boost) + fused[head:]
+        boosting = bool(boost and any(boost.values()))
+        fused = fuse(
+            channels,
+            weights,
+            method=cfg.method,
+            exact=exact,
+            limit=head if boosting else max(k, 1) + 1,
+        )
+        if boost and boosting:
+            fused = self._boost(fused[:head], boost)
         hits = [Hit(f.id, f.score, f.channels) for f in fused[:k]]
         for hit, matched in zip(
             hits, self.lexical.matched_many([h.id for h in hits], terms), strict=True
