@@ -292,17 +292,24 @@ class LexicalIndex:
         return self.matched_many([doc_id], terms)[0]
 
     def matched_many(self, doc_ids: Sequence[int], terms: Sequence[str]) -> list[list[str]]:
-        """`matched` for several documents (the terms are looked up once)."""
+        """`matched` for several documents: one membership test over all their terms."""
         known = [
             (t, tid)
             for t, tid in zip(terms, map(self._terms.get, terms), strict=True)
             if tid is not None
         ]
-        out = []
-        for slot in map(self._slot.get, doc_ids):
-            have = set() if slot is None else set(self._doc(slot)[0].tolist())
-            out.append([t for t, tid in known if tid in have])
-        return out
+        if not known or not doc_ids:
+            return [[] for _ in doc_ids]
+        none = np.zeros(0, np.int32)
+        rows = [none if s is None else self._doc(s)[0] for s in map(self._slot.get, doc_ids)]
+        tids = np.concatenate(rows)
+        asked = np.unique(np.fromiter((tid for _, tid in known), dtype=np.int64))
+        col = np.minimum(np.searchsorted(asked, tids), len(asked) - 1)
+        hit = asked[col] == tids
+        present = np.zeros((len(rows), len(asked)), dtype=np.bool_)
+        present[np.repeat(np.arange(len(rows)), [len(r) for r in rows])[hit], col[hit]] = True
+        where = dict(zip(asked.tolist(), range(len(asked)), strict=True))
+        return [[t for t, tid in known if row[where[tid]]] for row in present.tolist()]
 
     # ---- persistence (indexer/segment.py) -----------------------------------------------
     def save(self, folder: Path, *, version: str) -> Manifest:
