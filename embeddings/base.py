@@ -96,6 +96,24 @@ class Embedder(Protocol):
         ...
 
 
+@runtime_checkable
+class Counting(Protocol):
+    """A corpus-fitted embedder whose fit starts with per-passage work (LSA's n-gram counts)
+    that other processes can do, and that it keeps for a refit on a near-identical corpus."""
+
+    def count(self, passages: Sequence[str]) -> Any:
+        """The per-passage part of a fit, as a picklable value."""
+        ...
+
+    def remember(self, parts: Sequence[Any]) -> None:
+        """Keep `count` results (in passage order) for the next fits."""
+        ...
+
+    def release(self) -> None:
+        """Drop what is kept (memory)."""
+        ...
+
+
 def l2_normalize(vecs: np.ndarray) -> np.ndarray:
     """Row-normalise in place-safe fashion; zero rows stay zero instead of becoming NaN."""
     vecs = np.ascontiguousarray(vecs, dtype=np.float32)

@@ -10,6 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from embeddings import grams
 from embeddings.base import (
     BaseEmbedder,
     EmbedderError,
@@ -20,6 +21,7 @@ from embeddings.base import (
     StateMismatch,
     l2_normalize,
 )
+from embeddings.grams import Counted
 
 _WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's char analyzer collapses them
 _SLICE = 10_000
@@ -60,6 +62,7 @@ class LsaEmbedder(BaseEmbedder):
         self._proj = np.empty((0, 0), np.float32)  # (n_features, n_components)
         self._fingerprint = ""
         self.fitted_docs = 0
+        self._kept: Counted | None = None  # the last counts, for a refit (see count)
 
     @property
     def dim(self) -> int:
@@ -122,28 +125,52 @@ class LsaEmbedder(BaseEmbedder):
         out[rows, : self._proj.shape[1]] = tfidf @ self._proj
         return l2_normalize(out)
 
+    def count(self, passages: Sequence[str]) -> Counted:
+        """Passages preprocessed and n-grammed, as a fit needs them: work that can run in
+        another process (the rebuild's analysis workers) and be `remember`ed here."""
+        return Counted.of(passages, [self.preprocess(p) for p in passages], self.ngram_range)
+
+    def remember(self, parts: Sequence[Counted]) -> None:
+        """Keep these counts for the next fits (a fit reuses the rows of passages it holds)."""
+        self._kept = Counted.join(parts)
+
+    def release(self) -> None:
+        """Drop the counts kept for a refit (a 100k-entry corpus's take ~250 MB)."""
+        self._kept = None
+
+    def _counted(self, passages: list[str]) -> Counted:
+        """The passages' counts: rows kept from an earlier count, the rest counted now."""
+        kept = self._kept
+        rows = kept.rows(passages) if kept is not None else [-1] * len(passages)
+        hits = [i for i, r in enumerate(rows) if r >= 0]
+        if kept is not None and len(hits) == len(passages):
+            return kept.take(rows)
+        misses = [i for i, r in enumerate(rows) if r < 0]
+        parts = [self.count([passages[i] for i in misses])]
+        if kept is not None and hits:
+            parts.insert(0, kept.take([rows[i] for i in hits]))
+        joined = Counted.join(parts)
+        return joined.take(np.argsort(hits + misses, kind="stable").tolist())
+
     def _fit(self, corpus: Sequence[str]) -> tuple[list[int], sp.csr_matrix]:
         """Fit; returns the corpus rows that had n-grams and their weighted counts."""
         # Only the process that fits needs scikit-learn (~40 MB): readers map a fitted state.
         from sklearn.decomposition import TruncatedSVD
-        from sklearn.feature_extraction.text import CountVectorizer
 
         rows = [i for i, t in enumerate(corpus) if t and t.strip()]
-        texts = [self.preprocess(corpus[i]) for i in rows]
-        docs = [d for d in texts if d]
+        counted = self._counted([corpus[i] for i in rows])
+        self._kept = counted  # a refit on a corpus differing in a few passages recounts those
+        docs = np.flatnonzero(counted.nonempty)
         if len(docs) < 2:
             raise EmbedderError("LSA needs at least 2 non-empty documents to fit")
-        # Single-occurrence n-grams are mostly noise once the corpus is large.
+        # CountVectorizer(analyzer="char", min_df, max_features)'s fit, repeated exactly
+        # (embeddings/grams.py). Single-occurrence n-grams are mostly noise in a large corpus.
+        everything = grams.Counts(counted.counts.keys, counted.counts.matrix[docs])
         min_df = 2 if len(docs) >= 2000 else 1
-        vectorizer = CountVectorizer(
-            analyzer="char",
-            ngram_range=self.ngram_range,
-            lowercase=False,
-            max_features=self.max_features,
-            min_df=min_df,
-            dtype=np.int32,
-        )
-        counts = vectorizer.fit_transform(docs).tocsr()
+        cols = grams.prune(everything, min_df=min_df, max_features=self.max_features)
+        if not len(cols):
+            raise EmbedderError("LSA found no n-gram in enough documents to fit")
+        counts = everything.matrix[:, cols].tocsr()
         df = np.bincount(counts.indices, minlength=counts.shape[1])
         # Smooth idf, as scikit-learn's TfidfTransformer does.
         self._idf = (np.log((1 + len(docs)) / (1 + df)) + 1.0).astype(np.float32)
@@ -160,10 +187,10 @@ class LsaEmbedder(BaseEmbedder):
             rows_for_svd = tfidf[np.linspace(0, tfidf.shape[0] - 1, SVD_ROWS).astype(np.int64)]
         with threadpool_limits(limits=1, user_api="blas"):
             svd.fit(rows_for_svd)
-        vocab = np.array(vectorizer.get_feature_names_out().tolist(), dtype=np.str_)
+        vocab = grams.strings(counted.counts.keys[cols])
         self._install(vocab, self._idf, svd.components_.T, len(docs))
         # A text that is only punctuation has no n-grams: its row stays zero, as in encode.
-        return [i for i, d in zip(rows, texts, strict=True) if d], tfidf
+        return [rows[i] for i in docs.tolist()], tfidf
 
     def _install(self, vocab: np.ndarray, idf: np.ndarray, proj: np.ndarray, n_docs: int) -> None:
         if len(vocab) > 1 and not bool(np.all(vocab[:-1] < vocab[1:])):

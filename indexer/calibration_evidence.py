@@ -153,6 +153,15 @@ def collect(r: Retriever, docs: Sequence[EntryDoc], probes: Sequence[Probe]) -> 
     gs: list[int] = []
     answerable: list[bool] = []
     learn = r.config.learn_from_use
+    whole: dict[int, dict[str, float]] = {}  # an entry's own terms, put back after each probe
+
+    def terms(d: EntryDoc) -> dict[str, float]:
+        # Analysis is a pure function of the text: once per entry, not once per put-back
+        # (a hidden entry's near duplicates come back with it, probe after probe).
+        if d.id not in whole:
+            whole[d.id] = r.analyzer.weighted(d.fields(learn_from_use=learn))
+        return whole[d.id]
+
     # An entry's near duplicates answer its tickets too: they leave with it when it is
     # hidden (else a near miss would be a right answer), and are no wrong answer beside it.
     ids = {p.entry_id for p in probes if p.entry_id in by_id}
@@ -189,7 +198,7 @@ def collect(r: Retriever, docs: Sequence[EntryDoc], probes: Sequence[Probe]) -> 
         finally:
             back = [doc] if (trimmed or hidden) and doc is not None else []
             for d in back + [by_id[i] for i in gone[1:]]:
-                r.lexical.add(d.id, r.analyzer.weighted(d.fields(learn_from_use=learn)), d.meta())
+                r.lexical.add(d.id, terms(d), d.meta())
             for _emb, lay in lays.values():
                 lay.clear()
         if x is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from embeddings.base import Counting
 from indexer import backfill, calibration, store
 from indexer.calibration_model import Band, Calibration
 from indexer.channels import EngineBase, Role
@@ -102,6 +103,9 @@ class SearchEngine(EngineBase):
                 log.info("dense channel: %d vectors kept, %d to embed", kept, len(r.pending))
             fitted = len(docs) if any(e.needs_fit for e, _ in r.dense_channels().values()) else 0
             cal = self._calibrate(r, docs)
+            for emb, _index in r.dense_channels().values():
+                if isinstance(emb, Counting):
+                    emb.release()  # the fit's counts served calibration's refit
             with self._lock.write():
                 self.retriever, self.last_seq, self.fitted_count = r, seq, fitted
                 self.calibration = cal

@@ -13,6 +13,7 @@ from indexer.columns import ArrayColumn, CodeColumn
 from indexer.fields import DocMeta, Filters
 from indexer.lexical_delta import Delta
 from indexer.manifest import Manifest
+from indexer.packed import Packed, pack, unpack
 from indexer.segment import CODE_FIELDS, Segment
 from indexer.terms import TermTable
 from indexer.topk import top_slots
@@ -79,32 +80,24 @@ class LexicalIndex:
     def fill(
         self,
         doc_ids: Sequence[int],
-        terms: Sequence[Mapping[str, float]],
+        terms: Sequence[Mapping[str, float]] | Packed,
         metas: Sequence[DocMeta],
     ) -> None:
         """Fill an empty index at once (a rebuild): the base segment `add` for each document
         and `compact` would give, without growing a delta first."""
         if len(self._ids) or len(set(doc_ids)) != len(doc_ids):  # not a fresh fill: add them
-            for doc_id, tf, meta in zip(doc_ids, terms, metas, strict=True):
+            dicts = unpack(terms) if isinstance(terms, Packed) else terms
+            for doc_id, tf, meta in zip(doc_ids, dicts, metas, strict=True):
                 self.add(doc_id, tf, meta)
             self.compact()
             return
-        vocab: dict[str, int] = {}
-        counts = np.fromiter((len(tf) for tf in terms), dtype=np.int64, count=len(terms))
-        total = int(counts.sum())
-        tids = np.fromiter(
-            (vocab.setdefault(t, len(vocab)) for tf in terms for t in tf),
-            dtype=np.int32,
-            count=total,
-        )
-        tfs = np.fromiter((w for tf in terms for w in tf.values()), dtype=np.float32, count=total)
-        names = list(vocab)
+        packed = terms if isinstance(terms, Packed) else pack(terms)
         seg = segment.build(
             np.asarray(doc_ids, dtype=np.int64),
-            counts,
-            tids,
-            tfs,
-            names.__getitem__,
+            packed.counts,
+            packed.tids,
+            packed.tfs,
+            packed.vocab.__getitem__,
             [(m.system, m.department, m.status, tuple(m.tags)) for m in metas],
         )
         self._install(seg)

@@ -21,6 +21,7 @@ from indexer.docs import EntryDoc
 from indexer.fields import Filters
 from indexer.fusion import ChannelHit, Fused, Method, fuse
 from indexer.lexical import LexicalIndex
+from indexer.packed import Packed
 from indexer.vector import VectorIndex
 
 Progress = Callable[[int, int], None]
@@ -165,16 +166,11 @@ class Retriever:
                 self.pending.pop(doc.id, None)
                 self.embedded[doc.id] = passage_hash(text)
 
-    def fill(
-        self,
-        docs: Sequence[EntryDoc],
-        terms: Sequence[Mapping[str, float]],
-        vecs: np.ndarray | None,
-        extra: Mapping[str, np.ndarray],
+    def fill_vectors(
+        self, docs: Sequence[EntryDoc], vecs: np.ndarray | None, extra: Mapping[str, np.ndarray]
     ) -> None:
-        """Load an empty retriever with analysed documents (indexer/build.py): one add per
-        vector index and one compaction; `vecs` None leaves the primary vectors pending."""
-        self.lexical.fill([d.id for d in docs], terms, [d.meta() for d in docs])
+        """Load the empty vector indexes (indexer/build.py, while its workers still analyse):
+        one add each; `vecs` None leaves the primary vectors pending."""
         if not docs:
             return
         ids = [d.id for d in docs]
@@ -190,6 +186,12 @@ class Retriever:
             return
         self.vectors.add(ids, vecs)
         self.embedded.update({i: passage_hash(t) for i, t in texts.items()})
+
+    def fill_lexical(
+        self, docs: Sequence[EntryDoc], terms: Sequence[Mapping[str, float]] | Packed
+    ) -> None:
+        """Load the empty lexical index with analysed documents: one compaction."""
+        self.lexical.fill([d.id for d in docs], terms, [d.meta() for d in docs])
 
     def set_vectors(self, items: Sequence[tuple[int, str]], vecs: np.ndarray) -> int:
         """Store background-made vectors whose passage is still the one awaiting a vector."""

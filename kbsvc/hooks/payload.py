@@ -7,7 +7,7 @@ from typing import Any
 from kbsvc.exceptions import KbError
 from kbsvc.hooks.models import EventKind
 from kbsvc.intake.mapping import Mapping
-from kbsvc.intake.service import parse_row
+from kbsvc.intake.parsing import parse_row
 from kbsvc.tickets.models import TicketIn
 
 MAX_DEPTH = 8

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
-from sqlmodel import Session, col
+from sqlalchemy import Table, insert, select, update
+from sqlmodel import Session, SQLModel, col
 
 from kbsvc.config import PrivacySettings
 from kbsvc.entries import changes
@@ -38,6 +38,12 @@ from kbsvc.tickets.models import Ticket
 from kbsvc.timeutil import utcnow
 
 Key = tuple[str, str]
+
+
+def _table(model: type[SQLModel]) -> Table:
+    """A model's table: inserting plain rows into it is a Core statement, which skips the
+    ORM's bulk path (per-row bookkeeping for objects that never exist: ~20 % of a write)."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -75,7 +81,7 @@ def _upsert_tickets(
             changed.append(row)
             out.append((row, "updated"))
     if new:
-        session.execute(insert(Ticket), new)
+        session.execute(insert(_table(Ticket)), new)
     if changed:
         ids = [existing[r.key][0] for r in changed]
         current = {
@@ -105,7 +111,7 @@ def record_changes(session: Session, entry_ids: Sequence[int]) -> dict[int, int]
     seqs = dict(zip(entry_ids, range(last - len(entry_ids) + 1, last + 1), strict=True))
     now = utcnow()
     session.execute(
-        insert(EntryChange),
+        insert(_table(EntryChange)),
         [{"seq": s, "entry_id": e, "op": "upsert", "at": now} for e, s in seqs.items()],
     )
     return seqs
@@ -173,7 +179,8 @@ def _create_entries(
     ]
     ids = list(
         session.execute(
-            insert(Entry).returning(col(Entry.id), sort_by_parameter_order=True), values
+            insert(_table(Entry)).returning(_table(Entry).c.id, sort_by_parameter_order=True),
+            values,
         ).scalars()
     )
     tag_names: list[list[str]] = [r.entry["tags"] for r in rows if r.entry is not None]
@@ -184,7 +191,7 @@ def _create_entries(
         for n in names
     ]
     if pairs:
-        session.execute(insert(EntryTag), pairs)
+        session.execute(insert(_table(EntryTag)), pairs)
     seqs = record_changes(session, ids)
     session.execute(update(Entry), [{"id": i, "change_seq": s} for i, s in seqs.items()])
     state = str(status)
@@ -211,10 +218,10 @@ def _create_entries(
                 "created_at": now,
             }
         )
-    session.execute(insert(EntryVersion), versions)
+    session.execute(insert(_table(EntryVersion)), versions)
     # Entry, tags and link commit together: one change record covers them (row by row, the
     # link records a second one).
-    session.execute(insert(EntryLink), links)
+    session.execute(insert(_table(EntryLink)), links)
 
 
 def write_batch(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,98 +17,18 @@ from kbsvc.db import savepoint
 from kbsvc.entries.models import EntryStatus
 from kbsvc.exceptions import ValidationFailed
 from kbsvc.intake import bulk
-from kbsvc.intake import values as V
-from kbsvc.intake.mapping import BoundMapping, Mapping
+from kbsvc.intake.mapping import Mapping
 from kbsvc.intake.models import CaptureMode, ImportReport, RowError
+from kbsvc.intake.parsing import ParsedRow, Reading, duplicate, parse_rows, parse_table
 from kbsvc.intake.prepare import Plan, Row, validation_reason
 from kbsvc.intake.readers import Table, read_table
 from kbsvc.intake.workers import prepared
 from kbsvc.tickets import service as tickets
-from kbsvc.tickets.models import TicketIn
 from kbsvc.vocab import mapping as vocab_mapping
 
 BATCH_SIZE = 500
-_DATES = ("opened_at", "resolved_at")
-_CONTENT = ("title", "symptom", "description", "solution")
 
 Progress = Callable[[int], None]
-
-
-@dataclass
-class ParsedRow:
-    line: int
-    item: TicketIn
-
-
-def _raw(values: dict[str, Any]) -> dict[str, Any]:
-    """The row as imported, JSON-safe (dates as ISO text)."""
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        if value is None or isinstance(value, str | int | float | bool | list | dict):
-            out[key] = value
-        else:
-            out[key] = V.cell_text(value)
-    return out
-
-
-def parse_row(
-    values: dict[str, Any], bound: BoundMapping, *, source: str, date_formats: Sequence[str] = ()
-) -> TicketIn:
-    """One row → TicketIn; raises ValueError with a readable reason."""
-    fields = bound.extract(values, V.is_blank)
-    data: dict[str, Any] = {"source": source, "raw": _raw(values)}
-    for name, value in fields.items():
-        if name in _DATES:
-            try:
-                data[name] = V.parse_datetime(value, date_formats)
-            except ValueError as exc:
-                raise ValueError(f"{name}: {exc}") from None
-        elif name == "handling_minutes":
-            try:
-                data[name] = V.parse_minutes(value, hours=bound.hours)
-            except ValueError as exc:
-                raise ValueError(f"{name}: {exc}") from None
-        elif name == "priority":
-            data[name] = V.normalise_priority(value)
-        elif name == "tags":
-            data[name] = value if isinstance(value, list) else V.cell_text(value)
-        else:
-            data[name] = V.cell_text(value)
-    if not any(data.get(k) for k in _CONTENT):
-        raise ValueError("no title, symptom, description or solution")
-    try:
-        return TicketIn(**data)
-    except ValidationError as exc:
-        raise ValueError(validation_reason(exc)) from None
-
-
-def parse_table(
-    table: Table, mapping: Mapping, *, source: str
-) -> tuple[list[ParsedRow], list[RowError]]:
-    """Valid rows and row errors; a repeated ticket id is an error on its later rows."""
-    bound = mapping.bind(table.headers)
-    rows: list[ParsedRow] = []
-    errors = [RowError(line=line, message=msg) for line, msg in table.bad_lines]
-    first_seen: dict[str, int] = {}
-    for row in table.rows:
-        try:
-            item = parse_row(row.values, bound, source=source, date_formats=mapping.date_formats)
-        except ValueError as exc:
-            errors.append(RowError(line=row.line, message=str(exc)))
-            continue
-        key = item.resolved_external_id()
-        if key in first_seen:
-            errors.append(
-                RowError(
-                    line=row.line,
-                    message=(f"duplicate ticket {key!r} (first on line {first_seen[key]})"),
-                )
-            )
-            continue
-        first_seen[key] = row.line
-        rows.append(ParsedRow(row.line, item))
-    errors.sort(key=lambda e: e.line)
-    return rows, errors
 
 
 @dataclass(frozen=True)
@@ -149,13 +70,13 @@ def _write_row(session: Session, parsed: ParsedRow, how: _Writes, report: Import
 
 def _write_batch(
     session: Session,
-    batch: list[ParsedRow],
+    batch: Callable[[], list[ParsedRow]],
     prepared: list[Row],
     how: _Writes,
     report: ImportReport,
 ) -> None:
     """One savepoint per batch written in bulk; if the database refuses it, redo the batch
-    row by row, so one bad row costs one row."""
+    (`batch()`: its rows parsed again) row by row, so one bad row costs one row."""
     snapshot = report.model_copy(deep=True)
     ok = [r for r in prepared if not r.problem]
     try:
@@ -180,7 +101,7 @@ def _write_batch(
         pass  # the batch's savepoint is undone; earlier batches stand
     for key in ("imported", "updated", "unchanged", "entries_created", "entries_updated"):
         setattr(report, key, getattr(snapshot, key))
-    for parsed in batch:
+    for parsed in batch():
         try:
             with savepoint(session):
                 _write_row(session, parsed, how, report)
@@ -219,6 +140,21 @@ def _write_all_or_nothing(
         ) from None
 
 
+def _parsed(rows: list[tuple[int, dict[str, Any]]], reading: Reading) -> list[ParsedRow]:
+    return parse_rows(rows, reading)[0]
+
+
+def _report(table: Table, errors: list[RowError]) -> ImportReport:
+    """The report of a table's import before any row is written."""
+    return ImportReport(
+        format=table.format,
+        encoding=table.encoding,
+        rows=len(table.rows) + len(table.bad_lines),
+        invalid=len(errors),
+        errors=errors,
+    )
+
+
 def import_table(
     session: Session,
     table: Table,
@@ -247,35 +183,44 @@ def import_table(
     if not source or len(source) > 64:
         raise ValidationFailed("source must be 1–64 characters")
     actor = actor or f"import:{source}"
-    rows, errors = parse_table(table, mapping, source=source)
-    report = ImportReport(
-        format=table.format,
-        encoding=table.encoding,
-        rows=len(rows) + len(errors),
-        invalid=len(errors),
-        errors=errors,
-    )
-    if strict and errors:
-        report.committed = False
-        report.skipped = report.rows
-        return report
     how = _Writes(capture=capture, actor=actor, privacy=privacy)
     if strict:  # all-or-nothing: a single transaction, row by row
+        rows, errors = parse_table(table, mapping, source=source)
+        report = _report(table, errors)
+        if errors:
+            report.committed = False
+            report.skipped = report.rows
+            return report
         _write_all_or_nothing(session, rows, how, report)
         if progress:
             progress(len(rows))
     else:
+        report = _report(table, [RowError(line=ln, message=m) for ln, m in table.bad_lines])
+        reading = Reading(mapping.bind(table.headers), source, tuple(mapping.date_formats))
         size = max(1, batch_size)
-        batches = [rows[start : start + size] for start in range(0, len(rows), size)]
+        lines = [(row.line, row.values) for row in table.rows]
+        batches = [lines[start : start + size] for start in range(0, len(lines), size)]
         plan = Plan(
             privacy=privacy,
             capture=capture is not CaptureMode.none,
             vocabulary=vocab_mapping.normalizer(session),
         )
-        work = [[(p.line, p.item) for p in batch] for batch in batches]
         n = cores() if workers is None else workers
-        for batch, ready in zip(batches, prepared(plan, work, n), strict=True):
-            _write_batch(session, batch, ready, how, report)
+        first_seen: dict[str, int] = {}  # ticket id → the line that had it first
+        for batch, ready in zip(batches, prepared(plan, reading, batches, n), strict=True):
+            report.errors += ready.errors
+            report.invalid += len(ready.errors)
+            fresh: list[Row] = []
+            for row, key in zip(ready.rows, ready.ids, strict=True):
+                if key in first_seen:
+                    report.errors.append(duplicate(key, row.line, first_seen[key]))
+                    report.invalid += 1
+                    continue
+                first_seen[key] = row.line
+                fresh.append(row)
+            kept = {r.line for r in fresh}
+            again = [(line, values) for line, values in batch if line in kept]
+            _write_batch(session, partial(_parsed, again, reading), fresh, how, report)
             if batch_done:
                 batch_done()
             if progress:

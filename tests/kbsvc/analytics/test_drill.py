@@ -173,7 +173,7 @@ def test_heatmap_legend_bins_are_whole_and_distinct() -> None:
 def test_webhook_and_import_carry_handling_minutes() -> None:
     from kbsvc.hooks.payload import parse_event
     from kbsvc.intake.mapping import Mapping as M
-    from kbsvc.intake.service import parse_row
+    from kbsvc.intake.parsing import parse_row
 
     _id, _kind, item = parse_event(
         {
