@@ -93,9 +93,11 @@ def txtai_ask(texts: list[str], cache: Path) -> Ask:
     torch.set_num_threads(1)
     digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:12]
     path = cache / f"txtai-{len(texts)}-{digest}"
-    emb = Embeddings(path=str(bundled_model_dir()), hybrid=True, content=False)
+    model = str(bundled_model_dir())
+    emb = Embeddings(path=model, hybrid=True, content=False)
     if (path / "config.json").exists():
-        emb.load(str(path))
+        # The saved config names the model directory of the venv that built it: use this one's.
+        emb.load(str(path), config={"path": model})
         print(f"txtai  index loaded from {path}", flush=True)
     else:
         emb.index((i, t, None) for i, t in enumerate(texts))
