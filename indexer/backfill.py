@@ -15,7 +15,8 @@ from pathlib import Path
 from indexer.docs import EntryDoc
 from indexer.errors import IndexStoreError
 from indexer.manifest import read_json_file, write_atomic
-from indexer.retriever import Retriever, passage_hash
+from indexer.retriever import Retriever
+from indexer.retriever_writes import passage_hash
 
 STATE = "dense_state.json"
 BATCH = 8  # passages per model call: ~2-3 s, short enough for a swap or stop to wait on

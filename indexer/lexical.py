@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -12,14 +12,14 @@ from indexer import segment
 from indexer.columns import ArrayColumn, CodeColumn
 from indexer.fields import DocMeta, Filters
 from indexer.lexical_delta import Delta
+from indexer.lexical_writes import LexicalWrites
 from indexer.manifest import Manifest
-from indexer.packed import Packed, pack, unpack
 from indexer.segment import CODE_FIELDS, Segment
 from indexer.terms import TermTable
 from indexer.topk import top_slots
 
 
-class LexicalIndex:
+class LexicalIndex(LexicalWrites):
     """BM25 (Lucene idf): an immutable base `Segment` (arrays, memory-mapped once saved) and a
     delta of slots appended since. An update is delete + append; a delete clears a live flag
     and adjusts document frequencies, so no write touches the base. `compact()` folds the
@@ -55,77 +55,6 @@ class LexicalIndex:
         self._delta = Delta(n)
         self._total_len = float(np.asarray(a["lens"], dtype=np.float64).sum())
 
-    # ---- writes -------------------------------------------------------------------------
-    def add(self, doc_id: int, tf: Mapping[str, float], meta: DocMeta | None = None) -> None:
-        """Insert or replace one document."""
-        if doc_id in self._slot:
-            self.remove([doc_id])
-        meta = meta or DocMeta()
-        tids = np.fromiter((self._terms.add(t) for t in tf), dtype=np.int32, count=len(tf))
-        tfs = np.fromiter(tf.values(), dtype=np.float32, count=len(tf))
-        if len(self._terms) > len(self._df):
-            self._df.extend(np.zeros(len(self._terms) - len(self._df), dtype=np.int64))
-        slot = len(self._ids)
-        self._ids.append(doc_id)
-        self._slot[doc_id] = slot
-        self._delta.add(tids, tfs, meta)
-        length = float(tfs.sum())
-        self._alive.append(True)
-        self._len.append(length)
-        for name, col in self._codes.items():
-            col.append(getattr(meta, name))
-        self._df.data[tids] += 1
-        self._total_len += length
-
-    def fill(
-        self,
-        doc_ids: Sequence[int],
-        terms: Sequence[Mapping[str, float]] | Packed,
-        metas: Sequence[DocMeta],
-    ) -> None:
-        """Fill an empty index at once (a rebuild): the base segment `add` for each document
-        and `compact` would give, without growing a delta first."""
-        if len(self._ids) or len(set(doc_ids)) != len(doc_ids):  # not a fresh fill: add them
-            dicts = unpack(terms) if isinstance(terms, Packed) else terms
-            for doc_id, tf, meta in zip(doc_ids, dicts, metas, strict=True):
-                self.add(doc_id, tf, meta)
-            self.compact()
-            return
-        packed = terms if isinstance(terms, Packed) else pack(terms)
-        seg = segment.build(
-            np.asarray(doc_ids, dtype=np.int64),
-            packed.counts,
-            packed.tids,
-            packed.tfs,
-            packed.vocab.__getitem__,
-            [(m.system, m.department, m.status, tuple(m.tags)) for m in metas],
-        )
-        self._install(seg)
-
-    def remove(self, doc_ids: Iterable[int]) -> None:
-        """Delete documents (unknown ids are ignored)."""
-        for doc_id in doc_ids:
-            slot = self._slot.pop(doc_id, None)
-            if slot is None:
-                continue
-            tids, _ = self._doc(slot)
-            self._df.data[tids] -= 1
-            self._alive.data[slot] = False
-            self._total_len -= float(self._len.data[slot])
-            if slot >= self._base_n:
-                self._delta.remove(slot)
-
-    def needs_compaction(self) -> bool:
-        """True once the delta or the dead slots are big enough to slow queries."""
-        n = len(self._ids)
-        dead = n - len(self._slot)
-        delta = n - self._base_n
-        return delta > max(2000, n // 10) or dead > max(2000, n // 4)
-
-    def compact(self) -> None:
-        """Renumber live documents and terms into one base segment (in memory)."""
-        self._install(self.snapshot())
-
     def clone(self) -> LexicalIndex:
         """An index over the same live documents to edit apart from this one (calibration's
         leave-one-out); a compacted index shares its immutable base instead of copying it."""
@@ -133,25 +62,6 @@ class LexicalIndex:
         whole = len(self._ids) == self._base_n == len(self._slot)
         out._install(self._seg if whole else self.snapshot())
         return out
-
-    def snapshot(self) -> Segment:
-        """The live documents as a new base segment (reads only: searches may run meanwhile)."""
-        live = np.flatnonzero(self._alive.data)
-        base = live[live < self._base_n]
-        tids, tfs, counts = self._seg.docs(base)
-        extra = [self._delta.doc(s) for s in live[live >= self._base_n].tolist()]
-        tids = np.concatenate([tids, *(d[0] for d in extra)])
-        tfs = np.concatenate([tfs, *(d[1] for d in extra)])
-        counts = np.concatenate([counts, [len(d[0]) for d in extra]]).astype(np.int64)
-        metas = [self._meta_at(int(s)) for s in live]
-        return segment.build(
-            self._ids.data[live].copy(),
-            counts,
-            tids,
-            tfs,
-            self._terms.term,
-            [(m.system, m.department, m.status, m.tags) for m in metas],
-        )
 
     # ---- reads --------------------------------------------------------------------------
     def __len__(self) -> int:

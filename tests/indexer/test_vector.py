@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer import vector
+from indexer import vector_reads
 from indexer.errors import IndexCorrupt, IndexMismatch, IndexMissing
 from indexer.vector import VectorIndex
 
@@ -83,7 +83,7 @@ def test_filtered_search(make) -> None:  # type: ignore[no-untyped-def]
 
 def test_wide_filter_walks_the_hnsw_graph(monkeypatch: pytest.MonkeyPatch) -> None:
     # Lower the exact-scan cut-off so this small index takes the filtered-graph path.
-    monkeypatch.setattr(vector, "EXACT_FILTER_LIMIT", 10)
+    monkeypatch.setattr(vector_reads, "EXACT_FILTER_LIMIT", 10)
     index = VectorIndex(DIM, "m", ann_threshold=50)
     vecs = unit(400, seed=9)
     index.add(np.arange(400), vecs)
