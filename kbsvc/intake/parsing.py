@@ -75,22 +75,18 @@ def parse_table(
     table: Table, mapping: Mapping, *, source: str
 ) -> tuple[list[ParsedRow], list[RowError]]:
     """Valid rows and row errors; a repeated ticket id is an error on its later rows."""
-    bound = mapping.bind(table.headers)
+    reading = Reading(mapping.bind(table.headers), source, tuple(mapping.date_formats))
+    parsed, errors = parse_rows([(row.line, row.values) for row in table.rows], reading)
+    errors += [RowError(line=line, message=msg) for line, msg in table.bad_lines]
     rows: list[ParsedRow] = []
-    errors = [RowError(line=line, message=msg) for line, msg in table.bad_lines]
     first_seen: dict[str, int] = {}
-    for row in table.rows:
-        try:
-            item = parse_row(row.values, bound, source=source, date_formats=mapping.date_formats)
-        except ValueError as exc:
-            errors.append(RowError(line=row.line, message=str(exc)))
-            continue
-        key = item.resolved_external_id()
+    for row in parsed:
+        key = row.item.resolved_external_id()
         if key in first_seen:
             errors.append(duplicate(key, row.line, first_seen[key]))
             continue
         first_seen[key] = row.line
-        rows.append(ParsedRow(row.line, item))
+        rows.append(row)
     errors.sort(key=lambda e: e.line)
     return rows, errors
 
