@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -78,6 +79,18 @@ class LiveServer:
         with self.session() as s:
             _row, key = auth_service.create_api_key(s, name="test-admin", role=Role.admin)
         return key
+
+    def wait_suggested(self, entry_id: int, text: str, timeout: float = 30) -> None:
+        """Block until suggest for `text` returns the entry: a widget asks once per settled
+        text, so a page must not ask before the index has followed the entry's commit."""
+        headers = {"Authorization": f"Bearer {self.admin_key()}"}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = httpx.post(f"{self.url}/api/v1/suggest", json={"text": text}, headers=headers)
+            if entry_id in [h["entry"]["id"] for h in r.json()["data"]]:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"entry {entry_id} not suggested for {text!r} within {timeout} s")
 
 
 @pytest.fixture(scope="session")

@@ -144,6 +144,7 @@ def test_widget_detail_shows_thumbnails_with_its_own_key(
         entry.status = EntryStatus.published
         s.add(entry)
         changes.touch(s, entry_id)
+    live_server.wait_suggested(entry_id, f"叫号屏黑屏 {tag}")
     origin, folder = host_site
     path = write_host_page(
         folder, src=f"{live_server.url}/widget.js", key=live_server.host_key, ticket=f"EXT-{tag}"
